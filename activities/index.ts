@@ -1,0 +1,21 @@
+/**
+ * All activities of durable-agents, built from their dependencies by one factory.
+ */
+import { createModelActivities, type ModelActivityDeps } from './model';
+import { createSpecActivities, type SpecActivityDeps } from './spec';
+import { createToolActivities, type ToolActivityDeps } from './tools';
+
+export type ActivityDeps = ModelActivityDeps & SpecActivityDeps & ToolActivityDeps;
+
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createSpecActivities(deps),
+    ...createModelActivities(deps),
+    ...createToolActivities(deps),
+  };
+}
+
+/** The activity interface, for `proxyActivities<Activities>()` in workflows (import it as a type). */
+export type Activities = ReturnType<typeof createActivities>;
+export type { ModelCallInput, ModelCallResult, ModelTool } from './model';
+export type { ToolCallInput, ToolCallOutcome } from './tools';

@@ -1,0 +1,52 @@
+/**
+ * Maps what the `openai` client throws to typed Temporal failures: retryable where waiting can help,
+ * non-retryable (ending the run) where it cannot.
+ */
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import OpenAI from 'openai';
+import { ErrorType } from '../src/errors';
+
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const secondsValue = Number(value);
+  if (Number.isFinite(secondsValue)) return secondsValue > 0 ? secondsValue * 1000 : undefined;
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) || undefined : undefined;
+}
+
+const statusTypes: Record<number, ErrorType> = {
+  400: ErrorType.ModelBadRequest,
+  401: ErrorType.ModelAuthError,
+  403: ErrorType.ModelAuthError,
+  404: ErrorType.ModelNotFound,
+  422: ErrorType.ModelBadRequest,
+};
+
+/** The failure to throw from the activity for an error raised by the `openai` client. */
+export function classifyModelError(error: unknown): Error {
+  if (error instanceof CancelledFailure) return error;
+  if (error instanceof OpenAI.APIUserAbortError) return error;
+  if (error instanceof OpenAI.APIConnectionError) {
+    // Includes APIConnectionTimeoutError: the request timed out or never reached the endpoint.
+    return ApplicationFailure.retryable(`model endpoint unreachable: ${error.message}`, ErrorType.ModelUnreachable);
+  }
+  if (!(error instanceof OpenAI.APIError) || error.status === undefined) {
+    return ApplicationFailure.retryable(`model call failed: ${(error as Error)?.message ?? error}`, ErrorType.ModelUnavailable);
+  }
+  const { status } = error;
+  const message = `model endpoint answered ${status}: ${error.message}`;
+  if (status === 429) {
+    return ApplicationFailure.create({
+      message,
+      type: ErrorType.ModelRateLimited,
+      nextRetryDelay: retryAfterMs(error.headers),
+    });
+  }
+  if (status === 408 || status === 409 || status >= 500) {
+    return ApplicationFailure.retryable(message, ErrorType.ModelUnavailable);
+  }
+  return ApplicationFailure.nonRetryable(message, statusTypes[status] ?? ErrorType.ModelRequestRejected);
+}

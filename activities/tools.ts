@@ -1,0 +1,97 @@
+/**
+ * Tool activities: validate a call's arguments against the tool's zod schema and run the tool.
+ * Arguments the schema rejects come back as a result for the model to read, not as a failure.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../src/errors';
+import { describeIssues } from '../src/input';
+import type { AgentRegistry } from '../src/registry';
+import { ToolError, type ToolDefinition } from '../src/tool';
+
+export interface ToolCallInput {
+  agent: string;
+  tool: string;
+  /** Already parsed from the model's JSON by the workflow. */
+  args: unknown;
+  /** Assigned by the workflow, unique within the run (`3.1` = step 3, first call). */
+  callId: string;
+}
+
+/** `ok: false` carries a message written for the model, so it can correct its call. */
+export type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };
+
+export interface ToolActivityDeps {
+  registry: AgentRegistry;
+  /** Longer results are cut, with a note, so no payload nears Temporal's limits. */
+  resultMaxChars: number;
+}
+
+/** The idempotency key of one logical tool call: the same across retries, crashes and replays. */
+export function idempotencyKey(workflowId: string, callId: string): string {
+  return `${workflowId}/${callId}`;
+}
+
+/** Cuts a serialized result to `maxChars`, saying so in a way the model understands. */
+export function limitResult(content: string, maxChars: number): string {
+  if (content.length <= maxChars) return content;
+  return JSON.stringify({
+    truncated: true,
+    note: `The result had ${content.length} characters; only the first ${maxChars} are shown.`,
+    partial: content.slice(0, maxChars),
+  });
+}
+
+export function createToolActivities({ registry, resultMaxChars }: ToolActivityDeps) {
+  function findTool(agentName: string, toolName: string): ToolDefinition {
+    const tool = registry.get(agentName)?.tools.find((candidate) => candidate.name === toolName);
+    if (!tool) {
+      throw ApplicationFailure.nonRetryable(
+        `tool "${toolName}" of agent "${agentName}" is not registered on this worker`,
+        ErrorType.ToolNotRegistered,
+      );
+    }
+    return tool;
+  }
+
+  function validate(tool: ToolDefinition, args: unknown) {
+    const parsed = tool.input.safeParse(args);
+    return parsed.success
+      ? ({ ok: true, args: parsed.data } as const)
+      : ({ ok: false, error: `Invalid arguments for tool "${tool.name}": ${describeIssues(parsed.error)}` } as const);
+  }
+
+  return {
+    /** Validates arguments without running the tool (before a call is put to a person for approval). */
+    async checkToolArguments(input: Omit<ToolCallInput, 'callId'>): Promise<ToolCallOutcome> {
+      const checked = validate(findTool(input.agent, input.tool), input.args);
+      return checked.ok ? { ok: true, content: '' } : checked;
+    },
+
+    async runTool(input: ToolCallInput): Promise<ToolCallOutcome> {
+      const tool = findTool(input.agent, input.tool);
+      const checked = validate(tool, input.args);
+      if (!checked.ok) return checked;
+      const context = Context.current();
+      // Tools always run inside an agent run; the fallback only satisfies activities started standalone.
+      const workflowId = context.info.workflowExecution?.workflowId ?? context.info.activityId;
+      let result: unknown;
+      try {
+        result = await tool.execute(checked.args, {
+          idempotencyKey: idempotencyKey(workflowId, input.callId),
+          signal: context.cancellationSignal,
+          heartbeat: (details) => context.heartbeat(details),
+          attempt: context.info.attempt,
+          workflowId,
+          agent: input.agent,
+        });
+      } catch (error) {
+        if (error instanceof ToolError) {
+          throw ApplicationFailure.create({ message: error.message, type: ErrorType.ToolError, nonRetryable: !error.retryable });
+        }
+        throw error;
+      }
+      return { ok: true, content: limitResult(JSON.stringify(result ?? null), resultMaxChars) };
+    },
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The one module that names every workflow, signal, update, query and search attribute of
+ * durable-agents. Workflows, the worker, the client CLI, the dev-server script and the tests all
+ * read these names from here, so the Temporal CLI and the Web UI see the same names the code uses.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentRunState, ApprovalDecision, UserMessage } from './types';
+
+/** Default task queue that workers poll and clients start runs on (override with env `TASK_QUEUE`). */
+export const DEFAULT_TASK_QUEUE = 'agents';
+
+/** Workflow type names, as typed on the Temporal CLI (`--type agentRun`). */
+export const WorkflowType = {
+  agentRun: 'agentRun',
+} as const;
+
+/** Query `state`: the run's status, transcript, usage and pending approvals at any moment. */
+export const stateQuery = defineQuery<AgentRunState>('state');
+
+/** Signal `message` `{text}`: a user message for a session run; queued in order while the agent works. */
+export const messageSignal = defineSignal<[UserMessage]>('message');
+
+/** Signal `end`: finish a session after any turn in progress. */
+export const endSignal = defineSignal('end');
+
+/** Update `chat` `{text}`: send a user message to a session and wait for the assistant's reply to it. */
+export const chatUpdate = defineUpdate<string, [UserMessage]>('chat');
+
+/** Update `approval` `{callId, approve, note?}`: a person's decision on a tool call awaiting approval. */
+export const approvalUpdate = defineUpdate<string, [ApprovalDecision]>('approval');
+
+/**
+ * Custom search attributes the workflow keeps current. `temporal-dev.sh` and the test harness
+ * register exactly this list with the server, so keep one `defineSearchAttributeKey` call per line.
+ */
+export const searchAttributes = {
+  agentName: defineSearchAttributeKey('AgentName', SearchAttributeType.KEYWORD),
+  agentStatus: defineSearchAttributeKey('AgentStatus', SearchAttributeType.KEYWORD),
+  agentUser: defineSearchAttributeKey('AgentUser', SearchAttributeType.KEYWORD),
+  agentSteps: defineSearchAttributeKey('AgentSteps', SearchAttributeType.INT),
+  agentTokens: defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT),
+  agentCostUsd: defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE),
+} as const;

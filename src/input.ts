@@ -1,0 +1,48 @@
+/**
+ * The `agentRun` workflow input, validated inside the workflow so that a run started from the plain
+ * Temporal CLI gets the same checks as one started from code.
+ */
+import { z } from 'zod';
+import { LimitName, RunMode } from './types';
+
+/** Longest user message accepted, in characters (keeps payloads far below Temporal's 2 MB limit). */
+export const MAX_MESSAGE_CHARS = 100_000;
+
+const positive = z.number().positive();
+
+export const limitsSchema = z
+  .object({
+    [LimitName.maxSteps]: z.number().int().positive(),
+    [LimitName.maxTokens]: z.number().int().positive(),
+    [LimitName.maxCostUsd]: positive,
+    [LimitName.maxDurationSeconds]: positive,
+  })
+  .partial()
+  .strict();
+
+export const messageTextSchema = z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
+
+export const agentRunInputSchema = z
+  .object({
+    agent: z.string().min(1, 'must name an agent'),
+    message: messageTextSchema,
+    userId: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    mode: z.enum([RunMode.task, RunMode.session]).default(RunMode.task),
+    idleTimeoutSeconds: positive.optional(),
+    approvalTimeoutSeconds: positive.optional(),
+    limits: limitsSchema.optional(),
+  })
+  .strict();
+
+/** Input as a caller writes it (optional fields may be left out). */
+export type AgentRunInput = z.input<typeof agentRunInputSchema>;
+/** Input after validation and defaults. */
+export type ParsedAgentRunInput = z.output<typeof agentRunInputSchema>;
+
+/** One line per problem, each naming the field (`limits.maxSteps: ...`). */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`)
+    .join('; ');
+}

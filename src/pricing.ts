@@ -1,0 +1,59 @@
+/**
+ * Cost of model usage from a per-model price table that users extend with env `MODEL_PRICES`.
+ */
+import { z } from 'zod';
+import { ConfigError } from './config';
+import { describeIssues } from './input';
+
+/** US dollars per million tokens. */
+export interface ModelPrice {
+  inputPerMillion: number;
+  outputPerMillion: number;
+}
+export type PriceTable = Record<string, ModelPrice>;
+
+/** List prices of common models; a model missing here costs 0 and is marked unknown. */
+export const DEFAULT_PRICES: PriceTable = {
+  'gpt-4o': { inputPerMillion: 2.5, outputPerMillion: 10 },
+  'gpt-4o-mini': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
+  'gpt-4.1': { inputPerMillion: 2, outputPerMillion: 8 },
+  'gpt-4.1-mini': { inputPerMillion: 0.4, outputPerMillion: 1.6 },
+  'gpt-4.1-nano': { inputPerMillion: 0.1, outputPerMillion: 0.4 },
+  'o4-mini': { inputPerMillion: 1.1, outputPerMillion: 4.4 },
+};
+
+const priceTableSchema = z.record(
+  z.string(),
+  z.object({ inputPerMillion: z.number().nonnegative(), outputPerMillion: z.number().nonnegative() }).strict(),
+);
+
+/** The default table extended by a JSON table (the value of `MODEL_PRICES`). */
+export function buildPriceTable(extraJson?: string): PriceTable {
+  if (!extraJson) return { ...DEFAULT_PRICES };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(extraJson);
+  } catch (error) {
+    throw new ConfigError(`MODEL_PRICES is not JSON: ${(error as Error).message}`);
+  }
+  const result = priceTableSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new ConfigError(`MODEL_PRICES: ${describeIssues(result.error)}`);
+  }
+  return { ...DEFAULT_PRICES, ...result.data };
+}
+
+/** Cost of one response; `known` is false when the model has no price. */
+export function costOf(
+  prices: PriceTable,
+  model: string,
+  inputTokens: number,
+  outputTokens: number,
+): { costUsd: number; known: boolean } {
+  const price = prices[model];
+  if (!price) return { costUsd: 0, known: false };
+  return {
+    costUsd: (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000,
+    known: true,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * Plain-JSON shapes that cross the workflow boundary: inputs, results, state, and the resolved agent
+ * spec recorded in history. Workflows, activities and clients share them; nothing here does I/O.
+ */
+import type { RetryPolicy } from '@temporalio/common';
+
+/** Every status a run reports through the `state` query and the `AgentStatus` search attribute. */
+export const RunStatus = {
+  starting: 'starting',
+  running: 'running',
+  awaitingInput: 'awaiting_input',
+  awaitingApproval: 'awaiting_approval',
+  completed: 'completed',
+  limitReached: 'limit_reached',
+  failed: 'failed',
+  cancelled: 'cancelled',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+/** Statuses a finished run can end in (the `status` of its result). */
+export type FinalStatus = typeof RunStatus.completed | typeof RunStatus.limitReached;
+
+/** The budget names a run can be stopped by. */
+export const LimitName = {
+  maxSteps: 'maxSteps',
+  maxTokens: 'maxTokens',
+  maxCostUsd: 'maxCostUsd',
+  maxDurationSeconds: 'maxDurationSeconds',
+} as const;
+export type LimitName = (typeof LimitName)[keyof typeof LimitName];
+
+/** Budgets for one run; each is optional and unbounded when absent. */
+export type Limits = Partial<Record<LimitName, number>>;
+
+/** Token usage and cost summed over every model response of a run. */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  costUsd: number;
+  /** False once any response came from a model missing from the price table (its cost counted as 0). */
+  costKnown: boolean;
+}
+
+/** One tool invocation requested by the model, in the Chat Completions wire shape. */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A transcript entry, in the Chat Completions wire shape so it is sent to the model unchanged. */
+export type ChatMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+/** Payload of the `message` signal and the `chat` update. */
+export interface UserMessage {
+  text: string;
+}
+
+/** Payload of the `approval` update. */
+export interface ApprovalDecision {
+  callId: string;
+  approve: boolean;
+  note?: string;
+}
+
+/** A tool call held until a person approves or denies it. */
+export interface PendingApproval {
+  callId: string;
+  tool: string;
+  args: unknown;
+}
+
+/** What the `state` query returns. */
+export interface AgentRunState {
+  status: RunStatus;
+  agent: string;
+  mode: RunMode;
+  userId?: string;
+  step: number;
+  messages: ChatMessage[];
+  usage: Usage;
+  pendingApprovals: PendingApproval[];
+  /** User messages received and not yet answered. */
+  queuedMessages: number;
+}
+
+export const RunMode = { task: 'task', session: 'session' } as const;
+export type RunMode = (typeof RunMode)[keyof typeof RunMode];
+
+/** What a finished run returns. */
+export interface AgentRunResult {
+  status: FinalStatus;
+  output: string;
+  /** Model calls made. */
+  steps: number;
+  usage: Usage;
+  /** Set when `status` is `limit_reached`: the budget that stopped the run. */
+  limit?: LimitName;
+}
+
+/** A tool as the workflow sees it: its JSON schema and execution policy, no code. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  /** JSON schema of the arguments, exported from the tool's zod schema. */
+  parameters: Record<string, unknown>;
+  requiresApproval: boolean;
+  startToCloseTimeoutMs: number;
+  heartbeatTimeoutMs?: number;
+  retry: RetryPolicy;
+  taskQueue?: string;
+}
+
+/** How model calls are timed and retried; from the worker's configuration at run start. */
+export interface ModelCallPolicy {
+  requestTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+  maxAttempts: number;
+}
+
+/**
+ * Everything the workflow needs to know about an agent, resolved by an activity at run start and
+ * recorded in history, so a run keeps one consistent spec while later deploys change the agent.
+ */
+export interface AgentSpec {
+  name: string;
+  description: string;
+  instructions: string;
+  model: string;
+  tools: ToolSpec[];
+  limits: Limits;
+  approvalTimeoutSeconds: number;
+  modelCall: ModelCallPolicy;
+}

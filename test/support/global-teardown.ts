@@ -1,0 +1,8 @@
+import { rmSync } from 'node:fs';
+import { stopDevServer, type DevServer } from './dev-server';
+
+export default async function globalTeardown(): Promise<void> {
+  const server = (globalThis as { devServer?: DevServer }).devServer;
+  if (server) await stopDevServer(server.process);
+  if (process.env.TEST_TMP_DIR) rmSync(process.env.TEST_TMP_DIR, { recursive: true, force: true });
+}

@@ -1,0 +1,78 @@
+/**
+ * Test workers and clients on the run's shared dev server. Each test worker gets its own task queue,
+ * so tests in parallel never pick up each other's runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { WorkflowType } from '../../src/contract';
+import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
+import type { AgentRunInput } from '../../src/input';
+import type { AgentRegistry } from '../../src/registry';
+import type { agentRun } from '../../workflows';
+import { createAgentWorker } from '../../worker';
+
+export function testAddress(): string {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (globalSetup starts the server)');
+  return address;
+}
+
+/** A fresh path in the run's temporary folder. */
+export function tempPath(name: string): string {
+  return join(process.env.TEST_TMP_DIR!, `${randomUUID().slice(0, 8)}-${name}`);
+}
+
+/** Env for a worker (in this process or spawned) on the test server. */
+export function workerEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    TEMPORAL_ADDRESS: testAddress(),
+    TASK_QUEUE: `test-${randomUUID()}`,
+    WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE,
+    AGENT_MODEL: 'gpt-4o-mini',
+    MODEL_HEARTBEAT_SECONDS: '5',
+    MODEL_TIMEOUT_SECONDS: '20',
+    HELPDESK_LEDGER: tempPath('ledger.jsonl'),
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+export interface TestWorker {
+  config: WorkerConfig;
+  client: Client;
+  worker: Worker;
+  /** Starts an `agentRun` on this worker's task queue. */
+  start(input: AgentRunInput, workflowId?: string): Promise<WorkflowHandle<typeof agentRun>>;
+  stop(): Promise<void>;
+}
+
+/** Starts a worker in this process, configured like `npm run worker` is from env. */
+export async function startTestWorker(
+  overrides: Record<string, string | undefined>,
+  registry?: AgentRegistry,
+): Promise<TestWorker> {
+  const config = loadWorkerConfig(workerEnv(overrides));
+  const { worker, connection } = await createAgentWorker(config, registry);
+  const running = worker.run();
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection: clientConnection });
+  return {
+    config,
+    client,
+    worker,
+    start: (input, workflowId = `test-${randomUUID()}`) =>
+      client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+        taskQueue: config.TASK_QUEUE,
+        workflowId,
+        args: [input],
+      }),
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+      await clientConnection.close();
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * A scripted OpenAI-compatible Chat Completions server, so that model calls in tests (and the offline
+ * demo) go through the real `openai` client over real HTTP. A script decides each reply from the
+ * request, so a retried request gets the same answer as the first try.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ChatMessage } from '../../src/types';
+
+export interface ModelRequest {
+  model: string;
+  messages: ChatMessage[];
+  tools?: { type: 'function'; function: { name: string; description: string; parameters: unknown } }[];
+  headers: IncomingMessage['headers'];
+  receivedAt: number;
+}
+
+export interface ScriptedToolCall {
+  name: string;
+  /** An object is sent as JSON; a string is sent as it is (to script malformed arguments). */
+  args: unknown;
+  id?: string;
+}
+
+export type Reply =
+  | { kind: 'message'; content?: string | null; toolCalls?: ScriptedToolCall[]; usage?: { input: number; output: number }; delayMs?: number }
+  | { kind: 'error'; status: number; message: string; headers?: Record<string, string> }
+  /** Holds the request open until the server closes: a model call in flight. */
+  | { kind: 'hang' };
+
+export type Script = (request: ModelRequest, index: number) => Reply | Promise<Reply>;
+
+const DEFAULT_USAGE = { input: 100, output: 20 };
+
+/** Replies for scripts. */
+export const reply = {
+  text: (content: string, usage = DEFAULT_USAGE): Reply => ({ kind: 'message', content, usage }),
+  tools: (toolCalls: ScriptedToolCall[], usage = DEFAULT_USAGE): Reply => ({ kind: 'message', content: null, toolCalls, usage }),
+  error: (status: number, message: string, headers?: Record<string, string>): Reply => ({ kind: 'error', status, message, headers }),
+  hang: (): Reply => ({ kind: 'hang' }),
+};
+
+/** How many times the model has answered in this conversation so far (its assistant messages). */
+export function turnOf(request: ModelRequest): number {
+  return request.messages.filter((message) => message.role === 'assistant').length;
+}
+
+/** The last message of the request that has the given role. */
+export function lastOf<R extends ChatMessage['role']>(request: ModelRequest, role: R): Extract<ChatMessage, { role: R }> | undefined {
+  return [...request.messages].reverse().find((message) => message.role === role) as Extract<ChatMessage, { role: R }> | undefined;
+}
+
+/** A script that answers the n-th model turn of a conversation with `replies[n]` (the last one repeats). */
+export function byTurn(replies: Reply[]): Script {
+  return (request) => replies[Math.min(turnOf(request), replies.length - 1)];
+}
+
+export interface ScriptedModel {
+  /** Pass as `OPENAI_BASE_URL`. */
+  baseUrl: string;
+  /** Every request received, in order. */
+  requests: ModelRequest[];
+  close(): Promise<void>;
+}
+
+function completion(request: ModelRequest, reply: Extract<Reply, { kind: 'message' }>, index: number) {
+  const toolCalls = reply.toolCalls?.map((call, position) => ({
+    id: call.id ?? `call_${index}_${position}`,
+    type: 'function',
+    function: { name: call.name, arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args) },
+  }));
+  const usage = reply.usage ?? DEFAULT_USAGE;
+  return {
+    id: `chatcmpl-scripted-${index}`,
+    object: 'chat.completion',
+    created: Math.floor(request.receivedAt / 1000),
+    model: request.model,
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: reply.content ?? null, ...(toolCalls?.length && { tool_calls: toolCalls }) },
+        finish_reason: toolCalls?.length ? 'tool_calls' : 'stop',
+      },
+    ],
+    usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  let body = '';
+  for await (const chunk of request) body += chunk;
+  return body;
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { 'content-type': 'application/json', ...headers });
+  response.end(JSON.stringify(body));
+}
+
+/** Starts the server on a free loopback port. */
+export async function startScriptedModel(script: Script): Promise<ScriptedModel> {
+  const requests: ModelRequest[] = [];
+  const hanging = new Set<ServerResponse>();
+  const server = createServer(async (req, res) => {
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
+      return;
+    }
+    try {
+      const body = JSON.parse(await readBody(req));
+      const request: ModelRequest = { model: body.model, messages: body.messages, tools: body.tools, headers: req.headers, receivedAt: Date.now() };
+      const index = requests.push(request) - 1;
+      const scripted = await script(request, index);
+      if (scripted.kind === 'hang') {
+        hanging.add(res);
+        res.on('close', () => hanging.delete(res));
+        return;
+      }
+      if (scripted.kind === 'error') {
+        send(res, scripted.status, { error: { message: scripted.message, type: 'scripted_error', code: null } }, scripted.headers);
+        return;
+      }
+      if (scripted.delayMs) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
+      send(res, 200, completion(request, scripted, index));
+    } catch (error) {
+      send(res, 500, { error: { message: `scripted model failed: ${(error as Error).message}`, type: 'server_error' } });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
