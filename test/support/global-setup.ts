@@ -5,13 +5,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startDevServer } from './dev-server';
 
 export default async function globalSetup(): Promise<void> {
   const [server, bundle] = await Promise.all([
     startDevServer(),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows') }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') }),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'durable-agents-test-'));
   const bundlePath = join(dir, 'workflow-bundle.js');

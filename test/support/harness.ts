@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { WorkflowType } from '../../src/contract';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
 import type { AgentRunInput } from '../../src/input';
@@ -38,6 +38,9 @@ export function workerEnv(overrides: Record<string, string | undefined> = {}): R
   };
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
+
+// Runs that fail on purpose would otherwise print a warning with a stack trace each.
+if (!process.env.TEST_VERBOSE) Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 export interface TestWorker {
   config: WorkerConfig;
