@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { readLedger } from '../../activities/helpdesk-backend';
+import { approvalUpdate, stateQuery, WorkflowType } from '../../src/contract';
+import type { agentRun } from '../../workflows';
+import { eventually } from '../support/eventually';
+import { tempPath, testAddress, workerEnv } from '../support/harness';
+import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../support/scripted-model';
+import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
+
+const EventType = temporal.api.enums.v1.EventType;
+
+let connection: Connection;
+let client: Client;
+let model: ScriptedModel | undefined;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  connection = await Connection.connect({ address: testAddress() });
+  client = new Client({ connection });
+});
+afterEach(async () => {
+  for (const worker of workers.splice(0)) {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+    await worker.exited;
+  }
+  await model?.close();
+  model = undefined;
+});
+afterAll(async () => {
+  await connection?.close();
+});
+
+function start(env: Record<string, string>): WorkerProcess {
+  const worker = spawnWorker(env);
+  workers.push(worker);
+  return worker;
+}
+
+describe('a worker process', () => {
+  it('is SIGKILLed after a refund and during a later model call; a new worker finishes without repeating work', async () => {
+    let turnOneAttempts = 0;
+    model = await startScriptedModel((request) => {
+      if (turnOf(request) === 0) {
+        return reply.tools([{ id: 'refund', name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed' } }]);
+      }
+      turnOneAttempts += 1;
+      // The first worker dies while this call is in flight; the retry on the second worker is answered.
+      return turnOneAttempts === 1 ? reply.hang() : reply.text('Your refund of $129 is on its way.');
+    });
+    const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, MODEL_HEARTBEAT_SECONDS: '2', HELPDESK_LEDGER: tempPath('ledger.jsonl') });
+    const first = start(env);
+    await waitUntilPolling(first);
+
+    const workflowId = `crash-${randomUUID()}`;
+    const handle = await client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+      taskQueue: env.TASK_QUEUE,
+      workflowId,
+      args: [{ agent: 'helpdesk', message: 'Order 1042 never arrived, refund me please' }],
+    });
+    const pending = await eventually(async () => (await handle.query(stateQuery)).pendingApprovals[0], 'the refund to await approval');
+    expect(pending).toEqual({ callId: '1.1', tool: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed' } });
+    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1', approve: true }] });
+
+    await eventually(() => turnOneAttempts === 1, 'the second model call to be in flight');
+    expect((await readLedger(env.HELPDESK_LEDGER)).length).toBe(1);
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+
+    const second = start(env);
+    await waitUntilPolling(second);
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ status: 'completed', output: 'Your refund of $129 is on its way.', steps: 2 });
+    // The first model call and the refund ran once; only the call in flight was retried.
+    expect(model.requests.filter((request) => turnOf(request) === 0)).toHaveLength(1);
+    expect(turnOneAttempts).toBe(2);
+    const ledger = await readLedger(env.HELPDESK_LEDGER);
+    expect(ledger).toEqual([expect.objectContaining({ orderId: '1042', amountUsd: 129, idempotencyKey: `${workflowId}/1.1` })]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const toolStarts = events.filter(
+      (event) =>
+        event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+        event.activityTaskScheduledEventAttributes?.activityType?.name === 'runTool',
+    );
+    expect(toolStarts).toHaveLength(1);
+    expect(JSON.parse(lastOf(model.requests.at(-1)!, 'tool')!.content)).toMatchObject({ orderId: '1042', status: 'issued' });
+  });
+
+  it('loads a plug-in agent module from AGENT_MODULES and runs it end to end', async () => {
+    model = await startScriptedModel(
+      byTurn([reply.tools([{ name: 'get_forecast', args: { city: 'Lisbon' } }]), reply.text('Sunny in Lisbon.')]),
+    );
+    const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, AGENT_MODULES: 'test/fixtures/weather-agent.mjs, test/fixtures/echo-agent.ts' });
+    const worker = start(env);
+    await waitUntilPolling(worker);
+    expect(worker.output()).toMatch(/agents: echo, helpdesk, weather/);
+
+    const workflowId = `plugin-${randomUUID()}`;
+    const result = await client.workflow.execute<typeof agentRun>(WorkflowType.agentRun, {
+      taskQueue: env.TASK_QUEUE,
+      workflowId,
+      args: [{ agent: 'weather', message: 'Weather in Lisbon?' }],
+    });
+    expect(result).toMatchObject({ status: 'completed', output: 'Sunny in Lisbon.', steps: 2 });
+    expect(model.requests[0].model).toBe('scripted-weather-model');
+    expect(JSON.parse(lastOf(model.requests[1], 'tool')!.content)).toEqual({
+      city: 'Lisbon',
+      forecast: 'sunny',
+      agent: 'weather',
+      key: `${workflowId}/1.1`,
+    });
+  });
+
+  it.each([
+    ['test/fixtures/duplicate-agent.js', /agent "helpdesk" is already defined by built-in/],
+    ['test/fixtures/broken-agent.mjs', /is not a defineAgent\(\.\.\.\) result/],
+    ['test/fixtures/missing.mjs', /cannot load agent module .*missing\.mjs/],
+  ])('refuses to start with the bad module %s, saying why in one line', async (path, message) => {
+    const worker = start(workerEnv({ AGENT_MODULES: path }));
+    expect(await worker.exited).toBe(1);
+    const lines = worker.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^worker: /);
+    expect(lines[0]).toMatch(message);
+  });
+});
