@@ -1,0 +1,221 @@
+/**
+ * Talking to agent runs from code: start one and get its handle at once, then send messages, decide
+ * approvals, read its state and fetch its result later. The CLI (`client.ts`) is a thin layer on this.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  Client,
+  Connection,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import {
+  approvalUpdate,
+  chatUpdate,
+  endSignal,
+  messageSignal,
+  searchAttributes,
+  stateQuery,
+  WorkflowType,
+} from './contract';
+import { loadTemporalConfig, type TemporalConfig } from './config';
+import type { AgentRunInput } from './input';
+import { connectionOptions } from './temporal-connection';
+import type { AgentRunResult, AgentRunState, RunStatus } from './types';
+import type { agentRun } from '../workflows';
+
+/** A failure the caller can act on, with a message fit for one line of output. */
+export class AgentClientError extends Error {
+  override name = 'AgentClientError';
+  constructor(
+    message: string,
+    readonly kind: 'unreachable' | 'not_found' | 'rejected' | 'run_failed',
+    /** The ApplicationFailure type a failed run ended with (`ModelAuthError`, ...). */
+    readonly failureType?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunSummary {
+  workflowId: string;
+  status: RunStatus | string;
+  agent?: string;
+  user?: string;
+  steps?: number;
+  tokens?: number;
+  costUsd?: number;
+  startTime: Date;
+  closed: boolean;
+}
+
+export interface ListFilter {
+  status?: string;
+  agent?: string;
+  user?: string;
+  limit?: number;
+}
+
+/** gRPC status codes the server answers with (see grpc.io's status-code table). */
+const GrpcCode = { notFound: 5, unavailable: 14 } as const;
+
+function grpcCode(error: unknown): number | undefined {
+  const withCode = error as { code?: unknown; cause?: { code?: unknown } };
+  const code = withCode?.code ?? withCode?.cause?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+const quote = (value: string): string => `"${value.replace(/["\\]/g, '\\$&')}"`;
+
+/** A Temporal visibility query for agent runs matching `filter`. */
+export function listQuery(filter: ListFilter): string {
+  return [
+    `WorkflowType = ${quote(WorkflowType.agentRun)}`,
+    ...(filter.status ? [`${searchAttributes.agentStatus.name} = ${quote(filter.status)}`] : []),
+    ...(filter.agent ? [`${searchAttributes.agentName.name} = ${quote(filter.agent)}`] : []),
+    ...(filter.user ? [`${searchAttributes.agentUser.name} = ${quote(filter.user)}`] : []),
+  ].join(' AND ');
+}
+
+function describeFailure(error: unknown): { message: string; type?: string } {
+  let cause: unknown = error;
+  while (cause instanceof TemporalFailure && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { message: cause.message, type: cause.type ?? undefined };
+  return { message: (cause as Error)?.message ?? String(cause) };
+}
+
+export class AgentClient {
+  private constructor(
+    readonly client: Client,
+    private readonly connection: Connection,
+    readonly config: TemporalConfig,
+  ) {}
+
+  /** Connects with the env configuration (`TEMPORAL_ADDRESS`, ...); fails fast if the server is unreachable. */
+  static async connect(config: TemporalConfig = loadTemporalConfig()): Promise<AgentClient> {
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: 5_000 });
+      await connection.workflowService.getSystemInfo({});
+    } catch (error) {
+      throw new AgentClientError(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${(error as Error).message}`, 'unreachable');
+    }
+    return new AgentClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), connection, config);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Starts a run and returns its id (the handle) at once. */
+  async start(input: AgentRunInput, options: { workflowId?: string } = {}): Promise<string> {
+    const preview = input.message.length > 60 ? `${input.message.slice(0, 57)}...` : input.message;
+    const handle = await this.call(() =>
+      this.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+        taskQueue: this.config.TASK_QUEUE,
+        workflowId: options.workflowId ?? `${input.agent}-${randomUUID()}`,
+        args: [input],
+        staticSummary: `${input.agent}: ${preview}`,
+        typedSearchAttributes: [
+          { key: searchAttributes.agentName, value: input.agent },
+          { key: searchAttributes.agentStatus, value: 'starting' },
+          ...(input.userId ? [{ key: searchAttributes.agentUser, value: input.userId }] : []),
+        ],
+      }),
+    );
+    return handle.workflowId;
+  }
+
+  /** Sends a message to a session and waits for the reply to it (the `chat` update). */
+  async chat(workflowId: string, text: string): Promise<string> {
+    return this.call(() => this.handle(workflowId).executeUpdate(chatUpdate, { args: [{ text }] }), workflowId);
+  }
+
+  /** Queues a message without waiting for its reply (the `message` signal). */
+  async message(workflowId: string, text: string): Promise<void> {
+    await this.call(() => this.handle(workflowId).signal(messageSignal, { text }), workflowId);
+  }
+
+  async end(workflowId: string): Promise<void> {
+    await this.call(() => this.handle(workflowId).signal(endSignal), workflowId);
+  }
+
+  /** Approves or denies a tool call awaiting approval. */
+  async decide(workflowId: string, callId: string, approve: boolean, note?: string): Promise<string> {
+    return this.call(
+      () => this.handle(workflowId).executeUpdate(approvalUpdate, { args: [{ callId, approve, ...(note && { note }) }] }),
+      workflowId,
+    );
+  }
+
+  async state(workflowId: string): Promise<AgentRunState> {
+    return this.call(() => this.handle(workflowId).query(stateQuery), workflowId);
+  }
+
+  /** Whether the run has closed (completed, failed, cancelled, ...). */
+  async isClosed(workflowId: string): Promise<boolean> {
+    const description = await this.call(() => this.handle(workflowId).describe(), workflowId);
+    return description.status.name !== 'RUNNING';
+  }
+
+  /** Waits for the run to finish and returns its result; a failed run throws with its failure type. */
+  async result(workflowId: string): Promise<AgentRunResult> {
+    return this.call(() => this.handle(workflowId).result(), workflowId);
+  }
+
+  async cancel(workflowId: string): Promise<void> {
+    await this.call(() => this.handle(workflowId).cancel(), workflowId);
+  }
+
+  async list(filter: ListFilter = {}): Promise<RunSummary[]> {
+    const runs: RunSummary[] = [];
+    const executions = this.client.workflow.list({ query: listQuery(filter), pageSize: 100 });
+    await this.call(async () => {
+      for await (const execution of executions) {
+        const attributes = execution.typedSearchAttributes;
+        runs.push({
+          workflowId: execution.workflowId,
+          status: attributes.get(searchAttributes.agentStatus) ?? execution.status.name.toLowerCase(),
+          agent: attributes.get(searchAttributes.agentName),
+          user: attributes.get(searchAttributes.agentUser),
+          steps: attributes.get(searchAttributes.agentSteps),
+          tokens: attributes.get(searchAttributes.agentTokens),
+          costUsd: attributes.get(searchAttributes.agentCostUsd),
+          startTime: execution.startTime,
+          closed: execution.status.name !== 'RUNNING',
+        });
+        if (runs.length >= (filter.limit ?? 50)) break;
+      }
+    });
+    return runs;
+  }
+
+  private handle(workflowId: string): WorkflowHandle<typeof agentRun> {
+    return this.client.workflow.getHandle<typeof agentRun>(workflowId);
+  }
+
+  /** Runs a Temporal call, turning its errors into one-line AgentClientErrors. */
+  private async call<T>(operation: () => Promise<T>, workflowId?: string): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError || grpcCode(error) === GrpcCode.notFound) {
+        throw new AgentClientError(`no run with id ${workflowId}`, 'not_found');
+      }
+      if (error instanceof WorkflowUpdateFailedError) {
+        throw new AgentClientError(`rejected: ${describeFailure(error.cause).message}`, 'rejected');
+      }
+      if (error instanceof WorkflowFailedError) {
+        const failure = describeFailure(error.cause);
+        throw new AgentClientError(`run ${workflowId} ${failure.type ? `failed with ${failure.type}` : 'failed'}: ${failure.message}`, 'run_failed', failure.type);
+      }
+      if (grpcCode(error) === GrpcCode.unavailable) {
+        throw new AgentClientError(`cannot reach Temporal at ${this.config.TEMPORAL_ADDRESS}`, 'unreachable');
+      }
+      throw error;
+    }
+  }
+}
