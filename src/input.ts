@@ -22,6 +22,9 @@ export const limitsSchema = z
 
 export const messageTextSchema = z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
 
+/** Payload of the `message` signal and the `chat` update. */
+export const userMessageSchema = z.object({ text: messageTextSchema });
+
 export const agentRunInputSchema = z
   .object({
     agent: z.string().min(1, 'must name an agent'),

@@ -29,7 +29,7 @@ import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
 import {
   agentRunInputSchema,
   describeIssues,
-  messageTextSchema,
+  userMessageSchema,
   type AgentRunInput,
   type ParsedAgentRunInput,
 } from '../src/input';
@@ -149,12 +149,12 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
 
   setHandler(messageSignal, (message) => {
     // A signal cannot be refused; `chat` is the validated way in. Say what was dropped and why.
-    const text = messageTextSchema.safeParse(message?.text);
-    if (!text.success) {
-      log.warn('message signal ignored', { reason: describeIssues(text.error) });
+    const parsed = userMessageSchema.safeParse(message);
+    if (!parsed.success) {
+      log.warn('message signal ignored', { reason: describeIssues(parsed.error) });
       return;
     }
-    inbox.push({ text: text.data });
+    inbox.push({ text: parsed.data.text });
   });
 
   setHandler(endSignal, () => {
@@ -165,7 +165,7 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
     chatUpdate,
     async (message) => {
       const turnId = nextTurnId++;
-      inbox.push({ text: messageTextSchema.parse(message.text), turnId });
+      inbox.push({ text: userMessageSchema.parse(message).text, turnId });
       await condition(() => replies.has(turnId) || finished);
       const reply = replies.get(turnId);
       if (reply === undefined) {
@@ -177,8 +177,8 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
       validator: (message) => {
         if (input.mode !== RunMode.session) throw new Error('this run is a task, not a session: start it with mode "session"');
         if (finished || endRequested) throw new Error('this session has ended');
-        const text = messageTextSchema.safeParse(message?.text);
-        if (!text.success) throw new Error(`text: ${describeIssues(text.error)}`);
+        const parsed = userMessageSchema.safeParse(message);
+        if (!parsed.success) throw new Error(describeIssues(parsed.error));
       },
     },
   );

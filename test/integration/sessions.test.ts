@@ -1,0 +1,94 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { chatUpdate, endSignal, messageSignal, stateQuery } from '../../src/contract';
+import type { ChatMessage } from '../../src/types';
+import { eventually } from '../support/eventually';
+import { startTestWorker, type TestWorker } from '../support/harness';
+import { lastOf, startScriptedModel, type ScriptedModel } from '../support/scripted-model';
+
+let model: ScriptedModel;
+let worker: TestWorker;
+
+beforeAll(async () => {
+  // Slow enough that signals sent right after start arrive while the agent is working.
+  model = await startScriptedModel((request) => ({
+    kind: 'message',
+    content: `reply to: ${lastOf(request, 'user')?.content}`,
+    usage: { input: 10, output: 5 },
+    delayMs: 300,
+  }));
+  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await model?.close();
+});
+
+const conversation = (messages: ChatMessage[]) =>
+  messages.filter((message) => message.role === 'user' || message.role === 'assistant').map((message) => message.content);
+
+async function rejection(promise: Promise<unknown>): Promise<string> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  return ((error as WorkflowUpdateFailedError).cause as Error).message;
+}
+
+describe('session runs', () => {
+  it('answer three chat updates in order, each caller getting its own reply, and complete on end', async () => {
+    const handle = await worker.start({ agent: 'helpdesk', message: 'hello', mode: 'session' });
+    await eventually(async () => (await handle.query(stateQuery)).status === 'awaiting_input', 'the first answer');
+
+    const replies = [];
+    for (const text of ['one', 'two', 'three']) {
+      replies.push(await handle.executeUpdate(chatUpdate, { args: [{ text }] }));
+    }
+    expect(replies).toEqual(['reply to: one', 'reply to: two', 'reply to: three']);
+
+    await handle.signal(endSignal);
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', output: 'reply to: three', steps: 4 });
+    expect(result.usage.totalTokens).toBe(60);
+  });
+
+  it('queue messages signalled while the agent works and answer every one, in order', async () => {
+    const handle = await worker.start({ agent: 'helpdesk', message: 'first', mode: 'session' });
+    for (const text of ['second', 'third', 'fourth']) await handle.signal(messageSignal, { text });
+    const state = await eventually(async () => {
+      const current = await handle.query(stateQuery);
+      return current.status === 'awaiting_input' && current.step === 4 ? current : undefined;
+    }, 'all four messages to be answered');
+    expect(conversation(state.messages)).toEqual([
+      'first',
+      'reply to: first',
+      'second',
+      'reply to: second',
+      'third',
+      'reply to: third',
+      'fourth',
+      'reply to: fourth',
+    ]);
+    expect(state.queuedMessages).toBe(0);
+    await handle.signal(endSignal);
+    expect((await handle.result()).output).toBe('reply to: fourth');
+  });
+
+  it('complete by themselves after the idle timeout', async () => {
+    const handle = await worker.start({ agent: 'helpdesk', message: 'anyone?', mode: 'session', idleTimeoutSeconds: 1 });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', output: 'reply to: anyone?', steps: 1 });
+  });
+
+  it('reject chat updates with empty or oversize text, to a task run, and after the session ended', async () => {
+    const session = await worker.start({ agent: 'helpdesk', message: 'hi', mode: 'session' });
+    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: '  ' }] }))).toMatch(/text: must not be empty/);
+    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'x'.repeat(100_001) }] }))).toMatch(/text: .*100000/);
+    await session.signal(endSignal);
+    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'too late' }] }))).toMatch(/session has ended/);
+    expect((await session.result()).status).toBe('completed');
+
+    const task = await worker.start({ agent: 'helpdesk', message: 'a task' });
+    expect(await rejection(task.executeUpdate(chatUpdate, { args: [{ text: 'more' }] }))).toMatch(/task, not a session/);
+  });
+});
