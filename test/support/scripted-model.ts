@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage } from '../../src/types';
 
 export interface ModelRequest {
@@ -101,6 +102,7 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
 export async function startScriptedModel(script: Script): Promise<ScriptedModel> {
   const requests: ModelRequest[] = [];
   const hanging = new Set<ServerResponse>();
+  const closing = new AbortController();
   const server = createServer(async (req, res) => {
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
@@ -120,9 +122,10 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
         send(res, scripted.status, { error: { message: scripted.message, type: 'scripted_error', code: null } }, scripted.headers);
         return;
       }
-      if (scripted.delayMs) await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
+      if (scripted.delayMs) await sleep(scripted.delayMs, undefined, { signal: closing.signal });
       send(res, 200, completion(request, scripted, index));
     } catch (error) {
+      if (closing.signal.aborted) return;
       send(res, 500, { error: { message: `scripted model failed: ${(error as Error).message}`, type: 'server_error' } });
     }
   });
@@ -133,6 +136,7 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
     requests,
     close: () =>
       new Promise<void>((resolve) => {
+        closing.abort();
         for (const res of hanging) res.destroy();
         server.closeAllConnections();
         server.close(() => resolve());

@@ -1,0 +1,157 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stateQuery } from '../../src/contract';
+import { eventually } from '../support/eventually';
+import { freePort } from '../support/dev-server';
+import { startTestWorker, type TestWorker } from '../support/harness';
+import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../support/scripted-model';
+
+const REPO = join(__dirname, '..', '..');
+const run = promisify(execFile);
+
+let model: ScriptedModel;
+let worker: TestWorker;
+
+beforeAll(async () => {
+  model = await startScriptedModel((request, index) => {
+    const first = request.messages.find((message) => message.role === 'user')?.content ?? '';
+    if (first.startsWith('refund')) {
+      return byTurn([
+        reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'delayed' } }]),
+        reply.text('Refund handled.'),
+      ])(request, index);
+    }
+    if (first.startsWith('slow')) return { kind: 'message', content: 'finally', delayMs: 60_000 };
+    return reply.text(`echo ${lastOf(request, 'user')?.content} (turn ${turnOf(request)})`);
+  });
+  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl });
+});
+afterAll(async () => {
+  await worker?.stop();
+  await model?.close();
+});
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a real process against the test server and the worker's task queue. */
+async function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
+      cwd: REPO,
+      env: { PATH: process.env.PATH!, TEMPORAL_ADDRESS: worker.config.TEMPORAL_ADDRESS, TASK_QUEUE: worker.config.TASK_QUEUE, ...env },
+      timeout: 30_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function expectOneLineError(outcome: Outcome, code: number, message: RegExp): void {
+  expect(outcome.code).toBe(code);
+  expect(outcome.stdout).toBe('');
+  const lines = outcome.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+}
+
+describe('the durable-agents CLI', () => {
+  it('starts a session, sends messages, shows status, ends it and prints the result', async () => {
+    const started = await cli(['start', 'helpdesk', 'hello there', '--session', '--user', 'grace', '--id', `cli-session-${Date.now()}`]);
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^cli-session-\d+$/);
+
+    const sent = await cli(['send', id, 'second message']);
+    expect(sent).toMatchObject({ code: 0, stdout: 'echo second message (turn 1)\n' });
+
+    const status = await cli(['status', id]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^status: awaiting_input\nagent: helpdesk \(session\), user grace\nsteps: 2\nusage: 240 tokens/);
+
+    const json = JSON.parse((await cli(['--json', 'status', id])).stdout);
+    expect(json).toMatchObject({ status: 'awaiting_input', agent: 'helpdesk', userId: 'grace', step: 2 });
+
+    expect(await cli(['end', id])).toMatchObject({ code: 0, stdout: 'ending\n' });
+    const result = await cli(['result', id]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^echo second message \(turn 1\)\n\nstatus: completed · steps: 2 · 240 tokens/);
+    expect(JSON.parse((await cli(['result', id, '--json'])).stdout)).toMatchObject({ status: 'completed', steps: 2 });
+  });
+
+  it('approves a held tool call, and watch follows the run to its end', async () => {
+    const id = (await cli(['start', 'helpdesk', 'refund order 1042'])).stdout.trim();
+    await eventually(async () => (await worker.client.workflow.getHandle(id).query(stateQuery)).pendingApprovals.length, 'the approval');
+    const status = await cli(['status', id]);
+    expect(status.stdout).toMatch(/status: awaiting_approval[\s\S]*pending approvals:\n {2}1\.1 {2}issue_refund \{"orderId":"1042","amountUsd":129,"reason":"delayed"\}/);
+
+    const watching = cli(['watch', id]);
+    expect(await cli(['approve', id, '1.1', '--note', 'ok by ops'])).toMatchObject({ code: 0, stdout: 'approved issue_refund (1.1)\n' });
+    const watched = await watching;
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toContain('user: refund order 1042');
+    expect(watched.stdout).toContain('  → issue_refund({"orderId":"1042","amountUsd":129,"reason":"delayed"})');
+    expect(watched.stdout).toContain('[awaiting_approval: 1.1 issue_refund]');
+    expect(watched.stdout).toMatch(/ {2}← \{"refundId":"rf_\w+","orderId":"1042","amountUsd":129,"status":"issued"\}/);
+    expect(watched.stdout.trim().endsWith('[completed]')).toBe(true);
+  });
+
+  it('denies a call with a note', async () => {
+    const id = (await cli(['start', 'helpdesk', 'refund order 1042', '--json'])).stdout;
+    const runId = JSON.parse(id).id;
+    await eventually(async () => (await worker.client.workflow.getHandle(runId).query(stateQuery)).pendingApprovals.length, 'the approval');
+    expect(await cli(['deny', runId, '1.1', '--note', 'not eligible'])).toMatchObject({ code: 0, stdout: 'denied issue_refund (1.1)\n' });
+    expect(JSON.parse((await cli(['result', runId, '--json'])).stdout)).toMatchObject({ status: 'completed', output: 'Refund handled.' });
+  });
+
+  it('start --wait prints the result; list filters by agent, user and status', async () => {
+    const user = `user-${Date.now()}`;
+    const waited = await cli(['start', 'helpdesk', 'quick question', '--user', user, '--wait']);
+    expect(waited.code).toBe(0);
+    const [id, output] = waited.stdout.split('\n');
+    expect(output).toBe('echo quick question (turn 0)');
+
+    const listed = await eventually(async () => {
+      const outcome = await cli(['list', '--user', user, '--status', 'completed', '--json']);
+      const runs = JSON.parse(outcome.stdout);
+      return runs.length ? runs : undefined;
+    }, 'the run to be listed');
+    expect(listed).toEqual([expect.objectContaining({ workflowId: id, status: 'completed', agent: 'helpdesk', user, steps: 1, tokens: 120 })]);
+    const table = await cli(['list', '--user', user]);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID +STATUS +AGENT +USER +STEPS +TOKENS +STARTED$/);
+    expect(table.stdout).toContain(id);
+    expect((await cli(['list', '--user', 'nobody-at-all'])).stdout).toBe('no runs\n');
+  });
+
+  it('cancels a run', async () => {
+    const id = (await cli(['start', 'helpdesk', 'slow question'])).stdout.trim();
+    await eventually(() => model.requests.some((request) => lastOf(request, 'user')?.content === 'slow question'), 'the model call');
+    expect(await cli(['cancel', id])).toMatchObject({ code: 0, stdout: `cancel requested for ${id}\n` });
+    expectOneLineError(await cli(['result', id]), 1, /^error: run .* failed: .*cancel/i);
+    expect((await worker.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
+  });
+
+  it('answers mistakes with one line on stderr and a non-zero exit', async () => {
+    expectOneLineError(await cli(['status', 'no-such-run']), 1, /^error: no run with id no-such-run$/);
+    expectOneLineError(await cli(['send', 'no-such-run', 'hi']), 1, /^error: no run with id no-such-run$/);
+    expectOneLineError(await cli(['approve', 'no-such-run', '1.1']), 1, /^error: no run with id no-such-run$/);
+    expectOneLineError(await cli(['start', 'helpdesk']), 2, /^error: missing required argument 'message'$/);
+    expectOneLineError(await cli(['frobnicate']), 2, /^error: unknown command 'frobnicate'$/);
+    expectOneLineError(await cli(['list', '--status', 'sleeping']), 2, /^error: option '--status <status>' argument 'sleeping' is invalid/);
+    expectOneLineError(await cli(['start', 'helpdesk', 'hi', '--max-steps', '-3']), 2, /expected a positive number/);
+
+    const port = await freePort();
+    expectOneLineError(await cli(['status', 'any'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }), 1, new RegExp(`^error: cannot reach Temporal at 127.0.0.1:${port}`));
+
+    const session = (await cli(['start', 'helpdesk', 'hi', '--session'])).stdout.trim();
+    expectOneLineError(await cli(['approve', session, '7.7']), 1, /^error: rejected: no tool call 7\.7 awaits approval; pending: \(none\)$/);
+    expectOneLineError(await cli(['send', session, ' ']), 1, /^error: rejected: text: must not be empty$/);
+    await cli(['end', session]);
+  });
+});
