@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stateQuery } from '../../src/contract';
@@ -38,14 +38,18 @@ interface Outcome {
   stderr: string;
 }
 
+const cliArgs = (args: string[]) => ['--import', 'tsx', 'client.ts', ...args];
+const cliEnv = (env: Record<string, string> = {}) => ({
+  PATH: process.env.PATH!,
+  TEMPORAL_ADDRESS: worker.config.TEMPORAL_ADDRESS,
+  TASK_QUEUE: worker.config.TASK_QUEUE,
+  ...env,
+});
+
 /** Runs the CLI as a real process against the test server and the worker's task queue. */
 async function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH!, TEMPORAL_ADDRESS: worker.config.TEMPORAL_ADDRESS, TASK_QUEUE: worker.config.TASK_QUEUE, ...env },
-      timeout: 30_000,
-    });
+    const { stdout, stderr } = await run(process.execPath, cliArgs(args), { cwd: REPO, env: cliEnv(env), timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -91,10 +95,14 @@ describe('the durable-agents CLI', () => {
     const status = await cli(['status', id]);
     expect(status.stdout).toMatch(/status: awaiting_approval[\s\S]*pending approvals:\n {2}1\.1 {2}issue_refund \{"orderId":"1042","amountUsd":129,"reason":"delayed"\}/);
 
-    const watching = cli(['watch', id]);
+    const watching = spawn(process.execPath, cliArgs(['watch', id]), { cwd: REPO, env: cliEnv() });
+    let stdout = '';
+    watching.stdout.on('data', (chunk) => (stdout += chunk));
+    const exitCode = new Promise((resolve) => watching.once('exit', resolve));
+    await eventually(() => stdout.includes('[awaiting_approval: 1.1 issue_refund]'), 'watch to show the pending approval');
     expect(await cli(['approve', id, '1.1', '--note', 'ok by ops'])).toMatchObject({ code: 0, stdout: 'approved issue_refund (1.1)\n' });
-    const watched = await watching;
-    expect(watched.code).toBe(0);
+    expect(await exitCode).toBe(0);
+    const watched = { stdout };
     expect(watched.stdout).toContain('user: refund order 1042');
     expect(watched.stdout).toContain('  → issue_refund({"orderId":"1042","amountUsd":129,"reason":"delayed"})');
     expect(watched.stdout).toContain('[awaiting_approval: 1.1 issue_refund]');
