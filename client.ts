@@ -4,7 +4,7 @@
  * (1: the operation failed, 2: bad arguments).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { AgentClient, AgentClientError } from './src/agent-client';
+import { AgentClient, AgentClientError, type RunEvent } from './src/agent-client';
 import { formatMessage, formatResult, formatRunList, formatState } from './src/cli-format';
 import { ConfigError } from './src/config';
 import type { AgentRunInput } from './src/input';
@@ -23,26 +23,11 @@ function print(json: boolean, value: unknown, human: () => string): void {
   console.log(json ? JSON.stringify(value, null, 2) : human());
 }
 
-/** Follows a run: prints each new transcript entry and status change until the run closes. */
-async function watch(client: AgentClient, id: string, json: boolean, pollMs = 500): Promise<void> {
-  let shown = 0;
-  let lastStatus: string | undefined;
-  for (;;) {
-    const closed = await client.isClosed(id);
-    const state = await client.state(id);
-    for (const message of state.messages.slice(shown)) {
-      const line = json ? JSON.stringify({ message }) : formatMessage(message);
-      if (line) console.log(line);
-    }
-    shown = state.messages.length;
-    if (state.status !== lastStatus) {
-      lastStatus = state.status;
-      const pending = state.pendingApprovals.map((p) => `${p.callId} ${p.tool}`).join(', ');
-      console.log(json ? JSON.stringify({ status: state.status, pendingApprovals: state.pendingApprovals }) : `[${state.status}${pending ? `: ${pending}` : ''}]`);
-    }
-    if (closed) return;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
+/** One line for a `watch` event. */
+function formatEvent(event: RunEvent): string | undefined {
+  if (event.type === 'message') return formatMessage(event.message);
+  const pending = event.pendingApprovals.map((approval) => `${approval.callId} ${approval.tool}`).join(', ');
+  return `[${event.status}${pending ? `: ${pending}` : ''}]`;
 }
 
 export function buildProgram(): Command {
@@ -157,7 +142,10 @@ export function buildProgram(): Command {
     .description('follow new messages and status changes until the run ends')
     .argument('<id>', 'run id')
     .action(async (id: string) => {
-      await watch(await connect(), id, json());
+      for await (const event of (await connect()).watch(id)) {
+        const line = json() ? JSON.stringify(event) : formatEvent(event);
+        if (line) console.log(line);
+      }
     });
 
   program

@@ -24,7 +24,7 @@ import {
 import { loadTemporalConfig, type TemporalConfig } from './config';
 import type { AgentRunInput } from './input';
 import { connectionOptions } from './temporal-connection';
-import type { AgentRunResult, AgentRunState, RunStatus } from './types';
+import type { AgentRunResult, AgentRunState, ChatMessage, PendingApproval, RunStatus } from './types';
 import type { agentRun } from '../workflows';
 
 /** A failure the caller can act on, with a message fit for one line of output. */
@@ -51,6 +51,11 @@ export interface RunSummary {
   startTime: Date;
   closed: boolean;
 }
+
+/** What `watch` reports: each new transcript entry, and each change of status. */
+export type RunEvent =
+  | { type: 'message'; message: ChatMessage }
+  | { type: 'status'; status: RunStatus; pendingApprovals: PendingApproval[] };
 
 export interface ListFilter {
   status?: string;
@@ -159,6 +164,25 @@ export class AgentClient {
   async isClosed(workflowId: string): Promise<boolean> {
     const description = await this.call(() => this.handle(workflowId).describe(), workflowId);
     return description.status.name !== 'RUNNING';
+  }
+
+  /** Follows a run, yielding new messages and status changes, until the run closes. */
+  async *watch(workflowId: string, pollMs = 500): AsyncGenerator<RunEvent> {
+    let shown = 0;
+    let lastStatus: string | undefined;
+    for (;;) {
+      const closed = await this.isClosed(workflowId);
+      const state = await this.state(workflowId);
+      for (const message of state.messages.slice(shown)) yield { type: 'message', message };
+      shown = state.messages.length;
+      const pending = state.pendingApprovals.map((approval) => approval.callId).join();
+      if (`${state.status}:${pending}` !== lastStatus) {
+        lastStatus = `${state.status}:${pending}`;
+        yield { type: 'status', status: state.status, pendingApprovals: state.pendingApprovals };
+      }
+      if (closed) return;
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
   }
 
   /** Waits for the run to finish and returns its result; a failed run throws with its failure type. */

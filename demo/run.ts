@@ -1,0 +1,77 @@
+/**
+ * `npm run demo`: starts (or reuses) the dev server, starts a worker, runs the helpdesk agent on a
+ * sample request, approves its refund as the demo's human, prints the transcript, the result and the
+ * Web UI link, then shuts the worker down. Uses the real model when OPENAI_API_KEY is set.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { AgentClient } from '../src/agent-client';
+import { formatMessage, formatResult } from '../src/cli-format';
+import { loadWorkerConfig } from '../src/config';
+import { DEFAULT_PRICES } from '../src/pricing';
+import { createAgentWorker } from '../worker';
+import { OFFLINE_MODEL_NAME, startOfflineModel } from './offline-model';
+
+const REQUEST = "My order 1042 still hasn't arrived and it was due on the 12th. Can I get my money back?";
+
+function startDevServer(): void {
+  const started = spawnSync(join(__dirname, '..', 'temporal-dev.sh'), ['start'], { stdio: 'inherit' });
+  if (started.status !== 0) throw new Error('the Temporal dev server did not start (see above)');
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const usingRealModel = Boolean(process.env.OPENAI_API_KEY);
+  if (!process.env.TEMPORAL_ADDRESS) startDevServer();
+  const offline = usingRealModel ? undefined : await startOfflineModel();
+  console.log(
+    offline
+      ? `model: OFFLINE DEMO MODEL (scripted, at ${offline.baseUrl}); set OPENAI_API_KEY to use a real model`
+      : `model: ${process.env.AGENT_MODEL ?? 'gpt-4o-mini'} at ${process.env.OPENAI_BASE_URL ?? 'api.openai.com'}`,
+  );
+  const config = loadWorkerConfig({
+    ...process.env,
+    ...(offline && {
+      OPENAI_BASE_URL: offline.baseUrl,
+      AGENT_MODEL: OFFLINE_MODEL_NAME,
+      // Priced like gpt-4o-mini, so the demo shows what such a run would cost.
+      MODEL_PRICES: JSON.stringify({ [OFFLINE_MODEL_NAME]: DEFAULT_PRICES['gpt-4o-mini'] }),
+    }),
+  });
+  const { worker, connection } = await createAgentWorker(config);
+  const running = worker.run();
+  const client = await AgentClient.connect(config);
+  try {
+    const id = await client.start({ agent: 'helpdesk', message: REQUEST, userId: 'demo-customer' });
+    console.log(`run started: ${id}\n`);
+    for await (const event of client.watch(id, 250)) {
+      if (event.type === 'message') {
+        const line = formatMessage(event.message);
+        if (line) console.log(line);
+        continue;
+      }
+      for (const pending of event.pendingApprovals) {
+        console.log(`  [awaiting approval] ${pending.tool} ${JSON.stringify(pending.args)} (callId ${pending.callId})`);
+        console.log(`  [the demo approves as the human; yourself: npm run client -- approve ${id} ${pending.callId}]`);
+        await client.decide(id, pending.callId, true, 'approved by the demo');
+      }
+    }
+    const result = await client.result(id);
+    const uiPort = process.env.TEMPORAL_UI_PORT ?? '8233';
+    console.log(`\n${formatResult(result)}`);
+    console.log(`\nWeb UI: http://localhost:${uiPort}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${id}`);
+    console.log('The dev server keeps running (./temporal-dev.sh stop to stop it).');
+  } finally {
+    await client.close();
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await offline?.close();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`demo: ${error.message}`);
+  process.exit(1);
+});
