@@ -17,9 +17,11 @@ readonly STATE_DIR="$SCRIPT_DIR/.temporal"
 readonly BIN_DIR="$STATE_DIR/bin"
 readonly LOCAL_BIN="$BIN_DIR/temporal"
 readonly PY_DIR="$STATE_DIR/py"
-readonly PID_FILE="$STATE_DIR/server.pid"
-readonly LOG_FILE="$STATE_DIR/server.log"
-readonly ADDR_FILE="$STATE_DIR/server.addr"
+# Where a server's pid, log and ports live; a separate folder runs a separate server (the tests use one).
+readonly RUN_DIR="${TEMPORAL_RUN_DIR:-$STATE_DIR}"
+readonly PID_FILE="$RUN_DIR/server.pid"
+readonly LOG_FILE="$RUN_DIR/server.log"
+readonly ADDR_FILE="$RUN_DIR/server.addr"
 readonly INSTALL_LOG="$STATE_DIR/install.log"
 readonly CONTRACT_FILE="$SCRIPT_DIR/src/contract.ts"
 
@@ -31,7 +33,7 @@ readonly DOWNLOAD_URL="https://temporal.download/cli.sh"
 
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
-TEMPORAL_DB="${TEMPORAL_DB:-$STATE_DIR/dev.db}"
+TEMPORAL_DB="${TEMPORAL_DB:-$RUN_DIR/dev.db}"
 readonly HOST="127.0.0.1"
 readonly START_TIMEOUT_S=60
 readonly STOP_TIMEOUT_S=15
@@ -61,6 +63,8 @@ Environment:
   TEMPORAL_UI_PORT   Web UI port               (default 8233)
   TEMPORAL_DB        SQLite persistence file   (default .temporal/dev.db;
                      relative paths are relative to the project root)
+  TEMPORAL_RUN_DIR   folder for the server's pid, log and ports (default .temporal;
+                     another folder runs a second, independent server)
 EOF
 }
 
@@ -298,7 +302,7 @@ cmd_start() {
     args+=(--search-attribute "$attr")
   done <<<"$sa_list"
 
-  mkdir -p "$STATE_DIR" "$(dirname "$TEMPORAL_DB")"
+  mkdir -p "$STATE_DIR" "$RUN_DIR" "$(dirname "$TEMPORAL_DB")"
   : >"$LOG_FILE"
   # setsid: own session + process group, so the server survives this script
   # and `stop` can kill the whole group.

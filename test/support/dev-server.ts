@@ -17,10 +17,15 @@ export function searchAttributeFlags(): string[] {
   return Object.values(searchAttributes).map((key) => `${key.name}=${CLI_TYPES[key.type]}`);
 }
 
+let binary: string | undefined;
+
 /** The Temporal CLI binary, installed by `temporal-dev.sh` if it is not yet there. */
 export function temporalBinary(): string {
-  const output = execFileSync(join(REPO, 'temporal-dev.sh'), ['install'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return output.trim().split('\n').pop()!;
+  binary ??= execFileSync(join(REPO, 'temporal-dev.sh'), ['install'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+    .trim()
+    .split('\n')
+    .pop()!;
+  return binary;
 }
 
 export function freePort(): Promise<number> {
