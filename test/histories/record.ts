@@ -1,0 +1,116 @@
+/**
+ * Records the event histories the replay test guards: representative runs on a fresh dev server,
+ * saved as JSON. Re-record (`npm run histories:record`) only for a change that is meant to alter the
+ * command sequence, and keep the old files: in-flight runs still have those histories.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { approvalUpdate, chatUpdate, endSignal, messageSignal, stateQuery } from '../../src/contract';
+import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { startTestWorker } from '../support/harness';
+import { lastOf, reply, startScriptedModel } from '../support/scripted-model';
+import type { agentRun } from '../../workflows';
+
+type Handle = WorkflowHandle<typeof agentRun>;
+
+const awaitingApproval = (handle: Handle) =>
+  eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length > 0, 'an approval');
+const settled = (handle: Handle) => handle.result().catch(() => undefined);
+
+/** Each scenario drives one run to its end; the model's script reacts to the last message. */
+const scenarios: Record<string, (start: (input: object) => Promise<Handle>) => Promise<Handle>> = {
+  'task-parallel-tools': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'parallel: where is order 1042?' });
+    await handle.result();
+    return handle;
+  },
+  'task-invalid-tool-calls': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'invalid: status please' });
+    await handle.result();
+    return handle;
+  },
+  'task-step-limit': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'loop: forever', limits: { maxSteps: 2 } });
+    await handle.result();
+    return handle;
+  },
+  'session-chat-signal-approval': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'hello', mode: 'session', userId: 'ada' });
+    await handle.executeUpdate(chatUpdate, { args: [{ text: 'how are you?' }] });
+    await handle.signal(messageSignal, { text: 'refund: order 1042' });
+    await awaitingApproval(handle);
+    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '3.1', approve: true }] });
+    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '3.2', approve: false, note: 'no' }] });
+    await eventually(async () => (await handle.query(stateQuery)).status === 'awaiting_input', 'the turn to end');
+    await handle.signal(endSignal);
+    await handle.result();
+    return handle;
+  },
+  'task-approval-timeout': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'refund: order 1042', approvalTimeoutSeconds: 1 });
+    await handle.result();
+    return handle;
+  },
+  'invalid-input': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: '' });
+    await settled(handle);
+    return handle;
+  },
+  'unknown-agent': async (start) => {
+    const handle = await start({ agent: 'nobody', message: 'hi' });
+    await settled(handle);
+    return handle;
+  },
+};
+
+async function main(): Promise<void> {
+  const server = await startDevServer();
+  const model = await startScriptedModel((request) => {
+    const said = lastOf(request, 'user')?.content ?? '';
+    if (request.messages.at(-1)?.role === 'tool') return reply.text('Done.');
+    if (said.startsWith('parallel')) {
+      return reply.tools([
+        { id: 'a', name: 'search_knowledge_base', args: { query: 'delayed' } },
+        { id: 'b', name: 'lookup_order', args: { orderId: '1042' } },
+      ]);
+    }
+    if (said.startsWith('invalid')) return reply.tools([{ id: 'c', name: 'lookup_order', args: '{"orderId": 1' }, { id: 'd', name: 'nope', args: {} }]);
+    if (said.startsWith('loop')) return reply.tools([{ name: 'search_knowledge_base', args: { query: 'loop' } }]);
+    if (said.startsWith('refund')) {
+      return reply.tools([
+        { name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'late' } },
+        { name: 'issue_refund', args: { orderId: '1046', amountUsd: 35, reason: 'damaged' } },
+      ]);
+    }
+    return reply.text(`You said: ${said}`);
+  });
+  process.env.TEST_TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_TMP_DIR = tmpdir();
+  const worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, WORKFLOW_BUNDLE: undefined });
+  try {
+    for (const [name, scenario] of Object.entries(scenarios)) {
+      const handle = await scenario((input) => worker.start(input as never, `history-${name}`));
+      const path = join(__dirname, `${name}.json`);
+      const history = execFileSync(
+        temporalBinary(),
+        ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', server.address, '-o', 'json'],
+        { encoding: 'utf8' },
+      );
+      writeFileSync(path, history);
+      console.log(`recorded ${path}`);
+    }
+  } finally {
+    await worker.stop();
+    await model.close();
+    await stopDevServer(server.process);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
