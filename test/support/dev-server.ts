@@ -45,11 +45,12 @@ export interface DevServer {
 }
 
 /** Starts the server and resolves once it answers gRPC; rejects with its output if it exits first. */
-export async function startDevServer(): Promise<DevServer> {
+export async function startDevServer(extraArgs: string[] = []): Promise<DevServer> {
   const binary = temporalBinary();
   const port = await freePort();
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
   for (const flag of searchAttributeFlags()) args.push('--search-attribute', flag);
+  args.push(...extraArgs);
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

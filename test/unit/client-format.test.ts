@@ -1,0 +1,161 @@
+import { listQuery, type RunSummary } from '../../src/agent-client';
+import {
+  formatMessage,
+  formatResult,
+  formatRunList,
+  formatState,
+  formatTranscript,
+  formatUsage,
+} from '../../src/cli-format';
+import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
+
+describe('listQuery', () => {
+  it('matches agent runs only when no filter is given', () => {
+    expect(listQuery({})).toBe('WorkflowType = "agentRun"');
+  });
+
+  it('ANDs status, agent and user filters in that order', () => {
+    expect(listQuery({ user: 'u7', agent: 'helpdesk', status: 'awaiting_approval', limit: 5 })).toBe(
+      'WorkflowType = "agentRun" AND AgentStatus = "awaiting_approval" AND AgentName = "helpdesk" AND AgentUser = "u7"',
+    );
+  });
+
+  it('escapes quotes and backslashes inside values', () => {
+    expect(listQuery({ user: 'a"b\\c' })).toBe('WorkflowType = "agentRun" AND AgentUser = "a\\"b\\\\c"');
+  });
+
+  it('ignores empty filter values', () => {
+    expect(listQuery({ status: '', agent: '', user: '' })).toBe('WorkflowType = "agentRun"');
+  });
+});
+
+describe('formatMessage and formatTranscript', () => {
+  const transcript: ChatMessage[] = [
+    { role: 'system', content: 'You are a helpdesk.' },
+    { role: 'user', content: 'Refund order 42' },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [
+        { id: 'c1', type: 'function', function: { name: 'lookup_order', arguments: '{"id":42}' } },
+        { id: 'c2', type: 'function', function: { name: 'refund', arguments: '{"id":42}' } },
+      ],
+    },
+    { role: 'tool', tool_call_id: 'c1', content: '{"status":"shipped"}' },
+    { role: 'assistant', content: 'Done.' },
+  ];
+
+  it('leaves out the system prompt', () => {
+    expect(formatMessage(transcript[0])).toBeUndefined();
+  });
+
+  it('renders user text, tool calls as "  → name(args)", tool results and answers', () => {
+    expect(formatTranscript(transcript)).toBe(
+      [
+        'user: Refund order 42',
+        '  → lookup_order({"id":42})',
+        '  → refund({"id":42})',
+        '  ← {"status":"shipped"}',
+        'assistant: Done.',
+      ].join('\n'),
+    );
+  });
+
+  it('shows assistant text before its tool calls', () => {
+    const message: ChatMessage = {
+      role: 'assistant',
+      content: 'Let me check.',
+      tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
+    };
+    expect(formatMessage(message)).toBe('assistant: Let me check.\n  → lookup({})');
+  });
+
+  it.each([
+    [300, false],
+    [301, true],
+    [5000, true],
+  ])('a %i-character tool result is cut: %s', (length, cut) => {
+    const content = 'x'.repeat(length);
+    const line = formatMessage({ role: 'tool', tool_call_id: 'c1', content })!;
+    const shown = line.slice('  ← '.length);
+    expect(line.startsWith('  ← ')).toBe(true);
+    expect(shown).toHaveLength(Math.min(length, 300));
+    expect(shown.endsWith('...')).toBe(cut);
+  });
+});
+
+describe('run summaries', () => {
+  const usage: Usage = { inputTokens: 120, outputTokens: 30, totalTokens: 150, costUsd: 0.0000375, costKnown: true };
+
+  it('formatUsage shows tokens and a six-decimal cost, flagging unpriced models', () => {
+    expect(formatUsage(usage)).toBe('150 tokens (120 in, 30 out), $0.000038');
+    expect(formatUsage({ ...usage, costKnown: false })).toBe('150 tokens (120 in, 30 out), $0.000038 (some models unpriced)');
+  });
+
+  it('formatResult shows the output, then status, limit and usage', () => {
+    const text = formatResult({ status: 'limit_reached', limit: 'maxSteps', output: 'Partial answer', steps: 3, usage });
+    expect(text.split('\n')).toEqual([
+      'Partial answer',
+      '',
+      `status: limit_reached (maxSteps) · steps: 3 · ${formatUsage(usage)}`,
+    ]);
+  });
+
+  it('formatState lists pending approvals and queued messages only when there are any', () => {
+    const state: AgentRunState = {
+      status: 'awaiting_approval',
+      agent: 'helpdesk',
+      mode: 'session',
+      userId: 'u1',
+      step: 2,
+      messages: [],
+      usage,
+      pendingApprovals: [{ callId: '2.1', tool: 'refund', args: { id: 42 } }],
+      queuedMessages: 1,
+    };
+    expect(formatState(state).split('\n')).toEqual([
+      'status: awaiting_approval',
+      'agent: helpdesk (session), user u1',
+      'steps: 2',
+      `usage: ${formatUsage(usage)}`,
+      'queued messages: 1',
+      'pending approvals:',
+      '  2.1  refund {"id":42}',
+    ]);
+    const idle = formatState({ ...state, userId: undefined, pendingApprovals: [], queuedMessages: 0 });
+    expect(idle).not.toMatch(/queued|pending|user/);
+  });
+
+  it('formatRunList says "no runs" for an empty list', () => {
+    expect(formatRunList([])).toBe('no runs');
+  });
+
+  it('formatRunList prints a header and aligned columns', () => {
+    const runs: RunSummary[] = [
+      {
+        workflowId: 'agent-run-1',
+        status: 'completed',
+        agent: 'helpdesk',
+        user: 'u1',
+        steps: 3,
+        tokens: 1234,
+        startTime: new Date('2025-01-02T03:04:05.000Z'),
+        closed: true,
+      },
+      { workflowId: 'r2', status: 'running', startTime: new Date('2025-01-03T00:00:00.000Z'), closed: false },
+    ];
+    const lines = formatRunList(runs).split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0].split(/\s+/)).toEqual(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED']);
+    expect(lines[1].split(/\s+/)).toEqual(['agent-run-1', 'completed', 'helpdesk', 'u1', '3', '1234', '2025-01-02T03:04:05.000Z']);
+    expect(lines[2].split(/\s+/)).toEqual(['r2', 'running', '0', '0', '2025-01-03T00:00:00.000Z']);
+    // Every column starts at the same offset on every line.
+    for (const title of ['STATUS', 'AGENT', 'STEPS', 'STARTED']) {
+      const column = lines[0].indexOf(title);
+      expect(lines[1][column - 1]).toBe(' ');
+      expect(lines[1][column]).not.toBe(' ');
+    }
+    expect(lines[2].indexOf('running')).toBe(lines[0].indexOf('STATUS'));
+    expect(lines.every((line) => line === line.trimEnd())).toBe(true);
+  });
+});

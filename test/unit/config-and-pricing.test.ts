@@ -1,0 +1,236 @@
+import { idempotencyKey, limitResult } from '../../activities/tools';
+import { ConfigError, loadTemporalConfig, loadWorkerConfig } from '../../src/config';
+import { agentRunInputSchema, describeIssues } from '../../src/input';
+import { buildPriceTable, costOf, DEFAULT_PRICES } from '../../src/pricing';
+
+/** Runs `load` and returns the ConfigError it throws. */
+function configError(load: () => unknown): ConfigError {
+  try {
+    load();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadWorkerConfig', () => {
+  it('has a default for everything a local worker needs', () => {
+    expect(loadWorkerConfig({})).toEqual({
+      TEMPORAL_ADDRESS: 'localhost:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      TASK_QUEUE: 'agents',
+      AGENT_MODEL: 'gpt-4o-mini',
+      MODEL_TIMEOUT_SECONDS: 120,
+      MODEL_HEARTBEAT_SECONDS: 30,
+      MODEL_MAX_ATTEMPTS: 5,
+      TOOL_RESULT_MAX_CHARS: 20_000,
+      HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
+    });
+  });
+
+  it('coerces numbers and flags from their string values', () => {
+    const config = loadWorkerConfig({
+      MODEL_TIMEOUT_SECONDS: '2.5',
+      MODEL_HEARTBEAT_SECONDS: '10',
+      MODEL_MAX_ATTEMPTS: '2',
+      TOOL_RESULT_MAX_CHARS: '500',
+      TEMPORAL_TLS: '1',
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      TASK_QUEUE: 'gpu',
+    });
+    expect(config).toMatchObject({
+      MODEL_TIMEOUT_SECONDS: 2.5,
+      MODEL_HEARTBEAT_SECONDS: 10,
+      MODEL_MAX_ATTEMPTS: 2,
+      TOOL_RESULT_MAX_CHARS: 500,
+      TEMPORAL_TLS: true,
+      OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+      TASK_QUEUE: 'gpu',
+    });
+    expect(loadWorkerConfig({ TEMPORAL_TLS: 'false' }).TEMPORAL_TLS).toBe(false);
+  });
+
+  it.each([
+    ['MODEL_TIMEOUT_SECONDS', 'soon'],
+    ['MODEL_TIMEOUT_SECONDS', '-1'],
+    ['MODEL_HEARTBEAT_SECONDS', '0'],
+    ['MODEL_MAX_ATTEMPTS', '2.5'],
+    ['TOOL_RESULT_MAX_CHARS', 'lots'],
+    ['OPENAI_BASE_URL', 'not a url'],
+    ['TEMPORAL_TLS', 'yes'],
+    ['TASK_QUEUE', ''],
+  ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
+    const error = configError(() => loadWorkerConfig({ [name]: value }));
+    expect(error.message).toMatch(new RegExp(`^invalid environment: ${name}: `));
+  });
+
+  it('names every bad variable at once', () => {
+    const error = configError(() => loadWorkerConfig({ MODEL_TIMEOUT_SECONDS: 'soon', OPENAI_BASE_URL: 'not a url' }));
+    expect(error.message).toContain('MODEL_TIMEOUT_SECONDS: ');
+    expect(error.message).toContain('OPENAI_BASE_URL: ');
+  });
+
+  it('loadTemporalConfig reads only the Temporal connection', () => {
+    expect(loadTemporalConfig({ TEMPORAL_ADDRESS: 'example.tmprl.cloud:7233', AGENT_MODEL: 'ignored' })).toEqual({
+      TEMPORAL_ADDRESS: 'example.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      TASK_QUEUE: 'agents',
+    });
+  });
+});
+
+describe('buildPriceTable', () => {
+  it.each([undefined, ''])('is a copy of the defaults without extra prices (%j)', (extra) => {
+    const table = buildPriceTable(extra);
+    expect(table).toEqual(DEFAULT_PRICES);
+    expect(table).not.toBe(DEFAULT_PRICES);
+  });
+
+  it('adds new models and overrides default ones from JSON', () => {
+    const table = buildPriceTable(
+      JSON.stringify({
+        'llama3.1:8b': { inputPerMillion: 0, outputPerMillion: 0 },
+        'gpt-4o': { inputPerMillion: 1, outputPerMillion: 2 },
+      }),
+    );
+    expect(table['llama3.1:8b']).toEqual({ inputPerMillion: 0, outputPerMillion: 0 });
+    expect(table['gpt-4o']).toEqual({ inputPerMillion: 1, outputPerMillion: 2 });
+    expect(table['gpt-4o-mini']).toEqual(DEFAULT_PRICES['gpt-4o-mini']);
+    expect(DEFAULT_PRICES['gpt-4o']).toEqual({ inputPerMillion: 2.5, outputPerMillion: 10 });
+  });
+
+  it('rejects text that is not JSON', () => {
+    expect(configError(() => buildPriceTable('{gpt-4o: 1}')).message).toMatch(/^MODEL_PRICES is not JSON: /);
+  });
+
+  it.each([
+    ['a string price', { m: { inputPerMillion: '1', outputPerMillion: 2 } }, 'm.inputPerMillion'],
+    ['a missing price', { m: { inputPerMillion: 1 } }, 'm.outputPerMillion'],
+    ['a negative price', { m: { inputPerMillion: 1, outputPerMillion: -2 } }, 'm.outputPerMillion'],
+    ['an unknown field', { m: { inputPerMillion: 1, outputPerMillion: 2, cached: 1 } }, 'm: Unrecognized key: "cached"'],
+    ['a bare number per model', { m: 3 }, 'm: '],
+    ['an array', [1, 2], '(input): '],
+  ])('rejects JSON with %s, naming the field', (_case, value, field) => {
+    const error = configError(() => buildPriceTable(JSON.stringify(value)));
+    expect(error.message).toMatch(/^MODEL_PRICES: /);
+    expect(error.message).toContain(field);
+  });
+});
+
+describe('costOf', () => {
+  it('prices input and output tokens per million', () => {
+    const { costUsd, known } = costOf(DEFAULT_PRICES, 'gpt-4o', 1_000_000, 500_000);
+    expect(known).toBe(true);
+    expect(costUsd).toBeCloseTo(2.5 + 5, 12);
+    expect(costOf(DEFAULT_PRICES, 'gpt-4o-mini', 1000, 200).costUsd).toBeCloseTo((1000 * 0.15 + 200 * 0.6) / 1e6, 15);
+  });
+
+  it('charges 0 and marks the cost unknown for a model without a price', () => {
+    expect(costOf(DEFAULT_PRICES, 'my-local-model', 1000, 1000)).toEqual({ costUsd: 0, known: false });
+  });
+
+  // A model name that collides with an Object.prototype member must not find a "price".
+  it.each(['constructor', 'toString', '__proto__'])('treats the model name %j as unpriced', (model) => {
+    expect(costOf(buildPriceTable(), model, 1000, 1000)).toEqual({ costUsd: 0, known: false });
+  });
+});
+
+describe('limitResult', () => {
+  it.each([
+    ['shorter than', 'abc', 5],
+    ['exactly', 'abcde', 5],
+  ])('returns content %s the limit unchanged', (_case, content, maxChars) => {
+    expect(limitResult(content, maxChars)).toBe(content);
+  });
+
+  it('cuts longer content to a JSON note with the first maxChars characters', () => {
+    const content = JSON.stringify({ rows: Array.from({ length: 50 }, (_, i) => ({ id: i, name: `row ${i}` })) });
+    const limited = JSON.parse(limitResult(content, 100));
+    expect(limited).toEqual({
+      truncated: true,
+      note: `The result had ${content.length} characters; only the first 100 are shown.`,
+      partial: content.slice(0, 100),
+    });
+    expect(limited.partial).toHaveLength(100);
+  });
+});
+
+describe('idempotencyKey', () => {
+  it('joins workflow id and call id, stable for the same call and distinct across calls', () => {
+    expect(idempotencyKey('run-1', '3.1')).toBe('run-1/3.1');
+    expect(idempotencyKey('run-1', '3.1')).toBe(idempotencyKey('run-1', '3.1'));
+    expect(idempotencyKey('run-1', '3.2')).not.toBe(idempotencyKey('run-1', '3.1'));
+    expect(idempotencyKey('run-2', '3.1')).not.toBe(idempotencyKey('run-1', '3.1'));
+  });
+});
+
+describe('agentRunInputSchema and describeIssues', () => {
+  function issues(input: unknown): string {
+    const result = agentRunInputSchema.safeParse(input);
+    if (result.success) throw new Error('expected the input to be rejected');
+    return describeIssues(result.error);
+  }
+
+  it('defaults the mode to task and trims the message', () => {
+    expect(agentRunInputSchema.parse({ agent: 'helpdesk', message: '  Hi!  ' })).toEqual({
+      agent: 'helpdesk',
+      message: 'Hi!',
+      mode: 'task',
+    });
+  });
+
+  it('keeps every valid optional field', () => {
+    const input = {
+      agent: 'helpdesk',
+      message: 'Hi',
+      userId: 'u1',
+      model: 'gpt-4.1',
+      mode: 'session',
+      idleTimeoutSeconds: 600,
+      approvalTimeoutSeconds: 0.5,
+      limits: { maxSteps: 5, maxTokens: 1000, maxCostUsd: 0.25, maxDurationSeconds: 30 },
+    };
+    expect(agentRunInputSchema.parse(input)).toEqual(input);
+  });
+
+  it('rejects unknown keys at the top level and in limits, naming them', () => {
+    const described = issues({ agent: 'a', message: 'm', temperature: 0.2, limits: { maxTurns: 3 } });
+    expect(described).toContain('(input): Unrecognized key: "temperature"');
+    expect(described).toContain('limits: Unrecognized key: "maxTurns"');
+  });
+
+  it.each<[string, Record<string, unknown>]>([
+    ['agent', { agent: '' }],
+    ['message', { message: '   ' }],
+    ['message', { message: 'x'.repeat(100_001) }],
+    ['userId', { userId: '' }],
+    ['model', { model: 42 }],
+    ['mode', { mode: 'chat' }],
+    ['idleTimeoutSeconds', { idleTimeoutSeconds: 0 }],
+    ['approvalTimeoutSeconds', { approvalTimeoutSeconds: -5 }],
+    ['limits', { limits: [] }],
+    ['limits.maxSteps', { limits: { maxSteps: 0 } }],
+    ['limits.maxSteps', { limits: { maxSteps: 1.5 } }],
+    ['limits.maxTokens', { limits: { maxTokens: '100' } }],
+    ['limits.maxCostUsd', { limits: { maxCostUsd: -1 } }],
+    ['limits.maxDurationSeconds', { limits: { maxDurationSeconds: 0 } }],
+  ])('names the bad field %s', (path, override) => {
+    const described = issues({ agent: 'helpdesk', message: 'Hi', ...override });
+    expect(described.split('; ')).toEqual([expect.stringMatching(new RegExp(`^${path.replace('.', '\\.')}: `))]);
+  });
+
+  it('names every bad field of one input, one per issue', () => {
+    const described = issues({ limits: { maxSteps: -1, maxTokens: 0 } });
+    expect(described.split('; ').map((line) => line.split(':')[0])).toEqual([
+      'agent',
+      'message',
+      'limits.maxSteps',
+      'limits.maxTokens',
+    ]);
+  });
+
+  it('describes a non-object input as (input)', () => {
+    expect(issues('hello')).toMatch(/^\(input\): /);
+  });
+});
