@@ -37,7 +37,8 @@ export function classifyModelError(error: unknown): Error {
     return ApplicationFailure.retryable(`model call failed: ${(error as Error)?.message ?? error}`, ErrorType.ModelUnavailable);
   }
   const { status } = error;
-  const message = `model endpoint answered ${status}: ${error.message}`;
+  const providerMessage = (error.error as { message?: unknown } | undefined)?.message;
+  const message = `model endpoint answered ${status}: ${typeof providerMessage === 'string' ? providerMessage : error.message}`;
   if (status === 429) {
     return ApplicationFailure.create({
       message,

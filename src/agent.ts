@@ -1,6 +1,7 @@
 /**
  * Agent definitions: instructions, a model, tools, budgets and an approval policy.
  */
+import { describeIssues, limitsSchema } from './input';
 import { DefinitionError, type ToolDefinition } from './tool';
 import type { Limits } from './types';
 
@@ -49,6 +50,12 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   const unknownApprovals = (config.approval?.tools ?? []).filter((tool) => !toolNames.includes(tool));
   if (unknownApprovals.length) {
     throw new DefinitionError(`agent "${name}": approval names unknown tools ${unknownApprovals.join(', ')}`);
+  }
+  const limits = limitsSchema.safeParse(config.limits ?? {});
+  if (!limits.success) throw new DefinitionError(`agent "${name}" limits: ${describeIssues(limits.error)}`);
+  const approvalTimeout = config.approval?.timeoutSeconds;
+  if (approvalTimeout !== undefined && !(typeof approvalTimeout === 'number' && approvalTimeout > 0)) {
+    throw new DefinitionError(`agent "${name}": approval.timeoutSeconds must be a positive number of seconds`);
   }
   return { ...config, kind: 'agent' };
 }

@@ -46,7 +46,9 @@ export class ConfigError extends Error {
 }
 
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
-  const result = schema.safeParse(env);
+  // A variable set to nothing (`MODEL_TIMEOUT_SECONDS=`) means "use the default", as shells intend.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(set);
   if (!result.success) throw new ConfigError(`invalid environment: ${describeIssues(result.error)}`);
   return result.data;
 }

@@ -50,8 +50,9 @@ export function costOf(
   inputTokens: number,
   outputTokens: number,
 ): { costUsd: number; known: boolean } {
+  // Own properties only: a model named "constructor" must not find Object.prototype's.
+  if (!Object.hasOwn(prices, model)) return { costUsd: 0, known: false };
   const price = prices[model];
-  if (!price) return { costUsd: 0, known: false };
   return {
     costUsd: (inputTokens * price.inputPerMillion + outputTokens * price.outputPerMillion) / 1_000_000,
     known: true,

@@ -85,11 +85,11 @@ describe('formatMessage and formatTranscript', () => {
 });
 
 describe('run summaries', () => {
-  const usage: Usage = { inputTokens: 120, outputTokens: 30, totalTokens: 150, costUsd: 0.0000375, costKnown: true };
+  const usage: Usage = { inputTokens: 120, outputTokens: 30, totalTokens: 150, costUsd: 0.0123456, costKnown: true };
 
   it('formatUsage shows tokens and a six-decimal cost, flagging unpriced models', () => {
-    expect(formatUsage(usage)).toBe('150 tokens (120 in, 30 out), $0.000038');
-    expect(formatUsage({ ...usage, costKnown: false })).toBe('150 tokens (120 in, 30 out), $0.000038 (some models unpriced)');
+    expect(formatUsage(usage)).toBe('150 tokens (120 in, 30 out), $0.012346');
+    expect(formatUsage({ ...usage, costKnown: false })).toBe('150 tokens (120 in, 30 out), $0.012346 (some models unpriced)');
   });
 
   it('formatResult shows the output, then status, limit and usage', () => {

@@ -59,10 +59,13 @@ describe('loadWorkerConfig', () => {
     ['TOOL_RESULT_MAX_CHARS', 'lots'],
     ['OPENAI_BASE_URL', 'not a url'],
     ['TEMPORAL_TLS', 'yes'],
-    ['TASK_QUEUE', ''],
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError(() => loadWorkerConfig({ [name]: value }));
     expect(error.message).toMatch(new RegExp(`^invalid environment: ${name}: `));
+  });
+
+  it('treats a variable set to nothing as unset, so its default applies', () => {
+    expect(loadWorkerConfig({ TASK_QUEUE: '', MODEL_TIMEOUT_SECONDS: '' })).toMatchObject({ TASK_QUEUE: 'agents', MODEL_TIMEOUT_SECONDS: 120 });
   });
 
   it('names every bad variable at once', () => {

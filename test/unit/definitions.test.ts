@@ -76,6 +76,9 @@ describe('defineAgent', () => {
       /agent "forecaster": tools must be a list of defineTool\(\.\.\.\) results/,
     ],
     ['a duplicate tool name', { tools: [tool(), tool({ description: 'again' })] }, /agent "forecaster" lists tool "weather" twice/],
+    ['a zero step budget', { limits: { maxSteps: 0 } }, /agent "forecaster" limits: maxSteps: /],
+    ['an unknown budget', { limits: { maxMinutes: 5 } as never }, /agent "forecaster" limits: .*maxMinutes/],
+    ['a negative approval timeout', { approval: { timeoutSeconds: -1 } }, /approval\.timeoutSeconds must be a positive number/],
     [
       'approval naming an unknown tool',
       { approval: { tools: ['weather', 'refund', 'email'] } },

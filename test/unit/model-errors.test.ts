@@ -25,8 +25,8 @@ describe('classifyModelError', () => {
     const failure = classify(apiError(status));
     expect(failure.type).toBe(type);
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain(`model endpoint answered ${status}`);
-    expect(failure.message).toContain('provider says no');
+    // The provider's own message, without the status repeated.
+    expect(failure.message).toBe(`model endpoint answered ${status}: provider says no`);
   });
 
   it.each([408, 409, 500, 502, 503])('HTTP %i is a retryable ModelUnavailable', (status) => {
