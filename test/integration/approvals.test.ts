@@ -1,4 +1,5 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { readLedger } from '../../activities/helpdesk-backend';
 import { listQuery } from '../../src/agent-client';
@@ -75,6 +76,17 @@ describe('tool calls that need approval', () => {
       .filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED)
       .map((event) => activityTypes.get(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)));
     expect(completed.filter((type) => type === 'runTool')).toHaveLength(1);
+
+    // A person reads the run in the Web UI without opening payloads: activity summaries and details.
+    const summaries = events
+      .map((event) => event.userMetadata?.summary)
+      .filter((summary) => summary !== null && summary !== undefined)
+      .map((summary) => defaultPayloadConverter.fromPayload(summary!));
+    expect(summaries).toEqual(['model gpt-4o-mini · step 1', 'tool lookup_order']);
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(metadata.currentDetails).toBe(
+      'awaiting_approval · step 1 · 340 tokens\nawaiting approval: issue_refund (callId 1.1)\nawaiting approval: issue_refund (callId 1.2)',
+    );
     expect(await readLedger(worker.config.HELPDESK_LEDGER)).toEqual([]);
 
     expect(await decide(handle, '1.2', false, 'lamp was not damaged, see photo')).toBe('denied issue_refund (1.2)');

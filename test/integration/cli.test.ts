@@ -75,6 +75,8 @@ describe('the durable-agents CLI', () => {
     const sent = await cli(['send', id, 'second message']);
     expect(sent).toMatchObject({ code: 0, stdout: 'echo second message (turn 1)\n' });
 
+    expect(await worker.client.workflow.getHandle(id).describe().then((d) => d.staticSummary())).toBe('helpdesk: hello there');
+
     const status = await cli(['status', id]);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^status: awaiting_input\nagent: helpdesk \(session\), user grace\nsteps: 2\nusage: 240 tokens/);
@@ -147,6 +149,9 @@ describe('the durable-agents CLI', () => {
 
   it('answers mistakes with one line on stderr and a non-zero exit', async () => {
     expectOneLineError(await cli(['status', 'no-such-run']), 1, /^error: no run with id no-such-run$/);
+    // The package bin is the same CLI.
+    const bin = await run(join(REPO, 'bin', 'durable-agents.js'), ['status', 'no-such-run'], { env: cliEnv() }).catch((error) => error);
+    expect(bin).toMatchObject({ code: 1, stderr: 'error: no run with id no-such-run\n' });
     expectOneLineError(await cli(['send', 'no-such-run', 'hi']), 1, /^error: no run with id no-such-run$/);
     expectOneLineError(await cli(['approve', 'no-such-run', '1.1']), 1, /^error: no run with id no-such-run$/);
     expectOneLineError(await cli(['start', 'helpdesk']), 2, /^error: missing required argument 'message'$/);
