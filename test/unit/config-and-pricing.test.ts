@@ -2,17 +2,10 @@ import { idempotencyKey, limitResult } from '../../activities/tools';
 import { ConfigError, loadTemporalConfig, loadWorkerConfig } from '../../src/config';
 import { agentRunInputSchema, describeIssues } from '../../src/input';
 import { buildPriceTable, costOf, DEFAULT_PRICES } from '../../src/pricing';
+import { thrown } from '../support/thrown';
 
 /** Runs `load` and returns the ConfigError it throws. */
-function configError(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configError = (run: () => unknown) => thrown(ConfigError, run);
 
 describe('loadWorkerConfig', () => {
   it('has a default for everything a local worker needs', () => {

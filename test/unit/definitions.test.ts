@@ -5,6 +5,7 @@ import { AgentRegistry } from '../../src/registry';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, resolveSpec, toolParameters } from '../../src/spec';
 import { DefinitionError, defineTool, type ToolConfig, type ToolDefinition } from '../../src/tool';
 import type { ModelCallPolicy } from '../../src/types';
+import { thrown } from '../support/thrown';
 
 const weatherInput = z.object({
   city: z.string().describe('City name'),
@@ -21,15 +22,7 @@ function agent(overrides: Partial<AgentConfig> = {}): AgentDefinition {
 }
 
 /** Runs `define` and returns the DefinitionError it throws. */
-function definitionError(define: () => unknown): DefinitionError {
-  try {
-    define();
-  } catch (error) {
-    if (error instanceof DefinitionError) return error;
-    throw error;
-  }
-  throw new Error('expected a DefinitionError');
-}
+const definitionError = (run: () => unknown) => thrown(DefinitionError, run);
 
 describe('defineTool', () => {
   it('returns the config with kind "tool"', () => {
