@@ -52,7 +52,9 @@ export async function createAgentWorker(
     },
     resultMaxChars: config.TOOL_RESULT_MAX_CHARS,
   });
-  const connection = await NativeConnection.connect(connectionOptions(config));
+  const connection = await NativeConnection.connect(connectionOptions(config)).catch((error: Error) => {
+    throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);
+  });
   try {
     const worker = await Worker.create({
       connection,

@@ -8,6 +8,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  ContinueAsNew,
   isCancellation,
   log,
   proxyActivities,
@@ -365,6 +366,8 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
     }
     return await finish({ status: RunStatus.completed, output: lastAnswer });
   } catch (error) {
+    // continueAsNew ends this run by throwing; the run goes on in the next one.
+    if (error instanceof ContinueAsNew) throw error;
     finished = true;
     setPhase(isCancellation(error) ? RunStatus.cancelled : RunStatus.failed);
     throw error;

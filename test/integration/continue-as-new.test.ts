@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import { chatUpdate, endSignal, stateQuery } from '../../src/contract';
 import { startDevServer, stopDevServer, type DevServer } from '../support/dev-server';
 import { startTestWorker, type TestWorker } from '../support/harness';
@@ -31,6 +32,15 @@ describe('a long session', () => {
 
     const latest = await handle.describe();
     expect(latest.runId).not.toBe(firstRunId);
+    // The runs it continued from closed as continued, never marked failed on the way.
+    const first = await worker.client.workflow.getHandle(handle.workflowId, firstRunId).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    const { events } = await worker.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+    const statuses = (events ?? [])
+      .flatMap((event) => Object.entries(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
+      .filter(([name]) => name === 'AgentStatus')
+      .map(([, payload]) => defaultPayloadConverter.fromPayload(payload));
+    expect(statuses).not.toContain('failed');
     const state = await handle.query(stateQuery);
     expect(state.step).toBe(9);
     expect(state.messages.filter((message) => message.role === 'user').map((message) => message.content)).toEqual(

@@ -113,6 +113,12 @@ describe('a worker process', () => {
     });
   });
 
+  it('refuses to start without a reachable Temporal, in one line', async () => {
+    const worker = start(workerEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
+    expect(await worker.exited).toBe(1);
+    expect(worker.output()).toMatch(/^worker: cannot reach Temporal at 127\.0\.0\.1:1 \(.*Connection refused.*\)\n$/);
+  });
+
   it.each([
     ['test/fixtures/duplicate-agent.js', /agent "helpdesk" is already defined by built-in/],
     ['test/fixtures/broken-agent.mjs', /is not a defineAgent\(\.\.\.\) result/],
