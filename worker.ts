@@ -51,6 +51,7 @@ export async function createAgentWorker(
       maxAttempts: config.MODEL_MAX_ATTEMPTS,
     },
     resultMaxChars: config.TOOL_RESULT_MAX_CHARS,
+    transcriptMaxChars: config.TRANSCRIPT_MAX_CHARS,
   });
   const connection = await NativeConnection.connect(connectionOptions(config)).catch((error: Error) => {
     throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);

@@ -11,9 +11,10 @@ export interface SpecActivityDeps {
   registry: AgentRegistry;
   defaultModel: string;
   modelCall: ModelCallPolicy;
+  transcriptMaxChars: number;
 }
 
-export function createSpecActivities({ registry, defaultModel, modelCall }: SpecActivityDeps) {
+export function createSpecActivities({ registry, defaultModel, modelCall, transcriptMaxChars }: SpecActivityDeps) {
   return {
     async resolveAgentSpec(input: { agent: string; model?: string }): Promise<AgentSpec> {
       const agent = registry.get(input.agent);
@@ -23,7 +24,7 @@ export function createSpecActivities({ registry, defaultModel, modelCall }: Spec
           ErrorType.UnknownAgent,
         );
       }
-      return resolveSpec(agent, { model: input.model, defaultModel, modelCall });
+      return resolveSpec(agent, { model: input.model, defaultModel, modelCall, transcriptMaxChars });
     },
   };
 }

@@ -32,6 +32,8 @@ const workerEnvSchema = temporalEnvSchema.extend({
   /** Extra or overriding prices, JSON: {"model": {"inputPerMillion": 0.15, "outputPerMillion": 0.6}}. */
   MODEL_PRICES: z.string().optional(),
   TOOL_RESULT_MAX_CHARS: z.coerce.number().int().positive().default(20_000),
+  /** Far below Temporal's 2 MB payload limit even for text that takes 3 bytes a character. */
+  TRANSCRIPT_MAX_CHARS: z.coerce.number().int().positive().default(500_000),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
   HELPDESK_LEDGER: z.string().min(1).default('.data/refund-ledger.jsonl'),

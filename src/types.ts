@@ -136,4 +136,6 @@ export interface AgentSpec {
   limits: Limits;
   approvalTimeoutSeconds: number;
   modelCall: ModelCallPolicy;
+  /** Past this serialized size the oldest tool results are dropped from the transcript. */
+  transcriptMaxChars?: number;
 }

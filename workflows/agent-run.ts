@@ -50,6 +50,7 @@ import {
 } from '../src/types';
 import { addUsage, DEFAULT_MAX_STEPS, exceededLimit, ZERO_USAGE } from './budget';
 import { parseArguments, toolErrorMessage, toolMessage, unknownToolError } from './tool-messages';
+import { compactTranscript } from './transcript';
 
 /** A session waits this long for the next message before it completes (input `idleTimeoutSeconds`). */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 24 * 60 * 60;
@@ -309,6 +310,10 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
         if (limit) return { limit };
         step += 1;
         setPhase(RunStatus.running);
+        if (agentSpec.transcriptMaxChars) {
+          const omitted = compactTranscript(messages, agentSpec.transcriptMaxChars);
+          if (omitted) log.info('transcript compacted', { omittedToolResults: omitted });
+        }
         let response: ModelCallResult;
         try {
           response = await callModel();

@@ -129,6 +129,26 @@ describe('agentRun', () => {
     expect(model.requests).toHaveLength(3);
   });
 
+  it('drops the oldest tool results once the transcript outgrows TRANSCRIPT_MAX_CHARS', async () => {
+    const small = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, TRANSCRIPT_MAX_CHARS: '6000' });
+    try {
+      script = byTurn([
+        ...Array.from({ length: 6 }, () => reply.tools([{ name: 'search_knowledge_base', args: { query: 'refund shipping delayed damaged' } }])),
+        reply.text('Summarised.'),
+      ]);
+      const result = await (await small.start({ agent: 'helpdesk', message: 'Tell me every policy' })).result();
+      expect(result).toMatchObject({ status: 'completed', output: 'Summarised.', steps: 7 });
+      const last = model.requests.at(-1)!;
+      expect(JSON.stringify(last.messages).length).toBeLessThanOrEqual(6000);
+      const results = toolMessages(last.messages).map((message) => JSON.parse(message.content));
+      expect(results).toHaveLength(6);
+      expect(results[0]).toEqual({ omitted: expect.stringMatching(/removed to keep the conversation small/) });
+      expect(results.at(-1).articles.length).toBeGreaterThan(0);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('stops at the token budget', async () => {
     script = () => reply.tools([{ name: 'search_knowledge_base', args: { query: 'shipping' } }], { input: 600, output: 100 });
     const result = await (await worker.start({ agent: 'helpdesk', message: 'Spend', limits: { maxTokens: 1000 } })).result();

@@ -113,7 +113,7 @@ describe('resolveSpec', () => {
   });
   const byAgent = tool({ name: 'by_agent' });
   const definition = agent({ tools: [plain, gated, slow, byAgent], approval: { tools: ['by_agent'] } });
-  const spec = resolveSpec(definition, { defaultModel: 'default-model', modelCall });
+  const spec = resolveSpec(definition, { defaultModel: 'default-model', modelCall, transcriptMaxChars: 500_000 });
   const toolSpec = (name: string) => spec.tools.find((t) => t.name === name)!;
 
   it('copies the agent, with defaults for what it leaves out', () => {
@@ -134,9 +134,11 @@ describe('resolveSpec', () => {
     const custom = resolveSpec(agent({ limits: { maxSteps: 4 }, approval: { timeoutSeconds: 60 } }), {
       defaultModel: 'm',
       modelCall,
+      transcriptMaxChars: 1_000,
     });
     expect(custom.limits).toEqual({ maxSteps: 4 });
     expect(custom.approvalTimeoutSeconds).toBe(60);
+    expect(custom.transcriptMaxChars).toBe(1_000);
   });
 
   it.each([
@@ -170,7 +172,7 @@ describe('resolveSpec', () => {
     ['the agent', undefined, 'agent-model', 'agent-model'],
     ['the default', undefined, undefined, 'default-model'],
   ])('takes the model from %s first', (_source, runModel, agentModel, expected) => {
-    const resolved = resolveSpec(agent({ model: agentModel }), { model: runModel, defaultModel: 'default-model', modelCall });
+    const resolved = resolveSpec(agent({ model: agentModel }), { model: runModel, defaultModel: 'default-model', modelCall, transcriptMaxChars: 500_000 });
     expect(resolved.model).toBe(expected);
   });
 });
