@@ -77,6 +77,13 @@ interface QueuedMessage {
   turnId?: number;
 }
 
+/** Orders call ids (`step.index`) numerically: 2.10 after 2.9. */
+function compareCallIds(a: string, b: string): number {
+  const [stepA, indexA] = a.split('.').map(Number);
+  const [stepB, indexB] = b.split('.').map(Number);
+  return stepA - stepB || indexA - indexB;
+}
+
 function validateInput(raw: AgentRunInput): ParsedAgentRunInput {
   const parsed = agentRunInputSchema.safeParse(raw);
   if (!parsed.success) {
@@ -112,8 +119,12 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
   let endRequested = false;
   let finished = false;
 
+  // In the order the model made the calls, whichever argument check finished first.
   const pendingApprovals = (): PendingApproval[] =>
-    [...approvals.values()].filter((entry) => !entry.decision).map(({ callId, tool, args }) => ({ callId, tool, args }));
+    [...approvals.values()]
+      .filter((entry) => !entry.decision)
+      .sort((a, b) => compareCallIds(a.callId, b.callId))
+      .map(({ callId, tool, args }) => ({ callId, tool, args }));
   const status = (): RunStatus => (pendingApprovals().length ? RunStatus.awaitingApproval : phase);
 
   let reportedStatus: RunStatus | undefined;

@@ -18,6 +18,7 @@ describe('loadWorkerConfig', () => {
       MODEL_HEARTBEAT_SECONDS: 30,
       MODEL_MAX_ATTEMPTS: 5,
       TOOL_RESULT_MAX_CHARS: 20_000,
+      TRANSCRIPT_MAX_CHARS: 500_000,
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
     });
   });
