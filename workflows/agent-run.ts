@@ -63,7 +63,6 @@ export interface CarriedState {
   usage: Usage;
   lastAnswer: string;
   startedAtMs: number;
-  pendingMessages: string[];
 }
 
 const { resolveAgentSpec, checkToolArguments } = proxyActivities<Activities>({
@@ -112,7 +111,8 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
   let step = carried?.step ?? 0;
   let usage: Usage = carried?.usage ?? ZERO_USAGE;
   let lastAnswer = carried?.lastAnswer ?? '';
-  const inbox: QueuedMessage[] = (carried?.pendingMessages ?? [input.message]).map((text) => ({ text }));
+  // A continuation starts between turns with nothing queued; a new run starts with its first message.
+  const inbox: QueuedMessage[] = carried ? [] : [{ text: input.message }];
   const replies = new Map<number, string>();
   const approvals = new Map<string, PendingApproval & { decision?: ApprovalDecision }>();
   let nextTurnId = 1;
@@ -181,6 +181,7 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
       inbox.push({ text: userMessageSchema.parse(message).text, turnId });
       await condition(() => replies.has(turnId) || finished);
       const reply = replies.get(turnId);
+      replies.delete(turnId);
       if (reply === undefined) {
         throw ApplicationFailure.create({ message: `the run ended (${status()}) before answering this message` });
       }
@@ -358,8 +359,10 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
       if (!inbox.length) {
         if (input.mode === RunMode.task || endRequested) break;
         if (workflowInfo().continueAsNewSuggested) {
-          await condition(allHandlersFinished);
-          const next: CarriedState = { spec: agentSpec, messages, step, usage, lastAnswer, startedAtMs, pendingMessages: [] };
+          // Let the last turn's `chat` return first; a message arriving meanwhile is answered before continuing.
+          await condition(() => allHandlersFinished() || inbox.length > 0);
+          if (inbox.length) continue;
+          const next: CarriedState = { spec: agentSpec, messages, step, usage, lastAnswer, startedAtMs };
           return await continueAsNew<typeof agentRun>(rawInput, next);
         }
         setPhase(RunStatus.awaitingInput);
