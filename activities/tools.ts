@@ -4,10 +4,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../src/errors';
-import { describeIssues } from '../src/input';
+import { ErrorType, ToolError } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
-import { ToolError, type ToolDefinition } from '../src/tool';
+import type { ToolDefinition } from '../src/tool';
+import { describeIssues } from '../src/validation';
 
 export interface ToolCallInput {
   agent: string;

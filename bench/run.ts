@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import OpenAI from 'openai';
-import { createFileHelpdeskBackend } from '../activities/helpdesk-backend';
-import { createHelpdeskAgent } from '../src/agents/helpdesk';
+import { createFileHelpdeskBackend, createHelpdeskAgent } from '../agents/helpdesk';
 import type { ChatMessage } from '../src/types';
 import { startDevServer, stopDevServer } from '../test/support/dev-server';
 import { startTestWorker } from '../test/support/harness';
-import { byTurn, reply, startScriptedModel } from '../test/support/scripted-model';
+import { byTurn, reply, startScriptedModel } from '../testing';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);

@@ -2,7 +2,7 @@
  * The offline demo model: a scripted OpenAI-compatible endpoint that plays a plausible helpdesk
  * conversation, so a fresh clone runs the demo with no API key and no network.
  */
-import { reply, startScriptedModel, turnOf, type ScriptedModel } from '../test/support/scripted-model';
+import { reply, startScriptedModel, turnOf, type ScriptedModel } from '../testing';
 
 export const OFFLINE_MODEL_NAME = 'offline-demo-model';
 

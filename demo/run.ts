@@ -6,11 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { AgentClient } from '../src/agent-client';
-import { formatMessage, formatResult } from '../src/cli-format';
-import { loadWorkerConfig } from '../src/config';
+import { AgentClient, formatMessage, formatResult } from '../client';
+import { createAgentWorker, loadWorkerConfig } from '../worker';
 import { DEFAULT_PRICES } from '../src/pricing';
-import { createAgentWorker } from '../worker';
 import { OFFLINE_MODEL_NAME, startOfflineModel } from './offline-model';
 
 const REQUEST = "My order 1042 still hasn't arrived and it was due on the 12th. Can I get my money back?";
@@ -54,7 +52,7 @@ async function main(): Promise<void> {
       for (const pending of event.pendingApprovals) {
         console.log(`  [awaiting approval] ${pending.tool} ${JSON.stringify(pending.args)} (callId ${pending.callId})`);
         console.log(`  [the demo approves as the human; yourself: npm run client -- approve ${id} ${pending.callId}]`);
-        await client.decide(id, pending.callId, true, 'approved by the demo');
+        await client.decide(id, { callId: pending.callId, approve: true, note: 'approved by the demo' });
       }
     }
     const result = await client.result(id);

@@ -1,9 +1,11 @@
 /**
  * Agent definitions: instructions, a model, tools, budgets and an approval policy.
  */
-import { describeIssues, limitsSchema } from './input';
-import { DefinitionError, type ToolDefinition } from './tool';
+import { DefinitionError } from './errors';
+import { limitsSchema } from './input';
+import type { ToolDefinition } from './tool';
 import type { Limits } from './types';
+import { describeIssues } from './validation';
 
 /** What an agent author writes. */
 export interface AgentConfig {

@@ -1,66 +1,127 @@
 /**
  * Configuration from the environment, so agents never know which cloud they run on: the same code
  * reaches a local dev server or Temporal Cloud, and any OpenAI-compatible endpoint.
+ *
+ * Where Temporal is comes from `@temporalio/envconfig`: the standard `TEMPORAL_*` variables and the
+ * TOML profiles the `temporal` CLI shares (`TEMPORAL_PROFILE`, `TEMPORAL_CONFIG_FILE`), so one
+ * profile serves the CLI, the worker and the client.
  */
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from './contract';
-import { describeIssues } from './input';
+import {
+  DEFAULT_HELPDESK_LEDGER,
+  DEFAULT_MODEL,
+  DEFAULT_MODEL_HEARTBEAT_SECONDS,
+  DEFAULT_MODEL_MAX_ATTEMPTS,
+  DEFAULT_MODEL_TIMEOUT_SECONDS,
+  DEFAULT_TASK_QUEUE,
+  DEFAULT_TEMPORAL_ADDRESS,
+  DEFAULT_TEMPORAL_NAMESPACE,
+  DEFAULT_TOOL_RESULT_MAX_CHARS,
+  DEFAULT_TRANSCRIPT_MAX_CHARS,
+} from './defaults';
+import { ConfigError } from './errors';
+import { describeIssues } from './validation';
 
-const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+type Env = Record<string, string | undefined>;
+
+const flag = z.enum(['true', 'false', '1', '0']);
 const seconds = z.coerce.number().positive();
 
+/** Variables this project reads itself; envconfig reads the rest of `TEMPORAL_*`. */
 const temporalEnvSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  /** Temporal Cloud API key; turns TLS on. */
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS: flag.optional(),
-  /** mTLS client certificate and key (PEM files), for namespaces that use certificates. */
-  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_PROFILE: z.string().min(1).optional(),
   TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
 });
 
 const workerEnvSchema = temporalEnvSchema.extend({
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
-  AGENT_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  AGENT_MODEL: z.string().min(1).default(DEFAULT_MODEL),
   AGENT_MODULES: z.string().optional(),
-  MODEL_TIMEOUT_SECONDS: seconds.default(120),
-  MODEL_HEARTBEAT_SECONDS: seconds.default(30),
-  MODEL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  MODEL_TIMEOUT_SECONDS: seconds.default(DEFAULT_MODEL_TIMEOUT_SECONDS),
+  MODEL_HEARTBEAT_SECONDS: seconds.default(DEFAULT_MODEL_HEARTBEAT_SECONDS),
+  MODEL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(DEFAULT_MODEL_MAX_ATTEMPTS),
   /** Extra or overriding prices, JSON: {"model": {"inputPerMillion": 0.15, "outputPerMillion": 0.6}}. */
   MODEL_PRICES: z.string().optional(),
-  TOOL_RESULT_MAX_CHARS: z.coerce.number().int().positive().default(20_000),
-  /** Far below Temporal's 2 MB payload limit even for text that takes 3 bytes a character. */
-  TRANSCRIPT_MAX_CHARS: z.coerce.number().int().positive().default(500_000),
+  TOOL_RESULT_MAX_CHARS: z.coerce.number().int().positive().default(DEFAULT_TOOL_RESULT_MAX_CHARS),
+  TRANSCRIPT_MAX_CHARS: z.coerce.number().int().positive().default(DEFAULT_TRANSCRIPT_MAX_CHARS),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
-  HELPDESK_LEDGER: z.string().min(1).default('.data/refund-ledger.jsonl'),
+  HELPDESK_LEDGER: z.string().min(1).default(DEFAULT_HELPDESK_LEDGER),
 });
 
-export type TemporalConfig = z.output<typeof temporalEnvSchema>;
-export type WorkerConfig = z.output<typeof workerEnvSchema>;
+/** Options for both `Connection.connect` (clients) and `NativeConnection.connect` (workers). */
+export type TemporalConnectionOptions = Pick<NativeConnectionOptions, 'address' | 'apiKey' | 'tls' | 'metadata'> & {
+  address: string;
+};
 
-/** A configuration value that cannot work; the message names the variable. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export interface TemporalConfig {
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  TASK_QUEUE: string;
+  connection: TemporalConnectionOptions;
+}
+export type WorkerConfig = Omit<z.output<typeof workerEnvSchema>, 'TEMPORAL_TLS' | 'TEMPORAL_PROFILE'> & TemporalConfig;
+
+/** Names this project used before it read envconfig's; they keep working for one release, with a warning. */
+const LEGACY_NAMES: Record<string, string> = {
+  TEMPORAL_TLS_CERT: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  TEMPORAL_TLS_KEY: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+};
+
+/** `env` without variables set to nothing: `MODEL_TIMEOUT_SECONDS=` means "use the default", as shells intend. */
+function setVariables(env: Env): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => Boolean(entry[1])));
 }
 
-function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
-  // A variable set to nothing (`MODEL_TIMEOUT_SECONDS=`) means "use the default", as shells intend.
-  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  const result = schema.safeParse(set);
+function withStandardNames(env: Record<string, string>): Record<string, string> {
+  const renamed = { ...env };
+  for (const [legacy, standard] of Object.entries(LEGACY_NAMES)) {
+    if (env[legacy] === undefined) continue;
+    process.emitWarning(`${legacy} is deprecated and will be removed in the next release: use ${standard}`, {
+      type: 'DeprecationWarning',
+      code: `DURABLE_AGENTS_${legacy}`,
+    });
+    renamed[standard] ??= env[legacy];
+  }
+  return renamed;
+}
+
+function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string>): z.output<T> {
+  const result = schema.safeParse(env);
   if (!result.success) throw new ConfigError(`invalid environment: ${describeIssues(result.error)}`);
   return result.data;
 }
 
+function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof temporalEnvSchema>): TemporalConfig {
+  let resolved: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    resolved = loadClientConnectConfig({ profile: parsed.TEMPORAL_PROFILE, overrideEnvVars: withStandardNames(env) });
+  } catch (error) {
+    throw new ConfigError(`Temporal connection settings: ${(error as Error).message}`);
+  }
+  const { address = DEFAULT_TEMPORAL_ADDRESS, apiKey, tls, metadata } = resolved.connectionOptions;
+  return {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: resolved.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
+    TASK_QUEUE: parsed.TASK_QUEUE,
+    connection: { address, ...(apiKey && { apiKey }), ...(tls !== undefined && { tls }), ...(metadata && { metadata }) },
+  };
+}
+
 /** Reads what a client needs: where Temporal is and how to authenticate. */
-export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
-  return parseEnv(temporalEnvSchema, env);
+export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
+  const set = setVariables(env);
+  return resolveTemporal(set, parseEnv(temporalEnvSchema, set));
 }
 
 /** Reads everything a worker needs. */
-export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  return parseEnv(workerEnvSchema, env);
+export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
+  const set = setVariables(env);
+  const parsed = parseEnv(workerEnvSchema, set);
+  const { TEMPORAL_TLS: _tls, TEMPORAL_PROFILE: _profile, ...worker } = parsed;
+  return { ...worker, ...resolveTemporal(set, parsed) };
 }

@@ -7,9 +7,6 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentRunState, ApprovalDecision, UserMessage } from './types';
 
-/** Default task queue that workers poll and clients start runs on (override with env `TASK_QUEUE`). */
-export const DEFAULT_TASK_QUEUE = 'agents';
-
 /** Workflow type names, as typed on the Temporal CLI (`--type agentRun`). */
 export const WorkflowType = {
   agentRun: 'agentRun',

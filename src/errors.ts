@@ -1,7 +1,9 @@
 /**
- * Failure types a run can end with or an activity can raise. They are the `type` of Temporal
- * ApplicationFailures, so callers match on them and `nonRetryableErrorTypes` can name them.
+ * Every error durable-agents raises, in one place: the failure types a run can end with (the `type`
+ * of Temporal ApplicationFailures, matched by callers and by `nonRetryableErrorTypes`), and the
+ * error classes thrown to the people who configure, define and call agents.
  */
+
 export const ErrorType = {
   /** The workflow input failed validation; the message names every bad field. */
   InvalidAgentInput: 'InvalidAgentInput',
@@ -35,3 +37,54 @@ export const NON_RETRYABLE_MODEL_ERRORS: ErrorType[] = [
   ErrorType.ModelNotFound,
   ErrorType.ModelRequestRejected,
 ];
+
+/** The base of every error class below; `name` is the subclass's, so logs say which one. */
+export abstract class DurableAgentsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The agent author's to fix: an agent or tool definition that cannot work, found at worker start-up. */
+export class DefinitionError extends DurableAgentsError {}
+
+/** The operator's to fix: a configuration value that cannot work; the message names the variable. */
+export class ConfigError extends DurableAgentsError {}
+
+/**
+ * A tool's own failure, raised from `execute`. With `retryable: false` the call is not retried and
+ * the model reads the message at once: for failures that retrying cannot fix.
+ */
+export class ToolError extends DurableAgentsError {
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable?: boolean } = {}) {
+    super(message);
+    this.retryable = options.retryable ?? true;
+  }
+}
+
+/** What went wrong for a caller of `AgentClient`, in a message fit for one line of output. */
+export const ClientErrorKind = {
+  /** Temporal cannot be reached: the operator's network or configuration. */
+  unreachable: 'unreachable',
+  /** No run has that id. */
+  notFound: 'not_found',
+  /** The run refused the request (an update's validator or handler said no). */
+  rejected: 'rejected',
+  /** The run itself failed; `failureType` says how. */
+  runFailed: 'run_failed',
+} as const;
+export type ClientErrorKind = (typeof ClientErrorKind)[keyof typeof ClientErrorKind];
+
+/** A failed `AgentClient` operation. */
+export class AgentClientError extends DurableAgentsError {
+  constructor(
+    message: string,
+    readonly kind: ClientErrorKind,
+    /** The ApplicationFailure type a failed run ended with (`ModelAuthError`, ...). */
+    readonly failureType?: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,13 +1,10 @@
 /**
- * durable-agents' public API: define agents and tools, talk to runs, and the contract names.
+ * The agent author's API: define agents and tools, and raise tool errors. Talking to runs is the
+ * client's (`client/`), testing agents against a scripted model is `testing/`'s.
  */
 export { z } from 'zod';
 export { defineAgent, type AgentConfig, type AgentDefinition } from './agent';
-export { defineTool, DefinitionError, ToolError, type ToolConfig, type ToolContext, type ToolDefinition } from './tool';
-export { pluginApi, type PluginApi } from './agent-modules';
-export { AgentClient, AgentClientError, listQuery, type ListFilter, type RunEvent, type RunSummary } from './agent-client';
-export { ErrorType } from './errors';
-export { agentRunInputSchema, type AgentRunInput } from './input';
-export { DEFAULT_PRICES, type ModelPrice, type PriceTable } from './pricing';
-export * from './contract';
-export * from './types';
+export { defineTool, type ToolConfig, type ToolContext, type ToolDefinition } from './tool';
+export { DefinitionError, ErrorType, ToolError } from './errors';
+export { pluginApi, type PluginApi } from './plugin-api';
+export type { LimitName, Limits } from './types';

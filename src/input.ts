@@ -1,12 +1,11 @@
 /**
- * The `agentRun` workflow input, validated inside the workflow so that a run started from the plain
- * Temporal CLI gets the same checks as one started from code.
+ * Schemas of every payload a caller sends a run: the `agentRun` input, validated inside the workflow
+ * so that a run started from the plain Temporal CLI gets the same checks as one started from code,
+ * and the payloads of the `message` signal and the `chat` and `approval` updates.
  */
 import { z } from 'zod';
+import { MAX_MESSAGE_CHARS } from './defaults';
 import { LimitName, RunMode } from './types';
-
-/** Longest user message accepted, in characters (keeps payloads far below Temporal's 2 MB limit). */
-export const MAX_MESSAGE_CHARS = 100_000;
 
 const positive = z.number().positive();
 
@@ -25,6 +24,13 @@ export const messageTextSchema = z.string().trim().min(1, 'must not be empty').m
 /** Payload of the `message` signal and the `chat` update. */
 export const userMessageSchema = z.object({ text: messageTextSchema });
 
+/** Payload of the `approval` update. */
+export const approvalDecisionSchema = z.object({
+  callId: z.string(),
+  approve: z.boolean(),
+  note: z.string().optional(),
+});
+
 export const agentRunInputSchema = z
   .object({
     agent: z.string().min(1, 'must name an agent'),
@@ -42,10 +48,3 @@ export const agentRunInputSchema = z
 export type AgentRunInput = z.input<typeof agentRunInputSchema>;
 /** Input after validation and defaults. */
 export type ParsedAgentRunInput = z.output<typeof agentRunInputSchema>;
-
-/** One line per problem, each naming the field (`limits.maxSteps: ...`). */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`)
-    .join('; ');
-}

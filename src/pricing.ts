@@ -2,8 +2,8 @@
  * Cost of model usage from a per-model price table that users extend with env `MODEL_PRICES`.
  */
 import { z } from 'zod';
-import { ConfigError } from './config';
-import { describeIssues } from './input';
+import { ConfigError } from './errors';
+import { describeIssues } from './validation';
 
 /** US dollars per million tokens. */
 export interface ModelPrice {

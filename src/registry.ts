@@ -2,7 +2,7 @@
  * The agents a worker can run, by name. Built once at start-up; a duplicate stops the worker there.
  */
 import type { AgentDefinition } from './agent';
-import { DefinitionError } from './tool';
+import { DefinitionError } from './errors';
 
 export class AgentRegistry {
   private readonly agents = new Map<string, { agent: AgentDefinition; source: string }>();

@@ -4,12 +4,9 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { AgentDefinition } from './agent';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, DEFAULT_TOOL_RETRY, DEFAULT_TOOL_TIMEOUT } from './defaults';
 import type { ToolDefinition } from './tool';
 import type { AgentSpec, ModelCallPolicy, ToolSpec } from './types';
-
-export const DEFAULT_TOOL_TIMEOUT = '60s';
-export const DEFAULT_TOOL_RETRY = { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 } as const;
-export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 24 * 60 * 60;
 
 /** The JSON schema the model sees for a tool's arguments, exported from its zod schema. */
 export function toolParameters(tool: ToolDefinition): Record<string, unknown> {

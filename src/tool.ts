@@ -3,6 +3,7 @@
  */
 import type { Duration, RetryPolicy } from '@temporalio/common';
 import { z } from 'zod';
+import { DefinitionError } from './errors';
 
 /** What a tool's `execute` receives besides its arguments. */
 export interface ToolContext {
@@ -43,24 +44,6 @@ export interface ToolConfig<Schema extends z.ZodObject> {
 
 /** A defined tool; agents list these. */
 export type ToolDefinition = ToolConfig<z.ZodObject> & { readonly kind: 'tool' };
-
-/** Raised for a definition that cannot work, at worker start-up rather than mid-run. */
-export class DefinitionError extends Error {
-  override name = 'DefinitionError';
-}
-
-/**
- * Raise from a tool to report a failure. With `retryable: false` the call is not retried and the
- * model receives the message at once, for failures that retrying cannot fix.
- */
-export class ToolError extends Error {
-  override name = 'ToolError';
-  readonly retryable: boolean;
-  constructor(message: string, options: { retryable?: boolean } = {}) {
-    super(message);
-    this.retryable = options.retryable ?? true;
-  }
-}
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 

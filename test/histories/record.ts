@@ -12,7 +12,7 @@ import { approvalUpdate, chatUpdate, endSignal, messageSignal, stateQuery } from
 import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { startTestWorker } from '../support/harness';
-import { lastOf, reply, startScriptedModel } from '../support/scripted-model';
+import { lastOf, reply, startScriptedModel } from '../../testing';
 import type { agentRun } from '../../workflows';
 
 type Handle = WorkflowHandle<typeof agentRun>;

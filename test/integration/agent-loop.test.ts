@@ -1,7 +1,7 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type Script, type ScriptedModel } from '../support/scripted-model';
+import { byTurn, lastOf, reply, startScriptedModel, turnOf, type Script, type ScriptedModel } from '../../testing';
 import { startTestWorker, type TestWorker } from '../support/harness';
 import { stateQuery } from '../../src/contract';
 import type { ChatMessage } from '../../src/types';

@@ -1,13 +1,13 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { readLedger } from '../../activities/helpdesk-backend';
-import { listQuery } from '../../src/agent-client';
+import { readLedger } from '../../agents/helpdesk';
+import { listQuery } from '../../client/agent-client';
 import { approvalUpdate, searchAttributes, stateQuery } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { eventually } from '../support/eventually';
 import { startTestWorker, type TestWorker } from '../support/harness';
-import { byTurn, reply, startScriptedModel, type ModelRequest, type ScriptedModel } from '../support/scripted-model';
+import { byTurn, reply, startScriptedModel, type ModelRequest, type ScriptedModel } from '../../testing';
 
 const EventType = temporal.api.enums.v1.EventType;
 

@@ -5,7 +5,7 @@ import { stateQuery } from '../../src/contract';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/dev-server';
 import { startTestWorker, type TestWorker } from '../support/harness';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../support/scripted-model';
+import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
 
 const REPO = join(__dirname, '..', '..');
 const run = promisify(execFile);

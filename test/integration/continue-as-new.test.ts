@@ -2,7 +2,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { chatUpdate, endSignal, stateQuery } from '../../src/contract';
 import { startDevServer, stopDevServer, type DevServer } from '../support/dev-server';
 import { startTestWorker, type TestWorker } from '../support/harness';
-import { lastOf, reply, startScriptedModel, type ScriptedModel } from '../support/scripted-model';
+import { lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
 
 // A server of its own: it suggests continue-as-new after 40 events instead of ~4,000.
 let server: DevServer;

@@ -3,7 +3,7 @@ import { chatUpdate, endSignal, messageSignal, stateQuery } from '../../src/cont
 import type { ChatMessage } from '../../src/types';
 import { eventually } from '../support/eventually';
 import { startTestWorker, type TestWorker } from '../support/harness';
-import { lastOf, startScriptedModel, type ScriptedModel } from '../support/scripted-model';
+import { lastOf, startScriptedModel, type ScriptedModel } from '../../testing';
 
 let model: ScriptedModel;
 let worker: TestWorker;

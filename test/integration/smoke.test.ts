@@ -1,4 +1,4 @@
-import { reply, startScriptedModel, type ScriptedModel } from '../support/scripted-model';
+import { reply, startScriptedModel, type ScriptedModel } from '../../testing';
 import { startTestWorker, type TestWorker } from '../support/harness';
 
 describe('smoke: a run through the real dev server and a real worker', () => {

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { eventually } from '../support/eventually';
 import { temporalBinary } from '../support/dev-server';
 import { startTestWorker, type TestWorker } from '../support/harness';
-import { lastOf, reply, startScriptedModel, type ScriptedModel } from '../support/scripted-model';
+import { lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
 
 const run = promisify(execFile);
 

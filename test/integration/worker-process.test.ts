@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { readLedger } from '../../activities/helpdesk-backend';
+import { readLedger } from '../../agents/helpdesk';
 import { approvalUpdate, stateQuery, WorkflowType } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { eventually } from '../support/eventually';
 import { tempPath, testAddress, workerEnv } from '../support/harness';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../support/scripted-model';
+import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
 import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 
 const EventType = temporal.api.enums.v1.EventType;

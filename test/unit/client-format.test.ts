@@ -1,4 +1,4 @@
-import { listQuery, type RunSummary } from '../../src/agent-client';
+import { listQuery, type RunSummary } from '../../client/agent-client';
 import {
   formatMessage,
   formatResult,
@@ -6,7 +6,7 @@ import {
   formatState,
   formatTranscript,
   formatUsage,
-} from '../../src/cli-format';
+} from '../../client/format';
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
 
 describe('listQuery', () => {

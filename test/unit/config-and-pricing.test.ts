@@ -1,6 +1,8 @@
 import { idempotencyKey, limitResult } from '../../activities/tools';
-import { ConfigError, loadTemporalConfig, loadWorkerConfig } from '../../src/config';
-import { agentRunInputSchema, describeIssues } from '../../src/input';
+import { loadTemporalConfig, loadWorkerConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+import { agentRunInputSchema } from '../../src/input';
+import { describeIssues } from '../../src/validation';
 import { buildPriceTable, costOf, DEFAULT_PRICES } from '../../src/pricing';
 import { thrown } from '../support/thrown';
 
@@ -13,6 +15,7 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_ADDRESS: 'localhost:7233',
       TEMPORAL_NAMESPACE: 'default',
       TASK_QUEUE: 'agents',
+      connection: { address: 'localhost:7233' },
       AGENT_MODEL: 'gpt-4o-mini',
       MODEL_TIMEOUT_SECONDS: 120,
       MODEL_HEARTBEAT_SECONDS: 30,
@@ -38,11 +41,11 @@ describe('loadWorkerConfig', () => {
       MODEL_HEARTBEAT_SECONDS: 10,
       MODEL_MAX_ATTEMPTS: 2,
       TOOL_RESULT_MAX_CHARS: 500,
-      TEMPORAL_TLS: true,
       OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
       TASK_QUEUE: 'gpu',
     });
-    expect(loadWorkerConfig({ TEMPORAL_TLS: 'false' }).TEMPORAL_TLS).toBe(false);
+    expect(config.connection.tls).toBeTruthy();
+    expect(loadWorkerConfig({ TEMPORAL_TLS: 'false' }).connection.tls).toBe(false);
   });
 
   it.each([
@@ -73,6 +76,7 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_ADDRESS: 'example.tmprl.cloud:7233',
       TEMPORAL_NAMESPACE: 'default',
       TASK_QUEUE: 'agents',
+      connection: { address: 'example.tmprl.cloud:7233' },
     });
   });
 });

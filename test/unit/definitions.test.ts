@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { defineAgent, type AgentConfig, type AgentDefinition } from '../../src/agent';
-import { parseModuleList } from '../../src/agent-modules';
+import { parseModuleList } from '../../runtime/agent-modules';
+import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../src/defaults';
+import { DefinitionError } from '../../src/errors';
 import { AgentRegistry } from '../../src/registry';
-import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, resolveSpec, toolParameters } from '../../src/spec';
-import { DefinitionError, defineTool, type ToolConfig, type ToolDefinition } from '../../src/tool';
+import { resolveSpec, toolParameters } from '../../src/spec';
+import { defineTool, type ToolConfig, type ToolDefinition } from '../../src/tool';
 import type { ModelCallPolicy } from '../../src/types';
 import { thrown } from '../support/thrown';
 

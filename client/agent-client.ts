@@ -11,7 +11,7 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { loadTemporalConfig, type TemporalConfig } from '../src/config';
 import {
   approvalUpdate,
   chatUpdate,
@@ -20,25 +20,12 @@ import {
   searchAttributes,
   stateQuery,
   WorkflowType,
-} from './contract';
-import { loadTemporalConfig, type TemporalConfig } from './config';
-import type { AgentRunInput } from './input';
-import { connectionOptions } from './temporal-connection';
-import type { AgentRunResult, AgentRunState, ChatMessage, PendingApproval, RunStatus } from './types';
+} from '../src/contract';
+import { AgentClientError, ClientErrorKind } from '../src/errors';
+import { describeFailure } from '../src/failures';
+import type { AgentRunInput } from '../src/input';
+import type { AgentRunResult, AgentRunState, ApprovalDecision, ChatMessage, PendingApproval, RunStatus } from '../src/types';
 import type { agentRun } from '../workflows';
-
-/** A failure the caller can act on, with a message fit for one line of output. */
-export class AgentClientError extends Error {
-  override name = 'AgentClientError';
-  constructor(
-    message: string,
-    readonly kind: 'unreachable' | 'not_found' | 'rejected' | 'run_failed',
-    /** The ApplicationFailure type a failed run ended with (`ModelAuthError`, ...). */
-    readonly failureType?: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface RunSummary {
   workflowId: string;
@@ -85,13 +72,6 @@ export function listQuery(filter: ListFilter): string {
   ].join(' AND ');
 }
 
-function describeFailure(error: unknown): { message: string; type?: string } {
-  let cause: unknown = error;
-  while (cause instanceof TemporalFailure && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
-  if (cause instanceof ApplicationFailure) return { message: cause.message, type: cause.type ?? undefined };
-  return { message: (cause as Error)?.message ?? String(cause) };
-}
-
 export class AgentClient {
   private constructor(
     readonly client: Client,
@@ -99,14 +79,17 @@ export class AgentClient {
     readonly config: TemporalConfig,
   ) {}
 
-  /** Connects with the env configuration (`TEMPORAL_ADDRESS`, ...); fails fast if the server is unreachable. */
+  /** Connects with the env configuration (`TEMPORAL_ADDRESS`, profiles, ...); fails fast if the server is unreachable. */
   static async connect(config: TemporalConfig = loadTemporalConfig()): Promise<AgentClient> {
     let connection: Connection;
     try {
-      connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: 5_000 });
+      connection = await Connection.connect({ ...config.connection, connectTimeout: 5_000 });
       await connection.workflowService.getSystemInfo({});
     } catch (error) {
-      throw new AgentClientError(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${(error as Error).message}`, 'unreachable');
+      throw new AgentClientError(
+        `cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${(error as Error).message}`,
+        ClientErrorKind.unreachable,
+      );
     }
     return new AgentClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), connection, config);
   }
@@ -148,8 +131,8 @@ export class AgentClient {
     await this.call(() => this.handle(workflowId).signal(endSignal), workflowId);
   }
 
-  /** Approves or denies a tool call awaiting approval. */
-  async decide(workflowId: string, callId: string, approve: boolean, note?: string): Promise<string> {
+  /** Approves or denies a tool call awaiting approval; returns what the run did with the decision. */
+  async decide(workflowId: string, { callId, approve, note }: ApprovalDecision): Promise<string> {
     return this.call(
       () => this.handle(workflowId).executeUpdate(approvalUpdate, { args: [{ callId, approve, ...(note && { note }) }] }),
       workflowId,
@@ -227,17 +210,21 @@ export class AgentClient {
       return await operation();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError || grpcCode(error) === GrpcCode.notFound) {
-        throw new AgentClientError(`no run with id ${workflowId}`, 'not_found');
+        throw new AgentClientError(`no run with id ${workflowId}`, ClientErrorKind.notFound);
       }
       if (error instanceof WorkflowUpdateFailedError) {
-        throw new AgentClientError(`rejected: ${describeFailure(error.cause).message}`, 'rejected');
+        throw new AgentClientError(`rejected: ${describeFailure(error.cause).message}`, ClientErrorKind.rejected);
       }
       if (error instanceof WorkflowFailedError) {
         const failure = describeFailure(error.cause);
-        throw new AgentClientError(`run ${workflowId} ${failure.type ? `failed with ${failure.type}` : 'failed'}: ${failure.message}`, 'run_failed', failure.type);
+        throw new AgentClientError(
+          `run ${workflowId} ${failure.type ? `failed with ${failure.type}` : 'failed'}: ${failure.message}`,
+          ClientErrorKind.runFailed,
+          failure.type,
+        );
       }
       if (grpcCode(error) === GrpcCode.unavailable) {
-        throw new AgentClientError(`cannot reach Temporal at ${this.config.TEMPORAL_ADDRESS}`, 'unreachable');
+        throw new AgentClientError(`cannot reach Temporal at ${this.config.TEMPORAL_ADDRESS}`, ClientErrorKind.unreachable);
       }
       throw error;
     }

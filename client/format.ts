@@ -1,8 +1,8 @@
 /**
  * How the CLI shows runs to people (`--json` prints the raw objects instead).
  */
+import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { RunSummary } from './agent-client';
-import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from './types';
 
 export function formatUsage(usage: Usage): string {
   const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;

@@ -2,9 +2,7 @@
  * `helpdesk`: the example agent. It answers from a small knowledge base, looks up orders, and issues
  * refunds: a side effect that needs a person's approval and is deduplicated by idempotency key.
  */
-import { z } from 'zod';
-import { defineAgent, type AgentDefinition } from '../agent';
-import { defineTool, ToolError } from '../tool';
+import { defineAgent, defineTool, ToolError, z, type AgentDefinition } from '../../src';
 
 export interface Article {
   id: string;
@@ -28,7 +26,7 @@ export interface Refund {
   idempotencyKey: string;
 }
 
-/** Where the helpdesk's data lives; the worker passes a file-backed one (activities/helpdesk-backend). */
+/** Where the helpdesk's data lives; the worker passes a file-backed one (`./file-backend`). */
 export interface HelpdeskBackend {
   searchArticles(query: string, limit: number): Promise<Article[]>;
   findOrder(orderId: string): Promise<Order | undefined>;

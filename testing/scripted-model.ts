@@ -1,12 +1,13 @@
 /**
- * A scripted OpenAI-compatible Chat Completions server, so that model calls in tests (and the offline
- * demo) go through the real `openai` client over real HTTP. A script decides each reply from the
- * request, so a retried request gets the same answer as the first try.
+ * A scripted OpenAI-compatible Chat Completions server, so that model calls in tests (this project's
+ * and agent authors' own), the offline demo and the benchmark go through the real `openai` client over
+ * real HTTP. A script decides each reply from the request, so a retried request gets the same answer
+ * as the first try.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChatMessage } from '../../src/types';
+import type { ChatMessage } from '../src/types';
 
 export interface ModelRequest {
   model: string;

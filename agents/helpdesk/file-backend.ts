@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Article, HelpdeskBackend, Order, Refund } from '../src/agents/helpdesk';
+import type { Article, HelpdeskBackend, Order, Refund } from './agent';
 
-/** The data that ships with the repo. */
-export const HELPDESK_DATA_DIR = join(__dirname, '..', 'data', 'helpdesk');
+/** The data that ships with the example. */
+export const HELPDESK_DATA_DIR = join(__dirname, 'data');
 
 async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;

@@ -1,17 +1,13 @@
 /**
  * Loads plug-in agent modules named in env `AGENT_MODULES`. A module's default export is an array
- * of agents, or a function that receives `{ defineAgent, defineTool, ToolError, z }` and returns one,
- * so a plug-in needs no import path into this project.
+ * of agents, or a function that receives `pluginApi` (`{ defineAgent, defineTool, ToolError, z }`)
+ * and returns one.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
-import { defineAgent, type AgentDefinition } from './agent';
-import { DefinitionError, defineTool, ToolError } from './tool';
-
-/** What a function-style plug-in module receives. */
-export const pluginApi = { defineAgent, defineTool, ToolError, z } as const;
-export type PluginApi = typeof pluginApi;
+import type { AgentDefinition } from '../src/agent';
+import { DefinitionError } from '../src/errors';
+import { pluginApi } from '../src/plugin-api';
 
 /** Splits the comma-separated `AGENT_MODULES` value. */
 export function parseModuleList(value: string | undefined): string[] {

@@ -1,0 +1,69 @@
+/**
+ * Builds a worker from its configuration: the agents it can run (built-in and plug-in), the
+ * activities over one shared `openai` client, and a connection to Temporal.
+ */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import OpenAI from 'openai';
+import { createActivities } from '../activities';
+import { builtInAgents } from '../agents';
+import type { WorkerConfig } from '../src/config';
+import { buildPriceTable } from '../src/pricing';
+import { AgentRegistry } from '../src/registry';
+import { loadAgentModule, parseModuleList } from './agent-modules';
+
+/** The built-in agents plus those of every module in `AGENT_MODULES`; throws on any bad definition. */
+export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry> {
+  const registry = new AgentRegistry().add(builtInAgents({ helpdeskLedger: config.HELPDESK_LEDGER }), 'built-in');
+  for (const path of parseModuleList(config.AGENT_MODULES)) {
+    registry.add(await loadAgentModule(path), path);
+  }
+  return registry;
+}
+
+/** Creates a worker for `config`; the caller runs it and closes `connection` afterwards. */
+export async function createAgentWorker(
+  config: WorkerConfig,
+  registry?: AgentRegistry,
+): Promise<{ worker: Worker; connection: NativeConnection; registry: AgentRegistry }> {
+  const agents = registry ?? (await buildRegistry(config));
+  const requestTimeoutMs = config.MODEL_TIMEOUT_SECONDS * 1000;
+  const openai = new OpenAI({
+    baseURL: config.OPENAI_BASE_URL,
+    // Local OpenAI-compatible servers need no key, but the client insists on one.
+    apiKey: config.OPENAI_API_KEY ?? 'no-key-set',
+    maxRetries: 0,
+    timeout: requestTimeoutMs,
+  });
+  const activities = createActivities({
+    registry: agents,
+    openai,
+    prices: buildPriceTable(config.MODEL_PRICES),
+    defaultModel: config.AGENT_MODEL,
+    modelCall: {
+      requestTimeoutMs,
+      heartbeatTimeoutMs: config.MODEL_HEARTBEAT_SECONDS * 1000,
+      maxAttempts: config.MODEL_MAX_ATTEMPTS,
+    },
+    resultMaxChars: config.TOOL_RESULT_MAX_CHARS,
+    transcriptMaxChars: config.TRANSCRIPT_MAX_CHARS,
+  });
+  const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {
+    throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);
+  });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TASK_QUEUE,
+      ...(config.WORKFLOW_BUNDLE
+        ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } }
+        : { workflowsPath: require.resolve('../workflows') }),
+      activities,
+      shutdownGraceTime: '10s',
+    });
+    return { worker, connection, registry: agents };
+  } catch (error) {
+    await connection.close();
+    throw error;
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * Reading Temporal failures: the workflow (an activity's failure) and the client (a run's failure)
+ * both want the ApplicationFailure at the bottom of a failure chain. Workflow-safe.
+ */
+import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+
+/** The type and message of the ApplicationFailure behind `error`, or the message of the innermost failure. */
+export function describeFailure(error: unknown): { type?: string; message: string } {
+  let cause: unknown = error;
+  while (cause instanceof TemporalFailure && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
+  return { message: cause instanceof Error ? cause.message : String(cause) };
+}
