@@ -6,7 +6,14 @@
 import { main } from './client/cli';
 
 export { AgentClient, listQuery, type ListFilter, type RunEvent, type RunSummary } from './client/agent-client';
-export { formatMessage, formatResult, formatRunList, formatState, formatTranscript, formatUsage } from './client/format';
+export {
+  formatMessage,
+  formatResult,
+  formatRunList,
+  formatState,
+  formatTranscript,
+  formatUsage,
+} from './client/format';
 export { loadTemporalConfig, type TemporalConfig } from './src/config';
 export * from './src/contract';
 export { AgentClientError, ClientErrorKind, ErrorType } from './src/errors';
@@ -14,5 +21,5 @@ export type { AgentRunInput } from './src/input';
 export * from './src/types';
 
 if (require.main === module) {
-  main(process.argv).then((code) => process.exit(code));
+  void main(process.argv).then((code) => process.exit(code));
 }

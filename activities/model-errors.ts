@@ -34,7 +34,10 @@ export function classifyModelError(error: unknown): Error {
     return ApplicationFailure.retryable(`model endpoint unreachable: ${error.message}`, ErrorType.ModelUnreachable);
   }
   if (!(error instanceof OpenAI.APIError) || error.status === undefined) {
-    return ApplicationFailure.retryable(`model call failed: ${(error as Error)?.message ?? error}`, ErrorType.ModelUnavailable);
+    return ApplicationFailure.retryable(
+      `model call failed: ${(error as Error)?.message ?? error}`,
+      ErrorType.ModelUnavailable,
+    );
   }
   const { status } = error;
   const providerMessage = (error.error as { message?: unknown } | undefined)?.message;

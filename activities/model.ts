@@ -3,7 +3,7 @@
  * own retries off so that Temporal alone retries, visibly in the run's history.
  */
 import { Context } from '@temporalio/activity';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { costOf, type PriceTable } from '../src/pricing';
 import type { ChatMessage, ToolCall } from '../src/types';
 import { classifyModelError } from './model-errors';

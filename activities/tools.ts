@@ -87,7 +87,11 @@ export function createToolActivities({ registry, resultMaxChars }: ToolActivityD
         });
       } catch (error) {
         if (error instanceof ToolError) {
-          throw ApplicationFailure.create({ message: error.message, type: ErrorType.ToolError, nonRetryable: !error.retryable });
+          throw ApplicationFailure.create({
+            message: error.message,
+            type: ErrorType.ToolError,
+            nonRetryable: !error.retryable,
+          });
         }
         throw error;
       }

@@ -39,7 +39,8 @@ async function measure(task: (index: number) => Promise<void>): Promise<{ latenc
   return { latencies: latencies.sort((a, b) => a - b), wallMs: performance.now() - started };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 function summary(name: string, { latencies, wallMs }: { latencies: number[]; wallMs: number }) {
   return {
@@ -62,7 +63,10 @@ async function main(): Promise<void> {
   const server = await startDevServer();
   const dir = tmpdir();
   const bundlePath = join(dir, `bench-bundle-${randomUUID()}.js`);
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
   writeFileSync(bundlePath, bundle.code);
   console.log(`workflow bundle: ${(bundle.code.length / 1024 / 1024).toFixed(2)} MB`);
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
@@ -72,9 +76,15 @@ async function main(): Promise<void> {
   // Direct: the same model calls and tools, no durability.
   const openai = new OpenAI({ baseURL: model.baseUrl, apiKey: 'bench', maxRetries: 0 });
   const agent = createHelpdeskAgent(createFileHelpdeskBackend({ ledgerPath: join(dir, 'bench-ledger.jsonl') }));
-  const tools = agent.tools.map((tool) => ({ type: 'function' as const, function: { name: tool.name, description: tool.description, parameters: {} } }));
+  const tools = agent.tools.map((tool) => ({
+    type: 'function' as const,
+    function: { name: tool.name, description: tool.description, parameters: {} },
+  }));
   const direct = await measure(async () => {
-    const messages: ChatMessage[] = [{ role: 'system', content: agent.instructions }, { role: 'user', content: 'Where is 1042?' }];
+    const messages: ChatMessage[] = [
+      { role: 'system', content: agent.instructions },
+      { role: 'user', content: 'Where is 1042?' },
+    ];
     for (;;) {
       const completion = await openai.chat.completions.create({ model: 'bench', messages, tools });
       const message = completion.choices[0].message;
@@ -85,7 +95,14 @@ async function main(): Promise<void> {
           if (call.type !== 'function') throw new Error('unexpected tool call type');
           const tool = agent.tools.find((candidate) => candidate.name === call.function.name)!;
           const args = tool.input.parse(JSON.parse(call.function.arguments));
-          const result = await tool.execute(args, { idempotencyKey: call.id, signal: new AbortController().signal, heartbeat: () => undefined, attempt: 1, workflowId: 'direct', agent: agent.name });
+          const result = await tool.execute(args, {
+            idempotencyKey: call.id,
+            signal: new AbortController().signal,
+            heartbeat: () => undefined,
+            attempt: 1,
+            workflowId: 'direct',
+            agent: agent.name,
+          });
           return { role: 'tool' as const, tool_call_id: call.id, content: JSON.stringify(result) };
         }),
       );
@@ -98,19 +115,34 @@ async function main(): Promise<void> {
   const durable = await measure(async () => {
     const handle = await worker.start({ agent: 'helpdesk', message: 'Where is 1042?' });
     const result = await handle.result();
-    if (result.status !== 'completed' || result.steps !== 2) throw new Error(`unexpected result ${JSON.stringify(result)}`);
+    if (result.status !== 'completed' || result.steps !== 2)
+      throw new Error(`unexpected result ${JSON.stringify(result)}`);
   });
   const rssAfter = process.memoryUsage().rss;
   await worker.stop();
   await model.close();
   await stopDevServer(server.process);
 
-  const rows = [summary('direct (in-process, not durable)', direct), summary('durable (agentRun on Temporal)', durable)];
+  const rows = [
+    summary('direct (in-process, not durable)', direct),
+    summary('durable (agentRun on Temporal)', durable),
+  ];
   console.log(`\n${RUNS} runs, ${CONCURRENCY} at a time; each run = 2 model calls + 2 parallel tool calls\n`);
-  console.table(rows.map((row) => ({ ...row, runsPerSecond: row.runsPerSecond.toFixed(1), p50Ms: row.p50Ms.toFixed(1), p95Ms: row.p95Ms.toFixed(1) })));
-  console.log(`durable / direct p50 latency: ${(durable.latencies[RUNS >> 1] / direct.latencies[RUNS >> 1]).toFixed(1)}x`);
+  console.table(
+    rows.map((row) => ({
+      ...row,
+      runsPerSecond: row.runsPerSecond.toFixed(1),
+      p50Ms: row.p50Ms.toFixed(1),
+      p95Ms: row.p95Ms.toFixed(1),
+    })),
+  );
+  console.log(
+    `durable / direct p50 latency: ${(durable.latencies[RUNS >> 1] / direct.latencies[RUNS >> 1]).toFixed(1)}x`,
+  );
   console.log(`direct / durable throughput: ${(rows[0].runsPerSecond / rows[1].runsPerSecond).toFixed(1)}x`);
-  console.log(`worker process RSS growth over the durable runs: ${((rssAfter - rssBefore) / 1024 / 1024).toFixed(1)} MB`);
+  console.log(
+    `worker process RSS growth over the durable runs: ${((rssAfter - rssBefore) / 1024 / 1024).toFixed(1)} MB`,
+  );
 }
 
 main().catch((error) => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The package bin: runs the TypeScript CLI through tsx's loader.
 require('tsx/cjs/api').register();
-require('../client/cli.ts')
+void require('../client/cli.ts')
   .main(process.argv)
   .then((code) => process.exit(code));

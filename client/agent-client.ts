@@ -24,7 +24,14 @@ import {
 import { AgentClientError, ClientErrorKind } from '../src/errors';
 import { describeFailure } from '../src/failures';
 import type { AgentRunInput } from '../src/input';
-import type { AgentRunResult, AgentRunState, ApprovalDecision, ChatMessage, PendingApproval, RunStatus } from '../src/types';
+import type {
+  AgentRunResult,
+  AgentRunState,
+  ApprovalDecision,
+  ChatMessage,
+  PendingApproval,
+  RunStatus,
+} from '../src/types';
 import type { agentRun } from '../workflows';
 
 export interface RunSummary {
@@ -134,7 +141,8 @@ export class AgentClient {
   /** Approves or denies a tool call awaiting approval; returns what the run did with the decision. */
   async decide(workflowId: string, { callId, approve, note }: ApprovalDecision): Promise<string> {
     return this.call(
-      () => this.handle(workflowId).executeUpdate(approvalUpdate, { args: [{ callId, approve, ...(note && { note }) }] }),
+      () =>
+        this.handle(workflowId).executeUpdate(approvalUpdate, { args: [{ callId, approve, ...(note && { note }) }] }),
       workflowId,
     );
   }
@@ -224,7 +232,10 @@ export class AgentClient {
         );
       }
       if (grpcCode(error) === GrpcCode.unavailable) {
-        throw new AgentClientError(`cannot reach Temporal at ${this.config.TEMPORAL_ADDRESS}`, ClientErrorKind.unreachable);
+        throw new AgentClientError(
+          `cannot reach Temporal at ${this.config.TEMPORAL_ADDRESS}`,
+          ClientErrorKind.unreachable,
+        );
       }
       throw error;
     }

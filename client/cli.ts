@@ -96,7 +96,10 @@ export function buildProgram(): Command {
       print(json(), { reply }, () => reply);
     });
 
-  for (const [name, approve] of [['approve', true], ['deny', false]] as const) {
+  for (const [name, approve] of [
+    ['approve', true],
+    ['deny', false],
+  ] as const) {
     program
       .command(name)
       .description(`${name} a tool call that awaits approval`)

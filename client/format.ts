@@ -37,7 +37,10 @@ export function formatState(state: AgentRunState): string {
     `usage: ${formatUsage(state.usage)}`,
     ...(state.queuedMessages ? [`queued messages: ${state.queuedMessages}`] : []),
     ...(state.pendingApprovals.length
-      ? ['pending approvals:', ...state.pendingApprovals.map((p) => `  ${p.callId}  ${p.tool} ${JSON.stringify(p.args)}`)]
+      ? [
+          'pending approvals:',
+          ...state.pendingApprovals.map((p) => `  ${p.callId}  ${p.tool} ${JSON.stringify(p.args)}`),
+        ]
       : []),
   ].join('\n');
 }
@@ -63,5 +66,12 @@ export function formatRunList(runs: RunSummary[]): string {
   ]);
   const header = ['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -8,20 +8,46 @@ export const OFFLINE_MODEL_NAME = 'offline-demo-model';
 
 export function startOfflineModel(): Promise<ScriptedModel> {
   return startScriptedModel((request) => {
-    const refund = request.messages.find((message) => message.role === 'tool' && message.content.includes('"status":"issued"'));
-    const denial = request.messages.find((message) => message.role === 'tool' && message.content.includes('"denied":true'));
+    const refund = request.messages.find(
+      (message) => message.role === 'tool' && message.content.includes('"status":"issued"'),
+    );
+    const denial = request.messages.find(
+      (message) => message.role === 'tool' && message.content.includes('"denied":true'),
+    );
     switch (turnOf(request)) {
       case 0:
-        return reply.tools([
-          { name: 'search_knowledge_base', args: { query: 'delayed parcel refund' } },
-          { name: 'lookup_order', args: { orderId: '1042' } },
-        ], { input: 420, output: 48 });
+        return reply.tools(
+          [
+            { name: 'search_knowledge_base', args: { query: 'delayed parcel refund' } },
+            { name: 'lookup_order', args: { orderId: '1042' } },
+          ],
+          { input: 420, output: 48 },
+        );
       case 1:
-        return reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed past its estimated delivery date' } }], { input: 910, output: 36 });
+        return reply.tools(
+          [
+            {
+              name: 'issue_refund',
+              args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed past its estimated delivery date' },
+            },
+          ],
+          { input: 910, output: 36 },
+        );
       default:
-        if (refund) return reply.text('Order 1042 is delayed past its estimated delivery, so I have refunded the full $129 to your original payment method. It should appear within 5 business days.', { input: 1080, output: 41 });
-        if (denial) return reply.text('I could not issue the refund for order 1042 right now; a colleague will follow up with you.', { input: 1060, output: 25 });
-        return reply.text('Order 1042 is delayed. You can choose a refund or a reshipment.', { input: 1000, output: 20 });
+        if (refund)
+          return reply.text(
+            'Order 1042 is delayed past its estimated delivery, so I have refunded the full $129 to your original payment method. It should appear within 5 business days.',
+            { input: 1080, output: 41 },
+          );
+        if (denial)
+          return reply.text(
+            'I could not issue the refund for order 1042 right now; a colleague will follow up with you.',
+            { input: 1060, output: 25 },
+          );
+        return reply.text('Order 1042 is delayed. You can choose a refund or a reshipment.', {
+          input: 1000,
+          output: 20,
+        });
     }
   });
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AgentClient, formatMessage, formatResult } from '../client';
 import { createAgentWorker, loadWorkerConfig } from '../worker';
+import { DEFAULT_MODEL } from '../src/defaults';
 import { DEFAULT_PRICES } from '../src/pricing';
 import { OFFLINE_MODEL_NAME, startOfflineModel } from './offline-model';
 
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   console.log(
     offline
       ? `model: OFFLINE DEMO MODEL (scripted, at ${offline.baseUrl}); set OPENAI_API_KEY to use a real model`
-      : `model: ${process.env.AGENT_MODEL ?? 'gpt-4o-mini'} at ${process.env.OPENAI_BASE_URL ?? 'api.openai.com'}`,
+      : `model: ${process.env.AGENT_MODEL ?? DEFAULT_MODEL} at ${process.env.OPENAI_BASE_URL ?? 'api.openai.com'}`,
   );
   const config = loadWorkerConfig({
     ...process.env,

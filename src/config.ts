@@ -108,7 +108,12 @@ function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof te
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: resolved.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
     TASK_QUEUE: parsed.TASK_QUEUE,
-    connection: { address, ...(apiKey && { apiKey }), ...(tls !== undefined && { tls }), ...(metadata && { metadata }) },
+    connection: {
+      address,
+      ...(apiKey && { apiKey }),
+      ...(tls !== undefined && { tls }),
+      ...(metadata && { metadata }),
+    },
   };
 }
 

@@ -14,7 +14,11 @@ const files = readdirSync(HISTORIES).filter((file) => file.endsWith('.json'));
 describe('committed workflow histories', () => {
   it('exist for the main scenarios', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['task-parallel-tools.json', 'session-chat-signal-approval.json', 'task-approval-timeout.json']),
+      expect.arrayContaining([
+        'task-parallel-tools.json',
+        'session-chat-signal-approval.json',
+        'task-approval-timeout.json',
+      ]),
     );
   });
 

@@ -25,7 +25,13 @@ export interface ScriptedToolCall {
 }
 
 export type Reply =
-  | { kind: 'message'; content?: string | null; toolCalls?: ScriptedToolCall[]; usage?: { input: number; output: number }; delayMs?: number }
+  | {
+      kind: 'message';
+      content?: string | null;
+      toolCalls?: ScriptedToolCall[];
+      usage?: { input: number; output: number };
+      delayMs?: number;
+    }
   | { kind: 'error'; status: number; message: string; headers?: Record<string, string> }
   /** Holds the request open until the server closes: a model call in flight. */
   | { kind: 'hang' };
@@ -37,8 +43,18 @@ const DEFAULT_USAGE = { input: 100, output: 20 };
 /** Replies for scripts. */
 export const reply = {
   text: (content: string, usage = DEFAULT_USAGE): Reply => ({ kind: 'message', content, usage }),
-  tools: (toolCalls: ScriptedToolCall[], usage = DEFAULT_USAGE): Reply => ({ kind: 'message', content: null, toolCalls, usage }),
-  error: (status: number, message: string, headers?: Record<string, string>): Reply => ({ kind: 'error', status, message, headers }),
+  tools: (toolCalls: ScriptedToolCall[], usage = DEFAULT_USAGE): Reply => ({
+    kind: 'message',
+    content: null,
+    toolCalls,
+    usage,
+  }),
+  error: (status: number, message: string, headers?: Record<string, string>): Reply => ({
+    kind: 'error',
+    status,
+    message,
+    headers,
+  }),
   hang: (): Reply => ({ kind: 'hang' }),
 };
 
@@ -48,8 +64,12 @@ export function turnOf(request: ModelRequest): number {
 }
 
 /** The last message of the request that has the given role. */
-export function lastOf<R extends ChatMessage['role']>(request: ModelRequest, role: R): Extract<ChatMessage, { role: R }> | undefined {
-  return [...request.messages].reverse().find((message) => message.role === role) as Extract<ChatMessage, { role: R }> | undefined;
+export function lastOf<R extends ChatMessage['role']>(
+  request: ModelRequest,
+  role: R,
+): Extract<ChatMessage, { role: R }> | undefined {
+  return [...request.messages].reverse().find((message) => message.role === role) as
+    Extract<ChatMessage, { role: R }> | undefined;
 }
 
 /** A script that answers the n-th model turn of a conversation with `replies[n]` (the last one repeats). */
@@ -80,7 +100,11 @@ function completion(request: ModelRequest, reply: Extract<Reply, { kind: 'messag
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: reply.content ?? null, ...(toolCalls?.length && { tool_calls: toolCalls }) },
+        message: {
+          role: 'assistant',
+          content: reply.content ?? null,
+          ...(toolCalls?.length && { tool_calls: toolCalls }),
+        },
         finish_reason: toolCalls?.length ? 'tool_calls' : 'stop',
       },
     ],
@@ -111,7 +135,13 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
     }
     try {
       const body = JSON.parse(await readBody(req));
-      const request: ModelRequest = { model: body.model, messages: body.messages, tools: body.tools, headers: req.headers, receivedAt: Date.now() };
+      const request: ModelRequest = {
+        model: body.model,
+        messages: body.messages,
+        tools: body.tools,
+        headers: req.headers,
+        receivedAt: Date.now(),
+      };
       const index = requests.push(request) - 1;
       const scripted = await script(request, index);
       if (scripted.kind === 'hang') {
@@ -120,14 +150,21 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
         return;
       }
       if (scripted.kind === 'error') {
-        send(res, scripted.status, { error: { message: scripted.message, type: 'scripted_error', code: null } }, scripted.headers);
+        send(
+          res,
+          scripted.status,
+          { error: { message: scripted.message, type: 'scripted_error', code: null } },
+          scripted.headers,
+        );
         return;
       }
       if (scripted.delayMs) await sleep(scripted.delayMs, undefined, { signal: closing.signal });
       send(res, 200, completion(request, scripted, index));
     } catch (error) {
       if (closing.signal.aborted) return;
-      send(res, 500, { error: { message: `scripted model failed: ${(error as Error).message}`, type: 'server_error' } });
+      send(res, 500, {
+        error: { message: `scripted model failed: ${(error as Error).message}`, type: 'server_error' },
+      });
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -14,7 +14,12 @@ export const { resolveAgentSpec, checkToolArguments } = proxyActivities<Activiti
 });
 
 /** One model call of step `step` over the transcript so far (shown as `model <name> · step N` in the Web UI). */
-export function callModel(spec: AgentSpec, step: number, messages: ChatMessage[], tools: ModelTool[]): Promise<ModelCallResult> {
+export function callModel(
+  spec: AgentSpec,
+  step: number,
+  messages: ChatMessage[],
+  tools: ModelTool[],
+): Promise<ModelCallResult> {
   return proxyActivities<Activities>({
     summary: `model ${spec.model} · step ${step}`,
     startToCloseTimeout: spec.modelCall.requestTimeoutMs + 5_000,

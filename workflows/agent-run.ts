@@ -131,7 +131,9 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
           continue;
         }
         // Calls of one turn run in parallel; each result keeps its call's position in the transcript.
-        const results = await Promise.all(calls.map((call, index) => runToolCall(call, `${step}.${index + 1}`, toolContext)));
+        const results = await Promise.all(
+          calls.map((call, index) => runToolCall(call, `${step}.${index + 1}`, toolContext)),
+        );
         messages.push(...results);
       }
     }
@@ -159,7 +161,8 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
         return await finish({
           status: RunStatus.limitReached,
           limit: outcome.limit,
-          output: lastAnswer || `Stopped before answering: the ${outcome.limit} budget (${limits[outcome.limit]}) is spent.`,
+          output:
+            lastAnswer || `Stopped before answering: the ${outcome.limit} budget (${limits[outcome.limit]}) is spent.`,
         });
       }
       lastAnswer = outcome.answer;

@@ -6,9 +6,6 @@ import { LimitName, type Limits, type Usage } from '../src/types';
 
 export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, costKnown: true };
 
-/** Step budget of a run that sets none: a loop that never answers must not spend forever. */
-export const DEFAULT_MAX_STEPS = 100;
-
 export function addUsage(usage: Usage, response: ModelCallResult): Usage {
   return {
     inputTokens: usage.inputTokens + response.inputTokens,

@@ -71,7 +71,8 @@ export class Inbox {
 
   /** The `chat` update's validator. */
   validateChat(message: unknown): void {
-    if (this.mode !== RunMode.session) throw new Error('this run is a task, not a session: start it with mode "session"');
+    if (this.mode !== RunMode.session)
+      throw new Error('this run is a task, not a session: start it with mode "session"');
     if (this.closed || this.endRequested) throw new Error('this session has ended');
     const parsed = userMessageSchema.safeParse(message);
     if (!parsed.success) throw new Error(describeIssues(parsed.error));

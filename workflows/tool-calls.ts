@@ -16,7 +16,11 @@ export interface ToolCallContext {
 }
 
 /** Runs `call` (id `callId`, `step.index`) and returns the message the model reads about it. */
-export async function runToolCall(call: ToolCall, callId: string, { spec, approvals, approvalTimeoutMs }: ToolCallContext): Promise<ChatMessage> {
+export async function runToolCall(
+  call: ToolCall,
+  callId: string,
+  { spec, approvals, approvalTimeoutMs }: ToolCallContext,
+): Promise<ChatMessage> {
   const tool = spec.tools.find((candidate) => candidate.name === call.function.name);
   if (!tool) return toolErrorMessage(call.id, unknownToolError(call.function.name, spec.tools));
   const parsed = parseArguments(call.function.arguments);
@@ -28,7 +32,11 @@ export async function runToolCall(call: ToolCall, callId: string, { spec, approv
     if (!decision.approve) {
       return toolMessage(
         call.id,
-        JSON.stringify({ denied: true, error: `A person denied this call to ${tool.name}.`, note: decision.note ?? null }),
+        JSON.stringify({
+          denied: true,
+          error: `A person denied this call to ${tool.name}.`,
+          note: decision.note ?? null,
+        }),
       );
     }
   }

@@ -4,7 +4,9 @@
  */
 import type { ChatMessage } from '../src/types';
 
-export const OMITTED_RESULT = JSON.stringify({ omitted: 'This earlier tool result was removed to keep the conversation small.' });
+export const OMITTED_RESULT = JSON.stringify({
+  omitted: 'This earlier tool result was removed to keep the conversation small.',
+});
 
 const size = (messages: ChatMessage[]): number => JSON.stringify(messages).length;
 

@@ -79,7 +79,9 @@ export function createHelpdeskAgent(backend: HelpdeskBackend): AgentDefinition {
       const order = await backend.findOrder(orderId);
       if (!order) throw new ToolError(`There is no order ${orderId}.`, { retryable: false });
       if (amountUsd > order.totalUsd) {
-        throw new ToolError(`Refund of ${amountUsd} exceeds the order total of ${order.totalUsd}.`, { retryable: false });
+        throw new ToolError(`Refund of ${amountUsd} exceeds the order total of ${order.totalUsd}.`, {
+          retryable: false,
+        });
       }
       const { refund } = await backend.recordRefund({ orderId, amountUsd, reason, idempotencyKey });
       return { refundId: refund.refundId, orderId, amountUsd: refund.amountUsd, status: 'issued' };

@@ -78,7 +78,11 @@ async function main(): Promise<void> {
         { id: 'b', name: 'lookup_order', args: { orderId: '1042' } },
       ]);
     }
-    if (said.startsWith('invalid')) return reply.tools([{ id: 'c', name: 'lookup_order', args: '{"orderId": 1' }, { id: 'd', name: 'nope', args: {} }]);
+    if (said.startsWith('invalid'))
+      return reply.tools([
+        { id: 'c', name: 'lookup_order', args: '{"orderId": 1' },
+        { id: 'd', name: 'nope', args: {} },
+      ]);
     if (said.startsWith('loop')) return reply.tools([{ name: 'search_knowledge_base', args: { query: 'loop' } }]);
     if (said.startsWith('refund')) {
       return reply.tools([

@@ -67,7 +67,11 @@ describe('agentRun', () => {
     expect(result.usage.costUsd).toBeCloseTo((550 * 0.15 + 55 * 0.6) / 1e6, 12);
 
     const [first, second] = model.requests;
-    expect(first.tools?.map((tool) => tool.function.name)).toEqual(['search_knowledge_base', 'lookup_order', 'issue_refund']);
+    expect(first.tools?.map((tool) => tool.function.name)).toEqual([
+      'search_knowledge_base',
+      'lookup_order',
+      'issue_refund',
+    ]);
     expect(first.tools?.[1].function.parameters).toMatchObject({ type: 'object', required: ['orderId'] });
     const results = toolMessages(second.messages);
     expect(results.map((message) => message.tool_call_id)).toEqual(['call_kb', 'call_order']);
@@ -81,12 +85,21 @@ describe('agentRun', () => {
         event.activityTaskScheduledEventAttributes?.activityType?.name === 'runTool',
     );
     expect(scheduled).toHaveLength(2);
-    const [a, b] = scheduled.map((event) => String(event.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId));
+    const [a, b] = scheduled.map((event) =>
+      String(event.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId),
+    );
     expect(a).toBe(b);
 
     const state = await handle.query(stateQuery);
     expect(state).toMatchObject({ status: 'completed', agent: 'helpdesk', step: 2, usage: result.usage });
-    expect(state.messages.map((message: ChatMessage) => message.role)).toEqual(['system', 'user', 'assistant', 'tool', 'tool', 'assistant']);
+    expect(state.messages.map((message: ChatMessage) => message.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'tool',
+      'tool',
+      'assistant',
+    ]);
   });
 
   it('feeds invalid tool calls back to the model, which corrects itself', async () => {
@@ -107,7 +120,9 @@ describe('agentRun', () => {
     const errors = toolMessages(model.requests[1].messages).map((message) => JSON.parse(message.content).error);
     expect(errors[0]).toMatch(/Invalid arguments for tool "lookup_order": orderId: an order number has four digits/);
     expect(errors[1]).toMatch(/not valid JSON/);
-    expect(errors[2]).toBe('Unknown tool "cancel_order". Available tools: search_knowledge_base, lookup_order, issue_refund.');
+    expect(errors[2]).toBe(
+      'Unknown tool "cancel_order". Available tools: search_knowledge_base, lookup_order, issue_refund.',
+    );
     // A non-retryable ToolError reaches the model after a single attempt.
     expect(errors[3]).toMatch(/Tool lookup_order failed: There is no order 9999/);
     expect(JSON.parse(toolMessages(model.requests[2].messages)[4].content)).toMatchObject({ id: '1043' });
@@ -133,7 +148,9 @@ describe('agentRun', () => {
     const small = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, TRANSCRIPT_MAX_CHARS: '6000' });
     try {
       script = byTurn([
-        ...Array.from({ length: 6 }, () => reply.tools([{ name: 'search_knowledge_base', args: { query: 'refund shipping delayed damaged' } }])),
+        ...Array.from({ length: 6 }, () =>
+          reply.tools([{ name: 'search_knowledge_base', args: { query: 'refund shipping delayed damaged' } }]),
+        ),
         reply.text('Summarised.'),
       ]);
       const result = await (await small.start({ agent: 'helpdesk', message: 'Tell me every policy' })).result();
@@ -150,8 +167,11 @@ describe('agentRun', () => {
   });
 
   it('stops at the token budget', async () => {
-    script = () => reply.tools([{ name: 'search_knowledge_base', args: { query: 'shipping' } }], { input: 600, output: 100 });
-    const result = await (await worker.start({ agent: 'helpdesk', message: 'Spend', limits: { maxTokens: 1000 } })).result();
+    script = () =>
+      reply.tools([{ name: 'search_knowledge_base', args: { query: 'shipping' } }], { input: 600, output: 100 });
+    const result = await (
+      await worker.start({ agent: 'helpdesk', message: 'Spend', limits: { maxTokens: 1000 } })
+    ).result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxTokens', steps: 2 });
     expect(result.usage.totalTokens).toBe(1400);
   });
@@ -160,7 +180,10 @@ describe('agentRun', () => {
     it.each([
       [{}, /agent: .*; message: /],
       [{ agent: 'helpdesk', message: '   ' }, /message: must not be empty/],
-      [{ agent: 'helpdesk', message: 'hi', limits: { maxSteps: -1, maxCostUsd: 'lots' } }, /limits\.maxSteps: .*; limits\.maxCostUsd: /],
+      [
+        { agent: 'helpdesk', message: 'hi', limits: { maxSteps: -1, maxCostUsd: 'lots' } },
+        /limits\.maxSteps: .*; limits\.maxCostUsd: /,
+      ],
       [{ agent: 'helpdesk', message: 'hi', mode: 'chatty' }, /mode: /],
       [{ agent: 'helpdesk', message: 'hi', colour: 'blue' }, /colour/],
     ])('%j → InvalidAgentInput', async (input, message) => {
@@ -180,7 +203,9 @@ describe('agentRun', () => {
       expect(failure.type).toBe('UnknownAgent');
       expect(failure.nonRetryable).toBe(true);
       expect(failure.message).toBe('unknown agent "nobody"; known agents: helpdesk');
-      const started = (await history(handle)).filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED);
+      const started = (await history(handle)).filter(
+        (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
+      );
       expect(started.map((event) => event.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
     });
   });
@@ -188,7 +213,9 @@ describe('agentRun', () => {
   describe('model failures', () => {
     it('429 with Retry-After: the retry waits as long as the provider asked, then the run completes', async () => {
       script = (request, index) =>
-        index === 0 ? reply.error(429, 'Rate limit reached', { 'retry-after': '3' }) : reply.text(`answered turn ${turnOf(request)}`);
+        index === 0
+          ? reply.error(429, 'Rate limit reached', { 'retry-after': '3' })
+          : reply.text(`answered turn ${turnOf(request)}`);
       const result = await (await worker.start({ agent: 'helpdesk', message: 'hi' })).result();
       expect(result).toMatchObject({ status: 'completed', output: 'answered turn 0', steps: 1 });
       expect(model.requests).toHaveLength(2);

@@ -14,12 +14,18 @@ const EventType = temporal.api.enums.v1.EventType;
 let model: ScriptedModel;
 let worker: TestWorker;
 
-const refund = (orderId: string, amountUsd: number) => ({ name: 'issue_refund', args: { orderId, amountUsd, reason: 'parcel delayed' } });
+const refund = (orderId: string, amountUsd: number) => ({
+  name: 'issue_refund',
+  args: { orderId, amountUsd, reason: 'parcel delayed' },
+});
 
 beforeAll(async () => {
   model = await startScriptedModel(
     byTurn([
-      reply.tools([refund('1042', 129), refund('1046', 35), { name: 'lookup_order', args: { orderId: '1043' } }], { input: 300, output: 40 }),
+      reply.tools([refund('1042', 129), refund('1046', 35), { name: 'lookup_order', args: { orderId: '1043' } }], {
+        input: 300,
+        output: 40,
+      }),
       reply.text('Done.', { input: 500, output: 10 }),
     ]),
   );
@@ -34,7 +40,10 @@ type Handle = WorkflowHandle<typeof agentRun>;
 
 async function startAwaitingApproval(extra: { approvalTimeoutSeconds?: number } = {}): Promise<Handle> {
   const handle = await worker.start({ agent: 'helpdesk', message: 'refund my orders', userId: 'ada', ...extra });
-  await eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length === 2, 'two calls to await approval');
+  await eventually(
+    async () => (await handle.query(stateQuery)).pendingApprovals.length === 2,
+    'two calls to await approval',
+  );
   return handle;
 }
 
@@ -95,7 +104,11 @@ describe('tool calls that need approval', () => {
 
     const [approved, denied, lookup] = toolResults(await secondRequestOf(handle));
     expect(approved).toMatchObject({ orderId: '1042', amountUsd: 129, status: 'issued' });
-    expect(denied).toEqual({ denied: true, error: 'A person denied this call to issue_refund.', note: 'lamp was not damaged, see photo' });
+    expect(denied).toEqual({
+      denied: true,
+      error: 'A person denied this call to issue_refund.',
+      note: 'lamp was not damaged, see photo',
+    });
     expect(lookup).toMatchObject({ id: '1043' });
     const ledger = await readLedger(worker.config.HELPDESK_LEDGER);
     expect(ledger.filter((entry) => entry.idempotencyKey.startsWith(handle.workflowId))).toEqual([
@@ -119,7 +132,9 @@ describe('tool calls that need approval', () => {
     expect((await handle.query(stateQuery)).pendingApprovals.map((p) => p.callId)).toEqual(['1.2']);
     // Rejected updates are not even written to history.
     const events = (await handle.fetchHistory()).events ?? [];
-    expect(events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED)).toHaveLength(1);
+    expect(
+      events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED),
+    ).toHaveLength(1);
     await decide(handle, '1.2', false);
     await handle.result();
   });
@@ -127,16 +142,24 @@ describe('tool calls that need approval', () => {
   it('are denied when nobody decides in time, and the model is told why', async () => {
     const handle = await startAwaitingApproval({ approvalTimeoutSeconds: 1 });
     const results = toolResults(await secondRequestOf(handle));
-    expect(results[0]).toMatchObject({ denied: true, note: 'no decision within 1 seconds, so the call was denied automatically' });
+    expect(results[0]).toMatchObject({
+      denied: true,
+      note: 'no decision within 1 seconds, so the call was denied automatically',
+    });
     expect(results[1]).toMatchObject({ denied: true });
-    expect((await readLedger(worker.config.HELPDESK_LEDGER)).filter((entry) => entry.idempotencyKey.startsWith(handle.workflowId))).toEqual([]);
+    expect(
+      (await readLedger(worker.config.HELPDESK_LEDGER)).filter((entry) =>
+        entry.idempotencyKey.startsWith(handle.workflowId),
+      ),
+    ).toEqual([]);
   });
 
   it('are findable by search attribute, and the usage attributes match the result', async () => {
     const handle = await startAwaitingApproval();
     const query = `${listQuery({ status: 'awaiting_approval', user: 'ada' })} AND WorkflowId = "${handle.workflowId}"`;
     await eventually(async () => {
-      for await (const execution of worker.client.workflow.list({ query })) return execution.workflowId === handle.workflowId;
+      for await (const execution of worker.client.workflow.list({ query }))
+        return execution.workflowId === handle.workflowId;
       return false;
     }, 'the run to be listed as awaiting_approval');
 

@@ -49,7 +49,11 @@ const cliEnv = (env: Record<string, string> = {}) => ({
 /** Runs the CLI as a real process against the test server and the worker's task queue. */
 async function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, cliArgs(args), { cwd: REPO, env: cliEnv(env), timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, cliArgs(args), {
+      cwd: REPO,
+      env: cliEnv(env),
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -67,7 +71,16 @@ function expectOneLineError(outcome: Outcome, code: number, message: RegExp): vo
 
 describe('the durable-agents CLI', () => {
   it('starts a session, sends messages, shows status, ends it and prints the result', async () => {
-    const started = await cli(['start', 'helpdesk', 'hello there', '--session', '--user', 'grace', '--id', `cli-session-${Date.now()}`]);
+    const started = await cli([
+      'start',
+      'helpdesk',
+      'hello there',
+      '--session',
+      '--user',
+      'grace',
+      '--id',
+      `cli-session-${Date.now()}`,
+    ]);
     expect(started.code).toBe(0);
     const id = started.stdout.trim();
     expect(id).toMatch(/^cli-session-\d+$/);
@@ -75,11 +88,18 @@ describe('the durable-agents CLI', () => {
     const sent = await cli(['send', id, 'second message']);
     expect(sent).toMatchObject({ code: 0, stdout: 'echo second message (turn 1)\n' });
 
-    expect(await worker.client.workflow.getHandle(id).describe().then((d) => d.staticSummary())).toBe('helpdesk: hello there');
+    expect(
+      await worker.client.workflow
+        .getHandle(id)
+        .describe()
+        .then((d) => d.staticSummary()),
+    ).toBe('helpdesk: hello there');
 
     const status = await cli(['status', id]);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^status: awaiting_input\nagent: helpdesk \(session\), user grace\nsteps: 2\nusage: 240 tokens/);
+    expect(status.stdout).toMatch(
+      /^status: awaiting_input\nagent: helpdesk \(session\), user grace\nsteps: 2\nusage: 240 tokens/,
+    );
 
     const json = JSON.parse((await cli(['--json', 'status', id])).stdout);
     expect(json).toMatchObject({ status: 'awaiting_input', agent: 'helpdesk', userId: 'grace', step: 2 });
@@ -93,16 +113,27 @@ describe('the durable-agents CLI', () => {
 
   it('approves a held tool call, and watch follows the run to its end', async () => {
     const id = (await cli(['start', 'helpdesk', 'refund order 1042'])).stdout.trim();
-    await eventually(async () => (await worker.client.workflow.getHandle(id).query(stateQuery)).pendingApprovals.length, 'the approval');
+    await eventually(
+      async () => (await worker.client.workflow.getHandle(id).query(stateQuery)).pendingApprovals.length,
+      'the approval',
+    );
     const status = await cli(['status', id]);
-    expect(status.stdout).toMatch(/status: awaiting_approval[\s\S]*pending approvals:\n {2}1\.1 {2}issue_refund \{"orderId":"1042","amountUsd":129,"reason":"delayed"\}/);
+    expect(status.stdout).toMatch(
+      /status: awaiting_approval[\s\S]*pending approvals:\n {2}1\.1 {2}issue_refund \{"orderId":"1042","amountUsd":129,"reason":"delayed"\}/,
+    );
 
     const watching = spawn(process.execPath, cliArgs(['watch', id]), { cwd: REPO, env: cliEnv() });
     let stdout = '';
     watching.stdout.on('data', (chunk) => (stdout += chunk));
     const exitCode = new Promise((resolve) => watching.once('exit', resolve));
-    await eventually(() => stdout.includes('[awaiting_approval: 1.1 issue_refund]'), 'watch to show the pending approval');
-    expect(await cli(['approve', id, '1.1', '--note', 'ok by ops'])).toMatchObject({ code: 0, stdout: 'approved issue_refund (1.1)\n' });
+    await eventually(
+      () => stdout.includes('[awaiting_approval: 1.1 issue_refund]'),
+      'watch to show the pending approval',
+    );
+    expect(await cli(['approve', id, '1.1', '--note', 'ok by ops'])).toMatchObject({
+      code: 0,
+      stdout: 'approved issue_refund (1.1)\n',
+    });
     expect(await exitCode).toBe(0);
     const watched = { stdout };
     expect(watched.stdout).toContain('user: refund order 1042');
@@ -115,9 +146,18 @@ describe('the durable-agents CLI', () => {
   it('denies a call with a note', async () => {
     const id = (await cli(['start', 'helpdesk', 'refund order 1042', '--json'])).stdout;
     const runId = JSON.parse(id).id;
-    await eventually(async () => (await worker.client.workflow.getHandle(runId).query(stateQuery)).pendingApprovals.length, 'the approval');
-    expect(await cli(['deny', runId, '1.1', '--note', 'not eligible'])).toMatchObject({ code: 0, stdout: 'denied issue_refund (1.1)\n' });
-    expect(JSON.parse((await cli(['result', runId, '--json'])).stdout)).toMatchObject({ status: 'completed', output: 'Refund handled.' });
+    await eventually(
+      async () => (await worker.client.workflow.getHandle(runId).query(stateQuery)).pendingApprovals.length,
+      'the approval',
+    );
+    expect(await cli(['deny', runId, '1.1', '--note', 'not eligible'])).toMatchObject({
+      code: 0,
+      stdout: 'denied issue_refund (1.1)\n',
+    });
+    expect(JSON.parse((await cli(['result', runId, '--json'])).stdout)).toMatchObject({
+      status: 'completed',
+      output: 'Refund handled.',
+    });
   });
 
   it('start --wait prints the result; list filters by agent, user and status', async () => {
@@ -132,7 +172,9 @@ describe('the durable-agents CLI', () => {
       const runs = JSON.parse(outcome.stdout);
       return runs.length ? runs : undefined;
     }, 'the run to be listed');
-    expect(listed).toEqual([expect.objectContaining({ workflowId: id, status: 'completed', agent: 'helpdesk', user, steps: 1, tokens: 120 })]);
+    expect(listed).toEqual([
+      expect.objectContaining({ workflowId: id, status: 'completed', agent: 'helpdesk', user, steps: 1, tokens: 120 }),
+    ]);
     const table = await cli(['list', '--user', user]);
     expect(table.stdout.split('\n')[0]).toMatch(/^ID +STATUS +AGENT +USER +STEPS +TOKENS +STARTED$/);
     expect(table.stdout).toContain(id);
@@ -141,7 +183,10 @@ describe('the durable-agents CLI', () => {
 
   it('cancels a run', async () => {
     const id = (await cli(['start', 'helpdesk', 'slow question'])).stdout.trim();
-    await eventually(() => model.requests.some((request) => lastOf(request, 'user')?.content === 'slow question'), 'the model call');
+    await eventually(
+      () => model.requests.some((request) => lastOf(request, 'user')?.content === 'slow question'),
+      'the model call',
+    );
     expect(await cli(['cancel', id])).toMatchObject({ code: 0, stdout: `cancel requested for ${id}\n` });
     expectOneLineError(await cli(['result', id]), 1, /^error: run .* failed: .*cancel/i);
     expect((await worker.client.workflow.getHandle(id).describe()).status.name).toBe('CANCELLED');
@@ -150,20 +195,34 @@ describe('the durable-agents CLI', () => {
   it('answers mistakes with one line on stderr and a non-zero exit', async () => {
     expectOneLineError(await cli(['status', 'no-such-run']), 1, /^error: no run with id no-such-run$/);
     // The package bin is the same CLI.
-    const bin = await run(join(REPO, 'bin', 'durable-agents.js'), ['status', 'no-such-run'], { env: cliEnv() }).catch((error) => error);
+    const bin = await run(join(REPO, 'bin', 'durable-agents.js'), ['status', 'no-such-run'], { env: cliEnv() }).catch(
+      (error) => error,
+    );
     expect(bin).toMatchObject({ code: 1, stderr: 'error: no run with id no-such-run\n' });
     expectOneLineError(await cli(['send', 'no-such-run', 'hi']), 1, /^error: no run with id no-such-run$/);
     expectOneLineError(await cli(['approve', 'no-such-run', '1.1']), 1, /^error: no run with id no-such-run$/);
     expectOneLineError(await cli(['start', 'helpdesk']), 2, /^error: missing required argument 'message'$/);
     expectOneLineError(await cli(['frobnicate']), 2, /^error: unknown command 'frobnicate'$/);
-    expectOneLineError(await cli(['list', '--status', 'sleeping']), 2, /^error: option '--status <status>' argument 'sleeping' is invalid/);
+    expectOneLineError(
+      await cli(['list', '--status', 'sleeping']),
+      2,
+      /^error: option '--status <status>' argument 'sleeping' is invalid/,
+    );
     expectOneLineError(await cli(['start', 'helpdesk', 'hi', '--max-steps', '-3']), 2, /expected a positive number/);
 
     const port = await freePort();
-    expectOneLineError(await cli(['status', 'any'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }), 1, new RegExp(`^error: cannot reach Temporal at 127.0.0.1:${port}`));
+    expectOneLineError(
+      await cli(['status', 'any'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` }),
+      1,
+      new RegExp(`^error: cannot reach Temporal at 127.0.0.1:${port}`),
+    );
 
     const session = (await cli(['start', 'helpdesk', 'hi', '--session'])).stdout.trim();
-    expectOneLineError(await cli(['approve', session, '7.7']), 1, /^error: rejected: no tool call 7\.7 awaits approval; pending: \(none\)$/);
+    expectOneLineError(
+      await cli(['approve', session, '7.7']),
+      1,
+      /^error: rejected: no tool call 7\.7 awaits approval; pending: \(none\)$/,
+    );
     expectOneLineError(await cli(['send', session, ' ']), 1, /^error: rejected: text: must not be empty$/);
     await cli(['end', session]);
   });

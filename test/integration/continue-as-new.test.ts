@@ -11,7 +11,9 @@ let worker: TestWorker;
 
 beforeAll(async () => {
   server = await startDevServer(['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=40']);
-  model = await startScriptedModel((request) => reply.text(`re: ${lastOf(request, 'user')?.content}`, { input: 10, output: 2 }));
+  model = await startScriptedModel((request) =>
+    reply.text(`re: ${lastOf(request, 'user')?.content}`, { input: 10, output: 2 }),
+  );
   worker = await startTestWorker({ TEMPORAL_ADDRESS: server.address, OPENAI_BASE_URL: model.baseUrl });
 });
 afterAll(async () => {
@@ -37,7 +39,9 @@ describe('a long session', () => {
     expect(first.status.name).toBe('CONTINUED_AS_NEW');
     const { events } = await worker.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
     const statuses = (events ?? [])
-      .flatMap((event) => Object.entries(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}))
+      .flatMap((event) =>
+        Object.entries(event.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+      )
       .filter(([name]) => name === 'AgentStatus')
       .map(([, payload]) => defaultPayloadConverter.fromPayload(payload));
     expect(statuses).not.toContain('failed');

@@ -24,7 +24,9 @@ afterAll(async () => {
 });
 
 const conversation = (messages: ChatMessage[]) =>
-  messages.filter((message) => message.role === 'user' || message.role === 'assistant').map((message) => message.content);
+  messages
+    .filter((message) => message.role === 'user' || message.role === 'assistant')
+    .map((message) => message.content);
 
 async function rejection(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
@@ -75,20 +77,33 @@ describe('session runs', () => {
   });
 
   it('complete by themselves after the idle timeout', async () => {
-    const handle = await worker.start({ agent: 'helpdesk', message: 'anyone?', mode: 'session', idleTimeoutSeconds: 1 });
+    const handle = await worker.start({
+      agent: 'helpdesk',
+      message: 'anyone?',
+      mode: 'session',
+      idleTimeoutSeconds: 1,
+    });
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'completed', output: 'reply to: anyone?', steps: 1 });
   });
 
   it('reject chat updates with empty or oversize text, to a task run, and after the session ended', async () => {
     const session = await worker.start({ agent: 'helpdesk', message: 'hi', mode: 'session' });
-    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: '  ' }] }))).toMatch(/text: must not be empty/);
-    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'x'.repeat(100_001) }] }))).toMatch(/text: .*100000/);
+    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: '  ' }] }))).toMatch(
+      /text: must not be empty/,
+    );
+    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'x'.repeat(100_001) }] }))).toMatch(
+      /text: .*100000/,
+    );
     await session.signal(endSignal);
-    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'too late' }] }))).toMatch(/session has ended/);
+    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'too late' }] }))).toMatch(
+      /session has ended/,
+    );
     expect((await session.result()).status).toBe('completed');
 
     const task = await worker.start({ agent: 'helpdesk', message: 'a task' });
-    expect(await rejection(task.executeUpdate(chatUpdate, { args: [{ text: 'more' }] }))).toMatch(/task, not a session/);
+    expect(await rejection(task.executeUpdate(chatUpdate, { args: [{ text: 'more' }] }))).toMatch(
+      /task, not a session/,
+    );
   });
 });

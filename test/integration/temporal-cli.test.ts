@@ -35,9 +35,24 @@ async function temporal(...args: string[]): Promise<unknown> {
 }
 
 const start = (workflowId: string, input: object) =>
-  temporal('workflow', 'start', '--task-queue', worker.config.TASK_QUEUE, '--type', 'agentRun', '--workflow-id', workflowId, '--input', JSON.stringify(input));
+  temporal(
+    'workflow',
+    'start',
+    '--task-queue',
+    worker.config.TASK_QUEUE,
+    '--type',
+    'agentRun',
+    '--workflow-id',
+    workflowId,
+    '--input',
+    JSON.stringify(input),
+  );
 const query = async (workflowId: string) =>
-  ((await temporal('workflow', 'query', '--workflow-id', workflowId, '--type', 'state')) as { queryResult: [Record<string, unknown>] }).queryResult[0];
+  (
+    (await temporal('workflow', 'query', '--workflow-id', workflowId, '--type', 'state')) as {
+      queryResult: [Record<string, unknown>];
+    }
+  ).queryResult[0];
 
 describe('the plain Temporal CLI', () => {
   it('starts a run, queries its state and fetches its result', async () => {
@@ -52,22 +67,58 @@ describe('the plain Temporal CLI', () => {
   it('drives a session with update, signal and list, and decides an approval', async () => {
     const id = `tcli-${randomUUID()}`;
     await start(id, { agent: 'helpdesk', message: 'hello', mode: 'session', userId: 'cli-user' });
-    const chat = (await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'chat', '--input', '{"text":"how are you?"}')) as { result: string };
+    const chat = (await temporal(
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      id,
+      '--name',
+      'chat',
+      '--input',
+      '{"text":"how are you?"}',
+    )) as { result: string };
     expect(chat.result).toBe('You said: how are you?');
 
-    await temporal('workflow', 'signal', '--workflow-id', id, '--name', 'message', '--input', '{"text":"refund order 1046"}');
+    await temporal(
+      'workflow',
+      'signal',
+      '--workflow-id',
+      id,
+      '--name',
+      'message',
+      '--input',
+      '{"text":"refund order 1046"}',
+    );
     await eventually(async () => (await query(id)).status === 'awaiting_approval', 'the approval');
     const listed = await eventually(async () => {
-      const runs = (await temporal('workflow', 'list', '--query', `AgentStatus="awaiting_approval" AND AgentUser="cli-user" AND WorkflowId="${id}"`)) as unknown[];
+      const runs = (await temporal(
+        'workflow',
+        'list',
+        '--query',
+        `AgentStatus="awaiting_approval" AND AgentUser="cli-user" AND WorkflowId="${id}"`,
+      )) as unknown[];
       return runs.length ? runs : undefined;
     }, 'the run in the awaiting_approval list');
     expect(listed).toHaveLength(1);
 
-    const decision = (await temporal('workflow', 'update', 'execute', '--workflow-id', id, '--name', 'approval', '--input', '{"callId":"3.1","approve":true}')) as { result: string };
+    const decision = (await temporal(
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      id,
+      '--name',
+      'approval',
+      '--input',
+      '{"callId":"3.1","approve":true}',
+    )) as { result: string };
     expect(decision.result).toBe('approved issue_refund (3.1)');
     await eventually(async () => (await query(id)).status === 'awaiting_input', 'the turn to finish');
     await temporal('workflow', 'signal', '--workflow-id', id, '--name', 'end');
-    const result = (await temporal('workflow', 'result', '--workflow-id', id)) as { result: { output: string; steps: number } };
+    const result = (await temporal('workflow', 'result', '--workflow-id', id)) as {
+      result: { output: string; steps: number };
+    };
     expect(result.result).toMatchObject({ output: 'Refunded.', steps: 4 });
   });
 });

@@ -27,7 +27,8 @@ describe('temporal-dev.sh', () => {
       return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
     }
   }
-  const cli = (...args: string[]) => execFileSync(temporalBinary(), [...args, '--address', address], { encoding: 'utf8' });
+  const cli = (...args: string[]) =>
+    execFileSync(temporalBinary(), [...args, '--address', address], { encoding: 'utf8' });
   const serverProcesses = () => {
     try {
       return execFileSync('pgrep', ['-f', `start-dev.*--port ${env.TEMPORAL_PORT}`], { encoding: 'utf8' }).trim();
@@ -40,7 +41,12 @@ describe('temporal-dev.sh', () => {
     const runDir = tempPath('temporal-run');
     mkdirSync(runDir);
     const [port, uiPort] = [await freePort(), await freePort()];
-    env = { ...(process.env as Record<string, string>), TEMPORAL_RUN_DIR: runDir, TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort) };
+    env = {
+      ...(process.env as Record<string, string>),
+      TEMPORAL_RUN_DIR: runDir,
+      TEMPORAL_PORT: String(port),
+      TEMPORAL_UI_PORT: String(uiPort),
+    };
     address = `127.0.0.1:${port}`;
   });
   afterAll(async () => {
@@ -65,7 +71,18 @@ describe('temporal-dev.sh', () => {
     expect(again.stdout + again.stderr).toMatch(/already running/);
     expect((await script('status')).code).toBe(0);
 
-    cli('workflow', 'start', '--task-queue', 'nobody-polls', '--type', 'agentRun', '--workflow-id', 'persisted-run', '--input', '{}');
+    cli(
+      'workflow',
+      'start',
+      '--task-queue',
+      'nobody-polls',
+      '--type',
+      'agentRun',
+      '--workflow-id',
+      'persisted-run',
+      '--input',
+      '{}',
+    );
     expect((await script('stop')).code).toBe(0);
     expect(serverProcesses()).toBe('');
     expect((await script('status')).code).toBe(3);

@@ -43,13 +43,19 @@ describe('a worker process', () => {
     let turnOneAttempts = 0;
     model = await startScriptedModel((request) => {
       if (turnOf(request) === 0) {
-        return reply.tools([{ id: 'refund', name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed' } }]);
+        return reply.tools([
+          { id: 'refund', name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed' } },
+        ]);
       }
       turnOneAttempts += 1;
       // The first worker dies while this call is in flight; the retry on the second worker is answered.
       return turnOneAttempts === 1 ? reply.hang() : reply.text('Your refund of $129 is on its way.');
     });
-    const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, MODEL_HEARTBEAT_SECONDS: '2', HELPDESK_LEDGER: tempPath('ledger.jsonl') });
+    const env = workerEnv({
+      OPENAI_BASE_URL: model.baseUrl,
+      MODEL_HEARTBEAT_SECONDS: '2',
+      HELPDESK_LEDGER: tempPath('ledger.jsonl'),
+    });
     const first = start(env);
     await waitUntilPolling(first);
 
@@ -59,8 +65,15 @@ describe('a worker process', () => {
       workflowId,
       args: [{ agent: 'helpdesk', message: 'Order 1042 never arrived, refund me please' }],
     });
-    const pending = await eventually(async () => (await handle.query(stateQuery)).pendingApprovals[0], 'the refund to await approval');
-    expect(pending).toEqual({ callId: '1.1', tool: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed' } });
+    const pending = await eventually(
+      async () => (await handle.query(stateQuery)).pendingApprovals[0],
+      'the refund to await approval',
+    );
+    expect(pending).toEqual({
+      callId: '1.1',
+      tool: 'issue_refund',
+      args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed' },
+    });
     await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1', approve: true }] });
 
     await eventually(() => turnOneAttempts === 1, 'the second model call to be in flight');
@@ -77,7 +90,9 @@ describe('a worker process', () => {
     expect(model.requests.filter((request) => turnOf(request) === 0)).toHaveLength(1);
     expect(turnOneAttempts).toBe(2);
     const ledger = await readLedger(env.HELPDESK_LEDGER);
-    expect(ledger).toEqual([expect.objectContaining({ orderId: '1042', amountUsd: 129, idempotencyKey: `${workflowId}/1.1` })]);
+    expect(ledger).toEqual([
+      expect.objectContaining({ orderId: '1042', amountUsd: 129, idempotencyKey: `${workflowId}/1.1` }),
+    ]);
     const events = (await handle.fetchHistory()).events ?? [];
     const toolStarts = events.filter(
       (event) =>
@@ -85,14 +100,20 @@ describe('a worker process', () => {
         event.activityTaskScheduledEventAttributes?.activityType?.name === 'runTool',
     );
     expect(toolStarts).toHaveLength(1);
-    expect(JSON.parse(lastOf(model.requests.at(-1)!, 'tool')!.content)).toMatchObject({ orderId: '1042', status: 'issued' });
+    expect(JSON.parse(lastOf(model.requests.at(-1)!, 'tool')!.content)).toMatchObject({
+      orderId: '1042',
+      status: 'issued',
+    });
   });
 
   it('loads a plug-in agent module from AGENT_MODULES and runs it end to end', async () => {
     model = await startScriptedModel(
       byTurn([reply.tools([{ name: 'get_forecast', args: { city: 'Lisbon' } }]), reply.text('Sunny in Lisbon.')]),
     );
-    const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, AGENT_MODULES: 'test/fixtures/weather-agent.mjs, test/fixtures/echo-agent.ts' });
+    const env = workerEnv({
+      OPENAI_BASE_URL: model.baseUrl,
+      AGENT_MODULES: 'test/fixtures/weather-agent.mjs, test/fixtures/echo-agent.ts',
+    });
     const worker = start(env);
     await waitUntilPolling(worker);
     expect(worker.output()).toMatch(/agents: echo, helpdesk, weather/);

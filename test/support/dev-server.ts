@@ -10,7 +10,15 @@ import { searchAttributes } from '../../src/contract';
 
 const REPO = join(__dirname, '..', '..');
 
-const CLI_TYPES: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool', TEXT: 'Text', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' };
+const CLI_TYPES: Record<string, string> = {
+  KEYWORD: 'Keyword',
+  INT: 'Int',
+  DOUBLE: 'Double',
+  BOOL: 'Bool',
+  TEXT: 'Text',
+  DATETIME: 'Datetime',
+  KEYWORD_LIST: 'KeywordList',
+};
 
 /** `Name=Type` pairs for `--search-attribute`, from the contract module. */
 export function searchAttributeFlags(): string[] {
@@ -21,7 +29,10 @@ let binary: string | undefined;
 
 /** The Temporal CLI binary, installed by `temporal-dev.sh` if it is not yet there. */
 export function temporalBinary(): string {
-  binary ??= execFileSync(join(REPO, 'temporal-dev.sh'), ['install'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+  binary ??= execFileSync(join(REPO, 'temporal-dev.sh'), ['install'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
     .trim()
     .split('\n')
     .pop()!;
@@ -48,7 +59,17 @@ export interface DevServer {
 export async function startDevServer(extraArgs: string[] = []): Promise<DevServer> {
   const binary = temporalBinary();
   const port = await freePort();
-  const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
+  const args = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'error',
+  ];
   for (const flag of searchAttributeFlags()) args.push('--search-attribute', flag);
   args.push(...extraArgs);
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
@@ -67,7 +88,7 @@ export async function startDevServer(extraArgs: string[] = []): Promise<DevServe
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  stopDevServer(child);
+  await stopDevServer(child);
   throw new Error(`temporal dev server did not answer on ${address} within 60 s: ${stderr}`);
 }
 

@@ -1,5 +1,9 @@
 /** Polls `predicate` until it holds. */
-export async function eventually<T>(predicate: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  predicate: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();

@@ -15,7 +15,8 @@ import { createAgentWorker } from '../../worker';
 
 export function testAddress(): string {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (globalSetup starts the server)');
+  if (!address)
+    throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests through jest (globalSetup starts the server)');
   return address;
 }
 

@@ -89,11 +89,19 @@ describe('run summaries', () => {
 
   it('formatUsage shows tokens and a six-decimal cost, flagging unpriced models', () => {
     expect(formatUsage(usage)).toBe('150 tokens (120 in, 30 out), $0.012346');
-    expect(formatUsage({ ...usage, costKnown: false })).toBe('150 tokens (120 in, 30 out), $0.012346 (some models unpriced)');
+    expect(formatUsage({ ...usage, costKnown: false })).toBe(
+      '150 tokens (120 in, 30 out), $0.012346 (some models unpriced)',
+    );
   });
 
   it('formatResult shows the output, then status, limit and usage', () => {
-    const text = formatResult({ status: 'limit_reached', limit: 'maxSteps', output: 'Partial answer', steps: 3, usage });
+    const text = formatResult({
+      status: 'limit_reached',
+      limit: 'maxSteps',
+      output: 'Partial answer',
+      steps: 3,
+      usage,
+    });
     expect(text.split('\n')).toEqual([
       'Partial answer',
       '',
@@ -147,7 +155,15 @@ describe('run summaries', () => {
     const lines = formatRunList(runs).split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0].split(/\s+/)).toEqual(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED']);
-    expect(lines[1].split(/\s+/)).toEqual(['agent-run-1', 'completed', 'helpdesk', 'u1', '3', '1234', '2025-01-02T03:04:05.000Z']);
+    expect(lines[1].split(/\s+/)).toEqual([
+      'agent-run-1',
+      'completed',
+      'helpdesk',
+      'u1',
+      '3',
+      '1234',
+      '2025-01-02T03:04:05.000Z',
+    ]);
     expect(lines[2].split(/\s+/)).toEqual(['r2', 'running', '0', '0', '2025-01-03T00:00:00.000Z']);
     // Every column starts at the same offset on every line.
     for (const title of ['STATUS', 'AGENT', 'STEPS', 'STARTED']) {

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { idempotencyKey, limitResult } from '../../activities/tools';
 import { loadTemporalConfig, loadWorkerConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
@@ -62,7 +65,10 @@ describe('loadWorkerConfig', () => {
   });
 
   it('treats a variable set to nothing as unset, so its default applies', () => {
-    expect(loadWorkerConfig({ TASK_QUEUE: '', MODEL_TIMEOUT_SECONDS: '' })).toMatchObject({ TASK_QUEUE: 'agents', MODEL_TIMEOUT_SECONDS: 120 });
+    expect(loadWorkerConfig({ TASK_QUEUE: '', MODEL_TIMEOUT_SECONDS: '' })).toMatchObject({
+      TASK_QUEUE: 'agents',
+      MODEL_TIMEOUT_SECONDS: 120,
+    });
   });
 
   it('names every bad variable at once', () => {
@@ -78,6 +84,71 @@ describe('loadWorkerConfig', () => {
       TASK_QUEUE: 'agents',
       connection: { address: 'example.tmprl.cloud:7233' },
     });
+  });
+});
+
+describe('the Temporal connection (@temporalio/envconfig)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'durable-agents-config-'));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const profiles = file(
+    'temporal.toml',
+    [
+      '[profile.cloud]',
+      'address = "acct.tmprl.cloud:7233"',
+      'namespace = "agents.acct"',
+      'api_key = "secret-key"',
+    ].join('\n'),
+  );
+
+  it('reads a profile the temporal CLI shares, and env overrides it', () => {
+    const config = loadTemporalConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'cloud' });
+    expect(config).toMatchObject({ TEMPORAL_ADDRESS: 'acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'agents.acct' });
+    // An API key turns TLS on.
+    expect(config.connection).toEqual({ address: 'acct.tmprl.cloud:7233', apiKey: 'secret-key', tls: true });
+    const overridden = loadTemporalConfig({
+      TEMPORAL_CONFIG_FILE: profiles,
+      TEMPORAL_PROFILE: 'cloud',
+      TEMPORAL_NAMESPACE: 'other',
+    });
+    expect(overridden.TEMPORAL_NAMESPACE).toBe('other');
+  });
+
+  it('names a missing profile in a ConfigError', () => {
+    const error = configError(() =>
+      loadTemporalConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'staging' }),
+    );
+    expect(error.message).toMatch(/^Temporal connection settings: .*staging/);
+  });
+
+  it('reads mTLS certificates from the standard variables', () => {
+    const cert = file('client.pem', 'CERT');
+    const key = file('client.key', 'KEY');
+    const { connection } = loadTemporalConfig({
+      TEMPORAL_TLS_CLIENT_CERT_PATH: cert,
+      TEMPORAL_TLS_CLIENT_KEY_PATH: key,
+    });
+    expect(connection.tls).toMatchObject({ clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') } });
+  });
+
+  it('keeps the old TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY names working, with a deprecation warning', () => {
+    const cert = file('old.pem', 'OLD CERT');
+    const key = file('old.key', 'OLD KEY');
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const { connection } = loadTemporalConfig({ TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key });
+      expect(connection.tls).toMatchObject({
+        clientCertPair: { crt: Buffer.from('OLD CERT'), key: Buffer.from('OLD KEY') },
+      });
+      expect(warn.mock.calls.map(([message]) => message)).toEqual([
+        'TEMPORAL_TLS_CERT is deprecated and will be removed in the next release: use TEMPORAL_TLS_CLIENT_CERT_PATH',
+        'TEMPORAL_TLS_KEY is deprecated and will be removed in the next release: use TEMPORAL_TLS_CLIENT_KEY_PATH',
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 
@@ -109,7 +180,11 @@ describe('buildPriceTable', () => {
     ['a string price', { m: { inputPerMillion: '1', outputPerMillion: 2 } }, 'm.inputPerMillion'],
     ['a missing price', { m: { inputPerMillion: 1 } }, 'm.outputPerMillion'],
     ['a negative price', { m: { inputPerMillion: 1, outputPerMillion: -2 } }, 'm.outputPerMillion'],
-    ['an unknown field', { m: { inputPerMillion: 1, outputPerMillion: 2, cached: 1 } }, 'm: Unrecognized key: "cached"'],
+    [
+      'an unknown field',
+      { m: { inputPerMillion: 1, outputPerMillion: 2, cached: 1 } },
+      'm: Unrecognized key: "cached"',
+    ],
     ['a bare number per model', { m: 3 }, 'm: '],
     ['an array', [1, 2], '(input): '],
   ])('rejects JSON with %s, naming the field', (_case, value, field) => {

@@ -16,7 +16,13 @@ const weatherInput = z.object({
 });
 
 function tool(overrides: Partial<ToolConfig<z.ZodObject>> = {}): ToolDefinition {
-  return defineTool({ name: 'weather', description: 'Forecast for a city', input: weatherInput, execute: () => 'sunny', ...overrides });
+  return defineTool({
+    name: 'weather',
+    description: 'Forecast for a city',
+    input: weatherInput,
+    execute: () => 'sunny',
+    ...overrides,
+  });
 }
 
 function agent(overrides: Partial<AgentConfig> = {}): AgentDefinition {
@@ -30,7 +36,13 @@ describe('defineTool', () => {
   it('returns the config with kind "tool"', () => {
     const execute = () => 'sunny';
     const defined = defineTool({ name: 'get_weather-2', description: 'Forecast', input: weatherInput, execute });
-    expect(defined).toMatchObject({ kind: 'tool', name: 'get_weather-2', description: 'Forecast', input: weatherInput, execute });
+    expect(defined).toMatchObject({
+      kind: 'tool',
+      name: 'get_weather-2',
+      description: 'Forecast',
+      input: weatherInput,
+      execute,
+    });
   });
 
   it.each<[string, Partial<ToolConfig<z.ZodObject>>, RegExp]>([
@@ -40,9 +52,21 @@ describe('defineTool', () => {
     ['a 65-character name', { name: 'a'.repeat(65) }, /must match/],
     ['a missing description', { description: undefined }, /tool "weather" needs a description/],
     ['a blank description', { description: '   ' }, /tool "weather" needs a description/],
-    ['a non-object input schema', { input: z.string() as unknown as z.ZodObject }, /tool "weather": input must be a zod object schema/],
-    ['a plain-object input schema', { input: { city: 'string' } as unknown as z.ZodObject }, /input must be a zod object schema/],
-    ['a non-function execute', { execute: 'run' as unknown as () => unknown }, /tool "weather": execute must be a function/],
+    [
+      'a non-object input schema',
+      { input: z.string() as unknown as z.ZodObject },
+      /tool "weather": input must be a zod object schema/,
+    ],
+    [
+      'a plain-object input schema',
+      { input: { city: 'string' } as unknown as z.ZodObject },
+      /input must be a zod object schema/,
+    ],
+    [
+      'a non-function execute',
+      { execute: 'run' as unknown as () => unknown },
+      /tool "weather": execute must be a function/,
+    ],
   ])('rejects %s', (_case, overrides, message) => {
     expect(definitionError(() => tool(overrides)).message).toMatch(message);
   });
@@ -55,7 +79,12 @@ describe('defineTool', () => {
 describe('defineAgent', () => {
   it('returns the config with kind "agent"', () => {
     const defined = agent({ name: 'weather.bot_1-x', model: 'gpt-4.1' });
-    expect(defined).toMatchObject({ kind: 'agent', name: 'weather.bot_1-x', model: 'gpt-4.1', instructions: 'Answer about weather.' });
+    expect(defined).toMatchObject({
+      kind: 'agent',
+      name: 'weather.bot_1-x',
+      model: 'gpt-4.1',
+      instructions: 'Answer about weather.',
+    });
     expect(defined.tools.map((t) => t.name)).toEqual(['weather']);
   });
 
@@ -64,16 +93,30 @@ describe('defineAgent', () => {
     ['an empty name', { name: '' }, /agent name "" must match/],
     ['missing instructions', { instructions: undefined as unknown as string }, /agent "forecaster" needs instructions/],
     ['blank instructions', { instructions: ' \n ' }, /agent "forecaster" needs instructions/],
-    ['tools that is not a list', { tools: undefined as unknown as ToolDefinition[] }, /tools must be a list of defineTool/],
+    [
+      'tools that is not a list',
+      { tools: undefined as unknown as ToolDefinition[] },
+      /tools must be a list of defineTool/,
+    ],
     [
       'a tool not made by defineTool',
-      { tools: [{ name: 'raw', description: 'x', input: weatherInput, execute: () => 1 } as unknown as ToolDefinition] },
+      {
+        tools: [{ name: 'raw', description: 'x', input: weatherInput, execute: () => 1 } as unknown as ToolDefinition],
+      },
       /agent "forecaster": tools must be a list of defineTool\(\.\.\.\) results/,
     ],
-    ['a duplicate tool name', { tools: [tool(), tool({ description: 'again' })] }, /agent "forecaster" lists tool "weather" twice/],
+    [
+      'a duplicate tool name',
+      { tools: [tool(), tool({ description: 'again' })] },
+      /agent "forecaster" lists tool "weather" twice/,
+    ],
     ['a zero step budget', { limits: { maxSteps: 0 } }, /agent "forecaster" limits: maxSteps: /],
     ['an unknown budget', { limits: { maxMinutes: 5 } as never }, /agent "forecaster" limits: .*maxMinutes/],
-    ['a negative approval timeout', { approval: { timeoutSeconds: -1 } }, /approval\.timeoutSeconds must be a positive number/],
+    [
+      'a negative approval timeout',
+      { approval: { timeoutSeconds: -1 } },
+      /approval\.timeoutSeconds must be a positive number/,
+    ],
     [
       'approval naming an unknown tool',
       { approval: { tools: ['weather', 'refund', 'email'] } },
@@ -153,7 +196,11 @@ describe('resolveSpec', () => {
   });
 
   it('converts timeouts to milliseconds, defaulting to 60s', () => {
-    expect(toolSpec('slow')).toMatchObject({ startToCloseTimeoutMs: 10_000, heartbeatTimeoutMs: 2_500, taskQueue: 'private' });
+    expect(toolSpec('slow')).toMatchObject({
+      startToCloseTimeoutMs: 10_000,
+      heartbeatTimeoutMs: 2_500,
+      taskQueue: 'private',
+    });
     expect(toolSpec('plain').startToCloseTimeoutMs).toBe(60_000);
     expect(toolSpec('plain').heartbeatTimeoutMs).toBeUndefined();
     expect(toolSpec('plain').taskQueue).toBeUndefined();
@@ -174,7 +221,12 @@ describe('resolveSpec', () => {
     ['the agent', undefined, 'agent-model', 'agent-model'],
     ['the default', undefined, undefined, 'default-model'],
   ])('takes the model from %s first', (_source, runModel, agentModel, expected) => {
-    const resolved = resolveSpec(agent({ model: agentModel }), { model: runModel, defaultModel: 'default-model', modelCall, transcriptMaxChars: 500_000 });
+    const resolved = resolveSpec(agent({ model: agentModel }), {
+      model: runModel,
+      defaultModel: 'default-model',
+      modelCall,
+      transcriptMaxChars: 500_000,
+    });
     expect(resolved.model).toBe(expected);
   });
 });

@@ -4,12 +4,18 @@ import { classifyModelError } from '../../activities/model-errors';
 import { ErrorType } from '../../src/errors';
 
 function apiError(status: number, headers: Record<string, string> = {}): InstanceType<typeof OpenAI.APIError> {
-  return OpenAI.APIError.generate(status, { error: { message: 'provider says no' } }, 'provider says no', new Headers(headers));
+  return OpenAI.APIError.generate(
+    status,
+    { error: { message: 'provider says no' } },
+    'provider says no',
+    new Headers(headers),
+  );
 }
 
 function classify(error: unknown): ApplicationFailure {
   const failure = classifyModelError(error);
-  if (!(failure instanceof ApplicationFailure)) throw new Error(`expected an ApplicationFailure, got ${String(failure)}`);
+  if (!(failure instanceof ApplicationFailure))
+    throw new Error(`expected an ApplicationFailure, got ${String(failure)}`);
   return failure;
 }
 

@@ -4,9 +4,16 @@ import { compactTranscript, OMITTED_RESULT } from '../../workflows/transcript';
 const big = (label: string) => JSON.stringify({ label, data: 'x'.repeat(1_000) });
 
 function transcript(results: number): ChatMessage[] {
-  const messages: ChatMessage[] = [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'go' }];
+  const messages: ChatMessage[] = [
+    { role: 'system', content: 'be brief' },
+    { role: 'user', content: 'go' },
+  ];
   for (let i = 1; i <= results; i++) {
-    messages.push({ role: 'assistant', content: null, tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 't', arguments: '{}' } }] });
+    messages.push({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 't', arguments: '{}' } }],
+    });
     messages.push({ role: 'tool', tool_call_id: `c${i}`, content: big(`r${i}`) });
   }
   return messages;
@@ -28,9 +35,19 @@ describe('compactTranscript', () => {
     expect(compactTranscript(messages, limit)).toBe(2);
     expect(JSON.stringify(messages).length).toBeLessThanOrEqual(limit);
     expect(contents(messages).slice(0, 2)).toEqual([OMITTED_RESULT, OMITTED_RESULT]);
-    expect(contents(messages).slice(2).map((c) => JSON.parse(c).label)).toEqual(['r3', 'r4', 'r5']);
+    expect(
+      contents(messages)
+        .slice(2)
+        .map((c) => JSON.parse(c).label),
+    ).toEqual(['r3', 'r4', 'r5']);
     // Tool-call ids stay paired with their calls, so the model API still accepts the transcript.
-    expect(messages.filter((m) => m.role === 'tool').map((m) => (m as { tool_call_id: string }).tool_call_id)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(messages.filter((m) => m.role === 'tool').map((m) => (m as { tool_call_id: string }).tool_call_id)).toEqual([
+      'c1',
+      'c2',
+      'c3',
+      'c4',
+      'c5',
+    ]);
   });
 
   it('always keeps the newest result, even when that cannot reach the limit', () => {

@@ -1,0 +1,50 @@
+/**
+ * Files are where a reader looks, and nothing imports upward: each folder imports only the folders
+ * below it, and README's layout section lists exactly the folders there are.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectImports, REPO } from '../support/imports';
+
+/** Which folders each folder may import from at run time, and which only for types. */
+const LAYERS: Record<string, { runtime: string[]; types?: string[] }> = {
+  src: { runtime: ['src'] },
+  workflows: { runtime: ['workflows', 'src'], types: ['activities'] },
+  activities: { runtime: ['activities', 'src'] },
+  agents: { runtime: ['agents', 'src'] },
+  testing: { runtime: ['testing', 'src'] },
+  runtime: { runtime: ['runtime', 'src', 'activities', 'agents'] },
+  client: { runtime: ['client', 'src'], types: ['workflows'] },
+};
+
+const tracked = execFileSync('git', ['ls-files'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n');
+const folderOf = (file: string) => (file.includes('/') ? file.split('/')[0] : '(top level)');
+
+describe('the layout', () => {
+  it.each(Object.keys(LAYERS))('%s/ imports nothing above it', (folder) => {
+    const { runtime, types = [] } = LAYERS[folder];
+    const files = tracked.filter((file) => file.startsWith(`${folder}/`) && file.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(0);
+    const upward = files.flatMap((file) =>
+      projectImports(file)
+        .filter(({ target, typeOnly }) => {
+          const imported = folderOf(target);
+          return !runtime.includes(imported) && !(typeOnly && types.includes(imported));
+        })
+        .map(({ target }) => `${file} → ${target}`),
+    );
+    expect(upward).toEqual([]);
+  });
+
+  it("matches README's layout section, one line per folder", () => {
+    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Layout'));
+    const block = section.slice(section.indexOf('```text') + 7, section.indexOf('```', section.indexOf('```text') + 7));
+    const documented = [...block.matchAll(/^([\w.-]+)\/\s/gm)].map((match) => match[1]).sort();
+    const folders = [...new Set(tracked.filter((file) => file.includes('/')).map(folderOf))]
+      .filter((folder) => !folder.startsWith('.'))
+      .sort();
+    expect(documented).toEqual(folders);
+  });
+});
