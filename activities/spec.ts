@@ -11,10 +11,10 @@ export interface SpecActivityDeps {
   registry: AgentRegistry;
   defaultModel: string;
   modelCall: ModelCallPolicy;
-  transcriptMaxChars: number;
+  transcriptMaxBytes: number;
 }
 
-export function createSpecActivities({ registry, defaultModel, modelCall, transcriptMaxChars }: SpecActivityDeps) {
+export function createSpecActivities({ registry, defaultModel, modelCall, transcriptMaxBytes }: SpecActivityDeps) {
   return {
     async resolveAgentSpec(input: { agent: string; model?: string }): Promise<AgentSpec> {
       const agent = registry.get(input.agent);
@@ -24,7 +24,7 @@ export function createSpecActivities({ registry, defaultModel, modelCall, transc
           ErrorType.UnknownAgent,
         );
       }
-      return resolveSpec(agent, { model: input.model, defaultModel, modelCall, transcriptMaxChars });
+      return resolveSpec(agent, { model: input.model, defaultModel, modelCall, transcriptMaxBytes });
     },
   };
 }

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, ToolError } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
 import type { ToolDefinition } from '../src/tool';
-import { describeIssues } from '../src/validation';
+import { describeIssues, truncateUtf8, utf8Bytes } from '../src/validation';
 
 export interface ToolCallInput {
   agent: string;
@@ -23,8 +23,8 @@ export type ToolCallOutcome = { ok: true; content: string } | { ok: false; error
 
 export interface ToolActivityDeps {
   registry: AgentRegistry;
-  /** Longer results are cut, with a note, so no payload nears Temporal's limits. */
-  resultMaxChars: number;
+  /** Longer results (UTF-8 bytes) are cut, with a note, so no payload nears Temporal's limits. */
+  resultMaxBytes: number;
 }
 
 /** The idempotency key of one logical tool call: the same across retries, crashes and replays. */
@@ -32,17 +32,18 @@ export function idempotencyKey(workflowId: string, callId: string): string {
   return `${workflowId}/${callId}`;
 }
 
-/** Cuts a serialized result to `maxChars`, saying so in a way the model understands. */
-export function limitResult(content: string, maxChars: number): string {
-  if (content.length <= maxChars) return content;
+/** Cuts a serialized result to `maxBytes` of UTF-8, saying so in a way the model understands. */
+export function limitResult(content: string, maxBytes: number): string {
+  const bytes = utf8Bytes(content);
+  if (bytes <= maxBytes) return content;
   return JSON.stringify({
     truncated: true,
-    note: `The result had ${content.length} characters; only the first ${maxChars} are shown.`,
-    partial: content.slice(0, maxChars),
+    note: `The result had ${bytes} bytes; only the first ${maxBytes} are shown.`,
+    partial: truncateUtf8(content, maxBytes),
   });
 }
 
-export function createToolActivities({ registry, resultMaxChars }: ToolActivityDeps) {
+export function createToolActivities({ registry, resultMaxBytes }: ToolActivityDeps) {
   function findTool(agentName: string, toolName: string): ToolDefinition {
     const tool = registry.get(agentName)?.tools.find((candidate) => candidate.name === toolName);
     if (!tool) {
@@ -95,7 +96,7 @@ export function createToolActivities({ registry, resultMaxChars }: ToolActivityD
         }
         throw error;
       }
-      return { ok: true, content: limitResult(JSON.stringify(result ?? null), resultMaxChars) };
+      return { ok: true, content: limitResult(JSON.stringify(result ?? null), resultMaxBytes) };
     },
   };
 }

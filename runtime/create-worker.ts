@@ -44,8 +44,8 @@ export async function createAgentWorker(
       heartbeatTimeoutMs: config.MODEL_HEARTBEAT_SECONDS * 1000,
       maxAttempts: config.MODEL_MAX_ATTEMPTS,
     },
-    resultMaxChars: config.TOOL_RESULT_MAX_CHARS,
-    transcriptMaxChars: config.TRANSCRIPT_MAX_CHARS,
+    resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
+    transcriptMaxBytes: config.TRANSCRIPT_MAX_BYTES,
   });
   const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {
     throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);

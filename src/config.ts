@@ -18,8 +18,8 @@ import {
   DEFAULT_TASK_QUEUE,
   DEFAULT_TEMPORAL_ADDRESS,
   DEFAULT_TEMPORAL_NAMESPACE,
-  DEFAULT_TOOL_RESULT_MAX_CHARS,
-  DEFAULT_TRANSCRIPT_MAX_CHARS,
+  DEFAULT_TOOL_RESULT_MAX_BYTES,
+  DEFAULT_TRANSCRIPT_MAX_BYTES,
 } from './defaults';
 import { ConfigError } from './errors';
 import { describeIssues } from './validation';
@@ -46,8 +46,8 @@ const workerEnvSchema = temporalEnvSchema.extend({
   MODEL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(DEFAULT_MODEL_MAX_ATTEMPTS),
   /** Extra or overriding prices, JSON: {"model": {"inputPerMillion": 0.15, "outputPerMillion": 0.6}}. */
   MODEL_PRICES: z.string().optional(),
-  TOOL_RESULT_MAX_CHARS: z.coerce.number().int().positive().default(DEFAULT_TOOL_RESULT_MAX_CHARS),
-  TRANSCRIPT_MAX_CHARS: z.coerce.number().int().positive().default(DEFAULT_TRANSCRIPT_MAX_CHARS),
+  TOOL_RESULT_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_TOOL_RESULT_MAX_BYTES),
+  TRANSCRIPT_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_TRANSCRIPT_MAX_BYTES),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
   HELPDESK_LEDGER: z.string().min(1).default(DEFAULT_HELPDESK_LEDGER),
@@ -66,10 +66,12 @@ export interface TemporalConfig {
 }
 export type WorkerConfig = Omit<z.output<typeof workerEnvSchema>, 'TEMPORAL_TLS' | 'TEMPORAL_PROFILE'> & TemporalConfig;
 
-/** Names this project used before it read envconfig's; they keep working for one release, with a warning. */
+/** Names this project used before; they keep working for one release, with a warning. */
 const LEGACY_NAMES: Record<string, string> = {
   TEMPORAL_TLS_CERT: 'TEMPORAL_TLS_CLIENT_CERT_PATH',
   TEMPORAL_TLS_KEY: 'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  TOOL_RESULT_MAX_CHARS: 'TOOL_RESULT_MAX_BYTES',
+  TRANSCRIPT_MAX_CHARS: 'TRANSCRIPT_MAX_BYTES',
 };
 
 /** `env` without variables set to nothing: `MODEL_TIMEOUT_SECONDS=` means "use the default", as shells intend. */
@@ -99,7 +101,7 @@ function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string>): 
 function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof temporalEnvSchema>): TemporalConfig {
   let resolved: ReturnType<typeof loadClientConnectConfig>;
   try {
-    resolved = loadClientConnectConfig({ profile: parsed.TEMPORAL_PROFILE, overrideEnvVars: withStandardNames(env) });
+    resolved = loadClientConnectConfig({ profile: parsed.TEMPORAL_PROFILE, overrideEnvVars: env });
   } catch (error) {
     throw new ConfigError(`Temporal connection settings: ${(error as Error).message}`);
   }
@@ -119,13 +121,13 @@ function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof te
 
 /** Reads what a client needs: where Temporal is and how to authenticate. */
 export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
-  const set = setVariables(env);
+  const set = withStandardNames(setVariables(env));
   return resolveTemporal(set, parseEnv(temporalEnvSchema, set));
 }
 
 /** Reads everything a worker needs. */
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
-  const set = setVariables(env);
+  const set = withStandardNames(setVariables(env));
   const parsed = parseEnv(workerEnvSchema, set);
   const { TEMPORAL_TLS: _tls, TEMPORAL_PROFILE: _profile, ...worker } = parsed;
   return { ...worker, ...resolveTemporal(set, parsed) };

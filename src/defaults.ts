@@ -34,17 +34,39 @@ export const DEFAULT_TOOL_TIMEOUT = '60s';
 /** Retry policy of a tool's activity (tool option `retry` overrides each field it names). */
 export const DEFAULT_TOOL_RETRY = { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 } as const;
 
-/** Longer tool results are cut, with a note (env `TOOL_RESULT_MAX_CHARS`). */
-export const DEFAULT_TOOL_RESULT_MAX_CHARS = 20_000;
+/**
+ * Size bounds, all in UTF-8 bytes of the value serialized as JSON (as it travels in a payload), so a
+ * character that takes 3 bytes, or a control character that JSON escapes to 6, counts as such.
+ * Temporal rejects any payload over 2 MB and terminates a run whose history passes 50 MB.
+ */
+export const Bounds = {
+  /** A user message: the run's input `message`, and `chat`/`message` text. */
+  messageBytes: 131_072,
+  /** `agent` and `model` in the input (the agent name is a Keyword search attribute: 2 KB at most). */
+  nameBytes: 256,
+  /** `userId` in the input (a Keyword search attribute). */
+  userIdBytes: 256,
+  /** An approval's `note`. */
+  noteBytes: 4_096,
+  /** An approval's `callId` (`step.index`). */
+  callIdBytes: 32,
+  /** The arguments of one tool call, as the model wrote them; larger ones go back to the model as an error. */
+  toolArgumentsBytes: 65_536,
+  /** Any activity input or continue-as-new input the run schedules: it fails with `PayloadTooLarge` rather than send more. */
+  payloadBytes: 1_572_864,
+  /** `message` signals a run accepts in total; later ones are ignored (a signal cannot be refused, only not acted on). */
+  signalBytesPerRun: 1_048_576,
+} as const;
+
+/** Longer tool results are cut, with a note (env `TOOL_RESULT_MAX_BYTES`). */
+export const DEFAULT_TOOL_RESULT_MAX_BYTES = 32_768;
 
 /**
- * Past this serialized size the oldest tool results leave the transcript (env `TRANSCRIPT_MAX_CHARS`):
- * far below Temporal's 2 MB payload limit even for text that takes 3 bytes a character.
+ * Past this serialized size the transcript is compacted (env `TRANSCRIPT_MAX_BYTES`): the oldest tool
+ * results first, then the oldest user and assistant turns, so every model call stays far below
+ * Temporal's 2 MB payload limit.
  */
-export const DEFAULT_TRANSCRIPT_MAX_CHARS = 500_000;
-
-/** Longest user message accepted, in characters (keeps payloads far below Temporal's 2 MB limit). */
-export const MAX_MESSAGE_CHARS = 100_000;
+export const DEFAULT_TRANSCRIPT_MAX_BYTES = 1_000_000;
 
 /** Where the example helpdesk agent records refunds (env `HELPDESK_LEDGER`). */
 export const DEFAULT_HELPDESK_LEDGER = '.data/refund-ledger.jsonl';

@@ -23,8 +23,12 @@ export const ErrorType = {
   ModelUnavailable: 'ModelUnavailable',
   /** The request timed out or the connection failed: retried with backoff. */
   ModelUnreachable: 'ModelUnreachable',
-  /** A tool raised an error; `ToolError` with `retryable: false` is not retried. */
+  /** A tool raised a `ToolError`; with `retryable: false` it is not retried. The model reads its message. */
   ToolError: 'ToolError',
+  /** A tool threw something other than a `ToolError`: the model reads only that it failed; the worker log has the error. */
+  ToolFailed: 'ToolFailed',
+  /** A payload the run was about to send would pass Temporal's limit even after compacting the transcript. */
+  PayloadTooLarge: 'PayloadTooLarge',
   /** The tool or agent a call names is not registered on the worker that picked it up. */
   ToolNotRegistered: 'ToolNotRegistered',
 } as const;
@@ -63,6 +67,9 @@ export class ToolError extends DurableAgentsError {
     this.retryable = options.retryable ?? true;
   }
 }
+
+/** The operator's to fix: a payload was encrypted with a key this process does not hold (env `PAYLOAD_KEYS`). */
+export class PayloadKeyError extends DurableAgentsError {}
 
 /** What went wrong for a caller of `AgentClient`, in a message fit for one line of output. */
 export const ClientErrorKind = {

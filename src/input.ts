@@ -4,8 +4,9 @@
  * and the payloads of the `message` signal and the `chat` and `approval` updates.
  */
 import { z } from 'zod';
-import { MAX_MESSAGE_CHARS } from './defaults';
+import { Bounds } from './defaults';
 import { LimitName, RunMode } from './types';
+import { boundedString } from './validation';
 
 const positive = z.number().positive();
 
@@ -19,24 +20,26 @@ export const limitsSchema = z
   .partial()
   .strict();
 
-export const messageTextSchema = z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS);
+export const messageTextSchema = boundedString(Bounds.messageBytes).trim().min(1, 'must not be empty');
 
 /** Payload of the `message` signal and the `chat` update. */
-export const userMessageSchema = z.object({ text: messageTextSchema });
+export const userMessageSchema = z.object({ text: messageTextSchema }).strict();
 
 /** Payload of the `approval` update. */
-export const approvalDecisionSchema = z.object({
-  callId: z.string(),
-  approve: z.boolean(),
-  note: z.string().optional(),
-});
+export const approvalDecisionSchema = z
+  .object({
+    callId: boundedString(Bounds.callIdBytes),
+    approve: z.boolean(),
+    note: boundedString(Bounds.noteBytes).optional(),
+  })
+  .strict();
 
 export const agentRunInputSchema = z
   .object({
-    agent: z.string().min(1, 'must name an agent'),
+    agent: boundedString(Bounds.nameBytes).min(1, 'must name an agent'),
     message: messageTextSchema,
-    userId: z.string().min(1).optional(),
-    model: z.string().min(1).optional(),
+    userId: boundedString(Bounds.userIdBytes).min(1).optional(),
+    model: boundedString(Bounds.nameBytes).min(1).optional(),
     mode: z.enum([RunMode.task, RunMode.session]).default(RunMode.task),
     idleTimeoutSeconds: positive.optional(),
     approvalTimeoutSeconds: positive.optional(),

@@ -30,7 +30,7 @@ function toolSpec(tool: ToolDefinition, agent: AgentDefinition): ToolSpec {
 /** Resolves the spec of `agent`; the model comes from the run, else the agent, else `defaultModel`. */
 export function resolveSpec(
   agent: AgentDefinition,
-  options: { model?: string; defaultModel: string; modelCall: ModelCallPolicy; transcriptMaxChars: number },
+  options: { model?: string; defaultModel: string; modelCall: ModelCallPolicy; transcriptMaxBytes: number },
 ): AgentSpec {
   return {
     name: agent.name,
@@ -41,6 +41,6 @@ export function resolveSpec(
     limits: agent.limits ?? {},
     approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     modelCall: options.modelCall,
-    transcriptMaxChars: options.transcriptMaxChars,
+    transcriptMaxBytes: options.transcriptMaxBytes,
   };
 }

@@ -136,6 +136,8 @@ export interface AgentSpec {
   limits: Limits;
   approvalTimeoutSeconds: number;
   modelCall: ModelCallPolicy;
-  /** Past this serialized size the oldest tool results are dropped from the transcript. */
+  /** Past this serialized size (UTF-8 bytes) the transcript is compacted, oldest first. */
+  transcriptMaxBytes?: number;
+  /** Recorded by runs started before sizes were counted in bytes; read as `transcriptMaxBytes`. */
   transcriptMaxChars?: number;
 }

@@ -113,8 +113,9 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
         if (limit) return { limit };
         step += 1;
         status.setPhase(RunStatus.running);
-        if (agentSpec.transcriptMaxChars) {
-          const omitted = compactTranscript(messages, agentSpec.transcriptMaxChars);
+        const transcriptMaxBytes = agentSpec.transcriptMaxBytes ?? agentSpec.transcriptMaxChars;
+        if (transcriptMaxBytes) {
+          const omitted = compactTranscript(messages, transcriptMaxBytes);
           if (omitted) log.info('transcript compacted', { omittedToolResults: omitted });
         }
         const response = await callModel(agentSpec, step, messages, modelTools).catch((error: unknown) => {

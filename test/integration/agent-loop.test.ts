@@ -144,8 +144,8 @@ describe('agentRun', () => {
     expect(model.requests).toHaveLength(3);
   });
 
-  it('drops the oldest tool results once the transcript outgrows TRANSCRIPT_MAX_CHARS', async () => {
-    const small = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, TRANSCRIPT_MAX_CHARS: '6000' });
+  it('drops the oldest tool results once the transcript outgrows TRANSCRIPT_MAX_BYTES', async () => {
+    const small = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, TRANSCRIPT_MAX_BYTES: '6000' });
     try {
       script = byTurn([
         ...Array.from({ length: 6 }, () =>

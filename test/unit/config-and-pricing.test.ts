@@ -23,8 +23,8 @@ describe('loadWorkerConfig', () => {
       MODEL_TIMEOUT_SECONDS: 120,
       MODEL_HEARTBEAT_SECONDS: 30,
       MODEL_MAX_ATTEMPTS: 5,
-      TOOL_RESULT_MAX_CHARS: 20_000,
-      TRANSCRIPT_MAX_CHARS: 500_000,
+      TOOL_RESULT_MAX_BYTES: 32_768,
+      TRANSCRIPT_MAX_BYTES: 1_000_000,
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
     });
   });
@@ -34,7 +34,7 @@ describe('loadWorkerConfig', () => {
       MODEL_TIMEOUT_SECONDS: '2.5',
       MODEL_HEARTBEAT_SECONDS: '10',
       MODEL_MAX_ATTEMPTS: '2',
-      TOOL_RESULT_MAX_CHARS: '500',
+      TOOL_RESULT_MAX_BYTES: '500',
       TEMPORAL_TLS: '1',
       OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
       TASK_QUEUE: 'gpu',
@@ -43,7 +43,7 @@ describe('loadWorkerConfig', () => {
       MODEL_TIMEOUT_SECONDS: 2.5,
       MODEL_HEARTBEAT_SECONDS: 10,
       MODEL_MAX_ATTEMPTS: 2,
-      TOOL_RESULT_MAX_CHARS: 500,
+      TOOL_RESULT_MAX_BYTES: 500,
       OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
       TASK_QUEUE: 'gpu',
     });
@@ -56,12 +56,27 @@ describe('loadWorkerConfig', () => {
     ['MODEL_TIMEOUT_SECONDS', '-1'],
     ['MODEL_HEARTBEAT_SECONDS', '0'],
     ['MODEL_MAX_ATTEMPTS', '2.5'],
-    ['TOOL_RESULT_MAX_CHARS', 'lots'],
+    ['TOOL_RESULT_MAX_BYTES', 'lots'],
     ['OPENAI_BASE_URL', 'not a url'],
     ['TEMPORAL_TLS', 'yes'],
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError(() => loadWorkerConfig({ [name]: value }));
     expect(error.message).toMatch(new RegExp(`^invalid environment: ${name}: `));
+  });
+
+  it('reads the old *_MAX_CHARS names as the *_MAX_BYTES ones, with a deprecation warning', () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const config = loadWorkerConfig({ TRANSCRIPT_MAX_CHARS: '6000', TOOL_RESULT_MAX_CHARS: '700' });
+      expect(config).toMatchObject({ TRANSCRIPT_MAX_BYTES: 6000, TOOL_RESULT_MAX_BYTES: 700 });
+      expect(warn).toHaveBeenCalledTimes(2);
+      // The new name wins over the old one.
+      expect(
+        loadWorkerConfig({ TRANSCRIPT_MAX_CHARS: '6000', TRANSCRIPT_MAX_BYTES: '9000' }).TRANSCRIPT_MAX_BYTES,
+      ).toBe(9000);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('treats a variable set to nothing as unset, so its default applies', () => {
@@ -220,15 +235,23 @@ describe('limitResult', () => {
     expect(limitResult(content, maxChars)).toBe(content);
   });
 
-  it('cuts longer content to a JSON note with the first maxChars characters', () => {
+  it('cuts longer content to a JSON note with the first maxBytes bytes', () => {
     const content = JSON.stringify({ rows: Array.from({ length: 50 }, (_, i) => ({ id: i, name: `row ${i}` })) });
     const limited = JSON.parse(limitResult(content, 100));
     expect(limited).toEqual({
       truncated: true,
-      note: `The result had ${content.length} characters; only the first 100 are shown.`,
+      note: `The result had ${content.length} bytes; only the first 100 are shown.`,
       partial: content.slice(0, 100),
     });
     expect(limited.partial).toHaveLength(100);
+  });
+
+  it('counts UTF-8 bytes, not characters, and never splits a character', () => {
+    const content = '東京'.repeat(20); // 40 characters, 120 bytes
+    expect(limitResult(content, 120)).toBe(content);
+    const limited = JSON.parse(limitResult(content, 100));
+    expect(limited.note).toBe('The result had 120 bytes; only the first 100 are shown.');
+    expect(limited.partial).toBe(content.slice(0, 33)); // 99 bytes: the 34th character would pass 100
   });
 });
 
@@ -270,6 +293,10 @@ describe('agentRunInputSchema and describeIssues', () => {
     expect(agentRunInputSchema.parse(input)).toEqual(input);
   });
 
+  it('accepts a message of exactly the byte bound (its JSON form, quotes included)', () => {
+    expect(agentRunInputSchema.safeParse({ agent: 'a', message: 'x'.repeat(131_070) }).success).toBe(true);
+  });
+
   it('rejects unknown keys at the top level and in limits, naming them', () => {
     const described = issues({ agent: 'a', message: 'm', temperature: 0.2, limits: { maxTurns: 3 } });
     expect(described).toContain('(input): Unrecognized key: "temperature"');
@@ -279,8 +306,13 @@ describe('agentRunInputSchema and describeIssues', () => {
   it.each<[string, Record<string, unknown>]>([
     ['agent', { agent: '' }],
     ['message', { message: '   ' }],
-    ['message', { message: 'x'.repeat(100_001) }],
+    ['message', { message: 'x'.repeat(131_071) }],
+    ['message', { message: '東'.repeat(43_700) }],
+    ['message', { message: '\u0001'.repeat(30_000) }],
+    ['agent', { agent: 'a'.repeat(300) }],
     ['userId', { userId: '' }],
+    ['userId', { userId: 'u'.repeat(5_000) }],
+    ['model', { model: 'm'.repeat(300) }],
     ['model', { model: 42 }],
     ['mode', { mode: 'chat' }],
     ['idleTimeoutSeconds', { idleTimeoutSeconds: 0 }],

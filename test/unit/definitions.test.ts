@@ -158,7 +158,7 @@ describe('resolveSpec', () => {
   });
   const byAgent = tool({ name: 'by_agent' });
   const definition = agent({ tools: [plain, gated, slow, byAgent], approval: { tools: ['by_agent'] } });
-  const spec = resolveSpec(definition, { defaultModel: 'default-model', modelCall, transcriptMaxChars: 500_000 });
+  const spec = resolveSpec(definition, { defaultModel: 'default-model', modelCall, transcriptMaxBytes: 500_000 });
   const toolSpec = (name: string) => spec.tools.find((t) => t.name === name)!;
 
   it('copies the agent, with defaults for what it leaves out', () => {
@@ -179,11 +179,11 @@ describe('resolveSpec', () => {
     const custom = resolveSpec(agent({ limits: { maxSteps: 4 }, approval: { timeoutSeconds: 60 } }), {
       defaultModel: 'm',
       modelCall,
-      transcriptMaxChars: 1_000,
+      transcriptMaxBytes: 1_000,
     });
     expect(custom.limits).toEqual({ maxSteps: 4 });
     expect(custom.approvalTimeoutSeconds).toBe(60);
-    expect(custom.transcriptMaxChars).toBe(1_000);
+    expect(custom.transcriptMaxBytes).toBe(1_000);
   });
 
   it.each([
@@ -225,7 +225,7 @@ describe('resolveSpec', () => {
       model: runModel,
       defaultModel: 'default-model',
       modelCall,
-      transcriptMaxChars: 500_000,
+      transcriptMaxBytes: 500_000,
     });
     expect(resolved.model).toBe(expected);
   });
