@@ -5,6 +5,7 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { ErrorType } from '../src/errors';
+import { withoutStack } from '../src/failures';
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   const ms = Number(headers?.get('retry-after-ms'));
@@ -27,8 +28,13 @@ const statusTypes: Record<number, ErrorType> = {
 
 /** The failure to throw from the activity for an error raised by the `openai` client. */
 export function classifyModelError(error: unknown): Error {
+  // Cancellation stays what it is, so the worker reports the call cancelled rather than failed.
   if (error instanceof CancelledFailure) return error;
   if (error instanceof OpenAI.APIUserAbortError) return error;
+  return withoutStack(modelFailure(error));
+}
+
+function modelFailure(error: unknown): ApplicationFailure {
   if (error instanceof OpenAI.APIConnectionError) {
     // Includes APIConnectionTimeoutError: the request timed out or never reached the endpoint.
     return ApplicationFailure.retryable(`model endpoint unreachable: ${error.message}`, ErrorType.ModelUnreachable);

@@ -1,13 +1,16 @@
 /**
  * Tool activities: validate a call's arguments against the tool's zod schema and run the tool.
  * Arguments the schema rejects come back as a result for the model to read, not as a failure.
+ * What a tool throws reaches the model (and so the model provider and the run's history) only when
+ * it was written for it: a `ToolError`, or anything from a tool with `exposeErrors`.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ensureApplicationFailure } from '@temporalio/common';
 import { ErrorType, ToolError } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
 import type { ToolDefinition } from '../src/tool';
 import { describeIssues, truncateUtf8, utf8Bytes } from '../src/validation';
+import { withoutStack } from '../src/failures';
 
 export interface ToolCallInput {
   agent: string;
@@ -17,6 +20,9 @@ export interface ToolCallInput {
   /** Assigned by the workflow, unique within the run (`3.1` = step 3, first call). */
   callId: string;
 }
+
+/** What the model reads of an exception that was not written for it (the worker's log has the exception). */
+export const UNEXPECTED_FAILURE = 'an unexpected error occurred';
 
 /** `ok: false` carries a message written for the model, so it can correct its call. */
 export type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };
@@ -47,9 +53,11 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
   function findTool(agentName: string, toolName: string): ToolDefinition {
     const tool = registry.get(agentName)?.tools.find((candidate) => candidate.name === toolName);
     if (!tool) {
-      throw ApplicationFailure.nonRetryable(
-        `tool "${toolName}" of agent "${agentName}" is not registered on this worker`,
-        ErrorType.ToolNotRegistered,
+      throw withoutStack(
+        ApplicationFailure.nonRetryable(
+          `tool "${toolName}" of agent "${agentName}" is not registered on this worker`,
+          ErrorType.ToolNotRegistered,
+        ),
       );
     }
     return tool;
@@ -87,14 +95,38 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
           agent: input.agent,
         });
       } catch (error) {
+        // Whatever a cancelled tool throws (an AbortError, a driver's "query cancelled"), the call was
+        // cancelled: rethrowing the cancellation lets the worker report it so, and no message leaks.
+        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
         if (error instanceof ToolError) {
-          throw ApplicationFailure.create({
-            message: error.message,
-            type: ErrorType.ToolError,
-            nonRetryable: !error.retryable,
-          });
+          throw withoutStack(
+            ApplicationFailure.create({
+              message: error.message,
+              type: ErrorType.ToolError,
+              nonRetryable: !error.retryable,
+            }),
+          );
         }
-        throw error;
+        // What Temporal would have recorded for the exception: its type, retryability and message.
+        const thrown = ensureApplicationFailure(error);
+        // The exception may carry what no model should read (connection strings, keys): it stays in
+        // the worker's log, with what it takes to find the call (the activity logger adds the workflow
+        // id, run id and attempt).
+        context.log.warn(`tool ${tool.name} failed unexpectedly`, {
+          tool: tool.name,
+          agent: input.agent,
+          callId: input.callId,
+          error,
+        });
+        throw withoutStack(
+          ApplicationFailure.create({
+            message: tool.exposeErrors ? thrown.message : UNEXPECTED_FAILURE,
+            type: ErrorType.ToolFailed,
+            // The type is now ToolFailed, so the tool's nonRetryableErrorTypes are matched here, against the exception's.
+            nonRetryable: thrown.nonRetryable || (tool.retry?.nonRetryableErrorTypes ?? []).includes(thrown.type ?? ''),
+            nextRetryDelay: thrown.nextRetryDelay,
+          }),
+        );
       }
       return { ok: true, content: limitResult(JSON.stringify(result ?? null), resultMaxBytes) };
     },

@@ -3,8 +3,9 @@
  */
 import { DefinitionError } from './errors';
 import { limitsSchema } from './input';
+import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
-import type { Limits } from './types';
+import { LimitName, type Limits } from './types';
 import { describeIssues } from './validation';
 
 /** What an agent author writes. */
@@ -19,12 +20,15 @@ export interface AgentConfig {
   tools: ToolDefinition[];
   /** Default budgets; a run's input overrides each one it names. */
   limits?: Limits;
-  approval?: {
-    /** Names of tools that need approval in this agent even if their definition does not say so. */
-    tools?: string[];
-    /** Undecided calls are denied after this long (default 24 hours). */
-    timeoutSeconds?: number;
-  };
+  approval?: ApprovalPolicy;
+}
+
+/** Which calls of an agent wait for a person, and for how long. */
+export interface ApprovalPolicy {
+  /** Names of tools that need approval in this agent even if their definition does not say so. */
+  tools?: string[];
+  /** Undecided calls are denied after this long (default 24 hours). */
+  timeoutSeconds?: number;
 }
 
 /** A defined agent, ready to register on a worker. */
@@ -32,9 +36,47 @@ export type AgentDefinition = AgentConfig & { readonly kind: 'agent' };
 
 const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 
+/** Every option `defineAgent` knows; anything else is a typo it rejects, not an option it ignores. */
+const AGENT_OPTIONS = namesOf<AgentConfig>({
+  name: true,
+  description: true,
+  instructions: true,
+  model: true,
+  tools: true,
+  limits: true,
+  approval: true,
+});
+const APPROVAL_OPTIONS = namesOf<ApprovalPolicy>({ tools: true, timeoutSeconds: true });
+const LIMIT_NAMES: readonly string[] = Object.values(LimitName);
+
+/** What is wrong with the approval policy, or undefined; a wrong one would let calls run unapproved. */
+function approvalProblem(approval: unknown, toolNames: string[]): string | undefined {
+  if (approval === undefined) return undefined;
+  if (typeof approval !== 'object' || approval === null || Array.isArray(approval)) {
+    return `approval must be an object such as { tools: ["issue_refund"] }, not ${JSON.stringify(approval)}`;
+  }
+  const unknown = unknownNames(approval, APPROVAL_OPTIONS, 'approval option');
+  if (unknown) return unknown;
+  const { tools = [], timeoutSeconds } = approval as ApprovalPolicy;
+  if (!Array.isArray(tools) || tools.some((tool) => typeof tool !== 'string')) {
+    return `approval.tools must be a list of tool names, not ${JSON.stringify(tools)}`;
+  }
+  const unknownTools = tools.filter((tool) => !toolNames.includes(tool));
+  if (unknownTools.length) return `approval names unknown tools ${unknownTools.join(', ')}`;
+  if (timeoutSeconds !== undefined && !(typeof timeoutSeconds === 'number' && timeoutSeconds > 0)) {
+    return 'approval.timeoutSeconds must be a positive number of seconds';
+  }
+  return undefined;
+}
+
 /** Defines an agent; checks it at once so that a bad one stops the worker at start-up. */
 export function defineAgent(config: AgentConfig): AgentDefinition {
   const name = config?.name;
+  const unknown = unknownNames(config, AGENT_OPTIONS, 'option');
+  if (unknown) {
+    const label = typeof name === 'string' ? `agent ${JSON.stringify(name)}` : 'agent without a name';
+    throw new DefinitionError(`${label}: ${unknown}`);
+  }
   if (typeof name !== 'string' || !AGENT_NAME.test(name)) {
     throw new DefinitionError(`agent name ${JSON.stringify(name)} must match ${AGENT_NAME}`);
   }
@@ -49,15 +91,12 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   if (repeated.length) {
     throw new DefinitionError(`agent "${name}" lists tool "${repeated[0]}" twice`);
   }
-  const unknownApprovals = (config.approval?.tools ?? []).filter((tool) => !toolNames.includes(tool));
-  if (unknownApprovals.length) {
-    throw new DefinitionError(`agent "${name}": approval names unknown tools ${unknownApprovals.join(', ')}`);
-  }
+  const approval = approvalProblem(config.approval, toolNames);
+  if (approval) throw new DefinitionError(`agent "${name}": ${approval}`);
+  // The schema rejects unknown limits too, but without naming the one that was meant.
+  const unknownLimits = unknownNames(config.limits, LIMIT_NAMES, 'limit');
+  if (unknownLimits) throw new DefinitionError(`agent "${name}" limits: ${unknownLimits}`);
   const limits = limitsSchema.safeParse(config.limits ?? {});
   if (!limits.success) throw new DefinitionError(`agent "${name}" limits: ${describeIssues(limits.error)}`);
-  const approvalTimeout = config.approval?.timeoutSeconds;
-  if (approvalTimeout !== undefined && !(typeof approvalTimeout === 'number' && approvalTimeout > 0)) {
-    throw new DefinitionError(`agent "${name}": approval.timeoutSeconds must be a positive number of seconds`);
-  }
   return { ...config, kind: 'agent' };
 }

@@ -11,3 +11,14 @@ export function describeFailure(error: unknown): { type?: string; message: strin
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
   return { message: cause instanceof Error ? cause.message : String(cause) };
 }
+
+/**
+ * `failure` without its stack, for failures thrown on purpose. Temporal's failure converter copies an
+ * error's `stack` into the failure it records in history, and a JavaScript stack is this worker's
+ * file paths: of no use to whoever reads the history, and not theirs to see. The type and message
+ * say everything.
+ */
+export function withoutStack<E extends Error>(failure: E): E {
+  failure.stack = '';
+  return failure;
+}

@@ -3,7 +3,7 @@
  * client's (`client/`), testing agents against a scripted model is `testing/`'s.
  */
 export { z } from 'zod';
-export { defineAgent, type AgentConfig, type AgentDefinition } from './agent';
+export { defineAgent, type AgentConfig, type AgentDefinition, type ApprovalPolicy } from './agent';
 export { defineTool, type ToolConfig, type ToolContext, type ToolDefinition } from './tool';
 export { DefinitionError, ErrorType, ToolError } from './errors';
 export { pluginApi, type PluginApi } from './plugin-api';

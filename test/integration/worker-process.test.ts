@@ -144,6 +144,10 @@ describe('a worker process', () => {
     ['test/fixtures/duplicate-agent.js', /agent "helpdesk" is already defined by built-in/],
     ['test/fixtures/broken-agent.mjs', /is not a defineAgent\(\.\.\.\) result/],
     ['test/fixtures/missing.mjs', /cannot load agent module .*missing\.mjs/],
+    [
+      'test/fixtures/typo-agent.mjs',
+      /typo-agent\.mjs: tool "issue_refund": unknown option "requireApproval" \(did you mean "requiresApproval"\?\)$/,
+    ],
   ])('refuses to start with the bad module %s, saying why in one line', async (path, message) => {
     const worker = start(workerEnv({ AGENT_MODULES: path }));
     expect(await worker.exited).toBe(1);

@@ -74,6 +74,101 @@ describe('defineTool', () => {
   it('accepts a 64-character name', () => {
     expect(tool({ name: 'a'.repeat(64) }).name).toHaveLength(64);
   });
+
+  // Plug-ins in plain JavaScript get no type check: a misspelt option must stop the worker, not be ignored.
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'a misspelt requiresApproval',
+      { requireApproval: true },
+      'tool "weather": unknown option "requireApproval" (did you mean "requiresApproval"?)',
+    ],
+    ['a wrongly cased option', { TimeOut: '5s' }, 'tool "weather": unknown option "TimeOut" (did you mean "timeout"?)'],
+    [
+      'an option with no near name, listing the known ones',
+      { colour: 'red' },
+      'tool "weather": unknown option "colour"; known options: name, description, input, execute, requiresApproval, timeout, heartbeatTimeout, retry, taskQueue, exposeErrors',
+    ],
+    [
+      'two unknown options, in one line',
+      { retries: 3, exposeError: true },
+      'tool "weather": unknown option "retries"; unknown option "exposeError" (did you mean "exposeErrors"?); known options: name, description, input, execute, requiresApproval, timeout, heartbeatTimeout, retry, taskQueue, exposeErrors',
+    ],
+    [
+      'a misspelt description, before saying the description is missing',
+      { description: undefined, desciption: 'Forecast' },
+      'tool "weather": unknown option "desciption" (did you mean "description"?)',
+    ],
+    [
+      'a misspelt name, on a tool without one',
+      { name: undefined, nmae: 'weather' },
+      'tool without a name: unknown option "nmae" (did you mean "name"?)',
+    ],
+    [
+      'a misspelt retry option',
+      { retry: { maxAttempts: 2 } },
+      'tool "weather": unknown retry option "maxAttempts" (did you mean "maximumAttempts"?)',
+    ],
+  ])('rejects %s, naming it', (_case, overrides, message) => {
+    expect(definitionError(() => tool(overrides as Partial<ToolConfig<z.ZodObject>>)).message).toBe(message);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['requiresApproval as a string', { requiresApproval: 'yes' }, 'requiresApproval must be true or false, not "yes"'],
+    ['requiresApproval as a number', { requiresApproval: 1 }, 'requiresApproval must be true or false, not 1'],
+    ['exposeErrors as a string', { exposeErrors: 'true' }, 'exposeErrors must be true or false, not "true"'],
+    ['an empty taskQueue', { taskQueue: '' }, 'taskQueue must be the name of a task queue, not ""'],
+    ['a blank taskQueue', { taskQueue: '  ' }, 'taskQueue must be the name of a task queue, not "  "'],
+    ['a numeric taskQueue', { taskQueue: 7 }, 'taskQueue must be the name of a task queue, not 7'],
+    [
+      'an unparseable timeout',
+      { timeout: 'soon' },
+      'timeout must be a positive duration such as "30s" or 30000 (milliseconds), not "soon"',
+    ],
+    ['a negative timeout', { timeout: '-5s' }, 'timeout must be a positive duration'],
+    ['a zero timeout', { timeout: 0 }, 'timeout must be a positive duration'],
+    ['a timeout that is an object', { timeout: { seconds: 5 } }, 'timeout must be a positive duration'],
+    [
+      'an unparseable heartbeatTimeout',
+      { heartbeatTimeout: '5 parsecs' },
+      'heartbeatTimeout must be a positive duration',
+    ],
+    ['an infinite heartbeatTimeout', { heartbeatTimeout: Infinity }, 'heartbeatTimeout must be a positive duration'],
+    ['retry as a number', { retry: 3 }, 'retry must be a retry policy object such as { maximumAttempts: 3 }, not 3'],
+    ['retry as null', { retry: null }, 'retry must be a retry policy object'],
+    ['retry as a list', { retry: [3] }, 'retry must be a retry policy object'],
+    [
+      'zero attempts',
+      { retry: { maximumAttempts: 0 } },
+      'retry: RetryPolicy.maximumAttempts must be a positive integer',
+    ],
+    [
+      'a maximum interval below the default initial interval',
+      { retry: { maximumInterval: '500ms' } },
+      'retry: RetryPolicy.maximumInterval cannot be less than its initialInterval',
+    ],
+  ])('rejects %s', (_case, overrides, start) => {
+    const { message } = definitionError(() => tool(overrides as Partial<ToolConfig<z.ZodObject>>));
+    const expected = `tool "weather": ${start}`;
+    expect(message.slice(0, expected.length)).toBe(expected);
+  });
+
+  it('accepts every option it knows, each with a valid value, and keeps them', () => {
+    const options = {
+      requiresApproval: true,
+      exposeErrors: false,
+      timeout: '10s',
+      heartbeatTimeout: 2_000,
+      retry: {
+        maximumAttempts: 4,
+        initialInterval: '200ms',
+        maximumInterval: '5s',
+        backoffCoefficient: 1.5,
+        nonRetryableErrorTypes: ['Fatal'],
+      },
+      taskQueue: 'private',
+    };
+    expect(tool(options)).toMatchObject({ kind: 'tool', name: 'weather', ...options });
+  });
 });
 
 describe('defineAgent', () => {
@@ -111,7 +206,11 @@ describe('defineAgent', () => {
       /agent "forecaster" lists tool "weather" twice/,
     ],
     ['a zero step budget', { limits: { maxSteps: 0 } }, /agent "forecaster" limits: maxSteps: /],
-    ['an unknown budget', { limits: { maxMinutes: 5 } as never }, /agent "forecaster" limits: .*maxMinutes/],
+    [
+      'an unknown budget',
+      { limits: { maxMinutes: 5 } as never },
+      /^agent "forecaster" limits: unknown limit "maxMinutes"; known limits: maxSteps, maxTokens, maxCostUsd, maxDurationSeconds$/,
+    ],
     [
       'a negative approval timeout',
       { approval: { timeoutSeconds: -1 } },
@@ -122,8 +221,68 @@ describe('defineAgent', () => {
       { approval: { tools: ['weather', 'refund', 'email'] } },
       /agent "forecaster": approval names unknown tools refund, email/,
     ],
+    [
+      'approval that is not an object',
+      { approval: true as never },
+      /agent "forecaster": approval must be an object such as \{ tools: \["issue_refund"\] \}, not true/,
+    ],
+    [
+      'approval tools that is not a list',
+      { approval: { tools: 'weather' as never } },
+      /agent "forecaster": approval\.tools must be a list of tool names, not "weather"/,
+    ],
   ])('rejects %s', (_case, overrides, message) => {
     expect(definitionError(() => agent(overrides)).message).toMatch(message);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    [
+      'a misspelt option',
+      { instruction: 'Answer.' },
+      'agent "forecaster": unknown option "instruction" (did you mean "instructions"?)',
+    ],
+    [
+      'an option with no near name, listing the known ones',
+      { temperature: 0.2 },
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval',
+    ],
+    [
+      'a misspelt name, on an agent without one',
+      { name: undefined, nmae: 'forecaster' },
+      'agent without a name: unknown option "nmae" (did you mean "name"?)',
+    ],
+    [
+      'a misspelt approval list',
+      { approval: { tool: ['weather'] } },
+      'agent "forecaster": unknown approval option "tool" (did you mean "tools"?)',
+    ],
+    [
+      'a shortened approval timeout',
+      { approval: { timeout: 60 } },
+      'agent "forecaster": unknown approval option "timeout" (did you mean "timeoutSeconds"?)',
+    ],
+    [
+      'a misspelt limit',
+      { limits: { maxStep: 3 } },
+      'agent "forecaster" limits: unknown limit "maxStep" (did you mean "maxSteps"?)',
+    ],
+    [
+      'a shortened limit',
+      { limits: { maxDuration: 60 } },
+      'agent "forecaster" limits: unknown limit "maxDuration" (did you mean "maxDurationSeconds"?)',
+    ],
+  ])('rejects %s, naming it', (_case, overrides, message) => {
+    expect(definitionError(() => agent(overrides as Partial<AgentConfig>)).message).toBe(message);
+  });
+
+  it('accepts every option it knows, each with a valid value, and keeps them', () => {
+    const options: Partial<AgentConfig> = {
+      description: 'Weather answers',
+      model: 'gpt-4.1',
+      limits: { maxSteps: 5, maxTokens: 1_000, maxCostUsd: 0.1, maxDurationSeconds: 60 },
+      approval: { tools: ['weather'], timeoutSeconds: 300 },
+    };
+    expect(agent(options)).toMatchObject({ kind: 'agent', name: 'forecaster', ...options });
   });
 });
 

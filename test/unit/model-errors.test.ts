@@ -1,4 +1,9 @@
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancelledFailure,
+  defaultFailureConverter,
+  defaultPayloadConverter,
+} from '@temporalio/common';
 import OpenAI from 'openai';
 import { classifyModelError } from '../../activities/model-errors';
 import { ErrorType } from '../../src/errors';
@@ -96,5 +101,21 @@ describe('classifyModelError', () => {
     ['a CancelledFailure', new CancelledFailure('activity cancelled')],
   ])('returns %s unchanged', (_case, error) => {
     expect(classifyModelError(error)).toBe(error);
+  });
+
+  // The converter copies `stack` into the failure the run's history records: it would be this worker's file paths.
+  it.each([
+    ['a 401', apiError(401)],
+    ['a 429', apiError(429, { 'retry-after': '1' })],
+    ['a 503', apiError(503)],
+    ['a connection error', new OpenAI.APIConnectionError({ message: 'ECONNREFUSED' })],
+    ['a plain Error', new Error('boom')],
+  ])('records %s in history without a stack trace', (_case, error) => {
+    const failure = classify(error);
+    const recorded = defaultFailureConverter.errorToFailure(failure, defaultPayloadConverter);
+    expect(recorded.message).toBe(failure.message);
+    expect(recorded.applicationFailureInfo?.type).toBe(failure.type);
+    expect(recorded.stackTrace).toBe('');
+    expect(recorded.cause).toBeUndefined();
   });
 });
