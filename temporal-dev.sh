@@ -7,7 +7,11 @@
 #   .temporal/dev.db         SQLite persistence of the dev server (default TEMPORAL_DB)
 #   .temporal/server.pid     pid of the background dev server (also its process group)
 #   .temporal/server.log     dev server log
-#   .temporal/server.addr    ports the running server was started with
+#   .temporal/server.addr    ports the running server (and codec server) were started with:
+#                            key=value lines, parsed and checked, never executed
+#   .temporal/codec.pid      pid of the codec server started with PAYLOAD_KEYS set (its process group)
+#   .temporal/codec.log      codec server log
+#   .temporal/codec.token    the codec server's bearer token when this script generated it (mode 600)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,6 +26,9 @@ readonly RUN_DIR="${TEMPORAL_RUN_DIR:-$STATE_DIR}"
 readonly PID_FILE="$RUN_DIR/server.pid"
 readonly LOG_FILE="$RUN_DIR/server.log"
 readonly ADDR_FILE="$RUN_DIR/server.addr"
+readonly CODEC_PID_FILE="$RUN_DIR/codec.pid"
+readonly CODEC_LOG_FILE="$RUN_DIR/codec.log"
+readonly CODEC_TOKEN_FILE="$RUN_DIR/codec.token"
 readonly INSTALL_LOG="$STATE_DIR/install.log"
 readonly CONTRACT_FILE="$SCRIPT_DIR/src/contract.ts"
 
@@ -33,6 +40,7 @@ readonly DOWNLOAD_URL="https://temporal.download/cli.sh"
 
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+CODEC_SERVER_PORT="${CODEC_SERVER_PORT:-8888}"
 TEMPORAL_DB="${TEMPORAL_DB:-$RUN_DIR/dev.db}"
 readonly HOST="127.0.0.1"
 readonly START_TIMEOUT_S=60
@@ -65,6 +73,13 @@ Environment:
                      relative paths are relative to the project root)
   TEMPORAL_RUN_DIR   folder for the server's pid, log and ports (default .temporal;
                      another folder runs a second, independent server)
+  PAYLOAD_KEYS       set (id:base64key,...): \`start\` also runs the codec server
+                     (durable-agents codec-server) and points the Web UI at it
+  CODEC_SERVER_PORT  codec server port          (default 8888)
+  CODEC_SERVER_TOKEN its bearer token           (default: a new random one,
+                     kept in the run folder's codec.token, mode 600)
+  CODEC_SERVER_UI_ORIGIN  the Web UI origin it serves (default
+                     http://localhost:\$TEMPORAL_UI_PORT)
 EOF
 }
 
@@ -192,31 +207,81 @@ cmd_search_attributes() {
 
 # ---------------------------------------------------------------- server state
 
-# Prints the pid of our running server; returns 1 if it is not running.
-# Removes a stale pid file (dead process or pid reused by something else).
-server_pid() {
+is_port() { [[ "$1" =~ ^[0-9]{1,5}$ ]] && ((10#$1 >= 1 && 10#$1 <= 65535)); }
+
+# Dies unless each named variable holds a port number: one line, the value shown quoted.
+require_ports() {
+  local name
+  for name in "$@"; do
+    is_port "${!name}" || die "$name must be a port number from 1 to 65535, not $(printf '%q' "${!name}")"
+  done
+}
+
+# State files are data: whoever can write them must not get to run commands in this shell.
+state_invalid() {
+  die "state file $1 is invalid ($2) and was not used; remove it, or run ./temporal-dev.sh stop"
+}
+
+# True if pid file $1 holds one process id and nothing else.
+pid_file_valid() {
   local pid
-  [[ -f "$PID_FILE" ]] || return 1
-  pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
-    && ps -o args= -p "$pid" 2>/dev/null | grep -q 'server start-dev'; then
+  IFS= read -r pid <"$1" || true
+  [[ "$pid" =~ ^[1-9][0-9]{0,9}$ && "$(wc -l <"$1")" -le 1 ]]
+}
+
+# Refuses pid files this script did not write, in this shell (a subshell's exit would not stop it).
+check_pid_files() {
+  local file
+  for file in "$PID_FILE" "$CODEC_PID_FILE"; do
+    [[ ! -f "$file" ]] || pid_file_valid "$file" || state_invalid "$file" "not a process id"
+  done
+}
+
+# Prints the pid from pid file $1 (checked by check_pid_files) if that process is alive and its
+# command line matches $2; otherwise removes the stale files $1 and $3... and returns 1.
+live_pid() {
+  local file="$1" pattern="$2" pid=""
+  shift 2
+  [[ -f "$file" ]] && IFS= read -r pid <"$file"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
+    && ps -o args= -p "$pid" 2>/dev/null | grep -q -- "$pattern"; then
     printf '%s\n' "$pid"
     return 0
   fi
-  rm -f "$PID_FILE" "$ADDR_FILE"
+  rm -f "$file" "$@"
   return 1
 }
 
-# Loads the ports the running server was started with (if recorded).
+# Prints the pid of our running server; returns 1 if it is not running.
+# Removes a stale pid file (dead process or pid reused by something else).
+server_pid() { live_pid "$PID_FILE" 'server start-dev' "$ADDR_FILE"; }
+
+# Prints the pid of our codec server; returns 1 if it is not running.
+codec_pid() { live_pid "$CODEC_PID_FILE" 'codec-server' "$CODEC_TOKEN_FILE"; }
+
+# Loads the ports the running server was started with (if recorded): key=value lines, known keys
+# only, each value a port number; anything else stops the script before any value is used.
 load_server_addr() {
-  if [[ -f "$ADDR_FILE" ]]; then
-    # shellcheck disable=SC1090
-    source "$ADDR_FILE"
-  fi
+  local line key value number=0
+  [[ -f "$ADDR_FILE" ]] || return 0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    number=$((number + 1))
+    [[ "$line" == *=* ]] || state_invalid "$ADDR_FILE" "line $number is not key=value"
+    key="${line%%=*}"
+    value="${line#*=}"
+    case "$key" in
+      TEMPORAL_PORT | TEMPORAL_UI_PORT | CODEC_SERVER_PORT) ;;
+      *) state_invalid "$ADDR_FILE" "line $number has an unknown key" ;;
+    esac
+    is_port "$value" || state_invalid "$ADDR_FILE" "$key is not a port number"
+    printf -v "$key" '%s' "$value"
+  done <"$ADDR_FILE"
 }
 
 grpc_address() { echo "$HOST:$TEMPORAL_PORT"; }
-ui_url() { echo "http://$HOST:$TEMPORAL_UI_PORT"; }
+# localhost, not 127.0.0.1: the browser's origin must be the one the codec server allows.
+ui_url() { echo "http://localhost:$TEMPORAL_UI_PORT"; }
+codec_url() { echo "http://$HOST:$CODEC_SERVER_PORT"; }
 
 # True if something accepts TCP connections on $HOST:$1.
 port_in_use() {
@@ -247,30 +312,94 @@ signal_server() {
 }
 
 # Stops pid $1 and its process group; SIGKILL after STOP_TIMEOUT_S.
-kill_server() {
+kill_group() {
   local pid="$1" deadline=$((SECONDS + STOP_TIMEOUT_S))
   signal_server "$pid" TERM
   while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
     sleep 0.2
   done
   if kill -0 "$pid" 2>/dev/null; then
-    log "temporal-dev: server did not exit after ${STOP_TIMEOUT_S}s; sending SIGKILL"
+    log "temporal-dev: pid $pid did not exit after ${STOP_TIMEOUT_S}s; sending SIGKILL"
   fi
-  # Always sweep the group, so no forked child outlives the server.
+  # Always sweep the group, so no forked child outlives the process.
   signal_server "$pid" KILL
+}
+
+kill_server() {
+  kill_group "$1"
   rm -f "$PID_FILE" "$ADDR_FILE"
 }
 
+# Runs "$@" in the background in its own session and process group (so it outlives this script and
+# `stop` can kill the whole group), output appended to log file $1; sets DETACHED_PID.
+run_detached() {
+  local log_file="$1"
+  shift
+  if command -v setsid >/dev/null 2>&1; then
+    nohup setsid "$@" >>"$log_file" 2>&1 </dev/null &
+  else
+    nohup "$@" >>"$log_file" 2>&1 </dev/null &
+  fi
+  DETACHED_PID=$!
+}
+
+# Stops the codec server (its process group), if it runs; forgets its generated token.
+stop_codec_server() {
+  local pid
+  if pid="$(codec_pid)"; then
+    kill_group "$pid"
+    echo "Codec server stopped (pid $pid)."
+  fi
+  rm -f "$CODEC_PID_FILE" "$CODEC_TOKEN_FILE"
+}
+
+# Starts `durable-agents codec-server` in the background for PAYLOAD_KEYS (inherited, never on a
+# command line) and prints the Web UI's codec endpoint (token included) on stdout.
+start_codec_server() {
+  local token pid deadline origin="${CODEC_SERVER_UI_ORIGIN:-$(ui_url)}"
+  command -v node >/dev/null 2>&1 || die "PAYLOAD_KEYS is set but node is not on PATH; the codec server needs it"
+  token="${CODEC_SERVER_TOKEN:-}"
+  if [[ -z "$token" ]]; then
+    token="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
+    (umask 077 && printf '%s\n' "$token" >"$CODEC_TOKEN_FILE")
+  fi
+  : >"$CODEC_LOG_FILE"
+  # The token reaches the server through its environment, which only this user can read.
+  CODEC_SERVER_TOKEN="$token" run_detached "$CODEC_LOG_FILE" \
+    node --import tsx "$SCRIPT_DIR/client.ts" codec-server --port "$CODEC_SERVER_PORT" --ui-origin "$origin"
+  pid=$DETACHED_PID
+  echo "$pid" >"$CODEC_PID_FILE"
+  deadline=$((SECONDS + START_TIMEOUT_S))
+  until port_in_use "$CODEC_SERVER_PORT"; do
+    if ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= deadline)); then
+      kill_group "$pid"
+      rm -f "$CODEC_PID_FILE" "$CODEC_TOKEN_FILE"
+      die "the codec server did not start: $(tail -n 1 "$CODEC_LOG_FILE" 2>/dev/null)"
+    fi
+    sleep 0.2
+  done
+  log "temporal-dev: codec server running (pid $pid) on $(codec_url), for the Web UI at $origin"
+  printf '%s/%s\n' "$(codec_url)" "$token"
+}
+
 print_endpoints() {
+  local auth
   echo "  gRPC address: $(grpc_address)"
   echo "  Web UI:       $(ui_url)"
+  if codec_pid >/dev/null; then
+    auth='$CODEC_SERVER_TOKEN'
+    [[ -f "$CODEC_TOKEN_FILE" ]] && auth="\$(cat $(printf '%q' "$CODEC_TOKEN_FILE"))"
+    echo "  Codec server: $(codec_url) (decode only; the Web UI decodes through it)"
+    echo "  temporal CLI: export TEMPORAL_CODEC_ENDPOINT=$(codec_url) TEMPORAL_CODEC_AUTH=\"Bearer $auth\""
+    echo "                (or: --codec-endpoint $(codec_url) --codec-auth \"Bearer $auth\")"
+  fi
 }
 
 # ---------------------------------------------------------------- commands
 
 cmd_start() {
-  local bin pid port sa_list attr
-  local -a args
+  local bin pid port sa_list attr codec_endpoint
+  local -a args ports=("$TEMPORAL_PORT" "$TEMPORAL_UI_PORT")
 
   if pid="$(server_pid)"; then
     load_server_addr
@@ -278,14 +407,23 @@ cmd_start() {
     if wait_healthy "$bin" "$pid"; then
       echo "Temporal dev server already running (pid $pid)."
       print_endpoints
+      if [[ -n "${PAYLOAD_KEYS:-}" ]] && ! codec_pid >/dev/null; then
+        log "temporal-dev: PAYLOAD_KEYS is set but this server runs without a codec server; run ./temporal-dev.sh stop, then start"
+      fi
       return 0
     fi
     die "a Temporal dev server (pid $pid) is running but not healthy; see $LOG_FILE or run ./temporal-dev.sh stop"
   fi
 
-  for port in "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT"; do
+  # A codec server left behind by a server that died would hold its port and serve nobody.
+  stop_codec_server >/dev/null
+  if [[ -n "${PAYLOAD_KEYS:-}" ]]; then
+    require_ports CODEC_SERVER_PORT
+    ports+=("$CODEC_SERVER_PORT")
+  fi
+  for port in "${ports[@]}"; do
     if port_in_use "$port"; then
-      die "port $port on $HOST is already in use by another process; free it or set TEMPORAL_PORT / TEMPORAL_UI_PORT"
+      die "port $port on $HOST is already in use by another process; free it or set TEMPORAL_PORT / TEMPORAL_UI_PORT / CODEC_SERVER_PORT"
     fi
   done
 
@@ -303,17 +441,18 @@ cmd_start() {
   done <<<"$sa_list"
 
   mkdir -p "$STATE_DIR" "$RUN_DIR" "$(dirname "$TEMPORAL_DB")"
-  : >"$LOG_FILE"
-  # setsid: own session + process group, so the server survives this script
-  # and `stop` can kill the whole group.
-  if command -v setsid >/dev/null 2>&1; then
-    nohup setsid "$bin" "${args[@]}" >>"$LOG_FILE" 2>&1 </dev/null &
-  else
-    nohup "$bin" "${args[@]}" >>"$LOG_FILE" 2>&1 </dev/null &
+  if [[ -n "${PAYLOAD_KEYS:-}" ]]; then
+    codec_endpoint="$(start_codec_server)"
+    args+=(--ui-codec-endpoint "$codec_endpoint")
   fi
-  pid=$!
+  : >"$LOG_FILE"
+  run_detached "$LOG_FILE" "$bin" "${args[@]}"
+  pid=$DETACHED_PID
   echo "$pid" >"$PID_FILE"
-  printf 'TEMPORAL_PORT=%q\nTEMPORAL_UI_PORT=%q\n' "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT" >"$ADDR_FILE"
+  {
+    printf 'TEMPORAL_PORT=%s\nTEMPORAL_UI_PORT=%s\n' "$TEMPORAL_PORT" "$TEMPORAL_UI_PORT"
+    [[ -z "${codec_endpoint:-}" ]] || printf 'CODEC_SERVER_PORT=%s\n' "$CODEC_SERVER_PORT"
+  } >"$ADDR_FILE"
 
   log "temporal-dev: starting Temporal dev server (pid $pid, db $TEMPORAL_DB), waiting up to ${START_TIMEOUT_S}s..."
   local rc=0
@@ -326,6 +465,7 @@ cmd_start() {
     fi
     tail -n 20 "$LOG_FILE" >&2 || true
     kill_server "$pid"
+    stop_codec_server >/dev/null
     exit 1
   fi
   echo "Temporal dev server running (pid $pid)."
@@ -334,6 +474,7 @@ cmd_start() {
 
 cmd_stop() {
   local pid
+  stop_codec_server
   if ! pid="$(server_pid)"; then
     echo "Temporal dev server is not running."
     return 0
@@ -372,9 +513,20 @@ main() {
     install) cmd_install ;;
     path) cmd_path ;;
     search-attributes) cmd_search_attributes ;;
-    start) cmd_start ;;
-    stop) cmd_stop ;;
-    status) cmd_status ;;
+    start)
+      require_ports TEMPORAL_PORT TEMPORAL_UI_PORT
+      check_pid_files
+      cmd_start
+      ;;
+    stop)
+      check_pid_files
+      cmd_stop
+      ;;
+    status)
+      require_ports TEMPORAL_PORT TEMPORAL_UI_PORT
+      check_pid_files
+      cmd_status
+      ;;
     logs) cmd_logs "$@" ;;
     help | -h | --help) usage ;;
     *)

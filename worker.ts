@@ -5,15 +5,32 @@
  * configure them with env (README "Configuration"). The modules are in `runtime/`.
  */
 import { loadWorkerConfig } from './src/config';
+import type { PayloadKeyError } from './src/errors';
 import { createAgentWorker } from './runtime/create-worker';
 
-export { buildRegistry, createAgentWorker } from './runtime/create-worker';
+export { buildRegistry, createAgentWorker, type AgentWorkerOptions } from './runtime/create-worker';
 export { loadAgentModule, parseModuleList } from './runtime/agent-modules';
 export { loadWorkerConfig, type WorkerConfig } from './src/config';
 
+/** How long a worker that cannot decrypt gets to hand its tasks back before it exits anyway. */
+const KEY_ERROR_SHUTDOWN_MS = 5_000;
+
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
-  const { worker, connection, registry } = await createAgentWorker(config);
+  // A task this worker cannot decrypt would fail here on every retry: say so once and leave it to
+  // workers that hold the key, instead of failing it again and again.
+  let reportKeyError!: (error: PayloadKeyError) => void;
+  const keyError = new Promise<PayloadKeyError>((resolve) => (reportKeyError = resolve));
+  const { worker, connection, registry } = await createAgentWorker(config, undefined, {
+    onPayloadKeyError: reportKeyError,
+  });
+  void keyError.then((error) => {
+    console.error(`worker: cannot decrypt payloads: ${error.message}`);
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), KEY_ERROR_SHUTDOWN_MS).unref();
+    // Already stopping (a signal came first) is as good: it is on its way out.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  });
   console.log(
     `worker: polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS} ` +
       `(namespace ${config.TEMPORAL_NAMESPACE}); agents: ${registry.names().join(', ')}`,

@@ -11,19 +11,20 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { payloadCodecs } from '../codec';
 import { loadTemporalConfig, type TemporalConfig } from '../src/config';
 import {
   approvalUpdate,
   chatUpdate,
   endSignal,
-  messageSignal,
+  enqueueUpdate,
   searchAttributes,
   stateQuery,
   WorkflowType,
 } from '../src/contract';
-import { AgentClientError, ClientErrorKind } from '../src/errors';
+import { AgentClientError, ClientErrorKind, ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
-import type { AgentRunInput } from '../src/input';
+import { agentRunInputSchema, type AgentRunInput } from '../src/input';
 import type {
   AgentRunResult,
   AgentRunState,
@@ -32,6 +33,7 @@ import type {
   PendingApproval,
   RunStatus,
 } from '../src/types';
+import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
 
 export interface RunSummary {
@@ -86,8 +88,13 @@ export class AgentClient {
     readonly config: TemporalConfig,
   ) {}
 
-  /** Connects with the env configuration (`TEMPORAL_ADDRESS`, profiles, ...); fails fast if the server is unreachable. */
+  /**
+   * Connects with the env configuration (`TEMPORAL_ADDRESS`, profiles, `PAYLOAD_KEYS`, ...); fails
+   * fast if the server is unreachable, and before connecting if `PAYLOAD_KEYS` is malformed.
+   */
   static async connect(config: TemporalConfig = loadTemporalConfig()): Promise<AgentClient> {
+    // With keys, what the client sends is encrypted and what it reads decrypted; without, nothing changes.
+    const dataConverter = { payloadCodecs: payloadCodecs(config.PAYLOAD_KEYS) };
     let connection: Connection;
     try {
       connection = await Connection.connect({ ...config.connection, connectTimeout: 5_000 });
@@ -98,15 +105,31 @@ export class AgentClient {
         ClientErrorKind.unreachable,
       );
     }
-    return new AgentClient(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), connection, config);
+    return new AgentClient(
+      new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
+      connection,
+      config,
+    );
   }
 
   async close(): Promise<void> {
     await this.connection.close();
   }
 
-  /** Starts a run and returns its id (the handle) at once. */
+  /**
+   * Starts a run and returns its id (the handle) at once. The input is checked here with the schema
+   * the run uses, so a bad one fails in one line before anything reaches Temporal (an oversize
+   * `userId` would otherwise be refused by the server as a search attribute, with no reason given).
+   */
   async start(input: AgentRunInput, options: { workflowId?: string } = {}): Promise<string> {
+    const checked = agentRunInputSchema.safeParse(input);
+    if (!checked.success) {
+      throw new AgentClientError(
+        `invalid input: ${describeIssues(checked.error)}`,
+        ClientErrorKind.invalidInput,
+        ErrorType.InvalidAgentInput,
+      );
+    }
     const preview = input.message.length > 60 ? `${input.message.slice(0, 57)}...` : input.message;
     const handle = await this.call(() =>
       this.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
@@ -129,9 +152,9 @@ export class AgentClient {
     return this.call(() => this.handle(workflowId).executeUpdate(chatUpdate, { args: [{ text }] }), workflowId);
   }
 
-  /** Queues a message without waiting for its reply (the `message` signal). */
-  async message(workflowId: string, text: string): Promise<void> {
-    await this.call(() => this.handle(workflowId).signal(messageSignal, { text }), workflowId);
+  /** Queues a message to a session without waiting for its reply (the `enqueue` update: validated, returns once queued). */
+  async message(workflowId: string, text: string): Promise<string> {
+    return this.call(() => this.handle(workflowId).executeUpdate(enqueueUpdate, { args: [{ text }] }), workflowId);
   }
 
   async end(workflowId: string): Promise<void> {

@@ -4,6 +4,9 @@
  * (1: the operation failed, 2: bad arguments).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EncryptionCodec, parsePayloadKeys, parseUiOrigin, startCodecServer } from '../codec';
+import { CODEC_SERVER_DEFAULTS } from '../src/defaults';
+import { loadCodecServerConfig } from '../src/config';
 import type { AgentRunInput } from '../src/input';
 import { RunStatus, type Limits } from '../src/types';
 import { AgentClient, type RunEvent } from './agent-client';
@@ -16,6 +19,20 @@ function positiveNumber(value: string): number {
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('expected a positive number');
   return number;
+}
+
+function portNumber(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return number;
+}
+
+/** Resolves on the first SIGINT or SIGTERM: how a long-running command is told to stop. */
+function stopRequested(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 function print(json: boolean, value: unknown, human: () => string): void {
@@ -84,12 +101,12 @@ export function buildProgram(): Command {
     .description('send a message to a session and print the reply')
     .argument('<id>', 'run id')
     .argument('<text>', 'the message')
-    .option('--no-wait', 'queue the message (signal) instead of waiting for the reply')
+    .option('--no-wait', 'queue the message instead of waiting for the reply')
     .action(async (id: string, text: string, options) => {
       const agents = await connect();
       if (!options.wait) {
-        await agents.message(id, text);
-        print(json(), { queued: true }, () => 'queued');
+        const queued = await agents.message(id, text);
+        print(json(), { queued: true, outcome: queued }, () => queued);
         return;
       }
       const reply = await agents.chat(id, text);
@@ -169,6 +186,51 @@ export function buildProgram(): Command {
     .action(async (options) => {
       const runs = await (await connect()).list(options);
       print(json(), runs, () => formatRunList(runs));
+    });
+
+  program
+    .command('codec-server')
+    .description(
+      'decrypt payloads for the Web UI and `temporal ... --codec-endpoint` (Temporal remote codec, decode only); ' +
+        'needs PAYLOAD_KEYS and CODEC_SERVER_TOKEN',
+    )
+    .option(
+      '--port <n>',
+      `port, 0 for a free one (env CODEC_SERVER_PORT; default ${CODEC_SERVER_DEFAULTS.port})`,
+      portNumber,
+    )
+    .option(
+      '--host <address>',
+      'address to listen on; beyond loopback, put TLS in front (tokens and plaintext travel in the clear)',
+      CODEC_SERVER_DEFAULTS.host,
+    )
+    .option(
+      '--ui-origin <origin>',
+      `the one Web UI origin its pages may call from (env CODEC_SERVER_UI_ORIGIN; default ${CODEC_SERVER_DEFAULTS.uiOrigin})`,
+    )
+    .action(async (options) => {
+      const config = loadCodecServerConfig();
+      const uiOrigin =
+        options.uiOrigin !== undefined
+          ? parseUiOrigin(options.uiOrigin, '--ui-origin')
+          : config.CODEC_SERVER_UI_ORIGIN !== undefined
+            ? parseUiOrigin(config.CODEC_SERVER_UI_ORIGIN, 'CODEC_SERVER_UI_ORIGIN')
+            : CODEC_SERVER_DEFAULTS.uiOrigin;
+      const server = await startCodecServer({
+        codec: new EncryptionCodec(parsePayloadKeys(config.PAYLOAD_KEYS)),
+        token: config.CODEC_SERVER_TOKEN,
+        uiOrigin,
+        host: options.host,
+        port: options.port ?? config.CODEC_SERVER_PORT,
+      });
+      // The token came from the environment and stays there: the endpoint is printed with a placeholder.
+      console.log(
+        `codec-server: decoding on ${server.url} for the Web UI at ${uiOrigin}; ` +
+          `Web UI codec endpoint ${server.url}/<CODEC_SERVER_TOKEN>, ` +
+          `temporal CLI --codec-endpoint ${server.url} --codec-auth "Bearer <CODEC_SERVER_TOKEN>"`,
+      );
+      await stopRequested();
+      await server.close();
     });
 
   return program;

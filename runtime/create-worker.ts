@@ -6,7 +6,9 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities } from '../activities';
 import { builtInAgents } from '../agents';
+import { payloadCodecs } from '../codec';
 import type { WorkerConfig } from '../src/config';
+import type { PayloadKeyError } from '../src/errors';
 import { buildPriceTable } from '../src/pricing';
 import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
@@ -20,11 +22,23 @@ export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry
   return registry;
 }
 
+export interface AgentWorkerOptions {
+  /**
+   * Called when the worker meets a payload it cannot decrypt (a key id `PAYLOAD_KEYS` lacks, or a key
+   * that fails authentication). The task fails and is retried, on this worker as on any other, so the
+   * program (worker.ts) stops this one and lets workers holding the key take over.
+   */
+  onPayloadKeyError?: (error: PayloadKeyError) => void;
+}
+
 /** Creates a worker for `config`; the caller runs it and closes `connection` afterwards. */
 export async function createAgentWorker(
   config: WorkerConfig,
   registry?: AgentRegistry,
+  options: AgentWorkerOptions = {},
 ): Promise<{ worker: Worker; connection: NativeConnection; registry: AgentRegistry }> {
+  // Bad PAYLOAD_KEYS stop the worker here, before it connects or takes any task.
+  const codecs = payloadCodecs(config.PAYLOAD_KEYS, { onKeyError: options.onPayloadKeyError });
   const agents = registry ?? (await buildRegistry(config));
   const requestTimeoutMs = config.MODEL_TIMEOUT_SECONDS * 1000;
   const openai = new OpenAI({
@@ -59,6 +73,7 @@ export async function createAgentWorker(
         ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } }
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
+      dataConverter: { payloadCodecs: codecs },
       shutdownGraceTime: '10s',
     });
     return { worker, connection, registry: agents };

@@ -34,6 +34,8 @@ const temporalEnvSchema = z.object({
   TEMPORAL_TLS: flag.optional(),
   TEMPORAL_PROFILE: z.string().min(1).optional(),
   TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  /** Payload encryption keys, `id:base64key,...`; kept raw here, parsed (and checked) by codec/. */
+  PAYLOAD_KEYS: z.string().optional(),
 });
 
 const workerEnvSchema = temporalEnvSchema.extend({
@@ -62,6 +64,8 @@ export interface TemporalConfig {
   TEMPORAL_ADDRESS: string;
   TEMPORAL_NAMESPACE: string;
   TASK_QUEUE: string;
+  /** Set: payloads are encrypted with the first key and decrypted with any (codec/). */
+  PAYLOAD_KEYS?: string;
   connection: TemporalConnectionOptions;
 }
 export type WorkerConfig = Omit<z.output<typeof workerEnvSchema>, 'TEMPORAL_TLS' | 'TEMPORAL_PROFILE'> & TemporalConfig;
@@ -110,6 +114,7 @@ function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof te
     TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: resolved.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
     TASK_QUEUE: parsed.TASK_QUEUE,
+    ...(parsed.PAYLOAD_KEYS && { PAYLOAD_KEYS: parsed.PAYLOAD_KEYS }),
     connection: {
       address,
       ...(apiKey && { apiKey }),
@@ -131,4 +136,33 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const parsed = parseEnv(workerEnvSchema, set);
   const { TEMPORAL_TLS: _tls, TEMPORAL_PROFILE: _profile, ...worker } = parsed;
   return { ...worker, ...resolveTemporal(set, parsed) };
+}
+
+/**
+ * What the codec server's token may be: it is also the first path segment of the Web UI's codec
+ * endpoint, so URL-safe characters only, and long enough that guessing it is hopeless.
+ */
+const CODEC_SERVER_TOKEN_PATTERN = /^[A-Za-z0-9._~-]{32,256}$/;
+
+const codecServerEnvSchema = z.object({
+  PAYLOAD_KEYS: z.string({ error: 'is not set: the codec server has no keys to decrypt with' }),
+  // Messages never repeat the value: it is a secret, and a wrong one may be a secret meant elsewhere.
+  CODEC_SERVER_TOKEN: z
+    .string({
+      error:
+        'is not set: the codec server does not run without a token (e.g. export CODEC_SERVER_TOKEN=$(openssl rand -hex 32))',
+    })
+    .regex(
+      CODEC_SERVER_TOKEN_PATTERN,
+      'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ - (e.g. openssl rand -hex 32)',
+    ),
+  CODEC_SERVER_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** Checked by the codec server, which checks its `--ui-origin` option the same way. */
+  CODEC_SERVER_UI_ORIGIN: z.string().optional(),
+});
+export type CodecServerConfig = z.output<typeof codecServerEnvSchema>;
+
+/** Reads what `durable-agents codec-server` needs: the keys, its token, and optionally its port and UI origin. */
+export function loadCodecServerConfig(env: Env = process.env): CodecServerConfig {
+  return parseEnv(codecServerEnvSchema, setVariables(env));
 }

@@ -15,8 +15,15 @@ export const WorkflowType = {
 /** Query `state`: the run's status, transcript, usage and pending approvals at any moment. */
 export const stateQuery = defineQuery<AgentRunState>('state');
 
-/** Signal `message` `{text}`: a user message for a session run; queued in order while the agent works. */
+/**
+ * Signal `message` `{text}`: a user message for a session run; queued in order while the agent works.
+ * A signal cannot be refused, so an invalid one is only ignored (and still recorded in history):
+ * prefer the `enqueue` update, which validates before anything is recorded.
+ */
 export const messageSignal = defineSignal<[UserMessage]>('message');
+
+/** Update `enqueue` `{text}`: queue a user message for a session run; returns once it is queued (not answered). */
+export const enqueueUpdate = defineUpdate<string, [UserMessage]>('enqueue');
 
 /** Signal `end`: finish a session after any turn in progress. */
 export const endSignal = defineSignal('end');

@@ -68,5 +68,18 @@ export const DEFAULT_TOOL_RESULT_MAX_BYTES = 32_768;
  */
 export const DEFAULT_TRANSCRIPT_MAX_BYTES = 1_000_000;
 
+/** `durable-agents codec-server` (env `CODEC_SERVER_PORT`, `CODEC_SERVER_UI_ORIGIN`). */
+export const CODEC_SERVER_DEFAULTS = {
+  /** Loopback only: the server hands out plaintext to whoever holds the token. */
+  host: '127.0.0.1',
+  port: 8888,
+  /** The dev server's Web UI. */
+  uiOrigin: 'http://localhost:8233',
+  /** Temporal's gRPC messages stop at 4 MB, so no honest batch of payloads is bigger. */
+  maxBodyBytes: 4 * 1024 * 1024,
+  /** Slow clients are cut off instead of holding sockets open. */
+  requestTimeoutMs: 30_000,
+} as const;
+
 /** Where the example helpdesk agent records refunds (env `HELPDESK_LEDGER`). */
 export const DEFAULT_HELPDESK_LEDGER = '.data/refund-ledger.jsonl';

@@ -25,7 +25,7 @@ export const ErrorType = {
   ModelUnreachable: 'ModelUnreachable',
   /** A tool raised a `ToolError`; with `retryable: false` it is not retried. The model reads its message. */
   ToolError: 'ToolError',
-  /** A tool threw something other than a `ToolError`: the model reads only that it failed; the worker log has the error. */
+  /** A tool threw something other than a `ToolError`: the model reads only that it failed (unless the tool sets `exposeErrors`); the worker log has the error. */
   ToolFailed: 'ToolFailed',
   /** A payload the run was about to send would pass Temporal's limit even after compacting the transcript. */
   PayloadTooLarge: 'PayloadTooLarge',
@@ -75,6 +75,8 @@ export class PayloadKeyError extends DurableAgentsError {}
 export const ClientErrorKind = {
   /** Temporal cannot be reached: the operator's network or configuration. */
   unreachable: 'unreachable',
+  /** The input was refused before anything was sent: the same checks the run would make. */
+  invalidInput: 'invalid_input',
   /** No run has that id. */
   notFound: 'not_found',
   /** The run refused the request (an update's validator or handler said no). */

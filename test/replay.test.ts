@@ -9,15 +9,16 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 
 const HISTORIES = join(__dirname, 'histories');
-const files = readdirSync(HISTORIES).filter((file) => file.endsWith('.json'));
+/** `v1/task-parallel-tools.json`, ...: one folder per recorded version of the workflow code. */
+const files = readdirSync(HISTORIES, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.json'));
 
 describe('committed workflow histories', () => {
   it('exist for the main scenarios', () => {
     expect(files).toEqual(
       expect.arrayContaining([
-        'task-parallel-tools.json',
-        'session-chat-signal-approval.json',
-        'task-approval-timeout.json',
+        'v1/task-parallel-tools.json',
+        'v1/session-chat-signal-approval.json',
+        'v1/task-approval-timeout.json',
       ]),
     );
   });

@@ -12,10 +12,11 @@ import {
   ContinueAsNew,
   isCancellation,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { approvalUpdate, chatUpdate, endSignal, messageSignal, stateQuery } from '../src/contract';
+import { approvalUpdate, chatUpdate, endSignal, enqueueUpdate, messageSignal, stateQuery } from '../src/contract';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_STEPS } from '../src/defaults';
 import { agentRunInputSchema, type AgentRunInput } from '../src/input';
 import {
@@ -32,26 +33,21 @@ import { describeIssues } from '../src/validation';
 import { callModel, resolveAgentSpec } from './activities';
 import { Approvals } from './approvals';
 import { addUsage, exceededLimit, ZERO_USAGE } from './budget';
-import { invalidInput, runFailure } from './failures';
+import { acceptCarriedState, type CarriedState } from './continuation';
+import { ensurePayloadFits, invalidInput, runFailure } from './failures';
 import { Inbox } from './inbox';
 import { StatusReport } from './status-report';
 import { runToolCall } from './tool-calls';
 import { compactTranscript } from './transcript';
 
-/** What a run hands to its continuation when its history grows long (see `continueAsNew`). */
-export interface CarriedState {
-  spec: AgentSpec;
-  messages: ChatMessage[];
-  step: number;
-  usage: Usage;
-  lastAnswer: string;
-  startedAtMs: number;
-}
+/** A session that waits for input wakes to continue as new when history grows (runs started before wait out the idle timeout). */
+const IDLE_WAIT_WAKES_FOR_CONTINUE_AS_NEW = 'idle-wait-wakes-for-continue-as-new';
 
-export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState): Promise<AgentRunResult> {
+export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<AgentRunResult> {
   const parsedInput = agentRunInputSchema.safeParse(rawInput);
   if (!parsedInput.success) throw invalidInput(describeIssues(parsedInput.error));
   const input = parsedInput.data;
+  const carried = acceptCarriedState(carriedInput);
   const startedAtMs = carried?.startedAtMs ?? Date.now();
   let spec: AgentSpec | undefined = carried?.spec;
   const messages: ChatMessage[] = carried?.messages ?? [];
@@ -78,6 +74,9 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
   setHandler(messageSignal, (message) => inbox.receive(message));
   setHandler(endSignal, () => inbox.end());
   setHandler(chatUpdate, (message) => inbox.chat(message), { validator: (message) => inbox.validateChat(message) });
+  setHandler(enqueueUpdate, (message) => inbox.enqueue(message), {
+    validator: (message) => inbox.validateChat(message),
+  });
   setHandler(approvalUpdate, (decision) => approvals.decide(decision), {
     validator: (decision) => approvals.validate(decision),
   });
@@ -105,6 +104,12 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
     const approvalTimeoutMs = (input.approvalTimeoutSeconds ?? agentSpec.approvalTimeoutSeconds) * 1000;
     const modelTools = agentSpec.tools.map(({ name, description, parameters }) => ({ name, description, parameters }));
     const toolContext = { spec: agentSpec, approvals, approvalTimeoutMs };
+    const transcriptMaxBytes = agentSpec.transcriptMaxBytes ?? agentSpec.transcriptMaxChars;
+    function compact(): void {
+      if (!transcriptMaxBytes) return;
+      const omitted = compactTranscript(messages, transcriptMaxBytes);
+      if (omitted) log.info('transcript compacted', { omittedMessages: omitted });
+    }
 
     /** Model and tools until the model answers; or the budget that stopped the turn. */
     async function runTurn(): Promise<{ answer: string } | { limit: LimitName }> {
@@ -113,11 +118,8 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
         if (limit) return { limit };
         step += 1;
         status.setPhase(RunStatus.running);
-        const transcriptMaxBytes = agentSpec.transcriptMaxBytes ?? agentSpec.transcriptMaxChars;
-        if (transcriptMaxBytes) {
-          const omitted = compactTranscript(messages, transcriptMaxBytes);
-          if (omitted) log.info('transcript compacted', { omittedToolResults: omitted });
-        }
+        compact();
+        ensurePayloadFits(`the model call of step ${step}`, { messages, tools: modelTools });
         const response = await callModel(agentSpec, step, messages, modelTools).catch((error: unknown) => {
           throw isCancellation(error) ? error : runFailure(error);
         });
@@ -147,12 +149,20 @@ export async function agentRun(rawInput: AgentRunInput, carried?: CarriedState):
           // Let the last turn's `chat` return first; a message arriving meanwhile is answered before continuing.
           await condition(() => allHandlersFinished() || inbox.size > 0);
           if (inbox.size) continue;
+          compact();
           const next: CarriedState = { spec: agentSpec, messages, step, usage, lastAnswer, startedAtMs };
+          ensurePayloadFits('the continue-as-new input', [rawInput, next]);
           return await continueAsNew<typeof agentRun>(rawInput, next);
         }
         status.setPhase(RunStatus.awaitingInput);
-        const received = await condition(() => inbox.size > 0 || inbox.ending, idleTimeoutMs);
-        if (!received || !inbox.size) break;
+        const wakesForHistory = patched(IDLE_WAIT_WAKES_FOR_CONTINUE_AS_NEW);
+        const woke = await condition(
+          () => inbox.size > 0 || inbox.ending || (wakesForHistory && workflowInfo().continueAsNewSuggested),
+          idleTimeoutMs,
+        );
+        if (!woke) break;
+        if (!inbox.size && !inbox.ending) continue;
+        if (!inbox.size) break;
       }
       if (inbox.ending) break;
       const next = inbox.take()!;

@@ -3,20 +3,40 @@
  * its task, which Temporal retries forever; these helpers always produce the run's own failure.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
+import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
-import { describeFailure } from '../src/failures';
+import { describeFailure, withoutStack } from '../src/failures';
+import { serializedBytes } from '../src/validation';
 
 /** An activity's failure as the run's non-retryable failure, keeping its type and message. */
 export function runFailure(error: unknown): ApplicationFailure {
   const { type, message } = describeFailure(error);
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
+  return withoutStack(ApplicationFailure.create({ type, message, nonRetryable: true }));
 }
 
 /** Input the run cannot start with; the message names every bad field. */
 export function invalidInput(problems: string): ApplicationFailure {
-  return ApplicationFailure.create({
-    type: ErrorType.InvalidAgentInput,
-    message: `invalid agentRun input: ${problems}`,
-    nonRetryable: true,
-  });
+  return withoutStack(
+    ApplicationFailure.create({
+      type: ErrorType.InvalidAgentInput,
+      message: `invalid agentRun input: ${problems}`,
+      nonRetryable: true,
+    }),
+  );
+}
+
+/**
+ * Throws `PayloadTooLarge` if `payload` would pass the payload bound: the server would reject it and
+ * the workflow task would fail forever, so the run ends with a typed failure instead.
+ */
+export function ensurePayloadFits(what: string, payload: unknown): void {
+  const bytes = serializedBytes(payload);
+  if (bytes <= Bounds.payloadBytes) return;
+  throw withoutStack(
+    ApplicationFailure.create({
+      type: ErrorType.PayloadTooLarge,
+      message: `${what} would be ${bytes} bytes, over the ${Bounds.payloadBytes}-byte payload bound, even after compacting the transcript`,
+      nonRetryable: true,
+    }),
+  );
 }

@@ -3,9 +3,11 @@
  * signal or the `chat` update, whose caller waits here for the reply to its own message.
  */
 import { ApplicationFailure, condition, log } from '@temporalio/workflow';
+import { Bounds } from '../src/defaults';
 import { userMessageSchema } from '../src/input';
 import { RunMode, type RunStatus, type UserMessage } from '../src/types';
-import { describeIssues } from '../src/validation';
+import { withoutStack } from '../src/failures';
+import { describeIssues, serializedBytes } from '../src/validation';
 
 export interface QueuedMessage {
   text: string;
@@ -19,6 +21,8 @@ export class Inbox {
   private nextTurnId = 1;
   private endRequested = false;
   private closed = false;
+  /** Bytes of `message` signals received by this run, accepted or not: history holds them all. */
+  private signalBytes = 0;
 
   /** `statusOf` names the run's status in the answer to a `chat` the run ended before answering. */
   constructor(
@@ -55,7 +59,14 @@ export class Inbox {
 
   /** The `message` signal's handler. */
   receive(message: unknown): void {
-    // A signal cannot be refused; `chat` is the validated way in. Say what was dropped and why.
+    // A signal cannot be refused; `chat` and `enqueue` are the validated ways in. Say what was dropped and why.
+    this.signalBytes += serializedBytes(message);
+    if (this.signalBytes > Bounds.signalBytesPerRun) {
+      log.warn('message signal ignored', {
+        reason: `this run's signal budget of ${Bounds.signalBytesPerRun} bytes is spent`,
+      });
+      return;
+    }
     const parsed = userMessageSchema.safeParse(message);
     if (!parsed.success) {
       log.warn('message signal ignored', { reason: describeIssues(parsed.error) });
@@ -64,12 +75,18 @@ export class Inbox {
     this.queue.push({ text: parsed.data.text });
   }
 
+  /** The `enqueue` update's handler (validated by `validateChat`): queues the message and returns at once. */
+  enqueue(message: UserMessage): string {
+    this.queue.push({ text: userMessageSchema.parse(message).text });
+    return `queued (${this.queue.length} waiting)`;
+  }
+
   /** The `end` signal's handler. */
   end(): void {
     this.endRequested = true;
   }
 
-  /** The `chat` update's validator. */
+  /** The validator of the `chat` and `enqueue` updates. */
   validateChat(message: unknown): void {
     if (this.mode !== RunMode.session)
       throw new Error('this run is a task, not a session: start it with mode "session"');
@@ -86,7 +103,9 @@ export class Inbox {
     const reply = this.replies.get(turnId);
     this.replies.delete(turnId);
     if (reply === undefined) {
-      throw ApplicationFailure.create({ message: `the run ended (${this.statusOf()}) before answering this message` });
+      throw withoutStack(
+        ApplicationFailure.create({ message: `the run ended (${this.statusOf()}) before answering this message` }),
+      );
     }
     return reply;
   }

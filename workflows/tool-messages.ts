@@ -1,12 +1,18 @@
 /**
  * What the model reads back for each tool call: the tool's result, or exactly what went wrong.
  */
+import { Bounds } from '../src/defaults';
 import type { ChatMessage, ToolSpec } from '../src/types';
+import { truncateUtf8, utf8Bytes } from '../src/validation';
 
 export type ParsedArguments = { ok: true; args: unknown } | { ok: false; error: string };
 
-/** Parses the model's argument string; anything but a JSON object is explained back to the model. */
+/** Parses the model's argument string; anything but a JSON object of bounded size is explained back to the model. */
 export function parseArguments(raw: string): ParsedArguments {
+  const bytes = utf8Bytes(raw);
+  if (bytes > Bounds.toolArgumentsBytes) {
+    return { ok: false, error: `Arguments are too large: ${bytes} bytes, at most ${Bounds.toolArgumentsBytes}.` };
+  }
   let args: unknown;
   try {
     args = JSON.parse(raw.trim() === '' ? '{}' : raw);
@@ -20,7 +26,9 @@ export function parseArguments(raw: string): ParsedArguments {
 }
 
 export function unknownToolError(name: string, tools: ToolSpec[]): string {
-  return `Unknown tool "${name}". Available tools: ${tools.map((tool) => tool.name).join(', ') || '(none)'}.`;
+  // The name is the model's: echo a bounded part of it.
+  const shown = utf8Bytes(name) > 100 ? `${truncateUtf8(name, 100)}...` : name;
+  return `Unknown tool "${shown}". Available tools: ${tools.map((tool) => tool.name).join(', ') || '(none)'}.`;
 }
 
 export function toolMessage(toolCallId: string, content: string): ChatMessage {

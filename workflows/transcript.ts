@@ -1,30 +1,67 @@
 /**
  * Keeps the transcript small enough to travel as one activity input: Temporal rejects payloads over
- * 2 MB, and every model call carries the whole conversation.
+ * 2 MB, and every model call carries the whole conversation. Sizes are UTF-8 bytes of the JSON.
  */
 import type { ChatMessage } from '../src/types';
+import { serializedBytes } from '../src/validation';
 
 export const OMITTED_RESULT = JSON.stringify({
   omitted: 'This earlier tool result was removed to keep the conversation small.',
 });
+export const OMITTED_TURN = '[This earlier message was removed to keep the conversation small.]';
+const OMITTED_ARGUMENTS = '{"omitted":true}';
 
-const size = (messages: ChatMessage[]): number => JSON.stringify(messages).length;
+/** The message with its text (and a past call's arguments) replaced by notes; undefined if nothing would shrink. */
+function omitted(message: ChatMessage): ChatMessage | undefined {
+  switch (message.role) {
+    case 'tool':
+      return message.content === OMITTED_RESULT ? undefined : { ...message, content: OMITTED_RESULT };
+    case 'user':
+      return message.content === OMITTED_TURN ? undefined : { ...message, content: OMITTED_TURN };
+    case 'assistant': {
+      const shrunk: ChatMessage = {
+        ...message,
+        content: message.content === null ? null : OMITTED_TURN,
+        ...(message.tool_calls && {
+          tool_calls: message.tool_calls.map((call) => ({
+            ...call,
+            function: { ...call.function, arguments: OMITTED_ARGUMENTS },
+          })),
+        }),
+      };
+      return serializedBytes(shrunk) < serializedBytes(message) ? shrunk : undefined;
+    }
+    case 'system':
+      return undefined;
+  }
+}
 
 /**
- * Replaces the content of the oldest tool results with a short note until the serialized transcript
- * fits in `maxChars`; the newest result is always kept. Returns how many results were replaced.
+ * Replaces old messages with short notes, oldest first, until the serialized transcript fits in
+ * `maxBytes`: first tool results (the newest is always kept), then user and assistant turns before
+ * the current one (the system prompt and the turn being answered are always kept; a tool call keeps
+ * its id, so it is never separated from its result). Returns how many messages were replaced; the
+ * transcript may still be over `maxBytes` when what must be kept is larger.
  */
-export function compactTranscript(messages: ChatMessage[], maxChars: number): number {
-  let excess = size(messages) - maxChars;
+export function compactTranscript(messages: ChatMessage[], maxBytes: number): number {
+  let excess = serializedBytes(messages) - maxBytes;
   let replaced = 0;
-  const toolIndexes = messages.flatMap((message, index) => (message.role === 'tool' ? [index] : [])).slice(0, -1);
-  for (const index of toolIndexes) {
-    if (excess <= 0) break;
-    const message = messages[index] as Extract<ChatMessage, { role: 'tool' }>;
-    if (message.content === OMITTED_RESULT) continue;
-    excess -= JSON.stringify(message.content).length - JSON.stringify(OMITTED_RESULT).length;
-    messages[index] = { ...message, content: OMITTED_RESULT };
-    replaced += 1;
-  }
+  const replace = (indexes: number[]) => {
+    for (const index of indexes) {
+      if (excess <= 0) return;
+      const shrunk = omitted(messages[index]);
+      if (!shrunk) continue;
+      excess -= serializedBytes(messages[index]) - serializedBytes(shrunk);
+      messages[index] = shrunk;
+      replaced += 1;
+    }
+  };
+  const indexesOf = (wanted: (message: ChatMessage, index: number) => boolean) =>
+    messages.flatMap((message, index) => (wanted(message, index) ? [index] : []));
+  replace(indexesOf((message) => message.role === 'tool').slice(0, -1));
+  const currentTurn = messages.map((message) => message.role).lastIndexOf('user');
+  replace(
+    indexesOf((message, index) => index < currentTurn && (message.role === 'user' || message.role === 'assistant')),
+  );
   return replaced;
 }

@@ -1,14 +1,15 @@
 /**
  * Records the event histories the replay test guards: representative runs on a fresh dev server,
- * saved as JSON. Re-record (`npm run histories:record`) only for a change that is meant to alter the
- * command sequence, and keep the old files: in-flight runs still have those histories.
+ * saved as JSON in a new folder per version (`npm run histories:record -- v2`). Record a new version
+ * for a change that is meant to alter the command sequence (gated with `patched()`), and keep the old
+ * folders: in-flight runs still have those histories.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { approvalUpdate, chatUpdate, endSignal, messageSignal, stateQuery } from '../../src/contract';
+import { approvalUpdate, chatUpdate, endSignal, enqueueUpdate, messageSignal, stateQuery } from '../../src/contract';
 import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { startTestWorker } from '../support/harness';
@@ -50,6 +51,18 @@ const scenarios: Record<string, (start: (input: object) => Promise<Handle>) => P
     await handle.result();
     return handle;
   },
+  'session-enqueue': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'hello', mode: 'session', userId: 'ada' });
+    await handle.executeUpdate(enqueueUpdate, { args: [{ text: 'first queued' }] });
+    await handle.executeUpdate(enqueueUpdate, { args: [{ text: 'second queued' }] });
+    await eventually(async () => {
+      const state = await handle.query(stateQuery);
+      return state.status === 'awaiting_input' && state.queuedMessages === 0 && state.step === 3;
+    }, 'the queued messages to be answered');
+    await handle.signal(endSignal);
+    await handle.result();
+    return handle;
+  },
   'task-approval-timeout': async (start) => {
     const handle = await start({ agent: 'helpdesk', message: 'refund: order 1042', approvalTimeoutSeconds: 1 });
     await handle.result();
@@ -68,6 +81,12 @@ const scenarios: Record<string, (start: (input: object) => Promise<Handle>) => P
 };
 
 async function main(): Promise<void> {
+  const version = process.argv[2];
+  if (!version || !/^v\d+$/.test(version))
+    throw new Error('usage: npm run histories:record -- v<N> (a new version folder)');
+  const folder = join(__dirname, version);
+  if (existsSync(folder)) throw new Error(`${folder} exists: record into a new version, keep the old histories`);
+  mkdirSync(folder);
   const server = await startDevServer();
   const model = await startScriptedModel((request) => {
     const said = lastOf(request, 'user')?.content ?? '';
@@ -98,7 +117,7 @@ async function main(): Promise<void> {
   try {
     for (const [name, scenario] of Object.entries(scenarios)) {
       const handle = await scenario((input) => worker.start(input as never, `history-${name}`));
-      const path = join(__dirname, `${name}.json`);
+      const path = join(folder, `${name}.json`);
       const history = execFileSync(
         temporalBinary(),
         ['workflow', 'show', '--workflow-id', handle.workflowId, '--address', server.address, '-o', 'json'],

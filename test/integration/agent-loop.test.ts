@@ -1,8 +1,8 @@
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { byTurn, lastOf, reply, startScriptedModel, turnOf, type Script, type ScriptedModel } from '../../testing';
 import { startTestWorker, type TestWorker } from '../support/harness';
+import { runFailureOf } from '../support/outcomes';
 import { stateQuery } from '../../src/contract';
 import type { ChatMessage } from '../../src/types';
 
@@ -24,17 +24,6 @@ afterAll(async () => {
 beforeEach(() => {
   model.requests.length = 0;
 });
-
-async function failureOf(handle: WorkflowHandle): Promise<ApplicationFailure> {
-  const error = await handle.result().then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(WorkflowFailedError);
-  const cause = (error as WorkflowFailedError).cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
 
 async function history(handle: WorkflowHandle) {
   return (await handle.fetchHistory()).events ?? [];
@@ -188,7 +177,7 @@ describe('agentRun', () => {
       [{ agent: 'helpdesk', message: 'hi', colour: 'blue' }, /colour/],
     ])('%j → InvalidAgentInput', async (input, message) => {
       const handle = await worker.start(input as never);
-      const failure = await failureOf(handle);
+      const failure = await runFailureOf(handle);
       expect(failure.type).toBe('InvalidAgentInput');
       expect(failure.nonRetryable).toBe(true);
       expect(failure.message).toMatch(message);
@@ -199,7 +188,7 @@ describe('agentRun', () => {
 
     it('an unknown agent → UnknownAgent listing the known agents, after a single attempt', async () => {
       const handle = await worker.start({ agent: 'nobody', message: 'hi' });
-      const failure = await failureOf(handle);
+      const failure = await runFailureOf(handle);
       expect(failure.type).toBe('UnknownAgent');
       expect(failure.nonRetryable).toBe(true);
       expect(failure.message).toBe('unknown agent "nobody"; known agents: helpdesk');
@@ -226,7 +215,7 @@ describe('agentRun', () => {
 
     it('401 fails the run with ModelAuthError after a single attempt', async () => {
       script = () => reply.error(401, 'Incorrect API key provided');
-      const failure = await failureOf(await worker.start({ agent: 'helpdesk', message: 'hi' }));
+      const failure = await runFailureOf(await worker.start({ agent: 'helpdesk', message: 'hi' }));
       expect(failure.type).toBe('ModelAuthError');
       expect(failure.message).toMatch(/401.*Incorrect API key provided/);
       expect(model.requests).toHaveLength(1);
@@ -234,7 +223,7 @@ describe('agentRun', () => {
 
     it('5xx is retried with backoff up to the attempt bound, then fails the run', async () => {
       script = () => reply.error(503, 'overloaded');
-      const failure = await failureOf(await worker.start({ agent: 'helpdesk', message: 'hi' }));
+      const failure = await runFailureOf(await worker.start({ agent: 'helpdesk', message: 'hi' }));
       expect(failure.type).toBe('ModelUnavailable');
       expect(model.requests).toHaveLength(3);
     });

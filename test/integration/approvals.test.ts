@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { readLedger } from '../../agents/helpdesk';
@@ -7,6 +7,7 @@ import { approvalUpdate, searchAttributes, stateQuery } from '../../src/contract
 import type { agentRun } from '../../workflows';
 import { eventually } from '../support/eventually';
 import { startTestWorker, type TestWorker } from '../support/harness';
+import { updateRejectionOf } from '../support/outcomes';
 import { byTurn, reply, startScriptedModel, type ModelRequest, type ScriptedModel } from '../../testing';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -118,14 +119,7 @@ describe('tool calls that need approval', () => {
 
   it('reject a forged or repeated callId in the validator, changing nothing', async () => {
     const handle = await startAwaitingApproval();
-    const rejected = async (callId: string) => {
-      const error = await decide(handle, callId, true).then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
-      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-      return ((error as WorkflowUpdateFailedError).cause as Error).message;
-    };
+    const rejected = (callId: string) => updateRejectionOf(decide(handle, callId, true));
     expect(await rejected('9.9')).toBe('no tool call 9.9 awaits approval; pending: 1.1, 1.2');
     await decide(handle, '1.1', false);
     expect(await rejected('1.1')).toBe('tool call 1.1 was already denied');

@@ -224,6 +224,30 @@ describe('the durable-agents CLI', () => {
       /^error: rejected: no tool call 7\.7 awaits approval; pending: \(none\)$/,
     );
     expectOneLineError(await cli(['send', session, ' ']), 1, /^error: rejected: text: must not be empty$/);
+    // --no-wait queues through the validated `enqueue` update: accepted at once, answered in turn.
+    expect((await cli(['send', session, 'queued one', '--no-wait'])).stdout).toMatch(/^queued \(\d+ waiting\)\n$/);
+    await eventually(async () => {
+      const { messages } = await worker.client.workflow.getHandle(session).query(stateQuery);
+      return messages.some((message) => message.role === 'user' && message.content === 'queued one');
+    }, 'the queued message to be taken');
     await cli(['end', session]);
+    // A task that is still open (its refund waits for a person) refuses queued messages.
+    const task = (await cli(['start', 'helpdesk', 'refund order 1042'])).stdout.trim();
+    await eventually(
+      async () => (await worker.client.workflow.getHandle(task).query(stateQuery)).pendingApprovals.length,
+      'the approval',
+    );
+    expectOneLineError(
+      await cli(['send', task, 'more', '--no-wait']),
+      1,
+      /^error: rejected: this run is a task, not a session: start it with mode "session"$/,
+    );
+    await cli(['cancel', task]);
+    // Checked before anything reaches Temporal, with the run's own schema.
+    expectOneLineError(
+      await cli(['start', 'helpdesk', 'hi', '--user', 'u'.repeat(5_000)]),
+      1,
+      /^error: invalid input: userId: must be at most 256 bytes \(is 5002\)$/,
+    );
   });
 });

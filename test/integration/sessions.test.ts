@@ -1,8 +1,8 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { chatUpdate, endSignal, messageSignal, stateQuery } from '../../src/contract';
 import type { ChatMessage } from '../../src/types';
 import { eventually } from '../support/eventually';
 import { startTestWorker, type TestWorker } from '../support/harness';
+import { updateRejectionOf } from '../support/outcomes';
 import { lastOf, startScriptedModel, type ScriptedModel } from '../../testing';
 
 let model: ScriptedModel;
@@ -27,15 +27,6 @@ const conversation = (messages: ChatMessage[]) =>
   messages
     .filter((message) => message.role === 'user' || message.role === 'assistant')
     .map((message) => message.content);
-
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return ((error as WorkflowUpdateFailedError).cause as Error).message;
-}
 
 describe('session runs', () => {
   it('answer three chat updates in order, each caller getting its own reply, and complete on end', async () => {
@@ -89,20 +80,24 @@ describe('session runs', () => {
 
   it('reject chat updates with empty or oversize text, to a task run, and after the session ended', async () => {
     const session = await worker.start({ agent: 'helpdesk', message: 'hi', mode: 'session' });
-    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: '  ' }] }))).toMatch(
+    expect(await updateRejectionOf(session.executeUpdate(chatUpdate, { args: [{ text: '  ' }] }))).toMatch(
       /text: must not be empty/,
     );
-    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'x'.repeat(100_001) }] }))).toMatch(
-      /text: .*100000/,
-    );
+    expect(
+      await updateRejectionOf(session.executeUpdate(chatUpdate, { args: [{ text: 'x'.repeat(131_071) }] })),
+    ).toMatch(/text: must be at most 131072 bytes \(is 131073\)/);
+    // Counted in UTF-8 bytes: 50,000 characters of 3 bytes each pass the bound.
+    expect(
+      await updateRejectionOf(session.executeUpdate(chatUpdate, { args: [{ text: '東'.repeat(50_000) }] })),
+    ).toMatch(/text: must be at most 131072 bytes \(is 150002\)/);
     await session.signal(endSignal);
-    expect(await rejection(session.executeUpdate(chatUpdate, { args: [{ text: 'too late' }] }))).toMatch(
+    expect(await updateRejectionOf(session.executeUpdate(chatUpdate, { args: [{ text: 'too late' }] }))).toMatch(
       /session has ended/,
     );
     expect((await session.result()).status).toBe('completed');
 
     const task = await worker.start({ agent: 'helpdesk', message: 'a task' });
-    expect(await rejection(task.executeUpdate(chatUpdate, { args: [{ text: 'more' }] }))).toMatch(
+    expect(await updateRejectionOf(task.executeUpdate(chatUpdate, { args: [{ text: 'more' }] }))).toMatch(
       /task, not a session/,
     );
   });

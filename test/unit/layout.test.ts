@@ -14,8 +14,9 @@ const LAYERS: Record<string, { runtime: string[]; types?: string[] }> = {
   activities: { runtime: ['activities', 'src'] },
   agents: { runtime: ['agents', 'src'] },
   testing: { runtime: ['testing', 'src'] },
-  runtime: { runtime: ['runtime', 'src', 'activities', 'agents'] },
-  client: { runtime: ['client', 'src'], types: ['workflows'] },
+  codec: { runtime: ['codec', 'src'] },
+  runtime: { runtime: ['runtime', 'src', 'activities', 'agents', 'codec'] },
+  client: { runtime: ['client', 'src', 'codec'], types: ['workflows'] },
 };
 
 const tracked = execFileSync('git', ['ls-files'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n');

@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../src/types';
-import { compactTranscript, OMITTED_RESULT } from '../../workflows/transcript';
+import { compactTranscript, OMITTED_RESULT, OMITTED_TURN } from '../../workflows/transcript';
 
 const big = (label: string) => JSON.stringify({ label, data: 'x'.repeat(1_000) });
 
@@ -60,5 +60,65 @@ describe('compactTranscript', () => {
     const messages = transcript(4);
     compactTranscript(messages, JSON.stringify(messages).length - 500);
     expect(compactTranscript(messages, JSON.stringify(messages).length)).toBe(0);
+  });
+});
+
+describe('compactTranscript past the tool results', () => {
+  const longTurn = (role: 'user' | 'assistant', label: string): ChatMessage => ({
+    role,
+    content: `${label} ${'é'.repeat(2_000)}`,
+  });
+
+  it('counts UTF-8 bytes, so text of multi-byte characters compacts sooner than its character count says', () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'be brief' },
+      longTurn('user', 'old'),
+      longTurn('assistant', 'reply'),
+      { role: 'user', content: 'now?' },
+    ];
+    const characters = JSON.stringify(messages).length;
+    // Below the byte size, above the character count: only bytes see that it is too large.
+    expect(compactTranscript(messages, characters + 10)).toBeGreaterThan(0);
+  });
+
+  it('then omits the oldest user and assistant turns, keeping the system prompt and the current turn', () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'be brief' },
+      longTurn('user', 'first'),
+      longTurn('assistant', 'first reply'),
+      longTurn('user', 'second'),
+      longTurn('assistant', 'second reply'),
+      longTurn('user', 'current'),
+    ];
+    const limit = JSON.stringify(messages).length; // characters: about half the bytes
+    expect(compactTranscript(messages, limit)).toBeGreaterThan(0);
+    expect(Buffer.byteLength(JSON.stringify(messages))).toBeLessThanOrEqual(limit);
+    expect(messages[0]).toEqual({ role: 'system', content: 'be brief' });
+    expect(messages[1].content).toBe(OMITTED_TURN);
+    expect(messages[5].content).toMatch(/^current /);
+  });
+
+  it('keeps a tool call paired with its result when it omits the call', () => {
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 's' },
+      { role: 'user', content: 'x'.repeat(5_000) },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          { id: 'c1', type: 'function', function: { name: 't', arguments: JSON.stringify({ q: 'y'.repeat(5_000) }) } },
+        ],
+      },
+      { role: 'tool', tool_call_id: 'c1', content: 'z'.repeat(5_000) },
+      { role: 'tool', tool_call_id: 'c1', content: 'newest' },
+      { role: 'user', content: 'current' },
+    ];
+    compactTranscript(messages, 1_000);
+    const call = messages[2] as Extract<ChatMessage, { role: 'assistant' }>;
+    expect(call.tool_calls).toEqual([
+      { id: 'c1', type: 'function', function: { name: 't', arguments: '{"omitted":true}' } },
+    ]);
+    expect(messages[3]).toEqual({ role: 'tool', tool_call_id: 'c1', content: OMITTED_RESULT });
+    expect(Buffer.byteLength(JSON.stringify(messages))).toBeLessThanOrEqual(1_000);
   });
 });

@@ -1,0 +1,401 @@
+/**
+ * Payloads encrypted at rest, end to end with real processes: runs started through the CLI leave no
+ * plaintext in Temporal's history, keys rotate under a live session, a worker without the run's key
+ * exits with one line and leaves the run to a worker that has it, and the codec server (and through
+ * it the plain `temporal` CLI) reads histories for whoever holds its token.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { AgentClient } from '../../client/agent-client';
+import { payloadCodecs } from '../../codec';
+import { loadTemporalConfig } from '../../src/config';
+import { byTurn, lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
+import { temporalBinary } from '../support/dev-server';
+import { eventually } from '../support/eventually';
+import { testAddress, workerEnv } from '../support/harness';
+import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
+
+const REPO = join(__dirname, '..', '..');
+const execute = promisify(execFile);
+const EventType = temporal.api.enums.v1.EventType;
+
+const newKey = () => randomBytes(32).toString('base64');
+const KEY_A = `A:${newKey()}`;
+const KEY_B = `B:${newKey()}`;
+
+// Distinctive texts: none of them may appear anywhere in a raw history.
+const MESSAGE = 'PLATYPUS-7319: my mechanical keyboard never came, can you check?';
+const ORDER_ID = '1043';
+const SECRETS_OF_THE_ORDER = ['orderId', '1Z999AA10123456784', 'Alan Turing', 'Mechanical keyboard'];
+const ANSWER = 'ZEBRA-4471: your keyboard was delivered on 2026-11-10.';
+
+let model: ScriptedModel;
+let connection: Connection;
+/** A client with no codec: what anyone with access to Temporal (or its database) sees. */
+let plain: Client;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  model = await startScriptedModel((request, index) => {
+    const first = request.messages.find((message) => message.role === 'user')?.content ?? '';
+    if (first.startsWith('PLATYPUS')) {
+      return byTurn([reply.tools([{ name: 'lookup_order', args: { orderId: ORDER_ID } }]), reply.text(ANSWER)])(
+        request,
+        index,
+      );
+    }
+    return reply.text(`ECHO-REPLY ${lastOf(request, 'user')?.content}`);
+  });
+  connection = await Connection.connect({ address: testAddress() });
+  plain = new Client({ connection });
+});
+afterEach(async () => {
+  await Promise.all(children.splice(0).map(stop));
+});
+afterAll(async () => {
+  await connection?.close();
+  await model?.close();
+});
+
+/** SIGTERM (a clean shutdown), then waits for the exit. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function startWorker(taskQueue: string, keys: string | undefined): Promise<WorkerProcess> {
+  const worker = spawnWorker(workerEnv({ TASK_QUEUE: taskQueue, OPENAI_BASE_URL: model.baseUrl, PAYLOAD_KEYS: keys }));
+  children.push(worker.child);
+  await waitUntilPolling(worker);
+  return worker;
+}
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The project CLI as a real process (`node --import tsx client.ts ...`) with `keys` as PAYLOAD_KEYS. */
+async function cli(taskQueue: string, keys: string | undefined, ...args: string[]): Promise<Outcome> {
+  const env = {
+    PATH: process.env.PATH!,
+    TEMPORAL_ADDRESS: testAddress(),
+    TASK_QUEUE: taskQueue,
+    ...(keys && { PAYLOAD_KEYS: keys }),
+  };
+  try {
+    const { stdout, stderr } = await execute(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
+      cwd: REPO,
+      env,
+      timeout: 60_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as Outcome;
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/**
+ * A history as Temporal keeps it: its protobuf bytes, read as text. (`JSON.stringify` of the history
+ * would write payload data as base64 and hide plaintext from any `toContain` check.)
+ */
+function rawText(history: temporal.api.history.v1.IHistory): string {
+  return Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('latin1');
+}
+
+const text = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('utf8');
+
+/** Every payload inside `value`, with the path it was found at. */
+function payloadsIn(value: unknown, path = ''): { path: string; payload: Payload }[] {
+  if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return [];
+  const candidate = value as Payload;
+  if (candidate.metadata && typeof candidate.metadata === 'object' && candidate.data instanceof Uint8Array) {
+    return [{ path, payload: candidate }];
+  }
+  return Object.entries(value).flatMap(([key, child]) => payloadsIn(child, `${path}.${key}`));
+}
+
+/** The data of every payload in proto3 JSON (the `temporal` CLI's `-o json`), base64-decoded. */
+function payloadDataInJson(value: unknown): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  const candidate = value as { metadata?: unknown; data?: unknown };
+  if (typeof candidate.metadata === 'object' && typeof candidate.data === 'string') {
+    return [Buffer.from(candidate.data, 'base64').toString('utf8')];
+  }
+  return Object.values(value).flatMap(payloadDataInJson);
+}
+
+const keyIdOf = (payload: Payload) =>
+  text(payload.metadata?.encoding) === 'binary/encrypted' ? text(payload.metadata?.['encryption-key-id']) : undefined;
+
+describe('a run started through the CLI with PAYLOAD_KEYS', () => {
+  const taskQueue = `encrypted-${randomUUID()}`;
+  let workflowId: string;
+  // It stays up for the queries (`status`, the current details), which a worker answers.
+  let worker: WorkerProcess | undefined;
+
+  beforeAll(async () => {
+    worker = spawnWorker(workerEnv({ TASK_QUEUE: taskQueue, OPENAI_BASE_URL: model.baseUrl, PAYLOAD_KEYS: KEY_A }));
+    await waitUntilPolling(worker);
+    const started = await cli(taskQueue, KEY_A, '--json', 'start', 'helpdesk', MESSAGE, '--wait');
+    expect(started).toMatchObject({ code: 0 });
+    const { id, result } = JSON.parse(started.stdout);
+    expect(result).toMatchObject({ status: 'completed', output: ANSWER, steps: 2 });
+    workflowId = id;
+  }, 120_000);
+  afterAll(async () => {
+    if (worker) await stop(worker.child);
+  });
+
+  it('leaves none of the message, the tool arguments, the tool result or the answer in the raw history', async () => {
+    const history = await plain.workflow.getHandle(workflowId).fetchHistory();
+    const raw = rawText(history);
+    for (const secret of [MESSAGE, 'PLATYPUS', ...SECRETS_OF_THE_ORDER, 'lookup_order', ANSWER, 'ZEBRA']) {
+      expect(raw).not.toContain(secret);
+    }
+    // Every payload but the search attributes is encrypted, with key A.
+    const payloads = payloadsIn(history);
+    const readable = payloads.filter(({ payload }) => keyIdOf(payload) === undefined);
+    expect(payloads.length - readable.length).toBeGreaterThan(10);
+    expect(new Set(payloads.map(({ payload }) => keyIdOf(payload)).filter(Boolean))).toEqual(new Set(['A']));
+    expect(readable.every(({ path }) => path.includes('.searchAttributes.indexedFields.'))).toBe(true);
+    // Search attributes stay readable, for listing: the same rendering shows them in plain text.
+    expect(readable.map(({ payload }) => text(payload.data))).toContain('"helpdesk"');
+    expect(raw).toContain('"helpdesk"');
+  });
+
+  it('encrypts user metadata too: the summary, activity summaries and current details (static details likewise)', async () => {
+    const described = await plain.workflowService.describeWorkflowExecution({
+      namespace: 'default',
+      execution: { workflowId },
+    });
+    expect(keyIdOf(described.executionConfig!.userMetadata!.summary!)).toBe('A');
+    const history = await plain.workflow.getHandle(workflowId).fetchHistory();
+    const summaries = history
+      .events!.filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .flatMap((event) => (event.userMetadata?.summary ? [event.userMetadata.summary] : []));
+    expect(summaries.length).toBeGreaterThanOrEqual(3);
+    for (const summary of summaries) expect(keyIdOf(summary)).toBe('A');
+    const query = await plain.workflowService.queryWorkflow({
+      namespace: 'default',
+      execution: { workflowId },
+      query: { queryType: '__temporal_workflow_metadata' },
+    });
+    expect(keyIdOf(query.queryResult!.payloads![0])).toBe('A');
+
+    // Through a client holding the key, all of it reads as written.
+    const agents = await AgentClient.connect(
+      loadTemporalConfig({ TEMPORAL_ADDRESS: testAddress(), PAYLOAD_KEYS: KEY_A }),
+    );
+    try {
+      const handle = agents.client.workflow.getHandle(workflowId);
+      expect(await (await handle.describe()).staticSummary()).toMatch(
+        /^helpdesk: PLATYPUS-7319: my mechanical keyboard/,
+      );
+      const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
+      expect(metadata.currentDetails).toBe('completed · step 2 · 240 tokens');
+      const [codec] = payloadCodecs(KEY_A);
+      const decodedSummaries = (await codec.decode(summaries)).map((payload) => JSON.parse(text(payload.data)));
+      expect(decodedSummaries).toContain('tool lookup_order');
+      expect(decodedSummaries.filter((summary) => /^model gpt-4o-mini · step \d$/.test(summary))).toHaveLength(2);
+
+      // Static details (the project sets none) take the same road as the summary.
+      const probe = await agents.client.workflow.start('agentRun', {
+        taskQueue: `nobody-polls-${randomUUID()}`,
+        workflowId: `details-${randomUUID()}`,
+        args: [{}],
+        staticSummary: 'SUMMARY-OKAPI',
+        staticDetails: 'DETAILS-OKAPI',
+      });
+      const raw = await plain.workflowService.describeWorkflowExecution({
+        namespace: 'default',
+        execution: { workflowId: probe.workflowId },
+      });
+      expect(keyIdOf(raw.executionConfig!.userMetadata!.summary!)).toBe('A');
+      expect(keyIdOf(raw.executionConfig!.userMetadata!.details!)).toBe('A');
+      expect(await (await probe.describe()).staticDetails()).toBe('DETAILS-OKAPI');
+      await probe.terminate('probe done');
+    } finally {
+      await agents.close();
+    }
+  });
+
+  it('is read by the CLI holding the key, and refused in one line by a CLI without it', async () => {
+    const transcript = await cli(taskQueue, KEY_A, 'watch', workflowId);
+    expect(transcript.code).toBe(0);
+    expect(transcript.stdout).toContain(`user: ${MESSAGE}`);
+    expect(transcript.stdout).toContain(`→ lookup_order({"orderId":"${ORDER_ID}"})`);
+    expect(transcript.stdout).toContain('1Z999AA10123456784');
+    expect(transcript.stdout).toContain(`assistant: ${ANSWER}`);
+    const result = await cli(taskQueue, KEY_A, 'result', workflowId);
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining(ANSWER) });
+
+    const without = await cli(taskQueue, undefined, 'status', workflowId);
+    expect(without.code).toBe(1);
+    expect(without.stdout).toBe('');
+    expect(without.stderr.trim().split('\n')).toEqual([
+      'error: a payload is encrypted with key "A", but PAYLOAD_KEYS is not set here',
+    ]);
+    const otherKey = await cli(taskQueue, KEY_B, 'result', workflowId);
+    expect(otherKey.stderr.trim()).toBe(
+      'error: a payload is encrypted with key "A", which PAYLOAD_KEYS here lacks (it holds "B")',
+    );
+  });
+
+  describe('the codec server (durable-agents codec-server)', () => {
+    const token = randomBytes(32).toString('hex');
+    let url: string;
+
+    beforeEach(async () => {
+      const server = spawn(process.execPath, ['--import', 'tsx', 'client.ts', 'codec-server', '--port', '0'], {
+        cwd: REPO,
+        env: { PATH: process.env.PATH, PAYLOAD_KEYS: KEY_A, CODEC_SERVER_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(server);
+      let output = '';
+      server.stdout!.on('data', (chunk) => (output += chunk));
+      server.stderr!.on('data', (chunk) => (output += chunk));
+      const firstLine = await eventually(
+        () => (server.exitCode === null ? /^.*\n/.exec(output)?.[0] : output),
+        'its first line',
+      );
+      expect(firstLine).toMatch(
+        /^codec-server: decoding on http:\/\/127\.0\.0\.1:\d+ for the Web UI at http:\/\/localhost:8233;/,
+      );
+      expect(output).not.toContain(token);
+      url = /http:\/\/127\.0\.0\.1:\d+/.exec(firstLine)![0];
+    }, 30_000);
+
+    /** The workflow's input as the Web UI sends it: proto3 JSON of Payloads. */
+    async function inputPayloads(): Promise<unknown> {
+      const history = await plain.workflow.getHandle(workflowId).fetchHistory();
+      const input = history.events![0].workflowExecutionStartedEventAttributes!.input!;
+      return temporal.api.common.v1.Payloads.toObject(temporal.api.common.v1.Payloads.create(input), { bytes: String });
+    }
+
+    it('decodes a payload of that history with the token, and answers 401 without it', async () => {
+      const body = JSON.stringify(await inputPayloads());
+      expect(body).not.toContain('PLATYPUS');
+      const decode = (headers: Record<string, string>, path = '/decode') =>
+        fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+      const decoded = await decode({ authorization: `Bearer ${token}` });
+      expect(decoded.status).toBe(200);
+      const [payload] = temporal.api.common.v1.Payloads.fromObject((await decoded.json()) as object).payloads;
+      expect(JSON.parse(text(payload.data))).toEqual({ agent: 'helpdesk', message: MESSAGE });
+
+      const viaPath = await decode({ origin: 'http://localhost:8233' }, `/${token}/decode`);
+      expect(viaPath.status).toBe(200);
+      expect(viaPath.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
+
+      const refused = await decode({});
+      expect(refused.status).toBe(401);
+      expect(await refused.text()).not.toContain('PLATYPUS');
+      expect((await decode({ authorization: 'Bearer not-the-token' })).status).toBe(401);
+
+      const foreign = await decode({ origin: 'http://attacker.example', authorization: `Bearer ${token}` });
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+      expect(foreign.status).toBe(403);
+      expect(await foreign.text()).not.toContain('PLATYPUS');
+    });
+
+    it('lets the plain temporal CLI show the history decoded (TEMPORAL_CODEC_ENDPOINT, TEMPORAL_CODEC_AUTH)', async () => {
+      const show = async (env: Record<string, string>) => {
+        const { stdout } = await execute(
+          temporalBinary(),
+          ['workflow', 'show', '--workflow-id', workflowId, '--address', testAddress(), '--output', 'json'],
+          { env: { PATH: process.env.PATH!, ...env }, timeout: 30_000 },
+        );
+        return payloadDataInJson(JSON.parse(stdout)).join('\n');
+      };
+      const decoded = await show({ TEMPORAL_CODEC_ENDPOINT: url, TEMPORAL_CODEC_AUTH: `Bearer ${token}` });
+      expect(decoded).toContain(MESSAGE);
+      expect(decoded).toContain(ANSWER);
+      expect(decoded).toContain('1Z999AA10123456784');
+      expect(await show({})).not.toContain('PLATYPUS');
+    });
+  });
+});
+
+describe('keys that rotate', () => {
+  it('keep a session started with key A going after worker and client restart with "B,A", B encrypting', async () => {
+    const taskQueue = `rotation-${randomUUID()}`;
+    const first = await startWorker(taskQueue, KEY_A);
+    const started = await cli(taskQueue, KEY_A, 'start', 'helpdesk', 'ROTATION-ONE hello', '--session');
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    await eventually(
+      async () => (await cli(taskQueue, KEY_A, 'status', id)).stdout.includes('awaiting_input'),
+      'the first reply',
+    );
+    await stop(first.child);
+    expect(await first.exited).toBe(0);
+
+    await startWorker(taskQueue, `${KEY_B},${KEY_A}`);
+    const sent = await cli(taskQueue, `${KEY_B},${KEY_A}`, 'send', id, 'ROTATION-TWO still there?');
+    expect(sent).toMatchObject({ code: 0, stdout: 'ECHO-REPLY ROTATION-TWO still there?\n' });
+    expect((await cli(taskQueue, `${KEY_B},${KEY_A}`, 'end', id)).code).toBe(0);
+    const result = await cli(taskQueue, `${KEY_B},${KEY_A}`, '--json', 'result', id);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'completed',
+      output: 'ECHO-REPLY ROTATION-TWO still there?',
+    });
+
+    const history = await plain.workflow.getHandle(id).fetchHistory();
+    const keyIds = payloadsIn(history)
+      .map(({ payload }) => keyIdOf(payload))
+      .filter(Boolean);
+    expect(new Set(keyIds)).toEqual(new Set(['A', 'B']));
+    // The start was written with A; what happened after the rotation, up to the result, with B.
+    expect(keyIds[0]).toBe('A');
+    expect(keyIds.at(-1)).toBe('B');
+    expect(rawText(history)).not.toContain('ROTATION-TWO');
+  }, 120_000);
+});
+
+describe('a worker without the key of a run', () => {
+  it('exits 1 with one line, and the run completes on a worker that has the key', async () => {
+    const taskQueue = `wrong-key-${randomUUID()}`;
+    const started = await cli(taskQueue, KEY_A, 'start', 'helpdesk', 'WRONGKEY hello');
+    const id = started.stdout.trim();
+
+    for (const [keys, line] of [
+      [
+        KEY_B,
+        'worker: cannot decrypt payloads: a payload is encrypted with key "A", which PAYLOAD_KEYS here lacks (it holds "B")',
+      ],
+      [
+        undefined,
+        'worker: cannot decrypt payloads: a payload is encrypted with key "A", but PAYLOAD_KEYS is not set here',
+      ],
+    ] as const) {
+      const worker = spawnWorker(
+        workerEnv({ TASK_QUEUE: taskQueue, OPENAI_BASE_URL: model.baseUrl, PAYLOAD_KEYS: keys }),
+      );
+      children.push(worker.child);
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        worker.exited,
+        new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 60 s'), 60_000))),
+      ]).finally(() => clearTimeout(timer));
+      expect(code).toBe(1);
+      const lines = worker.output().split('\n');
+      expect(lines.filter((entry) => entry.startsWith('worker: cannot decrypt'))).toEqual([line]);
+    }
+
+    await startWorker(taskQueue, KEY_A);
+    const result = await cli(taskQueue, KEY_A, '--json', 'result', id);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', output: 'ECHO-REPLY WRONGKEY hello' });
+  }, 180_000);
+});

@@ -1,0 +1,96 @@
+/**
+ * What a run hands to its continuation when its history grows long. Only the run itself may hand
+ * it over: `agentRun`'s second argument is accepted only when the run really continues a chain, so
+ * nobody can start a run with a forged spec (no approvals), step count or usage (no budgets).
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import { z } from 'zod';
+import { LimitName, type AgentSpec, type ChatMessage, type Usage } from '../src/types';
+import { describeIssues } from '../src/validation';
+import { invalidInput } from './failures';
+
+export interface CarriedState {
+  spec: AgentSpec;
+  messages: ChatMessage[];
+  step: number;
+  usage: Usage;
+  lastAnswer: string;
+  startedAtMs: number;
+}
+
+const count = z.number().int().nonnegative();
+const amount = z.number().nonnegative();
+
+const toolCallSchema = z.object({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
+const messageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('system'), content: z.string() }),
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({
+    role: z.literal('assistant'),
+    content: z.string().nullable(),
+    tool_calls: z.array(toolCallSchema).optional(),
+  }),
+  z.object({ role: z.literal('tool'), tool_call_id: z.string(), content: z.string() }),
+]);
+
+// Loose objects: a continuation written by a newer worker may carry fields this code does not know.
+const specSchema = z.looseObject({
+  name: z.string(),
+  description: z.string(),
+  instructions: z.string(),
+  model: z.string(),
+  tools: z.array(
+    z.looseObject({
+      name: z.string(),
+      description: z.string(),
+      parameters: z.record(z.string(), z.unknown()),
+      requiresApproval: z.boolean(),
+      startToCloseTimeoutMs: z.number().positive(),
+      heartbeatTimeoutMs: z.number().positive().optional(),
+      retry: z.looseObject({}),
+      taskQueue: z.string().optional(),
+    }),
+  ),
+  limits: z.partialRecord(z.enum(Object.values(LimitName)), z.number().positive()),
+  approvalTimeoutSeconds: z.number().positive(),
+  modelCall: z.looseObject({
+    requestTimeoutMs: z.number().positive(),
+    heartbeatTimeoutMs: z.number().positive(),
+    maxAttempts: count,
+  }),
+  transcriptMaxBytes: z.number().int().positive().optional(),
+  transcriptMaxChars: z.number().int().positive().optional(),
+});
+
+const carriedStateSchema = z.object({
+  spec: specSchema,
+  messages: z.array(messageSchema),
+  step: count,
+  usage: z.object({
+    inputTokens: count,
+    outputTokens: count,
+    totalTokens: count,
+    costUsd: amount,
+    costKnown: z.boolean(),
+  }),
+  lastAnswer: z.string(),
+  startedAtMs: z.number().int().nonnegative(),
+});
+
+/** The state this run continues from, checked; undefined for a fresh start. */
+export function acceptCarriedState(carried: unknown): CarriedState | undefined {
+  if (carried === undefined) return undefined;
+  if (!workflowInfo().continuedFromExecutionRunId) {
+    throw invalidInput(
+      'agentRun takes one argument; a second (continuation state) is accepted only from the run it continues',
+    );
+  }
+  const parsed = carriedStateSchema.safeParse(carried);
+  if (!parsed.success) throw invalidInput(`continuation state: ${describeIssues(parsed.error)}`);
+  return parsed.data as CarriedState;
+}
