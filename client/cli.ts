@@ -210,12 +210,12 @@ export function buildProgram(): Command {
     )
     .action(async (options) => {
       const config = loadCodecServerConfig();
-      const uiOrigin =
+      // The flag wins over its env twin; each is checked under its own name.
+      const [origin, source] =
         options.uiOrigin !== undefined
-          ? parseUiOrigin(options.uiOrigin, '--ui-origin')
-          : config.CODEC_SERVER_UI_ORIGIN !== undefined
-            ? parseUiOrigin(config.CODEC_SERVER_UI_ORIGIN, 'CODEC_SERVER_UI_ORIGIN')
-            : CODEC_SERVER_DEFAULTS.uiOrigin;
+          ? [options.uiOrigin, '--ui-origin']
+          : [config.CODEC_SERVER_UI_ORIGIN, 'CODEC_SERVER_UI_ORIGIN'];
+      const uiOrigin = origin === undefined ? CODEC_SERVER_DEFAULTS.uiOrigin : parseUiOrigin(origin, source);
       const server = await startCodecServer({
         codec: new EncryptionCodec(parsePayloadKeys(config.PAYLOAD_KEYS)),
         token: config.CODEC_SERVER_TOKEN,

@@ -29,7 +29,7 @@ import {
   type LimitName,
   type Usage,
 } from '../src/types';
-import { describeIssues } from '../src/validation';
+import { describeIssues, serializedBytes } from '../src/validation';
 import { callModel, resolveAgentSpec } from './activities';
 import { Approvals } from './approvals';
 import { addUsage, exceededLimit, ZERO_USAGE } from './budget';
@@ -73,9 +73,9 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
   }));
   setHandler(messageSignal, (message) => inbox.receive(message));
   setHandler(endSignal, () => inbox.end());
-  setHandler(chatUpdate, (message) => inbox.chat(message), { validator: (message) => inbox.validateChat(message) });
+  setHandler(chatUpdate, (message) => inbox.chat(message), { validator: (message) => inbox.validateMessage(message) });
   setHandler(enqueueUpdate, (message) => inbox.enqueue(message), {
-    validator: (message) => inbox.validateChat(message),
+    validator: (message) => inbox.validateMessage(message),
   });
   setHandler(approvalUpdate, (decision) => approvals.decide(decision), {
     validator: (decision) => approvals.validate(decision),
@@ -104,11 +104,14 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     const approvalTimeoutMs = (input.approvalTimeoutSeconds ?? agentSpec.approvalTimeoutSeconds) * 1000;
     const modelTools = agentSpec.tools.map(({ name, description, parameters }) => ({ name, description, parameters }));
     const toolContext = { spec: agentSpec, approvals, approvalTimeoutMs };
+    const toolsBytes = serializedBytes(modelTools);
     const transcriptMaxBytes = agentSpec.transcriptMaxBytes ?? agentSpec.transcriptMaxChars;
-    function compact(): void {
-      if (!transcriptMaxBytes) return;
-      const omitted = compactTranscript(messages, transcriptMaxBytes);
-      if (omitted) log.info('transcript compacted', { omittedMessages: omitted });
+    /** Compacts the transcript to the spec's bound; returns its serialized size. */
+    function compact(): number {
+      if (!transcriptMaxBytes) return serializedBytes(messages);
+      const { replaced, bytes } = compactTranscript(messages, transcriptMaxBytes);
+      if (replaced) log.info('transcript compacted', { omittedMessages: replaced });
+      return bytes;
     }
 
     /** Model and tools until the model answers; or the budget that stopped the turn. */
@@ -118,8 +121,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         if (limit) return { limit };
         step += 1;
         status.setPhase(RunStatus.running);
-        compact();
-        ensurePayloadFits(`the model call of step ${step}`, { messages, tools: modelTools });
+        ensurePayloadFits(`the model call of step ${step}`, compact() + toolsBytes);
         const response = await callModel(agentSpec, step, messages, modelTools).catch((error: unknown) => {
           throw isCancellation(error) ? error : runFailure(error);
         });
@@ -151,7 +153,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
           if (inbox.size) continue;
           compact();
           const next: CarriedState = { spec: agentSpec, messages, step, usage, lastAnswer, startedAtMs };
-          ensurePayloadFits('the continue-as-new input', [rawInput, next]);
+          ensurePayloadFits('the continue-as-new input', serializedBytes([rawInput, next]));
           return await continueAsNew<typeof agentRun>(rawInput, next);
         }
         status.setPhase(RunStatus.awaitingInput);

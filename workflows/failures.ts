@@ -6,7 +6,6 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { describeFailure, withoutStack } from '../src/failures';
-import { serializedBytes } from '../src/validation';
 
 /** An activity's failure as the run's non-retryable failure, keeping its type and message. */
 export function runFailure(error: unknown): ApplicationFailure {
@@ -26,11 +25,11 @@ export function invalidInput(problems: string): ApplicationFailure {
 }
 
 /**
- * Throws `PayloadTooLarge` if `payload` would pass the payload bound: the server would reject it and
- * the workflow task would fail forever, so the run ends with a typed failure instead.
+ * Throws `PayloadTooLarge` if `bytes` (a payload's serialized size) pass the payload bound: the server
+ * would reject the payload and the workflow task would fail forever, so the run ends with a typed
+ * failure instead.
  */
-export function ensurePayloadFits(what: string, payload: unknown): void {
-  const bytes = serializedBytes(payload);
+export function ensurePayloadFits(what: string, bytes: number): void {
   if (bytes <= Bounds.payloadBytes) return;
   throw withoutStack(
     ApplicationFailure.create({

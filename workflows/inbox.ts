@@ -75,7 +75,7 @@ export class Inbox {
     this.queue.push({ text: parsed.data.text });
   }
 
-  /** The `enqueue` update's handler (validated by `validateChat`): queues the message and returns at once. */
+  /** The `enqueue` update's handler (validated by `validateMessage`): queues the message and returns at once. */
   enqueue(message: UserMessage): string {
     this.queue.push({ text: userMessageSchema.parse(message).text });
     return `queued (${this.queue.length} waiting)`;
@@ -87,7 +87,7 @@ export class Inbox {
   }
 
   /** The validator of the `chat` and `enqueue` updates. */
-  validateChat(message: unknown): void {
+  validateMessage(message: unknown): void {
     if (this.mode !== RunMode.session)
       throw new Error('this run is a task, not a session: start it with mode "session"');
     if (this.closed || this.endRequested) throw new Error('this session has ended');

@@ -40,10 +40,11 @@ function omitted(message: ChatMessage): ChatMessage | undefined {
  * Replaces old messages with short notes, oldest first, until the serialized transcript fits in
  * `maxBytes`: first tool results (the newest is always kept), then user and assistant turns before
  * the current one (the system prompt and the turn being answered are always kept; a tool call keeps
- * its id, so it is never separated from its result). Returns how many messages were replaced; the
- * transcript may still be over `maxBytes` when what must be kept is larger.
+ * its id, so it is never separated from its result). Returns how many messages were replaced and the
+ * transcript's serialized size after (measured once here, so callers need not serialize it again);
+ * it may still be over `maxBytes` when what must be kept is larger.
  */
-export function compactTranscript(messages: ChatMessage[], maxBytes: number): number {
+export function compactTranscript(messages: ChatMessage[], maxBytes: number): { replaced: number; bytes: number } {
   let excess = serializedBytes(messages) - maxBytes;
   let replaced = 0;
   const replace = (indexes: number[]) => {
@@ -63,5 +64,5 @@ export function compactTranscript(messages: ChatMessage[], maxBytes: number): nu
   replace(
     indexesOf((message, index) => index < currentTurn && (message.role === 'user' || message.role === 'assistant')),
   );
-  return replaced;
+  return { replaced, bytes: maxBytes + excess };
 }

@@ -47,6 +47,21 @@ const start = (workflowId: string, input: object) =>
     '--input',
     JSON.stringify(input),
   );
+/** `temporal workflow update execute`: the update's result. */
+const update = async (workflowId: string, name: string, input: object) =>
+  (
+    (await temporal(
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      workflowId,
+      '--name',
+      name,
+      '--input',
+      JSON.stringify(input),
+    )) as { result: string }
+  ).result;
 const query = async (workflowId: string) =>
   (
     (await temporal('workflow', 'query', '--workflow-id', workflowId, '--type', 'state')) as {
@@ -64,32 +79,12 @@ describe('the plain Temporal CLI', () => {
     expect(await query(id)).toMatchObject({ status: 'completed', agent: 'helpdesk', step: 1 });
   });
 
-  it('drives a session with update, signal and list, and decides an approval', async () => {
+  it('drives a session with updates (chat, enqueue), list and end, and decides an approval', async () => {
     const id = `tcli-${randomUUID()}`;
     await start(id, { agent: 'helpdesk', message: 'hello', mode: 'session', userId: 'cli-user' });
-    const chat = (await temporal(
-      'workflow',
-      'update',
-      'execute',
-      '--workflow-id',
-      id,
-      '--name',
-      'chat',
-      '--input',
-      '{"text":"how are you?"}',
-    )) as { result: string };
-    expect(chat.result).toBe('You said: how are you?');
+    expect(await update(id, 'chat', { text: 'how are you?' })).toBe('You said: how are you?');
 
-    await temporal(
-      'workflow',
-      'signal',
-      '--workflow-id',
-      id,
-      '--name',
-      'message',
-      '--input',
-      '{"text":"refund order 1046"}',
-    );
+    expect(await update(id, 'enqueue', { text: 'refund order 1046' })).toMatch(/^queued \(\d+ waiting\)$/);
     await eventually(async () => (await query(id)).status === 'awaiting_approval', 'the approval');
     const listed = await eventually(async () => {
       const runs = (await temporal(
@@ -102,18 +97,7 @@ describe('the plain Temporal CLI', () => {
     }, 'the run in the awaiting_approval list');
     expect(listed).toHaveLength(1);
 
-    const decision = (await temporal(
-      'workflow',
-      'update',
-      'execute',
-      '--workflow-id',
-      id,
-      '--name',
-      'approval',
-      '--input',
-      '{"callId":"3.1","approve":true}',
-    )) as { result: string };
-    expect(decision.result).toBe('approved issue_refund (3.1)');
+    expect(await update(id, 'approval', { callId: '3.1', approve: true })).toBe('approved issue_refund (3.1)');
     await eventually(async () => (await query(id)).status === 'awaiting_input', 'the turn to finish');
     await temporal('workflow', 'signal', '--workflow-id', id, '--name', 'end');
     const result = (await temporal('workflow', 'result', '--workflow-id', id)) as {

@@ -25,14 +25,14 @@ describe('compactTranscript', () => {
   it('leaves a transcript within the limit untouched', () => {
     const messages = transcript(3);
     const before = JSON.stringify(messages);
-    expect(compactTranscript(messages, before.length)).toBe(0);
+    expect(compactTranscript(messages, before.length).replaced).toBe(0);
     expect(JSON.stringify(messages)).toBe(before);
   });
 
   it('omits the oldest tool results first, just enough to fit', () => {
     const messages = transcript(5);
     const limit = JSON.stringify(messages).length - 1_500;
-    expect(compactTranscript(messages, limit)).toBe(2);
+    expect(compactTranscript(messages, limit).replaced).toBe(2);
     expect(JSON.stringify(messages).length).toBeLessThanOrEqual(limit);
     expect(contents(messages).slice(0, 2)).toEqual([OMITTED_RESULT, OMITTED_RESULT]);
     expect(
@@ -52,14 +52,14 @@ describe('compactTranscript', () => {
 
   it('always keeps the newest result, even when that cannot reach the limit', () => {
     const messages = transcript(3);
-    expect(compactTranscript(messages, 10)).toBe(2);
+    expect(compactTranscript(messages, 10).replaced).toBe(2);
     expect(JSON.parse(contents(messages)[2]).label).toBe('r3');
   });
 
   it('does not count results it omitted before', () => {
     const messages = transcript(4);
     compactTranscript(messages, JSON.stringify(messages).length - 500);
-    expect(compactTranscript(messages, JSON.stringify(messages).length)).toBe(0);
+    expect(compactTranscript(messages, JSON.stringify(messages).length).replaced).toBe(0);
   });
 });
 
@@ -78,7 +78,7 @@ describe('compactTranscript past the tool results', () => {
     ];
     const characters = JSON.stringify(messages).length;
     // Below the byte size, above the character count: only bytes see that it is too large.
-    expect(compactTranscript(messages, characters + 10)).toBeGreaterThan(0);
+    expect(compactTranscript(messages, characters + 10).replaced).toBeGreaterThan(0);
   });
 
   it('then omits the oldest user and assistant turns, keeping the system prompt and the current turn', () => {
@@ -91,7 +91,7 @@ describe('compactTranscript past the tool results', () => {
       longTurn('user', 'current'),
     ];
     const limit = JSON.stringify(messages).length; // characters: about half the bytes
-    expect(compactTranscript(messages, limit)).toBeGreaterThan(0);
+    expect(compactTranscript(messages, limit).replaced).toBeGreaterThan(0);
     expect(Buffer.byteLength(JSON.stringify(messages))).toBeLessThanOrEqual(limit);
     expect(messages[0]).toEqual({ role: 'system', content: 'be brief' });
     expect(messages[1].content).toBe(OMITTED_TURN);
@@ -113,7 +113,9 @@ describe('compactTranscript past the tool results', () => {
       { role: 'tool', tool_call_id: 'c1', content: 'newest' },
       { role: 'user', content: 'current' },
     ];
-    compactTranscript(messages, 1_000);
+    const { bytes } = compactTranscript(messages, 1_000);
+    // The size it reports is the one the transcript has, so the workflow need not serialize it again.
+    expect(bytes).toBe(Buffer.byteLength(JSON.stringify(messages)));
     const call = messages[2] as Extract<ChatMessage, { role: 'assistant' }>;
     expect(call.tool_calls).toEqual([
       { id: 'c1', type: 'function', function: { name: 't', arguments: '{"omitted":true}' } },
