@@ -18,6 +18,12 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) || undefined : undefined;
 }
 
+/** The details of a `ModelRateLimited` failure. */
+export interface RateLimitDetails {
+  /** The delay the provider asked for (`retry-after-ms`, `retry-after`), or null. */
+  retryAfterMs: number | null;
+}
+
 const statusTypes: Record<number, ErrorType> = {
   400: ErrorType.ModelBadRequest,
   401: ErrorType.ModelAuthError,
@@ -49,10 +55,13 @@ function modelFailure(error: unknown): ApplicationFailure {
   const providerMessage = (error.error as { message?: unknown } | undefined)?.message;
   const message = `model endpoint answered ${status}: ${typeof providerMessage === 'string' ? providerMessage : error.message}`;
   if (status === 429) {
+    // The run retries 429s itself, on a time budget of their own: it reads the provider's delay here.
+    const delayMs = retryAfterMs(error.headers);
     return ApplicationFailure.create({
       message,
       type: ErrorType.ModelRateLimited,
-      nextRetryDelay: retryAfterMs(error.headers),
+      nextRetryDelay: delayMs,
+      details: [{ retryAfterMs: delayMs ?? null } satisfies RateLimitDetails],
     });
   }
   if (status === 408 || status === 409 || status >= 500) {

@@ -22,9 +22,15 @@ export interface ModelCallInput {
   messages: ChatMessage[];
   tools: ModelTool[];
   requestTimeoutMs: number;
+  /** `none` for a run's wrap-up call: the model answers from what it has, calling no tool. */
+  toolChoice?: 'none';
+  /** Caps the answer (`max_completion_tokens`) so a wrap-up call stays inside a token or cost budget. */
+  maxOutputTokens?: number;
 }
 
 export interface ModelCallResult {
+  /** The model that answered (a fallback model when the first one failed). */
+  model: string;
   message: Extract<ChatMessage, { role: 'assistant' }>;
   finishReason: string | null;
   inputTokens: number;
@@ -53,7 +59,9 @@ export function createModelActivities({ openai, prices }: ModelActivityDeps) {
             messages: input.messages,
             ...(input.tools.length && {
               tools: input.tools.map((tool) => ({ type: 'function' as const, function: tool })),
+              ...(input.toolChoice && { tool_choice: input.toolChoice }),
             }),
+            ...(input.maxOutputTokens && { max_completion_tokens: input.maxOutputTokens }),
           },
           { timeout: input.requestTimeoutMs, maxRetries: 0, signal: context.cancellationSignal },
         );
@@ -65,6 +73,7 @@ export function createModelActivities({ openai, prices }: ModelActivityDeps) {
           (call): call is ToolCall => call.type === 'function',
         );
         return {
+          model: input.model,
           message: {
             role: 'assistant',
             content: choice?.message?.content ?? null,

@@ -19,6 +19,11 @@ export interface ToolCallInput {
   args: unknown;
   /** Assigned by the workflow, unique within the run (`3.1` = step 3, first call). */
   callId: string;
+  /**
+   * The first run id of the run's chain (`firstExecutionRunId`): it survives continue-as-new but not
+   * the reuse of a workflow id. Absent from calls scheduled by runs started before it was sent.
+   */
+  runChainId?: string;
 }
 
 /** What the model reads of an exception that was not written for it (the worker's log has the exception). */
@@ -33,9 +38,13 @@ export interface ToolActivityDeps {
   resultMaxBytes: number;
 }
 
-/** The idempotency key of one logical tool call: the same across retries, crashes and replays. */
-export function idempotencyKey(workflowId: string, callId: string): string {
-  return `${workflowId}/${callId}`;
+/**
+ * The idempotency key of one logical tool call, `<workflowId>/<runChainId>/<callId>`: the same across
+ * retries, crashes, replays and continue-as-new, and different for a later run that reuses the
+ * workflow id. Calls of runs started before the chain id was sent keep their `<workflowId>/<callId>`.
+ */
+export function idempotencyKey(workflowId: string, callId: string, runChainId?: string): string {
+  return runChainId ? `${workflowId}/${runChainId}/${callId}` : `${workflowId}/${callId}`;
 }
 
 /** Cuts a serialized result to `maxBytes` of UTF-8, saying so in a way the model understands. */
@@ -87,7 +96,7 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
       let result: unknown;
       try {
         result = await tool.execute(checked.args, {
-          idempotencyKey: idempotencyKey(workflowId, input.callId),
+          idempotencyKey: idempotencyKey(workflowId, input.callId, input.runChainId),
           signal: context.cancellationSignal,
           heartbeat: (details) => context.heartbeat(details),
           attempt: context.info.attempt,

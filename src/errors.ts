@@ -23,6 +23,12 @@ export const ErrorType = {
   ModelUnavailable: 'ModelUnavailable',
   /** The request timed out or the connection failed: retried with backoff. */
   ModelUnreachable: 'ModelUnreachable',
+  /** The model answered off-spec (content not a string, usage not counts, malformed tool calls): retried like a 5xx. */
+  ModelBadResponse: 'ModelBadResponse',
+  /** The model answered with neither text nor a tool call several times in a row. */
+  ModelNoAnswer: 'ModelNoAnswer',
+  /** `maxCostUsd` is set but a model the run may call has no price, so the budget could not be enforced. */
+  UnpricedModel: 'UnpricedModel',
   /** A tool raised a `ToolError`; with `retryable: false` it is not retried. The model reads its message. */
   ToolError: 'ToolError',
   /** A tool threw something other than a `ToolError`: the model reads only that it failed (unless the tool sets `exposeErrors`); the worker log has the error. */

@@ -2,12 +2,15 @@
  * One tool call the model asked for, from its arguments to the tool message the model reads back:
  * checked, held for approval when the tool needs it, then run as an activity.
  */
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { describeFailure } from '../src/failures';
 import type { AgentSpec, ChatMessage, ToolCall } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
 import type { Approvals } from './approvals';
 import { parseArguments, toolErrorMessage, toolMessage, unknownToolError } from './tool-messages';
+
+/** Tool calls carry the run chain's id, so a run reusing a workflow id gets new idempotency keys. */
+const IDEMPOTENCY_KEY_PER_RUN_CHAIN = 'idempotency-key-per-run-chain';
 
 export interface ToolCallContext {
   spec: AgentSpec;
@@ -41,7 +44,9 @@ export async function runToolCall(
     }
   }
   try {
-    const outcome = await runTool(tool, { agent: spec.name, tool: tool.name, args: parsed.args, callId });
+    // Runs that scheduled calls before the chain id was sent keep their keys: a retry must deduplicate.
+    const runChainId = patched(IDEMPOTENCY_KEY_PER_RUN_CHAIN) ? workflowInfo().firstExecutionRunId : undefined;
+    const outcome = await runTool(tool, { agent: spec.name, tool: tool.name, args: parsed.args, callId, runChainId });
     return outcome.ok ? toolMessage(call.id, outcome.content) : toolErrorMessage(call.id, outcome.error);
   } catch (error) {
     if (isCancellation(error)) throw error;

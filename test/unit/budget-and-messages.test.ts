@@ -5,6 +5,7 @@ import { LimitName, type Limits, type ToolSpec, type Usage } from '../../src/typ
 
 function response(inputTokens: number, outputTokens: number, costUsd: number, costKnown = true): ModelCallResult {
   return {
+    model: 'gpt-4o-mini',
     message: { role: 'assistant', content: 'ok' },
     finishReason: 'stop',
     inputTokens,

@@ -261,6 +261,8 @@ describe('idempotencyKey', () => {
     expect(idempotencyKey('run-1', '3.1')).toBe(idempotencyKey('run-1', '3.1'));
     expect(idempotencyKey('run-1', '3.2')).not.toBe(idempotencyKey('run-1', '3.1'));
     expect(idempotencyKey('run-2', '3.1')).not.toBe(idempotencyKey('run-1', '3.1'));
+    expect(idempotencyKey('run-1', '3.1', 'chain-a')).toBe('run-1/chain-a/3.1');
+    expect(idempotencyKey('run-1', '3.1', 'chain-b')).not.toBe(idempotencyKey('run-1', '3.1', 'chain-a'));
   });
 });
 
