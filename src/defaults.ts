@@ -20,8 +20,34 @@ export const DEFAULT_MODEL_HEARTBEAT_SECONDS = 30;
 /** Attempts per model call (env `MODEL_MAX_ATTEMPTS`). */
 export const DEFAULT_MODEL_MAX_ATTEMPTS = 5;
 
-/** Step budget of a run that sets none: a loop that never answers must not spend forever. */
+/** 429s are retried on a time budget of their own, apart from the attempts above (env `MODEL_RATE_LIMIT_SECONDS`). */
+export const DEFAULT_MODEL_RATE_LIMIT_SECONDS = 600;
+
+/**
+ * How long a workflow task waits on the queue of the worker that ran the run's last task before any
+ * worker may take it (Temporal's default is 10 s): after a worker dies, this is what its runs wait
+ * on top of their activities' timeouts (env `WORKER_STICKY_TIMEOUT_SECONDS`).
+ */
+export const DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS = 1;
+
+/**
+ * The most time between two heartbeats reaching the server, for model calls and tools alike: the
+ * server delivers a cancellation with its answer to a heartbeat, so a cancelled call hears of it
+ * within this much (env `HEARTBEAT_THROTTLE_MS`).
+ */
+export const DEFAULT_HEARTBEAT_THROTTLE_MS = 1_000;
+
+/** Step budget of a run (of each turn, in a session) that sets none: a loop that never answers must not spend forever. */
 export const DEFAULT_MAX_STEPS = 100;
+
+/** The same tool call (or the same tool results) this many times in a row is a stuck loop (limit `maxRepeats`). */
+export const DEFAULT_MAX_REPEATS = 3;
+
+/** Tool calls run per model answer; the excess is answered to the model as not run (input `maxToolCallsPerTurn`). */
+export const DEFAULT_MAX_TOOL_CALLS_PER_TURN = 64;
+
+/** Consecutive answers with neither text nor a tool call after which the run fails with `ModelNoAnswer`. */
+export const MAX_EMPTY_ANSWERS = 3;
 
 /** A session waits this long for the next message before it completes (input `idleTimeoutSeconds`). */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 24 * 60 * 60;
@@ -31,6 +57,12 @@ export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 24 * 60 * 60;
 
 /** Start-to-close of one tool attempt (tool option `timeout`). */
 export const DEFAULT_TOOL_TIMEOUT = '60s';
+/**
+ * Heartbeat timeout of a tool that sets none (tool option `heartbeatTimeout`): a tool attempt on a
+ * worker that died is retried after this long. The worker heartbeats for every running tool, so a
+ * tool need not call `ctx.heartbeat()` unless it blocks the event loop for longer.
+ */
+export const DEFAULT_TOOL_HEARTBEAT_TIMEOUT = '10s';
 /** Retry policy of a tool's activity (tool option `retry` overrides each field it names). */
 export const DEFAULT_TOOL_RETRY = { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2 } as const;
 

@@ -121,6 +121,8 @@ export interface ModelCallPolicy {
   requestTimeoutMs: number;
   heartbeatTimeoutMs: number;
   maxAttempts: number;
+  /** How long 429s are retried, apart from `maxAttempts` (absent in specs recorded before it existed). */
+  rateLimitBudgetMs?: number;
 }
 
 /**
