@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
+import type { PriceTable } from '../src/pricing';
 import { resolveSpec } from '../src/spec';
 import type { AgentSpec, ModelCallPolicy } from '../src/types';
 
@@ -12,11 +13,18 @@ export interface SpecActivityDeps {
   defaultModel: string;
   modelCall: ModelCallPolicy;
   transcriptMaxBytes: number;
+  prices: PriceTable;
 }
 
-export function createSpecActivities({ registry, defaultModel, modelCall, transcriptMaxBytes }: SpecActivityDeps) {
+export function createSpecActivities({
+  registry,
+  defaultModel,
+  modelCall,
+  transcriptMaxBytes,
+  prices,
+}: SpecActivityDeps) {
   return {
-    async resolveAgentSpec(input: { agent: string; model?: string }): Promise<AgentSpec> {
+    async resolveAgentSpec(input: { agent: string; model?: string; fallbackModels?: string[] }): Promise<AgentSpec> {
       const agent = registry.get(input.agent);
       if (!agent) {
         throw ApplicationFailure.nonRetryable(
@@ -24,7 +32,7 @@ export function createSpecActivities({ registry, defaultModel, modelCall, transc
           ErrorType.UnknownAgent,
         );
       }
-      return resolveSpec(agent, { model: input.model, defaultModel, modelCall, transcriptMaxBytes });
+      return resolveSpec(agent, { ...input, defaultModel, modelCall, transcriptMaxBytes, prices });
     },
   };
 }

@@ -2,7 +2,7 @@
  * Agent definitions: instructions, a model, tools, budgets and an approval policy.
  */
 import { DefinitionError } from './errors';
-import { limitsSchema } from './input';
+import { fallbackModelsSchema, limitsSchema } from './input';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
 import { LimitName, type Limits } from './types';
@@ -18,9 +18,11 @@ export interface AgentConfig {
   /** Default model; a run's input overrides it, env `AGENT_MODEL` is the fallback. */
   model?: string;
   tools: ToolDefinition[];
-  /** Default budgets; a run's input overrides each one it names. */
+  /** Default budgets and guards; a run's input overrides each one it names. */
   limits?: Limits;
   approval?: ApprovalPolicy;
+  /** Models tried in order when the model's calls keep failing (5xx, timeouts, 429s past their budget). */
+  fallbackModels?: string[];
 }
 
 /** Which calls of an agent wait for a person, and for how long. */
@@ -45,9 +47,14 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   tools: true,
   limits: true,
   approval: true,
+  fallbackModels: true,
 });
 const APPROVAL_OPTIONS = namesOf<ApprovalPolicy>({ tools: true, timeoutSeconds: true });
-const LIMIT_NAMES: readonly string[] = Object.values(LimitName);
+const BUDGET_NAMES: readonly string[] = Object.values(LimitName);
+const LIMIT_NAMES = [
+  ...BUDGET_NAMES,
+  ...namesOf<Omit<Limits, LimitName>>({ maxRepeats: true, maxToolCallsPerTurn: true, lifetime: true }),
+];
 
 /** What is wrong with the approval policy, or undefined; a wrong one would let calls run unapproved. */
 function approvalProblem(approval: unknown, toolNames: string[]): string | undefined {
@@ -94,9 +101,15 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   const approval = approvalProblem(config.approval, toolNames);
   if (approval) throw new DefinitionError(`agent "${name}": ${approval}`);
   // The schema rejects unknown limits too, but without naming the one that was meant.
-  const unknownLimits = unknownNames(config.limits, LIMIT_NAMES, 'limit');
+  const unknownLimits =
+    unknownNames(config.limits, LIMIT_NAMES, 'limit') ??
+    unknownNames(config.limits?.lifetime, BUDGET_NAMES, 'lifetime limit');
   if (unknownLimits) throw new DefinitionError(`agent "${name}" limits: ${unknownLimits}`);
   const limits = limitsSchema.safeParse(config.limits ?? {});
   if (!limits.success) throw new DefinitionError(`agent "${name}" limits: ${describeIssues(limits.error)}`);
+  const fallbackModels = fallbackModelsSchema.safeParse(config.fallbackModels ?? []);
+  if (!fallbackModels.success) {
+    throw new DefinitionError(`agent "${name}" fallbackModels: ${describeIssues(fallbackModels.error)}`);
+  }
   return { ...config, kind: 'agent' };
 }

@@ -10,16 +10,19 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { z } from 'zod';
 import {
+  DEFAULT_HEARTBEAT_THROTTLE_MS,
   DEFAULT_HELPDESK_LEDGER,
   DEFAULT_MODEL,
   DEFAULT_MODEL_HEARTBEAT_SECONDS,
   DEFAULT_MODEL_MAX_ATTEMPTS,
+  DEFAULT_MODEL_RATE_LIMIT_SECONDS,
   DEFAULT_MODEL_TIMEOUT_SECONDS,
   DEFAULT_TASK_QUEUE,
   DEFAULT_TEMPORAL_ADDRESS,
   DEFAULT_TEMPORAL_NAMESPACE,
   DEFAULT_TOOL_RESULT_MAX_BYTES,
   DEFAULT_TRANSCRIPT_MAX_BYTES,
+  DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS,
 } from './defaults';
 import { ConfigError } from './errors';
 import { describeIssues } from './validation';
@@ -46,6 +49,12 @@ const workerEnvSchema = temporalEnvSchema.extend({
   MODEL_TIMEOUT_SECONDS: seconds.default(DEFAULT_MODEL_TIMEOUT_SECONDS),
   MODEL_HEARTBEAT_SECONDS: seconds.default(DEFAULT_MODEL_HEARTBEAT_SECONDS),
   MODEL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(DEFAULT_MODEL_MAX_ATTEMPTS),
+  /** How long 429s are retried, apart from MODEL_MAX_ATTEMPTS. */
+  MODEL_RATE_LIMIT_SECONDS: seconds.default(DEFAULT_MODEL_RATE_LIMIT_SECONDS),
+  /** The most time between two heartbeats reaching the server (both of the worker's heartbeat throttles). */
+  HEARTBEAT_THROTTLE_MS: z.coerce.number().int().positive().default(DEFAULT_HEARTBEAT_THROTTLE_MS),
+  /** How long a run's workflow task waits for the worker that ran its last one before any worker may take it. */
+  WORKER_STICKY_TIMEOUT_SECONDS: seconds.default(DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS),
   /** Extra or overriding prices, JSON: {"model": {"inputPerMillion": 0.15, "outputPerMillion": 0.6}}. */
   MODEL_PRICES: z.string().optional(),
   TOOL_RESULT_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_TOOL_RESULT_MAX_BYTES),

@@ -10,7 +10,7 @@ import { boundedString } from './validation';
 
 const positive = z.number().positive();
 
-export const limitsSchema = z
+export const budgetsSchema = z
   .object({
     [LimitName.maxSteps]: z.number().int().positive(),
     [LimitName.maxTokens]: z.number().int().positive(),
@@ -19,6 +19,19 @@ export const limitsSchema = z
   })
   .partial()
   .strict();
+
+export const limitsSchema = budgetsSchema
+  .extend({
+    // One repeat is normal (a retry after a fix elsewhere); the guard starts at two.
+    maxRepeats: z.number().int().min(2),
+    maxToolCallsPerTurn: z.number().int().positive(),
+    lifetime: budgetsSchema,
+  })
+  .partial()
+  .strict();
+
+/** Models to fall back to, in order; a handful at most. */
+export const fallbackModelsSchema = z.array(boundedString(Bounds.nameBytes).min(1)).max(8);
 
 export const messageTextSchema = boundedString(Bounds.messageBytes).trim().min(1, 'must not be empty');
 
@@ -44,6 +57,7 @@ export const agentRunInputSchema = z
     idleTimeoutSeconds: positive.optional(),
     approvalTimeoutSeconds: positive.optional(),
     limits: limitsSchema.optional(),
+    fallbackModels: fallbackModelsSchema.optional(),
   })
   .strict();
 

@@ -4,7 +4,13 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { AgentDefinition } from './agent';
-import { DEFAULT_APPROVAL_TIMEOUT_SECONDS, DEFAULT_TOOL_RETRY, DEFAULT_TOOL_TIMEOUT } from './defaults';
+import {
+  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  DEFAULT_TOOL_HEARTBEAT_TIMEOUT,
+  DEFAULT_TOOL_RETRY,
+  DEFAULT_TOOL_TIMEOUT,
+} from './defaults';
+import type { PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
 import type { AgentSpec, ModelCallPolicy, ToolSpec } from './types';
 
@@ -21,22 +27,37 @@ function toolSpec(tool: ToolDefinition, agent: AgentDefinition): ToolSpec {
     parameters: toolParameters(tool),
     requiresApproval: Boolean(tool.requiresApproval) || (agent.approval?.tools ?? []).includes(tool.name),
     startToCloseTimeoutMs: msToNumber(tool.timeout ?? DEFAULT_TOOL_TIMEOUT),
-    heartbeatTimeoutMs: tool.heartbeatTimeout === undefined ? undefined : msToNumber(tool.heartbeatTimeout),
+    heartbeatTimeoutMs: msToNumber(tool.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
     retry: { ...DEFAULT_TOOL_RETRY, ...tool.retry },
     taskQueue: tool.taskQueue,
   };
 }
 
-/** Resolves the spec of `agent`; the model comes from the run, else the agent, else `defaultModel`. */
-export function resolveSpec(
-  agent: AgentDefinition,
-  options: { model?: string; defaultModel: string; modelCall: ModelCallPolicy; transcriptMaxBytes: number },
-): AgentSpec {
+export interface SpecOptions {
+  /** The run's model and fallback models, when its input names them. */
+  model?: string;
+  fallbackModels?: string[];
+  defaultModel: string;
+  modelCall: ModelCallPolicy;
+  transcriptMaxBytes: number;
+  prices: PriceTable;
+}
+
+/**
+ * Resolves the spec of `agent`; the model comes from the run, else the agent, else `defaultModel`,
+ * and the fallback models from the run, else the agent.
+ */
+export function resolveSpec(agent: AgentDefinition, options: SpecOptions): AgentSpec {
+  const model = options.model ?? agent.model ?? options.defaultModel;
+  const fallbackModels = options.fallbackModels ?? agent.fallbackModels ?? [];
+  const priced = [model, ...fallbackModels].filter((name) => Object.hasOwn(options.prices, name));
   return {
     name: agent.name,
     description: agent.description ?? '',
     instructions: agent.instructions,
-    model: options.model ?? agent.model ?? options.defaultModel,
+    model,
+    fallbackModels,
+    prices: Object.fromEntries(priced.map((name) => [name, options.prices[name]])),
     tools: agent.tools.map((tool) => toolSpec(tool, agent)),
     limits: agent.limits ?? {},
     approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,

@@ -3,6 +3,7 @@
  * spec recorded in history. Workflows, activities and clients share them; nothing here does I/O.
  */
 import type { RetryPolicy } from '@temporalio/common';
+import type { PriceTable } from './pricing';
 
 /** Every status a run reports through the `state` query and the `AgentStatus` search attribute. */
 export const RunStatus = {
@@ -12,13 +13,15 @@ export const RunStatus = {
   awaitingApproval: 'awaiting_approval',
   completed: 'completed',
   limitReached: 'limit_reached',
+  /** The model kept repeating itself after being told so; the result's `reason` says what it repeated. */
+  stuck: 'stuck',
   failed: 'failed',
   cancelled: 'cancelled',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 
 /** Statuses a finished run can end in (the `status` of its result). */
-export type FinalStatus = typeof RunStatus.completed | typeof RunStatus.limitReached;
+export type FinalStatus = typeof RunStatus.completed | typeof RunStatus.limitReached | typeof RunStatus.stuck;
 
 /** The budget names a run can be stopped by. */
 export const LimitName = {
@@ -29,17 +32,35 @@ export const LimitName = {
 } as const;
 export type LimitName = (typeof LimitName)[keyof typeof LimitName];
 
-/** Budgets for one run; each is optional and unbounded when absent. */
-export type Limits = Partial<Record<LimitName, number>>;
+/** Budgets; each is optional and unbounded when absent. */
+export type Budgets = Partial<Record<LimitName, number>>;
 
-/** Token usage and cost summed over every model response of a run. */
-export interface Usage {
+/**
+ * A run's budgets and guards. The budgets apply to a task run as a whole and to each turn of a
+ * session; `lifetime` bounds a session's whole life (and a task's, where it adds nothing new).
+ */
+export interface Limits extends Budgets {
+  /** The same tool call (or nothing but already-seen tool results) this many answers in a row is a stuck loop. */
+  maxRepeats?: number;
+  /** Tool calls run per model answer; the excess is answered to the model as not run. */
+  maxToolCallsPerTurn?: number;
+  lifetime?: Budgets;
+}
+
+/** Tokens and cost of some model responses. */
+export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
   costUsd: number;
+}
+
+/** Token usage and cost summed over every model response of a run. */
+export interface Usage extends TokenUsage {
   /** False once any response came from a model missing from the price table (its cost counted as 0). */
   costKnown: boolean;
+  /** The same per model that answered (a fallback model's answers count under its own name). */
+  byModel?: Record<string, TokenUsage & { calls: number }>;
 }
 
 /** One tool invocation requested by the model, in the Chat Completions wire shape. */
@@ -101,6 +122,10 @@ export interface AgentRunResult {
   usage: Usage;
   /** Set when `status` is `limit_reached`: the budget that stopped the run. */
   limit?: LimitName;
+  /** Set when `status` is `stuck`: what the model kept repeating. */
+  reason?: string;
+  /** Messages a session received and did not answer before it ended (a budget or a stuck loop ended it). */
+  unansweredMessages?: string[];
 }
 
 /** A tool as the workflow sees it: its JSON schema and execution policy, no code. */
@@ -142,4 +167,8 @@ export interface AgentSpec {
   transcriptMaxBytes?: number;
   /** Recorded by runs started before sizes were counted in bytes; read as `transcriptMaxBytes`. */
   transcriptMaxChars?: number;
+  /** Models tried in order when a call to `model` fails after its retries on a retryable failure. */
+  fallbackModels?: string[];
+  /** Prices of `model` and the fallback models that have one, for cost budgets. */
+  prices?: PriceTable;
 }

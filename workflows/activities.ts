@@ -3,51 +3,59 @@
  * for the spec and argument checks, the worker's model-call policy recorded in the spec, and each
  * tool's own timeout, retry policy and task queue.
  */
-import { proxyActivities } from '@temporalio/workflow';
-import type { Activities, ModelCallResult, ModelTool, ToolCallInput, ToolCallOutcome } from '../activities';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { Activities, ModelCallInput, ModelCallResult, ToolCallInput, ToolCallOutcome } from '../activities';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
-import type { AgentSpec, ChatMessage, ToolSpec } from '../src/types';
+import type { AgentSpec, ToolSpec } from '../src/types';
 
 export const { resolveAgentSpec, checkToolArguments } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.UnknownAgent, ErrorType.ToolNotRegistered] },
 });
 
-/** One model call of step `step` over the transcript so far (shown as `model <name> · step N` in the Web UI). */
+/** A deadline (workflow time) as the schedule-to-close timeout that enforces it, if there is one. */
+function until(deadlineMs: number | undefined) {
+  return deadlineMs === undefined ? {} : { scheduleToCloseTimeout: Math.max(1, deadlineMs - Date.now()) };
+}
+
+/**
+ * One model call under the worker's model-call policy (shown as `model <name> · step N` in the Web
+ * UI, marked when it is a fallback or a wrap-up). 429s come back at once: the run retries them on a
+ * time budget of their own.
+ */
 export function callModel(
   spec: AgentSpec,
-  step: number,
-  messages: ChatMessage[],
-  tools: ModelTool[],
+  input: Omit<ModelCallInput, 'agent' | 'requestTimeoutMs'>,
+  options: { fallback: boolean; deadlineMs?: number },
 ): Promise<ModelCallResult> {
+  const marks = [options.fallback && 'fallback', input.toolChoice === 'none' && 'wrap-up'].filter(Boolean);
   return proxyActivities<Activities>({
-    summary: `model ${spec.model} · step ${step}`,
+    summary: [`model ${input.model} · step ${input.step}`, ...marks].join(' · '),
     startToCloseTimeout: spec.modelCall.requestTimeoutMs + 5_000,
     heartbeatTimeout: spec.modelCall.heartbeatTimeoutMs,
+    ...until(options.deadlineMs),
     retry: {
       maximumAttempts: spec.modelCall.maxAttempts,
       initialInterval: '1s',
       backoffCoefficient: 2,
       maximumInterval: '60s',
-      nonRetryableErrorTypes: NON_RETRYABLE_MODEL_ERRORS,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_ERRORS, ErrorType.ModelRateLimited],
     },
-  }).callModel({
-    agent: spec.name,
-    model: spec.model,
-    step,
-    messages,
-    tools,
-    requestTimeoutMs: spec.modelCall.requestTimeoutMs,
-  });
+  }).callModel({ ...input, agent: spec.name, requestTimeoutMs: spec.modelCall.requestTimeoutMs });
 }
 
-/** Runs a tool under its own policy (shown as `tool <name>` in the Web UI). */
-export function runTool(tool: ToolSpec, input: ToolCallInput): Promise<ToolCallOutcome> {
+/**
+ * Runs a tool under its own policy (shown as `tool <name>` in the Web UI). A cancelled run waits for
+ * its tools to stop, so nothing runs on after the run reports `cancelled`.
+ */
+export function runTool(tool: ToolSpec, input: ToolCallInput, deadlineMs?: number): Promise<ToolCallOutcome> {
   return proxyActivities<Activities>({
     summary: `tool ${tool.name}`,
     startToCloseTimeout: tool.startToCloseTimeoutMs,
     heartbeatTimeout: tool.heartbeatTimeoutMs,
+    ...until(deadlineMs),
     retry: tool.retry,
     taskQueue: tool.taskQueue,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   }).runTool(input);
 }

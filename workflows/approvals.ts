@@ -30,21 +30,32 @@ export class Approvals {
       .map(({ callId, tool, args }) => ({ callId, tool, args }));
   }
 
-  /** Waits for a person's decision on the call; denies it if none comes within `timeoutMs`. */
-  async request(callId: string, tool: string, args: unknown, timeoutMs: number): Promise<ApprovalDecision> {
+  /**
+   * Waits for a person's decision on the call; denies it if none comes within `timeoutMs`, saying
+   * `expired` in the decision's note.
+   */
+  async request(
+    callId: string,
+    tool: string,
+    args: unknown,
+    { timeoutMs, expired }: { timeoutMs: number; expired: string },
+  ): Promise<ApprovalDecision> {
     const entry: Entry = { callId, tool, args };
     this.entries.set(callId, entry);
     this.onChange();
-    const decided = await condition(() => entry.decision !== undefined, timeoutMs);
-    if (!decided) {
-      entry.decision = {
-        callId,
-        approve: false,
-        note: `no decision within ${timeoutMs / 1000} seconds, so the call was denied automatically`,
-      };
+    try {
+      const decided = await condition(() => entry.decision !== undefined, timeoutMs);
+      if (!decided) {
+        entry.decision = { callId, approve: false, note: expired };
+        this.onChange();
+      }
+      return entry.decision!;
+    } catch (error) {
+      // A cancelled run no longer waits: the call must not stay listed as pending.
+      entry.decision = { callId, approve: false, note: 'the run was cancelled before a decision' };
       this.onChange();
+      throw error;
     }
-    return entry.decision!;
   }
 
   /** The `approval` update's validator: a well-formed decision on a call that waits for one. */

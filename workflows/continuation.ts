@@ -5,7 +5,8 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
-import { LimitName, type AgentSpec, type ChatMessage, type Usage } from '../src/types';
+import { limitsSchema } from '../src/input';
+import { type AgentSpec, type ChatMessage, type Usage } from '../src/types';
 import { describeIssues } from '../src/validation';
 import { invalidInput } from './failures';
 
@@ -20,6 +21,8 @@ export interface CarriedState {
 
 const count = z.number().int().nonnegative();
 const amount = z.number().nonnegative();
+
+const tokenUsage = z.object({ inputTokens: count, outputTokens: count, totalTokens: count, costUsd: amount });
 
 const toolCallSchema = z.object({
   id: z.string(),
@@ -56,7 +59,7 @@ const specSchema = z.looseObject({
       taskQueue: z.string().optional(),
     }),
   ),
-  limits: z.partialRecord(z.enum(Object.values(LimitName)), z.number().positive()),
+  limits: limitsSchema,
   approvalTimeoutSeconds: z.number().positive(),
   modelCall: z.looseObject({
     requestTimeoutMs: z.number().positive(),
@@ -65,6 +68,8 @@ const specSchema = z.looseObject({
   }),
   transcriptMaxBytes: z.number().int().positive().optional(),
   transcriptMaxChars: z.number().int().positive().optional(),
+  fallbackModels: z.array(z.string()).optional(),
+  prices: z.record(z.string(), z.object({ inputPerMillion: amount, outputPerMillion: amount })).optional(),
 });
 
 const carriedStateSchema = z.object({
@@ -72,11 +77,9 @@ const carriedStateSchema = z.object({
   messages: z.array(messageSchema),
   step: count,
   usage: z.object({
-    inputTokens: count,
-    outputTokens: count,
-    totalTokens: count,
-    costUsd: amount,
+    ...tokenUsage.shape,
     costKnown: z.boolean(),
+    byModel: z.record(z.string(), z.object({ ...tokenUsage.shape, calls: count })).optional(),
   }),
   lastAnswer: z.string(),
   startedAtMs: z.number().int().nonnegative(),

@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { describeFailure, withoutStack } from '../src/failures';
+import type { AgentSpec } from '../src/types';
 
 /** An activity's failure as the run's non-retryable failure, keeping its type and message. */
 export function runFailure(error: unknown): ApplicationFailure {
@@ -35,6 +36,30 @@ export function ensurePayloadFits(what: string, bytes: number): void {
     ApplicationFailure.create({
       type: ErrorType.PayloadTooLarge,
       message: `${what} would be ${bytes} bytes, over the ${Bounds.payloadBytes}-byte payload bound, even after compacting the transcript`,
+      nonRetryable: true,
+    }),
+  );
+}
+
+/** `maxCostUsd` cannot be enforced: a model the run may call has no price. */
+export function unpricedModel(spec: AgentSpec): ApplicationFailure {
+  const models = [spec.model, ...(spec.fallbackModels ?? [])];
+  const unpriced = models.filter((model) => !spec.prices || !Object.hasOwn(spec.prices, model));
+  return withoutStack(
+    ApplicationFailure.create({
+      type: ErrorType.UnpricedModel,
+      message: `maxCostUsd is set but ${unpriced.join(', ')} has no price, so the budget cannot be enforced: add it to MODEL_PRICES or drop maxCostUsd`,
+      nonRetryable: true,
+    }),
+  );
+}
+
+/** The model answered with nothing, `count` times in a row. */
+export function noAnswer(count: number): ApplicationFailure {
+  return withoutStack(
+    ApplicationFailure.create({
+      type: ErrorType.ModelNoAnswer,
+      message: `the model answered with neither text nor a tool call ${count} times in a row`,
       nonRetryable: true,
     }),
   );

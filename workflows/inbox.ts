@@ -57,9 +57,18 @@ export class Inbox {
     this.closed = true;
   }
 
+  /** The messages not yet answered, taken out of the queue: the run ends without answering them. */
+  drain(): string[] {
+    return this.queue.splice(0).map((message) => message.text);
+  }
+
   /** The `message` signal's handler. */
   receive(message: unknown): void {
     // A signal cannot be refused; `chat` and `enqueue` are the validated ways in. Say what was dropped and why.
+    if (this.mode !== RunMode.session) {
+      log.warn('message signal ignored', { reason: 'this run is a task, not a session: it takes no further messages' });
+      return;
+    }
     this.signalBytes += serializedBytes(message);
     if (this.signalBytes > Bounds.signalBytesPerRun) {
       log.warn('message signal ignored', {

@@ -16,13 +16,38 @@ export interface ToolCallContext {
   spec: AgentSpec;
   approvals: Approvals;
   approvalTimeoutMs: number;
+  /** Workflow time by which calls and approval waits end: the run's time budget. */
+  deadlineMs?: number;
+}
+
+/**
+ * Runs the calls of one answer of step `step` in parallel, at most `cap` of them (the rest are
+ * answered as not run), and returns their messages in the calls' order. Every call is waited for,
+ * so a cancelled run closes only after its tools stopped.
+ */
+export async function runToolCalls(
+  calls: ToolCall[],
+  step: number,
+  context: ToolCallContext,
+  cap: number,
+): Promise<ChatMessage[]> {
+  const settled = await Promise.allSettled(
+    calls.slice(0, cap).map((call, index) => runToolCall(call, `${step}.${index + 1}`, context)),
+  );
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  const notRun = `Not run: one answer may make at most ${cap} tool calls and this one made ${calls.length}. Make the calls you still need in your next answer.`;
+  return [
+    ...settled.map((outcome) => (outcome as PromiseFulfilledResult<ChatMessage>).value),
+    ...calls.slice(cap).map((call) => toolErrorMessage(call.id, notRun)),
+  ];
 }
 
 /** Runs `call` (id `callId`, `step.index`) and returns the message the model reads about it. */
 export async function runToolCall(
   call: ToolCall,
   callId: string,
-  { spec, approvals, approvalTimeoutMs }: ToolCallContext,
+  { spec, approvals, approvalTimeoutMs, deadlineMs }: ToolCallContext,
 ): Promise<ChatMessage> {
   const tool = spec.tools.find((candidate) => candidate.name === call.function.name);
   if (!tool) return toolErrorMessage(call.id, unknownToolError(call.function.name, spec.tools));
@@ -31,7 +56,18 @@ export async function runToolCall(
   if (tool.requiresApproval) {
     const checked = await checkToolArguments({ agent: spec.name, tool: tool.name, args: parsed.args });
     if (!checked.ok) return toolErrorMessage(call.id, checked.error);
-    const decision = await approvals.request(callId, tool.name, parsed.args, approvalTimeoutMs);
+    const leftMs = deadlineMs === undefined ? Infinity : Math.max(1, deadlineMs - Date.now());
+    const decision = await approvals.request(
+      callId,
+      tool.name,
+      parsed.args,
+      leftMs < approvalTimeoutMs
+        ? { timeoutMs: leftMs, expired: "no decision before the run's time budget ran out, so the call was denied" }
+        : {
+            timeoutMs: approvalTimeoutMs,
+            expired: `no decision within ${approvalTimeoutMs / 1000} seconds, so the call was denied automatically`,
+          },
+    );
     if (!decision.approve) {
       return toolMessage(
         call.id,
@@ -46,7 +82,11 @@ export async function runToolCall(
   try {
     // Runs that scheduled calls before the chain id was sent keep their keys: a retry must deduplicate.
     const runChainId = patched(IDEMPOTENCY_KEY_PER_RUN_CHAIN) ? workflowInfo().firstExecutionRunId : undefined;
-    const outcome = await runTool(tool, { agent: spec.name, tool: tool.name, args: parsed.args, callId, runChainId });
+    const outcome = await runTool(
+      tool,
+      { agent: spec.name, tool: tool.name, args: parsed.args, callId, runChainId },
+      deadlineMs,
+    );
     return outcome.ok ? toolMessage(call.id, outcome.content) : toolErrorMessage(call.id, outcome.error);
   } catch (error) {
     if (isCancellation(error)) throw error;

@@ -113,7 +113,10 @@ describe('tool calls that need approval', () => {
     expect(lookup).toMatchObject({ id: '1043' });
     const ledger = await readLedger(worker.config.HELPDESK_LEDGER);
     expect(ledger.filter((entry) => entry.idempotencyKey.startsWith(handle.workflowId))).toEqual([
-      expect.objectContaining({ orderId: '1042', idempotencyKey: `${handle.workflowId}/1.1` }),
+      expect.objectContaining({
+        orderId: '1042',
+        idempotencyKey: `${handle.workflowId}/${handle.firstExecutionRunId}/1.1`,
+      }),
     ]);
   });
 

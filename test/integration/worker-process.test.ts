@@ -91,7 +91,11 @@ describe('a worker process', () => {
     expect(turnOneAttempts).toBe(2);
     const ledger = await readLedger(env.HELPDESK_LEDGER);
     expect(ledger).toEqual([
-      expect.objectContaining({ orderId: '1042', amountUsd: 129, idempotencyKey: `${workflowId}/1.1` }),
+      expect.objectContaining({
+        orderId: '1042',
+        amountUsd: 129,
+        idempotencyKey: `${workflowId}/${handle.firstExecutionRunId}/1.1`,
+      }),
     ]);
     const events = (await handle.fetchHistory()).events ?? [];
     const toolStarts = events.filter(
@@ -119,18 +123,19 @@ describe('a worker process', () => {
     expect(worker.output()).toMatch(/agents: echo, helpdesk, weather/);
 
     const workflowId = `plugin-${randomUUID()}`;
-    const result = await client.workflow.execute<typeof agentRun>(WorkflowType.agentRun, {
+    const handle = await client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
       taskQueue: env.TASK_QUEUE,
       workflowId,
       args: [{ agent: 'weather', message: 'Weather in Lisbon?' }],
     });
+    const result = await handle.result();
     expect(result).toMatchObject({ status: 'completed', output: 'Sunny in Lisbon.', steps: 2 });
     expect(model.requests[0].model).toBe('scripted-weather-model');
     expect(JSON.parse(lastOf(model.requests[1], 'tool')!.content)).toEqual({
       city: 'Lisbon',
       forecast: 'sunny',
       agent: 'weather',
-      key: `${workflowId}/1.1`,
+      key: `${workflowId}/${handle.firstExecutionRunId}/1.1`,
     });
   });
 

@@ -1,7 +1,7 @@
 import type { ModelCallResult } from '../../activities';
 import { addUsage, exceededLimit, ZERO_USAGE } from '../../workflows/budget';
 import { parseArguments, toolErrorMessage, unknownToolError } from '../../workflows/tool-messages';
-import { LimitName, type Limits, type ToolSpec, type Usage } from '../../src/types';
+import { LimitName, type Budgets, type ToolSpec, type Usage } from '../../src/types';
 
 function response(inputTokens: number, outputTokens: number, costUsd: number, costKnown = true): ModelCallResult {
   return {
@@ -28,7 +28,28 @@ describe('addUsage', () => {
       totalTokens: 175,
       costUsd: expect.closeTo(0.012, 10),
       costKnown: true,
+      byModel: {
+        'gpt-4o-mini': {
+          calls: 2,
+          inputTokens: 150,
+          outputTokens: 25,
+          totalTokens: 175,
+          costUsd: expect.closeTo(0.012, 10),
+        },
+      },
     });
+  });
+
+  it('counts each response under the model that answered it', () => {
+    const after = [response(100, 20, 0.01), { ...response(50, 5, 0.002), model: 'fallback' }].reduce(
+      addUsage,
+      ZERO_USAGE,
+    );
+    expect(after.byModel).toEqual({
+      'gpt-4o-mini': { calls: 1, inputTokens: 100, outputTokens: 20, totalTokens: 120, costUsd: 0.01 },
+      fallback: { calls: 1, inputTokens: 50, outputTokens: 5, totalTokens: 55, costUsd: 0.002 },
+    });
+    expect(after.totalTokens).toBe(175);
   });
 
   it('does not mutate the usage it is given', () => {
@@ -45,42 +66,43 @@ describe('addUsage', () => {
 });
 
 describe('exceededLimit', () => {
-  const within = { steps: 2, usage: usage(500, 0.05), elapsedSeconds: 30 };
+  const within = { steps: 2, usage: usage(500, 0.05), startedAtMs: 0 };
+  const now = 30_000;
 
   it('is undefined when no limits are set, however much was spent', () => {
-    expect(exceededLimit({}, { steps: 1e6, usage: usage(1e9, 1e6), elapsedSeconds: 1e6 })).toBeUndefined();
+    expect(exceededLimit({}, { steps: 1e6, usage: usage(1e9, 1e6), startedAtMs: 0 }, 1e9)).toBeUndefined();
   });
 
   it('is undefined while every limit holds', () => {
-    const limits: Limits = { maxSteps: 3, maxTokens: 501, maxCostUsd: 0.06, maxDurationSeconds: 31 };
-    expect(exceededLimit(limits, within)).toBeUndefined();
+    const limits: Budgets = { maxSteps: 3, maxTokens: 501, maxCostUsd: 0.06, maxDurationSeconds: 31 };
+    expect(exceededLimit(limits, within, now)).toBeUndefined();
   });
 
-  it.each<[LimitName, Limits]>([
+  it.each<[LimitName, Budgets]>([
     [LimitName.maxSteps, { maxSteps: 2 }],
     [LimitName.maxTokens, { maxTokens: 500 }],
     [LimitName.maxCostUsd, { maxCostUsd: 0.05 }],
     [LimitName.maxDurationSeconds, { maxDurationSeconds: 30 }],
   ])('reports %s once the value reaches the limit exactly', (name, limits) => {
-    expect(exceededLimit(limits, within)).toBe(name);
+    expect(exceededLimit(limits, within, now)).toBe(name);
   });
 
-  it.each<[LimitName, Limits]>([
+  it.each<[LimitName, Budgets]>([
     [LimitName.maxSteps, { maxSteps: 3 }],
     [LimitName.maxTokens, { maxTokens: 501 }],
     [LimitName.maxCostUsd, { maxCostUsd: 0.051 }],
     [LimitName.maxDurationSeconds, { maxDurationSeconds: 30.5 }],
   ])('does not report %s just below the limit', (_name, limits) => {
-    expect(exceededLimit(limits, within)).toBeUndefined();
+    expect(exceededLimit(limits, within, now)).toBeUndefined();
   });
 
-  it.each<[LimitName, Limits]>([
+  it.each<[LimitName, Budgets]>([
     [LimitName.maxSteps, { maxSteps: 1, maxTokens: 1, maxCostUsd: 0.01, maxDurationSeconds: 1 }],
     [LimitName.maxTokens, { maxSteps: 10, maxTokens: 1, maxCostUsd: 0.01, maxDurationSeconds: 1 }],
     [LimitName.maxCostUsd, { maxSteps: 10, maxTokens: 10_000, maxCostUsd: 0.01, maxDurationSeconds: 1 }],
     [LimitName.maxDurationSeconds, { maxSteps: 10, maxTokens: 10_000, maxCostUsd: 1, maxDurationSeconds: 1 }],
   ])('reports %s first when it and every later limit are spent', (name, limits) => {
-    expect(exceededLimit(limits, within)).toBe(name);
+    expect(exceededLimit(limits, within, now)).toBe(name);
   });
 });
 

@@ -4,6 +4,7 @@ import { parseModuleList } from '../../runtime/agent-modules';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../src/defaults';
 import { DefinitionError } from '../../src/errors';
 import { AgentRegistry } from '../../src/registry';
+import { DEFAULT_PRICES } from '../../src/pricing';
 import { resolveSpec, toolParameters } from '../../src/spec';
 import { defineTool, type ToolConfig, type ToolDefinition } from '../../src/tool';
 import type { ModelCallPolicy } from '../../src/types';
@@ -209,7 +210,7 @@ describe('defineAgent', () => {
     [
       'an unknown budget',
       { limits: { maxMinutes: 5 } as never },
-      /^agent "forecaster" limits: unknown limit "maxMinutes"; known limits: maxSteps, maxTokens, maxCostUsd, maxDurationSeconds$/,
+      /^agent "forecaster" limits: unknown limit "maxMinutes"; known limits: maxSteps, maxTokens, maxCostUsd, maxDurationSeconds, maxRepeats, maxToolCallsPerTurn, lifetime$/,
     ],
     [
       'a negative approval timeout',
@@ -244,7 +245,7 @@ describe('defineAgent', () => {
     [
       'an option with no near name, listing the known ones',
       { temperature: 0.2 },
-      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval',
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels',
     ],
     [
       'a misspelt name, on an agent without one',
@@ -279,8 +280,17 @@ describe('defineAgent', () => {
     const options: Partial<AgentConfig> = {
       description: 'Weather answers',
       model: 'gpt-4.1',
-      limits: { maxSteps: 5, maxTokens: 1_000, maxCostUsd: 0.1, maxDurationSeconds: 60 },
+      limits: {
+        maxSteps: 5,
+        maxTokens: 1_000,
+        maxCostUsd: 0.1,
+        maxDurationSeconds: 60,
+        maxRepeats: 4,
+        maxToolCallsPerTurn: 8,
+        lifetime: { maxSteps: 500, maxCostUsd: 5 },
+      },
       approval: { tools: ['weather'], timeoutSeconds: 300 },
+      fallbackModels: ['gpt-4o-mini'],
     };
     expect(agent(options)).toMatchObject({ kind: 'agent', name: 'forecaster', ...options });
   });
@@ -317,7 +327,7 @@ describe('resolveSpec', () => {
   });
   const byAgent = tool({ name: 'by_agent' });
   const definition = agent({ tools: [plain, gated, slow, byAgent], approval: { tools: ['by_agent'] } });
-  const spec = resolveSpec(definition, { defaultModel: 'default-model', modelCall, transcriptMaxBytes: 500_000 });
+  const spec = resolveSpec(definition, { defaultModel: 'default-model', modelCall, transcriptMaxBytes: 500_000, prices: DEFAULT_PRICES });
   const toolSpec = (name: string) => spec.tools.find((t) => t.name === name)!;
 
   it('copies the agent, with defaults for what it leaves out', () => {
@@ -339,6 +349,7 @@ describe('resolveSpec', () => {
       defaultModel: 'm',
       modelCall,
       transcriptMaxBytes: 1_000,
+      prices: DEFAULT_PRICES,
     });
     expect(custom.limits).toEqual({ maxSteps: 4 });
     expect(custom.approvalTimeoutSeconds).toBe(60);
@@ -361,7 +372,8 @@ describe('resolveSpec', () => {
       taskQueue: 'private',
     });
     expect(toolSpec('plain').startToCloseTimeoutMs).toBe(60_000);
-    expect(toolSpec('plain').heartbeatTimeoutMs).toBeUndefined();
+    // Every tool heartbeats through the worker, so a dead worker's call is retried after 10 s, not 60.
+    expect(toolSpec('plain').heartbeatTimeoutMs).toBe(10_000);
     expect(toolSpec('plain').taskQueue).toBeUndefined();
   });
 
@@ -385,8 +397,19 @@ describe('resolveSpec', () => {
       defaultModel: 'default-model',
       modelCall,
       transcriptMaxBytes: 500_000,
+      prices: DEFAULT_PRICES,
     });
     expect(resolved.model).toBe(expected);
+  });
+
+  it('takes fallback models from the run, else the agent, with the prices of those that have one', () => {
+    const options = { defaultModel: 'gpt-4o', modelCall, transcriptMaxBytes: 1_000, prices: DEFAULT_PRICES };
+    const fromAgent = resolveSpec(agent({ fallbackModels: ['gpt-4o-mini', 'local-llama'] }), options);
+    expect(fromAgent.fallbackModels).toEqual(['gpt-4o-mini', 'local-llama']);
+    expect(fromAgent.prices).toEqual({ 'gpt-4o': DEFAULT_PRICES['gpt-4o'], 'gpt-4o-mini': DEFAULT_PRICES['gpt-4o-mini'] });
+    const fromRun = resolveSpec(agent({ fallbackModels: ['gpt-4o-mini'] }), { ...options, fallbackModels: ['o4-mini'] });
+    expect(fromRun.fallbackModels).toEqual(['o4-mini']);
+    expect(resolveSpec(agent({}), options).fallbackModels).toEqual([]);
   });
 });
 

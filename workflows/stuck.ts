@@ -1,0 +1,93 @@
+/**
+ * Notices a model going round in circles: the same tool call with the same arguments answer after
+ * answer, or answers whose tool calls only bring back results the model has already read.
+ */
+import type { ToolCall } from '../src/types';
+import { truncateUtf8, utf8Bytes } from '../src/validation';
+
+/** What the model repeats, in words for the model and for the run's result. */
+export interface Repetition {
+  description: string;
+}
+
+/** JSON with object keys sorted, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same arguments. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** The call's identity: its tool and its arguments as JSON with keys sorted (as written, if not JSON). */
+function signature(call: ToolCall): string {
+  let args: string;
+  try {
+    args = canonicalJson(JSON.parse(call.function.arguments || '{}'));
+  } catch {
+    args = call.function.arguments;
+  }
+  return `${call.function.name} ${args}`;
+}
+
+/** A bounded quote of a call signature: the arguments are the model's and may be large. */
+function quote(text: string): string {
+  return utf8Bytes(text) > 200 ? `${truncateUtf8(text, 200)}...` : text;
+}
+
+/** A 53-bit hash (cyrb53): remembers which results the model has read without keeping them. */
+function hash(text: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** Watches one turn's answers; `maxRepeats` in a row is a repetition. */
+export class RepetitionGuard {
+  /** How many answers in a row (up to the last) made each call, by signature. */
+  private streaks = new Map<string, number>();
+  private readonly seenResults = new Set<number>();
+  /** Answers in a row whose results were all already seen. */
+  private staleAnswers = 0;
+
+  constructor(private readonly maxRepeats: number) {}
+
+  /** Records an answer's tool calls; the call repeated `maxRepeats` times in a row, if any. */
+  observeCalls(calls: ToolCall[]): Repetition | undefined {
+    const streaks = new Map<string, number>();
+    for (const call of calls) {
+      const key = signature(call);
+      streaks.set(key, (streaks.get(key) ?? this.streaks.get(key) ?? 0) + 1);
+    }
+    this.streaks = streaks;
+    for (const [key, count] of streaks) {
+      if (count >= this.maxRepeats) {
+        return { description: `the tool call ${quote(key)} ${count} times in a row` };
+      }
+    }
+    return undefined;
+  }
+
+  /** Records what an answer's calls returned; a repetition if `maxRepeats` answers in a row brought nothing new. */
+  observeResults(calls: ToolCall[], results: string[]): Repetition | undefined {
+    const hashes = results.map(hash);
+    const nothingNew = hashes.length > 0 && hashes.every((value) => this.seenResults.has(value));
+    for (const value of hashes) this.seenResults.add(value);
+    this.staleAnswers = nothingNew ? this.staleAnswers + 1 : 0;
+    if (this.staleAnswers < this.maxRepeats) return undefined;
+    const shown = calls.map((call) => quote(signature(call))).join('; ');
+    return {
+      description: `tool calls that returned only results it had already read, ${this.staleAnswers} answers in a row (last: ${shown})`,
+    };
+  }
+}
