@@ -1,4 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { readLedger } from '../../agents/helpdesk';
@@ -37,7 +37,7 @@ afterAll(async () => {
   await model?.close();
 });
 
-type Handle = WorkflowHandle<typeof agentRun>;
+type Handle = WorkflowHandleWithFirstExecutionRunId<typeof agentRun>;
 
 async function startAwaitingApproval(extra: { approvalTimeoutSeconds?: number } = {}): Promise<Handle> {
   const handle = await worker.start({ agent: 'helpdesk', message: 'refund my orders', userId: 'ada', ...extra });

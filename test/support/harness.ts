@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { WorkflowType } from '../../src/contract';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
@@ -48,7 +48,7 @@ export interface TestWorker {
   client: Client;
   worker: Worker;
   /** Starts an `agentRun` on this worker's task queue. */
-  start(input: AgentRunInput, workflowId?: string): Promise<WorkflowHandle<typeof agentRun>>;
+  start(input: AgentRunInput, workflowId?: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof agentRun>>;
   stop(): Promise<void>;
 }
 
