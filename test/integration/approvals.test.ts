@@ -1,11 +1,11 @@
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { readLedger } from '../../agents/helpdesk';
 import { listQuery } from '../../client/agent-client';
 import { approvalUpdate, searchAttributes, stateQuery } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { eventually } from '../support/eventually';
+import { activitySummaries } from '../support/history';
 import { startTestWorker, type TestWorker } from '../support/harness';
 import { updateRejectionOf } from '../support/outcomes';
 import { byTurn, reply, startScriptedModel, type ModelRequest, type ScriptedModel } from '../../testing';
@@ -88,11 +88,7 @@ describe('tool calls that need approval', () => {
     expect(completed.filter((type) => type === 'runTool')).toHaveLength(1);
 
     // A person reads the run in the Web UI without opening payloads: activity summaries and details.
-    const summaries = events
-      .map((event) => event.userMetadata?.summary)
-      .filter((summary) => summary !== null && summary !== undefined)
-      .map((summary) => defaultPayloadConverter.fromPayload(summary!));
-    expect(summaries).toEqual(['model gpt-4o-mini · step 1', 'tool lookup_order']);
+    expect(await activitySummaries(handle)).toEqual(['model gpt-4o-mini · step 1', 'tool lookup_order']);
     const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
     expect(metadata.currentDetails).toBe(
       'awaiting_approval · step 1 · 340 tokens\nawaiting approval: issue_refund (callId 1.1)\nawaiting approval: issue_refund (callId 1.2)',

@@ -1,0 +1,23 @@
+/**
+ * What a run's history shows a person in the Web UI, and what it sent its activities.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+
+/** The summaries of the run's activities, in the order they were scheduled. */
+export async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? [])
+    .map((event) => event.userMetadata?.summary)
+    .filter((summary) => summary !== null && summary !== undefined)
+    .map((summary) => defaultPayloadConverter.fromPayload<string>(summary!));
+}
+
+/** The inputs of the run's activities of `type`, in the order they were scheduled. */
+export async function activityInputs<T>(handle: WorkflowHandle, type: string): Promise<T[]> {
+  const { events } = await handle.fetchHistory();
+  return (events ?? [])
+    .map((event) => event.activityTaskScheduledEventAttributes)
+    .filter((scheduled) => scheduled?.activityType?.name === type)
+    .map((scheduled) => defaultPayloadConverter.fromPayload<T>(scheduled!.input!.payloads![0]));
+}
