@@ -71,12 +71,17 @@ export function buildProgram(): Command {
     .option('--max-steps <n>', 'step budget', positiveNumber)
     .option('--max-tokens <n>', 'token budget', positiveNumber)
     .option('--max-cost <usd>', 'cost budget in US dollars', positiveNumber)
+    .option('--max-duration <seconds>', 'time budget: a deadline for the run (each turn, in a session)', positiveNumber)
+    .option('--max-repeats <n>', 'the same tool call this many answers in a row is a stuck loop', positiveNumber)
+    .option('--fallback-model <model...>', 'models to try in order when the model keeps failing')
     .option('--wait', 'wait for the result and print it')
     .action(async (agent: string, message: string, options) => {
       const limits: Limits = {
         ...(options.maxSteps && { maxSteps: options.maxSteps }),
         ...(options.maxTokens && { maxTokens: options.maxTokens }),
         ...(options.maxCost && { maxCostUsd: options.maxCost }),
+        ...(options.maxDuration && { maxDurationSeconds: options.maxDuration }),
+        ...(options.maxRepeats && { maxRepeats: options.maxRepeats }),
       };
       const input: AgentRunInput = {
         agent,
@@ -84,6 +89,7 @@ export function buildProgram(): Command {
         ...(options.session && { mode: 'session' as const }),
         ...(options.user && { userId: options.user }),
         ...(options.model && { model: options.model }),
+        ...(options.fallbackModel && { fallbackModels: options.fallbackModel }),
         ...(Object.keys(limits).length && { limits }),
       };
       const agents = await connect();

@@ -50,6 +50,10 @@ export function formatResult(result: AgentRunResult): string {
     result.output,
     '',
     `status: ${result.status}${result.limit ? ` (${result.limit})` : ''} · steps: ${result.steps} · ${formatUsage(result.usage)}`,
+    ...(result.reason ? [`reason: ${result.reason}`] : []),
+    ...(result.unansweredMessages?.length
+      ? ['unanswered messages:', ...result.unansweredMessages.map((text) => `  ${text}`)]
+      : []),
   ].join('\n');
 }
 

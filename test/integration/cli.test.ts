@@ -2,8 +2,10 @@ import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stateQuery } from '../../src/contract';
+import type { AgentRunInput } from '../../src/input';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/dev-server';
+import { workflowInput } from '../support/history';
 import { startTestWorker, type TestWorker } from '../support/harness';
 import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
 
@@ -179,6 +181,32 @@ describe('the durable-agents CLI', () => {
     expect(table.stdout.split('\n')[0]).toMatch(/^ID +STATUS +AGENT +USER +STEPS +TOKENS +STARTED$/);
     expect(table.stdout).toContain(id);
     expect((await cli(['list', '--user', 'nobody-at-all'])).stdout).toBe('no runs\n');
+  });
+
+  it('start passes budgets, the repeat guard and fallback models in the run input', async () => {
+    const started = await cli([
+      'start',
+      'helpdesk',
+      'budgeted question',
+      '--max-steps',
+      '5',
+      '--max-duration',
+      '60',
+      '--max-repeats',
+      '4',
+      '--fallback-model',
+      'backup',
+      'last-resort',
+      '--wait',
+    ]);
+    expect(started.code).toBe(0);
+    const id = started.stdout.split('\n')[0];
+    expect(await workflowInput<AgentRunInput>(worker.client.workflow.getHandle(id))).toEqual({
+      agent: 'helpdesk',
+      message: 'budgeted question',
+      limits: { maxSteps: 5, maxDurationSeconds: 60, maxRepeats: 4 },
+      fallbackModels: ['backup', 'last-resort'],
+    });
   });
 
   it('cancels a run', async () => {

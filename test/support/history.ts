@@ -21,3 +21,10 @@ export async function activityInputs<T>(handle: WorkflowHandle, type: string): P
     .filter((scheduled) => scheduled?.activityType?.name === type)
     .map((scheduled) => defaultPayloadConverter.fromPayload<T>(scheduled!.input!.payloads![0]));
 }
+
+/** The run's first argument, as its start event recorded it. */
+export async function workflowInput<T>(handle: WorkflowHandle): Promise<T> {
+  const { events } = await handle.fetchHistory();
+  const started = events![0].workflowExecutionStartedEventAttributes!;
+  return defaultPayloadConverter.fromPayload<T>(started.input!.payloads![0]);
+}

@@ -109,6 +109,25 @@ describe('run summaries', () => {
     ]);
   });
 
+  it('formatResult names what a stuck run repeated and the messages a session left unanswered', () => {
+    const text = formatResult({
+      status: 'stuck',
+      output: 'Stopped without an answer.',
+      reason: 'the model repeated the tool call lookup {"id":1} 4 times in a row',
+      unansweredMessages: ['and the other order?'],
+      steps: 4,
+      usage,
+    });
+    expect(text.split('\n')).toEqual([
+      'Stopped without an answer.',
+      '',
+      `status: stuck · steps: 4 · ${formatUsage(usage)}`,
+      'reason: the model repeated the tool call lookup {"id":1} 4 times in a row',
+      'unanswered messages:',
+      '  and the other order?',
+    ]);
+  });
+
   it('formatState lists pending approvals and queued messages only when there are any', () => {
     const state: AgentRunState = {
       status: 'awaiting_approval',
