@@ -6,6 +6,14 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
+import { truncateUtf8, utf8Bytes } from '../src/validation';
+
+/** At most this much of what the provider wrote is repeated in a failure's message (and so in the run's history). */
+export const PROVIDER_MESSAGE_MAX_BYTES = 1_024;
+
+function bounded(text: string): string {
+  return utf8Bytes(text) <= PROVIDER_MESSAGE_MAX_BYTES ? text : `${truncateUtf8(text, PROVIDER_MESSAGE_MAX_BYTES)}…`;
+}
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   const ms = Number(headers?.get('retry-after-ms'));
@@ -41,19 +49,30 @@ export function classifyModelError(error: unknown): Error {
 }
 
 function modelFailure(error: unknown): ApplicationFailure {
+  // By name: the parser's error may come from another realm (fetch's own), where instanceof fails.
+  if ((error as Error | undefined)?.name === 'SyntaxError') {
+    // The endpoint said JSON but sent something else; the parser's message would quote the body.
+    return ApplicationFailure.retryable(
+      'model answered off-spec: the response body is not valid JSON',
+      ErrorType.ModelBadResponse,
+    );
+  }
   if (error instanceof OpenAI.APIConnectionError) {
     // Includes APIConnectionTimeoutError: the request timed out or never reached the endpoint.
-    return ApplicationFailure.retryable(`model endpoint unreachable: ${error.message}`, ErrorType.ModelUnreachable);
+    return ApplicationFailure.retryable(
+      `model endpoint unreachable: ${bounded(error.message)}`,
+      ErrorType.ModelUnreachable,
+    );
   }
   if (!(error instanceof OpenAI.APIError) || error.status === undefined) {
     return ApplicationFailure.retryable(
-      `model call failed: ${(error as Error)?.message ?? error}`,
+      `model call failed: ${bounded(String((error as Error)?.message ?? error))}`,
       ErrorType.ModelUnavailable,
     );
   }
   const { status } = error;
   const providerMessage = (error.error as { message?: unknown } | undefined)?.message;
-  const message = `model endpoint answered ${status}: ${typeof providerMessage === 'string' ? providerMessage : error.message}`;
+  const message = `model endpoint answered ${status}: ${bounded(typeof providerMessage === 'string' ? providerMessage : error.message)}`;
   if (status === 429) {
     // The run retries 429s itself, on a time budget of their own: it reads the provider's delay here.
     const delayMs = retryAfterMs(error.headers);

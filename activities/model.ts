@@ -4,9 +4,13 @@
  */
 import { Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
-import { costOf, type PriceTable } from '../src/pricing';
-import type { ChatMessage, ToolCall } from '../src/types';
+import type { PriceTable } from '../src/pricing';
+import type { ChatMessage } from '../src/types';
+import { startHeartbeats } from './heartbeat';
 import { classifyModelError } from './model-errors';
+import { parseCompletion, type ModelCallResult } from './model-response';
+
+export type { ModelCallResult } from './model-response';
 
 /** A tool as offered to the model. */
 export interface ModelTool {
@@ -28,17 +32,6 @@ export interface ModelCallInput {
   maxOutputTokens?: number;
 }
 
-export interface ModelCallResult {
-  /** The model that answered (a fallback model when the first one failed). */
-  model: string;
-  message: Extract<ChatMessage, { role: 'assistant' }>;
-  finishReason: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  costKnown: boolean;
-}
-
 export interface ModelActivityDeps {
   openai: OpenAI;
   prices: PriceTable;
@@ -50,10 +43,10 @@ export function createModelActivities({ openai, prices }: ModelActivityDeps) {
     async callModel(input: ModelCallInput): Promise<ModelCallResult> {
       const context = Context.current();
       // Heartbeats let a dead worker's call be retried quickly and let cancellation reach the request.
-      const heartbeatEvery = Math.max(250, (context.info.heartbeatTimeoutMs ?? 30_000) / 3);
-      const heartbeats = setInterval(() => context.heartbeat(), heartbeatEvery);
+      const heartbeats = startHeartbeats(context);
+      let completion: unknown;
       try {
-        const completion = await openai.chat.completions.create(
+        completion = await openai.chat.completions.create(
           {
             model: input.model,
             messages: input.messages,
@@ -65,37 +58,13 @@ export function createModelActivities({ openai, prices }: ModelActivityDeps) {
           },
           { timeout: input.requestTimeoutMs, maxRetries: 0, signal: context.cancellationSignal },
         );
-        const choice = completion.choices?.[0];
-        const inputTokens = completion.usage?.prompt_tokens ?? 0;
-        const outputTokens = completion.usage?.completion_tokens ?? 0;
-        const cost = costOf(prices, input.model, inputTokens, outputTokens);
-        const toolCalls = (choice?.message?.tool_calls ?? []).filter(
-          (call): call is ToolCall => call.type === 'function',
-        );
-        return {
-          model: input.model,
-          message: {
-            role: 'assistant',
-            content: choice?.message?.content ?? null,
-            ...(toolCalls.length && {
-              tool_calls: toolCalls.map(({ id, function: fn }) => ({
-                id,
-                type: 'function' as const,
-                function: { name: fn.name, arguments: fn.arguments },
-              })),
-            }),
-          },
-          finishReason: choice?.finish_reason ?? null,
-          inputTokens,
-          outputTokens,
-          costUsd: cost.costUsd,
-          costKnown: cost.known,
-        };
       } catch (error) {
         throw classifyModelError(error);
       } finally {
-        clearInterval(heartbeats);
+        heartbeats.stop();
       }
+      // Whatever the endpoint answered is checked here, so nothing off-spec reaches the run.
+      return parseCompletion(completion, input.model, prices);
     },
   };
 }

@@ -11,6 +11,7 @@ import type { AgentRegistry } from '../src/registry';
 import type { ToolDefinition } from '../src/tool';
 import { describeIssues, truncateUtf8, utf8Bytes } from '../src/validation';
 import { withoutStack } from '../src/failures';
+import { startHeartbeats } from './heartbeat';
 
 export interface ToolCallInput {
   agent: string;
@@ -93,12 +94,15 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
       const context = Context.current();
       // Tools always run inside an agent run; the fallback only satisfies activities started standalone.
       const workflowId = context.info.workflowExecution?.workflowId ?? context.info.activityId;
+      // The worker heartbeats while the tool runs, whether or not the tool does: a dead worker's call is
+      // retried after the heartbeat timeout, and a cancellation reaches `ctx.signal` within the throttle.
+      const heartbeats = startHeartbeats(context);
       let result: unknown;
       try {
         result = await tool.execute(checked.args, {
           idempotencyKey: idempotencyKey(workflowId, input.callId, input.runChainId),
           signal: context.cancellationSignal,
-          heartbeat: (details) => context.heartbeat(details),
+          heartbeat: (details) => heartbeats.heartbeat(details),
           attempt: context.info.attempt,
           workflowId,
           agent: input.agent,
@@ -136,6 +140,8 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
             nextRetryDelay: thrown.nextRetryDelay,
           }),
         );
+      } finally {
+        heartbeats.stop();
       }
       return { ok: true, content: limitResult(JSON.stringify(result ?? null), resultMaxBytes) };
     },

@@ -57,6 +57,7 @@ export async function createAgentWorker(
       requestTimeoutMs,
       heartbeatTimeoutMs: config.MODEL_HEARTBEAT_SECONDS * 1000,
       maxAttempts: config.MODEL_MAX_ATTEMPTS,
+      rateLimitBudgetMs: config.MODEL_RATE_LIMIT_SECONDS * 1000,
     },
     resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
     transcriptMaxBytes: config.TRANSCRIPT_MAX_BYTES,
@@ -75,6 +76,14 @@ export async function createAgentWorker(
       activities,
       dataConverter: { payloadCodecs: codecs },
       shutdownGraceTime: '10s',
+      // Heartbeats reach the server at least this often, with or without a heartbeat timeout (the SDK's
+      // defaults are 30 s without one and 80% of it, up to 60 s, with one): a cancellation, which the
+      // server hands out in answer to a heartbeat, reaches a running call within this much.
+      maxHeartbeatThrottleInterval: config.HEARTBEAT_THROTTLE_MS,
+      defaultHeartbeatThrottleInterval: config.HEARTBEAT_THROTTLE_MS,
+      // After this worker dies, its runs' next workflow tasks wait this long for it (Temporal's default
+      // is 10 s) before any worker may take them: part of every crash's recovery time.
+      stickyQueueScheduleToStartTimeout: config.WORKER_STICKY_TIMEOUT_SECONDS * 1000,
     });
     return { worker, connection, registry: agents };
   } catch (error) {

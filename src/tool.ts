@@ -15,9 +15,9 @@ export interface ToolContext {
    * continue-as-new: use it to deduplicate side effects (payments, emails, writes).
    */
   idempotencyKey: string;
-  /** Fires when the run cancels the call; reaches the tool through heartbeats. */
+  /** Fires when the run is cancelled or its deadline passes, within about a second (the worker heartbeats for the tool). */
   signal: AbortSignal;
-  /** Records progress and lets cancellation reach the tool; set `heartbeatTimeout` on long tools. */
+  /** Records progress details (kept across the worker's own heartbeats, which run while the tool does). */
   heartbeat(details?: unknown): void;
   /** 1 on the first try, then 2, 3, ... on retries. */
   attempt: number;
@@ -37,7 +37,10 @@ export interface ToolConfig<Schema extends z.ZodObject> {
   requiresApproval?: boolean;
   /** Start-to-close timeout of one attempt (default 60s). */
   timeout?: Duration;
-  /** Set on long tools so a dead worker is noticed quickly; the tool must then call `ctx.heartbeat()`. */
+  /**
+   * How soon a dead worker's call is retried (default 10 s). The worker heartbeats while the tool
+   * runs, so only a tool that blocks the event loop for longer needs a longer one.
+   */
   heartbeatTimeout?: Duration;
   /** Temporal retry policy of the tool's activity (default: 3 attempts, 1s backoff doubling). */
   retry?: RetryPolicy;

@@ -4,6 +4,7 @@
  * real HTTP. A script decides each reply from the request, so a retried request gets the same answer
  * as the first try.
  */
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +34,11 @@ export type Reply =
       delayMs?: number;
     }
   | { kind: 'error'; status: number; message: string; headers?: Record<string, string> }
+  /**
+   * Sends `body` as the response, whatever it is (a string as it is, anything else as JSON): to script
+   * answers off the Chat Completions shape.
+   */
+  | { kind: 'raw'; body: unknown; status?: number; headers?: Record<string, string>; delayMs?: number }
   /** Holds the request open until the server closes: a model call in flight. */
   | { kind: 'hang' };
 
@@ -55,6 +61,11 @@ export const reply = {
     message,
     headers,
   }),
+  /** `body` sent as it is (status 200, `application/json` unless `options` say otherwise). */
+  raw: (
+    body: unknown,
+    options: { status?: number; headers?: Record<string, string>; delayMs?: number } = {},
+  ): Reply => ({ kind: 'raw', body, ...options }),
   hang: (): Reply => ({ kind: 'hang' }),
 };
 
@@ -128,6 +139,8 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
   const requests: ModelRequest[] = [];
   const hanging = new Set<ServerResponse>();
   const closing = new AbortController();
+  // Every delayed reply listens for the close: many at once are normal here, not a leak.
+  setMaxListeners(0, closing.signal);
   const server = createServer(async (req, res) => {
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
@@ -159,6 +172,11 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
         return;
       }
       if (scripted.delayMs) await sleep(scripted.delayMs, undefined, { signal: closing.signal });
+      if (scripted.kind === 'raw') {
+        res.writeHead(scripted.status ?? 200, { 'content-type': 'application/json', ...scripted.headers });
+        res.end(typeof scripted.body === 'string' ? scripted.body : JSON.stringify(scripted.body));
+        return;
+      }
       send(res, 200, completion(request, scripted, index));
     } catch (error) {
       if (closing.signal.aborted) return;

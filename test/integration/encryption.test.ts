@@ -162,12 +162,19 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
     for (const secret of [MESSAGE, 'PLATYPUS', ...SECRETS_OF_THE_ORDER, 'lookup_order', ANSWER, 'ZEBRA']) {
       expect(raw).not.toContain(secret);
     }
-    // Every payload but the search attributes is encrypted, with key A.
+    // Every payload but the search attributes and patch markers is encrypted, with key A.
     const payloads = payloadsIn(history);
     const readable = payloads.filter(({ payload }) => keyIdOf(payload) === undefined);
     expect(payloads.length - readable.length).toBeGreaterThan(10);
     expect(new Set(payloads.map(({ payload }) => keyIdOf(payload)).filter(Boolean))).toEqual(new Set(['A']));
-    expect(readable.every(({ path }) => path.includes('.searchAttributes.indexedFields.'))).toBe(true);
+    // The SDK records `patched()` markers without the codec; they carry only the patch's id, a constant of our code.
+    const isPatchMarker = (path: string) => path.includes('.markerRecordedEventAttributes.details.patch-data.');
+    expect(readable.every(({ path }) => path.includes('.searchAttributes.indexedFields.') || isPatchMarker(path))).toBe(
+      true,
+    );
+    for (const { payload } of readable.filter(({ path }) => isPatchMarker(path))) {
+      expect(JSON.parse(text(payload.data))).toEqual({ id: 'idempotency-key-per-run-chain', deprecated: false });
+    }
     // Search attributes stay readable, for listing: the same rendering shows them in plain text.
     expect(readable.map(({ payload }) => text(payload.data))).toContain('"helpdesk"');
     expect(raw).toContain('"helpdesk"');

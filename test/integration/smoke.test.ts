@@ -21,7 +21,16 @@ describe('smoke: a run through the real dev server and a real worker', () => {
       status: 'completed',
       output: 'Hello from the scripted model.',
       steps: 1,
-      usage: { inputTokens: 12, outputTokens: 7, totalTokens: 19, costUsd: expect.any(Number), costKnown: true },
+      usage: {
+        inputTokens: 12,
+        outputTokens: 7,
+        totalTokens: 19,
+        costUsd: expect.any(Number),
+        costKnown: true,
+        byModel: {
+          'gpt-4o-mini': { calls: 1, inputTokens: 12, outputTokens: 7, totalTokens: 19, costUsd: expect.any(Number) },
+        },
+      },
     });
     expect(model.requests).toHaveLength(1);
     expect(model.requests[0].messages.map((m) => m.role)).toEqual(['system', 'user']);

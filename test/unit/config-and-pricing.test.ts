@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { idempotencyKey, limitResult } from '../../activities/tools';
+import { buildRegistry, createAgentWorker } from '../../runtime/create-worker';
 import { loadTemporalConfig, loadWorkerConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { agentRunInputSchema } from '../../src/input';
@@ -23,6 +25,9 @@ describe('loadWorkerConfig', () => {
       MODEL_TIMEOUT_SECONDS: 120,
       MODEL_HEARTBEAT_SECONDS: 30,
       MODEL_MAX_ATTEMPTS: 5,
+      MODEL_RATE_LIMIT_SECONDS: 600,
+      HEARTBEAT_THROTTLE_MS: 1_000,
+      WORKER_STICKY_TIMEOUT_SECONDS: 1,
       TOOL_RESULT_MAX_BYTES: 32_768,
       TRANSCRIPT_MAX_BYTES: 1_000_000,
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
@@ -34,6 +39,9 @@ describe('loadWorkerConfig', () => {
       MODEL_TIMEOUT_SECONDS: '2.5',
       MODEL_HEARTBEAT_SECONDS: '10',
       MODEL_MAX_ATTEMPTS: '2',
+      MODEL_RATE_LIMIT_SECONDS: '90',
+      HEARTBEAT_THROTTLE_MS: '250',
+      WORKER_STICKY_TIMEOUT_SECONDS: '0.5',
       TOOL_RESULT_MAX_BYTES: '500',
       TEMPORAL_TLS: '1',
       OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
@@ -43,6 +51,9 @@ describe('loadWorkerConfig', () => {
       MODEL_TIMEOUT_SECONDS: 2.5,
       MODEL_HEARTBEAT_SECONDS: 10,
       MODEL_MAX_ATTEMPTS: 2,
+      MODEL_RATE_LIMIT_SECONDS: 90,
+      HEARTBEAT_THROTTLE_MS: 250,
+      WORKER_STICKY_TIMEOUT_SECONDS: 0.5,
       TOOL_RESULT_MAX_BYTES: 500,
       OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
       TASK_QUEUE: 'gpu',
@@ -56,6 +67,13 @@ describe('loadWorkerConfig', () => {
     ['MODEL_TIMEOUT_SECONDS', '-1'],
     ['MODEL_HEARTBEAT_SECONDS', '0'],
     ['MODEL_MAX_ATTEMPTS', '2.5'],
+    ['MODEL_RATE_LIMIT_SECONDS', '0'],
+    ['MODEL_RATE_LIMIT_SECONDS', 'ten minutes'],
+    ['HEARTBEAT_THROTTLE_MS', '0'],
+    ['HEARTBEAT_THROTTLE_MS', '1.5'],
+    ['HEARTBEAT_THROTTLE_MS', '1s'],
+    ['WORKER_STICKY_TIMEOUT_SECONDS', '-1'],
+    ['WORKER_STICKY_TIMEOUT_SECONDS', 'never'],
     ['TOOL_RESULT_MAX_BYTES', 'lots'],
     ['OPENAI_BASE_URL', 'not a url'],
     ['TEMPORAL_TLS', 'yes'],
@@ -98,6 +116,60 @@ describe('loadWorkerConfig', () => {
       TEMPORAL_NAMESPACE: 'default',
       TASK_QUEUE: 'agents',
       connection: { address: 'example.tmprl.cloud:7233' },
+    });
+  });
+});
+
+describe('createAgentWorker', () => {
+  /** The options `createAgentWorker` gives `Worker.create` for `env`, without a server. */
+  async function workerOptions(env: Record<string, string>): Promise<WorkerOptions> {
+    const config = loadWorkerConfig(env);
+    const connection = { close: jest.fn(async () => undefined) } as unknown as NativeConnection;
+    const connect = jest.spyOn(NativeConnection, 'connect').mockResolvedValue(connection);
+    const create = jest.spyOn(Worker, 'create').mockResolvedValue({} as Worker);
+    try {
+      await createAgentWorker(config, await buildRegistry(config));
+      return create.mock.calls[0][0];
+    } finally {
+      connect.mockRestore();
+      create.mockRestore();
+    }
+  }
+
+  it('passes the heartbeat throttle, the sticky timeout and the 429 budget on, with their defaults', async () => {
+    const options = await workerOptions({});
+    expect(options).toMatchObject({
+      maxHeartbeatThrottleInterval: 1_000,
+      defaultHeartbeatThrottleInterval: 1_000,
+      stickyQueueScheduleToStartTimeout: 1_000,
+    });
+    const activities = options.activities as {
+      resolveAgentSpec(input: { agent: string }): Promise<{ modelCall: object }>;
+    };
+    expect((await activities.resolveAgentSpec({ agent: 'helpdesk' })).modelCall).toEqual({
+      requestTimeoutMs: 120_000,
+      heartbeatTimeoutMs: 30_000,
+      maxAttempts: 5,
+      rateLimitBudgetMs: 600_000,
+    });
+  });
+
+  it('reads HEARTBEAT_THROTTLE_MS, WORKER_STICKY_TIMEOUT_SECONDS and MODEL_RATE_LIMIT_SECONDS', async () => {
+    const options = await workerOptions({
+      HEARTBEAT_THROTTLE_MS: '300',
+      WORKER_STICKY_TIMEOUT_SECONDS: '2.5',
+      MODEL_RATE_LIMIT_SECONDS: '45',
+    });
+    expect(options).toMatchObject({
+      maxHeartbeatThrottleInterval: 300,
+      defaultHeartbeatThrottleInterval: 300,
+      stickyQueueScheduleToStartTimeout: 2_500,
+    });
+    const activities = options.activities as {
+      resolveAgentSpec(input: { agent: string }): Promise<{ modelCall: object }>;
+    };
+    expect((await activities.resolveAgentSpec({ agent: 'helpdesk' })).modelCall).toMatchObject({
+      rateLimitBudgetMs: 45_000,
     });
   });
 });

@@ -5,7 +5,7 @@ import {
   defaultPayloadConverter,
 } from '@temporalio/common';
 import OpenAI from 'openai';
-import { classifyModelError } from '../../activities/model-errors';
+import { classifyModelError, PROVIDER_MESSAGE_MAX_BYTES } from '../../activities/model-errors';
 import { ErrorType } from '../../src/errors';
 
 function apiError(status: number, headers: Record<string, string> = {}): InstanceType<typeof OpenAI.APIError> {
@@ -94,6 +94,27 @@ describe('classifyModelError', () => {
     expect(failure.type).toBe(ErrorType.ModelUnavailable);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toBe(message);
+  });
+
+  it('a body that is not JSON is a retryable ModelBadResponse that does not quote it', () => {
+    let error: unknown;
+    try {
+      JSON.parse('<html>secret page</html>');
+    } catch (caught) {
+      error = caught;
+    }
+    const failure = classify(error);
+    expect(failure.type).toBe(ErrorType.ModelBadResponse);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toBe('model answered off-spec: the response body is not valid JSON');
+  });
+
+  it("repeats at most 1 KiB of the provider's message", () => {
+    const error = OpenAI.APIError.generate(400, { error: { message: 'é'.repeat(10_000) } }, undefined, new Headers());
+    const failure = classify(error);
+    expect(failure.message).toMatch(/^model endpoint answered 400: é+…$/);
+    expect(Buffer.byteLength(failure.message)).toBeLessThanOrEqual(PROVIDER_MESSAGE_MAX_BYTES + 40);
+    expect(classify(new Error('x'.repeat(5_000))).message).toHaveLength('model call failed: '.length + 1_024 + 1);
   });
 
   it.each([

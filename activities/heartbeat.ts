@@ -1,0 +1,39 @@
+/**
+ * Heartbeats on a timer for activities that wait (a model request, a tool's `execute`): the server
+ * learns that a worker died within the heartbeat timeout, and a cancellation, which the server hands
+ * out only in answer to a heartbeat, reaches the activity within the worker's heartbeat throttle.
+ */
+import type { Context } from '@temporalio/activity';
+
+/** The most time between two heartbeats handed to the SDK (which throttles what it sends on to the server). */
+export const HEARTBEAT_EVERY_MS = 500;
+
+/** How often an activity with heartbeat timeout `timeoutMs` heartbeats: well inside the timeout, at most every 500 ms. */
+export function heartbeatInterval(timeoutMs: number | undefined): number {
+  // An activity without a heartbeat timeout may see it as 0.
+  if (!timeoutMs || timeoutMs <= 0) return HEARTBEAT_EVERY_MS;
+  return Math.max(50, Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3));
+}
+
+/** A heartbeat loop for the current activity; `heartbeat` records the activity's own details, which each beat repeats. */
+export interface Heartbeats {
+  heartbeat(details?: unknown): void;
+  stop(): void;
+}
+
+/**
+ * Starts heartbeating for `context` until `stop()`. Each beat re-sends the details last given to
+ * `heartbeat`, so the activity's own progress report is never replaced by an empty one.
+ */
+export function startHeartbeats(context: Context): Heartbeats {
+  let last: { details: unknown } | undefined;
+  const beat = () => (last ? context.heartbeat(last.details) : context.heartbeat());
+  const timer = setInterval(beat, heartbeatInterval(context.info.heartbeatTimeoutMs));
+  return {
+    heartbeat(details) {
+      last = { details };
+      context.heartbeat(details);
+    },
+    stop: () => clearInterval(timer),
+  };
+}

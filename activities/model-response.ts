@@ -1,0 +1,141 @@
+/**
+ * Reading a model's answer: whatever an OpenAI-compatible endpoint sends is checked against the
+ * Chat Completions shape before the run sees it. An answer off that shape (content that is not text,
+ * usage that is not token counts, a malformed tool call, an answer too big for a payload) is a
+ * retryable `ModelBadResponse`, so it can never crash the workflow or poison its search attributes.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { Bounds } from '../src/defaults';
+import { ErrorType } from '../src/errors';
+import { withoutStack } from '../src/failures';
+import { costOf, type PriceTable } from '../src/pricing';
+import type { ChatMessage } from '../src/types';
+import { serializedBytes, truncateUtf8, utf8Bytes } from '../src/validation';
+
+export interface ModelCallResult {
+  /** The model that answered (a fallback model when the first one failed). */
+  model: string;
+  message: Extract<ChatMessage, { role: 'assistant' }>;
+  finishReason: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  costKnown: boolean;
+}
+
+/** At most this much of the provider's data is quoted in a failure message. */
+export const QUOTED_BYTES = 200;
+/** At most this many problems are listed in a failure message (2,500 bad tool calls make 2,500). */
+const LISTED_ISSUES = 3;
+
+/** A token count: absent or null counts as 0 (some endpoints report no usage), anything else must be a count. */
+const tokenCount = z
+  .number()
+  .int()
+  .nonnegative()
+  .nullish()
+  .transform((count) => count ?? 0);
+
+const toolCallSchema = z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
+
+const completionSchema = z.object({
+  choices: z
+    .array(
+      z.object({
+        message: z.object({
+          // Absent means no text, as null does (some endpoints omit it next to tool calls).
+          content: z
+            .string()
+            .nullish()
+            .transform((content) => content ?? null),
+          tool_calls: z.array(toolCallSchema).nullish(),
+        }),
+        // Informational only: an endpoint that sends something odd here loses nothing by it.
+        finish_reason: z
+          .unknown()
+          .optional()
+          .transform((reason) => (typeof reason === 'string' ? reason : null)),
+      }),
+    )
+    .min(1),
+  usage: z.object({ prompt_tokens: tokenCount, completion_tokens: tokenCount }).nullish(),
+});
+
+function badResponse(message: string): ApplicationFailure {
+  return withoutStack(ApplicationFailure.retryable(message, ErrorType.ModelBadResponse));
+}
+
+/** `value` as JSON, cut to `maxBytes`: enough to recognise it, never the provider's whole answer. */
+export function quote(value: unknown, maxBytes = QUOTED_BYTES): string {
+  // JSON would write NaN and Infinity as null.
+  if (typeof value === 'number') return String(value);
+  let json: string;
+  try {
+    json = JSON.stringify(value) ?? String(value);
+  } catch {
+    json = String(value);
+  }
+  return utf8Bytes(json) <= maxBytes ? json : `${truncateUtf8(json, maxBytes)}…`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** What was wrong, for the failure message: a few problems by path, and a short quote of the first bad value. */
+function describeOffSpec(completion: unknown, error: z.ZodError): string {
+  const { issues } = error;
+  const listed = issues
+    .slice(0, LISTED_ISSUES)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(answer)'}: ${issue.message}`);
+  if (issues.length > LISTED_ISSUES) listed.push(`and ${issues.length - LISTED_ISSUES} more`);
+  const first = issues[0];
+  const bad = valueAt(completion, first.path);
+  return `model answered off-spec: ${listed.join('; ')} (${first.path.join('.') || 'answer'} was ${quote(bad)})`;
+}
+
+/**
+ * The activity's result for `completion`, the body the endpoint answered for `model`; throws a
+ * retryable `ModelBadResponse` when it is off the Chat Completions shape or too big for a payload.
+ * Well-formed tool calls come back however many there are: the run decides how many it runs.
+ */
+export function parseCompletion(completion: unknown, model: string, prices: PriceTable): ModelCallResult {
+  const parsed = completionSchema.safeParse(completion);
+  if (!parsed.success) throw badResponse(describeOffSpec(completion, parsed.error));
+  const [choice] = parsed.data.choices;
+  const inputTokens = parsed.data.usage?.prompt_tokens ?? 0;
+  const outputTokens = parsed.data.usage?.completion_tokens ?? 0;
+  const cost = costOf(prices, model, inputTokens, outputTokens);
+  const toolCalls = choice.message.tool_calls ?? [];
+  const result: ModelCallResult = {
+    model,
+    message: {
+      role: 'assistant',
+      content: choice.message.content,
+      ...(toolCalls.length && { tool_calls: toolCalls }),
+    },
+    finishReason: choice.finish_reason,
+    inputTokens,
+    outputTokens,
+    costUsd: cost.costUsd,
+    costKnown: cost.known,
+  };
+  // Temporal rejects a payload over 2 MB; an answer that big would fail the activity on every retry anyway.
+  const bytes = serializedBytes(result);
+  if (bytes > Bounds.payloadBytes) {
+    throw badResponse(
+      `model answered off-spec: the answer is ${bytes} bytes, over the ${Bounds.payloadBytes}-byte payload bound`,
+    );
+  }
+  return result;
+}
