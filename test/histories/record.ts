@@ -63,6 +63,45 @@ const scenarios: Record<string, (start: (input: object) => Promise<Handle>) => P
     await handle.result();
     return handle;
   },
+  'task-stuck': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'stuck: search the same thing' });
+    await handle.result();
+    return handle;
+  },
+  'task-wrap-up': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'research: everything', limits: { maxSteps: 3 } });
+    await handle.result();
+    return handle;
+  },
+  'task-fallback': async (start) => {
+    const handle = await start({
+      agent: 'helpdesk',
+      message: 'hello',
+      model: 'primary',
+      fallbackModels: ['gpt-4o-mini'],
+    });
+    await handle.result();
+    return handle;
+  },
+  'task-approval-deadline': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'refund: order 1042', limits: { maxDurationSeconds: 3 } });
+    await handle.result();
+    return handle;
+  },
+  'session-turn-budget-and-end-with-queue': async (start) => {
+    const handle = await start({
+      agent: 'helpdesk',
+      message: 'research: everything',
+      mode: 'session',
+      limits: { maxSteps: 2 },
+    });
+    await handle.executeUpdate(chatUpdate, { args: [{ text: 'thanks' }] });
+    await handle.executeUpdate(enqueueUpdate, { args: [{ text: 'first queued' }] });
+    await handle.executeUpdate(enqueueUpdate, { args: [{ text: 'second queued' }] });
+    await handle.signal(endSignal);
+    await handle.result();
+    return handle;
+  },
   'task-approval-timeout': async (start) => {
     const handle = await start({ agent: 'helpdesk', message: 'refund: order 1042', approvalTimeoutSeconds: 1 });
     await handle.result();
@@ -90,6 +129,13 @@ async function main(): Promise<void> {
   const server = await startDevServer();
   const model = await startScriptedModel((request) => {
     const said = lastOf(request, 'user')?.content ?? '';
+    const asked = request.messages.find((message) => message.role === 'user')?.content ?? '';
+    if (request.model === 'primary') return reply.error(503, 'overloaded');
+    if (said.startsWith("[The run's")) return reply.text('What I found so far.');
+    if (asked.startsWith('stuck')) return reply.tools([{ name: 'search_knowledge_base', args: { query: 'same' } }]);
+    if (said.startsWith('research')) {
+      return reply.tools([{ name: 'search_knowledge_base', args: { query: `topic ${request.messages.length}` } }]);
+    }
     if (request.messages.at(-1)?.role === 'tool') return reply.text('Done.');
     if (said.startsWith('parallel')) {
       return reply.tools([
@@ -113,7 +159,11 @@ async function main(): Promise<void> {
   });
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
   process.env.TEST_TMP_DIR = tmpdir();
-  const worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, WORKFLOW_BUNDLE: undefined });
+  const worker = await startTestWorker({
+    OPENAI_BASE_URL: model.baseUrl,
+    WORKFLOW_BUNDLE: undefined,
+    MODEL_MAX_ATTEMPTS: '2',
+  });
   try {
     for (const [name, scenario] of Object.entries(scenarios)) {
       const handle = await scenario((input) => worker.start(input as never, `history-${name}`));
