@@ -327,7 +327,12 @@ describe('resolveSpec', () => {
   });
   const byAgent = tool({ name: 'by_agent' });
   const definition = agent({ tools: [plain, gated, slow, byAgent], approval: { tools: ['by_agent'] } });
-  const spec = resolveSpec(definition, { defaultModel: 'default-model', modelCall, transcriptMaxBytes: 500_000, prices: DEFAULT_PRICES });
+  const spec = resolveSpec(definition, {
+    defaultModel: 'default-model',
+    modelCall,
+    transcriptMaxBytes: 500_000,
+    prices: DEFAULT_PRICES,
+  });
   const toolSpec = (name: string) => spec.tools.find((t) => t.name === name)!;
 
   it('copies the agent, with defaults for what it leaves out', () => {
@@ -406,8 +411,14 @@ describe('resolveSpec', () => {
     const options = { defaultModel: 'gpt-4o', modelCall, transcriptMaxBytes: 1_000, prices: DEFAULT_PRICES };
     const fromAgent = resolveSpec(agent({ fallbackModels: ['gpt-4o-mini', 'local-llama'] }), options);
     expect(fromAgent.fallbackModels).toEqual(['gpt-4o-mini', 'local-llama']);
-    expect(fromAgent.prices).toEqual({ 'gpt-4o': DEFAULT_PRICES['gpt-4o'], 'gpt-4o-mini': DEFAULT_PRICES['gpt-4o-mini'] });
-    const fromRun = resolveSpec(agent({ fallbackModels: ['gpt-4o-mini'] }), { ...options, fallbackModels: ['o4-mini'] });
+    expect(fromAgent.prices).toEqual({
+      'gpt-4o': DEFAULT_PRICES['gpt-4o'],
+      'gpt-4o-mini': DEFAULT_PRICES['gpt-4o-mini'],
+    });
+    const fromRun = resolveSpec(agent({ fallbackModels: ['gpt-4o-mini'] }), {
+      ...options,
+      fallbackModels: ['o4-mini'],
+    });
     expect(fromRun.fallbackModels).toEqual(['o4-mini']);
     expect(resolveSpec(agent({}), options).fallbackModels).toEqual([]);
   });
