@@ -1,7 +1,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type Script, type ScriptedModel } from '../../testing';
-import { startTestWorker, type TestWorker } from '../support/harness';
+import { byTurn, lastOf, reply, turnOf } from '../../testing';
+import { startTestWorker, useScriptedWorker } from '../support/harness';
 import { runFailureOf } from '../support/outcomes';
 import { stateQuery } from '../../src/contract';
 import type { ChatMessage } from '../../src/types';
@@ -9,21 +9,8 @@ import type { ChatMessage } from '../../src/types';
 const EventType = temporal.api.enums.v1.EventType;
 
 /** One scripted model server and one worker whose script each test swaps in. */
-let model: ScriptedModel;
-let worker: TestWorker;
-let script: Script;
 
-beforeAll(async () => {
-  model = await startScriptedModel((request, index) => script(request, index));
-  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, MODEL_MAX_ATTEMPTS: '3' });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await model?.close();
-});
-beforeEach(() => {
-  model.requests.length = 0;
-});
+const setup = useScriptedWorker({ MODEL_MAX_ATTEMPTS: '3' });
 
 async function history(handle: WorkflowHandle) {
   return (await handle.fetchHistory()).events ?? [];
@@ -35,7 +22,7 @@ function toolMessages(messages: ChatMessage[]) {
 
 describe('agentRun', () => {
   it('runs two tool calls of one turn in parallel, then answers, summing usage over both steps', async () => {
-    script = byTurn([
+    setup.script = byTurn([
       reply.tools(
         [
           { id: 'call_kb', name: 'search_knowledge_base', args: { query: 'delayed parcel refund' } },
@@ -45,7 +32,7 @@ describe('agentRun', () => {
       ),
       reply.text('Order 1042 is delayed; you can get a refund or a reshipment.', { input: 400, output: 25 }),
     ]);
-    const handle = await worker.start({ agent: 'helpdesk', message: 'Where is order 1042?' });
+    const handle = await setup.worker.start({ agent: 'helpdesk', message: 'Where is order 1042?' });
     const result = await handle.result();
 
     expect(result.status).toBe('completed');
@@ -55,7 +42,7 @@ describe('agentRun', () => {
     // gpt-4o-mini: $0.15 / $0.60 per million tokens.
     expect(result.usage.costUsd).toBeCloseTo((550 * 0.15 + 55 * 0.6) / 1e6, 12);
 
-    const [first, second] = model.requests;
+    const [first, second] = setup.model.requests;
     expect(first.tools?.map((tool) => tool.function.name)).toEqual([
       'search_knowledge_base',
       'lookup_order',
@@ -92,7 +79,7 @@ describe('agentRun', () => {
   });
 
   it('feeds invalid tool calls back to the model, which corrects itself', async () => {
-    script = byTurn([
+    setup.script = byTurn([
       reply.tools([
         { id: 'bad_schema', name: 'lookup_order', args: { orderId: 'abc' } },
         { id: 'bad_json', name: 'lookup_order', args: '{"orderId": 10' },
@@ -102,11 +89,11 @@ describe('agentRun', () => {
       reply.tools([{ id: 'good', name: 'lookup_order', args: { orderId: '1043' } }]),
       reply.text('Order 1043 was delivered on 10 November.'),
     ]);
-    const handle = await worker.start({ agent: 'helpdesk', message: 'Status of my order please' });
+    const handle = await setup.worker.start({ agent: 'helpdesk', message: 'Status of my order please' });
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'completed', output: 'Order 1043 was delivered on 10 November.', steps: 3 });
 
-    const errors = toolMessages(model.requests[1].messages).map((message) => JSON.parse(message.content).error);
+    const errors = toolMessages(setup.model.requests[1].messages).map((message) => JSON.parse(message.content).error);
     expect(errors[0]).toMatch(/Invalid arguments for tool "lookup_order": orderId: an order number has four digits/);
     expect(errors[1]).toMatch(/not valid JSON/);
     expect(errors[2]).toBe(
@@ -114,20 +101,20 @@ describe('agentRun', () => {
     );
     // A non-retryable ToolError reaches the model after a single attempt.
     expect(errors[3]).toMatch(/Tool lookup_order failed: There is no order 9999/);
-    expect(JSON.parse(toolMessages(model.requests[2].messages)[4].content)).toMatchObject({ id: '1043' });
+    expect(JSON.parse(toolMessages(setup.model.requests[2].messages)[4].content)).toMatchObject({ id: '1043' });
   });
 
   it('feeds an empty model reply back and continues', async () => {
-    script = byTurn([reply.text(''), reply.text('Here I am.')]);
-    const result = await (await worker.start({ agent: 'helpdesk', message: 'Hello?' })).result();
+    setup.script = byTurn([reply.text(''), reply.text('Here I am.')]);
+    const result = await (await setup.worker.start({ agent: 'helpdesk', message: 'Hello?' })).result();
     expect(result).toMatchObject({ status: 'completed', output: 'Here I am.', steps: 2 });
-    expect(lastOf(model.requests[1], 'user')?.content).toMatch(/last reply was empty/);
+    expect(lastOf(setup.model.requests[1], 'user')?.content).toMatch(/last reply was empty/);
   });
 
   it('drops the oldest tool results once the transcript outgrows TRANSCRIPT_MAX_BYTES', async () => {
-    const small = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, TRANSCRIPT_MAX_BYTES: '6000' });
+    const small = await startTestWorker({ OPENAI_BASE_URL: setup.model.baseUrl, TRANSCRIPT_MAX_BYTES: '6000' });
     try {
-      script = byTurn([
+      setup.script = byTurn([
         ...Array.from({ length: 6 }, () =>
           reply.tools([{ name: 'search_knowledge_base', args: { query: 'refund shipping delayed damaged' } }]),
         ),
@@ -137,7 +124,7 @@ describe('agentRun', () => {
       const input = { agent: 'helpdesk', message: 'Tell me every policy', limits: { maxRepeats: 10 } };
       const result = await (await small.start(input)).result();
       expect(result).toMatchObject({ status: 'completed', output: 'Summarised.', steps: 7 });
-      const last = model.requests.at(-1)!;
+      const last = setup.model.requests.at(-1)!;
       expect(JSON.stringify(last.messages).length).toBeLessThanOrEqual(6000);
       const results = toolMessages(last.messages).map((message) => JSON.parse(message.content));
       expect(results).toHaveLength(6);
@@ -159,18 +146,18 @@ describe('agentRun', () => {
       [{ agent: 'helpdesk', message: 'hi', mode: 'chatty' }, /mode: /],
       [{ agent: 'helpdesk', message: 'hi', colour: 'blue' }, /colour/],
     ])('%j → InvalidAgentInput', async (input, message) => {
-      const handle = await worker.start(input as never);
+      const handle = await setup.worker.start(input as never);
       const failure = await runFailureOf(handle);
       expect(failure.type).toBe('InvalidAgentInput');
       expect(failure.nonRetryable).toBe(true);
       expect(failure.message).toMatch(message);
       const events = await history(handle);
       expect(events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)).toHaveLength(1);
-      expect(model.requests).toHaveLength(0);
+      expect(setup.model.requests).toHaveLength(0);
     });
 
     it('an unknown agent → UnknownAgent listing the known agents, after a single attempt', async () => {
-      const handle = await worker.start({ agent: 'nobody', message: 'hi' });
+      const handle = await setup.worker.start({ agent: 'nobody', message: 'hi' });
       const failure = await runFailureOf(handle);
       expect(failure.type).toBe('UnknownAgent');
       expect(failure.nonRetryable).toBe(true);
@@ -184,31 +171,31 @@ describe('agentRun', () => {
 
   describe('model failures', () => {
     it('429 with Retry-After: the retry waits as long as the provider asked, then the run completes', async () => {
-      script = (request, index) =>
+      setup.script = (request, index) =>
         index === 0
           ? reply.error(429, 'Rate limit reached', { 'retry-after': '3' })
           : reply.text(`answered turn ${turnOf(request)}`);
-      const result = await (await worker.start({ agent: 'helpdesk', message: 'hi' })).result();
+      const result = await (await setup.worker.start({ agent: 'helpdesk', message: 'hi' })).result();
       expect(result).toMatchObject({ status: 'completed', output: 'answered turn 0', steps: 1 });
-      expect(model.requests).toHaveLength(2);
-      const waited = model.requests[1].receivedAt - model.requests[0].receivedAt;
+      expect(setup.model.requests).toHaveLength(2);
+      const waited = setup.model.requests[1].receivedAt - setup.model.requests[0].receivedAt;
       expect(waited).toBeGreaterThanOrEqual(2_900);
       expect(waited).toBeLessThan(6_000);
     });
 
     it('401 fails the run with ModelAuthError after a single attempt', async () => {
-      script = () => reply.error(401, 'Incorrect API key provided');
-      const failure = await runFailureOf(await worker.start({ agent: 'helpdesk', message: 'hi' }));
+      setup.script = () => reply.error(401, 'Incorrect API key provided');
+      const failure = await runFailureOf(await setup.worker.start({ agent: 'helpdesk', message: 'hi' }));
       expect(failure.type).toBe('ModelAuthError');
       expect(failure.message).toMatch(/401.*Incorrect API key provided/);
-      expect(model.requests).toHaveLength(1);
+      expect(setup.model.requests).toHaveLength(1);
     });
 
     it('5xx is retried with backoff up to the attempt bound, then fails the run', async () => {
-      script = () => reply.error(503, 'overloaded');
-      const failure = await runFailureOf(await worker.start({ agent: 'helpdesk', message: 'hi' }));
+      setup.script = () => reply.error(503, 'overloaded');
+      const failure = await runFailureOf(await setup.worker.start({ agent: 'helpdesk', message: 'hi' }));
       expect(failure.type).toBe('ModelUnavailable');
-      expect(model.requests).toHaveLength(3);
+      expect(setup.model.requests).toHaveLength(3);
     });
   });
 });

@@ -10,17 +10,9 @@ import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
 import type { ChatMessage } from '../../src/types';
-import {
-  lastOf,
-  reply,
-  startScriptedModel,
-  turnOf,
-  type ModelRequest,
-  type Script,
-  type ScriptedModel,
-} from '../../testing';
+import { lastOf, reply, turnOf, type ModelRequest, type Script } from '../../testing';
 import { activityInputs, activitySummaries } from '../support/history';
-import { startTestWorker, type TestWorker } from '../support/harness';
+import { useScriptedWorker, type TestWorker } from '../support/harness';
 import { runFailureOf } from '../support/outcomes';
 
 const agent = defineAgent({
@@ -53,21 +45,7 @@ const agent = defineAgent({
   ],
 });
 
-let script: Script;
-let model: ScriptedModel;
-let worker: TestWorker;
-
-beforeAll(async () => {
-  model = await startScriptedModel((request, index) => script(request, index));
-  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl }, new AgentRegistry().add([agent], 'test'));
-});
-afterAll(async () => {
-  await worker?.stop();
-  await model?.close();
-});
-beforeEach(() => {
-  model.requests.length = 0;
-});
+const setup = useScriptedWorker({}, new AgentRegistry().add([agent], 'test'));
 
 const isWrapUp = (request: ModelRequest) =>
   /^\[The run's \w+ budget is nearly spent/.test(lastOf(request, 'user')!.content);
@@ -89,12 +67,12 @@ async function runSeconds(handle: Awaited<ReturnType<TestWorker['start']>>): Pro
 
 describe('a task at its budget answers with its wrap-up', () => {
   it('maxSteps: the last step is the wrap-up, without tools', async () => {
-    script = researchForever();
-    const handle = await worker.start({ agent: 'researcher', message: 'Study', limits: { maxSteps: 3 } });
+    setup.script = researchForever();
+    const handle = await setup.worker.start({ agent: 'researcher', message: 'Study', limits: { maxSteps: 3 } });
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxSteps', output: WRAP_UP_ANSWER, steps: 3 });
-    expect(model.requests).toHaveLength(3);
-    expect(model.requests.map(isWrapUp)).toEqual([false, false, true]);
+    expect(setup.model.requests).toHaveLength(3);
+    expect(setup.model.requests.map(isWrapUp)).toEqual([false, false, true]);
     expect((await activityInputs<ModelCallInput>(handle, 'callModel')).map((input) => input.toolChoice)).toEqual([
       undefined,
       undefined,
@@ -108,22 +86,22 @@ describe('a task at its budget answers with its wrap-up', () => {
   });
 
   it('maxTokens: never passed, the wrap-up counted in usage', async () => {
-    script = researchForever('research', { input: 300, output: 50 });
+    setup.script = researchForever('research', { input: 300, output: 50 });
     const result = await (
-      await worker.start({ agent: 'researcher', message: 'Study', limits: { maxTokens: 3_000 } })
+      await setup.worker.start({ agent: 'researcher', message: 'Study', limits: { maxTokens: 3_000 } })
     ).result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxTokens', output: WRAP_UP_ANSWER });
     expect(result.steps).toBeGreaterThan(2);
     expect(result.usage.totalTokens).toBe(350 * result.steps);
     expect(result.usage.totalTokens).toBeLessThanOrEqual(3_000);
-    expect(isWrapUp(model.requests.at(-1)!)).toBe(true);
+    expect(isWrapUp(setup.model.requests.at(-1)!)).toBe(true);
   });
 
   it('maxCostUsd: never passed', async () => {
     // gpt-4o-mini: $0.15 in and $0.60 out per million tokens, so $0.018 a call.
-    script = researchForever('research', { input: 100_000, output: 5_000 });
+    setup.script = researchForever('research', { input: 100_000, output: 5_000 });
     const result = await (
-      await worker.start({ agent: 'researcher', message: 'Study', limits: { maxCostUsd: 0.1 } })
+      await setup.worker.start({ agent: 'researcher', message: 'Study', limits: { maxCostUsd: 0.1 } })
     ).result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxCostUsd', output: WRAP_UP_ANSWER });
     expect(result.steps).toBeGreaterThan(2);
@@ -132,21 +110,29 @@ describe('a task at its budget answers with its wrap-up', () => {
   });
 
   it('maxDurationSeconds: a deadline on tools too, the wrap-up inside it', async () => {
-    script = researchForever('slow_research');
-    const handle = await worker.start({ agent: 'researcher', message: 'Study', limits: { maxDurationSeconds: 8 } });
+    setup.script = researchForever('slow_research');
+    const handle = await setup.worker.start({
+      agent: 'researcher',
+      message: 'Study',
+      limits: { maxDurationSeconds: 8 },
+    });
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxDurationSeconds', output: WRAP_UP_ANSWER });
     expect(await runSeconds(handle)).toBeLessThanOrEqual(8);
   });
 
   it('maxDurationSeconds: a deadline on approval waits', async () => {
-    script = (request) =>
+    setup.script = (request) =>
       isWrapUp(request) ? reply.text(WRAP_UP_ANSWER) : reply.tools([{ name: 'publish', args: { title: 'Findings' } }]);
-    const handle = await worker.start({ agent: 'researcher', message: 'Publish', limits: { maxDurationSeconds: 4 } });
+    const handle = await setup.worker.start({
+      agent: 'researcher',
+      message: 'Publish',
+      limits: { maxDurationSeconds: 4 },
+    });
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxDurationSeconds', output: WRAP_UP_ANSWER });
     expect(await runSeconds(handle)).toBeLessThanOrEqual(4);
-    const denial = lastOf(model.requests.at(-1)!, 'tool')!;
+    const denial = lastOf(setup.model.requests.at(-1)!, 'tool')!;
     expect(JSON.parse(denial.content).note).toBe(
       "no decision before the run's time budget ran out, so the call was denied",
     );
@@ -155,9 +141,9 @@ describe('a task at its budget answers with its wrap-up', () => {
 
   it('with no room for a wrap-up, says what was done and what was not', async () => {
     // The provider counts far more input than the transcript's size suggests: after one step nothing fits.
-    script = researchForever('research', { input: 1_900, output: 50 });
+    setup.script = researchForever('research', { input: 1_900, output: 50 });
     const result = await (
-      await worker.start({ agent: 'researcher', message: 'Study', limits: { maxTokens: 2_000 } })
+      await setup.worker.start({ agent: 'researcher', message: 'Study', limits: { maxTokens: 2_000 } })
     ).result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxTokens', steps: 1 });
     expect(result.output).toBe(
@@ -166,8 +152,8 @@ describe('a task at its budget answers with its wrap-up', () => {
   });
 
   it('maxCostUsd on a model with no price is refused at start', async () => {
-    script = () => reply.text('unreachable');
-    const handle = await worker.start({
+    setup.script = () => reply.text('unreachable');
+    const handle = await setup.worker.start({
       agent: 'researcher',
       message: 'Study',
       model: 'local-llama',
@@ -176,7 +162,7 @@ describe('a task at its budget answers with its wrap-up', () => {
     const failure = await runFailureOf(handle);
     expect(failure.type).toBe('UnpricedModel');
     expect(failure.message).toMatch(/^maxCostUsd is set but local-llama has no price/);
-    expect(model.requests).toHaveLength(0);
+    expect(setup.model.requests).toHaveLength(0);
   });
 });
 
@@ -185,27 +171,27 @@ describe('a session', () => {
     handle.executeUpdate(chatUpdate, { args: [{ text }] });
 
   it('with default limits answers 150 turns of two steps each', async () => {
-    script = (request) =>
+    setup.script = (request) =>
       request.messages.at(-1)!.role === 'user'
         ? reply.tools([{ name: 'research', args: { topic: lastOf(request, 'user')!.content } }], {
             input: 10,
             output: 2,
           })
         : reply.text(`re: ${lastOf(request, 'user')!.content}`, { input: 10, output: 2 });
-    const handle = await worker.start({ agent: 'researcher', message: 'turn 0', mode: 'session' });
+    const handle = await setup.worker.start({ agent: 'researcher', message: 'turn 0', mode: 'session' });
     for (let turn = 1; turn < 150; turn++) expect(await chat(handle, `turn ${turn}`)).toBe(`re: turn ${turn}`);
     await handle.signal(endSignal);
     expect(await handle.result()).toMatchObject({ status: 'completed', output: 're: turn 149', steps: 300 });
   }, 180_000);
 
   it('budgets each turn: a turn at its limit replies with its wrap-up and the session goes on', async () => {
-    script = (request) => {
+    setup.script = (request) => {
       const asked = lastOf(request, 'user')!.content;
       if (isWrapUp(request)) return reply.text(WRAP_UP_ANSWER);
       if (asked === 'quick') return reply.text('quick answer');
       return reply.tools([{ name: 'research', args: { topic: `topic ${turnOf(request)}` } }]);
     };
-    const handle = await worker.start({
+    const handle = await setup.worker.start({
       agent: 'researcher',
       message: 'quick',
       mode: 'session',
@@ -218,13 +204,13 @@ describe('a session', () => {
   });
 
   it('ends at a lifetime budget, answering the turn with its wrap-up', async () => {
-    script = (request) =>
+    setup.script = (request) =>
       isWrapUp(request)
         ? reply.text(WRAP_UP_ANSWER)
         : request.messages.at(-1)!.role === 'user'
           ? reply.tools([{ name: 'research', args: { topic: `topic ${turnOf(request)}` } }])
           : reply.text('answered');
-    const handle = await worker.start({
+    const handle = await setup.worker.start({
       agent: 'researcher',
       message: 'one',
       mode: 'session',

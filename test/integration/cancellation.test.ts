@@ -6,7 +6,6 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
@@ -22,10 +21,10 @@ import type { agentRun } from '../../workflows';
 import { reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
 import { temporalBinary } from '../support/dev-server';
 import { eventually } from '../support/eventually';
+import { runCli } from '../support/cli';
 import { startTestWorker, type TestWorker } from '../support/harness';
 
 const EventType = temporal.api.enums.v1.EventType;
-const REPO = join(__dirname, '..', '..');
 const run = promisify(execFile);
 
 type Handle = WorkflowHandleWithFirstExecutionRunId<typeof agentRun>;
@@ -113,26 +112,8 @@ afterAll(async () => {
   await model?.close();
 });
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the project CLI as a real process against the test server (as cli.test.ts does). */
-async function cli(args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH!, TEMPORAL_ADDRESS: worker.config.TEMPORAL_ADDRESS },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+/** Runs the project CLI against the test server. */
+const cli = (args: string[]) => runCli(args, { TEMPORAL_ADDRESS: worker.config.TEMPORAL_ADDRESS });
 
 /** How `result()` settled, and whether the tool had finished by then. */
 interface Closed {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stateQuery } from '../../src/contract';
 import type { AgentRunInput } from '../../src/input';
+import { runCli, type CliOutcome } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/dev-server';
 import { workflowInput } from '../support/history';
@@ -34,12 +35,6 @@ afterAll(async () => {
   await model?.close();
 });
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const cliArgs = (args: string[]) => ['--import', 'tsx', 'client.ts', ...args];
 const cliEnv = (env: Record<string, string> = {}) => ({
   PATH: process.env.PATH!,
@@ -49,21 +44,9 @@ const cliEnv = (env: Record<string, string> = {}) => ({
 });
 
 /** Runs the CLI as a real process against the test server and the worker's task queue. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, cliArgs(args), {
-      cwd: REPO,
-      env: cliEnv(env),
-      timeout: 30_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, cliEnv(env));
 
-function expectOneLineError(outcome: Outcome, code: number, message: RegExp): void {
+function expectOneLineError(outcome: CliOutcome, code: number, message: RegExp): void {
   expect(outcome.code).toBe(code);
   expect(outcome.stdout).toBe('');
   const lines = outcome.stderr.trim().split('\n');

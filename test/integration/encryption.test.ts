@@ -16,6 +16,7 @@ import { payloadCodecs } from '../../codec';
 import { loadTemporalConfig } from '../../src/config';
 import { byTurn, lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
 import { temporalBinary } from '../support/dev-server';
+import { runCli, type CliOutcome } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { testAddress, workerEnv } from '../support/harness';
 import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
@@ -77,31 +78,10 @@ async function startWorker(taskQueue: string, keys: string | undefined): Promise
   return worker;
 }
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The project CLI as a real process (`node --import tsx client.ts ...`) with `keys` as PAYLOAD_KEYS. */
-async function cli(taskQueue: string, keys: string | undefined, ...args: string[]): Promise<Outcome> {
-  const env = {
-    PATH: process.env.PATH!,
-    TEMPORAL_ADDRESS: testAddress(),
-    TASK_QUEUE: taskQueue,
-    ...(keys && { PAYLOAD_KEYS: keys }),
-  };
-  try {
-    const { stdout, stderr } = await execute(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
-      cwd: REPO,
-      env,
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as Outcome;
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+function cli(taskQueue: string, keys: string | undefined, ...args: string[]): Promise<CliOutcome> {
+  const env = { TEMPORAL_ADDRESS: testAddress(), TASK_QUEUE: taskQueue, ...(keys && { PAYLOAD_KEYS: keys }) };
+  return runCli(args, env, 60_000);
 }
 
 /**

@@ -8,16 +8,8 @@ import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
 import type { ChatMessage } from '../../src/types';
-import {
-  lastOf,
-  reply,
-  startScriptedModel,
-  turnOf,
-  type ModelRequest,
-  type Script,
-  type ScriptedModel,
-} from '../../testing';
-import { startTestWorker, type TestWorker } from '../support/harness';
+import { lastOf, reply, turnOf, type ModelRequest } from '../../testing';
+import { useScriptedWorker } from '../support/harness';
 import { runFailureOf, updateRejectionOf } from '../support/outcomes';
 
 /** Arguments `check_status` was run with, in order. */
@@ -39,20 +31,8 @@ const agent = defineAgent({
   ],
 });
 
-let script: Script;
-let model: ScriptedModel;
-let worker: TestWorker;
-
-beforeAll(async () => {
-  model = await startScriptedModel((request, index) => script(request, index));
-  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl }, new AgentRegistry().add([agent], 'test'));
-});
-afterAll(async () => {
-  await worker?.stop();
-  await model?.close();
-});
+const setup = useScriptedWorker({}, new AgentRegistry().add([agent], 'test'));
 beforeEach(() => {
-  model.requests.length = 0;
   statusChecks = [];
 });
 
@@ -64,8 +44,8 @@ const toolMessages = (request: ModelRequest) =>
 
 describe('a stuck model', () => {
   it('repeating one call is warned once, then the run ends stuck within maxRepeats + 2 calls', async () => {
-    script = () => reply.tools([{ name: 'check_status', args: { job: 7 } }]);
-    const handle = await worker.start({ agent: 'looper', message: 'Is job 7 done?' });
+    setup.script = () => reply.tools([{ name: 'check_status', args: { job: 7 } }]);
+    const handle = await setup.worker.start({ agent: 'looper', message: 'Is job 7 done?' });
     const result = await handle.result();
 
     expect(result).toMatchObject({ status: 'stuck', steps: 4 });
@@ -73,55 +53,55 @@ describe('a stuck model', () => {
     expect(result.output).toMatch(
       /^Stopped without an answer: .*check_status \{"job":7\}.*Done: tool calls check_status ×4/,
     );
-    expect(model.requests.length).toBeLessThanOrEqual(3 + 2);
+    expect(setup.model.requests.length).toBeLessThanOrEqual(3 + 2);
     // One warning, sent with the call after the third repeat; the repeats were not run again.
-    expect(model.requests.map(warningsIn)).toEqual([0, 0, 0, 1]);
+    expect(setup.model.requests.map(warningsIn)).toEqual([0, 0, 0, 1]);
     expect(statusChecks).toEqual([7, 7]);
-    expect(toolMessages(model.requests[3]).at(-1)!.content).toMatch(/Not run: this call repeats earlier ones/);
+    expect(toolMessages(setup.model.requests[3]).at(-1)!.content).toMatch(/Not run: this call repeats earlier ones/);
     const status = (await handle.describe()).typedSearchAttributes.get(searchAttributes.agentStatus);
     expect(status).toBe('stuck');
   });
 
   it('counts the arguments as JSON, so reordered keys are the same call', async () => {
     const orders = ['{"job":1,"verbose":true}', '{"verbose":true,"job":1}', '{ "job": 1, "verbose": true }'];
-    script = (request) => reply.tools([{ name: 'check_status', args: orders[turnOf(request) % 3] }]);
+    setup.script = (request) => reply.tools([{ name: 'check_status', args: orders[turnOf(request) % 3] }]);
     const result = await (
-      await worker.start({ agent: 'looper', message: 'Job 1?', limits: { maxRepeats: 2 } })
+      await setup.worker.start({ agent: 'looper', message: 'Job 1?', limits: { maxRepeats: 2 } })
     ).result();
     expect(result).toMatchObject({ status: 'stuck', steps: 3 });
   });
 
   it('making new calls that bring back only results it has read is stuck too', async () => {
-    script = (request) => reply.tools([{ name: 'check_status', args: { job: turnOf(request) } }]);
-    const result = await (await worker.start({ agent: 'looper', message: 'Any job done?' })).result();
+    setup.script = (request) => reply.tools([{ name: 'check_status', args: { job: turnOf(request) } }]);
+    const result = await (await setup.worker.start({ agent: 'looper', message: 'Any job done?' })).result();
     // Results of calls 2-4 repeat call 1's: the warning follows call 4; call 5 brings nothing new either.
     expect(result).toMatchObject({ status: 'stuck', steps: 5 });
     expect(result.reason).toMatch(
       /returned only results it had already read, 4 answers in a row \(last: check_status \{"job":4\}\)/,
     );
-    expect(model.requests.map(warningsIn)).toEqual([0, 0, 0, 0, 1]);
+    expect(setup.model.requests.map(warningsIn)).toEqual([0, 0, 0, 0, 1]);
   });
 
   it('that changes course after the warning goes on', async () => {
-    script = (request) =>
+    setup.script = (request) =>
       warningsIn(request)
         ? reply.text('Job 7 is still pending.')
         : reply.tools([{ name: 'check_status', args: { job: 7 } }]);
-    const result = await (await worker.start({ agent: 'looper', message: 'Is job 7 done?' })).result();
+    const result = await (await setup.worker.start({ agent: 'looper', message: 'Is job 7 done?' })).result();
     expect(result).toMatchObject({ status: 'completed', output: 'Job 7 is still pending.', steps: 4 });
   });
 });
 
 describe('off-spec answers', () => {
   it('2,500 tool calls in one answer: 64 run, the rest are answered as not run', async () => {
-    script = (request) =>
+    setup.script = (request) =>
       turnOf(request) === 0
         ? reply.tools(Array.from({ length: 2_500 }, (_, job) => ({ name: 'check_status', args: { job } })))
         : reply.text('Checked the first 64.');
-    const result = await (await worker.start({ agent: 'looper', message: 'Check every job.' })).result();
+    const result = await (await setup.worker.start({ agent: 'looper', message: 'Check every job.' })).result();
     expect(result).toMatchObject({ status: 'completed', output: 'Checked the first 64.', steps: 2 });
     expect(statusChecks.sort((a, b) => a - b)).toEqual(Array.from({ length: 64 }, (_, job) => job));
-    const answers = toolMessages(model.requests[1]);
+    const answers = toolMessages(setup.model.requests[1]);
     expect(answers).toHaveLength(2_500);
     expect(JSON.parse(answers[64].content).error).toBe(
       'Not run: one answer may make at most 64 tool calls and this one made 2500. Make the calls you still need in your next answer.',
@@ -129,39 +109,39 @@ describe('off-spec answers', () => {
   });
 
   it('the cap is the run input limits.maxToolCallsPerTurn', async () => {
-    script = (request) =>
+    setup.script = (request) =>
       turnOf(request) === 0
         ? reply.tools(Array.from({ length: 5 }, (_, job) => ({ name: 'check_status', args: { job } })))
         : reply.text('Done.');
     const input = { agent: 'looper', message: 'Check jobs.', limits: { maxToolCallsPerTurn: 2 } };
-    expect(await (await worker.start(input)).result()).toMatchObject({ status: 'completed' });
+    expect(await (await setup.worker.start(input)).result()).toMatchObject({ status: 'completed' });
     expect(statusChecks.sort()).toEqual([0, 1]);
   });
 
   it('always empty: the run fails with ModelNoAnswer after 3 answers', async () => {
-    script = () => reply.text('   ');
-    const failure = await runFailureOf(await worker.start({ agent: 'looper', message: 'Hello?' }));
+    setup.script = () => reply.text('   ');
+    const failure = await runFailureOf(await setup.worker.start({ agent: 'looper', message: 'Hello?' }));
     expect(failure.type).toBe('ModelNoAnswer');
     expect(failure.message).toBe('the model answered with neither text nor a tool call 3 times in a row');
-    expect(model.requests).toHaveLength(3);
+    expect(setup.model.requests).toHaveLength(3);
   });
 });
 
 describe('messages', () => {
   it('a task refuses enqueue and ignores the message signal: no extra turn', async () => {
-    script = () => ({ ...reply.text('Done.'), delayMs: 1_000 });
-    const handle = await worker.start({ agent: 'looper', message: 'One thing.' });
+    setup.script = () => ({ ...reply.text('Done.'), delayMs: 1_000 });
+    const handle = await setup.worker.start({ agent: 'looper', message: 'One thing.' });
     expect(await updateRejectionOf(handle.executeUpdate(enqueueUpdate, { args: [{ text: 'And another.' }] }))).toMatch(
       /this run is a task, not a session/,
     );
     await handle.signal(messageSignal, { text: 'And another.' });
     expect(await handle.result()).toMatchObject({ status: 'completed', steps: 1 });
-    expect(JSON.stringify(model.requests)).not.toContain('And another.');
+    expect(JSON.stringify(setup.model.requests)).not.toContain('And another.');
   });
 
   it('messages queued before end are answered before the session ends', async () => {
-    script = (request) => ({ ...reply.text(`re: ${lastOf(request, 'user')?.content}`), delayMs: 300 });
-    const handle = await worker.start({ agent: 'looper', message: 'first', mode: 'session' });
+    setup.script = (request) => ({ ...reply.text(`re: ${lastOf(request, 'user')?.content}`), delayMs: 300 });
+    const handle = await setup.worker.start({ agent: 'looper', message: 'first', mode: 'session' });
     await handle.executeUpdate(enqueueUpdate, { args: [{ text: 'second' }] });
     await handle.executeUpdate(enqueueUpdate, { args: [{ text: 'third' }] });
     await handle.signal(endSignal);

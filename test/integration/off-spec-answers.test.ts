@@ -6,8 +6,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { ErrorType } from '../../src/errors';
-import { reply, startScriptedModel, type Script, type ScriptedModel } from '../../testing';
-import { startTestWorker, type TestWorker } from '../support/harness';
+import { reply } from '../../testing';
+import { useScriptedWorker } from '../support/harness';
 import { runFailureOf } from '../support/outcomes';
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -15,21 +15,7 @@ const EventType = temporal.api.enums.v1.EventType;
 /** Attempts per model call on the test worker (MODEL_MAX_ATTEMPTS). */
 const ATTEMPTS = 2;
 
-let model: ScriptedModel;
-let worker: TestWorker;
-let script: Script;
-
-beforeAll(async () => {
-  model = await startScriptedModel((request, index) => script(request, index));
-  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, MODEL_MAX_ATTEMPTS: String(ATTEMPTS) });
-});
-afterAll(async () => {
-  await worker?.stop();
-  await model?.close();
-});
-beforeEach(() => {
-  model.requests.length = 0;
-});
+const setup = useScriptedWorker({ MODEL_MAX_ATTEMPTS: String(ATTEMPTS) });
 
 /** A Chat Completions body with `message` and top-level fields overridden. */
 function body(message: Record<string, unknown>, top: Record<string, unknown> = {}) {
@@ -72,31 +58,31 @@ describe('an off-spec model answer', () => {
     ],
     ['a body that is not JSON', '{"choices": [', /the response body is not valid JSON/],
   ])('(%s) is retried, then fails the run with ModelBadResponse in bounded time', async (_case, raw, message) => {
-    script = () => reply.raw(raw);
+    setup.script = () => reply.raw(raw);
     const startedAt = Date.now();
-    const handle = await worker.start({ agent: 'helpdesk', message: 'Where is order 1042?' });
+    const handle = await setup.worker.start({ agent: 'helpdesk', message: 'Where is order 1042?' });
     const failure = await runFailureOf(handle);
     const elapsedMs = Date.now() - startedAt;
 
     expect(failure.type).toBe(ErrorType.ModelBadResponse);
     expect(failure.message).toMatch(/^model answered off-spec: /);
     expect(failure.message).toMatch(message);
-    expect(model.requests).toHaveLength(ATTEMPTS);
+    expect(setup.model.requests).toHaveLength(ATTEMPTS);
     // Two attempts 1 s apart, and nothing else to wait for.
     expect(elapsedMs).toBeLessThan(10_000);
     await expectClosedCleanly(handle);
   });
 
   it('is retried like a 5xx: a good answer on the next attempt completes the run', async () => {
-    script = (_request, index) => (index === 0 ? reply.raw(body({ content: ['Hello.'] })) : reply.text('Hello.'));
-    const handle = await worker.start({ agent: 'helpdesk', message: 'hi' });
+    setup.script = (_request, index) => (index === 0 ? reply.raw(body({ content: ['Hello.'] })) : reply.text('Hello.'));
+    const handle = await setup.worker.start({ agent: 'helpdesk', message: 'hi' });
     expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Hello.', steps: 1 });
-    expect(model.requests).toHaveLength(2);
+    expect(setup.model.requests).toHaveLength(2);
   });
 
   it("quotes at most ~200 bytes of the provider's answer in the failure", async () => {
-    script = () => reply.raw(body({ content: { text: 'secret '.repeat(50_000) } }));
-    const failure = await runFailureOf(await worker.start({ agent: 'helpdesk', message: 'hi' }));
+    setup.script = () => reply.raw(body({ content: { text: 'secret '.repeat(50_000) } }));
+    const failure = await runFailureOf(await setup.worker.start({ agent: 'helpdesk', message: 'hi' }));
     expect(failure.type).toBe(ErrorType.ModelBadResponse);
     expect(Buffer.byteLength(failure.message)).toBeLessThan(500);
   });

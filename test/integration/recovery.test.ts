@@ -5,17 +5,18 @@
  * the kill, and the time is measured from the moment it polls; the time from the kill is printed too.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { WorkflowType } from '../../src/contract';
 import type { agentRun } from '../../workflows';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
+import { byTurn, lastOf, reply, turnOf } from '../../testing';
 import { eventually } from '../support/eventually';
 import { pluginApi } from '../../src/plugin-api';
 import { AgentRegistry } from '../../src/registry';
-import { startTestWorker, testAddress, workerEnv } from '../support/harness';
+import { startTestWorker, workerEnv } from '../support/harness';
 import recoveryAgents, { SLOW_STEP_LATENCY_MS, slowStepAborts } from '../support/recovery-agent';
-import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
+import { waitUntilPolling } from '../support/worker-process';
+import { useWorkerProcesses } from '../support/worker-processes';
 
 const { EventType, PendingActivityState } = temporal.api.enums.v1;
 
@@ -24,32 +25,7 @@ const MODEL_LATENCY_MS = 300;
 /** What the bound allows on top of the heartbeat timeout and the call's latency. */
 const SLACK_MS = 2_000;
 
-let connection: Connection;
-let client: Client;
-let model: ScriptedModel | undefined;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection });
-});
-afterEach(async () => {
-  for (const worker of workers.splice(0)) {
-    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-    await worker.exited;
-  }
-  await model?.close();
-  model = undefined;
-});
-afterAll(async () => {
-  await connection?.close();
-});
-
-function spawn(env: Record<string, string>): WorkerProcess {
-  const worker = spawnWorker(env);
-  workers.push(worker);
-  return worker;
-}
+const processes = useWorkerProcesses();
 
 /** Resolves once the run's `activity` is running on a worker and has heartbeated (which the worker does on its own). */
 async function heartbeating(handle: WorkflowHandle, activity: string): Promise<void> {
@@ -80,9 +56,9 @@ async function timeline(handle: WorkflowHandle, from: number): Promise<string> {
  * returns the run's result with how long it took from the new worker's first poll (and from the kill).
  */
 async function killDuring(env: Record<string, string>, input: { agent: string; message: string }, activity: string) {
-  const first = spawn(env);
+  const first = processes.spawn(env);
   await waitUntilPolling(first);
-  const handle = await client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+  const handle = await processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
     taskQueue: env.TASK_QUEUE,
     workflowId: `recovery-${randomUUID()}`,
     args: [input],
@@ -92,7 +68,7 @@ async function killDuring(env: Record<string, string>, input: { agent: string; m
   const killedAt = Date.now();
   first.child.kill('SIGKILL');
   expect(await first.exited).toBe('SIGKILL');
-  const second = spawn(env);
+  const second = processes.spawn(env);
   await waitUntilPolling(second);
   const upAt = Date.now();
   const result = await handle.result();
@@ -115,7 +91,7 @@ describe('a run whose worker is SIGKILLed', () => {
   it('during a model call completes within the model heartbeat timeout + latency + 2 s', async () => {
     const heartbeatMs = 5_000;
     let calls = 0;
-    model = await startScriptedModel(() => {
+    const model = await processes.startModel(() => {
       calls += 1;
       // The first worker dies while this request is open; the retry is answered.
       return calls === 1 ? reply.hang() : { ...reply.text('Recovered.'), delayMs: MODEL_LATENCY_MS };
@@ -135,7 +111,7 @@ describe('a run whose worker is SIGKILLed', () => {
 
   it('during a tool completes within the tool heartbeat timeout (10 s default) + its latency + 2 s', async () => {
     const heartbeatMs = 10_000;
-    model = await startScriptedModel(
+    const model = await processes.startModel(
       byTurn([reply.tools([{ id: 'step', name: 'slow_step', args: {} }]), reply.text('Step done.')]),
     );
     const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, AGENT_MODULES: 'test/support/recovery-agent.ts' });
@@ -152,7 +128,7 @@ describe('a run whose worker is SIGKILLed', () => {
 
 describe('a cancelled run', () => {
   it("reaches a running tool's ctx.signal within the heartbeat throttle, though the tool never heartbeats", async () => {
-    model = await startScriptedModel(byTurn([reply.tools([{ name: 'slow_step', args: {} }]), reply.text('-')]));
+    const model = await processes.startModel(byTurn([reply.tools([{ name: 'slow_step', args: {} }]), reply.text('-')]));
     const worker = await startTestWorker(
       { OPENAI_BASE_URL: model.baseUrl },
       new AgentRegistry().add(recoveryAgents(pluginApi), 'recovery-agent'),

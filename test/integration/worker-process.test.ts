@@ -1,47 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { readLedger } from '../../agents/helpdesk';
 import { approvalUpdate, stateQuery, WorkflowType } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { eventually } from '../support/eventually';
-import { tempPath, testAddress, workerEnv } from '../support/harness';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
-import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
+import { tempPath, workerEnv } from '../support/harness';
+import { byTurn, lastOf, reply, turnOf } from '../../testing';
+import { waitUntilPolling } from '../support/worker-process';
+import { useWorkerProcesses } from '../support/worker-processes';
 
 const EventType = temporal.api.enums.v1.EventType;
 
-let connection: Connection;
-let client: Client;
-let model: ScriptedModel | undefined;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  connection = await Connection.connect({ address: testAddress() });
-  client = new Client({ connection });
-});
-afterEach(async () => {
-  for (const worker of workers.splice(0)) {
-    if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-    await worker.exited;
-  }
-  await model?.close();
-  model = undefined;
-});
-afterAll(async () => {
-  await connection?.close();
-});
-
-function start(env: Record<string, string>): WorkerProcess {
-  const worker = spawnWorker(env);
-  workers.push(worker);
-  return worker;
-}
+const processes = useWorkerProcesses();
 
 describe('a worker process', () => {
   it('is SIGKILLed after a refund and during a later model call; a new worker finishes without repeating work', async () => {
     let turnOneAttempts = 0;
-    model = await startScriptedModel((request) => {
+    const model = await processes.startModel((request) => {
       if (turnOf(request) === 0) {
         return reply.tools([
           { id: 'refund', name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'parcel delayed' } },
@@ -56,11 +31,11 @@ describe('a worker process', () => {
       MODEL_HEARTBEAT_SECONDS: '2',
       HELPDESK_LEDGER: tempPath('ledger.jsonl'),
     });
-    const first = start(env);
+    const first = processes.spawn(env);
     await waitUntilPolling(first);
 
     const workflowId = `crash-${randomUUID()}`;
-    const handle = await client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+    const handle = await processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
       taskQueue: env.TASK_QUEUE,
       workflowId,
       args: [{ agent: 'helpdesk', message: 'Order 1042 never arrived, refund me please' }],
@@ -81,7 +56,7 @@ describe('a worker process', () => {
     first.child.kill('SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
 
-    const second = start(env);
+    const second = processes.spawn(env);
     await waitUntilPolling(second);
     const result = await handle.result();
 
@@ -111,19 +86,19 @@ describe('a worker process', () => {
   });
 
   it('loads a plug-in agent module from AGENT_MODULES and runs it end to end', async () => {
-    model = await startScriptedModel(
+    const model = await processes.startModel(
       byTurn([reply.tools([{ name: 'get_forecast', args: { city: 'Lisbon' } }]), reply.text('Sunny in Lisbon.')]),
     );
     const env = workerEnv({
       OPENAI_BASE_URL: model.baseUrl,
       AGENT_MODULES: 'test/fixtures/weather-agent.mjs, test/fixtures/echo-agent.ts',
     });
-    const worker = start(env);
+    const worker = processes.spawn(env);
     await waitUntilPolling(worker);
     expect(worker.output()).toMatch(/agents: echo, helpdesk, weather/);
 
     const workflowId = `plugin-${randomUUID()}`;
-    const handle = await client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+    const handle = await processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
       taskQueue: env.TASK_QUEUE,
       workflowId,
       args: [{ agent: 'weather', message: 'Weather in Lisbon?' }],
@@ -140,7 +115,7 @@ describe('a worker process', () => {
   });
 
   it('refuses to start without a reachable Temporal, in one line', async () => {
-    const worker = start(workerEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
+    const worker = processes.spawn(workerEnv({ TEMPORAL_ADDRESS: '127.0.0.1:1' }));
     expect(await worker.exited).toBe(1);
     expect(worker.output()).toMatch(/^worker: cannot reach Temporal at 127\.0\.0\.1:1 \(.*Connection refused.*\)\n$/);
   });
@@ -154,7 +129,7 @@ describe('a worker process', () => {
       /typo-agent\.mjs: tool "issue_refund": unknown option "requireApproval" \(did you mean "requiresApproval"\?\)$/,
     ],
   ])('refuses to start with the bad module %s, saying why in one line', async (path, message) => {
-    const worker = start(workerEnv({ AGENT_MODULES: path }));
+    const worker = processes.spawn(workerEnv({ AGENT_MODULES: path }));
     expect(await worker.exited).toBe(1);
     const lines = worker.output().trim().split('\n');
     expect(lines).toHaveLength(1);

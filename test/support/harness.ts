@@ -12,6 +12,7 @@ import type { AgentRunInput } from '../../src/input';
 import type { AgentRegistry } from '../../src/registry';
 import type { agentRun } from '../../workflows';
 import { createAgentWorker } from '../../worker';
+import { startScriptedModel, type Script, type ScriptedModel } from '../../testing';
 
 export function testAddress(): string {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
@@ -79,4 +80,38 @@ export async function startTestWorker(
       await clientConnection.close();
     },
   };
+}
+
+/** A file's test worker on a scripted model of its own; each test sets `script`. */
+export interface ScriptedWorker {
+  script: Script;
+  model: ScriptedModel;
+  worker: TestWorker;
+}
+
+/**
+ * Starts a worker (with `overrides` and `registry`) on its own scripted model before the file's
+ * tests and stops both after them; the model's requests are cleared before each test.
+ */
+export function useScriptedWorker(
+  overrides: Record<string, string | undefined> = {},
+  registry?: AgentRegistry,
+): ScriptedWorker {
+  const setup = {
+    script: () => {
+      throw new Error('the test set no script');
+    },
+  } as unknown as ScriptedWorker;
+  beforeAll(async () => {
+    setup.model = await startScriptedModel((request, index) => setup.script(request, index));
+    setup.worker = await startTestWorker({ OPENAI_BASE_URL: setup.model.baseUrl, ...overrides }, registry);
+  });
+  afterAll(async () => {
+    await setup.worker?.stop();
+    await setup.model?.close();
+  });
+  beforeEach(() => {
+    setup.model.requests.length = 0;
+  });
+  return setup;
 }
