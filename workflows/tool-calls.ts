@@ -6,11 +6,9 @@ import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { describeFailure } from '../src/failures';
 import type { AgentSpec, ChatMessage, ToolCall } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
+import { Patch } from './patches';
 import type { Approvals } from './approvals';
 import { parseArguments, toolErrorMessage, toolMessage, unknownToolError } from './tool-messages';
-
-/** Tool calls carry the run chain's id, so a run reusing a workflow id gets new idempotency keys. */
-const IDEMPOTENCY_KEY_PER_RUN_CHAIN = 'idempotency-key-per-run-chain';
 
 export interface ToolCallContext {
   spec: AgentSpec;
@@ -81,7 +79,7 @@ export async function runToolCall(
   }
   try {
     // Runs that scheduled calls before the chain id was sent keep their keys: a retry must deduplicate.
-    const runChainId = patched(IDEMPOTENCY_KEY_PER_RUN_CHAIN) ? workflowInfo().firstExecutionRunId : undefined;
+    const runChainId = patched(Patch.idempotencyKeyPerRunChain) ? workflowInfo().firstExecutionRunId : undefined;
     const outcome = await runTool(
       tool,
       { agent: spec.name, tool: tool.name, args: parsed.args, callId, runChainId },

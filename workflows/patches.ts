@@ -1,0 +1,24 @@
+/**
+ * Every `patched()` id of the workflow, in one place: each names a change of the command sequence
+ * that runs started before it must not see (their histories replay the code they started with).
+ */
+import { patched } from '@temporalio/workflow';
+
+export const Patch = {
+  /** A session waiting for input wakes to continue as new when history grows (before: it waited out the idle timeout). */
+  idleWaitWakesForContinueAsNew: 'idle-wait-wakes-for-continue-as-new',
+  /** Tool calls carry the chain's first run id, so a run reusing a workflow id gets new idempotency keys. */
+  idempotencyKeyPerRunChain: 'idempotency-key-per-run-chain',
+  /** Stuck-loop detection, wrap-up calls, the tool-call cap, the empty-answer limit, the unpriced cost check. */
+  loopGuards: 'loop-guards-and-wrap-ups',
+  /** A session answers the messages queued before `end` (before: it ended at once). */
+  answerMessagesQueuedBeforeEnd: 'answer-messages-queued-before-end',
+} as const;
+
+/**
+ * Whether this run has the loop guards: call it only where a guard would change what the run does,
+ * so that runs which never reach a guard record no marker.
+ */
+export function hasLoopGuards(): boolean {
+  return patched(Patch.loopGuards);
+}

@@ -1,0 +1,134 @@
+/**
+ * One turn of a run: model calls and tool calls, from a user message to the answer, within the
+ * budgets, watching for a model that repeats itself.
+ */
+import type { ModelTool } from '../activities';
+import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN, MAX_EMPTY_ANSWERS } from '../src/defaults';
+import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type Usage } from '../src/types';
+import { addUsage, type Budget, type SpentLimit } from './budget';
+import { ensurePayloadFits, noAnswer } from './failures';
+import {
+  EMPTY_ANSWER_NUDGE,
+  REPEATED_CALL_NOT_RUN,
+  repetitionWarning,
+  stuckOutput,
+  unfinishedOutput,
+  wrapUpInstruction,
+} from './guidance';
+import { callModelWithFallback } from './model-calls';
+import { hasLoopGuards } from './patches';
+import type { StatusReport } from './status-report';
+import { RepetitionGuard, type Repetition } from './stuck';
+import { runToolCalls, type ToolCallContext } from './tool-calls';
+import { toolErrorMessage } from './tool-messages';
+
+/** What the run has done so far; a turn adds to it, the `state` query and the status report read it. */
+export interface RunProgress {
+  step: number;
+  usage: Usage;
+}
+
+/** A budget ended the turn: the answer is the wrap-up's, or says what was and was not done. */
+export type LimitOutcome = { answer: string } & SpentLimit;
+/** The model kept repeating `stuck` after being told; the answer says so. */
+export type StuckOutcome = { answer: string; stuck: string };
+/** How a turn ended, with the text that answers its message. */
+export type TurnOutcome = { answer: string } | LimitOutcome | StuckOutcome;
+
+export interface TurnContext {
+  spec: AgentSpec;
+  limits: Limits;
+  /** The transcript, whose last message is the one this turn answers. */
+  messages: ChatMessage[];
+  modelTools: ModelTool[];
+  progress: RunProgress;
+  budget: Budget;
+  status: StatusReport;
+  tools: Omit<ToolCallContext, 'deadlineMs'>;
+  /** Compacts the transcript; returns the size of a model request over it, in bytes. */
+  requestBytes(): number;
+}
+
+/** Model and tools until the model answers, a budget ends the turn, or the model is stuck. */
+export async function runTurn(turn: TurnContext): Promise<TurnOutcome> {
+  const { spec, limits, messages, progress, budget, status } = turn;
+  const { maxRepeats = DEFAULT_MAX_REPEATS, maxToolCallsPerTurn = DEFAULT_MAX_TOOL_CALLS_PER_TURN } = limits;
+  const turnStart = messages.length - 1;
+  const doneSoFar = () => messages.slice(turnStart);
+  const guard = new RepetitionGuard(maxRepeats);
+  let warned = false;
+  let emptyAnswers = 0;
+  /** After a repetition: one warning; the second time, the turn ends stuck. */
+  const onRepetition = (repetition: Repetition): TurnOutcome | undefined => {
+    if (warned) return { stuck: repetition.description, answer: stuckOutput(repetition.description, doneSoFar()) };
+    warned = true;
+    messages.push(repetitionWarning(repetition.description));
+    return undefined;
+  };
+  for (;;) {
+    const requestBytes = turn.requestBytes();
+    let decision = budget.decide(Date.now(), requestBytes);
+    if (decision.next !== 'call' && !hasLoopGuards()) decision = budget.legacyDecision(Date.now());
+    if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision.limit, limits, doneSoFar()) };
+    const wrapUp = decision.next === 'wrapUp' ? decision : undefined;
+    if (wrapUp) messages.push(wrapUpInstruction(wrapUp.limit));
+    progress.step += 1;
+    status.setPhase(RunStatus.running);
+    ensurePayloadFits(`the model call of step ${progress.step}`, wrapUp ? turn.requestBytes() : requestBytes);
+    const calledAtMs = Date.now();
+    const outcome = await callModelWithFallback(
+      spec,
+      {
+        step: progress.step,
+        messages,
+        tools: turn.modelTools,
+        ...(wrapUp && { toolChoice: 'none' as const }),
+        ...(decision.maxOutputTokens !== undefined && { maxOutputTokens: decision.maxOutputTokens }),
+      },
+      decision.deadlineMs,
+    );
+    if ('deadline' in outcome) {
+      // The budget decides what comes next: the wrap-up, or (after the wrap-up's own deadline) nothing.
+      if (!wrapUp) continue;
+      return { ...wrapUp, answer: unfinishedOutput(wrapUp.limit, limits, doneSoFar()) };
+    }
+    const { response } = outcome;
+    progress.usage = addUsage(progress.usage, response);
+    budget.record(response, requestBytes, Date.now() - calledAtMs);
+    status.reportUsage(progress.step, progress.usage);
+    const answer = response.message.content?.trim();
+    if (wrapUp) {
+      // No tool runs after a wrap-up, whatever the model asked for.
+      messages.push({ role: 'assistant', content: response.message.content });
+      return { ...wrapUp, answer: answer || unfinishedOutput(wrapUp.limit, limits, doneSoFar()) };
+    }
+    messages.push(response.message);
+    const calls = response.message.tool_calls ?? [];
+    if (!calls.length) {
+      if (answer) return { answer };
+      emptyAnswers += 1;
+      if (emptyAnswers >= MAX_EMPTY_ANSWERS && hasLoopGuards()) throw noAnswer(emptyAnswers);
+      messages.push(EMPTY_ANSWER_NUDGE);
+      continue;
+    }
+    emptyAnswers = 0;
+    const cap = calls.length > maxToolCallsPerTurn && hasLoopGuards() ? maxToolCallsPerTurn : calls.length;
+    const repeated = guard.observeCalls(calls.slice(0, cap));
+    if (repeated && hasLoopGuards()) {
+      messages.push(...calls.map((call) => toolErrorMessage(call.id, REPEATED_CALL_NOT_RUN)));
+      const ended = onRepetition(repeated);
+      if (ended) return ended;
+      continue;
+    }
+    const results = await runToolCalls(calls, progress.step, { ...turn.tools, deadlineMs: decision.deadlineMs }, cap);
+    messages.push(...results);
+    const stale = guard.observeResults(
+      calls.slice(0, cap),
+      results.slice(0, cap).map((result) => result.content ?? ''),
+    );
+    if (stale && hasLoopGuards()) {
+      const ended = onRepetition(stale);
+      if (ended) return ended;
+    }
+  }
+}
