@@ -9,8 +9,10 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionStatusName,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import { payloadCodecs } from '../codec';
 import { loadTemporalConfig, type TemporalConfig } from '../src/config';
 import {
@@ -25,13 +27,13 @@ import {
 import { AgentClientError, ClientErrorKind, ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
 import { agentRunInputSchema, type AgentRunInput } from '../src/input';
-import type {
-  AgentRunResult,
-  AgentRunState,
-  ApprovalDecision,
-  ChatMessage,
-  PendingApproval,
+import {
   RunStatus,
+  type AgentRunResult,
+  type AgentRunState,
+  type ApprovalDecision,
+  type ChatMessage,
+  type PendingApproval,
 } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
@@ -71,11 +73,56 @@ function grpcCode(error: unknown): number | undefined {
 
 const quote = (value: string): string => `"${value.replace(/["\\]/g, '\\$&')}"`;
 
+/** Statuses only an open run can have: a closed run still showing one was terminated or timed out. */
+const LIVE_STATUSES: readonly string[] = [
+  RunStatus.starting,
+  RunStatus.running,
+  RunStatus.awaitingInput,
+  RunStatus.awaitingApproval,
+];
+
+/** How a closed execution ended, for a run whose own status attribute did not say (terminated, timed out). */
+const CLOSED_STATUSES: Partial<Record<WorkflowExecutionStatusName, string>> = {
+  COMPLETED: RunStatus.completed,
+  FAILED: RunStatus.failed,
+  CANCELLED: RunStatus.cancelled,
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+  CONTINUED_AS_NEW: RunStatus.continued,
+};
+
+/**
+ * The status to show for a run: its `AgentStatus`, unless the run has closed without saying how
+ * (it was terminated, timed out, or its attribute lags), in which case Temporal's own status.
+ */
+export function reportedStatus(attribute: string | undefined, execution: WorkflowExecutionStatusName): string {
+  if (execution === 'RUNNING') return attribute ?? RunStatus.starting;
+  if (attribute && !LIVE_STATUSES.includes(attribute)) return attribute;
+  return CLOSED_STATUSES[execution] ?? execution.toLowerCase();
+}
+
+/** Checks a run's input with the schema the run uses; throws the one-line error a caller shows. */
+export function checkRunInput(input: AgentRunInput): void {
+  const checked = agentRunInputSchema.safeParse(input);
+  if (!checked.success) {
+    throw new AgentClientError(
+      `invalid input: ${describeIssues(checked.error)}`,
+      ClientErrorKind.invalidInput,
+      ErrorType.InvalidAgentInput,
+    );
+  }
+}
+
 /** A Temporal visibility query for agent runs matching `filter`. */
 export function listQuery(filter: ListFilter): string {
+  const live = filter.status !== undefined && LIVE_STATUSES.includes(filter.status);
   return [
     `WorkflowType = ${quote(WorkflowType.agentRun)}`,
+    // A chain that continued as new is one run to its callers: its latest execution stands for it.
+    'ExecutionStatus != "ContinuedAsNew"',
     ...(filter.status ? [`${searchAttributes.agentStatus.name} = ${quote(filter.status)}`] : []),
+    // A terminated run keeps the status it had: only open runs are waiting or working.
+    ...(live ? ['ExecutionStatus = "Running"'] : []),
     ...(filter.agent ? [`${searchAttributes.agentName.name} = ${quote(filter.agent)}`] : []),
     ...(filter.user ? [`${searchAttributes.agentUser.name} = ${quote(filter.user)}`] : []),
   ].join(' AND ');
@@ -122,14 +169,7 @@ export class AgentClient {
    * `userId` would otherwise be refused by the server as a search attribute, with no reason given).
    */
   async start(input: AgentRunInput, options: { workflowId?: string } = {}): Promise<string> {
-    const checked = agentRunInputSchema.safeParse(input);
-    if (!checked.success) {
-      throw new AgentClientError(
-        `invalid input: ${describeIssues(checked.error)}`,
-        ClientErrorKind.invalidInput,
-        ErrorType.InvalidAgentInput,
-      );
-    }
+    checkRunInput(input);
     const preview = input.message.length > 60 ? `${input.message.slice(0, 57)}...` : input.message;
     const handle = await this.call(() =>
       this.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
@@ -216,7 +256,7 @@ export class AgentClient {
         const attributes = execution.typedSearchAttributes;
         runs.push({
           workflowId: execution.workflowId,
-          status: attributes.get(searchAttributes.agentStatus) ?? execution.status.name.toLowerCase(),
+          status: reportedStatus(attributes.get(searchAttributes.agentStatus), execution.status.name),
           agent: attributes.get(searchAttributes.agentName),
           user: attributes.get(searchAttributes.agentUser),
           steps: attributes.get(searchAttributes.agentSteps),
@@ -231,6 +271,20 @@ export class AgentClient {
     return runs;
   }
 
+  /** How the run with this id closed (`completed`, `been cancelled`, ...), if it exists and has. */
+  private async closedStatus(workflowId: string): Promise<string | undefined> {
+    try {
+      const { status } = await this.handle(workflowId).describe();
+      if (status.name === 'RUNNING') return undefined;
+      const ended = reportedStatus(undefined, status.name);
+      return ended === RunStatus.completed || ended === RunStatus.failed || ended === 'timed_out'
+        ? ended.replace('_', ' ')
+        : `been ${ended}`;
+    } catch {
+      return undefined;
+    }
+  }
+
   private handle(workflowId: string): WorkflowHandle<typeof agentRun> {
     return this.client.workflow.getHandle<typeof agentRun>(workflowId);
   }
@@ -241,10 +295,23 @@ export class AgentClient {
       return await operation();
     } catch (error) {
       if (error instanceof WorkflowNotFoundError || grpcCode(error) === GrpcCode.notFound) {
+        // An update or signal to a run that has closed is answered "not found" too: say which it is.
+        const closed = workflowId ? await this.closedStatus(workflowId) : undefined;
+        if (closed) throw new AgentClientError(`run ${workflowId} has already ${closed}`, ClientErrorKind.closed);
         throw new AgentClientError(`no run with id ${workflowId}`, ClientErrorKind.notFound);
       }
       if (error instanceof WorkflowUpdateFailedError) {
         throw new AgentClientError(`rejected: ${describeFailure(error.cause).message}`, ClientErrorKind.rejected);
+      }
+      if (error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure) {
+        throw new AgentClientError(`run ${workflowId} was cancelled`, ClientErrorKind.runCancelled);
+      }
+      if (error instanceof WorkflowFailedError && error.cause instanceof TerminatedFailure) {
+        const reason =
+          error.cause.message && error.cause.message !== 'Workflow execution terminated'
+            ? `: ${error.cause.message}`
+            : '';
+        throw new AgentClientError(`run ${workflowId} was terminated${reason}`, ClientErrorKind.runTerminated);
       }
       if (error instanceof WorkflowFailedError) {
         const failure = describeFailure(error.cause);

@@ -9,7 +9,7 @@ import { CODEC_SERVER_DEFAULTS } from '../src/defaults';
 import { loadCodecServerConfig } from '../src/config';
 import type { AgentRunInput } from '../src/input';
 import { RunStatus, type Limits } from '../src/types';
-import { AgentClient, type RunEvent } from './agent-client';
+import { AgentClient, checkRunInput, type RunEvent } from './agent-client';
 import { formatMessage, formatResult, formatRunList, formatState } from './format';
 
 const EXIT_FAILED = 1;
@@ -92,14 +92,18 @@ export function buildProgram(): Command {
         ...(options.fallbackModel && { fallbackModels: options.fallbackModel }),
         ...(Object.keys(limits).length && { limits }),
       };
+      // Checked before connecting: a bad input is the caller's to fix, wherever Temporal is.
+      checkRunInput(input);
       const agents = await connect();
       const id = await agents.start(input, { workflowId: options.id });
       if (!options.wait) {
         print(json(), { id }, () => id);
         return;
       }
+      // The handle first: whoever waits can follow the run elsewhere, or come back to it.
+      if (!json()) console.log(id);
       const result = await agents.result(id);
-      print(json(), { id, result }, () => `${id}\n${formatResult(result)}`);
+      print(json(), { id, result }, () => formatResult(result));
     });
 
   program

@@ -89,6 +89,12 @@ export const ClientErrorKind = {
   rejected: 'rejected',
   /** The run itself failed; `failureType` says how. */
   runFailed: 'run_failed',
+  /** The run was cancelled before it finished. */
+  runCancelled: 'run_cancelled',
+  /** The run was terminated (from the Temporal CLI or Web UI): it ran no code of its own to end. */
+  runTerminated: 'run_terminated',
+  /** The run exists but has closed, so it takes no more messages or decisions. */
+  closed: 'closed',
 } as const;
 export type ClientErrorKind = (typeof ClientErrorKind)[keyof typeof ClientErrorKind];
 

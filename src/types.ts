@@ -17,6 +17,8 @@ export const RunStatus = {
   stuck: 'stuck',
   failed: 'failed',
   cancelled: 'cancelled',
+  /** This run of the chain handed over to its continuation, which goes on under the same workflow id. */
+  continued: 'continued',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 

@@ -163,6 +163,8 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
           compact();
           const next: CarriedState = { spec: agentSpec, messages, ...progress, lastAnswer, startedAtMs };
           ensurePayloadFits('the continue-as-new input', serializedBytes([rawInput, next]));
+          // This run's own status stays truthful in `list` and the Web UI; the continuation reports its own.
+          status.setPhase(RunStatus.continued);
           return await continueAsNew<typeof agentRun>(rawInput, next);
         }
         status.setPhase(RunStatus.awaitingInput);

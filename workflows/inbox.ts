@@ -98,7 +98,9 @@ export class Inbox {
   /** The validator of the `chat` and `enqueue` updates. */
   validateMessage(message: unknown): void {
     if (this.mode !== RunMode.session)
-      throw new Error('this run is a task, not a session: start it with mode "session"');
+      throw new Error(
+        'this run is a task, not a session: start it with mode "session" (durable-agents start --session)',
+      );
     if (this.closed || this.endRequested) throw new Error('this session has ended');
     const parsed = userMessageSchema.safeParse(message);
     if (!parsed.success) throw new Error(describeIssues(parsed.error));

@@ -45,6 +45,8 @@ describe('a long session', () => {
       .filter(([name]) => name === 'AgentStatus')
       .map(([, payload]) => defaultPayloadConverter.fromPayload(payload));
     expect(statuses).not.toContain('failed');
+    // It says it handed over, so `list` and the Web UI never show it still waiting for input.
+    expect(statuses.at(-1)).toBe('continued');
     const state = await handle.query(stateQuery);
     expect(state.step).toBe(9);
     expect(state.messages.filter((message) => message.role === 'user').map((message) => message.content)).toEqual(

@@ -1,4 +1,5 @@
-import { listQuery, type RunSummary } from '../../client/agent-client';
+import { listQuery, reportedStatus, type RunSummary } from '../../client/agent-client';
+import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import {
   formatMessage,
   formatResult,
@@ -10,22 +11,41 @@ import {
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
 
 describe('listQuery', () => {
-  it('matches agent runs only when no filter is given', () => {
-    expect(listQuery({})).toBe('WorkflowType = "agentRun"');
+  const runs = 'WorkflowType = "agentRun" AND ExecutionStatus != "ContinuedAsNew"';
+
+  it('matches agent runs, one per chain, when no filter is given', () => {
+    expect(listQuery({})).toBe(runs);
   });
 
-  it('ANDs status, agent and user filters in that order', () => {
+  it('ANDs status, agent and user filters in that order; a live status only matches open runs', () => {
     expect(listQuery({ user: 'u7', agent: 'helpdesk', status: 'awaiting_approval', limit: 5 })).toBe(
-      'WorkflowType = "agentRun" AND AgentStatus = "awaiting_approval" AND AgentName = "helpdesk" AND AgentUser = "u7"',
+      `${runs} AND AgentStatus = "awaiting_approval" AND ExecutionStatus = "Running" AND AgentName = "helpdesk" AND AgentUser = "u7"`,
     );
+    expect(listQuery({ status: 'completed' })).toBe(`${runs} AND AgentStatus = "completed"`);
   });
 
   it('escapes quotes and backslashes inside values', () => {
-    expect(listQuery({ user: 'a"b\\c' })).toBe('WorkflowType = "agentRun" AND AgentUser = "a\\"b\\\\c"');
+    expect(listQuery({ user: 'a"b\\c' })).toBe(`${runs} AND AgentUser = "a\\"b\\\\c"`);
   });
 
   it('ignores empty filter values', () => {
-    expect(listQuery({ status: '', agent: '', user: '' })).toBe('WorkflowType = "agentRun"');
+    expect(listQuery({ status: '', agent: '', user: '' })).toBe(runs);
+  });
+});
+
+describe('reportedStatus', () => {
+  it.each<[string | undefined, WorkflowExecutionStatusName, string]>([
+    ['awaiting_approval', 'RUNNING', 'awaiting_approval'],
+    [undefined, 'RUNNING', 'starting'],
+    ['cancelled', 'CANCELLED', 'cancelled'],
+    ['stuck', 'COMPLETED', 'stuck'],
+    // Terminated runs ran no code to say so: their last status is stale.
+    ['awaiting_approval', 'TERMINATED', 'terminated'],
+    ['running', 'TIMED_OUT', 'timed_out'],
+    ['awaiting_input', 'CONTINUED_AS_NEW', 'continued'],
+    [undefined, 'FAILED', 'failed'],
+  ])('shows %s on a %s run as %s', (attribute, execution, expected) => {
+    expect(reportedStatus(attribute, execution)).toBe(expected);
   });
 });
 
