@@ -173,6 +173,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         const woke = await condition(
           () => inbox.size > 0 || inbox.ending || (wakesForHistory && workflowInfo().continueAsNewSuggested),
           Math.max(1, Math.min(idleTimeoutMs, lifetimeLeftMs)),
+          { summary: 'idle timeout · waiting for the next message' },
         );
         if (!woke && lifetimeLeftMs <= idleTimeoutMs) {
           return await finish({

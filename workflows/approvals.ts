@@ -44,7 +44,9 @@ export class Approvals {
     this.entries.set(callId, entry);
     this.onChange();
     try {
-      const decided = await condition(() => entry.decision !== undefined, timeoutMs);
+      const decided = await condition(() => entry.decision !== undefined, timeoutMs, {
+        summary: `approval deadline · ${tool} (call ${callId})`,
+      });
       if (!decided) {
         entry.decision = { callId, approve: false, note: expired };
         this.onChange();

@@ -3,9 +3,10 @@
  * `AgentUser` and usage search attributes (for `list` and the Web UI's filters) and the Web UI's
  * current details. Search attributes are written only when they change: each write is an event.
  */
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { searchAttributes } from '../src/contract';
-import { RunStatus, type Usage } from '../src/types';
+import { RunStatus, type PendingApproval, type Usage } from '../src/types';
+import { truncateUtf8, utf8Bytes } from '../src/validation';
 import type { Approvals } from './approvals';
 
 export class StatusReport {
@@ -38,13 +39,7 @@ export class StatusReport {
   /** Keeps the status attribute and the Web UI's details current; call after any change of status. */
   report(): void {
     const current = this.status;
-    const { step, usage } = this.progress();
-    setCurrentDetails(
-      [
-        `${current} · step ${step} · ${usage.totalTokens} tokens`,
-        ...this.approvals.pending().map((entry) => `awaiting approval: ${entry.tool} (callId ${entry.callId})`),
-      ].join('\n'),
-    );
+    setCurrentDetails(currentDetails(current, this.progress(), this.approvals.pending(), workflowInfo().workflowId));
     if (current !== this.reported) {
       this.reported = current;
       upsertSearchAttributes([{ key: searchAttributes.agentStatus, value: current }]);
@@ -59,4 +54,33 @@ export class StatusReport {
       { key: searchAttributes.agentCostUsd, value: usage.costUsd },
     ]);
   }
+}
+
+/** The dollars of `usage`, saying when part of it is unknown. */
+function cost(usage: Usage): string {
+  return `$${usage.costUsd.toFixed(4)}${usage.costKnown ? '' : ' (some models unpriced)'}`;
+}
+
+/**
+ * The Web UI's current details (markdown): status, step, tokens and cost on the first line, then
+ * each call waiting for a person with its arguments (bounded: they are the model's) and the exact
+ * commands that decide it.
+ */
+export function currentDetails(
+  status: RunStatus,
+  { step, usage }: { step: number; usage: Usage },
+  pending: PendingApproval[],
+  workflowId: string,
+): string {
+  const summary = `**${status}** · step ${step} · ${usage.totalTokens} tokens · ${cost(usage)}`;
+  if (!pending.length) return summary;
+  const calls = pending.map(({ callId, tool, args }) => {
+    const json = JSON.stringify(args);
+    const shown = utf8Bytes(json) > 200 ? `${truncateUtf8(json, 200)}…` : json;
+    return (
+      `- \`${tool}\` ${shown} (call ${callId}): ` +
+      `\`durable-agents approve ${workflowId} ${callId}\` or \`durable-agents deny ${workflowId} ${callId} --note "why"\``
+    );
+  });
+  return [summary, '', '**Awaiting approval**', ...calls].join('\n');
 }

@@ -5,7 +5,7 @@ import { listQuery } from '../../client/agent-client';
 import { approvalUpdate, searchAttributes, stateQuery } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { eventually } from '../support/eventually';
-import { activitySummaries } from '../support/history';
+import { activitySummaries, timerSummaries } from '../support/history';
 import { startTestWorker, type TestWorker } from '../support/harness';
 import { updateRejectionOf } from '../support/outcomes';
 import { byTurn, reply, startScriptedModel, type ModelRequest, type ScriptedModel } from '../../testing';
@@ -90,9 +90,21 @@ describe('tool calls that need approval', () => {
     // A person reads the run in the Web UI without opening payloads: activity summaries and details.
     expect(await activitySummaries(handle)).toEqual(['model gpt-4o-mini · step 1', 'tool lookup_order']);
     const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    const id = handle.workflowId;
     expect(metadata.currentDetails).toBe(
-      'awaiting_approval · step 1 · 340 tokens\nawaiting approval: issue_refund (callId 1.1)\nawaiting approval: issue_refund (callId 1.2)',
+      [
+        '**awaiting_approval** · step 1 · 340 tokens · $0.0001',
+        '',
+        '**Awaiting approval**',
+        `- \`issue_refund\` {"orderId":"1042","amountUsd":129,"reason":"parcel delayed"} (call 1.1): \`durable-agents approve ${id} 1.1\` or \`durable-agents deny ${id} 1.1 --note "why"\``,
+        `- \`issue_refund\` {"orderId":"1046","amountUsd":35,"reason":"parcel delayed"} (call 1.2): \`durable-agents approve ${id} 1.2\` or \`durable-agents deny ${id} 1.2 --note "why"\``,
+      ].join('\n'),
     );
+    // The approval's timer says what it waits for, in the Web UI's event history.
+    expect(await timerSummaries(handle)).toEqual([
+      'approval deadline · issue_refund (call 1.1)',
+      'approval deadline · issue_refund (call 1.2)',
+    ]);
     expect(await readLedger(worker.config.HELPDESK_LEDGER)).toEqual([]);
 
     expect(await decide(handle, '1.2', false, 'lamp was not damaged, see photo')).toBe('denied issue_refund (1.2)');

@@ -189,7 +189,7 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
         /^helpdesk: PLATYPUS-7319: my mechanical keyboard/,
       );
       const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
-      expect(metadata.currentDetails).toBe('completed · step 2 · 240 tokens');
+      expect(metadata.currentDetails).toBe('**completed** · step 2 · 240 tokens · $0.0001');
       const [codec] = payloadCodecs(KEY_A);
       const decodedSummaries = (await codec.decode(summaries)).map((payload) => JSON.parse(text(payload.data)));
       expect(decodedSummaries).toContain('tool lookup_order');

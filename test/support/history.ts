@@ -4,14 +4,24 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 
-/** The summaries of the run's activities, in the order they were scheduled. */
-export async function activitySummaries(handle: WorkflowHandle): Promise<string[]> {
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+
+async function summaries(handle: WorkflowHandle, pick: (event: HistoryEvent) => boolean): Promise<string[]> {
   const { events } = await handle.fetchHistory();
   return (events ?? [])
+    .filter(pick)
     .map((event) => event.userMetadata?.summary)
     .filter((summary) => summary !== null && summary !== undefined)
     .map((summary) => defaultPayloadConverter.fromPayload<string>(summary!));
 }
+
+/** The summaries of the run's activities, in the order they were scheduled. */
+export const activitySummaries = (handle: WorkflowHandle) =>
+  summaries(handle, (event) => Boolean(event.activityTaskScheduledEventAttributes));
+
+/** The summaries of the run's timers, in the order they were started. */
+export const timerSummaries = (handle: WorkflowHandle) =>
+  summaries(handle, (event) => Boolean(event.timerStartedEventAttributes));
 
 /** The inputs of the run's activities of `type`, in the order they were scheduled. */
 export async function activityInputs<T>(handle: WorkflowHandle, type: string): Promise<T[]> {
