@@ -114,6 +114,12 @@ type Verdict = { next: 'call'; cap: number; wrapCap: number } | { next: 'wrapUp'
 /** Whether a normal call and the wrap-up after it fit `budget`, or only a wrap-up, or nothing. */
 function judge(budget: TokenBudget, call: Estimate, after: Estimate): Verdict {
   const { left, perInput, perOutput } = budget;
+  if (perOutput <= 0) {
+    // Free output (a model priced for input only): only the inputs are spent.
+    if (left < call.input * perInput) return { next: 'stop' };
+    const next = left >= (call.input + after.input) * perInput ? 'call' : 'wrapUp';
+    return { next, cap: Infinity, wrapCap: Infinity };
+  }
   const wrapCap = Math.floor((left - call.input * perInput) / perOutput);
   if (wrapCap < MIN_WRAP_UP_TOKENS) return { next: 'stop' };
   const cap = Math.floor(

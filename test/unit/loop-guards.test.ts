@@ -135,6 +135,14 @@ describe('Budget', () => {
     expect(spent.usage.costUsd + 250e-6 + 60 * 4e-6).toBeCloseTo(0.001, 12);
   });
 
+  it('sets no output cap when output costs nothing, and still keeps the inputs inside the budget', () => {
+    const { budget, spend } = run({ maxCostUsd: 0.001 }, {}, { perInput: 1 / 1_000_000, perOutput: 0 });
+    expect(budget.decide(0, 600)).toEqual({ next: 'call' });
+    spend(response(400, 20, 400e-6), 600);
+    // 600 µ$ left: 450 tokens in now and about 470 for the wrap-up after would pass it.
+    expect(budget.decide(0, 750)).toEqual({ next: 'wrapUp', limit: LimitName.maxCostUsd, lifetime: false });
+  });
+
   it('ends ordinary work before the deadline, keeping time for the wrap-up, and stops at the deadline', () => {
     const { budget, spend } = run({ maxDurationSeconds: 60 });
     spend(response(100, 10), 300, 2_000); // the slowest call took 2 s: 3.5 s are kept
