@@ -4,24 +4,35 @@
  * the model and tool activities. Workers hold no state, so any number of them can serve one queue;
  * configure them with env (README "Configuration"). The modules are in `runtime/`.
  */
+import { Runtime } from '@temporalio/worker';
 import { loadWorkerConfig } from './src/config';
 import type { PayloadKeyError } from './src/errors';
-import { createAgentWorker } from './runtime/create-worker';
+import { createAgentWorker, type ModelEndpoint } from './runtime/create-worker';
+import { createWorkerLogger, workerLogLevel } from './runtime/logging';
 
-export { buildRegistry, createAgentWorker, type AgentWorkerOptions } from './runtime/create-worker';
+export { buildRegistry, createAgentWorker, type AgentWorkerOptions, type ModelEndpoint } from './runtime/create-worker';
 export { loadAgentModule, parseModuleList } from './runtime/agent-modules';
 export { loadWorkerConfig, type WorkerConfig } from './src/config';
 
 /** How long a worker that cannot decrypt gets to hand its tasks back before it exits anyway. */
 const KEY_ERROR_SHUTDOWN_MS = 5_000;
 
+/** The worker's first line: the model it calls by default, where, and whether a key is set (never the key). */
+function describeModel({ model, endpoint, apiKeySet }: ModelEndpoint): string {
+  return `worker: model ${model} at ${endpoint} (${apiKeySet ? 'OPENAI_API_KEY set' : 'no OPENAI_API_KEY'})`;
+}
+
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
+  // Installed before the first connection, which would install the SDK's default logger instead: one
+  // line per failed attempt, no task tokens (runtime/logging.ts). WORKER_LOG_LEVEL=DEBUG adds the
+  // model client's own errors, with their stacks and causes.
+  Runtime.install({ logger: createWorkerLogger(workerLogLevel()) });
   // A task this worker cannot decrypt would fail here on every retry: say so once and leave it to
   // workers that hold the key, instead of failing it again and again.
   let reportKeyError!: (error: PayloadKeyError) => void;
   const keyError = new Promise<PayloadKeyError>((resolve) => (reportKeyError = resolve));
-  const { worker, connection, registry } = await createAgentWorker(config, undefined, {
+  const { worker, connection, registry, model } = await createAgentWorker(config, undefined, {
     onPayloadKeyError: reportKeyError,
   });
   void keyError.then((error) => {
@@ -31,6 +42,7 @@ async function main(): Promise<void> {
     // Already stopping (a signal came first) is as good: it is on its way out.
     if (worker.getState() === 'RUNNING') worker.shutdown();
   });
+  console.log(describeModel(model));
   console.log(
     `worker: polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS} ` +
       `(namespace ${config.TEMPORAL_NAMESPACE}); agents: ${registry.names().join(', ')}`,

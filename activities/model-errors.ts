@@ -15,6 +15,82 @@ function bounded(text: string): string {
   return utf8Bytes(text) <= PROVIDER_MESSAGE_MAX_BYTES ? text : `${truncateUtf8(text, PROVIDER_MESSAGE_MAX_BYTES)}…`;
 }
 
+/**
+ * An endpoint as it may be shown (in a failure, in the worker's log): scheme, host, port and path,
+ * without the user name, password, query and fragment, which may hold credentials.
+ */
+export function displayEndpoint(baseURL: string): string {
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    return '(an invalid URL)';
+  }
+  const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  // `new URL` adds a `/` to a bare origin: keep the URL as it was written.
+  return url.pathname === '/' && !baseURL.replace(/[?#].*$/s, '').endsWith('/') ? shown.slice(0, -1) : shown;
+}
+
+/** `text` with the credentials and queries of any URLs in it removed (fetch quotes a URL with credentials). */
+function withoutUrlSecrets(text: string): string {
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1')
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#]*)[?#]\S*/gi, '$1');
+}
+
+/** Where a connection went: `127.0.0.1:443`, `[::1]:8080`, or a host name that did not resolve. */
+function peerOf(error: { address?: unknown; port?: unknown; hostname?: unknown }): string | undefined {
+  if (typeof error.address === 'string') {
+    const host = error.address.includes(':') ? `[${error.address}]` : error.address;
+    return typeof error.port === 'number' ? `${host}:${error.port}` : host;
+  }
+  return typeof error.hostname === 'string' ? error.hostname : undefined;
+}
+
+interface SystemErrorLike {
+  code?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errors?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+}
+
+/**
+ * Why a request never got an answer, from the errors beneath the client's "Connection error.": the
+ * system error's code and where it was going (`ECONNREFUSED 127.0.0.1:29999`, `ENOTFOUND api.example`),
+ * or the innermost message when no cause has a code.
+ */
+function connectionCause(error: Error): string {
+  const chain: SystemErrorLike[] = [];
+  for (let cause: unknown = error; cause && typeof cause === 'object' && chain.length < 8;) {
+    chain.push(cause as SystemErrorLike);
+    cause = (cause as SystemErrorLike).cause;
+  }
+  const coded = chain.find((cause) => typeof cause.code === 'string');
+  if (coded) {
+    // Trying several addresses (IPv6 and IPv4) ends in an AggregateError: its errors say where.
+    const attempts = Array.isArray(coded.errors) ? (coded.errors as SystemErrorLike[]) : [coded];
+    const peers = [...new Set(attempts.map(peerOf).filter((peer): peer is string => Boolean(peer)))];
+    if (peers.length) return `${String(coded.code)} ${peers.join(', ')}`;
+    const message = typeof coded.message === 'string' ? coded.message : '';
+    return message && !message.includes(String(coded.code))
+      ? `${String(coded.code)}: ${message}`
+      : message || String(coded.code);
+  }
+  const innermost = chain.at(-1);
+  return typeof innermost?.message === 'string' && innermost.message ? innermost.message : error.message;
+}
+
+/** What the activity knows of the call that failed, for the failure's message. */
+export interface ModelCallContext {
+  /** The client's base URL; shown without credentials or query. */
+  endpoint?: string;
+  /** The request timeout the client was given, named when the request timed out. */
+  requestTimeoutMs?: number;
+}
+
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   const ms = Number(headers?.get('retry-after-ms'));
   if (Number.isFinite(ms) && ms > 0) return ms;
@@ -41,14 +117,23 @@ const statusTypes: Record<number, ErrorType> = {
 };
 
 /** The failure to throw from the activity for an error raised by the `openai` client. */
-export function classifyModelError(error: unknown): Error {
+export function classifyModelError(error: unknown, call: ModelCallContext = {}): Error {
   // Cancellation stays what it is, so the worker reports the call cancelled rather than failed.
   if (error instanceof CancelledFailure) return error;
   if (error instanceof OpenAI.APIUserAbortError) return error;
-  return withoutStack(modelFailure(error));
+  return withoutStack(modelFailure(error, call));
 }
 
-function modelFailure(error: unknown): ApplicationFailure {
+function unreachableMessage(error: InstanceType<typeof OpenAI.APIConnectionError>, call: ModelCallContext): string {
+  const endpoint = call.endpoint === undefined ? 'model endpoint' : `model endpoint ${displayEndpoint(call.endpoint)}`;
+  const why =
+    error instanceof OpenAI.APIConnectionTimeoutError
+      ? `timed out${call.requestTimeoutMs === undefined ? '' : ` after ${call.requestTimeoutMs} ms`}`
+      : connectionCause(error);
+  return bounded(`${endpoint} unreachable: ${withoutUrlSecrets(why)}`);
+}
+
+function modelFailure(error: unknown, call: ModelCallContext): ApplicationFailure {
   // By name: the parser's error may come from another realm (fetch's own), where instanceof fails.
   if ((error as Error | undefined)?.name === 'SyntaxError') {
     // The endpoint said JSON but sent something else; the parser's message would quote the body.
@@ -59,14 +144,11 @@ function modelFailure(error: unknown): ApplicationFailure {
   }
   if (error instanceof OpenAI.APIConnectionError) {
     // Includes APIConnectionTimeoutError: the request timed out or never reached the endpoint.
-    return ApplicationFailure.retryable(
-      `model endpoint unreachable: ${bounded(error.message)}`,
-      ErrorType.ModelUnreachable,
-    );
+    return ApplicationFailure.retryable(unreachableMessage(error, call), ErrorType.ModelUnreachable);
   }
   if (!(error instanceof OpenAI.APIError) || error.status === undefined) {
     return ApplicationFailure.retryable(
-      `model call failed: ${bounded(String((error as Error)?.message ?? error))}`,
+      `model call failed: ${bounded(withoutUrlSecrets(String((error as Error)?.message ?? error)))}`,
       ErrorType.ModelUnavailable,
     );
   }

@@ -59,7 +59,10 @@ export function createModelActivities({ openai, prices }: ModelActivityDeps) {
           { timeout: input.requestTimeoutMs, maxRetries: 0, signal: context.cancellationSignal },
         );
       } catch (error) {
-        throw classifyModelError(error);
+        // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
+        // failure (in history, and the worker's one line per attempt) carries a message only.
+        context.log.debug('model call error', { error });
+        throw classifyModelError(error, { endpoint: openai.baseURL, requestTimeoutMs: input.requestTimeoutMs });
       } finally {
         heartbeats.stop();
       }

@@ -5,6 +5,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities } from '../activities';
+import { displayEndpoint } from '../activities/model-errors';
 import { builtInAgents } from '../agents';
 import { payloadCodecs } from '../codec';
 import type { WorkerConfig } from '../src/config';
@@ -12,6 +13,7 @@ import type { PayloadKeyError } from '../src/errors';
 import { buildPriceTable } from '../src/pricing';
 import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
+import { callLogAttributes } from './logging';
 
 /** The built-in agents plus those of every module in `AGENT_MODULES`; throws on any bad definition. */
 export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry> {
@@ -31,12 +33,21 @@ export interface AgentWorkerOptions {
   onPayloadKeyError?: (error: PayloadKeyError) => void;
 }
 
+/** The model a worker calls when neither the run nor the agent names one, and where: for its first lines. */
+export interface ModelEndpoint {
+  model: string;
+  /** The client's base URL (OpenAI's when `OPENAI_BASE_URL` is unset), without credentials or query. */
+  endpoint: string;
+  /** Whether `OPENAI_API_KEY` is set; the key itself is never shown. */
+  apiKeySet: boolean;
+}
+
 /** Creates a worker for `config`; the caller runs it and closes `connection` afterwards. */
 export async function createAgentWorker(
   config: WorkerConfig,
   registry?: AgentRegistry,
   options: AgentWorkerOptions = {},
-): Promise<{ worker: Worker; connection: NativeConnection; registry: AgentRegistry }> {
+): Promise<{ worker: Worker; connection: NativeConnection; registry: AgentRegistry; model: ModelEndpoint }> {
   // Bad PAYLOAD_KEYS stop the worker here, before it connects or takes any task.
   const codecs = payloadCodecs(config.PAYLOAD_KEYS, { onKeyError: options.onPayloadKeyError });
   const agents = registry ?? (await buildRegistry(config));
@@ -74,6 +85,8 @@ export async function createAgentWorker(
         ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } }
         : { workflowsPath: require.resolve('../workflows') }),
       activities,
+      // Log entries of a call name its model and step (or tool and call id) and its retry policy's attempts.
+      interceptors: { activity: [callLogAttributes] },
       dataConverter: { payloadCodecs: codecs },
       shutdownGraceTime: '10s',
       // Heartbeats reach the server at least this often, with or without a heartbeat timeout (the SDK's
@@ -85,7 +98,12 @@ export async function createAgentWorker(
       // is 10 s) before any worker may take them: part of every crash's recovery time.
       stickyQueueScheduleToStartTimeout: config.WORKER_STICKY_TIMEOUT_SECONDS * 1000,
     });
-    return { worker, connection, registry: agents };
+    const model = {
+      model: config.AGENT_MODEL,
+      endpoint: displayEndpoint(openai.baseURL),
+      apiKeySet: config.OPENAI_API_KEY !== undefined,
+    };
+    return { worker, connection, registry: agents, model };
   } catch (error) {
     await connection.close();
     throw error;

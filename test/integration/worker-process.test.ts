@@ -96,6 +96,10 @@ describe('a worker process', () => {
     const worker = processes.spawn(env);
     await waitUntilPolling(worker);
     expect(worker.output()).toMatch(/agents: echo, helpdesk, weather/);
+    // The default model and its endpoint, just before: a plug-in agent may name its own model.
+    expect(worker.output()).toContain(
+      `worker: model gpt-4o-mini at ${model.baseUrl} (no OPENAI_API_KEY)\nworker: polling`,
+    );
 
     const workflowId = `plugin-${randomUUID()}`;
     const handle = await processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {

@@ -5,8 +5,9 @@ import {
   defaultPayloadConverter,
 } from '@temporalio/common';
 import OpenAI from 'openai';
-import { classifyModelError, PROVIDER_MESSAGE_MAX_BYTES } from '../../activities/model-errors';
+import { classifyModelError, displayEndpoint, PROVIDER_MESSAGE_MAX_BYTES } from '../../activities/model-errors';
 import { ErrorType } from '../../src/errors';
+import { freePort } from '../support/dev-server';
 
 function apiError(status: number, headers: Record<string, string> = {}): InstanceType<typeof OpenAI.APIError> {
   return OpenAI.APIError.generate(
@@ -17,8 +18,8 @@ function apiError(status: number, headers: Record<string, string> = {}): Instanc
   );
 }
 
-function classify(error: unknown): ApplicationFailure {
-  const failure = classifyModelError(error);
+function classify(error: unknown, call?: Parameters<typeof classifyModelError>[1]): ApplicationFailure {
+  const failure = classifyModelError(error, call);
   if (!(failure instanceof ApplicationFailure))
     throw new Error(`expected an ApplicationFailure, got ${String(failure)}`);
   return failure;
@@ -79,6 +80,131 @@ describe('classifyModelError', () => {
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toMatch(/^model endpoint unreachable: /);
     expect(failure.message).toContain(detail);
+  });
+
+  describe('names the endpoint and why it was unreachable', () => {
+    /** A system error as Node raises it under fetch's "fetch failed", under the client's "Connection error.". */
+    function connectionError(cause: object): InstanceType<typeof OpenAI.APIConnectionError> {
+      return new OpenAI.APIConnectionError({ cause: new TypeError('fetch failed', { cause }) });
+    }
+    const systemError = (message: string, fields: object) => Object.assign(new Error(message), fields);
+    const endpoint = 'http://127.0.0.1:29999/v1';
+
+    it.each<[string, object, string]>([
+      [
+        'a refused connection',
+        systemError('connect ECONNREFUSED 127.0.0.1:29999', {
+          code: 'ECONNREFUSED',
+          syscall: 'connect',
+          address: '127.0.0.1',
+          port: 29999,
+        }),
+        'ECONNREFUSED 127.0.0.1:29999',
+      ],
+      [
+        'a host that does not resolve',
+        systemError('getaddrinfo ENOTFOUND models.invalid', { code: 'ENOTFOUND', hostname: 'models.invalid' }),
+        'ENOTFOUND models.invalid',
+      ],
+      [
+        'every address of a host refusing (IPv6 and IPv4)',
+        Object.assign(
+          new AggregateError([
+            systemError('connect ECONNREFUSED ::1:8080', { code: 'ECONNREFUSED', address: '::1', port: 8080 }),
+            systemError('connect ECONNREFUSED 127.0.0.1:8080', {
+              code: 'ECONNREFUSED',
+              address: '127.0.0.1',
+              port: 8080,
+            }),
+          ]),
+          { code: 'ECONNREFUSED' },
+        ),
+        'ECONNREFUSED [::1]:8080, 127.0.0.1:8080',
+      ],
+      [
+        'a code without an address',
+        systemError('other side closed', { code: 'UND_ERR_SOCKET' }),
+        'UND_ERR_SOCKET: other side closed',
+      ],
+      ['a cause without a code', new Error('socket hang up'), 'socket hang up'],
+    ])('%s', (_case, cause, why) => {
+      const failure = classify(connectionError(cause), { endpoint, requestTimeoutMs: 20_000 });
+      expect(failure.type).toBe(ErrorType.ModelUnreachable);
+      expect(failure.message).toBe(`model endpoint ${endpoint} unreachable: ${why}`);
+    });
+
+    it('a timeout, with the request timeout', () => {
+      const failure = classify(new OpenAI.APIConnectionTimeoutError(), { endpoint, requestTimeoutMs: 1_500 });
+      expect(failure.message).toBe(`model endpoint ${endpoint} unreachable: timed out after 1500 ms`);
+    });
+
+    it('never repeats credentials or a query of the URL, even when the cause quotes it', () => {
+      const secretUrl = 'https://user:s3cret@models.example/v1?api-key=s3cretq#frag';
+      const failure = classify(
+        connectionError(
+          new TypeError(
+            `Request cannot be constructed from a URL that includes credentials: ${secretUrl}/chat/completions`,
+          ),
+        ),
+        { endpoint: secretUrl },
+      );
+      expect(failure.message).toBe(
+        'model endpoint https://models.example/v1 unreachable: ' +
+          'Request cannot be constructed from a URL that includes credentials: https://models.example/v1',
+      );
+      expect(failure.message).not.toMatch(/s3cret|user|frag/);
+    });
+
+    it("is bounded, however long the cause's message", () => {
+      const failure = classify(connectionError(new Error('x'.repeat(10_000))), { endpoint });
+      expect(Buffer.byteLength(failure.message)).toBeLessThanOrEqual(PROVIDER_MESSAGE_MAX_BYTES + 3);
+      expect(failure.message).toMatch(/^model endpoint http:\/\/127\.0\.0\.1:29999\/v1 unreachable: x+…$/);
+    });
+  });
+
+  describe('from what the openai client really throws', () => {
+    // A timeout is not among them: under jest, fetch's AbortError comes from another realm and the client
+    // no longer recognises it (test/integration/model-diagnostics.test.ts times out a real worker).
+    async function failedCall(baseURL: string): Promise<unknown> {
+      const openai = new OpenAI({ baseURL, apiKey: 'sk-unit-test-key', maxRetries: 0, timeout: 5_000 });
+      try {
+        await openai.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+      } catch (error) {
+        return classifyModelError(error, { endpoint: openai.baseURL, requestTimeoutMs: 5_000 });
+      }
+      throw new Error('the call succeeded');
+    }
+
+    it('a closed port: ECONNREFUSED and the address', async () => {
+      const port = await freePort();
+      const failure = (await failedCall(`http://127.0.0.1:${port}/v1`)) as ApplicationFailure;
+      expect(failure.type).toBe(ErrorType.ModelUnreachable);
+      expect(failure.message).toBe(
+        `model endpoint http://127.0.0.1:${port}/v1 unreachable: ECONNREFUSED 127.0.0.1:${port}`,
+      );
+    });
+
+    it('a URL with credentials: neither they nor the key appear', async () => {
+      const port = await freePort();
+      const failure = (await failedCall(`http://ada:pw-s3cret@127.0.0.1:${port}/v1`)) as ApplicationFailure;
+      expect(failure.type).toBe(ErrorType.ModelUnreachable);
+      expect(failure.message).toMatch(new RegExp(`^model endpoint http://127\\.0\\.0\\.1:${port}/v1 unreachable: `));
+      expect(failure.message).not.toMatch(/pw-s3cret|ada:|sk-unit-test-key/);
+    });
+  });
+
+  describe('displayEndpoint', () => {
+    it.each([
+      ['https://api.openai.com/v1', 'https://api.openai.com/v1'],
+      ['http://localhost:8080', 'http://localhost:8080'],
+      ['http://localhost:8080/', 'http://localhost:8080/'],
+      ['https://user:pass@models.example/openai/v1', 'https://models.example/openai/v1'],
+      ['https://models.example/v1?api-key=secret#x', 'https://models.example/v1'],
+      ['https://models.example?api-key=secret', 'https://models.example'],
+      ['not a url', '(an invalid URL)'],
+    ])('shows %s as %s', (url, shown) => {
+      expect(displayEndpoint(url)).toBe(shown);
+    });
   });
 
   it('APIError.generate without headers is treated as a connection failure', () => {
