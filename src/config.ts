@@ -133,9 +133,30 @@ function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof te
   };
 }
 
-/** Reads what a client needs: where Temporal is and how to authenticate. */
-export function loadTemporalConfig(env: Env = process.env): TemporalConfig {
-  const set = withStandardNames(setVariables(env));
+/**
+ * Where to connect, as a caller's flags say (the CLI's `--address`, `--namespace`, `--profile`): each
+ * wins over its env twin (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_PROFILE`), and an
+ * address or namespace also over the profile's, as the `temporal` CLI's flags do.
+ */
+export interface TemporalOverrides {
+  address?: string;
+  namespace?: string;
+  profile?: string;
+}
+
+/** `env` with `overrides` in place of their env twins: one source of truth for what wins. */
+export function withTemporalOverrides(env: Env, overrides: TemporalOverrides): Env {
+  return {
+    ...env,
+    ...(overrides.address !== undefined && { TEMPORAL_ADDRESS: overrides.address }),
+    ...(overrides.namespace !== undefined && { TEMPORAL_NAMESPACE: overrides.namespace }),
+    ...(overrides.profile !== undefined && { TEMPORAL_PROFILE: overrides.profile }),
+  };
+}
+
+/** Reads what a client needs: where Temporal is and how to authenticate; `overrides` win over env. */
+export function loadTemporalConfig(env: Env = process.env, overrides: TemporalOverrides = {}): TemporalConfig {
+  const set = withStandardNames(setVariables(withTemporalOverrides(env, overrides)));
   return resolveTemporal(set, parseEnv(temporalEnvSchema, set));
 }
 
