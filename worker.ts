@@ -12,6 +12,7 @@ import { createWorkerLogger, workerLogLevel } from './runtime/logging';
 
 export { buildRegistry, createAgentWorker, type AgentWorkerOptions, type ModelEndpoint } from './runtime/create-worker';
 export { loadAgentModule, parseModuleList } from './runtime/agent-modules';
+export { createWorkerLogger } from './runtime/logging';
 export { loadWorkerConfig, type WorkerConfig } from './src/config';
 
 /** How long a worker that cannot decrypt gets to hand its tasks back before it exits anyway. */

@@ -5,9 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { AgentClient, formatMessage, formatResult } from '../client';
-import { createAgentWorker, loadWorkerConfig } from '../worker';
+import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
 import { DEFAULT_PRICES } from '../src/pricing';
 import { OFFLINE_MODEL_NAME, startOfflineModel } from './offline-model';
@@ -20,7 +20,8 @@ function startDevServer(): void {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The worker program's one-line log, at WARN: the demo's own output is the transcript.
+  Runtime.install({ logger: createWorkerLogger('WARN') });
   const usingRealModel = Boolean(process.env.OPENAI_API_KEY);
   if (!process.env.TEMPORAL_ADDRESS) startDevServer();
   const offline = usingRealModel ? undefined : await startOfflineModel();
