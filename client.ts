@@ -5,16 +5,30 @@
  */
 import { main } from './client/cli';
 
-export { AgentClient, listQuery, type ListFilter, type RunEvent, type RunSummary } from './client/agent-client';
+export {
+  AgentClient,
+  listQuery,
+  type ConnectOptions,
+  type ListFilter,
+  type RunEvent,
+  type RunFailure,
+  type RunReport,
+  type RunSummary,
+  type TaskQueueWorkers,
+  type WaitNotice,
+  type WaitOptions,
+} from './client/agent-client';
 export {
   formatMessage,
+  formatReport,
   formatResult,
   formatRunList,
   formatState,
   formatTranscript,
   formatUsage,
+  formatWaitNotice,
 } from './client/format';
-export { loadTemporalConfig, type TemporalConfig } from './src/config';
+export { loadTemporalConfig, type TemporalConfig, type TemporalOverrides } from './src/config';
 export * from './src/contract';
 export { AgentClientError, ClientErrorKind, ErrorType } from './src/errors';
 export type { AgentRunInput } from './src/input';

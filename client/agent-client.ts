@@ -6,6 +6,9 @@ import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  NamespaceNotFoundError,
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -13,6 +16,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { payloadCodecs } from '../codec';
 import { loadTemporalConfig, type TemporalConfig } from '../src/config';
 import {
@@ -34,9 +38,13 @@ import {
   type ApprovalDecision,
   type ChatMessage,
   type PendingApproval,
+  type Usage,
 } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
+import { WaitTeller, type TaskQueueWorkers, type WaitNotice, type WaitOptions } from './waiting';
+
+export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
 
 export interface RunSummary {
   workflowId: string;
@@ -50,10 +58,61 @@ export interface RunSummary {
   closed: boolean;
 }
 
-/** What `watch` reports: each new transcript entry, and each change of status. */
+/**
+ * What `watch` reports: each new transcript entry, and each change of status. A run that closed
+ * without a result (failed, cancelled) says why in `failure`.
+ */
 export type RunEvent =
   | { type: 'message'; message: ChatMessage }
-  | { type: 'status'; status: RunStatus; pendingApprovals: PendingApproval[] };
+  | { type: 'status'; status: RunStatus; pendingApprovals: PendingApproval[]; failure?: RunFailure };
+
+/** Why a run closed without a result. */
+export interface RunFailure {
+  /** The ApplicationFailure type a failed run ended with (`ModelAuthError`, ...), if it had one. */
+  type?: string;
+  /** The failure's own message. */
+  message: string;
+  /** The one line `result()` throws for this run: `run ID failed with T: ...`, `run ID was cancelled`. */
+  error: string;
+}
+
+/**
+ * A run as `status` shows it. While it is open and a worker answers, `state` is the run's own state
+ * (the `state` query); once it has closed, or while no worker answers for it, the report is what
+ * Temporal holds without a worker: the search attributes the run kept current and, for a closed run,
+ * how it ended (its result, or its failure).
+ */
+export interface RunReport {
+  workflowId: string;
+  /** The run's own status; Temporal's (`terminated`, `timed_out`) for a run that ended without running code of its own. */
+  status: RunStatus | string;
+  closed: boolean;
+  taskQueue: string;
+  agent?: string;
+  userId?: string;
+  step?: number;
+  tokens?: number;
+  costUsd?: number;
+  usage?: Usage;
+  startTime: Date;
+  closeTime?: Date;
+  /** The run's state, from the run itself: set while it is open and a worker answers for it. */
+  state?: AgentRunState;
+  /** A closed run's result (`completed`, `limit_reached`, `stuck`). */
+  result?: AgentRunResult;
+  /** A closed run's failure (`failed`, `cancelled`, `terminated`, `timed_out`). */
+  failure?: RunFailure;
+  /**
+   * Set when the run is open and no worker answered for it (none polls its task queue, or none
+   * answered within 2 s): the report is what the run last recorded.
+   */
+  noWorker?: TaskQueueWorkers;
+}
+
+export interface ConnectOptions {
+  /** How long to wait for the server's first answer (default 5 s); a refused connection fails at once. */
+  connectTimeoutMs?: number;
+}
 
 export interface ListFilter {
   status?: string;
@@ -63,7 +122,30 @@ export interface ListFilter {
 }
 
 /** gRPC status codes the server answers with (see grpc.io's status-code table). */
-const GrpcCode = { notFound: 5, unavailable: 14 } as const;
+const GrpcCode = {
+  deadlineExceeded: 4,
+  notFound: 5,
+  permissionDenied: 7,
+  unimplemented: 12,
+  unavailable: 14,
+  unauthenticated: 16,
+} as const;
+
+const CONNECT_TIMEOUT_MS = 5_000;
+const CHECK_EVERY_MS = 1_000;
+/**
+ * How long the `state` query of an open run may take before the run counts as unanswered: a worker
+ * answers in milliseconds, while a query no worker takes waits (half a minute) for one.
+ */
+const QUERY_TIMEOUT_MS = 2_000;
+/**
+ * A poller the server last saw longer ago than this has gone. An idle worker's long poll returns
+ * empty and is renewed about every minute (53-58 s measured on the dev server), and the server lists
+ * a worker that stopped for minutes afterwards, with the time of its last poll.
+ */
+const POLLER_SEEN_WITHIN_MS = 70_000;
+
+const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 
 function grpcCode(error: unknown): number | undefined {
   const withCode = error as { code?: unknown; cause?: { code?: unknown } };
@@ -72,6 +154,40 @@ function grpcCode(error: unknown): number | undefined {
 }
 
 const quote = (value: string): string => `"${value.replace(/["\\]/g, '\\$&')}"`;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What went wrong reaching Temporal, in a few words: the cause grpc-js buries in its message. */
+export function connectionCause(error: unknown, timeoutMs = CONNECT_TIMEOUT_MS): string {
+  if (grpcCode(error) === GrpcCode.deadlineExceeded) return `no answer within ${timeoutMs / 1_000} s`;
+  const details = String((error as { details?: unknown })?.details ?? (error as Error)?.message ?? error);
+  const known: [RegExp, string][] = [
+    [/ECONNREFUSED/, 'connection refused'],
+    [/Name resolution failed|ENOTFOUND|EAI_AGAIN/, 'host not found'],
+    [/EHOSTUNREACH|ENETUNREACH/, 'host unreachable'],
+    [/ECONNRESET/, 'connection reset'],
+    [/ETIMEDOUT/, 'connection timed out'],
+  ];
+  const cause = known.find(([pattern]) => pattern.test(details));
+  if (cause) return cause[1];
+  return details
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .replace(/^No connection established\. Last error: (Error: )?/, '')
+    .replace(/\.? Resolution note: .*$/, '');
+}
+
+/** What to do about an unreachable server: start the local one, or check where the configuration points. */
+function connectionHint(address: string): string {
+  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
+    ? 'start a dev server: ./temporal-dev.sh start'
+    : 'check --address, --profile or TEMPORAL_ADDRESS';
+}
+
+/** Milliseconds since the epoch of a protobuf timestamp. */
+function timestampMs(timestamp: { seconds?: unknown; nanos?: number | null }): number {
+  return Number(timestamp.seconds ?? 0) * 1_000 + Math.floor((timestamp.nanos ?? 0) / 1e6);
+}
 
 /** Statuses only an open run can have: a closed run still showing one was terminated or timed out. */
 const LIVE_STATUSES: readonly string[] = [
@@ -101,6 +217,8 @@ export function reportedStatus(attribute: string | undefined, execution: Workflo
   return CLOSED_STATUSES[execution] ?? execution.toLowerCase();
 }
 
+const isRunStatus = (status: string): status is RunStatus => (Object.values(RunStatus) as string[]).includes(status);
+
 /** Checks a run's input with the schema the run uses; throws the one-line error a caller shows. */
 export function checkRunInput(input: AgentRunInput): void {
   const checked = agentRunInputSchema.safeParse(input);
@@ -128,6 +246,34 @@ export function listQuery(filter: ListFilter): string {
   ].join(' AND ');
 }
 
+/** Why a run closed without a result, and the kind of error `result()` throws for it. */
+function runFailure(
+  error: WorkflowFailedError,
+  workflowId: string | undefined,
+): { kind: ClientErrorKind; failure: RunFailure } {
+  if (error.cause instanceof CancelledFailure) {
+    const message = error.cause.message || 'cancelled';
+    return { kind: ClientErrorKind.runCancelled, failure: { message, error: `run ${workflowId} was cancelled` } };
+  }
+  if (error.cause instanceof TerminatedFailure) {
+    const message = error.cause.message || 'Workflow execution terminated';
+    const reason = message !== 'Workflow execution terminated' ? `: ${message}` : '';
+    return {
+      kind: ClientErrorKind.runTerminated,
+      failure: { message, error: `run ${workflowId} was terminated${reason}` },
+    };
+  }
+  const { type, message } = describeFailure(error.cause);
+  return {
+    kind: ClientErrorKind.runFailed,
+    failure: {
+      ...(type && { type }),
+      message,
+      error: `run ${workflowId} ${type ? `failed with ${type}` : 'failed'}: ${message}`,
+    },
+  };
+}
+
 export class AgentClient {
   private constructor(
     readonly client: Client,
@@ -137,21 +283,41 @@ export class AgentClient {
 
   /**
    * Connects with the env configuration (`TEMPORAL_ADDRESS`, profiles, `PAYLOAD_KEYS`, ...); fails
-   * fast if the server is unreachable, and before connecting if `PAYLOAD_KEYS` is malformed.
+   * before connecting if `PAYLOAD_KEYS` is malformed, at once (with the cause) if the connection is
+   * refused or the host unknown, and after `connectTimeoutMs` (5 s) if the server does not answer.
    */
-  static async connect(config: TemporalConfig = loadTemporalConfig()): Promise<AgentClient> {
+  static async connect(
+    config: TemporalConfig = loadTemporalConfig(),
+    options: ConnectOptions = {},
+  ): Promise<AgentClient> {
     // With keys, what the client sends is encrypted and what it reads decrypted; without, nothing changes.
     const dataConverter = { payloadCodecs: payloadCodecs(config.PAYLOAD_KEYS) };
-    let connection: Connection;
+    const timeoutMs = options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    // `Connection.connect` waits for the channel to be ready, retrying a refused connection until its
+    // deadline, and then reports only that the deadline passed. Instead the first call goes out
+    // without waiting and without the SDK's retries, so grpc-js fails it as soon as the attempt fails,
+    // naming why; once the server has answered, every call is retried as usual.
+    let answered = false;
+    const retry = defaultGrpcRetryOptions();
+    const connection = Connection.lazy({
+      ...config.connection,
+      interceptors: [
+        makeGrpcRetryInterceptor({
+          ...retry,
+          retryableDecider: (attempt, status) => answered && retry.retryableDecider(attempt, status),
+        }),
+      ],
+    });
     try {
-      connection = await Connection.connect({ ...config.connection, connectTimeout: 5_000 });
-      await connection.workflowService.getSystemInfo({});
+      await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));
     } catch (error) {
-      throw new AgentClientError(
-        `cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${(error as Error).message}`,
-        ClientErrorKind.unreachable,
-      );
+      // A server too old to know the call has answered all the same.
+      if (grpcCode(error) !== GrpcCode.unimplemented) {
+        await connection.close();
+        throw AgentClient.connectionError(config.TEMPORAL_ADDRESS, error, timeoutMs);
+      }
     }
+    answered = true;
     return new AgentClient(
       new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
       connection,
@@ -159,8 +325,101 @@ export class AgentClient {
     );
   }
 
+  /** The one-line error for a server that cannot be reached (or refuses the credentials), with what to do. */
+  private static connectionError(address: string, error: unknown, timeoutMs?: number): AgentClientError {
+    const code = grpcCode(error);
+    if (code === GrpcCode.unauthenticated || code === GrpcCode.permissionDenied) {
+      return new AgentClientError(
+        `Temporal at ${address} refused the credentials: ${connectionCause(error)} ` +
+          '(check TEMPORAL_API_KEY, TEMPORAL_TLS_* or --profile)',
+        ClientErrorKind.unreachable,
+      );
+    }
+    return new AgentClientError(
+      `cannot reach Temporal at ${address}: ${connectionCause(error, timeoutMs)} (${connectionHint(address)})`,
+      ClientErrorKind.unreachable,
+    );
+  }
+
   async close(): Promise<void> {
     await this.connection.close();
+  }
+
+  /**
+   * Whether live workers poll `taskQueue` (default: the configured one): a poller counts when the
+   * server saw it within about a minute. Needs no worker, so a caller can say why a run waits.
+   */
+  async taskQueueWorkers(taskQueue: string = this.config.TASK_QUEUE): Promise<TaskQueueWorkers> {
+    const polled = async (taskQueueType: temporal.api.enums.v1.TaskQueueType): Promise<boolean> => {
+      const { pollers } = await this.client.workflowService.describeTaskQueue({
+        namespace: this.client.options.namespace,
+        taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType,
+      });
+      const now = Date.now();
+      return (pollers ?? []).some(
+        (poller) => !poller.lastAccessTime || now - timestampMs(poller.lastAccessTime) < POLLER_SEEN_WITHIN_MS,
+      );
+    };
+    const [workflow, activity] = await this.call(() =>
+      Promise.all([polled(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), polled(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)]),
+    );
+    return { taskQueue, workflow, activity };
+  }
+
+  /**
+   * A run's status without waiting for anything: its own state while it is open and a worker can
+   * answer; what Temporal holds (search attributes, and how a closed run ended) otherwise.
+   */
+  async report(workflowId: string): Promise<RunReport> {
+    const description = await this.call(() => this.handle(workflowId).describe(), workflowId);
+    const attributes = description.typedSearchAttributes;
+    const closed = description.status.name !== 'RUNNING';
+    const base: RunReport = {
+      workflowId,
+      status: reportedStatus(attributes.get(searchAttributes.agentStatus), description.status.name),
+      closed,
+      taskQueue: description.taskQueue,
+      agent: attributes.get(searchAttributes.agentName),
+      userId: attributes.get(searchAttributes.agentUser),
+      step: attributes.get(searchAttributes.agentSteps),
+      tokens: attributes.get(searchAttributes.agentTokens),
+      costUsd: attributes.get(searchAttributes.agentCostUsd),
+      startTime: description.startTime,
+      ...(description.closeTime && { closeTime: description.closeTime }),
+    };
+    if (closed) return { ...base, ...(await this.ending(workflowId)) };
+    // A query to a run no worker takes waits for one (for half a minute) before it fails.
+    const workers = await this.taskQueueWorkers(description.taskQueue).catch(() => undefined);
+    const state = workers?.workflow === false ? undefined : await this.queryWithin(workflowId, QUERY_TIMEOUT_MS);
+    if (!state) {
+      return { ...base, noWorker: workers ?? { taskQueue: description.taskQueue, workflow: false, activity: false } };
+    }
+    return {
+      ...base,
+      status: state.status,
+      agent: state.agent,
+      userId: state.userId,
+      step: state.step,
+      tokens: state.usage.totalTokens,
+      costUsd: state.usage.costUsd,
+      usage: state.usage,
+      state,
+    };
+  }
+
+  /** How a closed run ended, from its close event in history: no worker needed. */
+  private async ending(workflowId: string): Promise<Partial<RunReport>> {
+    return this.call(async () => {
+      try {
+        const result = await this.handle(workflowId).result();
+        const { steps, usage } = result;
+        return { status: result.status, result, step: steps, usage, tokens: usage.totalTokens, costUsd: usage.costUsd };
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) return { failure: runFailure(error, workflowId).failure };
+        throw error;
+      }
+    }, workflowId);
   }
 
   /**
@@ -187,9 +446,16 @@ export class AgentClient {
     return handle.workflowId;
   }
 
-  /** Sends a message to a session and waits for the reply to it (the `chat` update). */
-  async chat(workflowId: string, text: string): Promise<string> {
-    return this.call(() => this.handle(workflowId).executeUpdate(chatUpdate, { args: [{ text }] }), workflowId);
+  /**
+   * Sends a message to a session and waits for the reply to it (the `chat` update); `options.onWait`
+   * hears, while it waits, that no worker polls the run's task queue or that the run awaits approval.
+   */
+  async chat(workflowId: string, text: string, options: WaitOptions = {}): Promise<string> {
+    return this.whileWaiting(
+      workflowId,
+      this.call(() => this.handle(workflowId).executeUpdate(chatUpdate, { args: [{ text }] }), workflowId),
+      options,
+    );
   }
 
   /** Queues a message to a session without waiting for its reply (the `enqueue` update: validated, returns once queued). */
@@ -220,28 +486,106 @@ export class AgentClient {
     return description.status.name !== 'RUNNING';
   }
 
-  /** Follows a run, yielding new messages and status changes, until the run closes. */
-  async *watch(workflowId: string, pollMs = 500): AsyncGenerator<RunEvent> {
+  /**
+   * Follows a run, yielding new messages and status changes, until the run closes; returns the closed
+   * run's report. The last status is the ending history records (with the failure of a run that
+   * failed or was cancelled), so a terminated run never ends on a stale live status: its report says
+   * `terminated`. A run no worker polls for cannot answer queries: `options.onWait` hears so, and
+   * the messages follow once a worker polls again.
+   */
+  async *watch(workflowId: string, pollMs = 500, options: WaitOptions = {}): AsyncGenerator<RunEvent, RunReport> {
     let shown = 0;
     let lastStatus: string | undefined;
+    let teller: WaitTeller | undefined;
     for (;;) {
-      const closed = await this.isClosed(workflowId);
-      const state = await this.state(workflowId);
-      for (const message of state.messages.slice(shown)) yield { type: 'message', message };
-      shown = state.messages.length;
-      const pending = state.pendingApprovals.map((approval) => approval.callId).join();
-      if (`${state.status}:${pending}` !== lastStatus) {
-        lastStatus = `${state.status}:${pending}`;
-        yield { type: 'status', status: state.status, pendingApprovals: state.pendingApprovals };
+      const description = await this.call(() => this.handle(workflowId).describe(), workflowId);
+      const { taskQueue } = description;
+      const closed = description.status.name !== 'RUNNING';
+      const workers = await this.taskQueueWorkers(taskQueue).catch(() => undefined);
+      const polled = workers?.workflow !== false;
+      // A closed run answers only through a worker that replays it: its last messages if one does.
+      const state = !polled
+        ? undefined
+        : await this.queryWithin(workflowId, QUERY_TIMEOUT_MS).catch((error) => {
+            if (closed) return undefined;
+            throw error;
+          });
+      if (!closed && options.onWait) {
+        teller ??= new WaitTeller(workflowId, taskQueue, options.onWait);
+        teller.saw(workers, !polled || state !== undefined, QUERY_TIMEOUT_MS);
       }
-      if (closed) return;
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      for (const message of state?.messages.slice(shown) ?? []) yield { type: 'message', message };
+      shown = state?.messages.length ?? shown;
+      // A final status comes once, from history, when the run has closed (with its failure, if any).
+      if (state && !closed && LIVE_STATUSES.includes(state.status)) {
+        const pending = state.pendingApprovals.map((approval) => approval.callId).join();
+        if (`${state.status}:${pending}` !== lastStatus) {
+          lastStatus = `${state.status}:${pending}`;
+          yield { type: 'status', status: state.status, pendingApprovals: state.pendingApprovals };
+        }
+      }
+      if (closed) {
+        const report = await this.report(workflowId);
+        if (isRunStatus(report.status) && `${report.status}:` !== lastStatus) {
+          const { status, failure } = report;
+          yield { type: 'status', status, pendingApprovals: [], ...(failure && { failure }) };
+        }
+        return report;
+      }
+      await sleep(pollMs);
     }
   }
 
-  /** Waits for the run to finish and returns its result; a failed run throws with its failure type. */
-  async result(workflowId: string): Promise<AgentRunResult> {
-    return this.call(() => this.handle(workflowId).result(), workflowId);
+  /**
+   * Waits for the run to finish and returns its result; a failed run throws with its failure type.
+   * `options.onWait` hears, while it waits, that no worker polls the run's task queue or that the
+   * run awaits approval.
+   */
+  async result(workflowId: string, options: WaitOptions = {}): Promise<AgentRunResult> {
+    return this.whileWaiting(
+      workflowId,
+      this.call(() => this.handle(workflowId).result(), workflowId),
+      options,
+    );
+  }
+
+  /**
+   * `waiting`, while telling `options.onWait` what it waits for: within a check (1 s) that no live
+   * worker polls the run's task queue (and when one does again), and each tool call that comes to
+   * await approval. Checks that fail (a server that does not allow them) only end the telling.
+   */
+  private async whileWaiting<T>(workflowId: string, waiting: Promise<T>, options: WaitOptions): Promise<T> {
+    const { onWait } = options;
+    if (!onWait) return waiting;
+    let done = false;
+    const finished = waiting.then(
+      () => undefined,
+      () => undefined,
+    );
+    const tell = (notice: WaitNotice) => {
+      if (!done) onWait(notice);
+    };
+    const checkEveryMs = options.checkEveryMs ?? CHECK_EVERY_MS;
+    const watching = (async () => {
+      const { taskQueue } = await this.handle(workflowId).describe();
+      const teller = new WaitTeller(workflowId, taskQueue, tell);
+      while (!done) {
+        const workers = await this.taskQueueWorkers(taskQueue);
+        const state = workers.workflow ? await this.queryWithin(workflowId, QUERY_TIMEOUT_MS) : undefined;
+        teller.saw(workers, !workers.workflow || state !== undefined, QUERY_TIMEOUT_MS);
+        if (state) teller.awaiting(state.pendingApprovals);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, checkEveryMs)))]);
+        clearTimeout(timer);
+      }
+    })();
+    // A failed check ends the telling, never the wait.
+    watching.catch(() => undefined);
+    try {
+      return await waiting;
+    } finally {
+      done = true;
+    }
   }
 
   async cancel(workflowId: string): Promise<void> {
@@ -285,6 +629,18 @@ export class AgentClient {
     }
   }
 
+  /** The run's state, or undefined if no worker answered within `timeoutMs`; other failures throw. */
+  private async queryWithin(workflowId: string, timeoutMs: number): Promise<AgentRunState | undefined> {
+    try {
+      return await this.connection.withDeadline(Date.now() + timeoutMs, () =>
+        this.handle(workflowId).query(stateQuery),
+      );
+    } catch (error) {
+      if (grpcCode(error) === GrpcCode.deadlineExceeded) return undefined;
+      return this.call(() => Promise.reject(error), workflowId);
+    }
+  }
+
   private handle(workflowId: string): WorkflowHandle<typeof agentRun> {
     return this.client.workflow.getHandle<typeof agentRun>(workflowId);
   }
@@ -300,33 +656,22 @@ export class AgentClient {
         if (closed) throw new AgentClientError(`run ${workflowId} has already ${closed}`, ClientErrorKind.closed);
         throw new AgentClientError(`no run with id ${workflowId}`, ClientErrorKind.notFound);
       }
+      if (error instanceof NamespaceNotFoundError) {
+        throw new AgentClientError(
+          `no namespace ${quote(this.client.options.namespace)} on Temporal at ${this.config.TEMPORAL_ADDRESS} ` +
+            '(check --namespace, --profile or TEMPORAL_NAMESPACE)',
+          ClientErrorKind.notFound,
+        );
+      }
       if (error instanceof WorkflowUpdateFailedError) {
         throw new AgentClientError(`rejected: ${describeFailure(error.cause).message}`, ClientErrorKind.rejected);
       }
-      if (error instanceof WorkflowFailedError && error.cause instanceof CancelledFailure) {
-        throw new AgentClientError(`run ${workflowId} was cancelled`, ClientErrorKind.runCancelled);
-      }
-      if (error instanceof WorkflowFailedError && error.cause instanceof TerminatedFailure) {
-        const reason =
-          error.cause.message && error.cause.message !== 'Workflow execution terminated'
-            ? `: ${error.cause.message}`
-            : '';
-        throw new AgentClientError(`run ${workflowId} was terminated${reason}`, ClientErrorKind.runTerminated);
-      }
       if (error instanceof WorkflowFailedError) {
-        const failure = describeFailure(error.cause);
-        throw new AgentClientError(
-          `run ${workflowId} ${failure.type ? `failed with ${failure.type}` : 'failed'}: ${failure.message}`,
-          ClientErrorKind.runFailed,
-          failure.type,
-        );
+        const { kind, failure } = runFailure(error, workflowId);
+        throw new AgentClientError(failure.error, kind, failure.type);
       }
-      if (grpcCode(error) === GrpcCode.unavailable) {
-        throw new AgentClientError(
-          `cannot reach Temporal at ${this.config.TEMPORAL_ADDRESS}`,
-          ClientErrorKind.unreachable,
-        );
-      }
+      if (grpcCode(error) === GrpcCode.unavailable)
+        throw AgentClient.connectionError(this.config.TEMPORAL_ADDRESS, error);
       throw error;
     }
   }

@@ -1,16 +1,27 @@
 /**
  * The durable-agents CLI (entry: `client.ts`): start runs and talk to them while they live.
  * Output is for people unless `--json`; any failure is one line on stderr and a non-zero exit
- * (1: the operation failed, 2: bad arguments).
+ * (1: the operation failed, 2: bad arguments, which also show the command's help). Commands that
+ * wait say on stderr what they wait for (no worker, an approval), so stdout holds only the answer.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EncryptionCodec, parsePayloadKeys, parseUiOrigin, startCodecServer } from '../codec';
-import { CODEC_SERVER_DEFAULTS } from '../src/defaults';
-import { loadCodecServerConfig } from '../src/config';
+import { CODEC_SERVER_DEFAULTS, DEFAULT_TASK_QUEUE, DEFAULT_TEMPORAL_ADDRESS } from '../src/defaults';
+import { loadCodecServerConfig, loadTemporalConfig } from '../src/config';
 import type { AgentRunInput } from '../src/input';
 import { RunStatus, type Limits } from '../src/types';
-import { AgentClient, checkRunInput, type RunEvent } from './agent-client';
-import { formatMessage, formatResult, formatRunList, formatState } from './format';
+import { AgentClient, checkRunInput, type RunEvent, type RunReport, type WaitNotice } from './agent-client';
+import {
+  formatMessage,
+  formatReport,
+  formatResult,
+  formatRunList,
+  formatState,
+  formatWaitNotice,
+  startWorkerHint,
+} from './format';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -39,6 +50,38 @@ function print(json: boolean, value: unknown, human: () => string): void {
   console.log(json ? JSON.stringify(value, null, 2) : human());
 }
 
+/** While a command waits: what it waits for, as plain lines on stderr (stdout is for the answer). */
+function tellWaiting(notice: WaitNotice): void {
+  console.error(formatWaitNotice(notice));
+}
+
+/** The package's version, from its package.json. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const HELP_AFTER = `
+Examples:
+  $ durable-agents start helpdesk "Where is order 1042?" --wait
+  $ durable-agents start helpdesk "Hi" --session --user ada
+  $ durable-agents send <id> "and order 1043?"
+  $ durable-agents status <id>
+  $ durable-agents approve <id> 1.1 --note "ok by ops"
+  $ durable-agents list --status awaiting_approval
+  $ durable-agents --profile cloud list --agent helpdesk
+
+Environment (a flag wins over its variable):
+  TEMPORAL_ADDRESS     Temporal's host:port (--address; default ${DEFAULT_TEMPORAL_ADDRESS})
+  TEMPORAL_NAMESPACE   namespace (--namespace; default "default")
+  TEMPORAL_PROFILE     profile in the temporal CLI's config file (--profile)
+  TEMPORAL_CONFIG_FILE that config file (default: the temporal CLI's)
+  TEMPORAL_API_KEY     API key for Temporal Cloud (turns TLS on)
+  TEMPORAL_TLS_*       TLS and mTLS settings (as the temporal CLI reads them)
+  TASK_QUEUE           the task queue runs start on (default "${DEFAULT_TASK_QUEUE}")
+  PAYLOAD_KEYS         payload encryption keys, id:base64key,...
+
+Exit codes: 0 done, 1 failed (one line on stderr), 2 bad arguments (and help).`;
+
 /** One line for a `watch` event. */
 function formatEvent(event: RunEvent): string | undefined {
   if (event.type === 'message') return formatMessage(event.message);
@@ -49,11 +92,22 @@ function formatEvent(event: RunEvent): string | undefined {
 export function buildProgram(): Command {
   const program = new Command('durable-agents')
     .description('Start durable agent runs on Temporal and talk to them.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .option('--json', 'print JSON for scripts instead of text for people', false)
+    .option('--address <host:port>', `Temporal's address (env TEMPORAL_ADDRESS; default ${DEFAULT_TEMPORAL_ADDRESS})`)
+    .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
+    .option('--profile <name>', "profile of the temporal CLI's config file (env TEMPORAL_PROFILE)")
+    .addHelpText('after', HELP_AFTER)
+    // Set before the commands are added, which copy it: a usage error is followed by that command's help.
+    .showHelpAfterError()
     .exitOverride();
 
   let client: AgentClient | undefined;
-  const connect = async () => (client ??= await AgentClient.connect());
+  const connect = async () => {
+    const { address, namespace, profile } = program.opts();
+    client ??= await AgentClient.connect(loadTemporalConfig(process.env, { address, namespace, profile }));
+    return client;
+  };
   const json = () => Boolean(program.opts().json);
   program.hook('postAction', async () => {
     await client?.close();
@@ -102,7 +156,7 @@ export function buildProgram(): Command {
       }
       // The handle first: whoever waits can follow the run elsewhere, or come back to it.
       if (!json()) console.log(id);
-      const result = await agents.result(id);
+      const result = await agents.result(id, { onWait: tellWaiting });
       print(json(), { id, result }, () => formatResult(result));
     });
 
@@ -119,7 +173,7 @@ export function buildProgram(): Command {
         print(json(), { queued: true, outcome: queued }, () => queued);
         return;
       }
-      const reply = await agents.chat(id, text);
+      const reply = await agents.chat(id, text, { onWait: tellWaiting });
       print(json(), { reply }, () => reply);
     });
 
@@ -150,11 +204,23 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description("show a run's status, usage and pending approvals")
+    .description(
+      "show a run's status, usage and pending approvals; a closed run's ending comes from its history " +
+        '(exit code 1 if it failed, was cancelled or terminated)',
+    )
     .argument('<id>', 'run id')
     .action(async (id: string) => {
-      const state = await (await connect()).state(id);
-      print(json(), state, () => formatState(state));
+      const report = await (await connect()).report(id);
+      const { state, noWorker } = report;
+      if (state) print(json(), state, () => formatState(state));
+      else print(json(), report, () => formatReport(report));
+      if (noWorker) {
+        const why = noWorker.workflow
+          ? `no worker answered the run on task queue "${noWorker.taskQueue}"`
+          : `no worker is polling task queue "${noWorker.taskQueue}"`;
+        console.error(`note: ${why}: this is what the run last recorded (${startWorkerHint(noWorker.taskQueue)})`);
+      }
+      endedWithout(report);
     });
 
   program
@@ -162,19 +228,35 @@ export function buildProgram(): Command {
     .description('wait for a run to finish and print its result')
     .argument('<id>', 'run id')
     .action(async (id: string) => {
-      const result = await (await connect()).result(id);
+      const result = await (await connect()).result(id, { onWait: tellWaiting });
       print(json(), result, () => formatResult(result));
     });
 
   program
     .command('watch')
-    .description('follow new messages and status changes until the run ends')
+    .description(
+      'follow new messages and status changes until the run ends (exit code 1 if it failed, was cancelled or terminated)',
+    )
     .argument('<id>', 'run id')
     .action(async (id: string) => {
-      for await (const event of (await connect()).watch(id)) {
+      const show = (event: RunEvent) => {
         const line = json() ? JSON.stringify(event) : formatEvent(event);
         if (line) console.log(line);
+      };
+      const events = (await connect()).watch(id, undefined, { onWait: tellWaiting });
+      let next = await events.next();
+      for (; !next.done; next = await events.next()) show(next.value);
+      const report = next.value;
+      // Terminated and timed-out runs ran no code to end with a status of their own: say how they ended.
+      if (!(Object.values(RunStatus) as string[]).includes(report.status)) {
+        show({
+          type: 'status',
+          status: report.status as RunStatus,
+          pendingApprovals: [],
+          ...(report.failure && { failure: report.failure }),
+        });
       }
+      endedWithout(report);
     });
 
   program
@@ -244,6 +326,11 @@ export function buildProgram(): Command {
     });
 
   return program;
+}
+
+/** Fails the command (exit code 1, the reason on stderr) for a run that closed without a result. */
+function endedWithout(report: RunReport): void {
+  if (report.failure) throw new Error(report.failure.error);
 }
 
 /** Runs the CLI on `argv` and returns the exit code. */

@@ -1,8 +1,9 @@
 /**
  * How the CLI shows runs to people (`--json` prints the raw objects instead).
  */
+import { DEFAULT_TASK_QUEUE } from '../src/defaults';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
-import type { RunSummary } from './agent-client';
+import type { RunReport, RunSummary, WaitNotice } from './agent-client';
 
 export function formatUsage(usage: Usage): string {
   const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;
@@ -78,4 +79,59 @@ export function formatRunList(runs: RunSummary[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** A value as a shell word: as it is when that is safe, in single quotes otherwise. */
+function shellWord(value: string): string {
+  return /^[\w.:/@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** How to start a worker for `taskQueue`: `npm run worker`, with `TASK_QUEUE` when it is not the default. */
+export function startWorkerHint(taskQueue: string): string {
+  return `start one: ${taskQueue === DEFAULT_TASK_QUEUE ? '' : `TASK_QUEUE=${shellWord(taskQueue)} `}npm run worker`;
+}
+
+/** What a waiting command says on stderr while it waits, one line per notice (per approval). */
+export function formatWaitNotice(notice: WaitNotice): string {
+  switch (notice.type) {
+    case 'no_worker': {
+      const only =
+        notice.missing.length > 1 ? '' : notice.missing[0] === 'workflow' ? ' for workflow tasks' : ' for activities';
+      return `waiting: no worker is polling task queue "${notice.taskQueue}"${only} (${startWorkerHint(notice.taskQueue)})`;
+    }
+    case 'no_answer':
+      return (
+        `waiting: no worker answered the run within ${notice.waitedMs / 1_000} s on task queue "${notice.taskQueue}" ` +
+        `(its worker may have stopped; ${startWorkerHint(notice.taskQueue)})`
+      );
+    case 'worker_found':
+      return `waiting: a worker is polling task queue "${notice.taskQueue}" now`;
+    case 'awaiting_approval':
+      return notice.pendingApprovals
+        .map(
+          (approval) =>
+            `awaiting approval ${approval.callId} ${approval.tool} — ` +
+            `durable-agents approve ${shellWord(notice.workflowId)} ${approval.callId}`,
+        )
+        .join('\n');
+  }
+}
+
+/**
+ * A run's status from its report, for a run that could not answer itself: closed (its ending from
+ * history) or without a worker (what it last recorded). A failure's reason is the command's error line.
+ */
+export function formatReport(report: RunReport): string {
+  const { result } = report;
+  const usage = report.usage
+    ? formatUsage(report.usage)
+    : `${report.tokens ?? 0} tokens, $${(report.costUsd ?? 0).toFixed(6)}`;
+  return [
+    `status: ${report.status}${result?.limit ? ` (${result.limit})` : ''}`,
+    ...(report.agent ? [`agent: ${report.agent}${report.userId ? `, user ${report.userId}` : ''}`] : []),
+    `steps: ${report.step ?? 0}`,
+    `usage: ${usage}`,
+    ...(result?.reason ? [`reason: ${result.reason}`] : []),
+    ...(report.closeTime ? [`closed: ${report.closeTime.toISOString()}`] : []),
+  ].join('\n');
 }

@@ -54,6 +54,15 @@ function expectOneLineError(outcome: CliOutcome, code: number, message: RegExp):
   expect(lines[0]).toMatch(message);
 }
 
+/** A usage error: its one line first, then the help of the command it was meant for, and exit code 2. */
+function expectUsageError(outcome: CliOutcome, message: RegExp, usage: string): void {
+  expect(outcome.code).toBe(2);
+  expect(outcome.stdout).toBe('');
+  const [first, ...help] = outcome.stderr.split('\n');
+  expect(first).toMatch(message);
+  expect(help.join('\n')).toContain(`Usage: ${usage}`);
+}
+
 describe('the durable-agents CLI', () => {
   it('starts a session, sends messages, shows status, ends it and prints the result', async () => {
     const started = await cli([
@@ -212,14 +221,22 @@ describe('the durable-agents CLI', () => {
     expect(bin).toMatchObject({ code: 1, stderr: 'error: no run with id no-such-run\n' });
     expectOneLineError(await cli(['send', 'no-such-run', 'hi']), 1, /^error: no run with id no-such-run$/);
     expectOneLineError(await cli(['approve', 'no-such-run', '1.1']), 1, /^error: no run with id no-such-run$/);
-    expectOneLineError(await cli(['start', 'helpdesk']), 2, /^error: missing required argument 'message'$/);
-    expectOneLineError(await cli(['frobnicate']), 2, /^error: unknown command 'frobnicate'$/);
-    expectOneLineError(
-      await cli(['list', '--status', 'sleeping']),
-      2,
-      /^error: option '--status <status>' argument 'sleeping' is invalid/,
+    expectUsageError(
+      await cli(['start', 'helpdesk']),
+      /^error: missing required argument 'message'$/,
+      'durable-agents start [options] <agent> <message>',
     );
-    expectOneLineError(await cli(['start', 'helpdesk', 'hi', '--max-steps', '-3']), 2, /expected a positive number/);
+    expectUsageError(await cli(['frobnicate']), /^error: unknown command 'frobnicate'$/, 'durable-agents [options]');
+    expectUsageError(
+      await cli(['list', '--status', 'sleeping']),
+      /^error: option '--status <status>' argument 'sleeping' is invalid/,
+      'durable-agents list [options]',
+    );
+    expectUsageError(
+      await cli(['start', 'helpdesk', 'hi', '--max-steps', '-3']),
+      /expected a positive number/,
+      'durable-agents start',
+    );
 
     const port = await freePort();
     expectOneLineError(
@@ -262,6 +279,35 @@ describe('the durable-agents CLI', () => {
         /^error: invalid input: userId: must be at most 256 bytes \(is 5002\)$/,
       );
     }
+  });
+
+  it('status and watch of a failed run say why, with exit code 1', async () => {
+    const id = (await cli(['start', 'no-such-agent', 'hi'])).stdout.trim();
+    await eventually(
+      async () => (await worker.client.workflow.getHandle(id).describe()).status.name === 'FAILED',
+      'the run to fail',
+    );
+    const error = `error: run ${id} failed with UnknownAgent: unknown agent "no-such-agent"; known agents: helpdesk\n`;
+    const watched = await cli(['watch', id]);
+    // It failed before its transcript began: its ending is all there is to follow.
+    expect(watched).toEqual({ code: 1, stdout: '[failed]\n', stderr: error });
+    const json = await cli(['watch', id, '--json']);
+    expect(json).toMatchObject({ code: 1, stderr: error });
+    expect(JSON.parse(json.stdout)).toEqual({
+      type: 'status',
+      status: 'failed',
+      pendingApprovals: [],
+      failure: {
+        type: 'UnknownAgent',
+        message: 'unknown agent "no-such-agent"; known agents: helpdesk',
+        error: error.slice('error: '.length, -1),
+      },
+    });
+    const status = await cli(['status', id]);
+    expect(status).toMatchObject({ code: 1, stderr: error });
+    expect(status.stdout).toMatch(
+      /^status: failed\nagent: no-such-agent\nsteps: 0\nusage: 0 tokens, \$0\.000000\nclosed: /,
+    );
   });
 
   it('says a run has already closed, instead of that it does not exist', async () => {

@@ -1,13 +1,24 @@
-import { listQuery, reportedStatus, type RunSummary } from '../../client/agent-client';
+import {
+  connectionCause,
+  listQuery,
+  reportedStatus,
+  type RunReport,
+  type RunSummary,
+  type WaitNotice,
+} from '../../client/agent-client';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import {
   formatMessage,
+  formatReport,
   formatResult,
   formatRunList,
   formatState,
   formatTranscript,
   formatUsage,
+  formatWaitNotice,
+  startWorkerHint,
 } from '../../client/format';
+import { WaitTeller } from '../../client/waiting';
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
 
 describe('listQuery', () => {
@@ -212,5 +223,153 @@ describe('run summaries', () => {
     }
     expect(lines[2].indexOf('running')).toBe(lines[0].indexOf('STATUS'));
     expect(lines.every((line) => line === line.trimEnd())).toBe(true);
+  });
+});
+
+describe('what waiting commands say', () => {
+  it('names the task queue and how to start a worker for it', () => {
+    expect(startWorkerHint('agents')).toBe('start one: npm run worker');
+    expect(startWorkerHint('gpu-tools')).toBe('start one: TASK_QUEUE=gpu-tools npm run worker');
+    expect(startWorkerHint("it's mine")).toBe(`start one: TASK_QUEUE='it'\\''s mine' npm run worker`);
+  });
+
+  it.each<[WaitNotice, string]>([
+    [
+      { type: 'no_worker', taskQueue: 'agents', missing: ['workflow', 'activity'] },
+      'waiting: no worker is polling task queue "agents" (start one: npm run worker)',
+    ],
+    [
+      { type: 'no_worker', taskQueue: 'q', missing: ['activity'] },
+      'waiting: no worker is polling task queue "q" for activities (start one: TASK_QUEUE=q npm run worker)',
+    ],
+    [
+      { type: 'no_answer', taskQueue: 'agents', waitedMs: 2_000 },
+      'waiting: no worker answered the run within 2 s on task queue "agents" (its worker may have stopped; start one: npm run worker)',
+    ],
+    [{ type: 'worker_found', taskQueue: 'agents' }, 'waiting: a worker is polling task queue "agents" now'],
+    [
+      {
+        type: 'awaiting_approval',
+        workflowId: 'helpdesk-1',
+        pendingApprovals: [
+          { callId: '1.1', tool: 'issue_refund', args: {} },
+          { callId: '1.2', tool: 'close_account', args: {} },
+        ],
+      },
+      'awaiting approval 1.1 issue_refund — durable-agents approve helpdesk-1 1.1\n' +
+        'awaiting approval 1.2 close_account — durable-agents approve helpdesk-1 1.2',
+    ],
+  ])('formatWaitNotice(%j)', (notice, line) => {
+    expect(formatWaitNotice(notice)).toBe(line);
+  });
+
+  it('WaitTeller tells changes only, and each approval once', () => {
+    const told: WaitNotice[] = [];
+    const teller = new WaitTeller('run-1', 'q', (notice) => told.push(notice));
+    const none = { taskQueue: 'q', workflow: false, activity: false };
+    const both = { taskQueue: 'q', workflow: true, activity: true };
+    teller.saw(both, true, 2_000);
+    expect(told).toEqual([]);
+    teller.saw(none, true, 2_000);
+    teller.saw(none, true, 2_000);
+    teller.saw(undefined, true, 2_000);
+    expect(told).toEqual([{ type: 'no_worker', taskQueue: 'q', missing: ['workflow', 'activity'] }]);
+    teller.saw(both, false, 2_000);
+    teller.saw(both, true, 2_000);
+    teller.saw(both, true, 2_000);
+    expect(told.slice(1)).toEqual([
+      { type: 'no_answer', taskQueue: 'q', waitedMs: 2_000 },
+      { type: 'worker_found', taskQueue: 'q' },
+    ]);
+    const refund = { callId: '1.1', tool: 'issue_refund', args: {} };
+    const close = { callId: '1.2', tool: 'close_account', args: {} };
+    teller.awaiting([refund]);
+    teller.awaiting([refund, close]);
+    teller.awaiting([]);
+    expect(told.slice(3)).toEqual([
+      { type: 'awaiting_approval', workflowId: 'run-1', pendingApprovals: [refund] },
+      { type: 'awaiting_approval', workflowId: 'run-1', pendingApprovals: [close] },
+    ]);
+  });
+});
+
+describe('connectionCause', () => {
+  it.each([
+    [
+      {
+        code: 14,
+        details: 'No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ',
+      },
+      'connection refused',
+    ],
+    [{ code: 14, details: 'Name resolution failed for target dns:no-such-host.invalid:7233' }, 'host not found'],
+    [
+      { code: 14, details: 'No connection established. Last error: Error: connect EHOSTUNREACH 10.0.0.1:7233' },
+      'host unreachable',
+    ],
+    [{ code: 4, details: 'Deadline exceeded after 5.001s' }, 'no answer within 5 s'],
+    [
+      { code: 14, details: 'No connection established. Last error: Error: read ECONNABORTED. Resolution note: dns ok' },
+      'read ECONNABORTED',
+    ],
+    [new Error('14 UNAVAILABLE: something else'), 'something else'],
+  ])('%j is "%s"', (error, cause) => {
+    expect(connectionCause(error)).toBe(cause);
+  });
+});
+
+describe('formatReport', () => {
+  const base: RunReport = {
+    workflowId: 'run-1',
+    status: 'failed',
+    closed: true,
+    taskQueue: 'agents',
+    agent: 'helpdesk',
+    step: 2,
+    tokens: 240,
+    costUsd: 0.00012,
+    startTime: new Date('2025-01-02T03:04:05.000Z'),
+    closeTime: new Date('2025-01-02T03:05:00.000Z'),
+  };
+
+  it('shows a run that closed without a result from its search attributes', () => {
+    expect(formatReport(base).split('\n')).toEqual([
+      'status: failed',
+      'agent: helpdesk',
+      'steps: 2',
+      'usage: 240 tokens, $0.000120',
+      'closed: 2025-01-02T03:05:00.000Z',
+    ]);
+  });
+
+  it("shows a finished run's limit, usage and reason from its result", () => {
+    const usage: Usage = { inputTokens: 200, outputTokens: 40, totalTokens: 240, costUsd: 0.0001, costKnown: true };
+    const result = { status: 'stuck' as const, output: '', steps: 2, usage, reason: 'repeated lookup' };
+    expect(formatReport({ ...base, status: 'stuck', userId: 'ada', usage, result }).split('\n')).toEqual([
+      'status: stuck',
+      'agent: helpdesk, user ada',
+      'steps: 2',
+      `usage: ${formatUsage(usage)}`,
+      'reason: repeated lookup',
+      'closed: 2025-01-02T03:05:00.000Z',
+    ]);
+    const limited = { ...result, status: 'limit_reached' as const, limit: 'maxSteps' as const, reason: undefined };
+    expect(formatReport({ ...base, status: 'limit_reached', result: limited }).split('\n')[0]).toBe(
+      'status: limit_reached (maxSteps)',
+    );
+  });
+
+  it('shows an open run without a worker as far as it recorded, without a close time', () => {
+    const open = {
+      ...base,
+      status: 'starting',
+      closed: false,
+      closeTime: undefined,
+      agent: undefined,
+      step: undefined,
+    };
+    expect(formatReport({ ...open, tokens: undefined, costUsd: undefined })).toBe(
+      'status: starting\nsteps: 0\nusage: 0 tokens, $0.000000',
+    );
   });
 });

@@ -203,6 +203,27 @@ describe('the Temporal connection (@temporalio/envconfig)', () => {
     expect(overridden.TEMPORAL_NAMESPACE).toBe('other');
   });
 
+  it("takes the caller's flags over their env twins, and an address or namespace over the profile's", () => {
+    const env = {
+      TEMPORAL_CONFIG_FILE: profiles,
+      TEMPORAL_PROFILE: 'missing',
+      TEMPORAL_ADDRESS: 'env:7233',
+      TEMPORAL_NAMESPACE: 'env-ns',
+    };
+    expect(loadTemporalConfig(env, { profile: 'cloud' })).toMatchObject({
+      TEMPORAL_ADDRESS: 'env:7233',
+      TEMPORAL_NAMESPACE: 'env-ns',
+      connection: { address: 'env:7233', apiKey: 'secret-key' },
+    });
+    const flagged = loadTemporalConfig(env, { profile: 'cloud', address: 'flag:7233', namespace: 'flag-ns' });
+    expect(flagged).toMatchObject({ TEMPORAL_ADDRESS: 'flag:7233', TEMPORAL_NAMESPACE: 'flag-ns' });
+    expect(flagged.connection).toEqual({ address: 'flag:7233', apiKey: 'secret-key', tls: true });
+    const profileOnly = loadTemporalConfig({ TEMPORAL_CONFIG_FILE: profiles }, { profile: 'cloud', namespace: 'mine' });
+    expect(profileOnly).toMatchObject({ TEMPORAL_ADDRESS: 'acct.tmprl.cloud:7233', TEMPORAL_NAMESPACE: 'mine' });
+    // Flags not given leave env as it is.
+    expect(loadTemporalConfig({ TEMPORAL_ADDRESS: 'env:7233' }, {}).TEMPORAL_ADDRESS).toBe('env:7233');
+  });
+
   it('names a missing profile in a ConfigError', () => {
     const error = configError(() =>
       loadTemporalConfig({ TEMPORAL_CONFIG_FILE: profiles, TEMPORAL_PROFILE: 'staging' }),
