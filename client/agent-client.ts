@@ -388,10 +388,19 @@ export class AgentClient {
       startTime: description.startTime,
       ...(description.closeTime && { closeTime: description.closeTime }),
     };
-    if (closed) return { ...base, ...(await this.ending(workflowId)) };
     // A query to a run no worker takes waits for one (for half a minute) before it fails.
     const workers = await this.taskQueueWorkers(description.taskQueue).catch(() => undefined);
-    const state = workers?.workflow === false ? undefined : await this.queryWithin(workflowId, QUERY_TIMEOUT_MS);
+    const answered = workers?.workflow === false ? undefined : this.queryWithin(workflowId, QUERY_TIMEOUT_MS);
+    // A closed run's state is a bonus: history alone says how it ended.
+    const state = await (closed ? answered?.catch(() => undefined) : answered);
+    if (closed) {
+      // How it ended is in history; its transcript and usage in and out, where a worker can replay it.
+      const ending = { ...base, ...(await this.ending(workflowId)) };
+      if (!state) return ending;
+      // A terminated run ran no code to say so: its own last status and pending calls are stale.
+      const truthful = { ...state, status: ending.status as RunStatus, pendingApprovals: [] };
+      return { ...ending, usage: state.usage, state: truthful };
+    }
     if (!state) {
       return { ...base, noWorker: workers ?? { taskQueue: description.taskQueue, workflow: false, activity: false } };
     }

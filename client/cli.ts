@@ -206,13 +206,14 @@ export function buildProgram(): Command {
     .command('status')
     .description(
       "show a run's status, usage and pending approvals; a closed run's ending comes from its history " +
-        '(exit code 1 if it failed, was cancelled or terminated)',
+        '(exit code 1 if it failed, timed out or was terminated)',
     )
     .argument('<id>', 'run id')
     .action(async (id: string) => {
       const report = await (await connect()).report(id);
       const { state, noWorker } = report;
-      if (state) print(json(), state, () => formatState(state));
+      // An open run speaks for itself; a closed one is how it ended (with its state, where a worker can replay it).
+      if (state && !report.closed) print(json(), state, () => formatState(state));
       else print(json(), report, () => formatReport(report));
       if (noWorker) {
         const why = noWorker.workflow
@@ -329,8 +330,9 @@ export function buildProgram(): Command {
 }
 
 /** Fails the command (exit code 1, the reason on stderr) for a run that closed without a result. */
+/** Fails the command for a run that ended without finishing its work on its own (a cancelled run was told to stop: that is no failure). */
 function endedWithout(report: RunReport): void {
-  if (report.failure) throw new Error(report.failure.error);
+  if (report.failure && report.status !== RunStatus.cancelled) throw new Error(report.failure.error);
 }
 
 /** Runs the CLI on `argv` and returns the exit code. */

@@ -254,11 +254,13 @@ describe('cancelling a run while a heartbeating tool runs', () => {
     const status = await cli(['status', handle.workflowId]);
     expect(status).toMatchObject({ code: 0, stderr: '' });
     expect(status.stdout).toMatch(
-      /^status: cancelled\nagent: cancel-test \(task\)\nsteps: 1\nusage: 168 tokens \(123 in, 45 out\), \$\d+\.\d{6}\n$/,
+      /^status: cancelled\nagent: cancel-test\nsteps: 1\nusage: 168 tokens \(123 in, 45 out\), \$\d+\.\d{6}\nclosed: \S+\n$/,
     );
     const json = await cli(['--json', 'status', handle.workflowId]);
     expect(json.code).toBe(0);
-    const state = JSON.parse(json.stdout);
+    const report = JSON.parse(json.stdout);
+    expect(report).toMatchObject({ status: 'cancelled', closed: true, usage: { totalTokens: 168 } });
+    const { state } = report;
     expect(state).toMatchObject({
       status: 'cancelled',
       step: 1,

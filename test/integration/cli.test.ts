@@ -306,7 +306,7 @@ describe('the durable-agents CLI', () => {
     const status = await cli(['status', id]);
     expect(status).toMatchObject({ code: 1, stderr: error });
     expect(status.stdout).toMatch(
-      /^status: failed\nagent: no-such-agent\nsteps: 0\nusage: 0 tokens, \$0\.000000\nclosed: /,
+      /^status: failed\nagent: no-such-agent\nsteps: 0\nusage: 0 tokens \(0 in, 0 out\), \$0\.000000\nclosed: /,
     );
   });
 
