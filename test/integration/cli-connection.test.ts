@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { AgentClient, type WaitNotice } from '../../client/agent-client';
 import { stateQuery } from '../../src/contract';
 import { loadTemporalConfig } from '../../src/config';
-import { runCli, type CliOutcome } from '../support/cli';
+import { cliScript, runCli, type CliOutcome } from '../support/cli';
 import { freePort } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { startTestWorker, tempPath, testAddress, type TestWorker } from '../support/harness';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
+import { startScriptedModel, type ScriptedModel } from '../../testing';
 
 const REPO = join(__dirname, '..', '..');
 const VERSION = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version;
@@ -23,16 +23,7 @@ let model: ScriptedModel;
 const workers: TestWorker[] = [];
 
 beforeAll(async () => {
-  model = await startScriptedModel((request, index) => {
-    const first = request.messages.find((message) => message.role === 'user')?.content ?? '';
-    if (first.startsWith('refund')) {
-      return byTurn([
-        reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'delayed' } }]),
-        reply.text('Refund handled.'),
-      ])(request, index);
-    }
-    return reply.text(`echo ${lastOf(request, 'user')?.content} (turn ${turnOf(request)})`);
-  });
+  model = await startScriptedModel(cliScript);
 });
 afterAll(async () => {
   await Promise.all(workers.map((worker) => worker.stop()));

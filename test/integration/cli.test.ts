@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stateQuery } from '../../src/contract';
 import type { AgentRunInput } from '../../src/input';
-import { runCli, type CliOutcome } from '../support/cli';
+import { cliScript, runCli, type CliOutcome } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/dev-server';
 import { workflowInput } from '../support/history';
 import { startTestWorker, type TestWorker } from '../support/harness';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type ScriptedModel } from '../../testing';
+import { lastOf, startScriptedModel, type ScriptedModel } from '../../testing';
 
 const REPO = join(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -17,17 +17,7 @@ let model: ScriptedModel;
 let worker: TestWorker;
 
 beforeAll(async () => {
-  model = await startScriptedModel((request, index) => {
-    const first = request.messages.find((message) => message.role === 'user')?.content ?? '';
-    if (first.startsWith('refund')) {
-      return byTurn([
-        reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'delayed' } }]),
-        reply.text('Refund handled.'),
-      ])(request, index);
-    }
-    if (first.startsWith('slow')) return { kind: 'message', content: 'finally', delayMs: 60_000 };
-    return reply.text(`echo ${lastOf(request, 'user')?.content} (turn ${turnOf(request)})`);
-  });
+  model = await startScriptedModel(cliScript);
   worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl });
 });
 afterAll(async () => {

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { byTurn, lastOf, reply, turnOf, type Script } from '../../testing';
 
 const REPO = join(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -28,3 +29,19 @@ export async function runCli(args: string[], env: Record<string, string>, timeou
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
+
+/**
+ * The model the CLI tests talk to, by the run's first message: `refund…` asks for a refund of order
+ * 1042 (which waits for approval) and then answers, `slow…` takes a minute, anything else is echoed.
+ */
+export const cliScript: Script = (request, index) => {
+  const first = request.messages.find((message) => message.role === 'user')?.content ?? '';
+  if (first.startsWith('refund')) {
+    return byTurn([
+      reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'delayed' } }]),
+      reply.text('Refund handled.'),
+    ])(request, index);
+  }
+  if (first.startsWith('slow')) return { kind: 'message', content: 'finally', delayMs: 60_000 };
+  return reply.text(`echo ${lastOf(request, 'user')?.content} (turn ${turnOf(request)})`);
+};
