@@ -23,11 +23,24 @@ export {
   formatReport,
   formatResult,
   formatRunList,
+  formatRunTranscript,
   formatState,
+  formatSteps,
   formatTranscript,
   formatUsage,
   formatWaitNotice,
 } from './client/format';
+export {
+  EXPORT_FORMATS,
+  exportJsonl,
+  exportMarkdown,
+  exportOpenAi,
+  exportTranscript,
+  transcriptFromHistory,
+  type ExportFormat,
+  type RunTranscript,
+  type StepUsage,
+} from './client/transcript';
 export { loadTemporalConfig, type TemporalConfig, type TemporalOverrides } from './src/config';
 export * from './src/contract';
 export { AgentClientError, ClientErrorKind, ErrorType } from './src/errors';

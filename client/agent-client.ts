@@ -15,7 +15,7 @@ import {
   type WorkflowExecutionStatusName,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import { CancelledFailure, TerminatedFailure, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { payloadCodecs } from '../codec';
 import { loadTemporalConfig, type TemporalConfig } from '../src/config';
@@ -42,6 +42,7 @@ import {
 } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
+import { transcriptFromHistory, type RunTranscript } from './transcript';
 import { WaitTeller, type TaskQueueWorkers, type WaitNotice, type WaitOptions } from './waiting';
 
 export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
@@ -429,6 +430,33 @@ export class AgentClient {
         throw error;
       }
     }, workflowId);
+  }
+
+  /**
+   * The run's transcript and per-step usage, rebuilt from its history: no worker needed, and an
+   * encrypted run decodes with this client's keys. A chain that continued as new is read in its latest run.
+   */
+  async transcript(workflowId: string): Promise<RunTranscript> {
+    const handle = this.handle(workflowId);
+    const [description, history] = await this.call(
+      () => Promise.all([handle.describe(), handle.fetchHistory()]),
+      workflowId,
+    );
+    const { payloadConverter, payloadCodecs } = this.client.options.loadedDataConverter;
+    // Codecs encode in order, so they decode in reverse.
+    const decode = async (payload: Payload): Promise<unknown> => {
+      let payloads = [payload];
+      for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+      return payloadConverter.fromPayload(payloads[0]);
+    };
+    const attributes = description.typedSearchAttributes;
+    return {
+      workflowId,
+      runId: description.runId,
+      agent: attributes.get(searchAttributes.agentName),
+      status: reportedStatus(attributes.get(searchAttributes.agentStatus), description.status.name),
+      ...(await this.call(() => transcriptFromHistory(history.events ?? [], decode), workflowId)),
+    };
   }
 
   /**

@@ -18,10 +18,12 @@ import {
   formatReport,
   formatResult,
   formatRunList,
+  formatRunTranscript,
   formatState,
   formatWaitNotice,
   startWorkerHint,
 } from './format';
+import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './transcript';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -66,6 +68,8 @@ Examples:
   $ durable-agents start helpdesk "Hi" --session --user ada
   $ durable-agents send <id> "and order 1043?"
   $ durable-agents status <id>
+  $ durable-agents transcript <id>
+  $ durable-agents export <id> --format openai > replay.json
   $ durable-agents approve <id> 1.1 --note "ok by ops"
   $ durable-agents list --status awaiting_approval
   $ durable-agents --profile cloud list --agent helpdesk
@@ -258,6 +262,31 @@ export function buildProgram(): Command {
         });
       }
       endedWithout(report);
+    });
+
+  program
+    .command('transcript')
+    .description("show a run's messages and per-step usage, read from its history (no worker needed)")
+    .argument('<id>', 'run id')
+    .action(async (id: string) => {
+      const transcript = await (await connect()).transcript(id);
+      print(json(), transcript, () => formatRunTranscript(transcript));
+    });
+
+  program
+    .command('export')
+    .description("write a run's transcript and usage to stdout, read from its history (no worker needed)")
+    .argument('<id>', 'run id')
+    .addOption(
+      new Option(
+        '--format <format>',
+        'md (markdown), jsonl (a message a line, then usage) or openai (a Chat Completions request)',
+      )
+        .choices(EXPORT_FORMATS)
+        .default('md'),
+    )
+    .action(async (id: string, options: { format: ExportFormat }) => {
+      console.log(exportTranscript(await (await connect()).transcript(id), options.format));
     });
 
   program

@@ -4,6 +4,7 @@
 import { DEFAULT_TASK_QUEUE } from '../src/defaults';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { RunReport, RunSummary, WaitNotice } from './agent-client';
+import type { RunTranscript, StepUsage } from './transcript';
 
 export function formatUsage(usage: Usage): string {
   const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;
@@ -58,6 +59,49 @@ export function formatResult(result: AgentRunResult): string {
   ].join('\n');
 }
 
+/** Rows under a header, each column as wide as its widest cell, two spaces apart. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** Per model call: step, model, tokens in and out, cost and latency; then the totals. */
+export function formatSteps(steps: StepUsage[]): string {
+  const row = (step: string, model: string, usage: Omit<StepUsage, 'step' | 'model'>) => [
+    step,
+    model,
+    String(usage.inputTokens),
+    String(usage.outputTokens),
+    `$${usage.costUsd.toFixed(6)}`,
+    `${usage.seconds.toFixed(2)} s`,
+  ];
+  const total = steps.reduce(
+    (sum, step) => ({
+      inputTokens: sum.inputTokens + step.inputTokens,
+      outputTokens: sum.outputTokens + step.outputTokens,
+      costUsd: sum.costUsd + step.costUsd,
+      seconds: sum.seconds + step.seconds,
+    }),
+    { inputTokens: 0, outputTokens: 0, costUsd: 0, seconds: 0 },
+  );
+  return table(
+    ['STEP', 'MODEL', 'IN', 'OUT', 'COST', 'LATENCY'],
+    [...steps.map((step) => row(String(step.step), step.model, step)), row('total', '', total)],
+  );
+}
+
+/** `transcript`: the messages as `watch` shows them, then the per-step usage. */
+export function formatRunTranscript(transcript: RunTranscript): string {
+  return [formatTranscript(transcript.messages), '', formatSteps(transcript.steps)].join('\n');
+}
+
 export function formatRunList(runs: RunSummary[]): string {
   if (!runs.length) return 'no runs';
   const rows = runs.map((run) => [
@@ -69,16 +113,7 @@ export function formatRunList(runs: RunSummary[]): string {
     String(run.tokens ?? 0),
     run.startTime.toISOString(),
   ]);
-  const header = ['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED'];
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return table(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED'], rows);
 }
 
 /** A value as a shell word: as it is when that is safe, in single quotes otherwise. */

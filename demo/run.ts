@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: starts (or reuses) the dev server, starts a worker, runs the helpdesk agent on a
  * sample request, approves its refund as the demo's human, prints the transcript, the result and the
- * Web UI link, then shuts the worker down. Uses the real model when OPENAI_API_KEY is set.
+ * Web UI link, then shuts the worker down. Uses the real model when OPENAI_API_KEY is set (and
+ * AGENT_MODEL is not `offline`).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,10 +10,7 @@ import { Runtime } from '@temporalio/worker';
 import { AgentClient, formatMessage, formatResult } from '../client';
 import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
-import { DEFAULT_PRICES } from '../src/pricing';
-import { OFFLINE_MODEL_NAME, startOfflineModel } from './offline-model';
-
-const REQUEST = "My order 1042 still hasn't arrived and it was due on the 12th. Can I get my money back?";
+import { OFFLINE_AGENT_MODEL, offlineModelEnv, SAMPLE_REQUEST, startOfflineModel } from '../testing/offline-model';
 
 function startDevServer(): void {
   const started = spawnSync(join(__dirname, '..', 'temporal-dev.sh'), ['start'], { stdio: 'inherit' });
@@ -22,7 +20,7 @@ function startDevServer(): void {
 async function main(): Promise<void> {
   // The worker program's one-line log, at WARN: the demo's own output is the transcript.
   Runtime.install({ logger: createWorkerLogger('WARN') });
-  const usingRealModel = Boolean(process.env.OPENAI_API_KEY);
+  const usingRealModel = Boolean(process.env.OPENAI_API_KEY) && process.env.AGENT_MODEL !== OFFLINE_AGENT_MODEL;
   if (!process.env.TEMPORAL_ADDRESS) startDevServer();
   const offline = usingRealModel ? undefined : await startOfflineModel();
   console.log(
@@ -32,18 +30,13 @@ async function main(): Promise<void> {
   );
   const config = loadWorkerConfig({
     ...process.env,
-    ...(offline && {
-      OPENAI_BASE_URL: offline.baseUrl,
-      AGENT_MODEL: OFFLINE_MODEL_NAME,
-      // Priced like gpt-4o-mini, so the demo shows what such a run would cost.
-      MODEL_PRICES: JSON.stringify({ [OFFLINE_MODEL_NAME]: DEFAULT_PRICES['gpt-4o-mini'] }),
-    }),
+    ...(offline && offlineModelEnv(offline.baseUrl, process.env.MODEL_PRICES)),
   });
   const { worker, connection } = await createAgentWorker(config);
   const running = worker.run();
   const client = await AgentClient.connect(config);
   try {
-    const id = await client.start({ agent: 'helpdesk', message: REQUEST, userId: 'demo-customer' });
+    const id = await client.start({ agent: 'helpdesk', message: SAMPLE_REQUEST, userId: 'demo-customer' });
     console.log(`run started: ${id}\n`);
     for await (const event of client.watch(id, 250)) {
       if (event.type === 'message') {

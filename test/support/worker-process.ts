@@ -14,8 +14,9 @@ export interface WorkerProcess {
   exited: Promise<number | string>;
 }
 
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'worker.ts')], {
+/** `worker.ts` under tsx with `env` (and PATH, HOME) and command-line `args`. */
+export function spawnWorker(env: Record<string, string>, args: string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'worker.ts'), ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,8 +10,8 @@ import { spawnWorker, type WorkerProcess } from './worker-process';
 /** What a file's crash tests share: a client on the test server, and processes and models that end with each test. */
 export interface WorkerProcesses {
   readonly client: Client;
-  /** Spawns a worker process, SIGKILLed (if still running) after the test. */
-  spawn(env: Record<string, string>): WorkerProcess;
+  /** Spawns a worker process (with command-line `args`), SIGKILLed (if still running) after the test. */
+  spawn(env: Record<string, string>, args?: string[]): WorkerProcess;
   /** Starts the test's scripted model, closed after the test. */
   startModel(script: Script): Promise<ScriptedModel>;
 }
@@ -41,8 +41,8 @@ export function useWorkerProcesses(): WorkerProcesses {
       if (!client) throw new Error('the client connects in beforeAll');
       return client;
     },
-    spawn(env) {
-      const worker = spawnWorker(env);
+    spawn(env, args) {
+      const worker = spawnWorker(env, args);
       children.push(worker);
       return worker;
     },

@@ -12,12 +12,21 @@ import {
   formatReport,
   formatResult,
   formatRunList,
+  formatRunTranscript,
   formatState,
+  formatSteps,
   formatTranscript,
   formatUsage,
   formatWaitNotice,
   startWorkerHint,
 } from '../../client/format';
+import {
+  exportJsonl,
+  exportMarkdown,
+  exportOpenAi,
+  transcriptFromHistory,
+  type RunTranscript,
+} from '../../client/transcript';
 import { WaitTeller } from '../../client/waiting';
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
 
@@ -371,5 +380,154 @@ describe('formatReport', () => {
     expect(formatReport({ ...open, tokens: undefined, costUsd: undefined })).toBe(
       'status: starting\nsteps: 0\nusage: 0 tokens, $0.000000',
     );
+  });
+});
+
+describe('transcripts from history', () => {
+  const system: ChatMessage = { role: 'system', content: 'You help.' };
+  const user: ChatMessage = { role: 'user', content: 'Where is order 1042?' };
+  const call = (id: string, name: string) => ({ id, type: 'function' as const, function: { name, arguments: '{}' } });
+  const asking: ChatMessage = {
+    role: 'assistant',
+    content: null,
+    tool_calls: [call('c1', 'lookup'), call('c2', 'track')],
+  };
+  let eventId = 0;
+  /** A history event at `second`; payloads are the values themselves (the test's `decode` returns them). */
+  const event = (second: number, attributes: Record<string, unknown>) => ({
+    eventId: ++eventId,
+    eventTime: { seconds: 1_700_000_000 + Math.floor(second), nanos: Math.round((second % 1) * 1e9) },
+    ...attributes,
+  });
+  const scheduled = (second: number, type: string, input: unknown) =>
+    event(second, {
+      activityTaskScheduledEventAttributes: { activityType: { name: type }, input: { payloads: [input] } },
+    });
+  const completed = (second: number, scheduledEventId: number, result: unknown) =>
+    event(second, { activityTaskCompletedEventAttributes: { scheduledEventId, result: { payloads: [result] } } });
+  const modelResult = (message: ChatMessage, inputTokens: number, outputTokens: number, costUsd: number) => ({
+    model: 'gpt-4o-mini',
+    message,
+    inputTokens,
+    outputTokens,
+    costUsd,
+  });
+  const decode = async (payload: unknown) => payload;
+
+  it("is the last model call's messages, its answer and the tool results after it, in call order", async () => {
+    eventId = 0;
+    const events = [
+      event(0, { workflowExecutionStartedEventAttributes: {} }),
+      scheduled(1, 'callModel', { step: 1, model: 'gpt-4o-mini', messages: [system, user], tools: [] }), // 2
+      completed(1.5, 2, modelResult(asking, 100, 20, 0.001)), // 3
+      // The calls finish out of order; the second one failed.
+      scheduled(2, 'runTool', { callId: '1.1', tool: 'lookup' }), // 4
+      scheduled(2, 'runTool', { callId: '1.2', tool: 'track' }), // 5
+      completed(2.2, 5, { ok: false, error: 'no tracking' }),
+      completed(2.4, 4, { ok: true, content: '{"status":"delayed"}' }),
+    ];
+    const transcript = await transcriptFromHistory(events as never, decode as never);
+    expect(transcript.messages).toEqual([
+      system,
+      user,
+      asking,
+      { role: 'tool', tool_call_id: 'c1', content: '{"status":"delayed"}' },
+      { role: 'tool', tool_call_id: 'c2', content: '{"error":"no tracking"}' },
+    ]);
+    expect(transcript.steps).toEqual([
+      { step: 1, model: 'gpt-4o-mini', inputTokens: 100, outputTokens: 20, costUsd: 0.001, seconds: 0.5 },
+    ]);
+    expect(transcript.usage).toEqual({ inputTokens: 100, outputTokens: 20, totalTokens: 120, costUsd: 0.001 });
+
+    // A later call that never completed: its messages stand, with no answer and no usage.
+    const later = [
+      ...events,
+      scheduled(3, 'callModel', { step: 2, model: 'gpt-4o', messages: transcript.messages, tools: [] }),
+    ];
+    const unanswered = await transcriptFromHistory(later as never, decode as never);
+    expect(unanswered.messages).toEqual(transcript.messages);
+    expect(unanswered).toMatchObject({ model: 'gpt-4o', steps: transcript.steps });
+  });
+
+  it('is empty for a run that never called the model', async () => {
+    expect(await transcriptFromHistory([], decode as never)).toEqual({
+      messages: [],
+      steps: [],
+      usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
+      tools: [],
+    });
+  });
+
+  const transcript: RunTranscript = {
+    workflowId: 'run-1',
+    agent: 'helpdesk',
+    status: 'completed',
+    model: 'gpt-4o-mini',
+    tools: [{ name: 'lookup', description: 'Looks up', parameters: { type: 'object' } }],
+    messages: [
+      user,
+      { role: 'tool', tool_call_id: 'c1', content: 'a ``` fence' },
+      { role: 'assistant', content: 'Done.' },
+    ],
+    steps: [
+      { step: 1, model: 'gpt-4o-mini', inputTokens: 100, outputTokens: 20, costUsd: 0.000027, seconds: 0.5 },
+      { step: 2, model: 'gpt-4o', inputTokens: 300, outputTokens: 10, costUsd: 0.00085, seconds: 1.25 },
+    ],
+    usage: { inputTokens: 400, outputTokens: 30, totalTokens: 430, costUsd: 0.000877 },
+  };
+
+  it('shows the steps as a table with totals after the messages', () => {
+    expect(formatSteps(transcript.steps).split('\n')).toEqual([
+      'STEP   MODEL        IN   OUT  COST       LATENCY',
+      '1      gpt-4o-mini  100  20   $0.000027  0.50 s',
+      '2      gpt-4o       300  10   $0.000850  1.25 s',
+      'total               400  30   $0.000877  1.75 s',
+    ]);
+    expect(formatRunTranscript(transcript)).toBe(
+      `${formatTranscript(transcript.messages)}\n\n${formatSteps(transcript.steps)}`,
+    );
+  });
+
+  it('exports markdown with a fence longer than any backticks inside', () => {
+    expect(exportMarkdown(transcript)).toBe(
+      [
+        '# Run run-1',
+        '- agent: helpdesk\n- status: completed',
+        '## user\n\nWhere is order 1042?',
+        '## tool (c1)\n\n````\na ``` fence\n````',
+        '## assistant\n\nDone.',
+        '## usage',
+        [
+          '| step | model | tokens in | tokens out | cost (USD) | latency (s) |',
+          '| ---: | --- | ---: | ---: | ---: | ---: |',
+          '| 1 | gpt-4o-mini | 100 | 20 | 0.000027 | 0.50 |',
+          '| 2 | gpt-4o | 300 | 10 | 0.000850 | 1.25 |',
+          '| total |  | 400 | 30 | 0.000877 | 1.75 |',
+        ].join('\n'),
+      ].join('\n\n'),
+    );
+  });
+
+  it('exports JSON lines ending in the usage, and a Chat Completions request', () => {
+    const lines = exportJsonl(transcript)
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(4);
+    expect(lines[0]).toEqual({ type: 'message', ...user });
+    expect(lines[3]).toEqual({
+      type: 'usage',
+      workflowId: 'run-1',
+      agent: 'helpdesk',
+      status: 'completed',
+      ...transcript.usage,
+      steps: transcript.steps,
+    });
+    expect(JSON.parse(exportOpenAi(transcript))).toEqual({
+      model: 'gpt-4o-mini',
+      messages: transcript.messages,
+      tools: [
+        { type: 'function', function: { name: 'lookup', description: 'Looks up', parameters: { type: 'object' } } },
+      ],
+    });
   });
 });

@@ -1,10 +1,28 @@
 /**
  * The offline demo model: a scripted OpenAI-compatible endpoint that plays a plausible helpdesk
- * conversation, so a fresh clone runs the demo with no API key and no network.
+ * conversation, so a fresh clone runs the demo (`npm run demo`) and the CLI tour (`npm run worker --
+ * --offline`, or `AGENT_MODEL=offline`) with no API key and no network.
  */
-import { reply, startScriptedModel, turnOf, type ScriptedModel } from '../testing';
+import { buildPriceTable, DEFAULT_PRICES } from '../src/pricing';
+import { reply, startScriptedModel, turnOf, type ScriptedModel } from './scripted-model';
 
 export const OFFLINE_MODEL_NAME = 'offline-demo-model';
+
+/** The `AGENT_MODEL` that makes `npm run worker` serve this model (as `--offline` does). */
+export const OFFLINE_AGENT_MODEL = 'offline';
+
+/** The customer's request the script answers: the demo's, and the one to try with an offline worker. */
+export const SAMPLE_REQUEST = "My order 1042 still hasn't arrived and it was due on the 12th. Can I get my money back?";
+
+/**
+ * The env a worker needs to call the offline model at `baseUrl` for runs that name no model, priced
+ * like gpt-4o-mini (so a run shows what it would cost) on top of the user's own `MODEL_PRICES`, which
+ * this checks like the worker does.
+ */
+export function offlineModelEnv(baseUrl: string, modelPrices?: string): Record<string, string> {
+  const prices = { [OFFLINE_MODEL_NAME]: DEFAULT_PRICES['gpt-4o-mini'], ...buildPriceTable(modelPrices) };
+  return { OPENAI_BASE_URL: baseUrl, AGENT_MODEL: OFFLINE_MODEL_NAME, MODEL_PRICES: JSON.stringify(prices) };
+}
 
 export function startOfflineModel(): Promise<ScriptedModel> {
   return startScriptedModel((request) => {

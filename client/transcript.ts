@@ -1,0 +1,236 @@
+/**
+ * A run's transcript and per-step usage rebuilt from its history alone (no worker, no query), and
+ * the ways `export` writes it: markdown, JSON lines, and a Chat Completions request to replay.
+ */
+import type { temporal } from '@temporalio/proto';
+import type { ChatMessage, TokenUsage } from '../src/types';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type Payload = temporal.api.common.v1.IPayload;
+
+// The parts of the activities' inputs and results read here (`activities/model.ts`, `activities/tools.ts`):
+// declared here, since the client reads what history holds and does not depend on the activities.
+interface ModelCallInput {
+  model: string;
+  step: number;
+  messages: ChatMessage[];
+  tools: { name: string; description: string; parameters: Record<string, unknown> }[];
+}
+interface ModelCallResult {
+  model: string;
+  message: Extract<ChatMessage, { role: 'assistant' }>;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+interface ToolCallInput {
+  callId: string;
+}
+type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };
+
+/** One model call of a run: its step, the model that answered, tokens, cost and how long it took. */
+export interface StepUsage {
+  step: number;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  /** From the call's scheduled event to its completed event. */
+  seconds: number;
+}
+
+export interface RunTranscript {
+  workflowId: string;
+  /** The run of the chain read: the latest (a session that continued as new goes on in it). */
+  runId?: string;
+  agent?: string;
+  status: string;
+  /** The model of the last model call: the one to replay the transcript against. */
+  model?: string;
+  /** The tools the last model call offered, as the model saw them. */
+  tools: ModelCallInput['tools'];
+  messages: ChatMessage[];
+  steps: StepUsage[];
+  usage: TokenUsage;
+}
+
+export const EXPORT_FORMATS = ['md', 'jsonl', 'openai'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Milliseconds since the epoch of a protobuf timestamp. */
+function timeMs(timestamp: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
+  return timestamp ? Number(timestamp.seconds ?? 0) * 1_000 + (timestamp.nanos ?? 0) / 1e6 : 0;
+}
+
+/**
+ * The messages and per-step usage of a run from its history `events`. Every `callModel` input holds
+ * the transcript so far, so the transcript is the last call's messages, its answer (if it came) and
+ * the results of the tools that answer called. `decode` reads one payload through the client's data
+ * converter (and codecs: an encrypted run decodes with its keys).
+ */
+export async function transcriptFromHistory(
+  events: HistoryEvent[],
+  decode: (payload: Payload) => Promise<unknown>,
+): Promise<Pick<RunTranscript, 'messages' | 'steps' | 'usage' | 'model' | 'tools'>> {
+  const scheduled = new Map<string, { type: string; input: unknown }>();
+  const models: { input: ModelCallInput; result?: ModelCallResult; startMs: number; endMs?: number }[] = [];
+  const toolsInOrder: { input: ToolCallInput; outcome?: ToolCallOutcome; after: number }[] = [];
+  for (const event of events) {
+    const id = String(event.eventId);
+    const attributes = event.activityTaskScheduledEventAttributes;
+    if (attributes) {
+      const type = attributes.activityType?.name ?? '';
+      if (type !== 'callModel' && type !== 'runTool') continue;
+      const input = await decode(attributes.input!.payloads![0]);
+      scheduled.set(id, { type, input });
+      if (type === 'callModel') models.push({ input: input as ModelCallInput, startMs: timeMs(event.eventTime) });
+      else toolsInOrder.push({ input: input as ToolCallInput, after: models.length });
+      continue;
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    const source = completed && scheduled.get(String(completed.scheduledEventId));
+    if (!completed || !source) continue;
+    const result = await decode(completed.result!.payloads![0]);
+    if (source.type === 'callModel') {
+      const call = models.find((model) => model.input === source.input)!;
+      call.result = result as ModelCallResult;
+      call.endMs = timeMs(event.eventTime);
+    } else {
+      toolsInOrder.find((tool) => tool.input === source.input)!.outcome = result as ToolCallOutcome;
+    }
+  }
+
+  const steps: StepUsage[] = models
+    .filter((call) => call.result)
+    .map(({ input, result, startMs, endMs }) => ({
+      step: input.step,
+      model: result!.model,
+      inputTokens: result!.inputTokens,
+      outputTokens: result!.outputTokens,
+      costUsd: result!.costUsd,
+      seconds: Math.round(endMs! - startMs) / 1_000,
+    }));
+  const usage = steps.reduce<TokenUsage>(
+    (sum, step) => ({
+      inputTokens: sum.inputTokens + step.inputTokens,
+      outputTokens: sum.outputTokens + step.outputTokens,
+      totalTokens: sum.totalTokens + step.inputTokens + step.outputTokens,
+      costUsd: sum.costUsd + step.costUsd,
+    }),
+    { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
+  );
+
+  const last = models.at(-1);
+  if (!last) return { messages: [], steps, usage, tools: [] };
+  const messages = [...last.input.messages];
+  const answer = last.result?.message;
+  if (answer) {
+    messages.push(answer);
+    // A tool call's id is `step.index`: the index-th call of that step's answer.
+    const results = toolsInOrder
+      .filter((tool) => tool.after === models.length && tool.outcome)
+      .map((tool) => ({ ...tool, index: Number(tool.input.callId.split('.')[1]) }))
+      .sort((a, b) => a.index - b.index);
+    for (const { outcome, index } of results) {
+      const call = answer.tool_calls?.[index - 1];
+      if (!call || !outcome) continue;
+      const content = outcome.ok ? outcome.content : JSON.stringify({ error: outcome.error });
+      messages.push({ role: 'tool', tool_call_id: call.id, content });
+    }
+  }
+  return { messages, steps, usage, model: last.result?.model ?? last.input.model, tools: last.input.tools };
+}
+
+/** A fence for `text` in markdown: longer than any run of backticks in it. */
+function fenced(text: string, language = ''): string {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${language}\n${text}\n${fence}`;
+}
+
+function markdownMessage(message: ChatMessage): string {
+  switch (message.role) {
+    case 'system':
+    case 'user':
+      return `## ${message.role}\n\n${message.content}`;
+    case 'assistant': {
+      const calls = (message.tool_calls ?? []).map(
+        (call) => `- tool call \`${call.function.name}\` (${call.id}):\n\n${fenced(call.function.arguments, 'json')}`,
+      );
+      return ['## assistant', ...(message.content ? [message.content] : []), ...calls].join('\n\n');
+    }
+    case 'tool':
+      return `## tool (${message.tool_call_id})\n\n${fenced(message.content)}`;
+  }
+}
+
+/** The per-step usage as a markdown table, with a total row. */
+function markdownSteps(transcript: RunTranscript): string {
+  const { usage } = transcript;
+  const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [
+    row(['step', 'model', 'tokens in', 'tokens out', 'cost (USD)', 'latency (s)']),
+    '| ---: | --- | ---: | ---: | ---: | ---: |',
+    ...transcript.steps.map((step) =>
+      row([
+        step.step,
+        step.model,
+        step.inputTokens,
+        step.outputTokens,
+        step.costUsd.toFixed(6),
+        step.seconds.toFixed(2),
+      ]),
+    ),
+    row([
+      'total',
+      '',
+      usage.inputTokens,
+      usage.outputTokens,
+      usage.costUsd.toFixed(6),
+      transcript.steps.reduce((sum, step) => sum + step.seconds, 0).toFixed(2),
+    ]),
+  ].join('\n');
+}
+
+export function exportMarkdown(transcript: RunTranscript): string {
+  return [
+    `# Run ${transcript.workflowId}`,
+    [`- agent: ${transcript.agent ?? '(unknown)'}`, `- status: ${transcript.status}`].join('\n'),
+    ...transcript.messages.map(markdownMessage),
+    '## usage',
+    markdownSteps(transcript),
+  ].join('\n\n');
+}
+
+/** One JSON object a line: each message (`type: "message"`), then the usage (`type: "usage"`). */
+export function exportJsonl(transcript: RunTranscript): string {
+  const { workflowId, agent, status, steps, usage } = transcript;
+  return [
+    ...transcript.messages.map((message) => JSON.stringify({ type: 'message', ...message })),
+    JSON.stringify({ type: 'usage', workflowId, agent, status, ...usage, steps }),
+  ].join('\n');
+}
+
+/** A Chat Completions request body that replays the transcript against its model. */
+export function exportOpenAi(transcript: RunTranscript): string {
+  const tools = transcript.tools.map(({ name, description, parameters }) => ({
+    type: 'function',
+    function: { name, description, parameters },
+  }));
+  return JSON.stringify(
+    { model: transcript.model, messages: transcript.messages, ...(tools.length && { tools }) },
+    null,
+    2,
+  );
+}
+
+export function exportTranscript(transcript: RunTranscript, format: ExportFormat): string {
+  switch (format) {
+    case 'md':
+      return exportMarkdown(transcript);
+    case 'jsonl':
+      return exportJsonl(transcript);
+    case 'openai':
+      return exportOpenAi(transcript);
+  }
+}
