@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { AgentClient, type WaitNotice } from '../../client/agent-client';
 import { stateQuery } from '../../src/contract';
 import { loadTemporalConfig } from '../../src/config';
-import { cliScript, runCli, type CliOutcome } from '../support/cli';
+import { cliScript, expectOneLineError, runCli } from '../support/cli';
 import { freePort } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { startTestWorker, tempPath, testAddress, type TestWorker } from '../support/harness';
@@ -50,14 +50,6 @@ async function timedCli(args: string[], environment: Record<string, string>) {
   const started = Date.now();
   const outcome = await runCli(args, environment);
   return { ...outcome, ms: Date.now() - started };
-}
-
-function expectOneLineError(outcome: CliOutcome, code: number, message: RegExp): void {
-  expect(outcome.code).toBe(code);
-  expect(outcome.stdout).toBe('');
-  const lines = outcome.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(message);
 }
 
 interface LiveCli {

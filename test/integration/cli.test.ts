@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stateQuery } from '../../src/contract';
 import type { AgentRunInput } from '../../src/input';
-import { cliScript, runCli, type CliOutcome } from '../support/cli';
+import { cliScript, expectOneLineError, runCli, type CliOutcome } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/dev-server';
 import { workflowInput } from '../support/history';
@@ -35,14 +35,6 @@ const cliEnv = (env: Record<string, string> = {}) => ({
 
 /** Runs the CLI as a real process against the test server and the worker's task queue. */
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, cliEnv(env));
-
-function expectOneLineError(outcome: CliOutcome, code: number, message: RegExp): void {
-  expect(outcome.code).toBe(code);
-  expect(outcome.stdout).toBe('');
-  const lines = outcome.stderr.trim().split('\n');
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(message);
-}
 
 /** A usage error: its one line first, then the help of the command it was meant for, and exit code 2. */
 function expectUsageError(outcome: CliOutcome, message: RegExp, usage: string): void {

@@ -45,3 +45,12 @@ export const cliScript: Script = (request, index) => {
   if (first.startsWith('slow')) return { kind: 'message', content: 'finally', delayMs: 60_000 };
   return reply.text(`echo ${lastOf(request, 'user')?.content} (turn ${turnOf(request)})`);
 };
+
+/** Asserts a failure told in one line on stderr, nothing on stdout, with exit code `code`. */
+export function expectOneLineError(outcome: CliOutcome, code: number, message: RegExp): void {
+  expect(outcome.code).toBe(code);
+  expect(outcome.stdout).toBe('');
+  const lines = outcome.stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+}
