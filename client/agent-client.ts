@@ -673,7 +673,16 @@ export class AgentClient {
         this.handle(workflowId).query(stateQuery),
       );
     } catch (error) {
-      if (grpcCode(error) === GrpcCode.deadlineExceeded) return undefined;
+      // A missing run, an unreachable server or refused credentials are the caller's to hear. Anything
+      // else means no worker answered (in time, or at all: a run no worker has started cannot be queried).
+      const code = grpcCode(error);
+      const told: (number | undefined)[] = [
+        GrpcCode.notFound,
+        GrpcCode.unavailable,
+        GrpcCode.unauthenticated,
+        GrpcCode.permissionDenied,
+      ];
+      if (!told.includes(code) && !(error instanceof WorkflowNotFoundError)) return undefined;
       return this.call(() => Promise.reject(error), workflowId);
     }
   }

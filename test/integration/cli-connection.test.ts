@@ -318,7 +318,8 @@ describe('runs whose worker has gone', () => {
     expect(terminatedStatus.stdout).toMatch(/^status: terminated\n/);
 
     const openStatus = await timedCli(['status', open], queue);
-    expect(openStatus.code).toBe(0);
+    // The whole outcome, so a failure shows what the CLI said.
+    expect(openStatus).toMatchObject({ code: 0 });
     expect(openStatus.stdout).toMatch(/^status: starting\nagent: helpdesk, user bo\nsteps: 0\n/);
     // The server lists a stopped worker for a minute or more: either it is not listed, or it did not answer.
     expect(openStatus.stderr).toMatch(
