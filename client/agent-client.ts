@@ -12,7 +12,6 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
-  type WorkflowExecutionStatusName,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure, type Payload } from '@temporalio/common';
@@ -43,9 +42,13 @@ import {
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
 import { transcriptFromHistory, type RunTranscript } from './transcript';
+import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from './connection-errors';
+import { isRunStatus, LIVE_STATUSES, listQuery, quote, reportedStatus, type ListFilter } from './run-status';
 import { WaitTeller, type TaskQueueWorkers, type WaitNotice, type WaitOptions } from './waiting';
 
 export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
+export { connectionCause } from './connection-errors';
+export { listQuery, reportedStatus, type ListFilter } from './run-status';
 
 export interface RunSummary {
   workflowId: string;
@@ -115,24 +118,6 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
 }
 
-export interface ListFilter {
-  status?: string;
-  agent?: string;
-  user?: string;
-  limit?: number;
-}
-
-/** gRPC status codes the server answers with (see grpc.io's status-code table). */
-const GrpcCode = {
-  deadlineExceeded: 4,
-  notFound: 5,
-  permissionDenied: 7,
-  unimplemented: 12,
-  unavailable: 14,
-  unauthenticated: 16,
-} as const;
-
-const CONNECT_TIMEOUT_MS = 5_000;
 const CHECK_EVERY_MS = 1_000;
 /**
  * How long the `state` query of an open run may take before the run counts as unanswered: a worker
@@ -148,77 +133,12 @@ const POLLER_SEEN_WITHIN_MS = 70_000;
 
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
 
-function grpcCode(error: unknown): number | undefined {
-  const withCode = error as { code?: unknown; cause?: { code?: unknown } };
-  const code = withCode?.code ?? withCode?.cause?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-const quote = (value: string): string => `"${value.replace(/["\\]/g, '\\$&')}"`;
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** What went wrong reaching Temporal, in a few words: the cause grpc-js buries in its message. */
-export function connectionCause(error: unknown, timeoutMs = CONNECT_TIMEOUT_MS): string {
-  if (grpcCode(error) === GrpcCode.deadlineExceeded) return `no answer within ${timeoutMs / 1_000} s`;
-  const details = String((error as { details?: unknown })?.details ?? (error as Error)?.message ?? error);
-  const known: [RegExp, string][] = [
-    [/ECONNREFUSED/, 'connection refused'],
-    [/Name resolution failed|ENOTFOUND|EAI_AGAIN/, 'host not found'],
-    [/EHOSTUNREACH|ENETUNREACH/, 'host unreachable'],
-    [/ECONNRESET/, 'connection reset'],
-    [/ETIMEDOUT/, 'connection timed out'],
-  ];
-  const cause = known.find(([pattern]) => pattern.test(details));
-  if (cause) return cause[1];
-  return details
-    .replace(/^\d+ [A-Z_]+: /, '')
-    .replace(/^No connection established\. Last error: (Error: )?/, '')
-    .replace(/\.? Resolution note: .*$/, '');
-}
-
-/** What to do about an unreachable server: start the local one, or check where the configuration points. */
-function connectionHint(address: string): string {
-  const host = address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || host.startsWith('127.')
-    ? 'start a dev server: ./temporal-dev.sh start'
-    : 'check --address, --profile or TEMPORAL_ADDRESS';
-}
 
 /** Milliseconds since the epoch of a protobuf timestamp. */
 function timestampMs(timestamp: { seconds?: unknown; nanos?: number | null }): number {
   return Number(timestamp.seconds ?? 0) * 1_000 + Math.floor((timestamp.nanos ?? 0) / 1e6);
 }
-
-/** Statuses only an open run can have: a closed run still showing one was terminated or timed out. */
-const LIVE_STATUSES: readonly string[] = [
-  RunStatus.starting,
-  RunStatus.running,
-  RunStatus.awaitingInput,
-  RunStatus.awaitingApproval,
-];
-
-/** How a closed execution ended, for a run whose own status attribute did not say (terminated, timed out). */
-const CLOSED_STATUSES: Partial<Record<WorkflowExecutionStatusName, string>> = {
-  COMPLETED: RunStatus.completed,
-  FAILED: RunStatus.failed,
-  CANCELLED: RunStatus.cancelled,
-  TERMINATED: 'terminated',
-  TIMED_OUT: 'timed_out',
-  CONTINUED_AS_NEW: RunStatus.continued,
-};
-
-/**
- * The status to show for a run: its `AgentStatus`, unless the run has closed without saying how
- * (it was terminated, timed out, or its attribute lags), in which case Temporal's own status.
- */
-export function reportedStatus(attribute: string | undefined, execution: WorkflowExecutionStatusName): string {
-  if (execution === 'RUNNING') return attribute ?? RunStatus.starting;
-  if (attribute && !LIVE_STATUSES.includes(attribute)) return attribute;
-  return CLOSED_STATUSES[execution] ?? execution.toLowerCase();
-}
-
-const isRunStatus = (status: string): status is RunStatus => (Object.values(RunStatus) as string[]).includes(status);
 
 /** Checks a run's input with the schema the run uses; throws the one-line error a caller shows. */
 export function checkRunInput(input: AgentRunInput): void {
@@ -230,21 +150,6 @@ export function checkRunInput(input: AgentRunInput): void {
       ErrorType.InvalidAgentInput,
     );
   }
-}
-
-/** A Temporal visibility query for agent runs matching `filter`. */
-export function listQuery(filter: ListFilter): string {
-  const live = filter.status !== undefined && LIVE_STATUSES.includes(filter.status);
-  return [
-    `WorkflowType = ${quote(WorkflowType.agentRun)}`,
-    // A chain that continued as new is one run to its callers: its latest execution stands for it.
-    'ExecutionStatus != "ContinuedAsNew"',
-    ...(filter.status ? [`${searchAttributes.agentStatus.name} = ${quote(filter.status)}`] : []),
-    // A terminated run keeps the status it had: only open runs are waiting or working.
-    ...(live ? ['ExecutionStatus = "Running"'] : []),
-    ...(filter.agent ? [`${searchAttributes.agentName.name} = ${quote(filter.agent)}`] : []),
-    ...(filter.user ? [`${searchAttributes.agentUser.name} = ${quote(filter.user)}`] : []),
-  ].join(' AND ');
 }
 
 /** Why a run closed without a result, and the kind of error `result()` throws for it. */
@@ -389,11 +294,7 @@ export class AgentClient {
       startTime: description.startTime,
       ...(description.closeTime && { closeTime: description.closeTime }),
     };
-    // A query to a run no worker takes waits for one (for half a minute) before it fails.
-    const workers = await this.taskQueueWorkers(description.taskQueue).catch(() => undefined);
-    const answered = workers?.workflow === false ? undefined : this.queryWithin(workflowId, QUERY_TIMEOUT_MS);
-    // A closed run's state is a bonus: history alone says how it ended.
-    const state = await (closed ? answered?.catch(() => undefined) : answered);
+    const { workers, state } = await this.answerOf(workflowId, description.taskQueue, closed);
     if (closed) {
       // How it ended is in history; its transcript and usage in and out, where a worker can replay it.
       const ending = { ...base, ...(await this.ending(workflowId)) };
@@ -538,15 +439,8 @@ export class AgentClient {
       const description = await this.call(() => this.handle(workflowId).describe(), workflowId);
       const { taskQueue } = description;
       const closed = description.status.name !== 'RUNNING';
-      const workers = await this.taskQueueWorkers(taskQueue).catch(() => undefined);
+      const { workers, state } = await this.answerOf(workflowId, taskQueue, closed);
       const polled = workers?.workflow !== false;
-      // A closed run answers only through a worker that replays it: its last messages if one does.
-      const state = !polled
-        ? undefined
-        : await this.queryWithin(workflowId, QUERY_TIMEOUT_MS).catch((error) => {
-            if (closed) return undefined;
-            throw error;
-          });
       if (!closed && options.onWait) {
         teller ??= new WaitTeller(workflowId, taskQueue, options.onWait);
         teller.saw(workers, !polled || state !== undefined, QUERY_TIMEOUT_MS);
@@ -664,6 +558,26 @@ export class AgentClient {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Who polls the run's task queue, and the run's own state if a worker answers for it. A query to a
+   * run no worker takes would wait (half a minute) for one, so it is not sent when none polls. A
+   * closed run answers only through a worker that replays it: its state is a bonus, and failing to
+   * get it no failure.
+   */
+  private async answerOf(
+    workflowId: string,
+    taskQueue: string,
+    closed: boolean,
+  ): Promise<{ workers?: TaskQueueWorkers; state?: AgentRunState }> {
+    const workers = await this.taskQueueWorkers(taskQueue).catch(() => undefined);
+    if (workers?.workflow === false) return { workers };
+    const state = await this.queryWithin(workflowId, QUERY_TIMEOUT_MS).catch((error: unknown) => {
+      if (closed) return undefined;
+      throw error;
+    });
+    return { workers, state };
   }
 
   /** The run's state, or undefined if no worker answered within `timeoutMs`; other failures throw. */
