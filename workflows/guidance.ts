@@ -3,6 +3,7 @@
  * repeating, say something), and to the user when a run ends without the model's answer.
  */
 import type { ChatMessage, Limits, LimitName } from '../src/types';
+import type { SpentLimit } from './budget';
 
 /** Asked of the model on the wrap-up call, the last one a budget allows. */
 export function wrapUpInstruction(limit: LimitName): ChatMessage {
@@ -47,10 +48,11 @@ function toolsCalled(messages: ChatMessage[]): string {
 }
 
 /** The output of a turn a budget ended with no room left for the model's wrap-up. */
-export function unfinishedOutput(limit: LimitName, limits: Limits, turn: ChatMessage[]): string {
+export function unfinishedOutput({ limit, lifetime }: SpentLimit, limits: Limits, turn: ChatMessage[]): string {
   const calls = toolsCalled(turn);
+  const value = lifetime ? limits.lifetime?.[limit] : limits[limit];
   return (
-    `The ${limit} budget (${limits[limit] ?? limits.lifetime?.[limit]}) ran out before an answer was written. ` +
+    `The ${lifetime ? 'lifetime ' : ''}${limit} budget (${value}) ran out before an answer was written. ` +
     `Done: ${calls ? `tool calls ${calls}` : 'no tool calls'}. Not done: the answer to the request.`
   );
 }

@@ -69,7 +69,7 @@ export async function runTurn(turn: TurnContext): Promise<TurnOutcome> {
     const requestBytes = turn.requestBytes();
     let decision = budget.decide(Date.now(), requestBytes);
     if (decision.next !== 'call' && !hasLoopGuards()) decision = budget.legacyDecision(Date.now());
-    if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision.limit, limits, doneSoFar()) };
+    if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision, limits, doneSoFar()) };
     const wrapUp = decision.next === 'wrapUp' ? decision : undefined;
     if (wrapUp) messages.push(wrapUpInstruction(wrapUp.limit));
     progress.step += 1;
@@ -90,7 +90,7 @@ export async function runTurn(turn: TurnContext): Promise<TurnOutcome> {
     if ('deadline' in outcome) {
       // The budget decides what comes next: the wrap-up, or (after the wrap-up's own deadline) nothing.
       if (!wrapUp) continue;
-      return { ...wrapUp, answer: unfinishedOutput(wrapUp.limit, limits, doneSoFar()) };
+      return { ...wrapUp, answer: unfinishedOutput(wrapUp, limits, doneSoFar()) };
     }
     const { response } = outcome;
     progress.usage = addUsage(progress.usage, response);
@@ -100,7 +100,7 @@ export async function runTurn(turn: TurnContext): Promise<TurnOutcome> {
     if (wrapUp) {
       // No tool runs after a wrap-up, whatever the model asked for.
       messages.push({ role: 'assistant', content: response.message.content });
-      return { ...wrapUp, answer: answer || unfinishedOutput(wrapUp.limit, limits, doneSoFar()) };
+      return { ...wrapUp, answer: answer || unfinishedOutput(wrapUp, limits, doneSoFar()) };
     }
     messages.push(response.message);
     const calls = response.message.tool_calls ?? [];
