@@ -20,6 +20,7 @@ export {
 } from './client/agent-client';
 export {
   formatMessage,
+  formatOutcome,
   formatReport,
   formatResult,
   formatRunList,

@@ -47,16 +47,19 @@ export function formatState(state: AgentRunState): string {
   ].join('\n');
 }
 
-export function formatResult(result: AgentRunResult): string {
+/** How a run ended, without its output: status, steps and usage, and a stuck run's reason and unanswered messages. */
+export function formatOutcome(result: AgentRunResult): string {
   return [
-    result.output,
-    '',
     `status: ${result.status}${result.limit ? ` (${result.limit})` : ''} · steps: ${result.steps} · ${formatUsage(result.usage)}`,
     ...(result.reason ? [`reason: ${result.reason}`] : []),
     ...(result.unansweredMessages?.length
       ? ['unanswered messages:', ...result.unansweredMessages.map((text) => `  ${text}`)]
       : []),
   ].join('\n');
+}
+
+export function formatResult(result: AgentRunResult): string {
+  return [result.output, '', formatOutcome(result)].join('\n');
 }
 
 /** Rows under a header, each column as wide as its widest cell, two spaces apart. */

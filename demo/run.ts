@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
-import { AgentClient, formatMessage, formatResult } from '../client';
+import { AgentClient, formatMessage, formatOutcome } from '../client';
 import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
 import { OFFLINE_AGENT_MODEL, offlineModelEnv, SAMPLE_REQUEST, startOfflineModel } from '../testing/offline-model';
@@ -52,7 +52,8 @@ async function main(): Promise<void> {
     }
     const result = await client.result(id);
     const uiPort = process.env.TEMPORAL_UI_PORT ?? '8233';
-    console.log(`\n${formatResult(result)}`);
+    // The transcript above ends with the answer: say only how the run ended.
+    console.log(`\n${formatOutcome(result)}`);
     console.log(`\nWeb UI: http://localhost:${uiPort}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${id}`);
     console.log('The dev server keeps running (./temporal-dev.sh stop to stop it).');
   } finally {
