@@ -1,6 +1,7 @@
 /**
  * All activities of durable-agents, built from their dependencies by one factory.
  */
+import { createMemoryActivities } from './memory';
 import { createModelActivities, type ModelActivityDeps } from './model';
 import { createSpecActivities, type SpecActivityDeps } from './spec';
 import { createToolActivities, type ToolActivityDeps } from './tools';
@@ -12,10 +13,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createSpecActivities(deps),
     ...createModelActivities(deps),
     ...createToolActivities(deps),
+    ...createMemoryActivities(),
   };
 }
 
 /** The activity interface, for `proxyActivities<Activities>()` in workflows (import it as a type). */
 export type Activities = ReturnType<typeof createActivities>;
-export type { ModelCallInput, ModelCallResult, ModelTool } from './model';
+export type { MemoryCallInput, MemoryOutcome } from './memory';
+export type { ModelCallInput, ModelCallResult, ModelTool, SummaryCallInput } from './model';
 export type { ToolCallInput, ToolCallOutcome } from './tools';

@@ -72,6 +72,7 @@ Examples:
   $ durable-agents export <id> --format openai > replay.json
   $ durable-agents approve <id> 1.1 --note "ok by ops"
   $ durable-agents list --status awaiting_approval
+  $ durable-agents memory ada --forget "Prefers answers in French."
   $ durable-agents --profile cloud list --agent helpdesk
 
 Environment (a flag wins over its variable):
@@ -308,6 +309,42 @@ export function buildProgram(): Command {
     .action(async (options) => {
       const runs = await (await connect()).list(options);
       print(json(), runs, () => formatRunList(runs));
+    });
+
+  program
+    .command('memory')
+    .description(
+      'list what memory-enabled agents remember about a user, oldest first, or forget one fact ' +
+        '(exit code 1 if that fact was not remembered)',
+    )
+    .argument('<userId>', 'the user, as runs name it (start --user)')
+    .option('--forget <fact>', 'forget this fact (case and surrounding spaces do not matter)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ durable-agents memory ada
+  $ durable-agents memory ada --forget "Prefers answers in French."`,
+    )
+    .action(async (userId: string, options: { forget?: string }) => {
+      const agents = await connect();
+      const fact = options.forget;
+      if (fact === undefined) {
+        const facts = await agents.memory(userId);
+        print(json(), facts, () =>
+          facts.length
+            ? facts.map((known) => `${known.rememberedAt}  ${known.text}`).join('\n')
+            : `nothing is remembered about user ${userId}`,
+        );
+        return;
+      }
+      // A fact that was not there is a failure: a typo must not look like a fact forgotten.
+      if (!(await agents.forget(userId, fact))) {
+        throw new Error(
+          `no fact ${JSON.stringify(fact)} is remembered about user ${userId} (durable-agents memory ${userId} lists them)`,
+        );
+      }
+      print(json(), { userId, forgotten: fact }, () => `forgot ${JSON.stringify(fact)} about user ${userId}`);
     });
 
   program

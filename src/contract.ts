@@ -5,12 +5,22 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentRunState, ApprovalDecision, UserMessage } from './types';
+import type { AgentRunState, ApprovalDecision, MemoryFact, MemoryFactInput, UserMessage } from './types';
 
 /** Workflow type names, as typed on the Temporal CLI (`--type agentRun`). */
 export const WorkflowType = {
   agentRun: 'agentRun',
+  /** One per user: the facts memory-enabled agents remember about that user across runs. */
+  userMemory: 'userMemory',
 } as const;
+
+/**
+ * The workflow id of `userId`'s memory (`memory:<userId>`): one `userMemory` workflow per user,
+ * started by the first `remember`, on the task queue of the run that remembered.
+ */
+export function memoryWorkflowId(userId: string): string {
+  return `memory:${userId}`;
+}
 
 /** Query `state`: the run's status, transcript, usage and pending approvals at any moment. */
 export const stateQuery = defineQuery<AgentRunState>('state');
@@ -33,6 +43,15 @@ export const chatUpdate = defineUpdate<string, [UserMessage]>('chat');
 
 /** Update `approval` `{callId, approve, note?}`: a person's decision on a tool call awaiting approval. */
 export const approvalUpdate = defineUpdate<string, [ApprovalDecision]>('approval');
+
+/** Update `remember` `{fact}` (`userMemory`): store a fact about the user, or refresh it; returns what was done. */
+export const rememberUpdate = defineUpdate<string, [MemoryFactInput]>('remember');
+
+/** Update `forget` `{fact}` (`userMemory`): remove a fact (case and surrounding spaces ignored); returns whether it was there. */
+export const forgetUpdate = defineUpdate<boolean, [MemoryFactInput]>('forget');
+
+/** Query `facts` (`userMemory`): the user's facts, oldest first. */
+export const factsQuery = defineQuery<MemoryFact[]>('facts');
 
 /**
  * Custom search attributes the workflow keeps current. `temporal-dev.sh` and the test harness

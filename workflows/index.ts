@@ -1,2 +1,3 @@
 /** Every workflow the worker registers; the bundle's entry point. */
 export { agentRun } from './agent-run';
+export { userMemory } from './user-memory';

@@ -8,6 +8,7 @@ import type { AgentSpec, ChatMessage, ToolCall } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
 import { Patch } from './patches';
 import type { Approvals } from './approvals';
+import { isMemoryTool, runMemoryCall } from './memory';
 import { parseArguments, toolErrorMessage, toolMessage, unknownToolError } from './tool-messages';
 
 export interface ToolCallContext {
@@ -16,6 +17,8 @@ export interface ToolCallContext {
   approvalTimeoutMs: number;
   /** Workflow time by which calls and approval waits end: the run's time budget. */
   deadlineMs?: number;
+  /** Set for a memory-enabled agent's run with a user: its `remember`/`forget` calls go to this user's memory. */
+  memoryUserId?: string;
 }
 
 /**
@@ -45,8 +48,11 @@ export async function runToolCalls(
 export async function runToolCall(
   call: ToolCall,
   callId: string,
-  { spec, approvals, approvalTimeoutMs, deadlineMs }: ToolCallContext,
+  { spec, approvals, approvalTimeoutMs, deadlineMs, memoryUserId }: ToolCallContext,
 ): Promise<ChatMessage> {
+  // Memory tools are the run's own (an agent with memory cannot define tools of those names): no approval.
+  if (memoryUserId !== undefined && isMemoryTool(call.function.name))
+    return runMemoryCall(call, memoryUserId, deadlineMs);
   const tool = spec.tools.find((candidate) => candidate.name === call.function.name);
   if (!tool) return toolErrorMessage(call.id, unknownToolError(call.function.name, spec.tools));
   const parsed = parseArguments(call.function.arguments);

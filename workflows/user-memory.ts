@@ -1,0 +1,86 @@
+/**
+ * `userMemory`: one entity workflow per user (`memory:<userId>`) holding the facts memory-enabled
+ * agents remember about that user. Changed by the `remember` and `forget` updates, read by the
+ * `facts` query; it never ends on its own, and continues as new, carrying its facts, when its
+ * history grows long.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import { factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate } from '../src/contract';
+import { Bounds } from '../src/defaults';
+import { ErrorType } from '../src/errors';
+import { withoutStack } from '../src/failures';
+import type { MemoryFact, UserMemoryInput } from '../src/types';
+import { boundedString, describeIssues } from '../src/validation';
+import { MemoryFacts, validateFactInput } from './memory-facts';
+
+/** What a run of the chain hands to the next one. */
+export interface CarriedFacts {
+  facts: MemoryFact[];
+}
+
+const inputSchema = z.object({ userId: boundedString(Bounds.userIdBytes).min(1) }).strict();
+
+// Loose objects: a continuation written by a newer worker may carry fields this code does not know.
+const carriedSchema = z.looseObject({
+  facts: z.array(
+    z.looseObject({ text: boundedString(Bounds.memoryFactBytes).trim().min(1), rememberedAt: z.string() }),
+  ),
+});
+
+function invalidMemoryInput(problems: string): ApplicationFailure {
+  return withoutStack(
+    ApplicationFailure.create({
+      type: ErrorType.InvalidAgentInput,
+      message: `invalid userMemory input: ${problems}`,
+      nonRetryable: true,
+    }),
+  );
+}
+
+/** The input, checked: a memory under any other id than `memoryWorkflowId(userId)` would never be read. */
+function acceptInput(input: unknown): UserMemoryInput {
+  const parsed = inputSchema.safeParse(input);
+  if (!parsed.success) throw invalidMemoryInput(describeIssues(parsed.error));
+  const expected = memoryWorkflowId(parsed.data.userId);
+  if (workflowInfo().workflowId !== expected) {
+    throw invalidMemoryInput(`the memory of user ${JSON.stringify(parsed.data.userId)} must run as ${expected}`);
+  }
+  return parsed.data;
+}
+
+/** The facts this run continues with; only the chain's own continue-as-new may pass them (as in agentRun). */
+function acceptCarriedFacts(carried: unknown): MemoryFact[] {
+  if (carried === undefined) return [];
+  if (!workflowInfo().continuedFromExecutionRunId) {
+    throw invalidMemoryInput(
+      'userMemory takes one argument; a second (the facts carried over) is accepted only from the run it continues',
+    );
+  }
+  const parsed = carriedSchema.safeParse(carried);
+  if (!parsed.success) throw invalidMemoryInput(`carried facts: ${describeIssues(parsed.error)}`);
+  return parsed.data.facts;
+}
+
+export async function userMemory(rawInput: UserMemoryInput, carried?: CarriedFacts): Promise<never> {
+  const input = acceptInput(rawInput);
+  const memory = new MemoryFacts(acceptCarriedFacts(carried));
+
+  setHandler(factsQuery, () => memory.list());
+  setHandler(rememberUpdate, (update) => memory.remember(update, new Date().toISOString()), {
+    validator: validateFactInput,
+  });
+  setHandler(forgetUpdate, (update) => memory.forget(update), { validator: validateFactInput });
+
+  // Waits for updates for ever; wakes only to hand its facts to a fresh run before history grows long.
+  await condition(() => workflowInfo().continueAsNewSuggested);
+  await condition(allHandlersFinished);
+  return await continueAsNew<typeof userMemory>(input, { facts: memory.list() });
+}
