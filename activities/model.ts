@@ -5,10 +5,13 @@
 import { Context } from '@temporalio/activity';
 import type OpenAI from 'openai';
 import type { PriceTable } from '../src/pricing';
+import { summaryRequest } from '../src/summaries';
+import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage } from '../src/types';
 import { startHeartbeats } from './heartbeat';
 import { classifyModelError } from './model-errors';
 import { parseCompletion, type ModelCallResult } from './model-response';
+import type { TranscriptStore } from './transcripts';
 
 export type { ModelCallResult } from './model-response';
 
@@ -19,11 +22,11 @@ export interface ModelTool {
   parameters: Record<string, unknown>;
 }
 
-export interface ModelCallInput {
+/** One model request; its transcript comes whole (`messages`) or by reference (`transcript`). */
+export interface ModelCallInput extends TranscriptCarrier {
   agent: string;
   model: string;
   step: number;
-  messages: ChatMessage[];
   tools: ModelTool[];
   requestTimeoutMs: number;
   /** `none` for a run's wrap-up call: the model answers from what it has, calling no tool. */
@@ -32,24 +35,43 @@ export interface ModelCallInput {
   maxOutputTokens?: number;
 }
 
+/**
+ * A request for a summary of the transcript's messages `[from, to)`, which the run then replaces with
+ * it; at most `maxInputBytes` of them are sent (each message cut to its share).
+ */
+export interface SummaryCallInput extends Omit<ModelCallInput, 'tools' | 'toolChoice'> {
+  from: number;
+  to: number;
+  maxInputBytes: number;
+}
+
 export interface ModelActivityDeps {
   openai: OpenAI;
   prices: PriceTable;
+  transcripts: TranscriptStore;
 }
 
-/** Builds the `callModel` activity around one shared client. */
-export function createModelActivities({ openai, prices }: ModelActivityDeps) {
-  return {
-    async callModel(input: ModelCallInput): Promise<ModelCallResult> {
-      const context = Context.current();
-      // Heartbeats let a dead worker's call be retried quickly and let cancellation reach the request.
-      const heartbeats = startHeartbeats(context);
-      let completion: unknown;
-      try {
-        completion = await openai.chat.completions.create(
+/** Builds the model activities around one shared client. */
+export function createModelActivities({ openai, prices, transcripts }: ModelActivityDeps) {
+  /**
+   * One Chat Completions request of the run's model call `input`, over the messages `build` makes from
+   * the call's transcript; its answer checked, its failure classified.
+   */
+  async function complete(
+    input: ModelCallInput,
+    build: (transcript: ChatMessage[]) => ChatMessage[],
+  ): Promise<ModelCallResult> {
+    const context = Context.current();
+    // Heartbeats let a dead worker's call be retried quickly and let cancellation reach the request.
+    const heartbeats = startHeartbeats(context);
+    let completion: unknown;
+    try {
+      const messages = build(await transcripts.resolve(input, context.info.workflowExecution));
+      completion = await openai.chat.completions
+        .create(
           {
             model: input.model,
-            messages: input.messages,
+            messages,
             ...(input.tools.length && {
               tools: input.tools.map((tool) => ({ type: 'function' as const, function: tool })),
               ...(input.toolChoice && { tool_choice: input.toolChoice }),
@@ -57,17 +79,31 @@ export function createModelActivities({ openai, prices }: ModelActivityDeps) {
             ...(input.maxOutputTokens && { max_completion_tokens: input.maxOutputTokens }),
           },
           { timeout: input.requestTimeoutMs, maxRetries: 0, signal: context.cancellationSignal },
-        );
-      } catch (error) {
-        // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
-        // failure (in history, and the worker's one line per attempt) carries a message only.
-        context.log.debug('model call error', { error });
-        throw classifyModelError(error, { endpoint: openai.baseURL, requestTimeoutMs: input.requestTimeoutMs });
-      } finally {
-        heartbeats.stop();
-      }
-      // Whatever the endpoint answered is checked here, so nothing off-spec reaches the run.
-      return parseCompletion(completion, input.model, prices);
+        )
+        .catch((error: unknown) => {
+          // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
+          // failure (in history, and the worker's one line per attempt) carries a message only.
+          context.log.debug('model call error', { error });
+          throw classifyModelError(error, { endpoint: openai.baseURL, requestTimeoutMs: input.requestTimeoutMs });
+        });
+    } finally {
+      heartbeats.stop();
+    }
+    // Whatever the endpoint answered is checked here, so nothing off-spec reaches the run.
+    return parseCompletion(completion, input.model, prices);
+  }
+
+  return {
+    /** One step of a run: the transcript to the model, its answer back. */
+    callModel(input: ModelCallInput): Promise<ModelCallResult> {
+      return complete(input, (transcript) => transcript);
+    },
+
+    /** A summary of the oldest part of the transcript, asked of the run's model (no tools). */
+    summarizeConversation({ from, to, maxInputBytes, ...input }: SummaryCallInput): Promise<ModelCallResult> {
+      return complete({ ...input, tools: [] }, (transcript) =>
+        summaryRequest(transcript.slice(from, to), maxInputBytes),
+      );
     },
   };
 }

@@ -4,25 +4,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
-import type { PriceTable } from '../src/pricing';
-import { resolveSpec } from '../src/spec';
-import type { AgentSpec, ModelCallPolicy } from '../src/types';
+import { resolveSpec, type SpecOptions } from '../src/spec';
+import type { AgentSpec } from '../src/types';
 
-export interface SpecActivityDeps {
-  registry: AgentRegistry;
-  defaultModel: string;
-  modelCall: ModelCallPolicy;
-  transcriptMaxBytes: number;
-  prices: PriceTable;
-}
+/** The registry, and the worker's settings that a spec records. */
+export type SpecActivityDeps = { registry: AgentRegistry } & Omit<SpecOptions, 'model' | 'fallbackModels'>;
 
-export function createSpecActivities({
-  registry,
-  defaultModel,
-  modelCall,
-  transcriptMaxBytes,
-  prices,
-}: SpecActivityDeps) {
+export function createSpecActivities({ registry, ...settings }: SpecActivityDeps) {
   return {
     async resolveAgentSpec(input: { agent: string; model?: string; fallbackModels?: string[] }): Promise<AgentSpec> {
       const agent = registry.get(input.agent);
@@ -32,7 +20,7 @@ export function createSpecActivities({
           ErrorType.UnknownAgent,
         );
       }
-      return resolveSpec(agent, { ...input, defaultModel, modelCall, transcriptMaxBytes, prices });
+      return resolveSpec(agent, { ...input, ...settings });
     },
   };
 }

@@ -14,15 +14,18 @@ import {
   WorkflowUpdateFailedError,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { CancelledFailure, TerminatedFailure, type Payload } from '@temporalio/common';
+import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { payloadCodecs } from '../codec';
+import { historyPayloadDecoder, payloadCodecs } from '../codec';
 import { loadTemporalConfig, type TemporalConfig } from '../src/config';
 import {
   approvalUpdate,
   chatUpdate,
   endSignal,
   enqueueUpdate,
+  factsQuery,
+  forgetUpdate,
+  memoryWorkflowId,
   searchAttributes,
   stateQuery,
   WorkflowType,
@@ -30,17 +33,20 @@ import {
 import { AgentClientError, ClientErrorKind, ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
 import { agentRunInputSchema, type AgentRunInput } from '../src/input';
+import { memoryFactInputSchema } from '../src/memory';
 import {
   RunStatus,
   type AgentRunResult,
   type AgentRunState,
   type ApprovalDecision,
   type ChatMessage,
+  type MemoryFact,
   type PendingApproval,
   type Usage,
 } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
+import { startWorkerHint } from './format';
 import { transcriptFromHistory, type RunTranscript } from './transcript';
 import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from './connection-errors';
 import { isRunStatus, LIVE_STATUSES, listQuery, quote, reportedStatus, type ListFilter } from './run-status';
@@ -343,13 +349,7 @@ export class AgentClient {
       () => Promise.all([handle.describe(), handle.fetchHistory()]),
       workflowId,
     );
-    const { payloadConverter, payloadCodecs } = this.client.options.loadedDataConverter;
-    // Codecs encode in order, so they decode in reverse.
-    const decode = async (payload: Payload): Promise<unknown> => {
-      let payloads = [payload];
-      for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
-      return payloadConverter.fromPayload(payloads[0]);
-    };
+    const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
     const attributes = description.typedSearchAttributes;
     return {
       workflowId,
@@ -517,6 +517,48 @@ export class AgentClient {
     } finally {
       done = true;
     }
+  }
+
+  /**
+   * What memory-enabled agents remember about `userId`, oldest first (the `facts` query of its memory
+   * workflow, `memory:<userId>`); none for a user nothing was remembered about.
+   */
+  async memory(userId: string): Promise<MemoryFact[]> {
+    const handle = await this.memoryHandle(userId);
+    return handle ? this.call(() => handle.query(factsQuery), handle.workflowId) : [];
+  }
+
+  /** Forgets a fact remembered about `userId` (case and surrounding spaces ignored); whether it was there. */
+  async forget(userId: string, fact: string): Promise<boolean> {
+    const checked = memoryFactInputSchema.safeParse({ fact });
+    if (!checked.success) {
+      throw new AgentClientError(`invalid ${describeIssues(checked.error)}`, ClientErrorKind.invalidInput);
+    }
+    const handle = await this.memoryHandle(userId);
+    if (!handle) return false;
+    return this.call(() => handle.executeUpdate(forgetUpdate, { args: [{ fact }] }), handle.workflowId);
+  }
+
+  /**
+   * The handle of `userId`'s memory workflow, or undefined if there is none. It answers only through a
+   * worker, so with none polling its task queue this fails at once, saying so, instead of waiting.
+   */
+  private async memoryHandle(userId: string): Promise<WorkflowHandle | undefined> {
+    const handle = this.client.workflow.getHandle(memoryWorkflowId(userId));
+    let taskQueue: string;
+    try {
+      ({ taskQueue } = await handle.describe());
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      return this.call(() => Promise.reject(error), handle.workflowId);
+    }
+    if (!(await this.taskQueueWorkers(taskQueue)).workflow) {
+      throw new AgentClientError(
+        `no worker is polling task queue "${taskQueue}" to read the memory of user ${quote(userId)} (${startWorkerHint(taskQueue)})`,
+        ClientErrorKind.unreachable,
+      );
+    }
+    return handle;
   }
 
   async cancel(workflowId: string): Promise<void> {

@@ -3,6 +3,7 @@
  * the ways `export` writes it: markdown, JSON lines, and a Chat Completions request to replay.
  */
 import type { temporal } from '@temporalio/proto';
+import { TRANSCRIPT_ACTIVITY_TYPES, TranscriptReplay, type TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage, TokenUsage } from '../src/types';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -10,10 +11,9 @@ type Payload = temporal.api.common.v1.IPayload;
 
 // The parts of the activities' inputs and results read here (`activities/model.ts`, `activities/tools.ts`):
 // declared here, since the client reads what history holds and does not depend on the activities.
-interface ModelCallInput {
+interface ModelCallInput extends TranscriptCarrier {
   model: string;
   step: number;
-  messages: ChatMessage[];
   tools: { name: string; description: string; parameters: Record<string, unknown> }[];
 }
 interface ModelCallResult {
@@ -64,8 +64,8 @@ function timeMs(timestamp: { seconds?: unknown; nanos?: number | null } | null |
 
 /**
  * The messages and per-step usage of a run from its history `events`. Every `callModel` input holds
- * the transcript so far, so the transcript is the last call's messages, its answer (if it came) and
- * the results of the tools that answer called. `decode` reads one payload through the client's data
+ * the transcript so far (whole, or as a delta on the run's previous one), so the transcript is the
+ * last call's messages, its answer (if it came) and the results of the tools that answer called. `decode` reads one payload through the client's data
  * converter (and codecs: an encrypted run decodes with its keys).
  */
 export async function transcriptFromHistory(
@@ -73,18 +73,33 @@ export async function transcriptFromHistory(
   decode: (payload: Payload) => Promise<unknown>,
 ): Promise<Pick<RunTranscript, 'messages' | 'steps' | 'usage' | 'model' | 'tools'>> {
   const scheduled = new Map<string, { type: string; input: unknown }>();
-  const models: { input: ModelCallInput; result?: ModelCallResult; startMs: number; endMs?: number }[] = [];
+  const models: {
+    input: ModelCallInput;
+    messages: ChatMessage[];
+    result?: ModelCallResult;
+    startMs: number;
+    endMs?: number;
+  }[] = [];
   const toolsInOrder: { input: ToolCallInput; outcome?: ToolCallOutcome; after: number }[] = [];
+  const replay = new TranscriptReplay();
   for (const event of events) {
     const id = String(event.eventId);
+    const carried = event.workflowExecutionStartedEventAttributes?.input?.payloads?.[1];
+    if (carried) {
+      const state = (await decode(carried)) as { messages?: ChatMessage[] } | undefined;
+      if (Array.isArray(state?.messages)) replay.carried(state.messages);
+    }
     const attributes = event.activityTaskScheduledEventAttributes;
     if (attributes) {
       const type = attributes.activityType?.name ?? '';
-      if (type !== 'callModel' && type !== 'runTool') continue;
+      const carriesTranscript = TRANSCRIPT_ACTIVITY_TYPES.includes(type);
+      if (!carriesTranscript && type !== 'runTool') continue;
       const input = await decode(attributes.input!.payloads![0]);
+      const messages = carriesTranscript ? replay.messagesOf(input as TranscriptCarrier) : undefined;
+      if (type === 'runTool') toolsInOrder.push({ input: input as ToolCallInput, after: models.length });
+      else if (type !== 'callModel') continue;
+      else models.push({ input: input as ModelCallInput, messages: messages ?? [], startMs: timeMs(event.eventTime) });
       scheduled.set(id, { type, input });
-      if (type === 'callModel') models.push({ input: input as ModelCallInput, startMs: timeMs(event.eventTime) });
-      else toolsInOrder.push({ input: input as ToolCallInput, after: models.length });
       continue;
     }
     const completed = event.activityTaskCompletedEventAttributes;
@@ -122,7 +137,7 @@ export async function transcriptFromHistory(
 
   const last = models.at(-1);
   if (!last) return { messages: [], steps, usage, tools: [] };
-  const messages = [...last.input.messages];
+  const messages = [...last.messages];
   const answer = last.result?.message;
   if (answer) {
     messages.push(answer);

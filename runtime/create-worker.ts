@@ -6,10 +6,12 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
+import { readRunHistory, TranscriptStore } from '../activities/transcripts';
 import { builtInAgents } from '../agents';
 import { payloadCodecs } from '../codec';
 import type { WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
+import { buildContextWindows } from '../src/context-windows';
 import { buildPriceTable } from '../src/pricing';
 import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
@@ -72,6 +74,10 @@ export async function createAgentWorker(
     },
     resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
     transcriptMaxBytes: config.TRANSCRIPT_MAX_BYTES,
+    contextWindows: buildContextWindows(config.MODEL_CONTEXT_WINDOWS),
+    contextCompactAt: config.CONTEXT_COMPACT_AT,
+    continueAsNewAtBytes: config.CONTINUE_AS_NEW_AT_BYTES,
+    transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
   });
   const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {
     throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);

@@ -5,7 +5,7 @@ import { DefinitionError } from './errors';
 import { fallbackModelsSchema, limitsSchema } from './input';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
-import { LimitName, type Limits } from './types';
+import { LimitName, MemoryToolName, type Limits } from './types';
 import { describeIssues } from './validation';
 
 /** What an agent author writes. */
@@ -23,6 +23,16 @@ export interface AgentConfig {
   approval?: ApprovalPolicy;
   /** Models tried in order when the model's calls keep failing (5xx, timeouts, 429s past their budget). */
   fallbackModels?: string[];
+  /**
+   * Tokens the model reads at most, when the built-in table and `MODEL_CONTEXT_WINDOWS` do not know it
+   * (or you want a smaller one): past `CONTEXT_COMPACT_AT` of it, the oldest turns are summarised.
+   */
+  contextWindowTokens?: number;
+  /**
+   * Remember facts about a run's user across sessions: runs with a `userId` get the tools `remember`
+   * and `forget`, and start with what was remembered about that user (README: Memory across sessions).
+   */
+  memory?: boolean;
 }
 
 /** Which calls of an agent wait for a person, and for how long. */
@@ -48,7 +58,10 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   limits: true,
   approval: true,
   fallbackModels: true,
+  contextWindowTokens: true,
+  memory: true,
 });
+const MEMORY_TOOL_NAMES: readonly string[] = Object.values(MemoryToolName);
 const APPROVAL_OPTIONS = namesOf<ApprovalPolicy>({ tools: true, timeoutSeconds: true });
 const BUDGET_NAMES: readonly string[] = Object.values(LimitName);
 const LIMIT_NAMES = [
@@ -98,6 +111,15 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   if (repeated.length) {
     throw new DefinitionError(`agent "${name}" lists tool "${repeated[0]}" twice`);
   }
+  if (config.memory !== undefined && typeof config.memory !== 'boolean') {
+    throw new DefinitionError(`agent "${name}": memory must be true or false, not ${JSON.stringify(config.memory)}`);
+  }
+  const taken = config.memory ? toolNames.find((toolName) => MEMORY_TOOL_NAMES.includes(toolName)) : undefined;
+  if (taken) {
+    throw new DefinitionError(
+      `agent "${name}" has memory, which brings its own tool "${taken}": rename the agent's tool "${taken}"`,
+    );
+  }
   const approval = approvalProblem(config.approval, toolNames);
   if (approval) throw new DefinitionError(`agent "${name}": ${approval}`);
   // The schema rejects unknown limits too, but without naming the one that was meant.
@@ -110,6 +132,12 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   const fallbackModels = fallbackModelsSchema.safeParse(config.fallbackModels ?? []);
   if (!fallbackModels.success) {
     throw new DefinitionError(`agent "${name}" fallbackModels: ${describeIssues(fallbackModels.error)}`);
+  }
+  const window = config.contextWindowTokens;
+  if (window !== undefined && !(Number.isInteger(window) && window >= 1_000)) {
+    throw new DefinitionError(
+      `agent "${name}": contextWindowTokens must be a whole number of tokens, at least 1000, not ${JSON.stringify(window)}`,
+    );
   }
   return { ...config, kind: 'agent' };
 }

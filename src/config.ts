@@ -21,6 +21,9 @@ import {
   DEFAULT_TEMPORAL_ADDRESS,
   DEFAULT_TEMPORAL_NAMESPACE,
   DEFAULT_TOOL_RESULT_MAX_BYTES,
+  DEFAULT_CONTEXT_COMPACT_AT,
+  DEFAULT_CONTINUE_AS_NEW_AT_BYTES,
+  DEFAULT_TRANSCRIPT_CACHE_MB,
   DEFAULT_TRANSCRIPT_MAX_BYTES,
   DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS,
 } from './defaults';
@@ -59,6 +62,14 @@ const workerEnvSchema = temporalEnvSchema.extend({
   MODEL_PRICES: z.string().optional(),
   TOOL_RESULT_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_TOOL_RESULT_MAX_BYTES),
   TRANSCRIPT_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_TRANSCRIPT_MAX_BYTES),
+  /** The worker's cache of recent runs' transcripts (model calls send only what changed), in MB. */
+  TRANSCRIPT_CACHE_MB: z.coerce.number().positive().default(DEFAULT_TRANSCRIPT_CACHE_MB),
+  /** Context windows of models the built-in table lacks or gets wrong, JSON: {"model": tokens}. */
+  MODEL_CONTEXT_WINDOWS: z.string().optional(),
+  /** The share of a model's context window past which the oldest part of the conversation is summarised. */
+  CONTEXT_COMPACT_AT: z.coerce.number().gt(0).max(1).default(DEFAULT_CONTEXT_COMPACT_AT),
+  /** A run continues as new between steps once its history passes this many bytes (or Temporal suggests it). */
+  CONTINUE_AS_NEW_AT_BYTES: z.coerce.number().int().positive().default(DEFAULT_CONTINUE_AS_NEW_AT_BYTES),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
   HELPDESK_LEDGER: z.string().min(1).default(DEFAULT_HELPDESK_LEDGER),

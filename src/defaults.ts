@@ -88,7 +88,15 @@ export const Bounds = {
   payloadBytes: 1_572_864,
   /** `message` signals a run accepts in total; later ones are ignored (a signal cannot be refused, only not acted on). */
   signalBytesPerRun: 1_048_576,
+  /** One fact of a user's memory (`remember`/`forget` `{fact}`). */
+  memoryFactBytes: 1_024,
 } as const;
+
+/**
+ * Facts one user's memory keeps (agent option `memory`); past it the oldest are forgotten. With
+ * `Bounds.memoryFactBytes` it bounds the memory workflow's state and what a run starts with (~100 KiB).
+ */
+export const MAX_MEMORY_FACTS = 100;
 
 /** Longer tool results are cut, with a note (env `TOOL_RESULT_MAX_BYTES`). */
 export const DEFAULT_TOOL_RESULT_MAX_BYTES = 32_768;
@@ -99,6 +107,27 @@ export const DEFAULT_TOOL_RESULT_MAX_BYTES = 32_768;
  * Temporal's 2 MB payload limit.
  */
 export const DEFAULT_TRANSCRIPT_MAX_BYTES = 1_000_000;
+
+/** The worker's cache of recent runs' transcripts, in MB (env `TRANSCRIPT_CACHE_MB`); a miss rebuilds from history. */
+export const DEFAULT_TRANSCRIPT_CACHE_MB = 256;
+
+/**
+ * A run continues as new between steps once its history passes this size (env
+ * `CONTINUE_AS_NEW_AT_BYTES`), or sooner when Temporal suggests it (at about 4 MB or 4,096 events).
+ */
+export const DEFAULT_CONTINUE_AS_NEW_AT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Temporal terminates a run whose history passes 50 MB or 51,200 events. A run that gets this close
+ * and cannot continue as new fails with `HistoryLimit` instead, while it still can.
+ */
+export const HISTORY_LIMITS = { bytes: 40 * 1024 * 1024, events: 40_000 } as const;
+
+/**
+ * Past this share of the model's context window (env `CONTEXT_COMPACT_AT`), the oldest part of the
+ * conversation is summarised by a model call and replaced by the summary.
+ */
+export const DEFAULT_CONTEXT_COMPACT_AT = 0.75;
 
 /** `durable-agents codec-server` (env `CODEC_SERVER_PORT`, `CODEC_SERVER_UI_ORIGIN`). */
 export const CODEC_SERVER_DEFAULTS = {

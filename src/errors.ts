@@ -37,6 +37,16 @@ export const ErrorType = {
   PayloadTooLarge: 'PayloadTooLarge',
   /** The tool or agent a call names is not registered on the worker that picked it up. */
   ToolNotRegistered: 'ToolNotRegistered',
+  /**
+   * The worker could not rebuild the transcript a model call refers to (its cache and the run's
+   * history do not hold it): the run sends that call again with the whole transcript.
+   */
+  TranscriptUnavailable: 'TranscriptUnavailable',
+  /**
+   * The run's history would pass what Temporal allows (50 MB or 51,200 events) before the run could
+   * continue as new: the run ends with this instead of being terminated by the server.
+   */
+  HistoryLimit: 'HistoryLimit',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -10,6 +10,7 @@ import {
   DEFAULT_TOOL_RETRY,
   DEFAULT_TOOL_TIMEOUT,
 } from './defaults';
+import { runContextWindow, type ContextWindows } from './context-windows';
 import type { PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
 import type { AgentSpec, ModelCallPolicy, ToolSpec } from './types';
@@ -41,6 +42,11 @@ export interface SpecOptions {
   modelCall: ModelCallPolicy;
   transcriptMaxBytes: number;
   prices: PriceTable;
+  contextWindows: ContextWindows;
+  /** The share of the context window past which the conversation is summarised. */
+  contextCompactAt: number;
+  /** A run continues as new between steps once its history passes this size. */
+  continueAsNewAtBytes: number;
 }
 
 /**
@@ -51,6 +57,11 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
   const model = options.model ?? agent.model ?? options.defaultModel;
   const fallbackModels = options.fallbackModels ?? agent.fallbackModels ?? [];
   const priced = [model, ...fallbackModels].filter((name) => Object.hasOwn(options.prices, name));
+  const contextWindowTokens = runContextWindow(
+    options.contextWindows,
+    [model, ...fallbackModels],
+    agent.contextWindowTokens,
+  );
   return {
     name: agent.name,
     description: agent.description ?? '',
@@ -63,5 +74,12 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
     approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     modelCall: options.modelCall,
     transcriptMaxBytes: options.transcriptMaxBytes,
+    ...(contextWindowTokens !== undefined && {
+      contextWindowTokens,
+      compactAtTokens: Math.floor(contextWindowTokens * options.contextCompactAt),
+    }),
+    continueAsNewAtBytes: options.continueAsNewAtBytes,
+    // Only when on, so the specs of agents without memory stay as they were recorded.
+    ...(agent.memory && { memory: true }),
   };
 }

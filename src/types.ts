@@ -173,4 +173,33 @@ export interface AgentSpec {
   fallbackModels?: string[];
   /** Prices of `model` and the fallback models that have one, for cost budgets. */
   prices?: PriceTable;
+  /** Tokens the run's models read at most, when known (absent in specs recorded before windows were known). */
+  contextWindowTokens?: number;
+  /** Past this many input tokens, the oldest part of the conversation is summarised. */
+  compactAtTokens?: number;
+  /** The run continues as new between steps once its history passes this many bytes. */
+  continueAsNewAtBytes?: number;
+  /** The agent remembers facts about a run's user across sessions (`remember`/`forget` tools); absent means no. */
+  memory?: boolean;
+}
+
+/** The tools a memory-enabled agent's runs with a user get; an agent with memory cannot define tools of these names. */
+export const MemoryToolName = { remember: 'remember', forget: 'forget' } as const;
+export type MemoryToolName = (typeof MemoryToolName)[keyof typeof MemoryToolName];
+
+/** One fact a user's memory holds (the `facts` query), oldest first. */
+export interface MemoryFact {
+  text: string;
+  /** When it was last remembered (ISO 8601, workflow time): remembering it again refreshes it. */
+  rememberedAt: string;
+}
+
+/** Payload of the memory workflow's `remember` and `forget` updates. */
+export interface MemoryFactInput {
+  fact: string;
+}
+
+/** The `userMemory` workflow's input: whose memory it is (its workflow id is `memoryWorkflowId(userId)`). */
+export interface UserMemoryInput {
+  userId: string;
 }

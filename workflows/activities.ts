@@ -4,7 +4,14 @@
  * tool's own timeout, retry policy and task queue.
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
-import type { Activities, ModelCallInput, ModelCallResult, ToolCallInput, ToolCallOutcome } from '../activities';
+import type {
+  Activities,
+  ModelCallInput,
+  ModelCallResult,
+  SummaryCallInput,
+  ToolCallInput,
+  ToolCallOutcome,
+} from '../activities';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
 import type { AgentSpec, ToolSpec } from '../src/types';
 
@@ -18,22 +25,13 @@ function until(deadlineMs: number | undefined) {
   return deadlineMs === undefined ? {} : { scheduleToCloseTimeout: Math.max(1, deadlineMs - Date.now()) };
 }
 
-/**
- * One model call under the worker's model-call policy (shown as `model <name> · step N` in the Web
- * UI, marked when it is a fallback or a wrap-up). 429s come back at once: the run retries them on a
- * time budget of their own.
- */
-export function callModel(
-  spec: AgentSpec,
-  input: Omit<ModelCallInput, 'agent' | 'requestTimeoutMs'>,
-  options: { fallback: boolean; deadlineMs?: number },
-): Promise<ModelCallResult> {
-  const marks = [options.fallback && 'fallback', input.toolChoice === 'none' && 'wrap-up'].filter(Boolean);
+/** The model activities under the worker's model-call policy, shown as `summary` in the Web UI. */
+function modelActivities(spec: AgentSpec, summary: string, deadlineMs: number | undefined) {
   return proxyActivities<Activities>({
-    summary: [`model ${input.model} · step ${input.step}`, ...marks].join(' · '),
+    summary,
     startToCloseTimeout: spec.modelCall.requestTimeoutMs + 5_000,
     heartbeatTimeout: spec.modelCall.heartbeatTimeoutMs,
-    ...until(options.deadlineMs),
+    ...until(deadlineMs),
     retry: {
       maximumAttempts: spec.modelCall.maxAttempts,
       initialInterval: '1s',
@@ -41,7 +39,47 @@ export function callModel(
       maximumInterval: '60s',
       nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_ERRORS, ErrorType.ModelRateLimited],
     },
-  }).callModel({ ...input, agent: spec.name, requestTimeoutMs: spec.modelCall.requestTimeoutMs });
+  });
+}
+
+/** Marks a call's summary when it is a fallback. */
+function labelled(label: string, fallback: boolean, ...marks: (string | false)[]): string {
+  return [label, fallback && 'fallback', ...marks].filter(Boolean).join(' · ');
+}
+
+/**
+ * One model call (shown as `model <name> · step N` in the Web UI, marked when it is a fallback or a
+ * wrap-up). 429s come back at once: the run retries them on a time budget of their own.
+ */
+export function callModel(
+  spec: AgentSpec,
+  input: Omit<ModelCallInput, 'agent' | 'requestTimeoutMs'>,
+  options: { fallback: boolean; deadlineMs?: number },
+): Promise<ModelCallResult> {
+  const summary = labelled(
+    `model ${input.model} · step ${input.step}`,
+    options.fallback,
+    input.toolChoice === 'none' && 'wrap-up',
+  );
+  return modelActivities(spec, summary, options.deadlineMs).callModel({
+    ...input,
+    agent: spec.name,
+    requestTimeoutMs: spec.modelCall.requestTimeoutMs,
+  });
+}
+
+/** A summary of the oldest part of the conversation (shown as `summarize · step N`), before step N. */
+export function summarizeConversation(
+  spec: AgentSpec,
+  input: Omit<SummaryCallInput, 'agent' | 'requestTimeoutMs'>,
+  options: { fallback: boolean; deadlineMs?: number },
+): Promise<ModelCallResult> {
+  const summary = labelled(`summarize · step ${input.step}`, options.fallback);
+  return modelActivities(spec, summary, options.deadlineMs).summarizeConversation({
+    ...input,
+    agent: spec.name,
+    requestTimeoutMs: spec.modelCall.requestTimeoutMs,
+  });
 }
 
 /**

@@ -35,11 +35,14 @@ import { Approvals } from './approvals';
 import { Budget, budgetsOf, costBudgetPrice, ZERO_USAGE } from './budget';
 import { acceptCarriedState, type CarriedState } from './continuation';
 import { ensurePayloadFits, invalidInput, runFailure, unpricedModel } from './failures';
-import { Inbox } from './inbox';
+import { historyIsLong, ensureHistoryRoom } from './history-size';
+import { Inbox, type QueuedMessage } from './inbox';
+import { MEMORY_TOOLS, recalledFacts } from './memory';
 import { hasLoopGuards, Patch } from './patches';
 import { StatusReport } from './status-report';
 import { compactTranscript } from './transcript';
-import { runTurn, type LimitOutcome, type RunProgress, type StuckOutcome } from './turn';
+import { TranscriptSender } from './transcript-sender';
+import { runTurn, type LimitOutcome, type RunProgress, type StuckOutcome, type TurnMemory } from './turn';
 
 export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<AgentRunResult> {
   const parsedInput = agentRunInputSchema.safeParse(rawInput);
@@ -54,8 +57,9 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
 
   const approvals = new Approvals(() => status.report());
   const status = new StatusReport(approvals, () => progress);
-  // A continuation starts between turns with nothing queued; a new run starts with its first message.
-  const inbox = new Inbox(input.mode, () => status.status, carried ? undefined : input.message);
+  // A new run starts with its first message; a continuation with what its predecessor had not answered.
+  const inbox = new Inbox(input.mode, () => status.status, carried ? (carried.queued ?? []) : [input.message]);
+  if (carried?.ending) inbox.end();
 
   setHandler(stateQuery, (): AgentRunState => ({
     status: status.status,
@@ -95,6 +99,11 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         throw runFailure(error);
       }
       messages.push({ role: 'system', content: spec.instructions });
+      // A memory-enabled agent's run with a user starts with what earlier runs remembered about that user.
+      if (spec.memory && input.userId) {
+        const recalled = await recalledFacts(input.userId);
+        if (recalled) messages.push(recalled);
+      }
     }
     const agentSpec: AgentSpec = spec;
     const limits: Limits = { maxSteps: DEFAULT_MAX_STEPS, ...agentSpec.limits, ...input.limits };
@@ -109,8 +118,13 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         usage: progress.usage,
         startedAtMs,
       }),
+      carried?.budget,
     );
-    const modelTools = agentSpec.tools.map(({ name, description, parameters }) => ({ name, description, parameters }));
+    const memoryUserId = agentSpec.memory ? input.userId : undefined;
+    const modelTools = [
+      ...agentSpec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+      ...(memoryUserId !== undefined ? MEMORY_TOOLS : []),
+    ];
     const toolsBytes = serializedBytes(modelTools);
     const transcriptMaxBytes = agentSpec.transcriptMaxBytes ?? agentSpec.transcriptMaxChars;
     /** Compacts the transcript to the spec's bound; returns its serialized size. */
@@ -132,9 +146,46 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         spec: agentSpec,
         approvals,
         approvalTimeoutMs: (input.approvalTimeoutSeconds ?? agentSpec.approvalTimeoutSeconds) * 1000,
+        memoryUserId,
       },
       requestBytes: () => compact() + toolsBytes,
+      transcripts: new TranscriptSender(carried?.messages),
     };
+
+    /**
+     * Hands the run to its continuation (same workflow id, fresh history): the transcript, totals,
+     * what the budget learned, the messages not yet answered, and the turn it is in, if any.
+     */
+    async function continueWith(turnInProgress?: CarriedState['turn']): Promise<never> {
+      compact();
+      const queued = inbox.drain();
+      const next: CarriedState = {
+        spec: agentSpec,
+        messages,
+        ...progress,
+        lastAnswer,
+        startedAtMs,
+        budget: budget.memory(),
+        ...(queued.length && { queued }),
+        ...(inbox.ending && { ending: true }),
+        ...(turnInProgress && { turn: turnInProgress }),
+      };
+      ensurePayloadFits('the continue-as-new input', serializedBytes([rawInput, next]));
+      // This run's own status stays truthful in `list` and the Web UI; the continuation reports its own.
+      status.setPhase(RunStatus.continued);
+      return await continueAsNew<typeof agentRun>(rawInput, next);
+    }
+
+    /**
+     * Between two steps of a turn: a run whose history grew long continues as new here, carrying the
+     * turn, unless a caller waits on an update (a `chat` for this turn's answer), which cannot be carried.
+     */
+    async function beforeStep(answering: QueuedMessage, memory: TurnMemory): Promise<void> {
+      if (historyIsLong(agentSpec) && allHandlersFinished() && patched(Patch.continueAsNewMidTurn)) {
+        await continueWith({ ...memory, message: answering.text });
+      }
+      ensureHistoryRoom();
+    }
 
     /** Ends the run after a turn that did not answer: stuck, or a budget of the run (not of one session turn). */
     function endEarly(outcome: LimitOutcome | StuckOutcome): Promise<AgentRunResult> {
@@ -152,6 +203,27 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
       );
     }
 
+    /** Answers one message (or goes on with the turn a predecessor carried); a result when the run ends with it. */
+    async function answer(next: QueuedMessage, resume?: TurnMemory): Promise<AgentRunResult | undefined> {
+      if (!resume) {
+        messages.push({ role: 'user', content: next.text });
+        if (input.mode === RunMode.session) budget.startTurn(Date.now());
+      }
+      const outcome = await runTurn({ ...turn, beforeStep: (memory) => beforeStep(next, memory) }, resume);
+      inbox.answer(next, outcome.answer);
+      // A budget of one session turn ends only the turn: its wrap-up is the reply.
+      if ('stuck' in outcome || ('limit' in outcome && (input.mode === RunMode.task || outcome.lifetime))) {
+        return await endEarly(outcome);
+      }
+      lastAnswer = outcome.answer;
+      return undefined;
+    }
+
+    if (carried?.turn) {
+      const { message, ...memory } = carried.turn;
+      const ended = await answer({ text: message }, memory);
+      if (ended) return ended;
+    }
     const idleTimeoutMs = (input.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000;
     for (;;) {
       if (!inbox.size) {
@@ -160,12 +232,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
           // Let the last turn's `chat` return first; a message arriving meanwhile is answered before continuing.
           await condition(() => allHandlersFinished() || inbox.size > 0);
           if (inbox.size) continue;
-          compact();
-          const next: CarriedState = { spec: agentSpec, messages, ...progress, lastAnswer, startedAtMs };
-          ensurePayloadFits('the continue-as-new input', serializedBytes([rawInput, next]));
-          // This run's own status stays truthful in `list` and the Web UI; the continuation reports its own.
-          status.setPhase(RunStatus.continued);
-          return await continueAsNew<typeof agentRun>(rawInput, next);
+          return await continueWith();
         }
         status.setPhase(RunStatus.awaitingInput);
         const wakesForHistory = patched(Patch.idleWaitWakesForContinueAsNew);
@@ -188,16 +255,8 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
       }
       // Messages queued before `end` are answered first (runs started before that ended at once).
       if (inbox.ending && !patched(Patch.answerMessagesQueuedBeforeEnd)) break;
-      const next = inbox.take()!;
-      messages.push({ role: 'user', content: next.text });
-      if (input.mode === RunMode.session) budget.startTurn(Date.now());
-      const outcome = await runTurn(turn);
-      inbox.answer(next, outcome.answer);
-      // A budget of one session turn ends only the turn: its wrap-up is the reply.
-      if ('stuck' in outcome || ('limit' in outcome && (input.mode === RunMode.task || outcome.lifetime))) {
-        return await endEarly(outcome);
-      }
-      lastAnswer = outcome.answer;
+      const ended = await answer(inbox.take()!);
+      if (ended) return ended;
     }
     return await finish({ status: RunStatus.completed, output: lastAnswer });
   } catch (error) {

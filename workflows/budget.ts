@@ -77,6 +77,15 @@ export interface SpentLimit {
   lifetime: boolean;
 }
 
+/** What a `Budget` learned, handed from a run to its continuation. */
+export interface BudgetMemory {
+  turnStart: Spent;
+  lastCall?: { inputTokens: number; requestBytes: number };
+  longestOutput: number;
+  largestGrowth: number;
+  slowestCallMs: number;
+}
+
 /** What the next model call may be. `deadlineMs` (workflow time) bounds its work when time is budgeted. */
 export type BudgetDecision =
   /** An ordinary step; `maxOutputTokens` keeps room for a wrap-up after it when tokens or cost are budgeted. */
@@ -135,10 +144,10 @@ function judge(budget: TokenBudget, call: Estimate, after: Estimate): Verdict {
 export class Budget {
   private turnStart: Spent;
   private lastCall?: { inputTokens: number; requestBytes: number };
-  private longestOutput = 0;
+  private longestOutput: number;
   /** The most the input grew from one call to the next. */
-  private largestGrowth = 0;
-  private slowestCallMs = 0;
+  private largestGrowth: number;
+  private slowestCallMs: number;
 
   constructor(
     private readonly turnLimits: Budgets,
@@ -146,8 +155,25 @@ export class Budget {
     /** Per token, the highest price among the models the run may call; absent when none is priced. */
     private readonly price: { perInput: number; perOutput: number } | undefined,
     private readonly lifetime: () => Spent,
+    /** What the run this one continues had learned (and where its turn started). */
+    memory?: BudgetMemory,
   ) {
-    this.turnStart = { steps: 0, usage: ZERO_USAGE, startedAtMs: lifetime().startedAtMs };
+    this.turnStart = memory?.turnStart ?? { steps: 0, usage: ZERO_USAGE, startedAtMs: lifetime().startedAtMs };
+    this.lastCall = memory?.lastCall;
+    this.longestOutput = memory?.longestOutput ?? 0;
+    this.largestGrowth = memory?.largestGrowth ?? 0;
+    this.slowestCallMs = memory?.slowestCallMs ?? 0;
+  }
+
+  /** Everything this budget has learned, as plain JSON, for a continuation to go on from. */
+  memory(): BudgetMemory {
+    return {
+      turnStart: this.turnStart,
+      ...(this.lastCall && { lastCall: this.lastCall }),
+      longestOutput: this.longestOutput,
+      largestGrowth: this.largestGrowth,
+      slowestCallMs: this.slowestCallMs,
+    };
   }
 
   /** A session's turn starts with nothing spent; a task's one turn is its whole life. */
@@ -215,6 +241,19 @@ export class Budget {
     return wrapUp
       ? bounded({ next: 'wrapUp' as const, ...wrapUp }, wrapCap, deadlineMs)
       : bounded({ next: 'call' as const }, cap, workDeadlineMs);
+  }
+
+  /**
+   * The input tokens of a request of `requestBytes`, estimated: the last reported count, corrected for
+   * what was added since (at 3 bytes a token, erring high) or scaled down for what was taken out; from
+   * bytes alone before any call reported its tokens.
+   */
+  inputTokensFor(requestBytes: number): number {
+    const last = this.lastCall;
+    if (!last || last.requestBytes <= 0) return Math.ceil(requestBytes / BYTES_PER_TOKEN);
+    const grown = requestBytes - last.requestBytes;
+    if (grown >= 0) return Math.ceil(last.inputTokens + grown / BYTES_PER_TOKEN);
+    return Math.ceil((last.inputTokens * requestBytes) / last.requestBytes);
   }
 
   /** When a session's lifetime time budget runs out (workflow time), if it has one. */

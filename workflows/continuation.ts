@@ -6,8 +6,11 @@
 import { workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import { limitsSchema } from '../src/input';
+import { Bounds } from '../src/defaults';
 import { type AgentSpec, type ChatMessage, type Usage } from '../src/types';
-import { describeIssues } from '../src/validation';
+import { describeIssues, utf8Bytes } from '../src/validation';
+import type { BudgetMemory } from './budget';
+import type { TurnMemory } from './turn';
 import { invalidInput } from './failures';
 
 export interface CarriedState {
@@ -17,6 +20,14 @@ export interface CarriedState {
   usage: Usage;
   lastAnswer: string;
   startedAtMs: number;
+  /** What the run's budget had learned (absent from runs that continued before it was carried). */
+  budget?: BudgetMemory;
+  /** A turn the run was in the middle of (task runs continue between steps): the message and where it is. */
+  turn?: TurnMemory & { message: string };
+  /** Messages received and not yet answered, oldest first. */
+  queued?: string[];
+  /** The session was asked to end (after the messages queued before that). */
+  ending?: boolean;
 }
 
 const count = z.number().int().nonnegative();
@@ -70,19 +81,57 @@ const specSchema = z.looseObject({
   transcriptMaxChars: z.number().int().positive().optional(),
   fallbackModels: z.array(z.string()).optional(),
   prices: z.record(z.string(), z.object({ inputPerMillion: amount, outputPerMillion: amount })).optional(),
+  memory: z.boolean().optional(),
+  contextWindowTokens: z.number().int().positive().optional(),
+  compactAtTokens: z.number().int().positive().optional(),
+  continueAsNewAtBytes: z.number().int().positive().optional(),
+});
+
+const usageSchema = z.object({
+  ...tokenUsage.shape,
+  costKnown: z.boolean(),
+  byModel: z.record(z.string(), z.object({ ...tokenUsage.shape, calls: count })).optional(),
+});
+
+const userMessageText = z.string().refine((text) => utf8Bytes(text) <= Bounds.messageBytes, 'message too large');
+
+const spentSchema = z.object({
+  steps: count,
+  usage: usageSchema,
+  startedAtMs: z.number().int().nonnegative(),
+});
+
+const budgetMemorySchema = z.object({
+  turnStart: spentSchema,
+  lastCall: z.object({ inputTokens: count, requestBytes: count }).optional(),
+  longestOutput: count,
+  largestGrowth: z.number(),
+  slowestCallMs: amount,
+});
+
+const turnSchema = z.object({
+  message: userMessageText,
+  start: count,
+  guard: z.object({
+    streaks: z.array(z.tuple([z.string(), count])),
+    seenResults: z.array(z.string()),
+    staleAnswers: count,
+  }),
+  warned: z.boolean(),
+  emptyAnswers: count,
 });
 
 const carriedStateSchema = z.object({
   spec: specSchema,
   messages: z.array(messageSchema),
   step: count,
-  usage: z.object({
-    ...tokenUsage.shape,
-    costKnown: z.boolean(),
-    byModel: z.record(z.string(), z.object({ ...tokenUsage.shape, calls: count })).optional(),
-  }),
+  usage: usageSchema,
   lastAnswer: z.string(),
   startedAtMs: z.number().int().nonnegative(),
+  budget: budgetMemorySchema.optional(),
+  turn: turnSchema.optional(),
+  queued: z.array(userMessageText).optional(),
+  ending: z.boolean().optional(),
 });
 
 /** The state this run continues from, checked; undefined for a fresh start. */
@@ -93,7 +142,12 @@ export function acceptCarriedState(carried: unknown): CarriedState | undefined {
       'agentRun takes one argument; a second (continuation state) is accepted only from the run it continues',
     );
   }
-  const parsed = carriedStateSchema.safeParse(carried);
+  const parsed = carriedStateSchema
+    .refine((state) => !state.turn || state.turn.start < state.messages.length, {
+      message: 'the turn starts past the end of the transcript',
+      path: ['turn', 'start'],
+    })
+    .safeParse(carried);
   if (!parsed.success) throw invalidInput(`continuation state: ${describeIssues(parsed.error)}`);
   return parsed.data as CarriedState;
 }

@@ -24,13 +24,16 @@ export class Inbox {
   /** Bytes of `message` signals received by this run, accepted or not: history holds them all. */
   private signalBytes = 0;
 
-  /** `statusOf` names the run's status in the answer to a `chat` the run ended before answering. */
+  /**
+   * `statusOf` names the run's status in the answer to a `chat` the run ended before answering;
+   * `waiting` are the messages the run starts with (its first, or those its predecessor carried).
+   */
   constructor(
     private readonly mode: RunMode,
     private readonly statusOf: () => RunStatus,
-    firstMessage?: string,
+    waiting: string[],
   ) {
-    if (firstMessage !== undefined) this.queue.push({ text: firstMessage });
+    this.queue.push(...waiting.map((text) => ({ text })));
   }
 
   get size(): number {

@@ -3,14 +3,15 @@
  * provider asks for), then the next fallback model when the retries of a retryable failure are spent.
  */
 import { ActivityFailure, ApplicationFailure, isCancellation, log, sleep, TimeoutFailure } from '@temporalio/workflow';
-import type { ModelCallInput, ModelCallResult } from '../activities';
+import type { ModelCallResult } from '../activities';
 import type { RateLimitDetails } from '../activities/model-errors';
 import { DEFAULT_MODEL_RATE_LIMIT_SECONDS } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
-import type { AgentSpec } from '../src/types';
-import { callModel } from './activities';
+import type { TranscriptCarrier } from '../src/transcript-replay';
+import type { AgentSpec, ChatMessage } from '../src/types';
 import { runFailure } from './failures';
+import type { TranscriptSender } from './transcript-sender';
 
 /** Failures that another model might not have: the provider is down, slow, throttling, or garbled. */
 const FALLBACK_TYPES: readonly string[] = [
@@ -23,7 +24,21 @@ const FALLBACK_TYPES: readonly string[] = [
 const FIRST_RATE_LIMIT_DELAY_MS = 1_000;
 const LONGEST_RATE_LIMIT_DELAY_MS = 60_000;
 
-export type ModelCallRequest = Omit<ModelCallInput, 'agent' | 'requestTimeoutMs' | 'model'>;
+/**
+ * One call of a model activity (a step, or a summary) to `model`, with the transcript as `carrier`
+ * holds it; `fallback` marks a call to a fallback model.
+ */
+export type ModelInvoker = (
+  model: string,
+  carrier: TranscriptCarrier,
+  options: { fallback: boolean; deadlineMs?: number },
+) => Promise<ModelCallResult>;
+
+/** How the calls of one model request are made: the run's transcript sender, and the deadline if any. */
+export interface ModelCallOptions {
+  transcripts: TranscriptSender;
+  deadlineMs?: number;
+}
 
 /** The answer, or `deadline` when the call's deadline passed before any model answered. */
 export type ModelCallOutcome = { response: ModelCallResult } | { deadline: true };
@@ -48,15 +63,17 @@ function fallsBack(error: unknown): boolean {
 /** One model's answer, its 429s retried while their budget and the deadline allow; or its failure. */
 async function callRetryingRateLimits(
   spec: AgentSpec,
-  request: ModelCallRequest & { model: string },
-  options: { fallback: boolean; deadlineMs?: number },
+  model: string,
+  messages: readonly ChatMessage[],
+  invoke: ModelInvoker,
+  { transcripts, ...options }: ModelCallOptions & { fallback: boolean },
 ): Promise<ModelCallOutcome | { failure: unknown }> {
   const budgetMs = spec.modelCall.rateLimitBudgetMs ?? DEFAULT_MODEL_RATE_LIMIT_SECONDS * 1000;
   let throttledSinceMs: number | undefined;
   let delayMs = FIRST_RATE_LIMIT_DELAY_MS;
   for (;;) {
     try {
-      return { response: await callModel(spec, request, options) };
+      return { response: await transcripts.send(messages, (carrier) => invoke(model, carrier, options)) };
     } catch (error) {
       if (isCancellation(error)) throw error;
       if (options.deadlineMs !== undefined && Date.now() >= options.deadlineMs) return { deadline: true };
@@ -75,18 +92,19 @@ async function callRetryingRateLimits(
 }
 
 /**
- * Calls the spec's model, then each fallback model in turn, until one answers; throws the run's
- * failure when none does. With `deadlineMs`, no call or wait passes it.
+ * Calls the spec's model over `messages`, then each fallback model in turn, until one answers; throws
+ * the run's failure when none does. With `deadlineMs`, no call or wait passes it.
  */
 export async function callModelWithFallback(
   spec: AgentSpec,
-  request: ModelCallRequest,
-  deadlineMs?: number,
+  messages: readonly ChatMessage[],
+  invoke: ModelInvoker,
+  options: ModelCallOptions,
 ): Promise<ModelCallOutcome> {
   const models = [spec.model, ...(spec.fallbackModels ?? [])];
   for (let index = 0; ; index += 1) {
     const model = models[index];
-    const outcome = await callRetryingRateLimits(spec, { ...request, model }, { fallback: index > 0, deadlineMs });
+    const outcome = await callRetryingRateLimits(spec, model, messages, invoke, { ...options, fallback: index > 0 });
     if (!('failure' in outcome)) return outcome;
     const next = models[index + 1];
     if (next === undefined || !fallsBack(outcome.failure)) throw runFailure(outcome.failure);

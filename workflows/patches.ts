@@ -13,6 +13,10 @@ export const Patch = {
   loopGuards: 'loop-guards-and-wrap-ups',
   /** A session answers the messages queued before `end` (before: it ended at once). */
   answerMessagesQueuedBeforeEnd: 'answer-messages-queued-before-end',
+  /** Model calls carry what changed since the previous call and a fingerprint (before: the whole transcript). */
+  transcriptByReference: 'transcript-by-reference',
+  /** A run whose history grew long continues as new between two steps of a turn (before: only between turns). */
+  continueAsNewMidTurn: 'continue-as-new-mid-turn',
 } as const;
 
 /**

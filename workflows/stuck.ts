@@ -2,6 +2,7 @@
  * Notices a model going round in circles: the same tool call with the same arguments answer after
  * answer, or answers whose tool calls only bring back results the model has already read.
  */
+import { hashText } from '../src/hash';
 import type { ToolCall } from '../src/types';
 import { truncateUtf8, utf8Bytes } from '../src/validation';
 
@@ -38,29 +39,34 @@ function quote(text: string): string {
   return utf8Bytes(text) > 200 ? `${truncateUtf8(text, 200)}...` : text;
 }
 
-/** A 53-bit hash (cyrb53): remembers which results the model has read without keeping them. */
-function hash(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+/** What a guard has seen, as plain JSON: a turn that continues as new hands it to its continuation. */
+export interface GuardMemory {
+  streaks: [string, number][];
+  seenResults: string[];
+  staleAnswers: number;
 }
 
 /** Watches one turn's answers; `maxRepeats` in a row is a repetition. */
 export class RepetitionGuard {
   /** How many answers in a row (up to the last) made each call, by signature. */
-  private streaks = new Map<string, number>();
-  private readonly seenResults = new Set<number>();
+  private streaks: Map<string, number>;
+  /** Hashes of the results the model has read. */
+  private readonly seenResults: Set<string>;
   /** Answers in a row whose results were all already seen. */
-  private staleAnswers = 0;
+  private staleAnswers: number;
 
-  constructor(private readonly maxRepeats: number) {}
+  constructor(
+    private readonly maxRepeats: number,
+    memory?: GuardMemory,
+  ) {
+    this.streaks = new Map(memory?.streaks);
+    this.seenResults = new Set(memory?.seenResults);
+    this.staleAnswers = memory?.staleAnswers ?? 0;
+  }
+
+  memory(): GuardMemory {
+    return { streaks: [...this.streaks], seenResults: [...this.seenResults], staleAnswers: this.staleAnswers };
+  }
 
   /** Records an answer's tool calls; the call repeated `maxRepeats` times in a row, if any. */
   observeCalls(calls: ToolCall[]): Repetition | undefined {
@@ -80,7 +86,7 @@ export class RepetitionGuard {
 
   /** Records what an answer's calls returned; a repetition if `maxRepeats` answers in a row brought nothing new. */
   observeResults(calls: ToolCall[], results: string[]): Repetition | undefined {
-    const hashes = results.map(hash);
+    const hashes = results.map(hashText);
     const nothingNew = hashes.length > 0 && hashes.every((value) => this.seenResults.has(value));
     for (const value of hashes) this.seenResults.add(value);
     this.staleAnswers = nothingNew ? this.staleAnswers + 1 : 0;

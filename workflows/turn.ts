@@ -6,6 +6,7 @@ import type { ModelTool } from '../activities';
 import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN, MAX_EMPTY_ANSWERS } from '../src/defaults';
 import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type Usage } from '../src/types';
 import { addUsage, type Budget, type SpentLimit } from './budget';
+import { fitContextWindow } from './context-window';
 import { ensurePayloadFits, noAnswer } from './failures';
 import {
   EMPTY_ANSWER_NUDGE,
@@ -15,12 +16,14 @@ import {
   unfinishedOutput,
   wrapUpInstruction,
 } from './guidance';
+import { callModel } from './activities';
 import { callModelWithFallback } from './model-calls';
 import { hasLoopGuards } from './patches';
 import type { StatusReport } from './status-report';
-import { RepetitionGuard, type Repetition } from './stuck';
+import { RepetitionGuard, type GuardMemory, type Repetition } from './stuck';
 import { runToolCalls, type ToolCallContext } from './tool-calls';
 import { toolErrorMessage } from './tool-messages';
+import type { TranscriptSender } from './transcript-sender';
 
 /** What the run has done so far; a turn adds to it, the `state` query and the status report read it. */
 export interface RunProgress {
@@ -47,17 +50,33 @@ export interface TurnContext {
   tools: Omit<ToolCallContext, 'deadlineMs'>;
   /** Compacts the transcript; returns the size of a model request over it, in bytes. */
   requestBytes(): number;
+  transcripts: TranscriptSender;
+  /**
+   * Called before each step of the turn but its first in this run, with what the turn has seen so
+   * far: the run may continue as new here (it then throws), carrying it.
+   */
+  beforeStep(memory: TurnMemory): Promise<void>;
+}
+
+/** Where a turn is, as plain JSON: a turn cut by continue-as-new goes on from it in the continuation. */
+export interface TurnMemory {
+  /** Index in the transcript of the message the turn answers. */
+  start: number;
+  guard: GuardMemory;
+  warned: boolean;
+  emptyAnswers: number;
 }
 
 /** Model and tools until the model answers, a budget ends the turn, or the model is stuck. */
-export async function runTurn(turn: TurnContext): Promise<TurnOutcome> {
+export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<TurnOutcome> {
   const { spec, limits, messages, progress, budget, status } = turn;
   const { maxRepeats = DEFAULT_MAX_REPEATS, maxToolCallsPerTurn = DEFAULT_MAX_TOOL_CALLS_PER_TURN } = limits;
-  const turnStart = messages.length - 1;
+  let turnStart = resume?.start ?? messages.length - 1;
   const doneSoFar = () => messages.slice(turnStart);
-  const guard = new RepetitionGuard(maxRepeats);
-  let warned = false;
-  let emptyAnswers = 0;
+  const guard = new RepetitionGuard(maxRepeats, resume?.guard);
+  let warned = resume?.warned ?? false;
+  let emptyAnswers = resume?.emptyAnswers ?? 0;
+  let firstStep = true;
   /** After a repetition: one warning; the second time, the turn ends stuck. */
   const onRepetition = (repetition: Repetition): TurnOutcome | undefined => {
     if (warned) return { stuck: repetition.description, answer: stuckOutput(repetition.description, doneSoFar()) };
@@ -66,6 +85,9 @@ export async function runTurn(turn: TurnContext): Promise<TurnOutcome> {
     return undefined;
   };
   for (;;) {
+    if (!firstStep) await turn.beforeStep({ start: turnStart, guard: guard.memory(), warned, emptyAnswers });
+    firstStep = false;
+    turnStart = await fitContextWindow(turn, turnStart);
     const requestBytes = turn.requestBytes();
     let decision = budget.decide(Date.now(), requestBytes);
     if (decision.next !== 'call' && !hasLoopGuards()) decision = budget.legacyDecision(Date.now());
@@ -76,16 +98,24 @@ export async function runTurn(turn: TurnContext): Promise<TurnOutcome> {
     status.setPhase(RunStatus.running);
     ensurePayloadFits(`the model call of step ${progress.step}`, wrapUp ? turn.requestBytes() : requestBytes);
     const calledAtMs = Date.now();
+    const step = progress.step;
     const outcome = await callModelWithFallback(
       spec,
-      {
-        step: progress.step,
-        messages,
-        tools: turn.modelTools,
-        ...(wrapUp && { toolChoice: 'none' as const }),
-        ...(decision.maxOutputTokens !== undefined && { maxOutputTokens: decision.maxOutputTokens }),
-      },
-      decision.deadlineMs,
+      messages,
+      (model, carrier, options) =>
+        callModel(
+          spec,
+          {
+            model,
+            step,
+            tools: turn.modelTools,
+            ...carrier,
+            ...(wrapUp && { toolChoice: 'none' as const }),
+            ...(decision.maxOutputTokens !== undefined && { maxOutputTokens: decision.maxOutputTokens }),
+          },
+          options,
+        ),
+      { transcripts: turn.transcripts, deadlineMs: decision.deadlineMs },
     );
     if ('deadline' in outcome) {
       // The budget decides what comes next: the wrap-up, or (after the wrap-up's own deadline) nothing.

@@ -14,6 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { AgentClient } from '../../client/agent-client';
 import { payloadCodecs } from '../../codec';
 import { loadTemporalConfig } from '../../src/config';
+import { Patch } from '../../workflows/patches';
 import { byTurn, lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
 import { temporalBinary } from '../support/dev-server';
 import { runCli, type CliOutcome } from '../support/cli';
@@ -152,9 +153,16 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
     expect(readable.every(({ path }) => path.includes('.searchAttributes.indexedFields.') || isPatchMarker(path))).toBe(
       true,
     );
-    for (const { payload } of readable.filter(({ path }) => isPatchMarker(path))) {
-      expect(JSON.parse(text(payload.data))).toEqual({ id: 'idempotency-key-per-run-chain', deprecated: false });
-    }
+    const markers = readable
+      .filter(({ path }) => isPatchMarker(path))
+      .map(({ payload }) => JSON.parse(text(payload.data)));
+    expect(new Set(markers.map((marker) => JSON.stringify(marker)))).toEqual(
+      new Set(
+        [Patch.idempotencyKeyPerRunChain, Patch.transcriptByReference].map((id) =>
+          JSON.stringify({ id, deprecated: false }),
+        ),
+      ),
+    );
     // Search attributes stay readable, for listing: the same rendering shows them in plain text.
     expect(readable.map(({ payload }) => text(payload.data))).toContain('"helpdesk"');
     expect(raw).toContain('"helpdesk"');

@@ -30,8 +30,19 @@ describe('loadWorkerConfig', () => {
       WORKER_STICKY_TIMEOUT_SECONDS: 1,
       TOOL_RESULT_MAX_BYTES: 32_768,
       TRANSCRIPT_MAX_BYTES: 1_000_000,
+      TRANSCRIPT_CACHE_MB: 256,
+      CONTEXT_COMPACT_AT: 0.75,
+      CONTINUE_AS_NEW_AT_BYTES: 8 * 1024 * 1024,
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
     });
+  });
+
+  it('takes the sizes of long runs from env, and refuses a compaction share outside (0, 1]', () => {
+    expect(
+      loadWorkerConfig({ TRANSCRIPT_CACHE_MB: '16', CONTEXT_COMPACT_AT: '0.5', CONTINUE_AS_NEW_AT_BYTES: '1000000' }),
+    ).toMatchObject({ TRANSCRIPT_CACHE_MB: 16, CONTEXT_COMPACT_AT: 0.5, CONTINUE_AS_NEW_AT_BYTES: 1_000_000 });
+    expect(() => loadWorkerConfig({ CONTEXT_COMPACT_AT: '1.5' })).toThrow(/CONTEXT_COMPACT_AT/);
+    expect(() => loadWorkerConfig({ CONTEXT_COMPACT_AT: '0' })).toThrow(/CONTEXT_COMPACT_AT/);
   });
 
   it('coerces numbers and flags from their string values', () => {

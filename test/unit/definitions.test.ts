@@ -4,6 +4,7 @@ import { parseModuleList } from '../../runtime/agent-modules';
 import { DEFAULT_APPROVAL_TIMEOUT_SECONDS } from '../../src/defaults';
 import { DefinitionError } from '../../src/errors';
 import { AgentRegistry } from '../../src/registry';
+import { buildContextWindows } from '../../src/context-windows';
 import { DEFAULT_PRICES } from '../../src/pricing';
 import { resolveSpec, toolParameters } from '../../src/spec';
 import { defineTool, type ToolConfig, type ToolDefinition } from '../../src/tool';
@@ -245,7 +246,7 @@ describe('defineAgent', () => {
     [
       'an option with no near name, listing the known ones',
       { temperature: 0.2 },
-      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels',
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels, contextWindowTokens, memory',
     ],
     [
       'a misspelt name, on an agent without one',
@@ -316,6 +317,11 @@ describe('toolParameters', () => {
 
 describe('resolveSpec', () => {
   const modelCall: ModelCallPolicy = { requestTimeoutMs: 120_000, heartbeatTimeoutMs: 30_000, maxAttempts: 5 };
+  const specSettings = {
+    contextWindows: buildContextWindows('{"local-llama": 8000}'),
+    contextCompactAt: 0.75,
+    continueAsNewAtBytes: 8_000_000,
+  };
   const plain = tool({ name: 'plain' });
   const gated = tool({ name: 'gated', requiresApproval: true });
   const slow = tool({
@@ -332,6 +338,7 @@ describe('resolveSpec', () => {
     modelCall,
     transcriptMaxBytes: 500_000,
     prices: DEFAULT_PRICES,
+    ...specSettings,
   });
   const toolSpec = (name: string) => spec.tools.find((t) => t.name === name)!;
 
@@ -355,6 +362,7 @@ describe('resolveSpec', () => {
       modelCall,
       transcriptMaxBytes: 1_000,
       prices: DEFAULT_PRICES,
+      ...specSettings,
     });
     expect(custom.limits).toEqual({ maxSteps: 4 });
     expect(custom.approvalTimeoutSeconds).toBe(60);
@@ -403,12 +411,19 @@ describe('resolveSpec', () => {
       modelCall,
       transcriptMaxBytes: 500_000,
       prices: DEFAULT_PRICES,
+      ...specSettings,
     });
     expect(resolved.model).toBe(expected);
   });
 
   it('takes fallback models from the run, else the agent, with the prices of those that have one', () => {
-    const options = { defaultModel: 'gpt-4o', modelCall, transcriptMaxBytes: 1_000, prices: DEFAULT_PRICES };
+    const options = {
+      defaultModel: 'gpt-4o',
+      modelCall,
+      transcriptMaxBytes: 1_000,
+      prices: DEFAULT_PRICES,
+      ...specSettings,
+    };
     const fromAgent = resolveSpec(agent({ fallbackModels: ['gpt-4o-mini', 'local-llama'] }), options);
     expect(fromAgent.fallbackModels).toEqual(['gpt-4o-mini', 'local-llama']);
     expect(fromAgent.prices).toEqual({
@@ -421,6 +436,32 @@ describe('resolveSpec', () => {
     });
     expect(fromRun.fallbackModels).toEqual(['o4-mini']);
     expect(resolveSpec(agent({}), options).fallbackModels).toEqual([]);
+  });
+  it("records the run's context window: the agent's own, else the smallest known among its models", () => {
+    const options = { defaultModel: 'gpt-4o-2024-08-06', modelCall, transcriptMaxBytes: 1_000, prices: DEFAULT_PRICES };
+    const dated = resolveSpec(agent({}), { ...options, ...specSettings });
+    expect(dated).toMatchObject({ contextWindowTokens: 128_000, compactAtTokens: 96_000 });
+    const withFallback = resolveSpec(agent({ fallbackModels: ['local-llama'] }), { ...options, ...specSettings });
+    expect(withFallback).toMatchObject({ contextWindowTokens: 8_000, compactAtTokens: 6_000 });
+    const own = resolveSpec(agent({ contextWindowTokens: 6_000 }), { ...options, ...specSettings });
+    expect(own).toMatchObject({ contextWindowTokens: 6_000, compactAtTokens: 4_500 });
+    const unknown = resolveSpec(agent({ model: 'my-finetune' }), { ...options, ...specSettings });
+    expect(unknown.contextWindowTokens).toBeUndefined();
+    expect(unknown.compactAtTokens).toBeUndefined();
+    expect(unknown.continueAsNewAtBytes).toBe(8_000_000);
+  });
+
+  it('refuses a context window that is not a whole number of tokens', () => {
+    for (const contextWindowTokens of [0, 999, 1.5, '8000']) {
+      expect(definitionError(() => agent({ contextWindowTokens } as unknown as Partial<AgentConfig>)).message).toMatch(
+        /contextWindowTokens must be a whole number of tokens/,
+      );
+    }
+  });
+
+  it('refuses a MODEL_CONTEXT_WINDOWS that is not a table of token counts', () => {
+    expect(() => buildContextWindows('{"m": -1}')).toThrow(/MODEL_CONTEXT_WINDOWS/);
+    expect(() => buildContextWindows('nope')).toThrow(/MODEL_CONTEXT_WINDOWS is not JSON/);
   });
 });
 

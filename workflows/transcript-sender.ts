@@ -1,0 +1,66 @@
+/**
+ * Sends the transcript to model calls by reference: each call's input holds what changed since the
+ * run's previous call and a fingerprint of the whole, and the worker rebuilds the rest (from its cache,
+ * or from this run's history, where every earlier delta is). Runs started before this send it whole.
+ */
+import { ActivityFailure, ApplicationFailure, log, patched } from '@temporalio/workflow';
+import { ErrorType } from '../src/errors';
+import { diffParts, Fingerprints, type TranscriptDelta } from '../src/transcript-delta';
+import type { TranscriptCarrier } from '../src/transcript-replay';
+import type { ChatMessage } from '../src/types';
+import { Patch } from './patches';
+
+/** Whether a call failed because its worker could not rebuild the transcript it refers to. */
+function transcriptUnavailable(error: unknown): boolean {
+  return (
+    error instanceof ActivityFailure &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === ErrorType.TranscriptUnavailable
+  );
+}
+
+export class TranscriptSender {
+  readonly fingerprints = new Fingerprints();
+  /** The transcript the worker has from this run: the last one sent, or the one the run continued with. */
+  private sent: readonly ChatMessage[];
+  private sentFingerprint: string | undefined;
+
+  /** `carried`: the transcript this run continued with, which its history holds (its input). */
+  constructor(carried: readonly ChatMessage[] = []) {
+    this.sent = [...carried];
+    this.sentFingerprint = carried.length ? this.fingerprints.of(carried) : undefined;
+  }
+
+  /**
+   * Calls `call` with `messages` as its transcript: by reference when the run can, else whole. A call
+   * the worker could not rebuild the transcript for is made again with the whole transcript.
+   */
+  async send<T>(messages: readonly ChatMessage[], call: (carrier: TranscriptCarrier) => Promise<T>): Promise<T> {
+    if (!patched(Patch.transcriptByReference)) return call({ messages: [...messages] });
+    try {
+      return await call({ transcript: this.delta(messages) });
+    } catch (error) {
+      if (!transcriptUnavailable(error)) throw error;
+      log.warn('the worker could not rebuild the transcript; sending it whole', {
+        reason: (error as ActivityFailure).cause?.message,
+      });
+      this.sent = [];
+      this.sentFingerprint = undefined;
+      return call({ transcript: this.delta(messages) });
+    }
+  }
+
+  /** What makes `messages` from what the worker has; from then on the worker has `messages`. */
+  private delta(messages: readonly ChatMessage[]): TranscriptDelta {
+    const snapshot = [...messages];
+    const fingerprint = this.fingerprints.of(snapshot);
+    const delta: TranscriptDelta = {
+      ...(this.sentFingerprint !== undefined && { base: this.sentFingerprint }),
+      parts: this.sent.length ? diffParts(this.sent, snapshot) : [{ add: snapshot }],
+      fingerprint,
+    };
+    this.sent = snapshot;
+    this.sentFingerprint = fingerprint;
+    return delta;
+  }
+}
