@@ -8,7 +8,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { historyPayloadDecoder } from '../codec';
+import { historyPayloadDecoder } from '../src/history-payloads';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
 import { applyParts, Fingerprints, TranscriptMismatch, type TranscriptDelta } from '../src/transcript-delta';
@@ -96,6 +96,9 @@ export class TranscriptStore {
     if (carrier.messages) return carrier.messages;
     if (!carrier.transcript) throw unavailable('the call carries no transcript');
     const delta = carrier.transcript;
+    // A retried call: the worker already made this transcript on an earlier attempt.
+    const made = run && this.entries.get(run.workflowId);
+    if (made && made.fingerprint === delta.fingerprint) return made.messages;
     if (delta.base !== undefined && !run)
       throw unavailable('a call outside a workflow run must carry its transcript whole');
     const base = delta.base === undefined ? [] : await this.base(delta.base, run!);

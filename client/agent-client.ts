@@ -16,7 +16,8 @@ import {
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { historyPayloadDecoder, payloadCodecs } from '../codec';
+import { payloadCodecs } from '../codec';
+import { historyPayloadDecoder } from '../src/history-payloads';
 import { loadTemporalConfig, type TemporalConfig } from '../src/config';
 import {
   approvalUpdate,

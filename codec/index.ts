@@ -2,8 +2,7 @@
  * Payloads encrypted at rest: the codec workers and clients put in their data converter, the keys it
  * uses (env `PAYLOAD_KEYS`), and the codec server that lets the Web UI and the `temporal` CLI read them.
  */
-import type { LoadedDataConverter, PayloadCodec } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
+import type { PayloadCodec } from '@temporalio/common';
 import { EncryptionCodec, type EncryptionCodecOptions } from './encryption-codec';
 import { NO_PAYLOAD_KEYS, parsePayloadKeys } from './keys';
 
@@ -18,16 +17,4 @@ export { parseUiOrigin, startCodecServer, type CodecServer, type CodecServerOpti
  */
 export function payloadCodecs(rawKeys: string | undefined, options?: EncryptionCodecOptions): PayloadCodec[] {
   return [new EncryptionCodec(rawKeys ? parsePayloadKeys(rawKeys) : NO_PAYLOAD_KEYS, options)];
-}
-
-/**
- * Reads one payload of a fetched history (which holds payloads as the server stores them) through a
- * client's data converter: its codecs decode in reverse of the order they encode, then the converter.
- */
-export function historyPayloadDecoder({ payloadConverter, payloadCodecs }: LoadedDataConverter) {
-  return async (payload: temporal.api.common.v1.IPayload): Promise<unknown> => {
-    let payloads = [payload];
-    for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
-    return payloadConverter.fromPayload(payloads[0]);
-  };
 }

@@ -26,6 +26,7 @@ import {
   DEFAULT_TRANSCRIPT_CACHE_MB,
   DEFAULT_TRANSCRIPT_MAX_BYTES,
   DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS,
+  HISTORY_LIMITS,
 } from './defaults';
 import { ConfigError } from './errors';
 import { describeIssues } from './validation';
@@ -70,6 +71,8 @@ const workerEnvSchema = temporalEnvSchema.extend({
   CONTEXT_COMPACT_AT: z.coerce.number().gt(0).max(1).default(DEFAULT_CONTEXT_COMPACT_AT),
   /** A run continues as new between steps once its history passes this many bytes (or Temporal suggests it). */
   CONTINUE_AS_NEW_AT_BYTES: z.coerce.number().int().positive().default(DEFAULT_CONTINUE_AS_NEW_AT_BYTES),
+  /** A run that cannot continue as new fails `HistoryLimit` once its history passes this size. */
+  HISTORY_LIMIT_BYTES: z.coerce.number().int().positive().default(HISTORY_LIMITS.bytes),
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
   HELPDESK_LEDGER: z.string().min(1).default(DEFAULT_HELPDESK_LEDGER),

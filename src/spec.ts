@@ -47,6 +47,8 @@ export interface SpecOptions {
   contextCompactAt: number;
   /** A run continues as new between steps once its history passes this size. */
   continueAsNewAtBytes: number;
+  /** A run that cannot continue as new fails `HistoryLimit` once its history passes this size. */
+  historyLimitBytes: number;
 }
 
 /**
@@ -79,6 +81,7 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
       compactAtTokens: Math.floor(contextWindowTokens * options.contextCompactAt),
     }),
     continueAsNewAtBytes: options.continueAsNewAtBytes,
+    historyLimitBytes: options.historyLimitBytes,
     // Only when on, so the specs of agents without memory stay as they were recorded.
     ...(agent.memory && { memory: true }),
   };

@@ -41,17 +41,33 @@ function renderMessage(message: ChatMessage): string {
   }
 }
 
+const CUT = ' [...]';
+const SEPARATOR = '\n\n';
+/** No message is cut shorter than this; with more messages than fit so, the oldest go first. */
+const SMALLEST_SHARE = 64;
+
 /**
  * The messages to summarise as one text of at most `maxBytes` (UTF-8): each message gets an equal share
- * and is cut to it, so one huge tool result cannot push out everything else.
+ * and is cut to it (marked), so one huge tool result cannot push out everything else. Short messages
+ * leave their unused share to the rest.
  */
 export function renderForSummary(messages: readonly ChatMessage[], maxBytes: number): string {
-  const share = Math.max(256, Math.floor(maxBytes / Math.max(1, messages.length)));
-  const parts = messages.map((message) => {
-    const text = renderMessage(message);
-    return utf8Bytes(text) > share ? `${truncateUtf8(text, share)} [...]` : text;
+  const texts = messages.map(renderMessage);
+  const overhead = utf8Bytes(CUT) + utf8Bytes(SEPARATOR);
+  // The newest messages matter most: when not even the smallest share fits for all, the oldest are dropped.
+  const fitting = Math.max(1, Math.floor(maxBytes / (SMALLEST_SHARE + overhead)));
+  const kept = texts.slice(-fitting);
+  let budget = maxBytes - kept.length * overhead;
+  const parts: string[] = new Array(kept.length);
+  // Shortest first: what a short message does not use goes to the longer ones after it.
+  const order = kept.map((_, index) => index).sort((a, b) => utf8Bytes(kept[a]) - utf8Bytes(kept[b]));
+  order.forEach((index, position) => {
+    const share = Math.max(0, Math.floor(budget / (order.length - position)));
+    const text = kept[index];
+    parts[index] = utf8Bytes(text) > share ? `${truncateUtf8(text, share)}${CUT}` : text;
+    budget -= Math.min(utf8Bytes(text), share);
   });
-  return truncateUtf8(parts.join('\n\n'), maxBytes);
+  return truncateUtf8(parts.join(SEPARATOR), maxBytes);
 }
 
 /** The Chat Completions messages that ask for a summary of `messages`. */

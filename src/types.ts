@@ -179,6 +179,8 @@ export interface AgentSpec {
   compactAtTokens?: number;
   /** The run continues as new between steps once its history passes this many bytes. */
   continueAsNewAtBytes?: number;
+  /** A run that cannot continue as new fails `HistoryLimit` once its history passes this many bytes. */
+  historyLimitBytes?: number;
   /** The agent remembers facts about a run's user across sessions (`remember`/`forget` tools); absent means no. */
   memory?: boolean;
 }

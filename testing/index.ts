@@ -4,6 +4,7 @@
  */
 export {
   byTurn,
+  isSummaryRequest,
   lastOf,
   reply,
   startScriptedModel,

@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SUMMARY_INSTRUCTIONS } from '../src/summaries';
 import type { ChatMessage } from '../src/types';
 
 export interface ModelRequest {
@@ -74,6 +75,15 @@ export function turnOf(request: ModelRequest): number {
   return request.messages.filter((message) => message.role === 'assistant').length;
 }
 
+/**
+ * Whether the request asks for a summary of the conversation (the run nears its model's context
+ * window) rather than for the next step: scripts that count turns should answer these apart.
+ */
+export function isSummaryRequest(request: ModelRequest): boolean {
+  const first = request.messages[0];
+  return first?.role === 'system' && first.content === SUMMARY_INSTRUCTIONS;
+}
+
 /** The last message of the request that has the given role. */
 export function lastOf<R extends ChatMessage['role']>(
   request: ModelRequest,
@@ -123,10 +133,11 @@ function completion(request: ModelRequest, reply: Extract<Reply, { kind: 'messag
   };
 }
 
+/** The request's body as text, decoded once: a chunk may end inside a multi-byte character. */
 async function readBody(request: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of request) body += chunk;
-  return body;
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

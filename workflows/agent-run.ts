@@ -181,10 +181,10 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
      * turn, unless a caller waits on an update (a `chat` for this turn's answer), which cannot be carried.
      */
     async function beforeStep(answering: QueuedMessage, memory: TurnMemory): Promise<void> {
-      if (historyIsLong(agentSpec) && allHandlersFinished() && patched(Patch.continueAsNewMidTurn)) {
+      if (historyIsLong(agentSpec, compact()) && allHandlersFinished() && patched(Patch.continueAsNewMidTurn)) {
         await continueWith({ ...memory, message: answering.text });
       }
-      ensureHistoryRoom();
+      ensureHistoryRoom(agentSpec);
     }
 
     /** Ends the run after a turn that did not answer: stuck, or a budget of the run (not of one session turn). */

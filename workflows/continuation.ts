@@ -85,6 +85,7 @@ const specSchema = z.looseObject({
   contextWindowTokens: z.number().int().positive().optional(),
   compactAtTokens: z.number().int().positive().optional(),
   continueAsNewAtBytes: z.number().int().positive().optional(),
+  historyLimitBytes: z.number().int().positive().optional(),
 });
 
 const usageSchema = z.object({

@@ -9,22 +9,41 @@ import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
 import type { AgentSpec } from '../src/types';
 
-/** Whether the run should continue as new at its next chance. */
-export function historyIsLong(spec: AgentSpec): boolean {
-  const { continueAsNewSuggested, historySize } = workflowInfo();
-  return continueAsNewSuggested || historySize >= (spec.continueAsNewAtBytes ?? DEFAULT_CONTINUE_AS_NEW_AT_BYTES);
+/** A carried state this small is always worth continuing with. */
+const CHEAP_CARRY_BYTES = 256 * 1024;
+/** Otherwise a continuation must end a history this many times the size of what it carries. */
+const CARRY_PAYBACK = 8;
+/** Past this many events (Temporal's own warning) a run continues as new whatever it carries. */
+const MANY_EVENTS = 10_240;
+
+/**
+ * Whether a run that would carry `carriedBytes` (mostly its transcript) should continue as new between
+ * two steps: once its history passes the spec's size, or when Temporal suggests it and continuing
+ * pays. A continuation records what it carries twice (in this run's last event and the next run's
+ * first), so with a large transcript it waits until the history it ends is much larger: frequent
+ * boundaries would make history grow with the square of the conversation again.
+ */
+export function historyIsLong(spec: AgentSpec, carriedBytes: number): boolean {
+  const { continueAsNewSuggested, historySize, historyLength } = workflowInfo();
+  if (historySize >= (spec.continueAsNewAtBytes ?? DEFAULT_CONTINUE_AS_NEW_AT_BYTES)) return true;
+  if (!continueAsNewSuggested) return false;
+  return (
+    carriedBytes <= CHEAP_CARRY_BYTES || historySize >= CARRY_PAYBACK * carriedBytes || historyLength >= MANY_EVENTS
+  );
 }
 
-/** Throws `HistoryLimit` once the history is too near Temporal's limits to go on safely. */
-export function ensureHistoryRoom(): void {
+/** Throws `HistoryLimit` once the history is too near Temporal's limits (or the spec's) to go on safely. */
+export function ensureHistoryRoom(spec: AgentSpec): void {
   const { historySize, historyLength } = workflowInfo();
-  if (historySize < HISTORY_LIMITS.bytes && historyLength < HISTORY_LIMITS.events) return;
+  const maxBytes = Math.min(spec.historyLimitBytes ?? HISTORY_LIMITS.bytes, HISTORY_LIMITS.bytes);
+  if (historySize < maxBytes && historyLength < HISTORY_LIMITS.events) return;
   throw withoutStack(
     ApplicationFailure.create({
       type: ErrorType.HistoryLimit,
       message:
-        `the run's history reached ${historySize} bytes in ${historyLength} events, near Temporal's limits ` +
-        `(50 MB, 51,200 events), and the run could not continue as new (a caller was waiting on an update)`,
+        `the run's history reached ${historySize} bytes in ${historyLength} events, past its limit of ` +
+        `${maxBytes} bytes or ${HISTORY_LIMITS.events} events (Temporal terminates runs at 50 MB or 51,200), ` +
+        'and it could not continue as new: a caller waits on an update for the turn in progress',
       nonRetryable: true,
     }),
   );

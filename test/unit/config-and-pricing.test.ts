@@ -33,6 +33,7 @@ describe('loadWorkerConfig', () => {
       TRANSCRIPT_CACHE_MB: 256,
       CONTEXT_COMPACT_AT: 0.75,
       CONTINUE_AS_NEW_AT_BYTES: 8 * 1024 * 1024,
+      HISTORY_LIMIT_BYTES: 40 * 1024 * 1024,
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
     });
   });

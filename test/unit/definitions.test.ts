@@ -321,6 +321,7 @@ describe('resolveSpec', () => {
     contextWindows: buildContextWindows('{"local-llama": 8000}'),
     contextCompactAt: 0.75,
     continueAsNewAtBytes: 8_000_000,
+    historyLimitBytes: 40_000_000,
   };
   const plain = tool({ name: 'plain' });
   const gated = tool({ name: 'gated', requiresApproval: true });
