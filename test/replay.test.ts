@@ -6,9 +6,23 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
+import { memoryWorkflowId, WorkflowType } from '../src/contract';
+import type { UserMemoryInput } from '../src/types';
 
 const HISTORIES = join(__dirname, 'histories');
+
+/**
+ * The workflow id to replay `history` under: a user's memory checks that its id is its user's, so it
+ * replays under that id; any other run under its file's name.
+ */
+function recordedWorkflowId(history: ReturnType<typeof historyFromJSON>, file: string): string {
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (started?.workflowType?.name !== WorkflowType.userMemory) return file;
+  const input = defaultPayloadConverter.fromPayload<UserMemoryInput>(started.input!.payloads![0]);
+  return memoryWorkflowId(input.userId);
+}
 /** `v1/task-parallel-tools.json`, ...: one folder per recorded version of the workflow code. */
 const files = readdirSync(HISTORIES, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.json'));
 
@@ -26,7 +40,11 @@ describe('committed workflow histories', () => {
   it.each(files)('%s replays without nondeterminism', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, file),
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+        history,
+        recordedWorkflowId(history, file),
+      ),
     ).resolves.toBeUndefined();
   });
 });

@@ -13,17 +13,19 @@ import { approvalUpdate, chatUpdate, endSignal, enqueueUpdate, messageSignal, st
 import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { startTestWorker } from '../support/harness';
-import { lastOf, reply, startScriptedModel } from '../../testing';
+import { isSummaryRequest, lastOf, reply, startScriptedModel, type ModelRequest, type Reply } from '../../testing';
 import type { agentRun } from '../../workflows';
 
 type Handle = WorkflowHandle<typeof agentRun>;
+/** Starts a run; the workflow id names the scenario (and the call, when a scenario starts several). */
+type Start = (input: object, suffix?: string) => Promise<Handle>;
 
 const awaitingApproval = (handle: Handle) =>
   eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length > 0, 'an approval');
 const settled = (handle: Handle) => handle.result().catch(() => undefined);
 
 /** Each scenario drives one run to its end; the model's script reacts to the last message. */
-const scenarios: Record<string, (start: (input: object) => Promise<Handle>) => Promise<Handle>> = {
+const scenarios: Record<string, (start: Start) => Promise<Handle>> = {
   'task-parallel-tools': async (start) => {
     const handle = await start({ agent: 'helpdesk', message: 'parallel: where is order 1042?' });
     await handle.result();
@@ -119,6 +121,53 @@ const scenarios: Record<string, (start: (input: object) => Promise<Handle>) => P
   },
 };
 
+/**
+ * Scenarios of long runs, on a worker that continues runs as new past 20 KB of history (30 KB at the
+ * latest: its history limit is 60 KB) and knows a
+ * model with a 2,000-token context window; each records every run of its chain (and the memory
+ * workflows it touched), so the histories hold the runs a continuation starts as well.
+ */
+const longRunScenarios: Record<string, (start: Start) => Promise<Handle[]>> = {
+  'task-continue-mid-turn': async (start) => {
+    const handle = await start({ agent: 'pager', message: 'Read: twelve pages', limits: { maxSteps: 20 } });
+    await handle.result();
+    return [handle];
+  },
+  'session-summary': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'hello', mode: 'session', model: 'small-window' });
+    for (let turn = 1; turn <= 6; turn += 1) {
+      await handle.executeUpdate(chatUpdate, { args: [{ text: `note ${turn}: ${'some detail '.repeat(60)}` }] });
+    }
+    await handle.signal(endSignal);
+    await handle.result();
+    return [handle];
+  },
+  'memory-remember-then-recall': async (start) => {
+    const first = await start({ agent: 'concierge', message: 'remember: likes green tea', userId: 'ada' }, 'first');
+    await first.result();
+    const second = await start({ agent: 'concierge', message: 'hello', userId: 'ada' }, 'second');
+    await second.result();
+    return [first, second];
+  },
+};
+
+/** Saves the history of every run of `workflowId` (oldest first) as `<name>.json`, or `<name>-<n>.json` for chains. */
+function saveChain(address: string, folder: string, name: string, workflowId: string): void {
+  const temporal = (args: string[]) =>
+    execFileSync(temporalBinary(), [...args, '--address', address, '-o', 'json'], { encoding: 'utf8' });
+  const runs = (
+    JSON.parse(temporal(['workflow', 'list', '--query', `WorkflowId = "${workflowId}"`])) as {
+      execution: { runId: string };
+      startTime: string;
+    }[]
+  ).sort((a, b) => a.startTime.localeCompare(b.startTime));
+  runs.forEach(({ execution }, index) => {
+    const path = join(folder, runs.length > 1 ? `${name}-${index + 1}.json` : `${name}.json`);
+    writeFileSync(path, temporal(['workflow', 'show', '--workflow-id', workflowId, '--run-id', execution.runId]));
+    console.log(`recorded ${path}`);
+  });
+}
+
 async function main(): Promise<void> {
   const version = process.argv[2];
   if (!version || !/^v\d+$/.test(version))
@@ -127,10 +176,28 @@ async function main(): Promise<void> {
   if (existsSync(folder)) throw new Error(`${folder} exists: record into a new version, keep the old histories`);
   mkdirSync(folder);
   const server = await startDevServer();
+  // Usage as a provider reports it (about 4 bytes a token), so the run's token estimates are realistic.
   const model = await startScriptedModel((request) => {
+    const answer = answerTo(request);
+    return answer.kind === 'message'
+      ? { ...answer, usage: { input: Math.ceil(JSON.stringify(request.messages).length / 4), output: 20 } }
+      : answer;
+  });
+  function answerTo(request: ModelRequest): Reply {
     const said = lastOf(request, 'user')?.content ?? '';
     const asked = request.messages.find((message) => message.role === 'user')?.content ?? '';
+    if (isSummaryRequest(request)) return reply.text('Notes: the user shared six notes of detail.');
     if (request.model === 'primary') return reply.error(503, 'overloaded');
+    if (said.startsWith('Read')) {
+      const page = request.messages.filter((message) => message.role === 'assistant').length;
+      return page < 12
+        ? reply.tools([{ id: `page_${page}`, name: 'fetch_page', args: { page, chars: 2_000, cjk: false } }])
+        : reply.text('Read twelve pages.');
+    }
+    const remember = /^remember: (.*)$/.exec(said);
+    if (remember && request.messages.at(-1)?.role === 'user') {
+      return reply.tools([{ name: 'remember', args: { fact: remember[1] } }]);
+    }
     if (said.startsWith("[The run's")) return reply.text('What I found so far.');
     if (asked.startsWith('stuck')) return reply.tools([{ name: 'search_knowledge_base', args: { query: 'same' } }]);
     if (said.startsWith('research')) {
@@ -156,7 +223,7 @@ async function main(): Promise<void> {
       ]);
     }
     return reply.text(`You said: ${said}`);
-  });
+  }
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
   process.env.TEST_TMP_DIR = tmpdir();
   const worker = await startTestWorker({
@@ -164,7 +231,25 @@ async function main(): Promise<void> {
     WORKFLOW_BUNDLE: undefined,
     MODEL_MAX_ATTEMPTS: '2',
   });
+  const longRunWorker = await startTestWorker({
+    OPENAI_BASE_URL: model.baseUrl,
+    WORKFLOW_BUNDLE: undefined,
+    AGENT_MODULES: 'test/support/long-run-agent.ts',
+    CONTINUE_AS_NEW_AT_BYTES: '20000',
+    HISTORY_LIMIT_BYTES: '60000',
+    MODEL_CONTEXT_WINDOWS: '{"small-window": 2000}',
+  });
   try {
+    for (const [name, scenario] of Object.entries(longRunScenarios)) {
+      const handles = await scenario((input, suffix) =>
+        longRunWorker.start(input as never, `history-${name}${suffix ? `-${suffix}` : ''}`),
+      );
+      for (const handle of handles) {
+        const suffix = handle.workflowId.slice(`history-${name}`.length);
+        saveChain(server.address, folder, `${name}${suffix}`, handle.workflowId);
+      }
+    }
+    saveChain(server.address, folder, 'user-memory', 'memory:ada');
     for (const [name, scenario] of Object.entries(scenarios)) {
       const handle = await scenario((input) => worker.start(input as never, `history-${name}`));
       const path = join(folder, `${name}.json`);
@@ -177,6 +262,7 @@ async function main(): Promise<void> {
       console.log(`recorded ${path}`);
     }
   } finally {
+    await longRunWorker.stop();
     await worker.stop();
     await model.close();
     await stopDevServer(server.process);

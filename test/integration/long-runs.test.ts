@@ -296,7 +296,7 @@ describe('a run whose history passes its limit', () => {
   it('continues as new as a task; as a session turn a chat caller waits on, fails HistoryLimit instead of being terminated', async () => {
     const steps = 30;
     const { worker } = await scriptedWorker(
-      { CONTINUE_AS_NEW_AT_BYTES: '100000', HISTORY_LIMIT_BYTES: '400000' },
+      { CONTINUE_AS_NEW_AT_BYTES: '100000', HISTORY_LIMIT_BYTES: '400000', TRANSCRIPT_MAX_BYTES: '60000' },
       pagingScript(steps, 20_000),
     );
     try {

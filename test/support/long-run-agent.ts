@@ -1,5 +1,6 @@
-// A plug-in agent module for the long-run tests (test/integration/long-runs.test.ts): a tool that
-// returns a page of a given size, in Latin or CJK text, and an agent with a small context window.
+// A plug-in agent module for the long-run tests (test/integration/long-runs.test.ts) and the recorded
+// histories (test/histories/record.ts): a tool that returns a page of a given size, in Latin or CJK
+// text, an agent with memory and one with a small context window.
 import type { PluginApi } from '../../src';
 
 /** The page `fetch_page` returns: `chars` characters, different for every page number. */
@@ -23,6 +24,12 @@ export default ({ defineAgent, defineTool, z }: PluginApi) => [
         },
       }),
     ],
+  }),
+  defineAgent({
+    name: 'concierge',
+    instructions: 'You remember what your guests like.',
+    memory: true,
+    tools: [],
   }),
   defineAgent({
     name: 'notetaker',
