@@ -35,13 +35,14 @@ import { Approvals } from './approvals';
 import { Budget, budgetsOf, costBudgetPrice, ZERO_USAGE } from './budget';
 import { acceptCarriedState, type CarriedState } from './continuation';
 import { ensurePayloadFits, invalidInput, runFailure, unpricedModel } from './failures';
-import { historyIsLong, ensureHistoryRoom } from './history-size';
+import { ensureHistoryRoom, historyAtLimit, historyIsLong } from './history-size';
 import { Inbox, type QueuedMessage } from './inbox';
 import { MEMORY_TOOLS, recalledFacts } from './memory';
 import { hasLoopGuards, Patch } from './patches';
 import { StatusReport } from './status-report';
 import { compactTranscript } from './transcript';
 import { TranscriptSender } from './transcript-sender';
+import type { PendingStep } from './tool-calls';
 import { runTurn, type LimitOutcome, type RunProgress, type StuckOutcome, type TurnMemory } from './turn';
 
 export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<AgentRunResult> {
@@ -127,13 +128,21 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     ];
     const toolsBytes = serializedBytes(modelTools);
     const transcriptMaxBytes = agentSpec.transcriptMaxBytes ?? agentSpec.transcriptMaxChars;
+    /** The transcript's size when last compacted: about what a continuation would carry. */
+    let transcriptBytes = 0;
     /** Compacts the transcript to the spec's bound; returns its serialized size. */
     function compact(): number {
-      if (!transcriptMaxBytes) return serializedBytes(messages);
+      if (!transcriptMaxBytes) return (transcriptBytes = serializedBytes(messages));
       const { replaced, bytes } = compactTranscript(messages, transcriptMaxBytes);
       if (replaced) log.info('transcript compacted', { omittedMessages: replaced });
-      return bytes;
+      return (transcriptBytes = bytes);
     }
+    /**
+     * Whether the run should stop where it is to continue as new (no caller waits on an update, which
+     * could not be carried), or to fail `HistoryLimit` (history is at its limit).
+     */
+    const mustStop = () =>
+      (historyIsLong(agentSpec, transcriptBytes) && allHandlersFinished()) || historyAtLimit(agentSpec);
     const turn = {
       spec: agentSpec,
       limits,
@@ -147,6 +156,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         approvals,
         approvalTimeoutMs: (input.approvalTimeoutSeconds ?? agentSpec.approvalTimeoutSeconds) * 1000,
         memoryUserId,
+        interruptsApprovalWait: mustStop,
       },
       requestBytes: () => compact() + toolsBytes,
       transcripts: new TranscriptSender(carried?.messages),
@@ -187,6 +197,29 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
       ensureHistoryRoom(agentSpec);
     }
 
+    /**
+     * The step's approval waits were interrupted: continue as new carrying them (with any decision
+     * that came meanwhile), or fail `HistoryLimit`; if neither is due any more, the step waits on here.
+     */
+    async function continueAwaitingApproval(
+      answering: QueuedMessage,
+      { pendingStep, ...memory }: TurnMemory & { pendingStep: PendingStep },
+    ): Promise<void> {
+      if (historyIsLong(agentSpec, compact()) && allHandlersFinished()) {
+        const stepPrefix = `${pendingStep.step}.`;
+        const approvalsCarried = pendingStep.approvals.map((approval) => {
+          const decision = approvals.decisionOn(`${stepPrefix}${approval.index + 1}`);
+          return decision ? { ...approval, decision } : approval;
+        });
+        await continueWith({
+          ...memory,
+          pendingStep: { ...pendingStep, approvals: approvalsCarried },
+          message: answering.text,
+        });
+      }
+      ensureHistoryRoom(agentSpec);
+    }
+
     /** Ends the run after a turn that did not answer: stuck, or a budget of the run (not of one session turn). */
     function endEarly(outcome: LimitOutcome | StuckOutcome): Promise<AgentRunResult> {
       const unansweredMessages = inbox.drain();
@@ -209,7 +242,14 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         messages.push({ role: 'user', content: next.text });
         if (input.mode === RunMode.session) budget.startTurn(Date.now());
       }
-      const outcome = await runTurn({ ...turn, beforeStep: (memory) => beforeStep(next, memory) }, resume);
+      const outcome = await runTurn(
+        {
+          ...turn,
+          beforeStep: (memory) => beforeStep(next, memory),
+          continueAwaitingApproval: (memory) => continueAwaitingApproval(next, memory),
+        },
+        resume,
+      );
       inbox.answer(next, outcome.answer);
       // A budget of one session turn ends only the turn: its wrap-up is the reply.
       if ('stuck' in outcome || ('limit' in outcome && (input.mode === RunMode.task || outcome.lifetime))) {

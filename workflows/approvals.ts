@@ -32,21 +32,25 @@ export class Approvals {
 
   /**
    * Waits for a person's decision on the call; denies it if none comes within `timeoutMs`, saying
-   * `expired` in the decision's note.
+   * `expired` in the decision's note. Returns undefined, the call still waiting, when `interrupt`
+   * turns true first (the run continues as new and waits on there).
    */
   async request(
     callId: string,
     tool: string,
     args: unknown,
-    { timeoutMs, expired }: { timeoutMs: number; expired: string },
-  ): Promise<ApprovalDecision> {
-    const entry: Entry = { callId, tool, args };
+    { timeoutMs, expired, interrupt }: { timeoutMs: number; expired: string; interrupt?: () => boolean },
+  ): Promise<ApprovalDecision | undefined> {
+    const earlier = this.entries.get(callId);
+    if (earlier?.decision) return earlier.decision;
+    const entry: Entry = earlier ?? { callId, tool, args };
     this.entries.set(callId, entry);
     this.onChange();
     try {
-      const decided = await condition(() => entry.decision !== undefined, timeoutMs, {
+      const decided = await condition(() => entry.decision !== undefined || Boolean(interrupt?.()), timeoutMs, {
         summary: `approval deadline · ${tool} (call ${callId})`,
       });
+      if (decided && !entry.decision) return undefined;
       if (!decided) {
         entry.decision = { callId, approve: false, note: expired };
         this.onChange();
@@ -58,6 +62,11 @@ export class Approvals {
       this.onChange();
       throw error;
     }
+  }
+
+  /** The decision on a call, if one was made (a call a continuation carries may have been decided meanwhile). */
+  decisionOn(callId: string): ApprovalDecision | undefined {
+    return this.entries.get(callId)?.decision;
   }
 
   /** The `approval` update's validator: a well-formed decision on a call that waits for one. */

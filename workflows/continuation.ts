@@ -110,6 +110,21 @@ const budgetMemorySchema = z.object({
   slowestCallMs: amount,
 });
 
+const pendingStepSchema = z.object({
+  step: count,
+  cap: count,
+  deadlineMs: z.number().optional(),
+  results: z.array(messageSchema.nullable()),
+  approvals: z.array(
+    z.object({
+      index: count,
+      timeoutAtMs: z.number(),
+      expired: z.string(),
+      decision: z.object({ callId: z.string(), approve: z.boolean(), note: z.string().optional() }).optional(),
+    }),
+  ),
+});
+
 const turnSchema = z.object({
   message: userMessageText,
   start: count,
@@ -120,6 +135,7 @@ const turnSchema = z.object({
   }),
   warned: z.boolean(),
   emptyAnswers: count,
+  pendingStep: pendingStepSchema.optional(),
 });
 
 const carriedStateSchema = z.object({
@@ -135,6 +151,16 @@ const carriedStateSchema = z.object({
   ending: z.boolean().optional(),
 });
 
+/** Whether a carried step's results match the tool calls of `last`, the transcript's last message. */
+function pendingStepFits(step: z.infer<typeof pendingStepSchema>, last: ChatMessage | undefined): boolean {
+  const calls = last?.role === 'assistant' ? (last.tool_calls ?? []) : [];
+  return (
+    step.cap <= calls.length &&
+    step.results.length === step.cap &&
+    step.approvals.every((approval) => approval.index < step.cap && step.results[approval.index] === null)
+  );
+}
+
 /** The state this run continues from, checked; undefined for a fresh start. */
 export function acceptCarriedState(carried: unknown): CarriedState | undefined {
   if (carried === undefined) return undefined;
@@ -147,6 +173,10 @@ export function acceptCarriedState(carried: unknown): CarriedState | undefined {
     .refine((state) => !state.turn || state.turn.start < state.messages.length, {
       message: 'the turn starts past the end of the transcript',
       path: ['turn', 'start'],
+    })
+    .refine((state) => !state.turn?.pendingStep || pendingStepFits(state.turn.pendingStep, state.messages.at(-1)), {
+      message: "the step's calls are not those of the transcript's last answer",
+      path: ['turn', 'pendingStep'],
     })
     .safeParse(carried);
   if (!parsed.success) throw invalidInput(`continuation state: ${describeIssues(parsed.error)}`);

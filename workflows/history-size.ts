@@ -37,11 +37,17 @@ export function historyIsLong(spec: AgentSpec, carriedBytes: number): boolean {
   return historySize >= CARRY_PAYBACK * carriedBytes || (continueAsNewSuggested && carriedBytes <= CHEAP_CARRY_BYTES);
 }
 
+/** Whether the history is too near Temporal's limits (or the spec's) to go on safely. */
+export function historyAtLimit(spec: AgentSpec): boolean {
+  const { historySize, historyLength } = workflowInfo();
+  return historySize >= historyLimitBytes(spec) || historyLength >= HISTORY_LIMITS.events;
+}
+
 /** Throws `HistoryLimit` once the history is too near Temporal's limits (or the spec's) to go on safely. */
 export function ensureHistoryRoom(spec: AgentSpec): void {
+  if (!historyAtLimit(spec)) return;
   const { historySize, historyLength } = workflowInfo();
   const maxBytes = historyLimitBytes(spec);
-  if (historySize < maxBytes && historyLength < HISTORY_LIMITS.events) return;
   throw withoutStack(
     ApplicationFailure.create({
       type: ErrorType.HistoryLimit,

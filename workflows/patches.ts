@@ -17,6 +17,8 @@ export const Patch = {
   transcriptByReference: 'transcript-by-reference',
   /** A run whose history grew long continues as new between two steps of a turn (before: only between turns). */
   continueAsNewMidTurn: 'continue-as-new-mid-turn',
+  /** A run waiting for approvals continues as new when its history grows long, the waits carried over. */
+  continueAsNewAwaitingApproval: 'continue-as-new-awaiting-approval',
 } as const;
 
 /**

@@ -4,7 +4,7 @@
  */
 import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { describeFailure } from '../src/failures';
-import type { AgentSpec, ChatMessage, ToolCall } from '../src/types';
+import type { AgentSpec, ApprovalDecision, ChatMessage, ToolCall } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
 import { Patch } from './patches';
 import type { Approvals } from './approvals';
@@ -19,37 +19,98 @@ export interface ToolCallContext {
   deadlineMs?: number;
   /** Set for a memory-enabled agent's run with a user: its `remember`/`forget` calls go to this user's memory. */
   memoryUserId?: string;
+  /**
+   * Whether the run should stop waiting for approvals and continue as new (its history grew long):
+   * the calls still waiting are then carried to the continuation, which waits on.
+   */
+  interruptsApprovalWait?: () => boolean;
+}
+
+/** A call waiting for approval, carried to a continuation: when its wait ends, and the decision if one came. */
+export interface CarriedApproval {
+  /** The call's index among the step's calls. */
+  index: number;
+  /** Workflow time at which the call is denied undecided, and what its denial then says. */
+  timeoutAtMs: number;
+  expired: string;
+  decision?: ApprovalDecision;
+}
+
+/**
+ * A step whose tool calls were cut short by continue-as-new while some waited for approval: the
+ * messages of the calls that finished (by index; null for those still waiting) and the waits.
+ */
+export interface PendingStep {
+  step: number;
+  cap: number;
+  deadlineMs?: number;
+  results: (ChatMessage | null)[];
+  approvals: CarriedApproval[];
 }
 
 /**
  * Runs the calls of one answer of step `step` in parallel, at most `cap` of them (the rest are
  * answered as not run), and returns their messages in the calls' order. Every call is waited for,
- * so a cancelled run closes only after its tools stopped.
+ * so a cancelled run closes only after its tools stopped. When waits for approval were interrupted
+ * (the run is to continue as new), returns the step as it stands instead; `pending` is such a step,
+ * which this finishes.
  */
 export async function runToolCalls(
   calls: ToolCall[],
   step: number,
   context: ToolCallContext,
   cap: number,
-): Promise<ChatMessage[]> {
+  pending?: PendingStep,
+): Promise<ChatMessage[] | PendingStep> {
   const settled = await Promise.allSettled(
-    calls.slice(0, cap).map((call, index) => runToolCall(call, `${step}.${index + 1}`, context)),
+    calls.slice(0, cap).map(async (call, index) => {
+      const done = pending?.results[index];
+      if (done) return done;
+      const carried = pending?.approvals.find((approval) => approval.index === index);
+      return runToolCall(call, `${step}.${index + 1}`, context, carried);
+    }),
   );
   const failed = settled.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
+  const outcomes = settled.map((outcome) => (outcome as PromiseFulfilledResult<ChatMessage | Waiting>).value);
+  const waiting = outcomes.flatMap((outcome, index) => ('waiting' in outcome ? [{ ...outcome.waiting, index }] : []));
+  if (waiting.length) {
+    return {
+      step,
+      cap,
+      ...(context.deadlineMs !== undefined && { deadlineMs: context.deadlineMs }),
+      results: outcomes.map((outcome) => ('waiting' in outcome ? null : outcome)),
+      approvals: waiting,
+    };
+  }
   const notRun = `Not run: one answer may make at most ${cap} tool calls and this one made ${calls.length}. Make the calls you still need in your next answer.`;
-  return [
-    ...settled.map((outcome) => (outcome as PromiseFulfilledResult<ChatMessage>).value),
-    ...calls.slice(cap).map((call) => toolErrorMessage(call.id, notRun)),
-  ];
+  return [...(outcomes as ChatMessage[]), ...calls.slice(cap).map((call) => toolErrorMessage(call.id, notRun))];
 }
 
-/** Runs `call` (id `callId`, `step.index`) and returns the message the model reads about it. */
+/** A call whose approval wait was interrupted: it waits on in the continuation. */
+type Waiting = { waiting: Omit<CarriedApproval, 'index'> };
+
+/** The approval wait of a call: until the run's time budget ends, or the approval timeout. */
+function approvalWait(deadlineMs: number | undefined, approvalTimeoutMs: number) {
+  const leftMs = deadlineMs === undefined ? Infinity : Math.max(1, deadlineMs - Date.now());
+  return leftMs < approvalTimeoutMs
+    ? { timeoutMs: leftMs, expired: "no decision before the run's time budget ran out, so the call was denied" }
+    : {
+        timeoutMs: approvalTimeoutMs,
+        expired: `no decision within ${approvalTimeoutMs / 1000} seconds, so the call was denied automatically`,
+      };
+}
+
+/**
+ * Runs `call` (id `callId`, `step.index`) and returns the message the model reads about it; or, when
+ * its approval wait was interrupted, that it still waits. `carried`: its wait, from the run continued.
+ */
 export async function runToolCall(
   call: ToolCall,
   callId: string,
-  { spec, approvals, approvalTimeoutMs, deadlineMs, memoryUserId }: ToolCallContext,
-): Promise<ChatMessage> {
+  { spec, approvals, approvalTimeoutMs, deadlineMs, memoryUserId, interruptsApprovalWait }: ToolCallContext,
+  carried?: CarriedApproval,
+): Promise<ChatMessage | Waiting> {
   // Memory tools are the run's own (an agent with memory cannot define tools of those names): no approval.
   if (memoryUserId !== undefined && isMemoryTool(call.function.name))
     return runMemoryCall(call, memoryUserId, deadlineMs);
@@ -58,20 +119,20 @@ export async function runToolCall(
   const parsed = parseArguments(call.function.arguments);
   if (!parsed.ok) return toolErrorMessage(call.id, parsed.error);
   if (tool.requiresApproval) {
-    const checked = await checkToolArguments({ agent: spec.name, tool: tool.name, args: parsed.args });
-    if (!checked.ok) return toolErrorMessage(call.id, checked.error);
-    const leftMs = deadlineMs === undefined ? Infinity : Math.max(1, deadlineMs - Date.now());
-    const decision = await approvals.request(
-      callId,
-      tool.name,
-      parsed.args,
-      leftMs < approvalTimeoutMs
-        ? { timeoutMs: leftMs, expired: "no decision before the run's time budget ran out, so the call was denied" }
-        : {
-            timeoutMs: approvalTimeoutMs,
-            expired: `no decision within ${approvalTimeoutMs / 1000} seconds, so the call was denied automatically`,
-          },
-    );
+    if (!carried) {
+      const checked = await checkToolArguments({ agent: spec.name, tool: tool.name, args: parsed.args });
+      if (!checked.ok) return toolErrorMessage(call.id, checked.error);
+    }
+    const wait = carried
+      ? { timeoutMs: Math.max(1, carried.timeoutAtMs - Date.now()), expired: carried.expired }
+      : approvalWait(deadlineMs, approvalTimeoutMs);
+    const timeoutAtMs = Date.now() + wait.timeoutMs;
+    // Runs started before approval waits could be carried over wait on whatever their history does.
+    const interrupt =
+      interruptsApprovalWait && patched(Patch.continueAsNewAwaitingApproval) ? interruptsApprovalWait : undefined;
+    const decision =
+      carried?.decision ?? (await approvals.request(callId, tool.name, parsed.args, { ...wait, interrupt }));
+    if (!decision) return { waiting: { timeoutAtMs, expired: wait.expired } };
     if (!decision.approve) {
       return toolMessage(
         call.id,

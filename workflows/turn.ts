@@ -4,7 +4,7 @@
  */
 import type { ModelTool } from '../activities';
 import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN, MAX_EMPTY_ANSWERS } from '../src/defaults';
-import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type Usage } from '../src/types';
+import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type ToolCall, type Usage } from '../src/types';
 import { addUsage, type Budget, type SpentLimit } from './budget';
 import { fitContextWindow } from './context-window';
 import { ensurePayloadFits, noAnswer } from './failures';
@@ -21,7 +21,7 @@ import { callModelWithFallback } from './model-calls';
 import { hasLoopGuards } from './patches';
 import type { StatusReport } from './status-report';
 import { RepetitionGuard, type GuardMemory, type Repetition } from './stuck';
-import { runToolCalls, type ToolCallContext } from './tool-calls';
+import { runToolCalls, type PendingStep, type ToolCallContext } from './tool-calls';
 import { toolErrorMessage } from './tool-messages';
 import type { TranscriptSender } from './transcript-sender';
 
@@ -56,6 +56,12 @@ export interface TurnContext {
    * far: the run may continue as new here (it then throws), carrying it.
    */
   beforeStep(memory: TurnMemory): Promise<void>;
+  /**
+   * Called when the step's approval waits were interrupted because history grew long: the run
+   * continues as new here (it throws), carrying the turn and the step; or, when it cannot, returns
+   * and the step goes on waiting in this run.
+   */
+  continueAwaitingApproval(memory: TurnMemory & { pendingStep: PendingStep }): Promise<void>;
 }
 
 /** Where a turn is, as plain JSON: a turn cut by continue-as-new goes on from it in the continuation. */
@@ -65,6 +71,8 @@ export interface TurnMemory {
   guard: GuardMemory;
   warned: boolean;
   emptyAnswers: number;
+  /** A step whose calls still wait for approval, to finish before the next step. */
+  pendingStep?: PendingStep;
 }
 
 /** Model and tools until the model answers, a budget ends the turn, or the model is stuck. */
@@ -77,6 +85,7 @@ export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<T
   let warned = resume?.warned ?? false;
   let emptyAnswers = resume?.emptyAnswers ?? 0;
   let firstStep = true;
+  const memory = (): TurnMemory => ({ start: turnStart, guard: guard.memory(), warned, emptyAnswers });
   /** After a repetition: one warning; the second time, the turn ends stuck. */
   const onRepetition = (repetition: Repetition): TurnOutcome | undefined => {
     if (warned) return { stuck: repetition.description, answer: stuckOutput(repetition.description, doneSoFar()) };
@@ -84,8 +93,37 @@ export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<T
     messages.push(repetitionWarning(repetition.description));
     return undefined;
   };
+  /**
+   * Runs the tool calls of a step (or finishes those a continued run carried) and reads their
+   * results; the turn's outcome if that ends it.
+   */
+  const runStepTools = async (
+    calls: ToolCall[],
+    cap: number,
+    step: number,
+    deadlineMs: number | undefined,
+    pending?: PendingStep,
+  ): Promise<TurnOutcome | undefined> => {
+    let outcome = await runToolCalls(calls, step, { ...turn.tools, deadlineMs }, cap, pending);
+    while (!Array.isArray(outcome)) {
+      await turn.continueAwaitingApproval({ ...memory(), pendingStep: outcome });
+      outcome = await runToolCalls(calls, step, { ...turn.tools, deadlineMs }, cap, outcome);
+    }
+    messages.push(...outcome);
+    const stale = guard.observeResults(
+      calls.slice(0, cap),
+      outcome.slice(0, cap).map((result) => result.content ?? ''),
+    );
+    return stale && hasLoopGuards() ? onRepetition(stale) : undefined;
+  };
+  if (resume?.pendingStep) {
+    const { step, cap, deadlineMs } = resume.pendingStep;
+    const calls = (messages.at(-1) as Extract<ChatMessage, { role: 'assistant' }>).tool_calls ?? [];
+    const ended = await runStepTools(calls, cap, step, deadlineMs, resume.pendingStep);
+    if (ended) return ended;
+  }
   for (;;) {
-    if (!firstStep) await turn.beforeStep({ start: turnStart, guard: guard.memory(), warned, emptyAnswers });
+    if (!firstStep) await turn.beforeStep(memory());
     firstStep = false;
     turnStart = await fitContextWindow(turn, turnStart);
     const requestBytes = turn.requestBytes();
@@ -150,15 +188,7 @@ export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<T
       if (ended) return ended;
       continue;
     }
-    const results = await runToolCalls(calls, progress.step, { ...turn.tools, deadlineMs: decision.deadlineMs }, cap);
-    messages.push(...results);
-    const stale = guard.observeResults(
-      calls.slice(0, cap),
-      results.slice(0, cap).map((result) => result.content ?? ''),
-    );
-    if (stale && hasLoopGuards()) {
-      const ended = onRepetition(stale);
-      if (ended) return ended;
-    }
+    const ended = await runStepTools(calls, cap, progress.step, decision.deadlineMs);
+    if (ended) return ended;
   }
 }

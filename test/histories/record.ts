@@ -142,6 +142,20 @@ const longRunScenarios: Record<string, (start: Start) => Promise<Handle[]>> = {
     await handle.result();
     return [handle];
   },
+  'task-approval-continues-as-new': async (start) => {
+    const handle = await start({ agent: 'helpdesk', message: 'refund: order 1042' });
+    await awaitingApproval(handle);
+    const { runId } = await handle.describe();
+    for (let signal = 0; signal < 30; signal += 1) {
+      await handle.signal(messageSignal, { text: `noise ${signal} ${'x'.repeat(1_000)}` });
+    }
+    await eventually(async () => (await handle.describe()).runId !== runId, 'a continuation');
+    await awaitingApproval(handle);
+    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1', approve: true }] });
+    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.2', approve: false, note: 'no' }] });
+    await handle.result();
+    return [handle];
+  },
   'memory-remember-then-recall': async (start) => {
     const first = await start({ agent: 'concierge', message: 'remember: likes green tea', userId: 'ada' }, 'first');
     await first.result();

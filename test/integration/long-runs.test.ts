@@ -8,34 +8,32 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { payloadCodecs } from '../../codec';
 import { historyPayloadDecoder } from '../../src/history-payloads';
-import { WorkflowType } from '../../src/contract';
-import { pluginApi } from '../../src/plugin-api';
-import { AgentRegistry } from '../../src/registry';
+import { approvalUpdate, stateQuery, WorkflowType } from '../../src/contract';
 import { SUMMARY_HEADING } from '../../src/summaries';
 import type { TranscriptDelta } from '../../src/transcript-delta';
 import type { AgentRunResult } from '../../src/types';
 import { serializedBytes } from '../../src/validation';
-import { isSummaryRequest, reply, turnOf, type ModelRequest, type Script } from '../../testing';
+import { isSummaryRequest, lastOf, reply, turnOf, type ModelRequest, type Script } from '../../testing';
 import type { agentRun } from '../../workflows';
 import { runCli } from '../support/cli';
 import { startDevServer, stopDevServer, type DevServer } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { startTestWorker, testAddress, workerEnv } from '../support/harness';
 import { activitySummaries } from '../support/history';
-import longRunAgents from '../support/long-run-agent';
 import { waitUntilPolling } from '../support/worker-process';
 import { useWorkerProcesses } from '../support/worker-processes';
 
 const processes = useWorkerProcesses();
 
-/** A worker in this process with the long-run agents, on a scripted model of its own (closed after the test). */
+/** A worker in this process with the built-in and the long-run agents, on a scripted model of its own (closed after the test). */
 async function scriptedWorker(overrides: Record<string, string>, script: Script) {
   const model = await processes.startModel(script);
-  const registry = new AgentRegistry().add(longRunAgents(pluginApi), 'long-run-agent');
-  const worker = await startTestWorker(
-    { OPENAI_BASE_URL: model.baseUrl, AGENT_MODEL: 'scripted-model', ...overrides },
-    registry,
-  );
+  const worker = await startTestWorker({
+    OPENAI_BASE_URL: model.baseUrl,
+    AGENT_MODEL: 'scripted-model',
+    AGENT_MODULES: 'test/support/long-run-agent.ts',
+    ...overrides,
+  });
   return { worker, model };
 }
 
@@ -240,6 +238,37 @@ describe('on a server that suggests continue-as-new after 60 events', () => {
       await worker.stop();
     }
   }, 180_000);
+
+  it('a task run waiting for approval continues as new when signals flood its history; the wait goes on in the continuation', async () => {
+    const { worker, model } = await scriptedWorker({ TEMPORAL_ADDRESS: server.address }, (request) =>
+      request.messages.at(-1)?.role === 'tool'
+        ? reply.text('Refunded.')
+        : reply.tools([
+            { id: 'refund', name: 'issue_refund', args: { orderId: '1042', amountUsd: 20, reason: 'late' } },
+          ]),
+    );
+    try {
+      const started = await worker.start({ agent: 'helpdesk', message: 'Refund order 1042.' });
+      const handle = worker.client.workflow.getHandle(started.workflowId);
+      await eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length === 1, 'the approval wait');
+      const firstRunId = (await handle.describe()).runId;
+      // A task run ignores `message` signals, but history records each one.
+      for (let signal = 0; signal < 40; signal += 1) await handle.signal('message', { text: `noise ${signal}` });
+      await eventually(async () => (await handle.describe()).runId !== firstRunId, 'a continuation');
+      await eventually(async () => {
+        const state = await handle.query(stateQuery);
+        return state.status === 'awaiting_approval' && state.pendingApprovals[0]?.callId === '1.1';
+      }, 'the continuation to wait for the same call');
+      await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1', approve: true }] });
+      expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Refunded.', steps: 2 });
+      // The model was asked twice in all, and the refund ran once, approved.
+      expect(model.requests).toHaveLength(2);
+      expect(JSON.parse(lastOf(model.requests[1], 'tool')!.content)).toMatchObject({ orderId: '1042' });
+      expect((await chainHistory(worker.client, handle.workflowId)).runs).toBeGreaterThanOrEqual(2);
+    } finally {
+      await worker.stop();
+    }
+  }, 120_000);
 });
 
 describe('a session with a 6,000-token context window', () => {
