@@ -4,8 +4,7 @@
  * conversation under a share of it by summarising the oldest part.
  */
 import { z } from 'zod';
-import { ConfigError } from './errors';
-import { describeIssues } from './validation';
+import { parseJsonVariable } from './validation';
 
 export type ContextWindows = Record<string, number>;
 
@@ -33,15 +32,7 @@ const windowsSchema = z.record(z.string().min(1), z.number().int().positive());
 /** The default table extended by a JSON table (the value of `MODEL_CONTEXT_WINDOWS`). */
 export function buildContextWindows(extraJson?: string): ContextWindows {
   if (!extraJson) return { ...DEFAULT_CONTEXT_WINDOWS };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(extraJson);
-  } catch (error) {
-    throw new ConfigError(`MODEL_CONTEXT_WINDOWS is not JSON: ${(error as Error).message}`);
-  }
-  const result = windowsSchema.safeParse(parsed);
-  if (!result.success) throw new ConfigError(`MODEL_CONTEXT_WINDOWS: ${describeIssues(result.error)}`);
-  return { ...DEFAULT_CONTEXT_WINDOWS, ...result.data };
+  return { ...DEFAULT_CONTEXT_WINDOWS, ...parseJsonVariable('MODEL_CONTEXT_WINDOWS', extraJson, windowsSchema) };
 }
 
 /** The window of `model`: its own entry, else the longest entry it is a dated or suffixed name of. */

@@ -2,8 +2,7 @@
  * Cost of model usage from a per-model price table that users extend with env `MODEL_PRICES`.
  */
 import { z } from 'zod';
-import { ConfigError } from './errors';
-import { describeIssues } from './validation';
+import { parseJsonVariable } from './validation';
 
 /** US dollars per million tokens. */
 export interface ModelPrice {
@@ -30,17 +29,7 @@ const priceTableSchema = z.record(
 /** The default table extended by a JSON table (the value of `MODEL_PRICES`). */
 export function buildPriceTable(extraJson?: string): PriceTable {
   if (!extraJson) return { ...DEFAULT_PRICES };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(extraJson);
-  } catch (error) {
-    throw new ConfigError(`MODEL_PRICES is not JSON: ${(error as Error).message}`);
-  }
-  const result = priceTableSchema.safeParse(parsed);
-  if (!result.success) {
-    throw new ConfigError(`MODEL_PRICES: ${describeIssues(result.error)}`);
-  }
-  return { ...DEFAULT_PRICES, ...result.data };
+  return { ...DEFAULT_PRICES, ...parseJsonVariable('MODEL_PRICES', extraJson, priceTableSchema) };
 }
 
 /** Cost of one response; `known` is false when the model has no price. */

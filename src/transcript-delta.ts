@@ -85,3 +85,38 @@ export function diffParts(base: readonly ChatMessage[], messages: readonly ChatM
   }
   return parts;
 }
+
+/**
+ * Makes each transcript of a run a delta on the one before: what a worker that has the previous
+ * transcript needs to make this one. Starts from `carried` (the transcript a continued run started
+ * with, which its history holds) or from nothing.
+ */
+export class DeltaEncoder {
+  readonly fingerprints = new Fingerprints();
+  private sent: readonly ChatMessage[] = [];
+  private sentFingerprint: string | undefined;
+
+  constructor(carried: readonly ChatMessage[] = []) {
+    this.startFrom(carried);
+  }
+
+  /** The delta that makes `messages`; from then on the worker is taken to have `messages`. */
+  next(messages: readonly ChatMessage[]): TranscriptDelta {
+    const snapshot = [...messages];
+    const fingerprint = this.fingerprints.of(snapshot);
+    const delta: TranscriptDelta = {
+      ...(this.sentFingerprint !== undefined && { base: this.sentFingerprint }),
+      parts: this.sent.length ? diffParts(this.sent, snapshot) : [{ add: snapshot }],
+      fingerprint,
+    };
+    this.sent = snapshot;
+    this.sentFingerprint = fingerprint;
+    return delta;
+  }
+
+  /** Starts over from `base`: the next delta is on it (on nothing, by default: the whole transcript). */
+  startFrom(base: readonly ChatMessage[] = []): void {
+    this.sent = [...base];
+    this.sentFingerprint = base.length ? this.fingerprints.of(base) : undefined;
+  }
+}

@@ -3,6 +3,7 @@
  * price tables and definitions all describe their problems the same way.
  */
 import { z } from 'zod';
+import { ConfigError } from './errors';
 
 /** One line per problem, each naming the field (`limits.maxSteps: ...`). */
 export function describeIssues(error: z.ZodError): string {
@@ -57,4 +58,17 @@ export function boundedString(maxBytes: number) {
     if (bytes > maxBytes)
       context.addIssue({ code: 'custom', message: `must be at most ${maxBytes} bytes (is ${bytes})` });
   });
+}
+
+/** The JSON value of env `variable` (`raw`) checked against `schema`; a `ConfigError` naming the variable if not. */
+export function parseJsonVariable<T extends z.ZodType>(variable: string, raw: string, schema: T): z.output<T> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigError(`${variable} is not JSON: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw new ConfigError(`${variable}: ${describeIssues(result.error)}`);
+  return result.data;
 }

@@ -5,7 +5,7 @@
  */
 import { ActivityFailure, ApplicationFailure, log, patched } from '@temporalio/workflow';
 import { ErrorType } from '../src/errors';
-import { diffParts, Fingerprints, type TranscriptDelta } from '../src/transcript-delta';
+import { DeltaEncoder } from '../src/transcript-delta';
 import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage } from '../src/types';
 import { Patch } from './patches';
@@ -20,15 +20,11 @@ function transcriptUnavailable(error: unknown): boolean {
 }
 
 export class TranscriptSender {
-  readonly fingerprints = new Fingerprints();
-  /** The transcript the worker has from this run: the last one sent, or the one the run continued with. */
-  private sent: readonly ChatMessage[];
-  private sentFingerprint: string | undefined;
+  private readonly encoder: DeltaEncoder;
 
   /** `carried`: the transcript this run continued with, which its history holds (its input). */
   constructor(carried: readonly ChatMessage[] = []) {
-    this.sent = [...carried];
-    this.sentFingerprint = carried.length ? this.fingerprints.of(carried) : undefined;
+    this.encoder = new DeltaEncoder(carried);
   }
 
   /**
@@ -38,29 +34,14 @@ export class TranscriptSender {
   async send<T>(messages: readonly ChatMessage[], call: (carrier: TranscriptCarrier) => Promise<T>): Promise<T> {
     if (!patched(Patch.transcriptByReference)) return call({ messages: [...messages] });
     try {
-      return await call({ transcript: this.delta(messages) });
+      return await call({ transcript: this.encoder.next(messages) });
     } catch (error) {
       if (!transcriptUnavailable(error)) throw error;
       log.warn('the worker could not rebuild the transcript; sending it whole', {
         reason: (error as ActivityFailure).cause?.message,
       });
-      this.sent = [];
-      this.sentFingerprint = undefined;
-      return call({ transcript: this.delta(messages) });
+      this.encoder.startFrom();
+      return call({ transcript: this.encoder.next(messages) });
     }
-  }
-
-  /** What makes `messages` from what the worker has; from then on the worker has `messages`. */
-  private delta(messages: readonly ChatMessage[]): TranscriptDelta {
-    const snapshot = [...messages];
-    const fingerprint = this.fingerprints.of(snapshot);
-    const delta: TranscriptDelta = {
-      ...(this.sentFingerprint !== undefined && { base: this.sentFingerprint }),
-      parts: this.sent.length ? diffParts(this.sent, snapshot) : [{ add: snapshot }],
-      fingerprint,
-    };
-    this.sent = snapshot;
-    this.sentFingerprint = fingerprint;
-    return delta;
   }
 }

@@ -6,6 +6,7 @@ import { hashText } from '../../src/hash';
 import { SUMMARY_HEADING, summaryMessage } from '../../src/summaries';
 import {
   applyParts,
+  DeltaEncoder,
   diffParts,
   Fingerprints,
   TranscriptMismatch,
@@ -14,46 +15,9 @@ import {
 } from '../../src/transcript-delta';
 import { TranscriptReplay } from '../../src/transcript-replay';
 import type { ChatMessage } from '../../src/types';
+import { answer, calls, recorded, result, system, user } from '../support/messages';
 import { serializedBytes } from '../../src/validation';
 import { stretchToSummarise } from '../../workflows/context-window';
-
-const system = (content: string): ChatMessage => ({ role: 'system', content });
-const user = (content: string): ChatMessage => ({ role: 'user', content });
-const answer = (content: string): ChatMessage => ({ role: 'assistant', content });
-const calls = (...ids: string[]): ChatMessage => ({
-  role: 'assistant',
-  content: null,
-  tool_calls: ids.map((id) => ({ id, type: 'function', function: { name: 'lookup', arguments: `{"id":"${id}"}` } })),
-});
-const result = (id: string, content = `result of ${id}`): ChatMessage => ({ role: 'tool', tool_call_id: id, content });
-
-/** What a history holds: the same JSON, in new objects. */
-const recorded = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** Builds deltas the way `TranscriptSender` does (it calls `patched()`, so it only runs inside a workflow). */
-class Sender {
-  readonly fingerprints = new Fingerprints();
-  private sent: readonly ChatMessage[];
-  private sentFingerprint: string | undefined;
-
-  constructor(carried: readonly ChatMessage[] = []) {
-    this.sent = [...carried];
-    this.sentFingerprint = carried.length ? this.fingerprints.of(carried) : undefined;
-  }
-
-  delta(messages: readonly ChatMessage[]): TranscriptDelta {
-    const snapshot = [...messages];
-    const fingerprint = this.fingerprints.of(snapshot);
-    const delta: TranscriptDelta = {
-      ...(this.sentFingerprint !== undefined && { base: this.sentFingerprint }),
-      parts: this.sent.length ? diffParts(this.sent, snapshot) : [{ add: snapshot }],
-      fingerprint,
-    };
-    this.sent = snapshot;
-    this.sentFingerprint = fingerprint;
-    return delta;
-  }
-}
 
 /** Checks that `parts` make `messages` from `base`, and that the kept ones are the base's very objects. */
 function roundTrip(base: ChatMessage[], messages: ChatMessage[]): TranscriptPart[] {
@@ -265,14 +229,14 @@ describe('Fingerprints', () => {
 describe('TranscriptReplay', () => {
   /** A run's model calls: each transcript, and the input its call recorded. */
   function run(carried: ChatMessage[] = []) {
-    const sender = new Sender(carried);
+    const sender = new DeltaEncoder(carried);
     const messages = [...carried];
     const calls: { transcript: ChatMessage[]; input: { transcript: TranscriptDelta } }[] = [];
     return {
       messages,
       calls,
       call() {
-        calls.push({ transcript: recorded(messages), input: recorded({ transcript: sender.delta(messages) }) });
+        calls.push({ transcript: recorded(messages), input: recorded({ transcript: sender.next(messages) }) });
       },
     };
   }

@@ -13,48 +13,11 @@ import {
   summaryMessage,
   summaryRequest,
 } from '../../src/summaries';
-import { diffParts, Fingerprints, type TranscriptDelta } from '../../src/transcript-delta';
+import { DeltaEncoder, Fingerprints } from '../../src/transcript-delta';
 import type { TranscriptCarrier } from '../../src/transcript-replay';
 import type { ChatMessage } from '../../src/types';
+import { answer, calls, recorded, result, system, user } from '../support/messages';
 import { serializedBytes, utf8Bytes } from '../../src/validation';
-
-const system = (content: string): ChatMessage => ({ role: 'system', content });
-const user = (content: string): ChatMessage => ({ role: 'user', content });
-const answer = (content: string): ChatMessage => ({ role: 'assistant', content });
-const calls = (...ids: string[]): ChatMessage => ({
-  role: 'assistant',
-  content: null,
-  tool_calls: ids.map((id) => ({ id, type: 'function', function: { name: 'lookup', arguments: `{"id":"${id}"}` } })),
-});
-const result = (id: string, content = `result of ${id}`): ChatMessage => ({ role: 'tool', tool_call_id: id, content });
-
-/** What crosses a payload: the same JSON, in new objects. */
-const recorded = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
-
-/** Builds deltas the way `TranscriptSender` does (it calls `patched()`, so it only runs inside a workflow). */
-class Sender {
-  readonly fingerprints = new Fingerprints();
-  private sent: readonly ChatMessage[];
-  private sentFingerprint: string | undefined;
-
-  constructor(carried: readonly ChatMessage[] = []) {
-    this.sent = [...carried];
-    this.sentFingerprint = carried.length ? this.fingerprints.of(carried) : undefined;
-  }
-
-  delta(messages: readonly ChatMessage[]): TranscriptDelta {
-    const snapshot = [...messages];
-    const fingerprint = this.fingerprints.of(snapshot);
-    const delta: TranscriptDelta = {
-      ...(this.sentFingerprint !== undefined && { base: this.sentFingerprint }),
-      parts: this.sent.length ? diffParts(this.sent, snapshot) : [{ add: snapshot }],
-      fingerprint,
-    };
-    this.sent = snapshot;
-    this.sentFingerprint = fingerprint;
-    return delta;
-  }
-}
 
 /** A payload of the fake codec: the value itself, which `decode` hands back. */
 const payload = (value: unknown) => ({ data: recorded(value) });
@@ -70,12 +33,12 @@ class FakeRun {
   readonly events: unknown[] = [];
   /** Each call's carrier as the worker receives it, and the transcript it stands for. */
   readonly calls: { carrier: TranscriptCarrier; transcript: ChatMessage[] }[] = [];
-  private readonly sender: Sender;
+  private readonly sender: DeltaEncoder;
 
   constructor(workflowId: string, runId: string, carried?: ChatMessage[]) {
     this.ref = { workflowId, runId };
     this.messages = carried ? [...carried] : [];
-    this.sender = new Sender(carried);
+    this.sender = new DeltaEncoder(carried);
     const input = { agent: 'support', message: 'hello' };
     const payloads = carried ? [payload(input), payload({ step: 3, messages: carried })] : [payload(input)];
     this.events.push({ eventId: 1, workflowExecutionStartedEventAttributes: { input: { payloads } } });
@@ -89,7 +52,7 @@ class FakeRun {
       model: 'gpt-test',
       step: this.calls.length + 1,
       ...extra,
-      transcript: this.sender.delta(this.messages),
+      transcript: this.sender.next(this.messages),
     });
     this.calls.push({ carrier, transcript: recorded(this.messages) });
     this.events.push({
