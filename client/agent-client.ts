@@ -48,7 +48,7 @@ import {
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
 import { startWorkerHint } from './format';
-import { transcriptFromHistory, type RunTranscript } from './transcript';
+import { totalUsage, transcriptFromHistory, type RunTranscript, type StepUsage } from './transcript';
 import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from './connection-errors';
 import { isRunStatus, LIVE_STATUSES, listQuery, quote, reportedStatus, type ListFilter } from './run-status';
 import { WaitTeller, type TaskQueueWorkers, type WaitNotice, type WaitOptions } from './waiting';
@@ -352,13 +352,38 @@ export class AgentClient {
     );
     const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
     const attributes = description.typedSearchAttributes;
+    const latest = await this.call(() => transcriptFromHistory(history.events ?? [], decode), workflowId);
+    // The latest run holds the whole transcript (carried over); the steps of the runs it continued are theirs.
+    const steps = [...(await this.earlierSteps(workflowId, history.events?.[0], decode)), ...latest.steps];
     return {
       workflowId,
       runId: description.runId,
       agent: attributes.get(searchAttributes.agentName),
       status: reportedStatus(attributes.get(searchAttributes.agentStatus), description.status.name),
-      ...(await this.call(() => transcriptFromHistory(history.events ?? [], decode), workflowId)),
+      ...latest,
+      steps,
+      usage: totalUsage(steps),
     };
+  }
+
+  /** The steps of the runs a run continued (its start event names the one before), oldest first. */
+  private async earlierSteps(
+    workflowId: string,
+    started: temporal.api.history.v1.IHistoryEvent | undefined,
+    decode: ReturnType<typeof historyPayloadDecoder>,
+  ): Promise<StepUsage[]> {
+    const steps: StepUsage[] = [];
+    let previous = started?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    while (previous) {
+      const runId = previous;
+      const { events } = await this.call(
+        () => this.client.workflow.getHandle(workflowId, runId).fetchHistory(),
+        workflowId,
+      );
+      steps.unshift(...(await transcriptFromHistory(events ?? [], decode)).steps);
+      previous = events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+    }
+    return steps;
   }
 
   /**

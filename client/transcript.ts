@@ -125,15 +125,7 @@ export async function transcriptFromHistory(
       costUsd: result!.costUsd,
       seconds: Math.round(endMs! - startMs) / 1_000,
     }));
-  const usage = steps.reduce<TokenUsage>(
-    (sum, step) => ({
-      inputTokens: sum.inputTokens + step.inputTokens,
-      outputTokens: sum.outputTokens + step.outputTokens,
-      totalTokens: sum.totalTokens + step.inputTokens + step.outputTokens,
-      costUsd: sum.costUsd + step.costUsd,
-    }),
-    { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
-  );
+  const usage = totalUsage(steps);
 
   const last = models.at(-1);
   if (!last) return { messages: [], steps, usage, tools: [] };
@@ -154,6 +146,19 @@ export async function transcriptFromHistory(
     }
   }
   return { messages, steps, usage, model: last.result?.model ?? last.input.model, tools: last.input.tools };
+}
+
+/** The usage of `steps`, summed. */
+export function totalUsage(steps: StepUsage[]): TokenUsage {
+  return steps.reduce<TokenUsage>(
+    (sum, step) => ({
+      inputTokens: sum.inputTokens + step.inputTokens,
+      outputTokens: sum.outputTokens + step.outputTokens,
+      totalTokens: sum.totalTokens + step.inputTokens + step.outputTokens,
+      costUsd: sum.costUsd + step.costUsd,
+    }),
+    { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
+  );
 }
 
 /** A fence for `text` in markdown: longer than any run of backticks in it. */

@@ -234,6 +234,17 @@ describe('on a server that suggests continue-as-new after 60 events', () => {
       const watched = await runCli(['watch', handle.workflowId], cli);
       expect(watched.code).toBe(0);
       expect(watched.stdout).toContain(`Read ${steps - 1} pages.`);
+      // The export has the whole transcript and every step, from every run of the chain.
+      const exported = await runCli(['export', handle.workflowId, '--format', 'jsonl'], cli);
+      const lines = exported.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines.filter((line) => line.type === 'message' && line.role === 'tool')).toHaveLength(steps - 1);
+      expect(lines.at(-1)).toMatchObject({ type: 'usage', inputTokens: 50 * steps, outputTokens: 10 * steps });
+      expect(lines.at(-1).steps.map((step: { step: number }) => step.step)).toEqual(
+        Array.from({ length: steps }, (_, index) => index + 1),
+      );
     } finally {
       await worker.stop();
     }
