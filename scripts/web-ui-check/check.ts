@@ -2,7 +2,9 @@
  * The Web UI check (not part of `npm test`: it needs Chromium): a dev server started by
  * `temporal-dev.sh start` with PAYLOAD_KEYS set (so with a codec server and `--ui-codec-endpoint`), a
  * worker holding the key, an encrypted session run; then headless Chromium opens the run's page and
- * the check passes once the page shows the run's input decoded. A screenshot is left for people.
+ * the check passes once the page shows the run's input decoded; then a run awaiting approval, whose
+ * page must show its current details: the call, the command that approves it, its cost. Screenshots
+ * are left for people.
  *
  *   cd scripts/web-ui-check && npm ci && npm run check -- [screenshot.png]
  *
@@ -64,12 +66,17 @@ async function main(screenshot: string): Promise<void> {
     PAYLOAD_KEYS: keys,
   };
   const script = (command: string) => execute(join(REPO, 'temporal-dev.sh'), [command], { env, cwd: REPO });
-  const model = await startScriptedModel(
-    byTurn([
+  const model = await startScriptedModel((request) => {
+    const asked = request.messages.find((entry) => entry.role === 'user')?.content ?? '';
+    // The second run asks for a refund, which waits for a person's approval.
+    if (asked.startsWith('Refund')) {
+      return reply.tools([{ name: 'issue_refund', args: { orderId: '1043', amountUsd: 12, reason: 'late' } }]);
+    }
+    return byTurn([
       reply.tools([{ name: 'lookup_order', args: { orderId: '1043' } }]),
       reply.text(`Order 1043 was delivered on 2026-11-10 (${marker}).`),
-    ]),
-  );
+    ])(request, 0);
+  });
   let worker: ChildProcess | undefined;
   let browser: Browser | undefined;
   let agents: AgentClient | undefined;
@@ -123,6 +130,38 @@ async function main(screenshot: string): Promise<void> {
     console.log(`web-ui-check: screenshot ${screenshot}`);
     if (!shown) throw new Error(`the page never showed, decoded, all of: ${expected.join(', ')}`);
     console.log(`web-ui-check: ok, the page shows decoded: ${expected.join(', ')}`);
+
+    // A run awaiting approval: its current details (markdown the run keeps current) name the call and
+    // the exact command that approves it, and what the run has cost.
+    const waiting = await agents.start({ agent: 'helpdesk', message: `Refund order 1043 (${marker})` });
+    await waitFor('the approval wait', async () =>
+      (await client.state(waiting)).pendingApprovals.length ? true : undefined,
+    );
+    const approvalPage = await browser.newPage();
+    const approvalUrl = `http://localhost:${uiPort}/namespaces/default/workflows/${encodeURIComponent(waiting)}`;
+    await approvalPage.goto(approvalUrl, { waitUntil: 'domcontentloaded', timeout: PAGE_TIMEOUT_MS });
+    // The UI shows current details under its "User Metadata" tab.
+    await approvalPage.locator('::-p-text(User Metadata)').setTimeout(PAGE_TIMEOUT_MS).click();
+    const details = [`durable-agents approve ${waiting} 1.1`, 'issue_refund', ' tokens · $'];
+    // The UI renders markdown in a sandboxed frame of its own: read every frame's text.
+    const pageText = async () => {
+      const texts = await Promise.all(
+        approvalPage.frames().map((frame) => frame.evaluate(() => document.body?.innerText ?? '').catch(() => '')),
+      );
+      return texts.join('\n');
+    };
+    const detailsShown = await waitFor('the current details', async () => {
+      const text = await pageText();
+      return details.every((expected) => text.includes(expected)) ? true : undefined;
+    }).catch(() => false);
+    const approvalShot = screenshot.replace(/(\.png)?$/, '-approval.png');
+    await approvalPage.screenshot({ path: approvalShot, fullPage: true });
+    console.log(`web-ui-check: screenshot ${approvalShot}`);
+    if (!detailsShown) {
+      const text = await pageText();
+      throw new Error(`the current details never showed all of: ${details.join(', ')}; the page shows:\n${text}`);
+    }
+    console.log(`web-ui-check: ok, the current details show: ${details.join(', ')}`);
   } finally {
     await browser?.close();
     await agents?.close();
