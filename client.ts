@@ -49,5 +49,6 @@ export type { AgentRunInput } from './src/input';
 export * from './src/types';
 
 if (require.main === module) {
-  void main(process.argv).then((code) => process.exit(code));
+  // The worker side, for the commands that run its code (agents, worker, dev): loaded only for them.
+  void main(process.argv, () => import('./worker.js')).then((code) => process.exit(code));
 }

@@ -2,26 +2,24 @@
  * `npm run demo`: starts (or reuses) the dev server, starts a worker, runs the helpdesk agent on a
  * sample request, approves its refund as the demo's human, prints the transcript, the result and the
  * Web UI link, then shuts the worker down. Uses the real model when OPENAI_API_KEY is set (and
- * AGENT_MODEL is not `offline`).
+ * AGENT_MODEL is not `offline`). Temporal is where TEMPORAL_ADDRESS says, else the dev server on the
+ * port temporal-dev.sh started it on (client/local-temporal.ts, as for `durable-agents dev`).
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Runtime } from '@temporalio/worker';
 import { AgentClient, formatMessage, formatOutcome } from '../client';
+import { findOrStartTemporal } from '../client/local-temporal';
 import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
 import { OFFLINE_AGENT_MODEL, offlineModelEnv, SAMPLE_REQUEST, startOfflineModel } from '../testing/offline-model';
-
-function startDevServer(): void {
-  const started = spawnSync(join(__dirname, '..', 'temporal-dev.sh'), ['start'], { stdio: 'inherit' });
-  if (started.status !== 0) throw new Error('the Temporal dev server did not start (see above)');
-}
 
 async function main(): Promise<void> {
   // The worker program's one-line log, at WARN: the demo's own output is the transcript.
   Runtime.install({ logger: createWorkerLogger('WARN') });
   const usingRealModel = Boolean(process.env.OPENAI_API_KEY) && process.env.AGENT_MODEL !== OFFLINE_AGENT_MODEL;
-  if (!process.env.TEMPORAL_ADDRESS) startDevServer();
+  // Where the dev server runs is what temporal-dev.sh recorded (TEMPORAL_PORT when it started it), not
+  // the client's default. The demo leaves it running.
+  const temporal = await findOrStartTemporal(process.env);
+  const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address };
   const offline = usingRealModel ? undefined : await startOfflineModel();
   console.log(
     offline
@@ -29,7 +27,7 @@ async function main(): Promise<void> {
       : `model: ${process.env.AGENT_MODEL ?? DEFAULT_MODEL} at ${process.env.OPENAI_BASE_URL ?? 'api.openai.com'}`,
   );
   const config = loadWorkerConfig({
-    ...process.env,
+    ...env,
     ...(offline && offlineModelEnv(offline.baseUrl, process.env.MODEL_PRICES)),
   });
   const { worker, connection } = await createAgentWorker(config);
@@ -51,11 +49,13 @@ async function main(): Promise<void> {
       }
     }
     const result = await client.result(id);
-    const uiPort = process.env.TEMPORAL_UI_PORT ?? '8233';
+    const ui = temporal.uiUrl ?? `http://localhost:${process.env.TEMPORAL_UI_PORT ?? '8233'}`;
     // The transcript above ends with the answer: say only how the run ended.
     console.log(`\n${formatOutcome(result)}`);
-    console.log(`\nWeb UI: http://localhost:${uiPort}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${id}`);
-    console.log('The dev server keeps running (./temporal-dev.sh stop to stop it).');
+    console.log(`\nWeb UI: ${ui}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${id}`);
+    if (temporal.stopCommand) {
+      console.log(`The dev server at ${temporal.address} keeps running (${temporal.stopCommand} to stop it).`);
+    }
   } finally {
     await client.close();
     worker.shutdown();

@@ -31,4 +31,9 @@ export class AgentRegistry {
   names(): string[] {
     return [...this.agents.keys()].sort();
   }
+
+  /** Every agent by name, with the source that added it ("built-in" or a module path). */
+  entries(): { agent: AgentDefinition; source: string }[] {
+    return this.names().map((name) => this.agents.get(name)!);
+  }
 }

@@ -6,8 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OFFLINE_MODEL_NAME, SAMPLE_REQUEST } from '../../testing/offline-model';
-import { runCli } from '../support/cli';
-import { eventually } from '../support/eventually';
+import { pendingCall, runCli } from '../support/cli';
 import { workerEnv } from '../support/harness';
 import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 import { useWorkerProcesses } from '../support/worker-processes';
@@ -27,20 +26,6 @@ function checkFirstLines(worker: WorkerProcess, taskQueue: string): string {
   expect(first).toMatch(FIRST_LINE);
   expect(second).toMatch(new RegExp(`^worker: polling task queue "${taskQueue}"`));
   return FIRST_LINE.exec(first)![1];
-}
-
-/** Polls `status` through the CLI until the run waits for approval of `tool`; returns its call id. */
-async function pendingCall(id: string, env: Record<string, string>, tool: string): Promise<string> {
-  return eventually(
-    async () => {
-      const status = await runCli(['status', id, '--json'], env);
-      if (status.code !== 0) return undefined;
-      const state = JSON.parse(status.stdout) as { pendingApprovals?: { callId: string; tool: string }[] };
-      return state.pendingApprovals?.find((pending) => pending.tool === tool)?.callId;
-    },
-    `${id} to await approval of ${tool}`,
-    60_000,
-  );
 }
 
 describe('a worker on the offline demo model', () => {

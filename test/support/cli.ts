@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { byTurn, lastOf, reply, turnOf, type Script } from '../../testing';
+import { eventually } from './eventually';
 
 const REPO = join(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -53,4 +54,18 @@ export function expectOneLineError(outcome: CliOutcome, code: number, message: R
   const lines = outcome.stderr.trim().split('\n');
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(message);
+}
+
+/** Polls `status` through the CLI until the run waits for approval of `tool`; returns its call id. */
+export async function pendingCall(id: string, env: Record<string, string>, tool: string): Promise<string> {
+  return eventually(
+    async () => {
+      const status = await runCli(['status', id, '--json'], env);
+      if (status.code !== 0) return undefined;
+      const state = JSON.parse(status.stdout) as { pendingApprovals?: { callId: string; tool: string }[] };
+      return state.pendingApprovals?.find((pending) => pending.tool === tool)?.callId;
+    },
+    `${id} to await approval of ${tool}`,
+    60_000,
+  );
 }

@@ -1,0 +1,154 @@
+/**
+ * `durable-agents agents`: the agents a worker started with this environment would register (the
+ * built-in ones and those of `AGENT_MODULES`), read the way the worker reads them. Needs no Temporal.
+ */
+import type { Command } from 'commander';
+import type { AgentDefinition } from '../../src/agent';
+import { loadWorkerConfig } from '../../src/config';
+import {
+  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  DEFAULT_MAX_REPEATS,
+  DEFAULT_MAX_STEPS,
+  DEFAULT_MAX_TOOL_CALLS_PER_TURN,
+} from '../../src/defaults';
+import type { AgentRegistry } from '../../src/registry';
+import { MemoryToolName, type Budgets, type Limits } from '../../src/types';
+import { commandEnv, globalOptions, type LoadWorkerSide } from './worker-side';
+
+/** The limits a run of an agent gets when its input sets none (workflows/agent-run.ts, workflows/turn.ts). */
+const DEFAULT_LIMITS = {
+  maxSteps: DEFAULT_MAX_STEPS,
+  maxRepeats: DEFAULT_MAX_REPEATS,
+  maxToolCallsPerTurn: DEFAULT_MAX_TOOL_CALLS_PER_TURN,
+} as const satisfies Limits;
+
+/** One agent, as `agents --json` prints it. */
+export interface AgentInfo {
+  name: string;
+  /** "built-in", or the module as `AGENT_MODULES` names it. */
+  source: string;
+  description: string | null;
+  /** The agent's own model; null: the worker's default (`defaultModel`, env `AGENT_MODEL`). */
+  model: string | null;
+  defaultModel: string;
+  tools: { name: string; description: string; requiresApproval: boolean }[];
+  approvalTimeoutSeconds: number;
+  /** The limits in force for a run whose input sets none: the agent's own over the defaults. */
+  limits: Limits;
+  /** The limits the agent sets itself (the rest of `limits` are defaults). */
+  agentLimits: Limits;
+  memory: boolean;
+  fallbackModels: string[];
+}
+
+function describeAgent(agent: AgentDefinition, source: string, defaultModel: string): AgentInfo {
+  const approved = agent.approval?.tools ?? [];
+  return {
+    name: agent.name,
+    source,
+    description: agent.description ?? null,
+    model: agent.model ?? null,
+    defaultModel,
+    tools: agent.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      requiresApproval: Boolean(tool.requiresApproval) || approved.includes(tool.name),
+    })),
+    approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+    limits: { ...DEFAULT_LIMITS, ...agent.limits },
+    agentLimits: agent.limits ?? {},
+    memory: agent.memory === true,
+    fallbackModels: agent.fallbackModels ?? [],
+  };
+}
+
+/** Every agent of `registry`, by name. */
+export function describeAgents(registry: AgentRegistry, defaultModel: string): AgentInfo[] {
+  return registry.entries().map(({ agent, source }) => describeAgent(agent, source, defaultModel));
+}
+
+/** 86400 → "24h", 90 → "1m 30s". */
+export function formatSeconds(total: number): string {
+  const parts: string[] = [];
+  let rest = total;
+  for (const [unit, seconds] of [
+    ['h', 3_600],
+    ['m', 60],
+  ] as const) {
+    if (rest >= seconds) {
+      parts.push(`${Math.floor(rest / seconds)}${unit}`);
+      rest %= seconds;
+    }
+  }
+  if (rest || !parts.length) parts.push(`${rest}s`);
+  return parts.join(' ');
+}
+
+function formatBudgets(budgets: Budgets | undefined): string[] {
+  return Object.entries(budgets ?? {}).map(([name, value]) => `${name} ${value}`);
+}
+
+function formatLimits({ limits, agentLimits }: AgentInfo): string {
+  const { lifetime, ...own } = agentLimits;
+  const set = [...formatBudgets(own), ...formatBudgets(lifetime).map((budget) => `lifetime ${budget}`)];
+  const defaults = Object.entries(DEFAULT_LIMITS)
+    .filter(([name]) => !(name in own))
+    .map(([name]) => `${name} ${limits[name as keyof typeof DEFAULT_LIMITS]}`);
+  return [set.join(', '), defaults.length ? `defaults: ${defaults.join(', ')}` : ''].filter(Boolean).join(' · ');
+}
+
+/** `agents` for people: a block per agent. */
+export function formatAgents(agents: AgentInfo[]): string {
+  return agents
+    .map((agent) => {
+      const tools = agent.tools.map((tool) => `${tool.name}${tool.requiresApproval ? ' (needs approval)' : ''}`);
+      const rows: [string, string][] = [
+        ['model', agent.model ?? `worker default (AGENT_MODEL=${agent.defaultModel})`],
+        ['tools', tools.join(', ') || 'none'],
+        ['approval timeout', formatSeconds(agent.approvalTimeoutSeconds)],
+        ['limits', formatLimits(agent)],
+        ['memory', agent.memory ? `on (adds tools ${Object.values(MemoryToolName).join(', ')})` : 'off'],
+        ['fallback models', agent.fallbackModels.join(', ') || 'none'],
+      ];
+      return [
+        `${agent.name} (${agent.source})`,
+        ...(agent.description ? [`  ${agent.description}`] : []),
+        ...rows.map(([label, value]) => `  ${`${label}:`.padEnd(18)}${value}`),
+      ].join('\n');
+    })
+    .join('\n\n');
+}
+
+const HELP_AFTER = `
+Examples:
+  $ durable-agents agents
+  $ AGENT_MODULES=./weather.mjs durable-agents agents --json
+
+Environment (read as the worker reads it; no Temporal server is needed):
+  AGENT_MODULES   plug-in agent modules, comma-separated (paths relative to the current folder)
+  AGENT_MODEL     the model of agents that name none (default gpt-4o-mini)
+  HELPDESK_LEDGER where the built-in helpdesk records refunds
+
+A module that does not load, or defines a bad agent, is one line on stderr and exit code 1.`;
+
+export function registerAgentsCommand(program: Command, loadWorkerSide: LoadWorkerSide): void {
+  program
+    .command('agents')
+    .description(
+      'list the agents a worker with this environment registers (built-in and AGENT_MODULES): ' +
+        'model, tools, approvals, limits, memory; needs no Temporal server',
+    )
+    .addHelpText('after', HELP_AFTER)
+    .action(async (_options: unknown, command: Command) => {
+      const config = loadWorkerConfig(commandEnv(command));
+      let registry: AgentRegistry;
+      try {
+        registry = await (await loadWorkerSide()).buildRegistry(config);
+      } catch (error) {
+        // An import error can span lines (a syntax error's excerpt): the CLI's failures are one line.
+        throw new Error((error as Error).message.replace(/\s*\n\s*/g, ' ').trim(), { cause: error });
+      }
+      const agents = describeAgents(registry, config.AGENT_MODEL);
+      console.log(globalOptions(command).json ? JSON.stringify(agents, null, 2) : formatAgents(agents));
+    });
+}

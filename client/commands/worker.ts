@@ -1,0 +1,42 @@
+/**
+ * `durable-agents worker [--offline]`: a worker, exactly as `npm run worker` runs it (worker.ts's
+ * `runWorker`), until SIGINT or SIGTERM.
+ */
+import type { Command } from 'commander';
+import { DEFAULT_TASK_QUEUE, DEFAULT_TEMPORAL_ADDRESS } from '../../src/defaults';
+import { commandEnv, type LoadWorkerSide } from './worker-side';
+
+const HELP_AFTER = `
+Examples:
+  $ durable-agents worker
+  $ durable-agents worker --offline
+  $ AGENT_MODULES=./weather.mjs durable-agents --address 127.0.0.1:7233 worker
+
+Environment (README "Configuration" has them all):
+  TEMPORAL_ADDRESS  Temporal's host:port (--address; default ${DEFAULT_TEMPORAL_ADDRESS}); also
+                    TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_API_KEY, TEMPORAL_TLS_*
+  TASK_QUEUE        the task queue it polls (default "${DEFAULT_TASK_QUEUE}")
+  OPENAI_API_KEY    the model's key; OPENAI_BASE_URL any OpenAI-compatible endpoint
+  AGENT_MODEL       the model of agents and runs that name none (default gpt-4o-mini; offline: --offline)
+  AGENT_MODULES     plug-in agent modules, comma-separated (list them: durable-agents agents)
+  PAYLOAD_KEYS      payload encryption keys, id:base64key,...
+  WORKER_LOG_LEVEL  DEBUG adds the model client's own errors
+
+Ctrl-C (SIGINT) or SIGTERM stops it after the calls in flight (up to 10 s).`;
+
+export function registerWorkerCommand(program: Command, loadWorkerSide: LoadWorkerSide): void {
+  program
+    .command('worker')
+    .description('run a worker, as npm run worker does: poll the task queue and run agent runs until Ctrl-C')
+    .option(
+      '--offline',
+      'serve the offline demo model from this process (as AGENT_MODEL=offline does): no key, no network',
+    )
+    .addHelpText('after', HELP_AFTER)
+    .action(async (options: { offline?: boolean }, command: Command) => {
+      const code = await (
+        await loadWorkerSide()
+      ).runWorker({ offline: Boolean(options.offline), env: commandEnv(command) });
+      if (code !== 0) throw new Error('the worker stopped: it met a payload it cannot decrypt (see above)');
+    });
+}

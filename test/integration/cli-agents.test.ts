@@ -1,0 +1,126 @@
+/**
+ * `durable-agents agents` (issue #12): the agents a worker with the same env would register, built-in
+ * and plug-in, for people and for scripts, with no Temporal server; a module that does not load is one
+ * line and exit code 1.
+ */
+import { expectOneLineError, runCli } from '../support/cli';
+
+const MODULES = 'test/fixtures/listed-agent.mjs,test/support/recovery-agent.ts';
+/** A port nothing listens on: listing agents must not need Temporal. */
+const env = (extra: Record<string, string> = {}) => ({ TEMPORAL_ADDRESS: '127.0.0.1:1', ...extra });
+
+describe('durable-agents agents', () => {
+  it('lists the built-in and the plug-in agents, for people', async () => {
+    const { code, stdout, stderr } = await runCli(['agents'], env({ AGENT_MODULES: MODULES }));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const blocks = stdout.trimEnd().split('\n\n');
+    expect(blocks.map((block) => block.split('\n')[0])).toEqual([
+      'billing (test/fixtures/listed-agent.mjs)',
+      'helpdesk (built-in)',
+      'recovery (test/support/recovery-agent.ts)',
+    ]);
+    expect(blocks[0]).toBe(
+      [
+        'billing (test/fixtures/listed-agent.mjs)',
+        '  Answers billing questions and refunds invoices.',
+        '  model:            gpt-4o',
+        '  tools:            find_invoice, refund_invoice (needs approval)',
+        '  approval timeout: 1h 30m',
+        '  limits:           maxSteps 8, maxCostUsd 0.5, maxRepeats 2, lifetime maxTokens 200000 · defaults: maxToolCallsPerTurn 64',
+        '  memory:           on (adds tools remember, forget)',
+        '  fallback models:  gpt-4o-mini, local-llama',
+      ].join('\n'),
+    );
+    expect(blocks[1]).toContain(
+      '  tools:            search_knowledge_base, lookup_order, issue_refund (needs approval)\n',
+    );
+    expect(blocks[2]).toBe(
+      [
+        'recovery (test/support/recovery-agent.ts)',
+        '  model:            worker default (AGENT_MODEL=gpt-4o-mini)',
+        '  tools:            slow_step',
+        '  approval timeout: 24h',
+        '  limits:           defaults: maxSteps 100, maxRepeats 3, maxToolCallsPerTurn 64',
+        '  memory:           off',
+        '  fallback models:  none',
+      ].join('\n'),
+    );
+  });
+
+  it('--json: one object per agent, for scripts; the worker default is the env AGENT_MODEL', async () => {
+    const { code, stdout } = await runCli(
+      ['agents', '--json'],
+      env({ AGENT_MODULES: MODULES, AGENT_MODEL: 'offline' }),
+    );
+    expect(code).toBe(0);
+    const agents = JSON.parse(stdout);
+    expect(agents.map((agent: { name: string }) => agent.name)).toEqual(['billing', 'helpdesk', 'recovery']);
+    expect(agents[0]).toEqual({
+      name: 'billing',
+      source: 'test/fixtures/listed-agent.mjs',
+      description: 'Answers billing questions and refunds invoices.',
+      model: 'gpt-4o',
+      defaultModel: 'offline',
+      tools: [
+        { name: 'find_invoice', description: 'Find an invoice by number.', requiresApproval: false },
+        { name: 'refund_invoice', description: 'Refund an invoice.', requiresApproval: true },
+      ],
+      approvalTimeoutSeconds: 5400,
+      limits: { maxSteps: 8, maxCostUsd: 0.5, maxRepeats: 2, maxToolCallsPerTurn: 64, lifetime: { maxTokens: 200000 } },
+      agentLimits: { maxSteps: 8, maxCostUsd: 0.5, maxRepeats: 2, lifetime: { maxTokens: 200000 } },
+      memory: true,
+      fallbackModels: ['gpt-4o-mini', 'local-llama'],
+    });
+    expect(agents[2]).toMatchObject({
+      name: 'recovery',
+      model: null,
+      defaultModel: 'offline',
+      tools: [{ name: 'slow_step', requiresApproval: false }],
+      approvalTimeoutSeconds: 86400,
+      limits: { maxSteps: 100, maxRepeats: 3, maxToolCallsPerTurn: 64 },
+      agentLimits: {},
+      memory: false,
+      fallbackModels: [],
+    });
+  });
+
+  it('agents, worker and dev have help with examples and the env variables that matter to each', async () => {
+    const expected: Record<string, string[]> = {
+      agents: ['$ durable-agents agents', 'AGENT_MODULES', 'AGENT_MODEL'],
+      worker: [
+        '$ durable-agents worker --offline',
+        'TEMPORAL_ADDRESS',
+        'TASK_QUEUE',
+        'OPENAI_API_KEY',
+        'AGENT_MODULES',
+      ],
+      dev: ['$ durable-agents dev', 'TEMPORAL_ADDRESS', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'TEMPORAL_RUN_DIR'],
+    };
+    const helps = await Promise.all(Object.keys(expected).map((command) => runCli([command, '--help'], {})));
+    Object.entries(expected).forEach(([command, texts], index) => {
+      const { code, stdout } = helps[index];
+      expect(code).toBe(0);
+      expect(stdout).toContain(`Usage: durable-agents ${command} `);
+      expect(stdout).toContain('Examples:\n');
+      for (const text of texts) expect(stdout).toContain(text);
+    });
+    const overview = (await runCli(['--help'], {})).stdout;
+    for (const command of Object.keys(expected)) expect(overview).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
+  it.each([
+    ['a module that is not there', './no-such-agents.mjs', /^error: cannot load agent module \S+no-such-agents\.mjs: /],
+    [
+      'a module whose export is no agent',
+      'test/fixtures/broken-agent.mjs',
+      /^error: test\/fixtures\/broken-agent\.mjs: \{"name":"not-defined-with-defineAgent"\} is not a defineAgent\(\.\.\.\) result$/,
+    ],
+    ['a misspelt option', 'test/fixtures/typo-agent.mjs', /^error: agent module \S+typo-agent\.mjs: .*requireApproval/],
+  ])('%s: one line on stderr, exit code 1', async (_what, module, message) => {
+    expectOneLineError(
+      await runCli(['agents'], env({ AGENT_MODULES: `test/fixtures/weather-agent.mjs,${module}` })),
+      1,
+      message,
+    );
+  });
+});
