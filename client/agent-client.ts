@@ -12,6 +12,7 @@ import {
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
@@ -47,7 +48,10 @@ import {
 } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
+import { ActivitySummaries, summariesFromHistory } from './activity-summaries';
 import { startWorkerHint } from './format';
+import { callsInFlight, type CallInFlight, type LiveDescription } from './live-line';
+import { staticDetails, staticSummary } from './run-details';
 import { totalUsage, transcriptFromHistory, type RunTranscript, type StepUsage } from './transcript';
 import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from './connection-errors';
 import { isRunStatus, LIVE_STATUSES, listQuery, quote, reportedStatus, type ListFilter } from './run-status';
@@ -113,6 +117,10 @@ export interface RunReport {
   result?: AgentRunResult;
   /** A closed run's failure (`failed`, `cancelled`, `terminated`, `timed_out`). */
   failure?: RunFailure;
+  /** An open run's activities in flight (model calls, tools), with the attempt and last error of one being retried. */
+  callsInFlight?: CallInFlight[];
+  /** Per model call: step, model, tokens, cost and latency, read from history as `transcript` reads them. */
+  stepUsage?: StepUsage[];
   /**
    * Set when the run is open and no worker answered for it (none polls its task queue, or none
    * answered within 2 s): the report is what the run last recorded.
@@ -300,6 +308,7 @@ export class AgentClient {
       costUsd: attributes.get(searchAttributes.agentCostUsd),
       startTime: description.startTime,
       ...(description.closeTime && { closeTime: description.closeTime }),
+      ...(await this.progress(workflowId, description)),
     };
     const { workers, state } = await this.answerOf(workflowId, description.taskQueue, closed);
     if (closed) {
@@ -324,6 +333,31 @@ export class AgentClient {
       usage: state.usage,
       state,
     };
+  }
+
+  /**
+   * A run's calls in flight (from `describe()`, named by their summaries in history) and its per-step
+   * usage (from history, a chain's earlier runs included, as `transcript` reads it). History that
+   * cannot be read or decoded (an encrypted run without its keys) only leaves out what it would tell.
+   */
+  private async progress(
+    workflowId: string,
+    description: WorkflowExecutionDescription,
+  ): Promise<Pick<RunReport, 'callsInFlight' | 'stepUsage'>> {
+    const history = await this.client.workflow
+      .getHandle(workflowId, description.runId)
+      .fetchHistory()
+      .catch(() => undefined);
+    const events = history?.events ?? [];
+    const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
+    const calls = callsInFlight(description.raw, await summariesFromHistory(events, decode));
+    const steps = await Promise.all([
+      this.earlierSteps(workflowId, events[0], decode),
+      transcriptFromHistory(events, decode),
+    ])
+      .then(([earlier, latest]) => [...earlier, ...latest.steps])
+      .catch((): StepUsage[] => []);
+    return { ...(calls.length && { callsInFlight: calls }), ...(steps.length && { stepUsage: steps }) };
   }
 
   /** How a closed run ended, from its close event in history: no worker needed. */
@@ -393,13 +427,13 @@ export class AgentClient {
    */
   async start(input: AgentRunInput, options: { workflowId?: string } = {}): Promise<string> {
     checkRunInput(input);
-    const preview = input.message.length > 60 ? `${input.message.slice(0, 57)}...` : input.message;
     const handle = await this.call(() =>
       this.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
         taskQueue: this.config.TASK_QUEUE,
         workflowId: options.workflowId ?? `${input.agent}-${randomUUID()}`,
         args: [input],
-        staticSummary: `${input.agent}: ${preview}`,
+        staticSummary: staticSummary(input),
+        staticDetails: staticDetails(input),
         typedSearchAttributes: [
           { key: searchAttributes.agentName, value: input.agent },
           { key: searchAttributes.agentStatus, value: 'starting' },
@@ -509,19 +543,21 @@ export class AgentClient {
   /**
    * `waiting`, while telling `options.onWait` what it waits for: within a check (1 s) that no live
    * worker polls the run's task queue (and when one does again), and each tool call that comes to
-   * await approval. Checks that fail (a server that does not allow them) only end the telling.
+   * await approval; and, each check, `options.onLive` what the run does now (its calls in flight and
+   * its state). Checks that fail (a server that does not allow them) only end the telling.
    */
   private async whileWaiting<T>(workflowId: string, waiting: Promise<T>, options: WaitOptions): Promise<T> {
-    const { onWait } = options;
-    if (!onWait) return waiting;
+    const { onWait, onLive } = options;
+    if (!onWait && !onLive) return waiting;
     let done = false;
     const finished = waiting.then(
       () => undefined,
       () => undefined,
     );
     const tell = (notice: WaitNotice) => {
-      if (!done) onWait(notice);
+      if (!done) onWait?.(notice);
     };
+    const summaries = new ActivitySummaries(this.client);
     const checkEveryMs = options.checkEveryMs ?? CHECK_EVERY_MS;
     const watching = (async () => {
       const { taskQueue } = await this.handle(workflowId).describe();
@@ -531,6 +567,10 @@ export class AgentClient {
         const state = workers.workflow ? await this.queryWithin(workflowId, QUERY_TIMEOUT_MS) : undefined;
         teller.saw(workers, !workers.workflow || state !== undefined, QUERY_TIMEOUT_MS);
         if (state) teller.awaiting(state.pendingApprovals);
+        if (onLive) {
+          const description = await this.liveDescription(workflowId, summaries);
+          if (!done) onLive(description, state);
+        }
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([finished, new Promise((resolve) => (timer = setTimeout(resolve, checkEveryMs)))]);
         clearTimeout(timer);
@@ -543,6 +583,16 @@ export class AgentClient {
     } finally {
       done = true;
     }
+  }
+
+  /** What `describe()` says the run does now: its calls in flight, named by their summaries (read once each). */
+  private async liveDescription(workflowId: string, summaries: ActivitySummaries): Promise<LiveDescription> {
+    const { raw, runId } = await this.handle(workflowId).describe();
+    const activityIds = (raw.pendingActivities ?? []).map((pending) => pending.activityId ?? '');
+    const named = activityIds.length
+      ? await summaries.of({ workflowId, runId }, activityIds).catch(() => new Map<string, string>())
+      : new Map<string, string>();
+    return { workflowId, calls: callsInFlight(raw, named) };
   }
 
   /**

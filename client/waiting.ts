@@ -2,7 +2,8 @@
  * What a caller waiting on a run is told, so that no wait is silent: that no worker polls the run's
  * task queue (or none answers it), that one does again, and which tool calls await approval.
  */
-import type { PendingApproval } from '../src/types';
+import type { AgentRunState, PendingApproval } from '../src/types';
+import type { LiveDescription } from './live-line';
 
 /** Whether live workers poll a task queue, for workflow tasks and for activities. */
 export interface TaskQueueWorkers {
@@ -27,6 +28,11 @@ export type WaitNotice =
 export interface WaitOptions {
   /** Called on each change while the call waits; without it the call waits as before, silently. */
   onWait?: (notice: WaitNotice) => void;
+  /**
+   * Called on each check with what the run does now: its calls in flight (from `describe()`) and its
+   * state (undefined while no worker answers), for a live line (`client/live-line.ts`).
+   */
+  onLive?: (description: LiveDescription, state: AgentRunState | undefined) => void;
   /** How often to look at the task queue and the run's state (default 1 s). */
   checkEveryMs?: number;
 }

@@ -116,7 +116,8 @@ describe('the durable-agents CLI', () => {
     expect(watched.stdout).toContain('  → issue_refund({"orderId":"1042","amountUsd":129,"reason":"delayed"})');
     expect(watched.stdout).toContain('[awaiting_approval: 1.1 issue_refund]');
     expect(watched.stdout).toMatch(/ {2}← \{"refundId":"rf_\w+","orderId":"1042","amountUsd":129,"status":"issued"\}/);
-    expect(watched.stdout.trim().endsWith('[completed]')).toBe(true);
+    // The run's ending, then what each of its two steps used.
+    expect(watched.stdout).toMatch(/\n\[completed\]\nusage by step:\n( {2}.*\n){4}$/);
   });
 
   it('denies a call with a note', async () => {

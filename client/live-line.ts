@@ -1,0 +1,310 @@
+/**
+ * What a run is doing now, as one line a waiting command keeps on stderr: the model call or tool in
+ * flight and for how long, a call being retried with its attempt and last error, or the approval it
+ * waits for with the command that gives it. Read from `describe()` (the pending activities) and the
+ * `state` query, so nothing is added to the run's history. `status` shows the calls in flight the same way.
+ */
+import { temporal } from '@temporalio/proto';
+import type { AgentRunState } from '../src/types';
+import { formatSteps, formatWaitNotice } from './format';
+import type { StepUsage } from './transcript';
+
+type DescribeResponse = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
+type Failure = temporal.api.failure.v1.IFailure;
+
+/** An activity of the run in flight (a model call, a tool, ...), as `describe()` reports it. */
+export interface CallInFlight {
+  activityId: string;
+  /** Its activity type: `callModel`, `runTool`, `summarizeConversation`, ... */
+  type: string;
+  /** Its summary, as the Web UI shows it (`model gpt-4o-mini · step 3`, `tool lookup_order`), where known. */
+  summary?: string;
+  /** The attempt running, or next to run (1 for the first). */
+  attempt: number;
+  /** The attempts its retry policy allows; 0 for no limit. */
+  maximumAttempts: number;
+  /** Whether a worker runs an attempt now; if not, the call waits for a worker or for its next attempt. */
+  running: boolean;
+  /** Since when, in ms since the epoch: the running attempt's start, or when the call was scheduled. */
+  sinceMs: number;
+  /** Why its last attempt failed: set once an attempt has failed and the call is retried. */
+  lastFailure?: { type?: string; message: string };
+}
+
+/** What `describe()` says about a run, for its live line. */
+export interface LiveDescription {
+  workflowId: string;
+  calls: CallInFlight[];
+}
+
+/** A live line without its clock: `text`, and when what it describes began (for `(2.1 s)`), if it says. */
+export interface LiveLineParts {
+  text: string;
+  sinceMs?: number;
+}
+
+/** How long the last error may run on in a line: it is a provider's message, and the line is one line. */
+const ERROR_CHARS = 160;
+
+function timestampMs(timestamp: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
+  return timestamp ? Number(timestamp.seconds ?? 0) * 1_000 + Math.floor((timestamp.nanos ?? 0) / 1e6) : undefined;
+}
+
+/** The type and message of the ApplicationFailure in a failure chain, or the innermost failure's message. */
+function failureOf(failure: Failure): { type?: string; message: string } {
+  let current = failure;
+  while (!current.applicationFailureInfo && current.cause) current = current.cause;
+  const type = current.applicationFailureInfo?.type || undefined;
+  return { ...(type && { type }), message: current.message ?? '' };
+}
+
+/** The calls in flight of a described run; `summaries` are the activities' summaries by activity id. */
+export function callsInFlight(
+  response: DescribeResponse,
+  summaries: ReadonlyMap<string, string> = new Map(),
+): CallInFlight[] {
+  const { PENDING_ACTIVITY_STATE_STARTED } = temporal.api.enums.v1.PendingActivityState;
+  return (response.pendingActivities ?? []).map((pending) => {
+    const activityId = pending.activityId ?? '';
+    const running = pending.state === PENDING_ACTIVITY_STATE_STARTED;
+    const scheduledMs = timestampMs(pending.scheduledTime);
+    const sinceMs = (running ? timestampMs(pending.lastStartedTime) : undefined) ?? scheduledMs ?? 0;
+    const summary = summaries.get(activityId);
+    return {
+      activityId,
+      type: pending.activityType?.name ?? '',
+      ...(summary && { summary }),
+      attempt: pending.attempt || 1,
+      maximumAttempts: pending.maximumAttempts ?? 0,
+      running,
+      sinceMs,
+      ...(pending.lastFailure && { lastFailure: failureOf(pending.lastFailure) }),
+    };
+  });
+}
+
+/** How long since `sinceMs`: `2.1 s`, or `3 min 5 s` past a minute. */
+export function elapsed(sinceMs: number, now: number): string {
+  const ms = Math.max(0, now - sinceMs);
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  const seconds = Math.floor(ms / 1_000);
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+/** What a call is, read from its summary (or its activity type): its kind, its name and its step. */
+function callOf(call: CallInFlight): {
+  kind: 'model' | 'summary' | 'tool' | 'other';
+  name?: string;
+  step?: number;
+  marks: string[];
+} {
+  const parts = (call.summary ?? '').split(' · ');
+  const [head, ...rest] = parts;
+  const stepPart = rest.find((part) => /^step \d+$/.test(part));
+  const step = stepPart ? Number(stepPart.slice('step '.length)) : undefined;
+  const marks = rest.filter((part) => part !== stepPart);
+  if (head.startsWith('model ')) return { kind: 'model', name: head.slice('model '.length), step, marks };
+  if (head === 'summarize') return { kind: 'summary', step, marks };
+  if (head.startsWith('tool ')) return { kind: 'tool', name: head.slice('tool '.length), marks };
+  if (call.summary) return { kind: 'other', name: call.summary, marks: [] };
+  if (call.type === 'callModel') return { kind: 'model', marks: [] };
+  if (call.type === 'summarizeConversation') return { kind: 'summary', marks: [] };
+  if (call.type === 'runTool') return { kind: 'tool', marks: [] };
+  return { kind: 'other', name: call.type, marks: [] };
+}
+
+/** A call as a phrase: `calling gpt-4o-mini`, `running lookup_order`, `summarizing the conversation`. */
+function doing(call: CallInFlight): string {
+  const { kind, name, marks } = callOf(call);
+  const marked = marks.length ? ` (${marks.join(', ')})` : '';
+  switch (kind) {
+    case 'model':
+      return `calling ${name ?? 'the model'}${marked}`;
+    case 'summary':
+      return `summarizing the conversation${marked}`;
+    case 'tool':
+      return `running ${name ?? 'a tool'}`;
+    case 'other':
+      return name ?? call.type;
+  }
+}
+
+/** What a failing call is called in its line: `model call`, `tool lookup_order`. */
+function calledWhat(call: CallInFlight): string {
+  const { kind, name } = callOf(call);
+  if (kind === 'model') return 'model call';
+  if (kind === 'summary') return 'summary call';
+  if (kind === 'tool') return name ? `tool ${name}` : 'tool call';
+  return name ?? call.type;
+}
+
+/** `attempt 3 of 5, last error: ModelUnavailable: ...` for a call that is being retried. */
+export function retrying(call: CallInFlight): string | undefined {
+  if (!call.lastFailure || call.attempt < 2) return undefined;
+  const { type, message } = call.lastFailure;
+  const oneLine = message.replace(/\s+/g, ' ').trim();
+  const bounded = oneLine.length > ERROR_CHARS ? `${oneLine.slice(0, ERROR_CHARS - 1)}…` : oneLine;
+  const of = call.maximumAttempts ? ` of ${call.maximumAttempts}` : '';
+  return `attempt ${call.attempt}${of}, last error: ${type ? `${type}: ` : ''}${bounded}`;
+}
+
+/**
+ * The line without its clock: the approval the run waits for (with the command that gives it), else
+ * a call being retried (its attempt and last error), else the calls in flight, else a session waiting
+ * for a message. Undefined when there is nothing to say (the run is between two steps, or has not
+ * started: a missing worker is told apart).
+ */
+export function liveLineParts(
+  description: LiveDescription,
+  state: AgentRunState | undefined,
+): LiveLineParts | undefined {
+  const { workflowId, calls } = description;
+  const approvals = state?.pendingApprovals ?? [];
+  if (approvals.length) {
+    const first = formatWaitNotice({ type: 'awaiting_approval', workflowId, pendingApprovals: [approvals[0]] });
+    const more = approvals.length > 1 ? ` (and ${approvals.length - 1} more: durable-agents status ${workflowId})` : '';
+    return { text: `${first}${more}` };
+  }
+  const stepOf = (call: CallInFlight) => callOf(call).step ?? (state?.step || undefined);
+  const prefix = (step: number | undefined) => (step === undefined ? '' : `step ${step} · `);
+  const failing = calls.find((call) => retrying(call));
+  if (failing) return { text: `${prefix(stepOf(failing))}${calledWhat(failing)} failing: ${retrying(failing)}` };
+  if (calls.length) {
+    const tools = calls.filter((call) => callOf(call).kind === 'tool');
+    const what =
+      tools.length === calls.length && tools.length > 1
+        ? `running ${tools.map((call) => callOf(call).name ?? 'a tool').join(', ')}`
+        : calls.map(doing).join(', ');
+    return { text: `${prefix(stepOf(calls[0]))}${what}`, sinceMs: Math.min(...calls.map((call) => call.sinceMs)) };
+  }
+  if (state?.status === 'awaiting_input') {
+    return { text: `awaiting a message — durable-agents send ${workflowId} "..."` };
+  }
+  return undefined;
+}
+
+/** The live line at `now`: `step 3 · calling gpt-4o-mini (2.1 s)`, or undefined when there is nothing to say. */
+export function liveLine(
+  description: LiveDescription,
+  state: AgentRunState | undefined,
+  now: number,
+): string | undefined {
+  const parts = liveLineParts(description, state);
+  if (!parts) return undefined;
+  return parts.sinceMs === undefined ? parts.text : `${parts.text} (${elapsed(parts.sinceMs, now)})`;
+}
+
+/** A call in flight as `status` lists it: `model gpt-4o-mini · step 2: attempt 3 of 5, last error: ...`. */
+export function formatCallInFlight(call: CallInFlight, now: number): string {
+  const what = call.summary ?? call.type;
+  const how = retrying(call) ?? `${call.running ? 'running' : 'waiting for a worker'} (${elapsed(call.sinceMs, now)})`;
+  return `${what}: ${how}`;
+}
+
+/**
+ * What `status` shows after a run's status and usage: its calls in flight (one being retried with
+ * its attempt and last error), then the usage of each step (tokens, cost and latency) and the totals.
+ */
+export function formatProgress(
+  { callsInFlight, stepUsage }: { callsInFlight?: CallInFlight[]; stepUsage?: StepUsage[] },
+  now: number,
+): string[] {
+  return [
+    ...(callsInFlight?.length
+      ? ['calls in flight:', ...callsInFlight.map((call) => `  ${formatCallInFlight(call, now)}`)]
+      : []),
+    ...(stepUsage?.length
+      ? [
+          'usage by step:',
+          ...formatSteps(stepUsage)
+            .split('\n')
+            .map((row) => `  ${row}`),
+        ]
+      : []),
+  ];
+}
+
+/** Where a live line is written: stderr, or a stand-in in tests. */
+export interface LineStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
+
+const CLEAR_LINE = '\r\x1b[2K';
+
+/**
+ * Keeps the live line on a stream among the permanent lines (notices) written through it. On a
+ * terminal one line is rewritten in place (and its clock ticks); elsewhere (a pipe, a log) a line is
+ * written only when what it says changes, without the clock. Either way it never repeats the line
+ * just written above it (an approval's notice says what its live line would).
+ */
+export class LiveLinePrinter {
+  private description: LiveDescription | undefined;
+  private state: AgentRunState | undefined;
+  /** What the terminal shows on the live line now. */
+  private shown = '';
+  /** The last permanent line written: a notice, or off a terminal a live line. */
+  private lastLine: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly stream: LineStream,
+    private readonly now: () => number = Date.now,
+    refreshMs = 200,
+  ) {
+    if (stream.isTTY && refreshMs > 0) {
+      this.timer = setInterval(() => this.render(), refreshMs);
+      this.timer.unref();
+    }
+  }
+
+  /** What the run does now, as a check saw it. */
+  show(description: LiveDescription, state: AgentRunState | undefined): void {
+    this.description = description;
+    this.state = state;
+    if (this.stream.isTTY) {
+      this.render();
+      return;
+    }
+    const text = liveLineParts(description, state)?.text;
+    if (text !== undefined && text !== this.lastLine) this.writeLine(text);
+  }
+
+  /** A line that stays (a notice): written above the live line. */
+  note(line: string): void {
+    if (!this.stream.isTTY) {
+      this.writeLine(line);
+      return;
+    }
+    this.stream.write(`${this.shown ? CLEAR_LINE : ''}${line}\n`);
+    this.shown = '';
+    this.lastLine = line;
+    this.render();
+  }
+
+  /** Clears the live line (on a terminal) and stops its clock: the command is about to answer. */
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.stream.isTTY && this.shown) this.stream.write(CLEAR_LINE);
+    this.shown = '';
+    this.description = undefined;
+  }
+
+  /** Redraws the terminal's live line if it changed; cut to the terminal's width, since a wrapped line cannot be rewritten. */
+  private render(): void {
+    const parts = this.description && liveLineParts(this.description, this.state);
+    const line = parts && parts.text !== this.lastLine ? liveLine(this.description!, this.state, this.now())! : '';
+    const width = (this.stream.columns ?? 0) - 1;
+    const fitted = width > 0 && line.length > width ? `${line.slice(0, width - 1)}…` : line;
+    if (fitted === this.shown) return;
+    this.stream.write(`${CLEAR_LINE}${fitted}`);
+    this.shown = fitted;
+  }
+
+  private writeLine(line: string): void {
+    this.stream.write(`${line}\n`);
+    this.lastLine = line;
+  }
+}
