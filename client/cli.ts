@@ -2,9 +2,10 @@
  * The durable-agents CLI (entry: `client.ts`): start runs and talk to them while they live.
  * Output is for people unless `--json`; any failure is one line on stderr and a non-zero exit
  * (1: the operation failed, 2: bad arguments, which also show the command's help). Commands that
- * wait say on stderr what they wait for (no worker, an approval), so stdout holds only the answer.
+ * wait say on stderr what they wait for (no worker, an approval) and what the run does now (a live
+ * line: `client/live-line.ts`), so stdout holds only the answer.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EncryptionCodec, parsePayloadKeys, parseUiOrigin, startCodecServer } from '../codec';
@@ -12,7 +13,14 @@ import { CODEC_SERVER_DEFAULTS, DEFAULT_TASK_QUEUE, DEFAULT_TEMPORAL_ADDRESS } f
 import { loadCodecServerConfig, loadTemporalConfig } from '../src/config';
 import type { AgentRunInput } from '../src/input';
 import { RunStatus, type Limits } from '../src/types';
-import { AgentClient, checkRunInput, type RunEvent, type RunReport, type WaitNotice } from './agent-client';
+import {
+  AgentClient,
+  checkRunInput,
+  type RunEvent,
+  type RunReport,
+  type WaitNotice,
+  type WaitOptions,
+} from './agent-client';
 import {
   formatMessage,
   formatReport,
@@ -23,6 +31,8 @@ import {
   formatWaitNotice,
   startWorkerHint,
 } from './format';
+import { registerWorkerSideCommands, type LoadWorkerSide } from './commands';
+import { formatProgress, LiveLinePrinter } from './live-line';
 import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './transcript';
 
 const EXIT_FAILED = 1;
@@ -57,9 +67,32 @@ function tellWaiting(notice: WaitNotice): void {
   console.error(formatWaitNotice(notice));
 }
 
-/** The package's version, from its package.json. */
+/**
+ * A command's wait, with a live line on stderr for what the run does now (rewritten in place on a
+ * terminal, a line per change elsewhere) among the lines of what it waits for. With `--json` off a
+ * terminal, a script is reading: it hears only what the run waits for.
+ */
+async function withLiveLine<T>(json: boolean, wait: (options: WaitOptions) => Promise<T>): Promise<T> {
+  const live = new LiveLinePrinter(process.stderr);
+  const shown = !json || Boolean(process.stderr.isTTY);
+  try {
+    return await wait({
+      onWait: (notice) => live.note(formatWaitNotice(notice)),
+      ...(shown && { onLive: (description, state) => live.show(description, state) }),
+    });
+  } finally {
+    live.stop();
+  }
+}
+
+/**
+ * The package's version, from its package.json: one folder up from the sources (client/), two from
+ * the compiled CLI the package's bin runs (dist/client/).
+ */
 function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const path = [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')].find(existsSync);
+  if (!path) throw new Error(`no package.json above ${__dirname}`);
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
 
 const HELP_AFTER = `
@@ -74,6 +107,8 @@ Examples:
   $ durable-agents list --status awaiting_approval
   $ durable-agents memory ada --forget "Prefers answers in French."
   $ durable-agents --profile cloud list --agent helpdesk
+  $ durable-agents dev                  # a local dev server and an offline worker, for a tour
+  $ durable-agents agents --json
 
 Environment (a flag wins over its variable):
   TEMPORAL_ADDRESS     Temporal's host:port (--address; default ${DEFAULT_TEMPORAL_ADDRESS})
@@ -94,7 +129,7 @@ function formatEvent(event: RunEvent): string | undefined {
   return `[${event.status}${pending ? `: ${pending}` : ''}]`;
 }
 
-export function buildProgram(): Command {
+export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
   const program = new Command('durable-agents')
     .description('Start durable agent runs on Temporal and talk to them.')
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -161,7 +196,7 @@ export function buildProgram(): Command {
       }
       // The handle first: whoever waits can follow the run elsewhere, or come back to it.
       if (!json()) console.log(id);
-      const result = await agents.result(id, { onWait: tellWaiting });
+      const result = await withLiveLine(json(), (options) => agents.result(id, options));
       print(json(), { id, result }, () => formatResult(result));
     });
 
@@ -178,7 +213,7 @@ export function buildProgram(): Command {
         print(json(), { queued: true, outcome: queued }, () => queued);
         return;
       }
-      const reply = await agents.chat(id, text, { onWait: tellWaiting });
+      const reply = await withLiveLine(json(), (options) => agents.chat(id, text, options));
       print(json(), { reply }, () => reply);
     });
 
@@ -218,8 +253,12 @@ export function buildProgram(): Command {
       const report = await (await connect()).report(id);
       const { state, noWorker } = report;
       // An open run speaks for itself; a closed one is how it ended (with its state, where a worker can replay it).
-      if (state && !report.closed) print(json(), state, () => formatState(state));
-      else print(json(), report, () => formatReport(report));
+      // An open run's calls in flight (one being retried: its attempt and last error) and each step's usage follow.
+      const progress = report.closed ? [] : formatProgress(report, Date.now());
+      const { callsInFlight, stepUsage } = report;
+      if (state && !report.closed) {
+        print(json(), { ...state, callsInFlight, stepUsage }, () => [formatState(state), ...progress].join('\n'));
+      } else print(json(), report, () => [formatReport(report), ...progress].join('\n'));
       if (noWorker) {
         const why = noWorker.workflow
           ? `no worker answered the run on task queue "${noWorker.taskQueue}"`
@@ -234,7 +273,8 @@ export function buildProgram(): Command {
     .description('wait for a run to finish and print its result')
     .argument('<id>', 'run id')
     .action(async (id: string) => {
-      const result = await (await connect()).result(id, { onWait: tellWaiting });
+      const agents = await connect();
+      const result = await withLiveLine(json(), (options) => agents.result(id, options));
       print(json(), result, () => formatResult(result));
     });
 
@@ -261,6 +301,10 @@ export function buildProgram(): Command {
           pendingApprovals: [],
           ...(report.failure && { failure: report.failure }),
         });
+      }
+      // A run that ended with a result: what each step used.
+      if (!json() && report.result && report.stepUsage?.length) {
+        console.log(formatProgress({ stepUsage: report.stepUsage }, Date.now()).join('\n'));
       }
       endedWithout(report);
     });
@@ -392,6 +436,8 @@ Examples:
       await server.close();
     });
 
+  // agents, worker, dev (client/commands/): they run worker code, which `loadWorkerSide` loads for them.
+  registerWorkerSideCommands(program, loadWorkerSide);
   return program;
 }
 
@@ -402,9 +448,9 @@ function endedWithout(report: RunReport): void {
 }
 
 /** Runs the CLI on `argv` and returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], loadWorkerSide?: LoadWorkerSide): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram(loadWorkerSide).parseAsync(argv);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
