@@ -43,6 +43,8 @@ export interface WaitOptions {
  */
 export class WaitTeller {
   private said = '';
+  /** A check saw workers polling for one kind of task only: told if the next check sees it too. */
+  private halfSeen = '';
   private readonly toldApprovals = new Set<string>();
 
   constructor(
@@ -61,6 +63,14 @@ export class WaitTeller {
     const missing = (['workflow', 'activity'] as const).filter((kind) => !workers[kind]);
     const now = missing.length ? `missing:${missing.join()}` : answered ? '' : 'unanswered';
     if (now === this.said) return;
+    // A worker starting up polls for workflow tasks a moment before activities (or the other way):
+    // half a worker is told only when a second check still sees it.
+    const partial = missing.length === 1;
+    if (partial && this.halfSeen !== now) {
+      this.halfSeen = now;
+      return;
+    }
+    this.halfSeen = '';
     if (missing.length) this.tell({ type: 'no_worker', taskQueue, missing });
     else if (!answered) this.tell({ type: 'no_answer', taskQueue, waitedMs });
     else this.tell({ type: 'worker_found', taskQueue });

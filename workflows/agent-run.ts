@@ -42,7 +42,7 @@ import { hasLoopGuards, Patch } from './patches';
 import { StatusReport } from './status-report';
 import { compactTranscript } from './transcript';
 import { TranscriptSender } from './transcript-sender';
-import type { PendingStep } from './tool-calls';
+import { carriedApprovals, type PendingStep } from './tool-calls';
 import { runTurn, type LimitOutcome, type RunProgress, type StuckOutcome, type TurnMemory } from './turn';
 
 export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<AgentRunResult> {
@@ -57,6 +57,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
   let lastAnswer = carried?.lastAnswer ?? '';
 
   const approvals = new Approvals(() => status.report());
+  if (carried?.turn?.pendingStep) approvals.carryOver(carriedApprovals(carried.turn.pendingStep, carried.messages));
   const status = new StatusReport(approvals, () => progress);
   // A new run starts with its first message; a continuation with what its predecessor had not answered.
   const inbox = new Inbox(input.mode, () => status.status, carried ? (carried.queued ?? []) : [input.message]);

@@ -64,6 +64,14 @@ export class Approvals {
     }
   }
 
+  /**
+   * Calls a run continued with still waiting (or decided meanwhile): listed before any handler runs,
+   * so an `approval` update that reaches the continuation first finds them.
+   */
+  carryOver(calls: (PendingApproval & { decision?: ApprovalDecision })[]): void {
+    for (const call of calls) this.entries.set(call.callId, call);
+  }
+
   /** The decision on a call, if one was made (a call a continuation carries may have been decided meanwhile). */
   decisionOn(callId: string): ApprovalDecision | undefined {
     return this.entries.get(callId)?.decision;

@@ -97,6 +97,8 @@ export type BudgetDecision =
 
 /** Bytes of JSON per token, on the low side (English runs about 4), so estimates err towards caution. */
 const BYTES_PER_TOKEN = 3;
+/** Bytes of JSON per token at the most: fewer tokens than this for a request's size are not believed. */
+const MOST_BYTES_PER_TOKEN = 4;
 /** The answer length assumed before the run has seen one. */
 const FIRST_OUTPUT_TOKENS = 256;
 /** A wrap-up shorter than this could not say anything useful. */
@@ -252,8 +254,10 @@ export class Budget {
     const last = this.lastCall;
     if (!last || last.requestBytes <= 0) return Math.ceil(requestBytes / BYTES_PER_TOKEN);
     const grown = requestBytes - last.requestBytes;
-    if (grown >= 0) return Math.ceil(last.inputTokens + grown / BYTES_PER_TOKEN);
-    return Math.ceil((last.inputTokens * requestBytes) / last.requestBytes);
+    const estimate =
+      grown >= 0 ? last.inputTokens + grown / BYTES_PER_TOKEN : (last.inputTokens * requestBytes) / last.requestBytes;
+    // An endpoint that reports no usage (or too little) must not make a long transcript look short.
+    return Math.ceil(Math.max(estimate, requestBytes / MOST_BYTES_PER_TOKEN));
   }
 
   /** When a session's lifetime time budget runs out (workflow time), if it has one. */

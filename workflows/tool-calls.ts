@@ -4,7 +4,7 @@
  */
 import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { describeFailure } from '../src/failures';
-import type { AgentSpec, ApprovalDecision, ChatMessage, ToolCall } from '../src/types';
+import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCall } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
 import { Patch } from './patches';
 import type { Approvals } from './approvals';
@@ -85,6 +85,25 @@ export async function runToolCalls(
   }
   const notRun = `Not run: one answer may make at most ${cap} tool calls and this one made ${calls.length}. Make the calls you still need in your next answer.`;
   return [...(outcomes as ChatMessage[]), ...calls.slice(cap).map((call) => toolErrorMessage(call.id, notRun))];
+}
+
+/** The calls of `step` that wait for approval, as a run that continues lists them; `messages` end with the step's answer. */
+export function carriedApprovals(
+  step: PendingStep,
+  messages: ChatMessage[],
+): (PendingApproval & { decision?: ApprovalDecision })[] {
+  const last = messages.at(-1);
+  const calls = last?.role === 'assistant' ? (last.tool_calls ?? []) : [];
+  return step.approvals.map(({ index, decision }) => {
+    const call = calls[index];
+    const parsed = parseArguments(call.function.arguments);
+    return {
+      callId: `${step.step}.${index + 1}`,
+      tool: call.function.name,
+      args: parsed.ok ? parsed.args : call.function.arguments,
+      ...(decision && { decision }),
+    };
+  });
 }
 
 /** A call whose approval wait was interrupted: it waits on in the continuation. */

@@ -32,7 +32,8 @@ beforeAll(async () => {
     }
     return reply.text(`reply ${turnOf(request)} to ${said.length} characters`, { input: 10, output: 5 });
   });
-  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl });
+  // A model with no known context window: these runs test the byte bounds, which summaries would hide.
+  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, AGENT_MODEL: 'scripted-model' });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -145,7 +146,11 @@ describe('a hostile caller', () => {
   });
 
   it('cannot grow a run past the payload limit: a transcript that cannot be compacted enough fails PayloadTooLarge', async () => {
-    const wide = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, TRANSCRIPT_MAX_BYTES: '10000000' });
+    const wide = await startTestWorker({
+      OPENAI_BASE_URL: model.baseUrl,
+      AGENT_MODEL: 'scripted-model',
+      TRANSCRIPT_MAX_BYTES: '10000000',
+    });
     try {
       const handle = await wide.start({
         agent: 'helpdesk',

@@ -300,6 +300,27 @@ describe('what waiting commands say', () => {
       { type: 'awaiting_approval', workflowId: 'run-1', pendingApprovals: [close] },
     ]);
   });
+
+  it('WaitTeller tells of half a worker (workflow tasks or activities only) when two checks in a row see it', () => {
+    const told: WaitNotice[] = [];
+    const teller = new WaitTeller('run-1', 'q', (notice) => told.push(notice));
+    const none = { taskQueue: 'q', workflow: false, activity: false };
+    const workflowsOnly = { taskQueue: 'q', workflow: true, activity: false };
+    const both = { taskQueue: 'q', workflow: true, activity: true };
+    teller.saw(none, false, 1_000);
+    // A worker starting up: for one check it polls for workflow tasks only.
+    teller.saw(workflowsOnly, false, 1_000);
+    teller.saw(both, true, 1_000);
+    expect(told).toEqual([
+      { type: 'no_worker', taskQueue: 'q', missing: ['workflow', 'activity'] },
+      { type: 'worker_found', taskQueue: 'q' },
+    ]);
+    // A fleet with no activity workers: told on the second check.
+    teller.saw(workflowsOnly, true, 1_000);
+    expect(told).toHaveLength(2);
+    teller.saw(workflowsOnly, true, 1_000);
+    expect(told.at(-1)).toEqual({ type: 'no_worker', taskQueue: 'q', missing: ['activity'] });
+  });
 });
 
 describe('connectionCause', () => {

@@ -89,6 +89,28 @@ function run(turnLimits: Budgets, lifetimeLimits: Budgets = {}, price?: { perInp
   };
 }
 
+describe('Budget.inputTokensFor', () => {
+  it('estimates from bytes (3 a token) before any call reported its tokens', () => {
+    expect(run({}).budget.inputTokensFor(3_000)).toBe(1_000);
+  });
+
+  it('corrects from the last reported count: what was added at 3 bytes a token, what was taken out in proportion', () => {
+    const { budget, spend } = run({});
+    spend(response(1_000, 20), 4_800);
+    expect(budget.inputTokensFor(4_800)).toBe(1_200);
+    expect(budget.inputTokensFor(7_800)).toBe(2_000);
+    // A summary halved the transcript: half the tokens (but no fewer than 1 a 4 bytes).
+    expect(budget.inputTokensFor(2_400)).toBe(600);
+  });
+
+  it('never believes fewer tokens than 1 for 4 bytes: an endpoint that reports no usage does not hide a long transcript', () => {
+    const { budget, spend } = run({});
+    spend(response(0, 20), 40_000);
+    expect(budget.inputTokensFor(40_000)).toBe(10_000);
+    expect(budget.inputTokensFor(43_000)).toBe(10_750);
+  });
+});
+
 describe('Budget', () => {
   it('makes the last step of maxSteps the wrap-up', () => {
     const { budget, spend } = run({ maxSteps: 3 });
