@@ -51,18 +51,13 @@ function unavailable(message: string): ApplicationFailure {
 }
 
 /** The transcript with fingerprint `wanted` among those `history` records, if any. */
-export async function transcriptFromHistory(
+export async function findTranscript(
   history: RunHistory,
   wanted: string,
   replay = new TranscriptReplay(),
 ): Promise<ChatMessage[] | undefined> {
   for (const event of history.events) {
-    const started = event.workflowExecutionStartedEventAttributes;
-    const carriedPayload = started?.input?.payloads?.[1];
-    if (carriedPayload) {
-      const carried = (await history.decode(carriedPayload)) as { messages?: ChatMessage[] } | undefined;
-      if (Array.isArray(carried?.messages)) replay.carried(carried.messages);
-    }
+    await replay.startedWith(event, history.decode);
     const scheduled = event.activityTaskScheduledEventAttributes;
     if (scheduled && TRANSCRIPT_ACTIVITY_TYPES.includes(scheduled.activityType?.name ?? '')) {
       replay.messagesOf((await history.decode(scheduled.input!.payloads![0])) as TranscriptCarrier);
@@ -125,11 +120,7 @@ export class TranscriptStore {
     }
     let found: ChatMessage[] | undefined;
     try {
-      found = await transcriptFromHistory(
-        await this.readHistory(run),
-        fingerprint,
-        new TranscriptReplay(this.fingerprints),
-      );
+      found = await findTranscript(await this.readHistory(run), fingerprint, new TranscriptReplay(this.fingerprints));
     } catch (error) {
       throw unavailable(`reading the run's history failed: ${(error as Error).message}`);
     }

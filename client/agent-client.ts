@@ -351,11 +351,8 @@ export class AgentClient {
     const events = history?.events ?? [];
     const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
     const calls = callsInFlight(description.raw, await summariesFromHistory(events, decode));
-    const steps = await Promise.all([
-      this.earlierSteps(workflowId, events[0], decode),
-      transcriptFromHistory(events, decode),
-    ])
-      .then(([earlier, latest]) => [...earlier, ...latest.steps])
+    const steps = await this.chainTranscript(workflowId, events, decode)
+      .then((transcript) => transcript.steps)
       .catch((): StepUsage[] => []);
     return { ...(calls.length && { callsInFlight: calls }), ...(steps.length && { stepUsage: steps }) };
   }
@@ -386,18 +383,27 @@ export class AgentClient {
     );
     const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
     const attributes = description.typedSearchAttributes;
-    const latest = await this.call(() => transcriptFromHistory(history.events ?? [], decode), workflowId);
-    // The latest run holds the whole transcript (carried over); the steps of the runs it continued are theirs.
-    const steps = [...(await this.earlierSteps(workflowId, history.events?.[0], decode)), ...latest.steps];
     return {
       workflowId,
       runId: description.runId,
       agent: attributes.get(searchAttributes.agentName),
       status: reportedStatus(attributes.get(searchAttributes.agentStatus), description.status.name),
-      ...latest,
-      steps,
-      usage: totalUsage(steps),
+      ...(await this.chainTranscript(workflowId, history.events ?? [], decode)),
     };
+  }
+
+  /**
+   * The transcript of a run's chain from the latest run's history `events`: that run holds the whole
+   * transcript (carried over), and the steps are every run's, the runs it continued read back in turn.
+   */
+  private async chainTranscript(
+    workflowId: string,
+    events: temporal.api.history.v1.IHistoryEvent[],
+    decode: ReturnType<typeof historyPayloadDecoder>,
+  ): Promise<Awaited<ReturnType<typeof transcriptFromHistory>>> {
+    const latest = await this.call(() => transcriptFromHistory(events, decode), workflowId);
+    const steps = [...(await this.earlierSteps(workflowId, events[0], decode)), ...latest.steps];
+    return { ...latest, steps, usage: totalUsage(steps) };
   }
 
   /** The steps of the runs a run continued (its start event names the one before), oldest first. */

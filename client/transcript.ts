@@ -84,11 +84,7 @@ export async function transcriptFromHistory(
   const replay = new TranscriptReplay();
   for (const event of events) {
     const id = String(event.eventId);
-    const carried = event.workflowExecutionStartedEventAttributes?.input?.payloads?.[1];
-    if (carried) {
-      const state = (await decode(carried)) as { messages?: ChatMessage[] } | undefined;
-      if (Array.isArray(state?.messages)) replay.carried(state.messages);
-    }
+    await replay.startedWith(event, decode);
     const attributes = event.activityTaskScheduledEventAttributes;
     if (attributes) {
       const type = attributes.activityType?.name ?? '';

@@ -4,6 +4,7 @@
  * the inputs in order gives each call's full transcript. The worker does this when its cache misses;
  * the client does it to export a run's transcript.
  */
+import type { temporal } from '@temporalio/proto';
 import { applyParts, Fingerprints, type TranscriptDelta } from './transcript-delta';
 import type { ChatMessage } from './types';
 
@@ -25,6 +26,20 @@ export class TranscriptReplay {
   /** The transcript a continued run started with (its continue-as-new input): the base of its first delta. */
   carried(messages: ChatMessage[]): void {
     this.known.set(this.fingerprints.of(messages), messages);
+  }
+
+  /**
+   * Takes the carried transcript from `event` when it is a continued run's start event (the run's
+   * second input); any other event is passed over. `decode` reads a payload of the history.
+   */
+  async startedWith(
+    event: temporal.api.history.v1.IHistoryEvent,
+    decode: (payload: temporal.api.common.v1.IPayload) => Promise<unknown>,
+  ): Promise<void> {
+    const payload = event.workflowExecutionStartedEventAttributes?.input?.payloads?.[1];
+    if (!payload) return;
+    const state = (await decode(payload)) as { messages?: unknown } | undefined;
+    if (Array.isArray(state?.messages)) this.carried(state.messages as ChatMessage[]);
   }
 
   /**

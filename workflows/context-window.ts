@@ -20,6 +20,9 @@ import type { RunProgress } from './turn';
 const KEPT_SHARE = 0.5;
 /** The share of the window the summariser's input may fill (the rest is its instructions and its answer). */
 const SUMMARISED_SHARE = 0.5;
+/** A summary may take this share of the window, within the bounds below. */
+const SUMMARY_SHARE = 0.1;
+const SUMMARY_TOKENS = { least: 256, most: 4_096 } as const;
 /** Fewer bytes a token than this is not believed (it would let the summariser's input pass the window). */
 const FEWEST_BYTES_PER_TOKEN = 2;
 
@@ -104,7 +107,10 @@ export async function fitContextWindow(context: ContextWindowContext, turnStart:
           ...carrier,
           ...stretch,
           maxInputBytes: Math.floor(window * SUMMARISED_SHARE * bytesPerToken),
-          maxOutputTokens: Math.min(4_096, Math.max(256, Math.floor(window * 0.1))),
+          maxOutputTokens: Math.min(
+            SUMMARY_TOKENS.most,
+            Math.max(SUMMARY_TOKENS.least, Math.floor(window * SUMMARY_SHARE)),
+          ),
         },
         options,
       ),

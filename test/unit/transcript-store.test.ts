@@ -4,7 +4,7 @@
  * codec), its failures; and the summary request the model activity makes of a transcript.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { transcriptFromHistory, TranscriptStore, type RunHistory, type RunRef } from '../../activities/transcripts';
+import { findTranscript, TranscriptStore, type RunHistory, type RunRef } from '../../activities/transcripts';
 import { ErrorType } from '../../src/errors';
 import {
   renderForSummary,
@@ -374,17 +374,17 @@ describe('TranscriptStore', () => {
   });
 });
 
-describe('transcriptFromHistory', () => {
+describe('findTranscript', () => {
   it('finds the transcript with a fingerprint, ignoring other activities, or gives undefined', async () => {
     const run = new FakeRun('wf', 'run-1');
     converse(run);
     for (const call of run.calls) {
-      await expect(transcriptFromHistory(run.history(), call.carrier.transcript!.fingerprint)).resolves.toEqual(
+      await expect(findTranscript(run.history(), call.carrier.transcript!.fingerprint)).resolves.toEqual(
         call.transcript,
       );
     }
-    await expect(transcriptFromHistory(run.history(), 'nonsense')).resolves.toBeUndefined();
-    await expect(transcriptFromHistory({ events: [], decode }, 'nonsense')).resolves.toBeUndefined();
+    await expect(findTranscript(run.history(), 'nonsense')).resolves.toBeUndefined();
+    await expect(findTranscript({ events: [], decode }, 'nonsense')).resolves.toBeUndefined();
   });
 
   it('stops reading at the event that records it', async () => {
@@ -392,7 +392,7 @@ describe('transcriptFromHistory', () => {
     converse(run);
     const history = run.history();
     const decoding = jest.fn(decode);
-    await transcriptFromHistory({ ...history, decode: decoding }, run.calls[0].carrier.transcript!.fingerprint);
+    await findTranscript({ ...history, decode: decoding }, run.calls[0].carrier.transcript!.fingerprint);
     expect(decoding).toHaveBeenCalledTimes(1);
   });
 });
