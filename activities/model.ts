@@ -9,6 +9,7 @@ import { summaryRequest } from '../src/summaries';
 import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage } from '../src/types';
 import { startHeartbeats } from './heartbeat';
+import { withRecordedInput } from './local-record';
 import { classifyModelError } from './model-errors';
 import { parseCompletion, type ModelCallResult } from './model-response';
 import type { TranscriptStore } from './transcripts';
@@ -61,6 +62,7 @@ export function createModelActivities({ openai, prices, transcripts }: ModelActi
     input: ModelCallInput,
     build: (transcript: ChatMessage[]) => ChatMessage[],
   ): Promise<ModelCallResult> {
+    const startedAtMs = Date.now();
     const context = Context.current();
     // Heartbeats let a dead worker's call be retried quickly and let cancellation reach the request.
     const heartbeats = startHeartbeats(context);
@@ -90,7 +92,8 @@ export function createModelActivities({ openai, prices, transcripts }: ModelActi
       heartbeats.stop();
     }
     // Whatever the endpoint answered is checked here, so nothing off-spec reaches the run.
-    return parseCompletion(completion, input.model, prices);
+    const { messages: _whole, ...recorded } = input;
+    return withRecordedInput(parseCompletion(completion, input.model, prices), recorded, startedAtMs);
   }
 
   return {

@@ -12,6 +12,7 @@ import type { ToolDefinition } from '../src/tool';
 import { describeIssues, truncateUtf8, utf8Bytes } from '../src/validation';
 import { withoutStack } from '../src/failures';
 import { startHeartbeats } from './heartbeat';
+import { withRecordedInput } from './local-record';
 
 export interface ToolCallInput {
   agent: string;
@@ -80,6 +81,66 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
       : ({ ok: false, error: `Invalid arguments for tool "${tool.name}": ${describeIssues(parsed.error)}` } as const);
   }
 
+  /** Runs the tool once, under the call's idempotency key. */
+  async function execute(input: ToolCallInput): Promise<ToolCallOutcome> {
+    const tool = findTool(input.agent, input.tool);
+    const checked = validate(tool, input.args);
+    if (!checked.ok) return checked;
+    const context = Context.current();
+    // Tools always run inside an agent run; the fallback only satisfies activities started standalone.
+    const workflowId = context.info.workflowExecution?.workflowId ?? context.info.activityId;
+    // The worker heartbeats while the tool runs, whether or not the tool does: a dead worker's call is
+    // retried after the heartbeat timeout, and a cancellation reaches `ctx.signal` within the throttle.
+    const heartbeats = startHeartbeats(context);
+    let result: unknown;
+    try {
+      result = await tool.execute(checked.args, {
+        idempotencyKey: idempotencyKey(workflowId, input.callId, input.runChainId),
+        signal: context.cancellationSignal,
+        heartbeat: (details) => heartbeats.heartbeat(details),
+        attempt: context.info.attempt,
+        workflowId,
+        agent: input.agent,
+      });
+    } catch (error) {
+      // Whatever a cancelled tool throws (an AbortError, a driver's "query cancelled"), the call was
+      // cancelled: rethrowing the cancellation lets the worker report it so, and no message leaks.
+      if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+      if (error instanceof ToolError) {
+        throw withoutStack(
+          ApplicationFailure.create({
+            message: error.message,
+            type: ErrorType.ToolError,
+            nonRetryable: !error.retryable,
+          }),
+        );
+      }
+      // What Temporal would have recorded for the exception: its type, retryability and message.
+      const thrown = ensureApplicationFailure(error);
+      // The exception may carry what no model should read (connection strings, keys): it stays in
+      // the worker's log, with what it takes to find the call (the activity logger adds the workflow
+      // id, run id and attempt).
+      context.log.warn(`tool ${tool.name} failed unexpectedly`, {
+        tool: tool.name,
+        agent: input.agent,
+        callId: input.callId,
+        error,
+      });
+      throw withoutStack(
+        ApplicationFailure.create({
+          message: tool.exposeErrors ? thrown.message : UNEXPECTED_FAILURE,
+          type: ErrorType.ToolFailed,
+          // The type is now ToolFailed, so the tool's nonRetryableErrorTypes are matched here, against the exception's.
+          nonRetryable: thrown.nonRetryable || (tool.retry?.nonRetryableErrorTypes ?? []).includes(thrown.type ?? ''),
+          nextRetryDelay: thrown.nextRetryDelay,
+        }),
+      );
+    } finally {
+      heartbeats.stop();
+    }
+    return { ok: true, content: limitResult(JSON.stringify(result ?? null), resultMaxBytes) };
+  }
+
   return {
     /** Validates arguments without running the tool (before a call is put to a person for approval). */
     async checkToolArguments(input: Omit<ToolCallInput, 'callId'>): Promise<ToolCallOutcome> {
@@ -88,62 +149,8 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
     },
 
     async runTool(input: ToolCallInput): Promise<ToolCallOutcome> {
-      const tool = findTool(input.agent, input.tool);
-      const checked = validate(tool, input.args);
-      if (!checked.ok) return checked;
-      const context = Context.current();
-      // Tools always run inside an agent run; the fallback only satisfies activities started standalone.
-      const workflowId = context.info.workflowExecution?.workflowId ?? context.info.activityId;
-      // The worker heartbeats while the tool runs, whether or not the tool does: a dead worker's call is
-      // retried after the heartbeat timeout, and a cancellation reaches `ctx.signal` within the throttle.
-      const heartbeats = startHeartbeats(context);
-      let result: unknown;
-      try {
-        result = await tool.execute(checked.args, {
-          idempotencyKey: idempotencyKey(workflowId, input.callId, input.runChainId),
-          signal: context.cancellationSignal,
-          heartbeat: (details) => heartbeats.heartbeat(details),
-          attempt: context.info.attempt,
-          workflowId,
-          agent: input.agent,
-        });
-      } catch (error) {
-        // Whatever a cancelled tool throws (an AbortError, a driver's "query cancelled"), the call was
-        // cancelled: rethrowing the cancellation lets the worker report it so, and no message leaks.
-        if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-        if (error instanceof ToolError) {
-          throw withoutStack(
-            ApplicationFailure.create({
-              message: error.message,
-              type: ErrorType.ToolError,
-              nonRetryable: !error.retryable,
-            }),
-          );
-        }
-        // What Temporal would have recorded for the exception: its type, retryability and message.
-        const thrown = ensureApplicationFailure(error);
-        // The exception may carry what no model should read (connection strings, keys): it stays in
-        // the worker's log, with what it takes to find the call (the activity logger adds the workflow
-        // id, run id and attempt).
-        context.log.warn(`tool ${tool.name} failed unexpectedly`, {
-          tool: tool.name,
-          agent: input.agent,
-          callId: input.callId,
-          error,
-        });
-        throw withoutStack(
-          ApplicationFailure.create({
-            message: tool.exposeErrors ? thrown.message : UNEXPECTED_FAILURE,
-            type: ErrorType.ToolFailed,
-            // The type is now ToolFailed, so the tool's nonRetryableErrorTypes are matched here, against the exception's.
-            nonRetryable: thrown.nonRetryable || (tool.retry?.nonRetryableErrorTypes ?? []).includes(thrown.type ?? ''),
-            nextRetryDelay: thrown.nextRetryDelay,
-          }),
-        );
-      } finally {
-        heartbeats.stop();
-      }
-      return { ok: true, content: limitResult(JSON.stringify(result ?? null), resultMaxBytes) };
+      const startedAtMs = Date.now();
+      return withRecordedInput(await execute(input), { callId: input.callId }, startedAtMs);
     },
   };
 }

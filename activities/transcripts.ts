@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { historyPayloadDecoder } from '../src/history-payloads';
+import { callRecordsOf } from '../src/recorded-calls';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
 import { applyParts, Fingerprints, TranscriptMismatch, type TranscriptDelta } from '../src/transcript-delta';
@@ -56,11 +57,11 @@ export async function findTranscript(
   wanted: string,
   replay = new TranscriptReplay(),
 ): Promise<ChatMessage[] | undefined> {
+  const carriesTranscript = (type: string) => TRANSCRIPT_ACTIVITY_TYPES.includes(type);
   for (const event of history.events) {
     await replay.startedWith(event, history.decode);
-    const scheduled = event.activityTaskScheduledEventAttributes;
-    if (scheduled && TRANSCRIPT_ACTIVITY_TYPES.includes(scheduled.activityType?.name ?? '')) {
-      replay.messagesOf((await history.decode(scheduled.input!.payloads![0])) as TranscriptCarrier);
+    for (const record of await callRecordsOf(event, history.decode, carriesTranscript)) {
+      if (record.kind === 'scheduled') replay.messagesOf(record.input as TranscriptCarrier);
     }
     const found = replay.find(wanted);
     if (found) return found;

@@ -3,6 +3,7 @@
  * the ways `export` writes it: markdown, JSON lines, and a Chat Completions request to replay.
  */
 import type { temporal } from '@temporalio/proto';
+import { callRecordsOf } from '../src/recorded-calls';
 import { TRANSCRIPT_ACTIVITY_TYPES, TranscriptReplay, type TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage, TokenUsage } from '../src/types';
 
@@ -57,11 +58,6 @@ export interface RunTranscript {
 export const EXPORT_FORMATS = ['md', 'jsonl', 'openai'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** Milliseconds since the epoch of a protobuf timestamp. */
-function timeMs(timestamp: { seconds?: unknown; nanos?: number | null } | null | undefined): number {
-  return timestamp ? Number(timestamp.seconds ?? 0) * 1_000 + (timestamp.nanos ?? 0) / 1e6 : 0;
-}
-
 /**
  * The messages and per-step usage of a run from its history `events`. Every `callModel` input holds
  * the transcript so far (whole, or as a delta on the run's previous one), so the transcript is the
@@ -82,32 +78,29 @@ export async function transcriptFromHistory(
   }[] = [];
   const toolsInOrder: { input: ToolCallInput; outcome?: ToolCallOutcome; after: number }[] = [];
   const replay = new TranscriptReplay();
+  const read = (type: string) => TRANSCRIPT_ACTIVITY_TYPES.includes(type) || type === 'runTool';
   for (const event of events) {
-    const id = String(event.eventId);
     await replay.startedWith(event, decode);
-    const attributes = event.activityTaskScheduledEventAttributes;
-    if (attributes) {
-      const type = attributes.activityType?.name ?? '';
-      const carriesTranscript = TRANSCRIPT_ACTIVITY_TYPES.includes(type);
-      if (!carriesTranscript && type !== 'runTool') continue;
-      const input = await decode(attributes.input!.payloads![0]);
-      const messages = carriesTranscript ? replay.messagesOf(input as TranscriptCarrier) : undefined;
-      if (type === 'runTool') toolsInOrder.push({ input: input as ToolCallInput, after: models.length });
-      else if (type !== 'callModel') continue;
-      else models.push({ input: input as ModelCallInput, messages: messages ?? [], startMs: timeMs(event.eventTime) });
-      scheduled.set(id, { type, input });
-      continue;
-    }
-    const completed = event.activityTaskCompletedEventAttributes;
-    const source = completed && scheduled.get(String(completed.scheduledEventId));
-    if (!completed || !source) continue;
-    const result = await decode(completed.result!.payloads![0]);
-    if (source.type === 'callModel') {
-      const call = models.find((model) => model.input === source.input)!;
-      call.result = result as ModelCallResult;
-      call.endMs = timeMs(event.eventTime);
-    } else {
-      toolsInOrder.find((tool) => tool.input === source.input)!.outcome = result as ToolCallOutcome;
+    for (const record of await callRecordsOf(event, decode, read)) {
+      if (record.kind === 'scheduled') {
+        const { id, type, input } = record;
+        const messages = type === 'runTool' ? undefined : replay.messagesOf(input as TranscriptCarrier);
+        if (type === 'runTool') toolsInOrder.push({ input: input as ToolCallInput, after: models.length });
+        else if (type !== 'callModel') continue;
+        else models.push({ input: input as ModelCallInput, messages: messages ?? [], startMs: record.timeMs });
+        scheduled.set(id, { type, input });
+        continue;
+      }
+      const source = scheduled.get(record.id);
+      if (!source) continue;
+      const result = await record.result();
+      if (source.type === 'callModel') {
+        const call = models.find((model) => model.input === source.input)!;
+        call.result = result as ModelCallResult;
+        call.endMs = record.timeMs;
+      } else {
+        toolsInOrder.find((tool) => tool.input === source.input)!.outcome = result as ToolCallOutcome;
+      }
     }
   }
 

@@ -78,6 +78,7 @@ export async function createAgentWorker(
     contextCompactAt: config.CONTEXT_COMPACT_AT,
     continueAsNewAtBytes: config.CONTINUE_AS_NEW_AT_BYTES,
     historyLimitBytes: config.HISTORY_LIMIT_BYTES,
+    localActivities: config.LOCAL_ACTIVITIES,
     transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
   });
   const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {

@@ -57,6 +57,9 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
     `worker: polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS} ` +
       `(namespace ${config.TEMPORAL_NAMESPACE}); agents: ${registry.names().join(', ')}`,
   );
+  if (config.LOCAL_ACTIVITIES.length) {
+    console.log(`worker: ${config.LOCAL_ACTIVITIES.join(' and ')} calls run as local activities (LOCAL_ACTIVITIES)`);
+  }
   options.onReady?.();
   try {
     // run() is RUNNING once called, so a stop that came already shuts it down at once.

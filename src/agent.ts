@@ -5,7 +5,7 @@ import { DefinitionError } from './errors';
 import { fallbackModelsSchema, limitsSchema } from './input';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
-import { LimitName, MemoryToolName, type Limits } from './types';
+import { LimitName, LocalCallKind, MemoryToolName, type Limits } from './types';
 import { describeIssues } from './validation';
 
 /** What an agent author writes. */
@@ -33,6 +33,12 @@ export interface AgentConfig {
    * and `forget`, and start with what was remembered about that user (README: Memory across sessions).
    */
   memory?: boolean;
+  /**
+   * Which of this agent's calls run as Temporal local activities, whatever the worker's
+   * `LOCAL_ACTIVITIES` says: `['model']`, `['tools']`, both, or `[]` for none. A tool's own `local` wins.
+   * Local calls skip a round trip to the server per call, at a price (README: The local-activity fast path).
+   */
+  localActivities?: LocalCallKind[];
 }
 
 /** Which calls of an agent wait for a person, and for how long. */
@@ -60,7 +66,9 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   fallbackModels: true,
   contextWindowTokens: true,
   memory: true,
+  localActivities: true,
 });
+const LOCAL_CALL_KINDS: readonly unknown[] = Object.values(LocalCallKind);
 const MEMORY_TOOL_NAMES: readonly string[] = Object.values(MemoryToolName);
 const APPROVAL_OPTIONS = namesOf<ApprovalPolicy>({ tools: true, timeoutSeconds: true });
 const BUDGET_NAMES: readonly string[] = Object.values(LimitName);
@@ -118,6 +126,19 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   if (taken) {
     throw new DefinitionError(
       `agent "${name}" has memory, which brings its own tool "${taken}": rename the agent's tool "${taken}"`,
+    );
+  }
+  const local = config.localActivities;
+  if (
+    local !== undefined &&
+    !(
+      Array.isArray(local) &&
+      local.every((kind) => LOCAL_CALL_KINDS.includes(kind)) &&
+      new Set(local).size === local.length
+    )
+  ) {
+    throw new DefinitionError(
+      `agent "${name}": localActivities must list "model", "tools", both or neither, not ${JSON.stringify(local)}`,
     );
   }
   const approval = approvalProblem(config.approval, toolNames);

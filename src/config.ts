@@ -29,9 +29,29 @@ import {
   HISTORY_LIMITS,
 } from './defaults';
 import { ConfigError } from './errors';
+import { LocalCallKind } from './types';
 import { describeIssues } from './validation';
 
 type Env = Record<string, string | undefined>;
+
+const LOCAL_CALL_KINDS: readonly string[] = Object.values(LocalCallKind);
+
+/** `model,tools`, `model`, `tools`, or `none` (the default): the kinds of call, each at most once. */
+const localCallKinds = z
+  .string()
+  .default('none')
+  .transform((list, context) => {
+    const kinds = list === 'none' ? [] : list.split(',').map((kind) => kind.trim());
+    const wrong = kinds.find((kind) => !LOCAL_CALL_KINDS.includes(kind));
+    if (wrong !== undefined || new Set(kinds).size !== kinds.length) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be model, tools, model,tools or none, not ${JSON.stringify(list)}`,
+      });
+      return z.NEVER;
+    }
+    return kinds as LocalCallKind[];
+  });
 
 const flag = z.enum(['true', 'false', '1', '0']);
 const seconds = z.coerce.number().positive();
@@ -76,6 +96,8 @@ const workerEnvSchema = temporalEnvSchema.extend({
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
   HELPDESK_LEDGER: z.string().min(1).default(DEFAULT_HELPDESK_LEDGER),
+  /** Calls that run as local activities on this worker unless an agent says otherwise: `model`, `tools`, both, or none. */
+  LOCAL_ACTIVITIES: localCallKinds,
 });
 
 /** Options for both `Connection.connect` (clients) and `NativeConnection.connect` (workers). */

@@ -13,7 +13,7 @@ import {
 import { runContextWindow, type ContextWindows } from './context-windows';
 import type { PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
-import type { AgentSpec, ModelCallPolicy, ToolSpec } from './types';
+import { LocalCallKind, type AgentSpec, type ModelCallPolicy, type ToolSpec } from './types';
 
 /** The JSON schema the model sees for a tool's arguments, exported from its zod schema. */
 export function toolParameters(tool: ToolDefinition): Record<string, unknown> {
@@ -21,7 +21,15 @@ export function toolParameters(tool: ToolDefinition): Record<string, unknown> {
   return schema;
 }
 
-function toolSpec(tool: ToolDefinition, agent: AgentDefinition): ToolSpec {
+/**
+ * Whether `tool` runs as a local activity: its own `local` wins, else the agent's or worker's default
+ * for tools, which a tool routed to another task queue cannot follow.
+ */
+function runsLocally(tool: ToolDefinition, localTools: boolean): boolean {
+  return tool.local ?? (localTools && tool.taskQueue === undefined);
+}
+
+function toolSpec(tool: ToolDefinition, agent: AgentDefinition, localTools: boolean): ToolSpec {
   return {
     name: tool.name,
     description: tool.description,
@@ -31,6 +39,8 @@ function toolSpec(tool: ToolDefinition, agent: AgentDefinition): ToolSpec {
     heartbeatTimeoutMs: msToNumber(tool.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
     retry: { ...DEFAULT_TOOL_RETRY, ...tool.retry },
     taskQueue: tool.taskQueue,
+    // Only when on, so the specs of regular tools stay as they were recorded.
+    ...(runsLocally(tool, localTools) && { local: true }),
   };
 }
 
@@ -49,6 +59,8 @@ export interface SpecOptions {
   continueAsNewAtBytes: number;
   /** A run that cannot continue as new fails `HistoryLimit` once its history passes this size. */
   historyLimitBytes: number;
+  /** The worker's `LOCAL_ACTIVITIES`: calls that run as local activities unless the agent says otherwise. */
+  localActivities?: readonly LocalCallKind[];
 }
 
 /**
@@ -59,6 +71,7 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
   const model = options.model ?? agent.model ?? options.defaultModel;
   const fallbackModels = options.fallbackModels ?? agent.fallbackModels ?? [];
   const priced = [model, ...fallbackModels].filter((name) => Object.hasOwn(options.prices, name));
+  const local = agent.localActivities ?? options.localActivities ?? [];
   const contextWindowTokens = runContextWindow(
     options.contextWindows,
     [model, ...fallbackModels],
@@ -71,10 +84,10 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
     model,
     fallbackModels,
     prices: Object.fromEntries(priced.map((name) => [name, options.prices[name]])),
-    tools: agent.tools.map((tool) => toolSpec(tool, agent)),
+    tools: agent.tools.map((tool) => toolSpec(tool, agent, local.includes(LocalCallKind.tools))),
     limits: agent.limits ?? {},
     approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-    modelCall: options.modelCall,
+    modelCall: { ...options.modelCall, ...(local.includes(LocalCallKind.model) && { local: true }) },
     transcriptMaxBytes: options.transcriptMaxBytes,
     ...(contextWindowTokens !== undefined && {
       contextWindowTokens,

@@ -47,6 +47,13 @@ export interface ToolConfig<Schema extends z.ZodObject> {
   /** Run this tool's activity on another task queue, e.g. workers near a private system. */
   taskQueue?: string;
   /**
+   * Run this tool as a local activity (true) or a regular one (false), whatever the agent's
+   * `localActivities` or the worker's `LOCAL_ACTIVITIES` say. A local tool runs on the worker running
+   * the run's workflow task, so it cannot have a `taskQueue`; after a crash it may run again, with the
+   * same idempotency key (README: The local-activity fast path).
+   */
+  local?: boolean;
+  /**
    * Let the model read the message of any exception `execute` throws. Off by default: only a
    * `ToolError`'s message reaches the model (and so the model provider and the run's history); any
    * other exception is logged on the worker and the model reads only that the tool failed
@@ -72,6 +79,7 @@ const TOOL_OPTIONS = namesOf<ToolConfig<z.ZodObject>>({
   heartbeatTimeout: true,
   retry: true,
   taskQueue: true,
+  local: true,
   exposeErrors: true,
 });
 
@@ -100,13 +108,16 @@ function isDuration(value: unknown): boolean {
  * would fail runs (or leave them stuck) instead of the worker's start-up.
  */
 function policyProblem(config: ToolConfig<z.ZodObject>): string | undefined {
-  for (const flag of ['requiresApproval', 'exposeErrors'] as const) {
+  for (const flag of ['requiresApproval', 'exposeErrors', 'local'] as const) {
     if (config[flag] !== undefined && typeof config[flag] !== 'boolean') {
       return `${flag} must be true or false, not ${JSON.stringify(config[flag])}`;
     }
   }
   if (config.taskQueue !== undefined && !(typeof config.taskQueue === 'string' && config.taskQueue.trim())) {
     return `taskQueue must be the name of a task queue, not ${JSON.stringify(config.taskQueue)}`;
+  }
+  if (config.local && config.taskQueue !== undefined) {
+    return 'a local tool runs on the worker running its workflow, so it cannot have a taskQueue: drop one of them';
   }
   for (const option of ['timeout', 'heartbeatTimeout'] as const) {
     if (config[option] !== undefined && !isDuration(config[option])) {

@@ -112,6 +112,13 @@ export interface AgentRunState {
   queuedMessages: number;
 }
 
+/**
+ * The calls a run can make as Temporal local activities (the fast path), as `LOCAL_ACTIVITIES` and an
+ * agent's `localActivities` name them: model calls, tool calls.
+ */
+export const LocalCallKind = { model: 'model', tools: 'tools' } as const;
+export type LocalCallKind = (typeof LocalCallKind)[keyof typeof LocalCallKind];
+
 export const RunMode = { task: 'task', session: 'session' } as const;
 export type RunMode = (typeof RunMode)[keyof typeof RunMode];
 
@@ -141,6 +148,8 @@ export interface ToolSpec {
   heartbeatTimeoutMs?: number;
   retry: RetryPolicy;
   taskQueue?: string;
+  /** Runs as a local activity, on the worker running the run's workflow task; absent means a regular one. */
+  local?: boolean;
 }
 
 /** How model calls are timed and retried; from the worker's configuration at run start. */
@@ -150,6 +159,8 @@ export interface ModelCallPolicy {
   maxAttempts: number;
   /** How long 429s are retried, apart from `maxAttempts` (absent in specs recorded before it existed). */
   rateLimitBudgetMs?: number;
+  /** Calls run as local activities, on the worker running the run's workflow task; absent means regular ones. */
+  local?: boolean;
 }
 
 /**

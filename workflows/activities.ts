@@ -3,7 +3,7 @@
  * for the spec and argument checks, the worker's model-call policy recorded in the spec, and each
  * tool's own timeout, retry policy and task queue.
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type {
   Activities,
   ModelCallInput,
@@ -25,12 +25,15 @@ function until(deadlineMs: number | undefined) {
   return deadlineMs === undefined ? {} : { scheduleToCloseTimeout: Math.max(1, deadlineMs - Date.now()) };
 }
 
-/** The model activities under the worker's model-call policy, shown as `summary` in the Web UI. */
+/**
+ * The model activities under the worker's model-call policy, shown as `summary` in the Web UI: local
+ * activities when the spec says so (no heartbeats there: a dead worker's call is retried with its
+ * workflow task).
+ */
 function modelActivities(spec: AgentSpec, summary: string, deadlineMs: number | undefined) {
-  return proxyActivities<Activities>({
+  const options = {
     summary,
     startToCloseTimeout: spec.modelCall.requestTimeoutMs + 5_000,
-    heartbeatTimeout: spec.modelCall.heartbeatTimeoutMs,
     ...until(deadlineMs),
     retry: {
       maximumAttempts: spec.modelCall.maxAttempts,
@@ -39,7 +42,10 @@ function modelActivities(spec: AgentSpec, summary: string, deadlineMs: number | 
       maximumInterval: '60s',
       nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_ERRORS, ErrorType.ModelRateLimited],
     },
-  });
+  };
+  return spec.modelCall.local
+    ? proxyLocalActivities<Activities>(options)
+    : proxyActivities<Activities>({ ...options, heartbeatTimeout: spec.modelCall.heartbeatTimeoutMs });
 }
 
 /** Marks a call's summary when it is a fallback. */
@@ -83,17 +89,20 @@ export function summarizeConversation(
 }
 
 /**
- * Runs a tool under its own policy (shown as `tool <name>` in the Web UI). A cancelled run waits for
- * its tools to stop, so nothing runs on after the run reports `cancelled`.
+ * Runs a tool under its own policy (shown as `tool <name>` in the Web UI), as a local activity when
+ * its spec says so. A cancelled run waits for its tools to stop, so nothing runs on after the run
+ * reports `cancelled`.
  */
 export function runTool(tool: ToolSpec, input: ToolCallInput, deadlineMs?: number): Promise<ToolCallOutcome> {
-  return proxyActivities<Activities>({
+  const options = {
     summary: `tool ${tool.name}`,
     startToCloseTimeout: tool.startToCloseTimeoutMs,
-    heartbeatTimeout: tool.heartbeatTimeoutMs,
     ...until(deadlineMs),
     retry: tool.retry,
-    taskQueue: tool.taskQueue,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-  }).runTool(input);
+  };
+  const activities = tool.local
+    ? proxyLocalActivities<Activities>(options)
+    : proxyActivities<Activities>({ ...options, heartbeatTimeout: tool.heartbeatTimeoutMs, taskQueue: tool.taskQueue });
+  return activities.runTool(input);
 }

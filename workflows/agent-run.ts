@@ -160,7 +160,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         interruptsApprovalWait: mustStop,
       },
       requestBytes: () => compact() + toolsBytes,
-      transcripts: new TranscriptSender(carried?.messages),
+      transcripts: new TranscriptSender(carried?.messages, agentSpec.modelCall.local),
     };
 
     /**

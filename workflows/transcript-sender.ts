@@ -2,6 +2,7 @@
  * Sends the transcript to model calls by reference: each call's input holds what changed since the
  * run's previous call and a fingerprint of the whole, and the worker rebuilds the rest (from its cache,
  * or from this run's history, where every earlier delta is). Runs started before this send it whole.
+ * Local model calls get it whole (a local activity's input never leaves the worker) and echo the delta.
  */
 import { ActivityFailure, ApplicationFailure, log, patched } from '@temporalio/workflow';
 import { ErrorType } from '../src/errors';
@@ -22,8 +23,15 @@ function transcriptUnavailable(error: unknown): boolean {
 export class TranscriptSender {
   private readonly encoder: DeltaEncoder;
 
-  /** `carried`: the transcript this run continued with, which its history holds (its input). */
-  constructor(carried: readonly ChatMessage[] = []) {
+  /**
+   * `carried`: the transcript this run continued with, which its history holds (its input). `local`:
+   * the calls are local activities, whose inputs history does not hold: they get the transcript whole
+   * and echo the delta in their results, which it does hold.
+   */
+  constructor(
+    carried: readonly ChatMessage[] = [],
+    private readonly local = false,
+  ) {
     this.encoder = new DeltaEncoder(carried);
   }
 
@@ -33,6 +41,7 @@ export class TranscriptSender {
    */
   async send<T>(messages: readonly ChatMessage[], call: (carrier: TranscriptCarrier) => Promise<T>): Promise<T> {
     if (!patched(Patch.transcriptByReference)) return call({ messages: [...messages] });
+    if (this.local) return call({ messages: [...messages], transcript: this.encoder.next(messages) });
     try {
       return await call({ transcript: this.encoder.next(messages) });
     } catch (error) {

@@ -35,7 +35,19 @@ describe('loadWorkerConfig', () => {
       CONTINUE_AS_NEW_AT_BYTES: 8 * 1024 * 1024,
       HISTORY_LIMIT_BYTES: 40 * 1024 * 1024,
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
+      LOCAL_ACTIVITIES: [],
     });
+  });
+
+  it('reads which calls run as local activities, and refuses anything but model, tools, both or none', () => {
+    expect(loadWorkerConfig({ LOCAL_ACTIVITIES: 'model,tools' }).LOCAL_ACTIVITIES).toEqual(['model', 'tools']);
+    expect(loadWorkerConfig({ LOCAL_ACTIVITIES: ' tools ' }).LOCAL_ACTIVITIES).toEqual(['tools']);
+    expect(loadWorkerConfig({ LOCAL_ACTIVITIES: 'none' }).LOCAL_ACTIVITIES).toEqual([]);
+    for (const wrong of ['all', 'model,model', 'models', 'model,', 'Model']) {
+      expect(() => loadWorkerConfig({ LOCAL_ACTIVITIES: wrong })).toThrow(
+        `LOCAL_ACTIVITIES: must be model, tools, model,tools or none, not ${JSON.stringify(wrong)}`,
+      );
+    }
   });
 
   it('takes the sizes of long runs from env, and refuses a compaction share outside (0, 1]', () => {

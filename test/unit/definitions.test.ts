@@ -88,12 +88,12 @@ describe('defineTool', () => {
     [
       'an option with no near name, listing the known ones',
       { colour: 'red' },
-      'tool "weather": unknown option "colour"; known options: name, description, input, execute, requiresApproval, timeout, heartbeatTimeout, retry, taskQueue, exposeErrors',
+      'tool "weather": unknown option "colour"; known options: name, description, input, execute, requiresApproval, timeout, heartbeatTimeout, retry, taskQueue, local, exposeErrors',
     ],
     [
       'two unknown options, in one line',
       { retries: 3, exposeError: true },
-      'tool "weather": unknown option "retries"; unknown option "exposeError" (did you mean "exposeErrors"?); known options: name, description, input, execute, requiresApproval, timeout, heartbeatTimeout, retry, taskQueue, exposeErrors',
+      'tool "weather": unknown option "retries"; unknown option "exposeError" (did you mean "exposeErrors"?); known options: name, description, input, execute, requiresApproval, timeout, heartbeatTimeout, retry, taskQueue, local, exposeErrors',
     ],
     [
       'a misspelt description, before saying the description is missing',
@@ -121,6 +121,12 @@ describe('defineTool', () => {
     ['an empty taskQueue', { taskQueue: '' }, 'taskQueue must be the name of a task queue, not ""'],
     ['a blank taskQueue', { taskQueue: '  ' }, 'taskQueue must be the name of a task queue, not "  "'],
     ['a numeric taskQueue', { taskQueue: 7 }, 'taskQueue must be the name of a task queue, not 7'],
+    ['local as a string', { local: 'yes' }, 'local must be true or false, not "yes"'],
+    [
+      'a local tool on another task queue',
+      { local: true, taskQueue: 'private' },
+      'a local tool runs on the worker running its workflow, so it cannot have a taskQueue: drop one of them',
+    ],
     [
       'an unparseable timeout',
       { timeout: 'soon' },
@@ -246,7 +252,7 @@ describe('defineAgent', () => {
     [
       'an option with no near name, listing the known ones',
       { temperature: 0.2 },
-      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels, contextWindowTokens, memory',
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels, contextWindowTokens, memory, localActivities',
     ],
     [
       'a misspelt name, on an agent without one',
@@ -292,6 +298,7 @@ describe('defineAgent', () => {
       },
       approval: { tools: ['weather'], timeoutSeconds: 300 },
       fallbackModels: ['gpt-4o-mini'],
+      localActivities: ['model', 'tools'],
     };
     expect(agent(options)).toMatchObject({ kind: 'agent', name: 'forecaster', ...options });
   });
@@ -450,6 +457,52 @@ describe('resolveSpec', () => {
     expect(unknown.contextWindowTokens).toBeUndefined();
     expect(unknown.compactAtTokens).toBeUndefined();
     expect(unknown.continueAsNewAtBytes).toBe(8_000_000);
+  });
+
+  it('runs calls as local activities as the tool, else the agent, else the worker says; never a tool on its own task queue', () => {
+    const options = {
+      defaultModel: 'm',
+      modelCall,
+      transcriptMaxBytes: 1_000,
+      prices: DEFAULT_PRICES,
+      ...specSettings,
+    };
+    const tools = [
+      tool({ name: 'plain' }),
+      tool({ name: 'never', local: false }),
+      tool({ name: 'always', local: true }),
+      tool({ name: 'routed', taskQueue: 'private' }),
+    ];
+    const locality = (spec: ReturnType<typeof resolveSpec>) => ({
+      model: spec.modelCall.local ?? false,
+      tools: Object.fromEntries(spec.tools.map((t) => [t.name, t.local ?? false])),
+    });
+    expect(locality(resolveSpec(agent({ tools }), options))).toEqual({
+      model: false,
+      tools: { plain: false, never: false, always: true, routed: false },
+    });
+    expect(locality(resolveSpec(agent({ tools }), { ...options, localActivities: ['model', 'tools'] }))).toEqual({
+      model: true,
+      tools: { plain: true, never: false, always: true, routed: false },
+    });
+    const modelOnly = agent({ tools, localActivities: ['model'] });
+    expect(locality(resolveSpec(modelOnly, { ...options, localActivities: ['tools'] }))).toEqual({
+      model: true,
+      tools: { plain: false, never: false, always: true, routed: false },
+    });
+    // Specs of regular calls stay as they were recorded before the fast path existed.
+    const regular = resolveSpec(agent({ tools }), options);
+    expect(regular.modelCall).toEqual(modelCall);
+    expect(Object.hasOwn(regular.tools[0], 'local')).toBe(false);
+  });
+
+  it('refuses localActivities that name anything but model and tools, once each', () => {
+    for (const localActivities of ['model', ['models'], ['model', 'model'], [true]]) {
+      expect(definitionError(() => agent({ localActivities } as unknown as Partial<AgentConfig>)).message).toMatch(
+        /localActivities must list "model", "tools", both or neither/,
+      );
+    }
+    expect(agent({ localActivities: [] }).localActivities).toEqual([]);
   });
 
   it('refuses a context window that is not a whole number of tokens', () => {

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { AgentClient } from '../../client/agent-client';
+import { WorkflowType } from '../../src/contract';
+import type { agentRun } from '../../workflows';
+import { byTurn, reply, turnOf } from '../../testing';
+import { eventually } from '../support/eventually';
+import { startTestWorker, tempPath, workerEnv, type TestWorker } from '../support/harness';
+import { waitUntilPolling } from '../support/worker-process';
+import { useWorkerProcesses } from '../support/worker-processes';
+
+const EventType = temporal.api.enums.v1.EventType;
+const EFFECTS_AGENT = join(__dirname, '..', 'fixtures', 'effects-agent.ts');
+
+type History = Awaited<ReturnType<Awaited<ReturnType<TestWorker['start']>>['fetchHistory']>>;
+
+/** The activity types a history schedules as regular activities, and how many local calls it records. */
+function callsIn(history: History) {
+  const events = history.events ?? [];
+  return {
+    regular: events
+      .filter((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+      .map((event) => event.activityTaskScheduledEventAttributes!.activityType!.name),
+    local: events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+  };
+}
+
+function jsonLines<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
+
+const processes = useWorkerProcesses();
+
+describe('the local-activity fast path (LOCAL_ACTIVITIES)', () => {
+  const script = byTurn([
+    reply.tools([
+      { id: 'order', name: 'lookup_order', args: { orderId: '1042' } },
+      { id: 'policy', name: 'search_knowledge_base', args: { query: 'delayed parcel' } },
+    ]),
+    reply.text('Order 1042 is delayed.'),
+  ]);
+
+  it('runs model and tool calls as local activities, and the run exports as one with regular activities does', async () => {
+    const model = await processes.startModel(script);
+    const regular = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl });
+    const local = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, LOCAL_ACTIVITIES: 'model,tools' });
+    const client = await AgentClient.connect(local.config);
+    try {
+      const runs = [];
+      for (const worker of [regular, local]) {
+        const handle = await worker.start({ agent: 'helpdesk', message: 'Where is order 1042?' });
+        expect(await handle.result()).toMatchObject({
+          status: 'completed',
+          output: 'Order 1042 is delayed.',
+          steps: 2,
+        });
+        runs.push({
+          handle,
+          history: await handle.fetchHistory(),
+          transcript: await client.transcript(handle.workflowId),
+        });
+      }
+      const [viaRegular, viaLocal] = runs;
+      expect(callsIn(viaRegular.history)).toEqual({
+        regular: ['resolveAgentSpec', 'callModel', 'runTool', 'runTool', 'callModel'],
+        local: 0,
+      });
+      // Only the spec is resolved by a regular activity: it says whether the calls are local.
+      expect(callsIn(viaLocal.history)).toEqual({ regular: ['resolveAgentSpec'], local: 4 });
+      expect(viaLocal.history.events!.length).toBeLessThan(viaRegular.history.events!.length);
+      // What history holds of the calls is enough to export the run, as it is for regular activities.
+      expect(viaLocal.transcript.messages).toEqual(viaRegular.transcript.messages);
+      expect(viaLocal.transcript.messages.map((message) => message.role)).toEqual([
+        'system',
+        'user',
+        'assistant',
+        'tool',
+        'tool',
+        'assistant',
+      ]);
+      expect(viaLocal.transcript.steps.map(({ step, inputTokens }) => ({ step, inputTokens }))).toEqual([
+        { step: 1, inputTokens: 100 },
+        { step: 2, inputTokens: 100 },
+      ]);
+      expect(viaLocal.transcript.steps.every((step) => step.seconds >= 0)).toBe(true);
+      expect(viaLocal.transcript.tools).toEqual(viaRegular.transcript.tools);
+    } finally {
+      await client.close();
+      await Promise.all([regular.stop(), local.stop()]);
+    }
+  });
+
+  it('repeats the local calls of a crashed worker on the next one, with the same idempotency key: the effect happens once', async () => {
+    const model = await processes.startModel((request) =>
+      turnOf(request) === 0
+        ? reply.tools([{ id: 'effect', name: 'record_effect', args: { name: 'refund' } }])
+        : reply.text('Recorded.'),
+    );
+    const effects = tempPath('effects.jsonl');
+    const env = workerEnv({
+      OPENAI_BASE_URL: model.baseUrl,
+      AGENT_MODULES: EFFECTS_AGENT,
+      LOCAL_ACTIVITIES: 'model,tools',
+      EFFECTS_FILE: effects,
+      EFFECT_DELAY_MS: '3000',
+    });
+    const first = processes.spawn(env);
+    await waitUntilPolling(first);
+    expect(first.output()).toContain('worker: model and tools calls run as local activities (LOCAL_ACTIVITIES)');
+    const workflowId = `local-crash-${randomUUID()}`;
+    const handle = await processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+      taskQueue: env.TASK_QUEUE,
+      workflowId,
+      args: [{ agent: 'effects', message: 'Record the refund.' }],
+    });
+    // The effect happened; the call is still running when its worker dies.
+    await eventually(() => jsonLines(effects).length === 1, 'the effect to be recorded');
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+
+    const second = processes.spawn({ ...env, EFFECT_DELAY_MS: '0' });
+    await waitUntilPolling(second);
+    expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Recorded.', steps: 2 });
+
+    const key = `${workflowId}/${handle.firstExecutionRunId}/1.1`;
+    expect(jsonLines(effects)).toEqual([{ key, name: 'refund' }]);
+    // The tool ran again after the crash (a local call is not recorded until its workflow task
+    // completes), under the same key, so it did not repeat its effect.
+    const attempts = jsonLines<{ key: string }>(`${effects}.attempts`);
+    expect(attempts.map((attempt) => attempt.key)).toEqual([key, key]);
+    // So did the model call of that workflow task: local calls cost their tokens again after a crash.
+    expect(model.requests.filter((request) => turnOf(request) === 0)).toHaveLength(2);
+    expect(callsIn(await handle.fetchHistory())).toEqual({ regular: ['resolveAgentSpec'], local: 3 });
+  });
+});
