@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
+import { PATCHES_IN_SPEC } from '../src/patches';
 import { resolveSpec, type SpecOptions } from '../src/spec';
 import type { AgentSpec } from '../src/types';
 
@@ -20,7 +21,8 @@ export function createSpecActivities({ registry, ...settings }: SpecActivityDeps
           ErrorType.UnknownAgent,
         );
       }
-      return resolveSpec(agent, { ...input, ...settings });
+      // This worker's workflow code runs the run (the spec is resolved by a local activity): it has these changes.
+      return { ...resolveSpec(agent, { ...input, ...settings }), patches: [...PATCHES_IN_SPEC] };
     },
   };
 }

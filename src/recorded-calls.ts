@@ -72,8 +72,8 @@ export async function callRecordsOf(
   const type = data.activity_type ?? '';
   if (!wanted(type)) return [];
   const result = (await decode(resultPayload)) as LocalResult;
-  if (!result.recorded) return [];
-  const { durationMs = 0, ...input } = result.recorded;
+  // A call that echoes nothing (the spec's resolution) recorded no input readers need.
+  const { durationMs = 0, ...input } = result.recorded ?? {};
   const id = `local-${data.seq}`;
   return [
     { kind: 'scheduled', id, type, input, timeMs: at - durationMs },

@@ -194,6 +194,11 @@ export interface AgentSpec {
   historyLimitBytes?: number;
   /** The agent remembers facts about a run's user across sessions (`remember`/`forget` tools); absent means no. */
   memory?: boolean;
+  /**
+   * The workflow changes (`src/patches.ts`) the run has from its start, so it records no `patched()`
+   * marker for them; absent in specs recorded before changes were listed.
+   */
+  patches?: string[];
 }
 
 /** The tools a memory-enabled agent's runs with a user get; an agent with memory cannot define tools of these names. */

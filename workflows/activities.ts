@@ -3,7 +3,7 @@
  * for the spec and argument checks, the worker's model-call policy recorded in the spec, and each
  * tool's own timeout, retry policy and task queue.
  */
-import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type {
   Activities,
   ModelCallInput,
@@ -14,11 +14,25 @@ import type {
 } from '../activities';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
 import type { AgentSpec, ToolSpec } from '../src/types';
+import { Patch } from './patches';
 
-export const { resolveAgentSpec, checkToolArguments } = proxyActivities<Activities>({
+const checkOptions = {
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.UnknownAgent, ErrorType.ToolNotRegistered] },
-});
+};
+
+export const { checkToolArguments } = proxyActivities<Activities>(checkOptions);
+
+/**
+ * The agent's spec, recorded at run start: by a local activity (the worker running the run reads its
+ * own registry, with no round trip through the server) in runs started since that change.
+ */
+export function resolveAgentSpec(input: Parameters<Activities['resolveAgentSpec']>[0]): Promise<AgentSpec> {
+  const activities = patched(Patch.localSpecResolution)
+    ? proxyLocalActivities<Activities>(checkOptions)
+    : proxyActivities<Activities>(checkOptions);
+  return activities.resolveAgentSpec(input);
+}
 
 /** A deadline (workflow time) as the schedule-to-close timeout that enforces it, if there is one. */
 function until(deadlineMs: number | undefined) {

@@ -12,7 +12,6 @@ import {
   ContinueAsNew,
   isCancellation,
   log,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -38,7 +37,7 @@ import { ensurePayloadFits, invalidInput, runFailure, unpricedModel } from './fa
 import { ensureHistoryRoom, historyAtLimit, historyIsLong } from './history-size';
 import { Inbox, type QueuedMessage } from './inbox';
 import { MEMORY_TOOLS, recalledFacts } from './memory';
-import { hasLoopGuards, Patch } from './patches';
+import { hasLoopGuards, hasPatch, Patch } from './patches';
 import { StatusReport } from './status-report';
 import { compactTranscript } from './transcript';
 import { TranscriptSender } from './transcript-sender';
@@ -110,7 +109,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     const agentSpec: AgentSpec = spec;
     const limits: Limits = { maxSteps: DEFAULT_MAX_STEPS, ...agentSpec.limits, ...input.limits };
     const price = costBudgetPrice(agentSpec, limits);
-    if (price === 'unpriced' && hasLoopGuards()) throw unpricedModel(agentSpec);
+    if (price === 'unpriced' && hasLoopGuards(agentSpec)) throw unpricedModel(agentSpec);
     const budget = new Budget(
       budgetsOf(limits),
       limits.lifetime ?? {},
@@ -160,7 +159,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         interruptsApprovalWait: mustStop,
       },
       requestBytes: () => compact() + toolsBytes,
-      transcripts: new TranscriptSender(carried?.messages, agentSpec.modelCall.local),
+      transcripts: new TranscriptSender(agentSpec, carried?.messages),
     };
 
     /**
@@ -192,7 +191,11 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
      * turn, unless a caller waits on an update (a `chat` for this turn's answer), which cannot be carried.
      */
     async function beforeStep(answering: QueuedMessage, memory: TurnMemory): Promise<void> {
-      if (historyIsLong(agentSpec, compact()) && allHandlersFinished() && patched(Patch.continueAsNewMidTurn)) {
+      if (
+        historyIsLong(agentSpec, compact()) &&
+        allHandlersFinished() &&
+        hasPatch(agentSpec, Patch.continueAsNewMidTurn)
+      ) {
         await continueWith({ ...memory, message: answering.text });
       }
       ensureHistoryRoom(agentSpec);
@@ -276,7 +279,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
           return await continueWith();
         }
         status.setPhase(RunStatus.awaitingInput);
-        const wakesForHistory = patched(Patch.idleWaitWakesForContinueAsNew);
+        const wakesForHistory = hasPatch(agentSpec, Patch.idleWaitWakesForContinueAsNew);
         const lifetimeLeftMs = (budget.lifetimeDeadlineMs() ?? Infinity) - Date.now();
         const woke = await condition(
           () => inbox.size > 0 || inbox.ending || (wakesForHistory && workflowInfo().continueAsNewSuggested),
@@ -295,7 +298,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
         if (!inbox.size) break;
       }
       // Messages queued before `end` are answered first (runs started before that ended at once).
-      if (inbox.ending && !patched(Patch.answerMessagesQueuedBeforeEnd)) break;
+      if (inbox.ending && !hasPatch(agentSpec, Patch.answerMessagesQueuedBeforeEnd)) break;
       const ended = await answer(inbox.take()!);
       if (ended) return ended;
     }

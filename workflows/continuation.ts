@@ -11,6 +11,7 @@ import { type AgentSpec, type ChatMessage, type Usage } from '../src/types';
 import { describeIssues, utf8Bytes } from '../src/validation';
 import type { BudgetMemory } from './budget';
 import type { TurnMemory } from './turn';
+import type { PendingStep } from './tool-calls';
 import { invalidInput } from './failures';
 
 export interface CarriedState {
@@ -30,129 +31,137 @@ export interface CarriedState {
   ending?: boolean;
 }
 
-const count = z.number().int().nonnegative();
-const amount = z.number().nonnegative();
+/**
+ * The schema of carried state, built when a run is handed one: building zod schemas costs every run
+ * that loads them (each run evaluates its workflow modules afresh), and most runs never continue.
+ */
+function carriedStateSchema() {
+  const count = z.number().int().nonnegative();
+  const amount = z.number().nonnegative();
 
-const tokenUsage = z.object({ inputTokens: count, outputTokens: count, totalTokens: count, costUsd: amount });
+  const tokenUsage = z.object({ inputTokens: count, outputTokens: count, totalTokens: count, costUsd: amount });
 
-const toolCallSchema = z.object({
-  id: z.string(),
-  type: z.literal('function'),
-  function: z.object({ name: z.string(), arguments: z.string() }),
-});
+  const toolCallSchema = z.object({
+    id: z.string(),
+    type: z.literal('function'),
+    function: z.object({ name: z.string(), arguments: z.string() }),
+  });
 
-const messageSchema = z.discriminatedUnion('role', [
-  z.object({ role: z.literal('system'), content: z.string() }),
-  z.object({ role: z.literal('user'), content: z.string() }),
-  z.object({
-    role: z.literal('assistant'),
-    content: z.string().nullable(),
-    tool_calls: z.array(toolCallSchema).optional(),
-  }),
-  z.object({ role: z.literal('tool'), tool_call_id: z.string(), content: z.string() }),
-]);
-
-// Loose objects: a continuation written by a newer worker may carry fields this code does not know.
-const specSchema = z.looseObject({
-  name: z.string(),
-  description: z.string(),
-  instructions: z.string(),
-  model: z.string(),
-  tools: z.array(
-    z.looseObject({
-      name: z.string(),
-      description: z.string(),
-      parameters: z.record(z.string(), z.unknown()),
-      requiresApproval: z.boolean(),
-      startToCloseTimeoutMs: z.number().positive(),
-      heartbeatTimeoutMs: z.number().positive().optional(),
-      retry: z.looseObject({}),
-      taskQueue: z.string().optional(),
-    }),
-  ),
-  limits: limitsSchema,
-  approvalTimeoutSeconds: z.number().positive(),
-  modelCall: z.looseObject({
-    requestTimeoutMs: z.number().positive(),
-    heartbeatTimeoutMs: z.number().positive(),
-    maxAttempts: count,
-  }),
-  transcriptMaxBytes: z.number().int().positive().optional(),
-  transcriptMaxChars: z.number().int().positive().optional(),
-  fallbackModels: z.array(z.string()).optional(),
-  prices: z.record(z.string(), z.object({ inputPerMillion: amount, outputPerMillion: amount })).optional(),
-  memory: z.boolean().optional(),
-  contextWindowTokens: z.number().int().positive().optional(),
-  compactAtTokens: z.number().int().positive().optional(),
-  continueAsNewAtBytes: z.number().int().positive().optional(),
-  historyLimitBytes: z.number().int().positive().optional(),
-});
-
-const usageSchema = z.object({
-  ...tokenUsage.shape,
-  costKnown: z.boolean(),
-  byModel: z.record(z.string(), z.object({ ...tokenUsage.shape, calls: count })).optional(),
-});
-
-const userMessageText = z.string().refine((text) => utf8Bytes(text) <= Bounds.messageBytes, 'message too large');
-
-const spentSchema = z.object({
-  steps: count,
-  usage: usageSchema,
-  startedAtMs: z.number().int().nonnegative(),
-});
-
-const budgetMemorySchema = z.object({
-  turnStart: spentSchema,
-  lastCall: z.object({ inputTokens: count, requestBytes: count }).optional(),
-  longestOutput: count,
-  largestGrowth: z.number(),
-  slowestCallMs: amount,
-});
-
-const pendingStepSchema = z.object({
-  step: count,
-  cap: count,
-  deadlineMs: z.number().optional(),
-  results: z.array(messageSchema.nullable()),
-  approvals: z.array(
+  const messageSchema = z.discriminatedUnion('role', [
+    z.object({ role: z.literal('system'), content: z.string() }),
+    z.object({ role: z.literal('user'), content: z.string() }),
     z.object({
-      index: count,
-      timeoutAtMs: z.number(),
-      expired: z.string(),
-      decision: z.object({ callId: z.string(), approve: z.boolean(), note: z.string().optional() }).optional(),
+      role: z.literal('assistant'),
+      content: z.string().nullable(),
+      tool_calls: z.array(toolCallSchema).optional(),
     }),
-  ),
-});
+    z.object({ role: z.literal('tool'), tool_call_id: z.string(), content: z.string() }),
+  ]);
 
-const turnSchema = z.object({
-  message: userMessageText,
-  start: count,
-  guard: z.object({
-    streaks: z.array(z.tuple([z.string(), count])),
-    seenResults: z.array(z.string()),
-    staleAnswers: count,
-  }),
-  warned: z.boolean(),
-  emptyAnswers: count,
-  pendingStep: pendingStepSchema.optional(),
-});
+  // Loose objects: a continuation written by a newer worker may carry fields this code does not know.
+  const specSchema = z.looseObject({
+    name: z.string(),
+    description: z.string(),
+    instructions: z.string(),
+    model: z.string(),
+    tools: z.array(
+      z.looseObject({
+        name: z.string(),
+        description: z.string(),
+        parameters: z.record(z.string(), z.unknown()),
+        requiresApproval: z.boolean(),
+        startToCloseTimeoutMs: z.number().positive(),
+        heartbeatTimeoutMs: z.number().positive().optional(),
+        retry: z.looseObject({}),
+        taskQueue: z.string().optional(),
+        local: z.boolean().optional(),
+      }),
+    ),
+    limits: limitsSchema,
+    approvalTimeoutSeconds: z.number().positive(),
+    modelCall: z.looseObject({
+      requestTimeoutMs: z.number().positive(),
+      heartbeatTimeoutMs: z.number().positive(),
+      maxAttempts: count,
+      local: z.boolean().optional(),
+    }),
+    transcriptMaxBytes: z.number().int().positive().optional(),
+    transcriptMaxChars: z.number().int().positive().optional(),
+    fallbackModels: z.array(z.string()).optional(),
+    prices: z.record(z.string(), z.object({ inputPerMillion: amount, outputPerMillion: amount })).optional(),
+    memory: z.boolean().optional(),
+    contextWindowTokens: z.number().int().positive().optional(),
+    compactAtTokens: z.number().int().positive().optional(),
+    continueAsNewAtBytes: z.number().int().positive().optional(),
+    historyLimitBytes: z.number().int().positive().optional(),
+  });
 
-const carriedStateSchema = z.object({
-  spec: specSchema,
-  messages: z.array(messageSchema),
-  step: count,
-  usage: usageSchema,
-  lastAnswer: z.string(),
-  startedAtMs: z.number().int().nonnegative(),
-  budget: budgetMemorySchema.optional(),
-  turn: turnSchema.optional(),
-  queued: z.array(userMessageText).optional(),
-  ending: z.boolean().optional(),
-});
+  const usageSchema = z.object({
+    ...tokenUsage.shape,
+    costKnown: z.boolean(),
+    byModel: z.record(z.string(), z.object({ ...tokenUsage.shape, calls: count })).optional(),
+  });
+
+  const userMessageText = z.string().refine((text) => utf8Bytes(text) <= Bounds.messageBytes, 'message too large');
+
+  const spentSchema = z.object({
+    steps: count,
+    usage: usageSchema,
+    startedAtMs: z.number().int().nonnegative(),
+  });
+
+  const budgetMemorySchema = z.object({
+    turnStart: spentSchema,
+    lastCall: z.object({ inputTokens: count, requestBytes: count }).optional(),
+    longestOutput: count,
+    largestGrowth: z.number(),
+    slowestCallMs: amount,
+  });
+
+  const pendingStepSchema = z.object({
+    step: count,
+    cap: count,
+    deadlineMs: z.number().optional(),
+    results: z.array(messageSchema.nullable()),
+    approvals: z.array(
+      z.object({
+        index: count,
+        timeoutAtMs: z.number(),
+        expired: z.string(),
+        decision: z.object({ callId: z.string(), approve: z.boolean(), note: z.string().optional() }).optional(),
+      }),
+    ),
+  });
+
+  const turnSchema = z.object({
+    message: userMessageText,
+    start: count,
+    guard: z.object({
+      streaks: z.array(z.tuple([z.string(), count])),
+      seenResults: z.array(z.string()),
+      staleAnswers: count,
+    }),
+    warned: z.boolean(),
+    emptyAnswers: count,
+    pendingStep: pendingStepSchema.optional(),
+  });
+
+  return z.object({
+    spec: specSchema,
+    messages: z.array(messageSchema),
+    step: count,
+    usage: usageSchema,
+    lastAnswer: z.string(),
+    startedAtMs: z.number().int().nonnegative(),
+    budget: budgetMemorySchema.optional(),
+    turn: turnSchema.optional(),
+    queued: z.array(userMessageText).optional(),
+    ending: z.boolean().optional(),
+  });
+}
 
 /** Whether a carried step's results match the tool calls of `last`, the transcript's last message. */
-function pendingStepFits(step: z.infer<typeof pendingStepSchema>, last: ChatMessage | undefined): boolean {
+function pendingStepFits(step: PendingStep, last: ChatMessage | undefined): boolean {
   const calls = last?.role === 'assistant' ? (last.tool_calls ?? []) : [];
   return (
     step.cap <= calls.length &&
@@ -169,7 +178,7 @@ export function acceptCarriedState(carried: unknown): CarriedState | undefined {
       'agentRun takes one argument; a second (continuation state) is accepted only from the run it continues',
     );
   }
-  const parsed = carriedStateSchema
+  const parsed = carriedStateSchema()
     .refine((state) => !state.turn || state.turn.start < state.messages.length, {
       message: 'the turn starts past the end of the transcript',
       path: ['turn', 'start'],

@@ -1,30 +1,25 @@
 /**
- * Every `patched()` id of the workflow, in one place: each names a change of the command sequence
- * that runs started before it must not see (their histories replay the code they started with).
+ * How the workflow asks whether a run has a change of its command sequence (ids in `src/patches.ts`).
+ * A run whose recorded spec lists the change started on code that had it, and records no marker for
+ * it: each `patched()` marker costs a run two history events (the marker and the SDK's
+ * `TemporalChangeVersion` upsert). Runs started before their spec listed changes ask `patched()`,
+ * as their histories expect.
  */
 import { patched } from '@temporalio/workflow';
+import { Patch, type PatchId } from '../src/patches';
+import type { AgentSpec } from '../src/types';
 
-export const Patch = {
-  /** A session waiting for input wakes to continue as new when history grows (before: it waited out the idle timeout). */
-  idleWaitWakesForContinueAsNew: 'idle-wait-wakes-for-continue-as-new',
-  /** Tool calls carry the chain's first run id, so a run reusing a workflow id gets new idempotency keys. */
-  idempotencyKeyPerRunChain: 'idempotency-key-per-run-chain',
-  /** Stuck-loop detection, wrap-up calls, the tool-call cap, the empty-answer limit, the unpriced cost check. */
-  loopGuards: 'loop-guards-and-wrap-ups',
-  /** A session answers the messages queued before `end` (before: it ended at once). */
-  answerMessagesQueuedBeforeEnd: 'answer-messages-queued-before-end',
-  /** Model calls carry what changed since the previous call and a fingerprint (before: the whole transcript). */
-  transcriptByReference: 'transcript-by-reference',
-  /** A run whose history grew long continues as new between two steps of a turn (before: only between turns). */
-  continueAsNewMidTurn: 'continue-as-new-mid-turn',
-  /** A run waiting for approvals continues as new when its history grows long, the waits carried over. */
-  continueAsNewAwaitingApproval: 'continue-as-new-awaiting-approval',
-} as const;
+export { Patch } from '../src/patches';
+
+/** Whether this run (of `spec`) has the change `patch`. */
+export function hasPatch(spec: Pick<AgentSpec, 'patches'>, patch: PatchId): boolean {
+  return spec.patches?.includes(patch) || patched(patch);
+}
 
 /**
  * Whether this run has the loop guards: call it only where a guard would change what the run does,
  * so that runs which never reach a guard record no marker.
  */
-export function hasLoopGuards(): boolean {
-  return patched(Patch.loopGuards);
+export function hasLoopGuards(spec: Pick<AgentSpec, 'patches'>): boolean {
+  return hasPatch(spec, Patch.loopGuards);
 }

@@ -2,11 +2,11 @@
  * One tool call the model asked for, from its arguments to the tool message the model reads back:
  * checked, held for approval when the tool needs it, then run as an activity.
  */
-import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, workflowInfo } from '@temporalio/workflow';
 import { describeFailure } from '../src/failures';
 import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCall } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
-import { Patch } from './patches';
+import { hasPatch, Patch } from './patches';
 import type { Approvals } from './approvals';
 import { isMemoryTool, runMemoryCall } from './memory';
 import { parseArguments, toolErrorMessage, toolMessage, unknownToolError } from './tool-messages';
@@ -148,7 +148,9 @@ export async function runToolCall(
     const timeoutAtMs = Date.now() + wait.timeoutMs;
     // Runs started before approval waits could be carried over wait on whatever their history does.
     const interrupt =
-      interruptsApprovalWait && patched(Patch.continueAsNewAwaitingApproval) ? interruptsApprovalWait : undefined;
+      interruptsApprovalWait && hasPatch(spec, Patch.continueAsNewAwaitingApproval)
+        ? interruptsApprovalWait
+        : undefined;
     const decision =
       carried?.decision ?? (await approvals.request(callId, tool.name, parsed.args, { ...wait, interrupt }));
     if (!decision) return { waiting: { timeoutAtMs, expired: wait.expired } };
@@ -165,7 +167,7 @@ export async function runToolCall(
   }
   try {
     // Runs that scheduled calls before the chain id was sent keep their keys: a retry must deduplicate.
-    const runChainId = patched(Patch.idempotencyKeyPerRunChain) ? workflowInfo().firstExecutionRunId : undefined;
+    const runChainId = hasPatch(spec, Patch.idempotencyKeyPerRunChain) ? workflowInfo().firstExecutionRunId : undefined;
     const outcome = await runTool(
       tool,
       { agent: spec.name, tool: tool.name, args: parsed.args, callId, runChainId },

@@ -4,12 +4,12 @@
  * or from this run's history, where every earlier delta is). Runs started before this send it whole.
  * Local model calls get it whole (a local activity's input never leaves the worker) and echo the delta.
  */
-import { ActivityFailure, ApplicationFailure, log, patched } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, log } from '@temporalio/workflow';
 import { ErrorType } from '../src/errors';
 import { DeltaEncoder } from '../src/transcript-delta';
 import type { TranscriptCarrier } from '../src/transcript-replay';
-import type { ChatMessage } from '../src/types';
-import { Patch } from './patches';
+import type { AgentSpec, ChatMessage } from '../src/types';
+import { hasPatch, Patch } from './patches';
 
 /** Whether a call failed because its worker could not rebuild the transcript it refers to. */
 function transcriptUnavailable(error: unknown): boolean {
@@ -24,13 +24,13 @@ export class TranscriptSender {
   private readonly encoder: DeltaEncoder;
 
   /**
-   * `carried`: the transcript this run continued with, which its history holds (its input). `local`:
-   * the calls are local activities, whose inputs history does not hold: they get the transcript whole
-   * and echo the delta in their results, which it does hold.
+   * `carried`: the transcript this run continued with, which its history holds (its input). When the
+   * spec's model calls are local activities, whose inputs history does not hold, they get the
+   * transcript whole and echo the delta in their results, which it does hold.
    */
   constructor(
+    private readonly spec: Pick<AgentSpec, 'patches' | 'modelCall'>,
     carried: readonly ChatMessage[] = [],
-    private readonly local = false,
   ) {
     this.encoder = new DeltaEncoder(carried);
   }
@@ -40,8 +40,8 @@ export class TranscriptSender {
    * the worker could not rebuild the transcript for is made again with the whole transcript.
    */
   async send<T>(messages: readonly ChatMessage[], call: (carrier: TranscriptCarrier) => Promise<T>): Promise<T> {
-    if (!patched(Patch.transcriptByReference)) return call({ messages: [...messages] });
-    if (this.local) return call({ messages: [...messages], transcript: this.encoder.next(messages) });
+    if (!hasPatch(this.spec, Patch.transcriptByReference)) return call({ messages: [...messages] });
+    if (this.spec.modelCall.local) return call({ messages: [...messages], transcript: this.encoder.next(messages) });
     try {
       return await call({ transcript: this.encoder.next(messages) });
     } catch (error) {

@@ -114,7 +114,7 @@ export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<T
       calls.slice(0, cap),
       outcome.slice(0, cap).map((result) => result.content ?? ''),
     );
-    return stale && hasLoopGuards() ? onRepetition(stale) : undefined;
+    return stale && hasLoopGuards(spec) ? onRepetition(stale) : undefined;
   };
   if (resume?.pendingStep) {
     const { step, cap, deadlineMs } = resume.pendingStep;
@@ -128,7 +128,7 @@ export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<T
     turnStart = await fitContextWindow(turn, turnStart);
     const requestBytes = turn.requestBytes();
     let decision = budget.decide(Date.now(), requestBytes);
-    if (decision.next !== 'call' && !hasLoopGuards()) decision = budget.legacyDecision(Date.now());
+    if (decision.next !== 'call' && !hasLoopGuards(spec)) decision = budget.legacyDecision(Date.now());
     if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision, limits, doneSoFar()) };
     const wrapUp = decision.next === 'wrapUp' ? decision : undefined;
     if (wrapUp) messages.push(wrapUpInstruction(wrapUp.limit));
@@ -175,14 +175,14 @@ export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<T
     if (!calls.length) {
       if (answer) return { answer };
       emptyAnswers += 1;
-      if (emptyAnswers >= MAX_EMPTY_ANSWERS && hasLoopGuards()) throw noAnswer(emptyAnswers);
+      if (emptyAnswers >= MAX_EMPTY_ANSWERS && hasLoopGuards(spec)) throw noAnswer(emptyAnswers);
       messages.push(EMPTY_ANSWER_NUDGE);
       continue;
     }
     emptyAnswers = 0;
-    const cap = calls.length > maxToolCallsPerTurn && hasLoopGuards() ? maxToolCallsPerTurn : calls.length;
+    const cap = calls.length > maxToolCallsPerTurn && hasLoopGuards(spec) ? maxToolCallsPerTurn : calls.length;
     const repeated = guard.observeCalls(calls.slice(0, cap));
-    if (repeated && hasLoopGuards()) {
+    if (repeated && hasLoopGuards(spec)) {
       messages.push(...calls.map((call) => toolErrorMessage(call.id, REPEATED_CALL_NOT_RUN)));
       const ended = onRepetition(repeated);
       if (ended) return ended;

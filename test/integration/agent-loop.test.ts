@@ -162,10 +162,14 @@ describe('agentRun', () => {
       expect(failure.type).toBe('UnknownAgent');
       expect(failure.nonRetryable).toBe(true);
       expect(failure.message).toBe('unknown agent "nobody"; known agents: helpdesk');
-      const started = (await history(handle)).filter(
-        (event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
-      );
-      expect(started.map((event) => event.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+      // The spec is resolved by a local activity: its one attempt is in its marker.
+      const attempts = (await history(handle))
+        .filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+        .map((event) =>
+          JSON.parse(Buffer.from(event.markerRecordedEventAttributes!.details!.data!.payloads![0].data!).toString()),
+        )
+        .map((data: { activity_type: string; attempt: number }) => [data.activity_type, data.attempt]);
+      expect(attempts).toEqual([['resolveAgentSpec', 1]]);
     });
   });
 

@@ -148,21 +148,29 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
     const readable = payloads.filter(({ payload }) => keyIdOf(payload) === undefined);
     expect(payloads.length - readable.length).toBeGreaterThan(10);
     expect(new Set(payloads.map(({ payload }) => keyIdOf(payload)).filter(Boolean))).toEqual(new Set(['A']));
-    // The SDK records `patched()` markers without the codec; they carry only the patch's id, a constant of our code.
+    // The SDK records `patched()` markers and its own data of local activity markers (sequence number,
+    // attempt, activity type, times) without the codec: constants of our code, and timing. The runs of
+    // this worker have every other change from their start (the spec lists them): one patch marker.
     const isPatchMarker = (path: string) => path.includes('.markerRecordedEventAttributes.details.patch-data.');
-    expect(readable.every(({ path }) => path.includes('.searchAttributes.indexedFields.') || isPatchMarker(path))).toBe(
-      true,
-    );
+    const isLocalCallData = (path: string) => path.includes('.markerRecordedEventAttributes.details.data.');
+    expect(
+      readable.every(
+        ({ path }) => path.includes('.searchAttributes.indexedFields.') || isPatchMarker(path) || isLocalCallData(path),
+      ),
+    ).toBe(true);
     const markers = readable
       .filter(({ path }) => isPatchMarker(path))
       .map(({ payload }) => JSON.parse(text(payload.data)));
-    expect(new Set(markers.map((marker) => JSON.stringify(marker)))).toEqual(
-      new Set(
-        [Patch.idempotencyKeyPerRunChain, Patch.transcriptByReference].map((id) =>
-          JSON.stringify({ id, deprecated: false }),
-        ),
-      ),
-    );
+    expect(markers).toEqual([{ id: Patch.localSpecResolution, deprecated: false }]);
+    const localCallData = readable
+      .filter(({ path }) => isLocalCallData(path))
+      .map(({ payload }) => JSON.parse(text(payload.data)) as Record<string, unknown>);
+    expect(localCallData.map((data) => data.activity_type)).toEqual(['resolveAgentSpec']);
+    for (const data of localCallData) {
+      expect(Object.keys(data).sort()).toEqual(
+        ['activity_id', 'activity_type', 'attempt', 'backoff', 'complete_time', 'original_schedule_time', 'seq'].sort(),
+      );
+    }
     // Search attributes stay readable, for listing: the same rendering shows them in plain text.
     expect(readable.map(({ payload }) => text(payload.data))).toContain('"helpdesk"');
     expect(raw).toContain('"helpdesk"');

@@ -68,11 +68,11 @@ describe('the local-activity fast path (LOCAL_ACTIVITIES)', () => {
       }
       const [viaRegular, viaLocal] = runs;
       expect(callsIn(viaRegular.history)).toEqual({
-        regular: ['resolveAgentSpec', 'callModel', 'runTool', 'runTool', 'callModel'],
-        local: 0,
+        regular: ['callModel', 'runTool', 'runTool', 'callModel'],
+        local: 1,
       });
-      // Only the spec is resolved by a regular activity: it says whether the calls are local.
-      expect(callsIn(viaLocal.history)).toEqual({ regular: ['resolveAgentSpec'], local: 4 });
+      // The spec, which says whether the calls are local, is resolved locally in every run.
+      expect(callsIn(viaLocal.history)).toEqual({ regular: [], local: 5 });
       expect(viaLocal.history.events!.length).toBeLessThan(viaRegular.history.events!.length);
       // What history holds of the calls is enough to export the run, as it is for regular activities.
       expect(viaLocal.transcript.messages).toEqual(viaRegular.transcript.messages);
@@ -136,6 +136,6 @@ describe('the local-activity fast path (LOCAL_ACTIVITIES)', () => {
     expect(attempts.map((attempt) => attempt.key)).toEqual([key, key]);
     // So did the model call of that workflow task: local calls cost their tokens again after a crash.
     expect(model.requests.filter((request) => turnOf(request) === 0)).toHaveLength(2);
-    expect(callsIn(await handle.fetchHistory())).toEqual({ regular: ['resolveAgentSpec'], local: 3 });
+    expect(callsIn(await handle.fetchHistory())).toEqual({ regular: [], local: 4 });
   });
 });

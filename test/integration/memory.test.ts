@@ -6,6 +6,7 @@ import { defineAgent } from '../../src/agent';
 import { loadTemporalConfig } from '../../src/config';
 import { factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate, WorkflowType } from '../../src/contract';
 import { Bounds, MAX_MEMORY_FACTS } from '../../src/defaults';
+import { callRecordsOf } from '../../src/recorded-calls';
 import { AgentRegistry } from '../../src/registry';
 import type { AgentSpec, ChatMessage, MemoryFact } from '../../src/types';
 import { lastOf, reply, startScriptedModel, turnOf, type ModelRequest, type ScriptedModel } from '../../testing';
@@ -81,11 +82,15 @@ const memoryOf = (userId: string): WorkflowHandle<typeof userMemory> =>
 const factsOf = async (userId: string): Promise<string[]> =>
   (await memoryOf(userId).query(factsQuery)).map((fact: MemoryFact) => fact.text);
 
-/** The spec the run recorded (the result of its first activity, `resolveAgentSpec`). */
+/** The spec the run recorded (the result of its first call, `resolveAgentSpec`, a local activity). */
 async function recordedSpec(handle: WorkflowHandle): Promise<AgentSpec> {
   const { events } = await handle.fetchHistory();
-  const resolved = events!.find((event) => event.activityTaskCompletedEventAttributes)!;
-  return defaultPayloadConverter.fromPayload(resolved.activityTaskCompletedEventAttributes!.result!.payloads![0]);
+  const decode = async (payload: object) => defaultPayloadConverter.fromPayload(payload);
+  for (const event of events!) {
+    const [, completed] = await callRecordsOf(event, decode, (type) => type === 'resolveAgentSpec');
+    if (completed?.kind === 'completed') return (await completed.result()) as AgentSpec;
+  }
+  throw new Error('the run recorded no spec');
 }
 
 const cli = (args: string[]) => runCli(args, { TEMPORAL_ADDRESS: server.address });

@@ -1,0 +1,32 @@
+/**
+ * Every `patched()` id of the workflow, in one place: each names a change of the command sequence
+ * that runs started before it must not see (their histories replay the code they started with).
+ * Plain data, so the spec's resolution (an activity) can list them too.
+ */
+export const Patch = {
+  /** A session waiting for input wakes to continue as new when history grows (before: it waited out the idle timeout). */
+  idleWaitWakesForContinueAsNew: 'idle-wait-wakes-for-continue-as-new',
+  /** Tool calls carry the chain's first run id, so a run reusing a workflow id gets new idempotency keys. */
+  idempotencyKeyPerRunChain: 'idempotency-key-per-run-chain',
+  /** Stuck-loop detection, wrap-up calls, the tool-call cap, the empty-answer limit, the unpriced cost check. */
+  loopGuards: 'loop-guards-and-wrap-ups',
+  /** A session answers the messages queued before `end` (before: it ended at once). */
+  answerMessagesQueuedBeforeEnd: 'answer-messages-queued-before-end',
+  /** Model calls carry what changed since the previous call and a fingerprint (before: the whole transcript). */
+  transcriptByReference: 'transcript-by-reference',
+  /** A run whose history grew long continues as new between two steps of a turn (before: only between turns). */
+  continueAsNewMidTurn: 'continue-as-new-mid-turn',
+  /** A run waiting for approvals continues as new when its history grows long, the waits carried over. */
+  continueAsNewAwaitingApproval: 'continue-as-new-awaiting-approval',
+  /** The spec is resolved by a local activity on the worker running the run (before: a regular activity). */
+  localSpecResolution: 'local-spec-resolution',
+} as const;
+export type PatchId = (typeof Patch)[keyof typeof Patch];
+
+/**
+ * The changes a run started now has from its start, recorded in its spec (`AgentSpec.patches`): all
+ * but the spec's own resolution, which comes before the spec.
+ */
+export const PATCHES_IN_SPEC: readonly PatchId[] = Object.values(Patch).filter(
+  (id) => id !== Patch.localSpecResolution,
+);
