@@ -105,6 +105,7 @@ export async function createAgentWorker(
       // After this worker dies, its runs' next workflow tasks wait this long for it (Temporal's default
       // is 10 s) before any worker may take them: part of every crash's recovery time.
       stickyQueueScheduleToStartTimeout: config.WORKER_STICKY_TIMEOUT_SECONDS * 1000,
+      ...(config.WORKFLOW_CACHE_SIZE !== undefined && { maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE }),
     });
     const model = {
       model: config.AGENT_MODEL,

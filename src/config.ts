@@ -96,6 +96,12 @@ const workerEnvSchema = temporalEnvSchema.extend({
   /** A prebuilt workflow bundle (from `bundleWorkflowCode`); without it the worker bundles at start. */
   WORKFLOW_BUNDLE: z.string().min(1).optional(),
   HELPDESK_LEDGER: z.string().min(1).default(DEFAULT_HELPDESK_LEDGER),
+  /**
+   * Runs this worker keeps in memory between their workflow tasks (Temporal's `maxCachedWorkflows`;
+   * unset: the SDK's default, from the memory available). Each costs about 1.7 MB; a run evicted
+   * from the cache replays its history on its next task (README: Performance).
+   */
+  WORKFLOW_CACHE_SIZE: z.coerce.number().int().nonnegative().optional(),
   /** Calls that run as local activities on this worker unless an agent says otherwise: `model`, `tools`, both, or none. */
   LOCAL_ACTIVITIES: localCallKinds,
 });

@@ -196,6 +196,12 @@ describe('createAgentWorker', () => {
       rateLimitBudgetMs: 45_000,
     });
   });
+
+  it("leaves the workflow cache at the SDK's default unless WORKFLOW_CACHE_SIZE sets it", async () => {
+    expect(await workerOptions({})).not.toHaveProperty('maxCachedWorkflows');
+    expect(await workerOptions({ WORKFLOW_CACHE_SIZE: '400' })).toMatchObject({ maxCachedWorkflows: 400 });
+    expect(() => loadWorkerConfig({ WORKFLOW_CACHE_SIZE: 'lots' })).toThrow(/WORKFLOW_CACHE_SIZE/);
+  });
 });
 
 describe('the Temporal connection (@temporalio/envconfig)', () => {
