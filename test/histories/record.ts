@@ -166,6 +166,9 @@ const longRunScenarios: Record<string, (start: Start) => Promise<Handle[]>> = {
 };
 
 /** Saves the history of every run of `workflowId` (oldest first) as `<name>.json`, or `<name>-<n>.json` for chains. */
+/** Scenarios recorded again on a worker with `LOCAL_ACTIVITIES=model,tools`, as `local-<name>`. */
+const LOCAL_SCENARIOS = ['task-parallel-tools', 'task-invalid-tool-calls', 'session-chat-signal-approval'];
+
 function saveChain(address: string, folder: string, name: string, workflowId: string): void {
   const temporal = (args: string[]) =>
     execFileSync(temporalBinary(), [...args, '--address', address, '-o', 'json'], { encoding: 'utf8' });
@@ -245,6 +248,13 @@ async function main(): Promise<void> {
     WORKFLOW_BUNDLE: undefined,
     MODEL_MAX_ATTEMPTS: '2',
   });
+  // Model and tool calls as local activities (the fast path): their commands differ from regular ones.
+  const localWorker = await startTestWorker({
+    OPENAI_BASE_URL: model.baseUrl,
+    WORKFLOW_BUNDLE: undefined,
+    MODEL_MAX_ATTEMPTS: '2',
+    LOCAL_ACTIVITIES: 'model,tools',
+  });
   const longRunWorker = await startTestWorker({
     OPENAI_BASE_URL: model.baseUrl,
     WORKFLOW_BUNDLE: undefined,
@@ -264,8 +274,12 @@ async function main(): Promise<void> {
       }
     }
     saveChain(server.address, folder, 'user-memory', 'memory:ada');
-    for (const [name, scenario] of Object.entries(scenarios)) {
-      const handle = await scenario((input) => worker.start(input as never, `history-${name}`));
+    const runs = [
+      ...Object.entries(scenarios).map(([name, scenario]) => ({ name, scenario, on: worker })),
+      ...LOCAL_SCENARIOS.map((name) => ({ name: `local-${name}`, scenario: scenarios[name], on: localWorker })),
+    ];
+    for (const { name, scenario, on } of runs) {
+      const handle = await scenario((input) => on.start(input as never, `history-${name}`));
       const path = join(folder, `${name}.json`);
       const history = execFileSync(
         temporalBinary(),
@@ -277,6 +291,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await longRunWorker.stop();
+    await localWorker.stop();
     await worker.stop();
     await model.close();
     await stopDevServer(server.process);
