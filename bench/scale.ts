@@ -18,6 +18,7 @@
  * flight, 100), --idle-seconds N (idle: the window the worker's idle CPU is measured over, 5),
  * --eager / --no-eager, --worker-env KEY=VALUE (repeatable).
  */
+import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
@@ -177,6 +178,11 @@ async function concurrentMode({ settings, model, server, worker, client, baselin
   const onServer = spread(serverMs);
   const lastStartMs = Math.max(...startedMs);
   const slots = SDK_ACTIVITY_SLOTS;
+  const workflowTaskSlots = Number(
+    settings.workerEnv.WORKFLOW_CONCURRENCY ??
+      (settings.local ? LOCAL_MODEL_WORKFLOW_CONCURRENCY : SDK_WORKFLOW_TASK_SLOTS),
+  );
+  const workflowThreads = Number(settings.workerEnv.WORKFLOW_THREADS ?? 1);
   // Every model call holds a slot for the whole latency: n × 6 calls through `slots` at a time.
   const slotBoundMs = Math.ceil(n / slots) * floorMs;
   const figures = {
@@ -208,12 +214,14 @@ async function concurrentMode({ settings, model, server, worker, client, baselin
     history,
     limits: {
       activitySlots: slots,
-      workflowTaskSlots: SDK_WORKFLOW_TASK_SLOTS,
+      workflowTaskSlots,
+      workflowThreads,
       workflowCache: defaultWorkflowCache(),
       slotBoundMs,
       note:
-        `the worker takes the SDK's defaults (no env knob): ${slots} ${settings.local ? 'local ' : ''}activity slots, ` +
-        `${SDK_WORKFLOW_TASK_SLOTS} workflow-task slots; each model call holds an activity slot for its latency, so ` +
+        `the worker has ${slots} ${settings.local ? 'local ' : ''}activity slots, ${workflowTaskSlots} workflow-task ` +
+        `slots (WORKFLOW_CONCURRENCY) and ${workflowThreads} workflow thread(s) (WORKFLOW_THREADS); each model call ` +
+        `holds an activity slot for its latency${settings.local ? " (and its run's workflow-task slot)" : ''}, so ` +
         `${n} runs need at least ceil(${n}/${slots}) × ${MODEL_CALLS} × ${seconds(settings.latencyMs)} s = ${seconds(slotBoundMs)} s`,
     },
   };

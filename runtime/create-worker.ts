@@ -12,7 +12,9 @@ import { payloadCodecs } from '../codec';
 import type { WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
 import { buildContextWindows } from '../src/context-windows';
+import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
 import { buildPriceTable } from '../src/pricing';
+import { LocalCallKind } from '../src/types';
 import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
 import { callLogAttributes } from './logging';
@@ -42,6 +44,19 @@ export interface ModelEndpoint {
   endpoint: string;
   /** Whether `OPENAI_API_KEY` is set; the key itself is never shown. */
   apiKeySet: boolean;
+}
+
+/**
+ * How many workflow tasks at once, on how many threads: as configured, else Temporal's defaults, but
+ * room for a workflow task per local model call in flight (each holds its run's slot while it waits).
+ */
+function workflowTaskSettings(config: WorkerConfig) {
+  const localModelCalls = config.LOCAL_ACTIVITIES.includes(LocalCallKind.model);
+  const concurrency = config.WORKFLOW_CONCURRENCY ?? (localModelCalls ? LOCAL_MODEL_WORKFLOW_CONCURRENCY : undefined);
+  return {
+    ...(concurrency !== undefined && { maxConcurrentWorkflowTaskExecutions: concurrency }),
+    ...(config.WORKFLOW_THREADS !== undefined && { workflowThreadPoolSize: config.WORKFLOW_THREADS }),
+  };
 }
 
 /** Creates a worker for `config`; the caller runs it and closes `connection` afterwards. */
@@ -106,6 +121,7 @@ export async function createAgentWorker(
       // is 10 s) before any worker may take them: part of every crash's recovery time.
       stickyQueueScheduleToStartTimeout: config.WORKER_STICKY_TIMEOUT_SECONDS * 1000,
       ...(config.WORKFLOW_CACHE_SIZE !== undefined && { maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE }),
+      ...workflowTaskSettings(config),
     });
     const model = {
       model: config.AGENT_MODEL,

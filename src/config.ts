@@ -102,6 +102,14 @@ const workerEnvSchema = temporalEnvSchema.extend({
    * from the cache replays its history on its next task (README: Performance).
    */
   WORKFLOW_CACHE_SIZE: z.coerce.number().int().nonnegative().optional(),
+  /**
+   * Workflow tasks this worker runs at once (Temporal's `maxConcurrentWorkflowTaskExecutions`). A run
+   * whose model call is a local activity holds its slot while the model answers, so the default is
+   * 200 when LOCAL_ACTIVITIES names model calls, else Temporal's 40.
+   */
+  WORKFLOW_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** Threads that run workflow code (Temporal's `workflowThreadPoolSize`, default 1): up to the worker's cores. */
+  WORKFLOW_THREADS: z.coerce.number().int().positive().optional(),
   /** Calls that run as local activities on this worker unless an agent says otherwise: `model`, `tools`, both, or none. */
   LOCAL_ACTIVITIES: localCallKinds,
 });

@@ -143,4 +143,10 @@ export const CODEC_SERVER_DEFAULTS = {
 } as const;
 
 /** Where the example helpdesk agent records refunds (env `HELPDESK_LEDGER`). */
+/**
+ * Workflow tasks a worker runs at once when its model calls are local activities: each holds its
+ * run's slot while the model answers (Temporal's default, 40, suits regular activities).
+ */
+export const LOCAL_MODEL_WORKFLOW_CONCURRENCY = 200;
+
 export const DEFAULT_HELPDESK_LEDGER = '.data/refund-ledger.jsonl';

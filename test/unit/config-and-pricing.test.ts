@@ -197,6 +197,21 @@ describe('createAgentWorker', () => {
     });
   });
 
+  it('runs as many workflow tasks at once as WORKFLOW_CONCURRENCY says, and room for each local model call', async () => {
+    const defaults = await workerOptions({});
+    expect(defaults).not.toHaveProperty('maxConcurrentWorkflowTaskExecutions');
+    expect(defaults).not.toHaveProperty('workflowThreadPoolSize');
+    expect(await workerOptions({ LOCAL_ACTIVITIES: 'tools' })).not.toHaveProperty(
+      'maxConcurrentWorkflowTaskExecutions',
+    );
+    expect(await workerOptions({ LOCAL_ACTIVITIES: 'model' })).toMatchObject({
+      maxConcurrentWorkflowTaskExecutions: 200,
+    });
+    expect(
+      await workerOptions({ LOCAL_ACTIVITIES: 'model', WORKFLOW_CONCURRENCY: '80', WORKFLOW_THREADS: '2' }),
+    ).toMatchObject({ maxConcurrentWorkflowTaskExecutions: 80, workflowThreadPoolSize: 2 });
+  });
+
   it("leaves the workflow cache at the SDK's default unless WORKFLOW_CACHE_SIZE sets it", async () => {
     expect(await workerOptions({})).not.toHaveProperty('maxCachedWorkflows');
     expect(await workerOptions({ WORKFLOW_CACHE_SIZE: '400' })).toMatchObject({ maxCachedWorkflows: 400 });
