@@ -102,10 +102,19 @@ const seconds = (ms: number) => ms / 1000;
 const startRun = (client: Client, taskQueue: string, workflowId: string, input = taskInput) =>
   client.workflow.start<typeof agentRun>(WorkflowType.agentRun, { taskQueue, workflowId, args: [input] });
 
-/** The SDK's default workflow cache for a worker with this machine's default heap (reuseV8Context). */
-function defaultWorkflowCache(): { runs: number; heapLimitMb: number } {
+/**
+ * The worker's workflow cache: `WORKFLOW_CACHE_SIZE` when the bench passes it, else the SDK's default
+ * for a worker with this machine's default heap (reuseV8Context).
+ */
+function workflowCache(workerEnv: Record<string, string>): { runs: number; heapLimitMb: number; configured: boolean } {
   const heapLimitMb = getHeapStatistics().heap_size_limit / 1024 / 1024;
-  return { runs: Math.max(Math.floor(Math.max(heapLimitMb - 200, 0) * (600 / 1024)), 10), heapLimitMb };
+  const configured = workerEnv.WORKFLOW_CACHE_SIZE;
+  if (configured !== undefined) return { runs: Number(configured), heapLimitMb, configured: true };
+  return {
+    runs: Math.max(Math.floor(Math.max(heapLimitMb - 200, 0) * (600 / 1024)), 10),
+    heapLimitMb,
+    configured: false,
+  };
 }
 
 /** Waits until `query` counts `expected` runs (visibility lags the runs), printing progress; returns the ms waited. */
@@ -216,7 +225,7 @@ async function concurrentMode({ settings, model, server, worker, client, baselin
       activitySlots: slots,
       workflowTaskSlots,
       workflowThreads,
-      workflowCache: defaultWorkflowCache(),
+      workflowCache: workflowCache(settings.workerEnv),
       slotBoundMs,
       note:
         `the worker has ${slots} ${settings.local ? 'local ' : ''}activity slots, ${workflowTaskSlots} workflow-task ` +
@@ -333,7 +342,7 @@ async function idleMode({ settings, model, server, worker, client, baselineRssBy
   const endMs = performance.now() - endT0;
 
   const resume = spread(resumeMs);
-  const cache = defaultWorkflowCache();
+  const cache = workflowCache(settings.workerEnv);
   const figures = {
     sessions: n,
     local: settings.local,
@@ -375,7 +384,7 @@ async function idleMode({ settings, model, server, worker, client, baselineRssBy
     ['ending all (end signal, until none runs)', `${fixed(seconds(endMs), 1)} s`],
   ];
   const lines = [
-    `the worker's workflow cache is the SDK default: about ${cache.runs} runs (heap limit ${Math.round(cache.heapLimitMb)} MB); sessions beyond it wait evicted, replayed when a message comes`,
+    `the worker's workflow cache holds ${cache.configured ? `${cache.runs} runs (WORKFLOW_CACHE_SIZE)` : `about ${cache.runs} runs (the SDK's default; heap limit ${Math.round(cache.heapLimitMb)} MB)`}; sessions beyond it wait evicted, replayed when a message comes`,
     `target (10,000 idle sessions, worker RSS <= 1 GB): ${mb(idle.worker.rss)} MB with ${n} sessions` +
       (n >= 10_000 ? ` — ${idle.worker.rss <= 1e9 ? 'met' : 'NOT met'}` : ' (other size)'),
   ];
