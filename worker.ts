@@ -7,7 +7,8 @@
  * `worker` and `dev` commands (client/commands/), which load this entry when they run. The modules are
  * in `runtime/`.
  */
-import { loadWorkerConfig } from './src/config';
+import { parseArgs } from 'node:util';
+import { loadWorkerConfig, WORKER_ROLES, type WorkerRole } from './src/config';
 import { serveWorker } from './runtime/serve-worker';
 import { OFFLINE_AGENT_MODEL, offlineModelEnv, startOfflineModel } from './testing/offline-model';
 
@@ -44,15 +45,29 @@ export async function runWorker({ offline, env = process.env, stop, onReady }: R
   }
 }
 
-/** `--offline` (the program's one argument): serve the offline demo model. */
-function wantsOffline(args: string[]): boolean {
-  const unknown = args.filter((arg) => arg !== '--offline');
-  if (unknown.length) throw new Error(`unknown argument ${unknown[0]} (the worker takes only --offline; see README)`);
-  return args.includes('--offline');
+/** The program's arguments: `--offline` (serve the offline demo model) and `--role <role>` (as WORKER_ROLE). */
+function parseArguments(args: string[]): { offline: boolean; env: Record<string, string | undefined> } {
+  let values: { offline: boolean; role?: string };
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { offline: { type: 'boolean', default: false }, role: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (error) {
+    const argument = /'([^']+)'/.exec((error as Error).message)?.[1] ?? args.join(' ');
+    throw new Error(`unknown argument ${argument} (the worker takes --offline and --role <role>; see README)`, {
+      cause: error,
+    });
+  }
+  if (values.role !== undefined && !WORKER_ROLES.includes(values.role as WorkerRole)) {
+    throw new Error(`--role must be one of ${WORKER_ROLES.join(', ')}, not ${JSON.stringify(values.role)}`);
+  }
+  return { offline: values.offline, env: { ...process.env, ...(values.role && { WORKER_ROLE: values.role }) } };
 }
 
 async function main(): Promise<void> {
-  process.exitCode = await runWorker({ offline: wantsOffline(process.argv.slice(2)) });
+  process.exitCode = await runWorker(parseArguments(process.argv.slice(2)));
 }
 
 if (require.main === module) {

@@ -10,6 +10,7 @@ import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage } from '../src/types';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
+import { recordModelCall } from './metrics';
 import { classifyModelError } from './model-errors';
 import { parseCompletion, type ModelCallResult } from './model-response';
 import type { TranscriptStore } from './transcripts';
@@ -92,8 +93,10 @@ export function createModelActivities({ openai, prices, transcripts }: ModelActi
       heartbeats.stop();
     }
     // Whatever the endpoint answered is checked here, so nothing off-spec reaches the run.
+    const result = parseCompletion(completion, input.model, prices);
+    recordModelCall(input.agent, result);
     const { messages: _whole, ...recorded } = input;
-    return withRecordedInput(parseCompletion(completion, input.model, prices), recorded, startedAtMs);
+    return withRecordedInput(result, recorded, startedAtMs);
   }
 
   return {

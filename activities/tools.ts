@@ -13,6 +13,7 @@ import { describeIssues, truncateUtf8, utf8Bytes } from '../src/validation';
 import { withoutStack } from '../src/failures';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
+import { recordToolCall, ToolOutcome } from './metrics';
 
 export interface ToolCallInput {
   agent: string;
@@ -58,6 +59,14 @@ export function limitResult(content: string, maxBytes: number): string {
     note: `The result had ${bytes} bytes; only the first ${maxBytes} are shown.`,
     partial: truncateUtf8(content, maxBytes),
   });
+}
+
+/** How a tool call that threw ended (the failures `execute` throws, or the cancellation). */
+function failureOutcome(error: unknown): ToolOutcome {
+  if (Context.current().cancellationSignal.aborted) return ToolOutcome.cancelled;
+  return error instanceof ApplicationFailure && error.type === ErrorType.ToolError
+    ? ToolOutcome.error
+    : ToolOutcome.failed;
 }
 
 export function createToolActivities({ registry, resultMaxBytes }: ToolActivityDeps) {
@@ -150,7 +159,15 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
 
     async runTool(input: ToolCallInput): Promise<ToolCallOutcome> {
       const startedAtMs = Date.now();
-      return withRecordedInput(await execute(input), { callId: input.callId }, startedAtMs);
+      let outcome: ToolCallOutcome;
+      try {
+        outcome = await execute(input);
+      } catch (error) {
+        recordToolCall(input.agent, input.tool, failureOutcome(error));
+        throw error;
+      }
+      recordToolCall(input.agent, input.tool, outcome.ok ? ToolOutcome.ok : ToolOutcome.rejected);
+      return withRecordedInput(outcome, { callId: input.callId }, startedAtMs);
     },
   };
 }

@@ -2,6 +2,8 @@
  * Builds a worker from its configuration: the agents it can run (built-in and plug-in), the
  * activities over one shared `openai` client, and a connection to Temporal.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities } from '../activities';
@@ -9,7 +11,7 @@ import { displayEndpoint } from '../activities/model-errors';
 import { readRunHistory, TranscriptStore } from '../activities/transcripts';
 import { builtInAgents } from '../agents';
 import { payloadCodecs } from '../codec';
-import type { WorkerConfig } from '../src/config';
+import { WorkerRole, type WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
 import { buildContextWindows } from '../src/context-windows';
 import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
@@ -17,6 +19,7 @@ import { buildPriceTable } from '../src/pricing';
 import { LocalCallKind } from '../src/types';
 import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
+import { AgentWorker, type RoleWorker } from './agent-worker';
 import { callLogAttributes } from './logging';
 
 /** The built-in agents plus those of every module in `AGENT_MODULES`; throws on any bad definition. */
@@ -59,12 +62,90 @@ function workflowTaskSettings(config: WorkerConfig) {
   };
 }
 
+/**
+ * The workflow code: `WORKFLOW_BUNDLE`, else the bundle `npm run build` wrote beside the compiled
+ * worker (dist/workflow-bundle.js), else the sources, bundled at start.
+ */
+function workflowCode(config: WorkerConfig) {
+  const built = join(__dirname, '..', 'workflow-bundle.js');
+  const bundle = config.WORKFLOW_BUNDLE ?? (existsSync(built) ? built : undefined);
+  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') };
+}
+
+/** The roles a `WORKER_ROLE` stands for. */
+export function rolesOf(role: WorkerRole): RoleWorker['role'][] {
+  return role === WorkerRole.all ? [WorkerRole.workflows, WorkerRole.model, WorkerRole.tools] : [role];
+}
+
+type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * What one role polls, and how: the run loop with every activity (local calls run there, and runs
+ * started before calls had queues of their own schedule them on the run's queue), or the model calls
+ * under the fleet's rate limit, or the tool calls.
+ */
+function roleOptions(role: RoleWorker['role'], config: WorkerConfig, activities: Activities) {
+  switch (role) {
+    case WorkerRole.workflows:
+      return {
+        taskQueue: config.TASK_QUEUE,
+        options: {
+          ...workflowCode(config),
+          activities,
+          // After this worker dies, its runs' next workflow tasks wait this long for it (Temporal's default
+          // is 10 s) before any worker may take them: part of every crash's recovery time.
+          stickyQueueScheduleToStartTimeout: config.WORKER_STICKY_TIMEOUT_SECONDS * 1000,
+          ...(config.WORKFLOW_CACHE_SIZE !== undefined && { maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE }),
+          ...workflowTaskSettings(config),
+        },
+      };
+    case WorkerRole.model:
+      return {
+        taskQueue: config.MODEL_TASK_QUEUE,
+        options: {
+          activities: { callModel: activities.callModel, summarizeConversation: activities.summarizeConversation },
+          ...(config.MODEL_CONCURRENCY !== undefined && {
+            maxConcurrentActivityTaskExecutions: config.MODEL_CONCURRENCY,
+          }),
+          ...(config.MODEL_CALLS_PER_SECOND !== undefined && {
+            maxTaskQueueActivitiesPerSecond: config.MODEL_CALLS_PER_SECOND,
+          }),
+        },
+      };
+    case WorkerRole.tools:
+      return {
+        taskQueue: config.TOOL_TASK_QUEUE,
+        options: {
+          activities: { runTool: activities.runTool },
+          ...(config.TOOL_CONCURRENCY !== undefined && {
+            maxConcurrentActivityTaskExecutions: config.TOOL_CONCURRENCY,
+          }),
+        },
+      };
+  }
+}
+
+/**
+ * Worker Deployment versioning, when `WORKER_DEPLOYMENT_NAME` and `WORKER_BUILD_ID` are set: runs are
+ * pinned to the build they started on (README: Deploying a new build).
+ */
+function deploymentOptions(config: WorkerConfig) {
+  if (config.WORKER_DEPLOYMENT_NAME === undefined || config.WORKER_BUILD_ID === undefined) return {};
+  return {
+    workerDeploymentOptions: {
+      version: { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID },
+      useWorkerVersioning: true as const,
+      defaultVersioningBehavior: 'PINNED' as const,
+    },
+  };
+}
+
 /** Creates a worker for `config`; the caller runs it and closes `connection` afterwards. */
 export async function createAgentWorker(
   config: WorkerConfig,
   registry?: AgentRegistry,
   options: AgentWorkerOptions = {},
-): Promise<{ worker: Worker; connection: NativeConnection; registry: AgentRegistry; model: ModelEndpoint }> {
+): Promise<{ worker: AgentWorker; connection: NativeConnection; registry: AgentRegistry; model: ModelEndpoint }> {
   // Bad PAYLOAD_KEYS stop the worker here, before it connects or takes any task.
   const codecs = payloadCodecs(config.PAYLOAD_KEYS, { onKeyError: options.onPayloadKeyError });
   const agents = registry ?? (await buildRegistry(config));
@@ -94,41 +175,40 @@ export async function createAgentWorker(
     continueAsNewAtBytes: config.CONTINUE_AS_NEW_AT_BYTES,
     historyLimitBytes: config.HISTORY_LIMIT_BYTES,
     localActivities: config.LOCAL_ACTIVITIES,
+    modelTaskQueue: config.MODEL_TASK_QUEUE,
+    toolTaskQueue: config.TOOL_TASK_QUEUE,
     transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
   });
   const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {
     throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);
   });
   try {
-    const worker = await Worker.create({
+    const shared = {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TASK_QUEUE,
-      ...(config.WORKFLOW_BUNDLE
-        ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE } }
-        : { workflowsPath: require.resolve('../workflows') }),
-      activities,
       // Log entries of a call name its model and step (or tool and call id) and its retry policy's attempts.
       interceptors: { activity: [callLogAttributes] },
       dataConverter: { payloadCodecs: codecs },
-      shutdownGraceTime: '10s',
+      // On SIGTERM/SIGINT the worker stops polling; the calls in flight get this long to finish.
+      shutdownGraceTime: config.SHUTDOWN_GRACE_SECONDS * 1000,
       // Heartbeats reach the server at least this often, with or without a heartbeat timeout (the SDK's
       // defaults are 30 s without one and 80% of it, up to 60 s, with one): a cancellation, which the
       // server hands out in answer to a heartbeat, reaches a running call within this much.
       maxHeartbeatThrottleInterval: config.HEARTBEAT_THROTTLE_MS,
       defaultHeartbeatThrottleInterval: config.HEARTBEAT_THROTTLE_MS,
-      // After this worker dies, its runs' next workflow tasks wait this long for it (Temporal's default
-      // is 10 s) before any worker may take them: part of every crash's recovery time.
-      stickyQueueScheduleToStartTimeout: config.WORKER_STICKY_TIMEOUT_SECONDS * 1000,
-      ...(config.WORKFLOW_CACHE_SIZE !== undefined && { maxCachedWorkflows: config.WORKFLOW_CACHE_SIZE }),
-      ...workflowTaskSettings(config),
-    });
+      ...deploymentOptions(config),
+    };
+    const roleWorkers: RoleWorker[] = [];
+    for (const role of rolesOf(config.WORKER_ROLE)) {
+      const { taskQueue, options } = roleOptions(role, config, activities);
+      roleWorkers.push({ role, taskQueue, worker: await Worker.create({ ...shared, taskQueue, ...options }) });
+    }
     const model = {
       model: config.AGENT_MODEL,
       endpoint: displayEndpoint(openai.baseURL),
       apiKeySet: config.OPENAI_API_KEY !== undefined,
     };
-    return { worker, connection, registry: agents, model };
+    return { worker: new AgentWorker(roleWorkers), connection, registry: agents, model };
   } catch (error) {
     await connection.close();
     throw error;

@@ -6,7 +6,9 @@
 import { Runtime } from '@temporalio/worker';
 import type { WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
+import type { AgentWorker } from './agent-worker';
 import { createAgentWorker, type ModelEndpoint } from './create-worker';
+import { serveHealth } from './health';
 import { createWorkerLogger, workerLogLevel } from './logging';
 
 /** How long a worker that cannot decrypt gets to hand its tasks back before it exits anyway. */
@@ -27,6 +29,42 @@ export function describeModel({ model, endpoint, apiKeySet }: ModelEndpoint, off
   return `worker: model ${model} at ${endpoint} (${apiKeySet ? 'OPENAI_API_KEY set' : 'no OPENAI_API_KEY'})`;
 }
 
+const POLLED_FOR = { workflows: 'runs', model: 'model calls', tools: 'tool calls' } as const;
+
+/** The task queues a worker polls, each with what for: `task queue "agents" (runs), "agents-model" (model calls)`. */
+function describeQueues(worker: AgentWorker): string {
+  return `task queue ${worker.workers.map(({ role, taskQueue }) => `"${taskQueue}" (${POLLED_FOR[role]})`).join(', ')}`;
+}
+
+/**
+ * On the first SIGTERM or SIGINT (which the SDK's runtime answers by stopping every worker) says how
+ * long the calls in flight have; a second one exits at once.
+ */
+function onStopSignals(graceSeconds: number): () => void {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const exitAtOnce = (signal: NodeJS.Signals) => {
+    console.error(`worker: ${signal} again: exiting at once`);
+    process.exit(1);
+  };
+  const draining = (signal: NodeJS.Signals) => {
+    console.error(
+      `worker: ${signal}: draining, calls in flight have ${graceSeconds} s to finish (SHUTDOWN_GRACE_SECONDS); ` +
+        'a second signal exits at once',
+    );
+    for (const other of signals) {
+      process.off(other, draining);
+      process.once(other, exitAtOnce);
+    }
+  };
+  for (const signal of signals) process.on(signal, draining);
+  return () => {
+    for (const signal of signals) {
+      process.off(signal, draining);
+      process.off(signal, exitAtOnce);
+    }
+  };
+}
+
 /**
  * Runs one worker for `config` until it is stopped, after printing its first lines. Resolves to the
  * exit code: 0, or 1 when it stopped because it met a payload it cannot decrypt (said on stderr).
@@ -35,7 +73,22 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
   // Installed before the first connection, which would install the SDK's default logger instead: one
   // line per failed attempt, no task tokens (runtime/logging.ts). WORKER_LOG_LEVEL=DEBUG adds the
   // model client's own errors, with their stacks and causes.
-  Runtime.install({ logger: createWorkerLogger(workerLogLevel()) });
+  Runtime.install({
+    logger: createWorkerLogger(workerLogLevel()),
+    // The SDK's metrics and the agent's own (activities/metrics.ts, workflows/status-report.ts) in
+    // Prometheus' text format at /metrics.
+    ...(config.METRICS_PORT !== undefined && {
+      telemetryOptions: {
+        metrics: {
+          prometheus: {
+            bindAddress: `0.0.0.0:${config.METRICS_PORT}`,
+            // Dollars a call, not the milliseconds the default buckets are made for.
+            histogramBucketOverrides: { agent_cost_usd: [0.0001, 0.001, 0.01, 0.1, 1, 10] },
+          },
+        },
+      },
+    }),
+  });
   // A task this worker cannot decrypt would fail here on every retry: say so once and leave it to
   // workers that hold the key, instead of failing it again and again.
   let reportKeyError!: (error: PayloadKeyError) => void;
@@ -54,12 +107,14 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
   });
   console.log(describeModel(model, options.offline));
   console.log(
-    `worker: polling task queue "${config.TASK_QUEUE}" on ${config.TEMPORAL_ADDRESS} ` +
-      `(namespace ${config.TEMPORAL_NAMESPACE}); agents: ${registry.names().join(', ')}`,
+    `worker: polling ${describeQueues(worker)} on ${config.TEMPORAL_ADDRESS} ` +
+      `(namespace ${config.TEMPORAL_NAMESPACE}), role ${config.WORKER_ROLE}; agents: ${registry.names().join(', ')}`,
   );
   if (config.LOCAL_ACTIVITIES.length) {
     console.log(`worker: ${config.LOCAL_ACTIVITIES.join(' and ')} calls run as local activities (LOCAL_ACTIVITIES)`);
   }
+  const health = config.HEALTH_PORT === undefined ? undefined : await serveHealth(config.HEALTH_PORT, worker);
+  const stopListening = onStopSignals(config.SHUTDOWN_GRACE_SECONDS);
   options.onReady?.();
   try {
     // run() is RUNNING once called, so a stop that came already shuts it down at once.
@@ -67,6 +122,8 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
     void options.stop?.then(shutdown);
     await running;
   } finally {
+    stopListening();
+    await health?.close();
     await connection.close();
   }
   return exitCode;

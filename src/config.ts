@@ -26,6 +26,7 @@ import {
   DEFAULT_TRANSCRIPT_CACHE_MB,
   DEFAULT_TRANSCRIPT_MAX_BYTES,
   DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS,
+  DEFAULT_SHUTDOWN_GRACE_SECONDS,
   HISTORY_LIMITS,
 } from './defaults';
 import { ConfigError } from './errors';
@@ -33,6 +34,15 @@ import { LocalCallKind } from './types';
 import { describeIssues } from './validation';
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * What a worker polls (`WORKER_ROLE`, `--role`): the run loop (`TASK_QUEUE`), model calls
+ * (`MODEL_TASK_QUEUE`), tool calls (`TOOL_TASK_QUEUE`), or all three, so each pool is sized and
+ * deployed on its own.
+ */
+export const WorkerRole = { workflows: 'workflows', model: 'model', tools: 'tools', all: 'all' } as const;
+export type WorkerRole = (typeof WorkerRole)[keyof typeof WorkerRole];
+export const WORKER_ROLES: readonly WorkerRole[] = Object.values(WorkerRole);
 
 const LOCAL_CALL_KINDS: readonly string[] = Object.values(LocalCallKind);
 
@@ -54,6 +64,7 @@ const localCallKinds = z
   });
 
 const flag = z.enum(['true', 'false', '1', '0']);
+const port = z.coerce.number().int().min(0).max(65_535);
 const seconds = z.coerce.number().positive();
 
 /** Variables this project reads itself; envconfig reads the rest of `TEMPORAL_*`. */
@@ -112,6 +123,26 @@ const workerEnvSchema = temporalEnvSchema.extend({
   WORKFLOW_THREADS: z.coerce.number().int().positive().optional(),
   /** Calls that run as local activities on this worker unless an agent says otherwise: `model`, `tools`, both, or none. */
   LOCAL_ACTIVITIES: localCallKinds,
+  WORKER_ROLE: z.enum(WORKER_ROLES).default(WorkerRole.all),
+  /** Where model calls are scheduled (default `<TASK_QUEUE>-model`); the `model` role polls it. */
+  MODEL_TASK_QUEUE: z.string().min(1).optional(),
+  /** Where tool calls are scheduled (default `<TASK_QUEUE>-tools`), unless a tool names its own; the `tools` role polls it. */
+  TOOL_TASK_QUEUE: z.string().min(1).optional(),
+  /** Model calls a second across the whole fleet, enforced by the server for the model task queue. */
+  MODEL_CALLS_PER_SECOND: z.coerce.number().positive().optional(),
+  /** Model calls this worker makes at once. */
+  MODEL_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** Tool calls this worker runs at once. */
+  TOOL_CONCURRENCY: z.coerce.number().int().positive().optional(),
+  /** On SIGTERM or SIGINT, how long the calls in flight may take to finish before they are cancelled. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
+  /** Serves `/healthz` and `/readyz` on this port. */
+  HEALTH_PORT: port.optional(),
+  /** Serves Prometheus `/metrics` on this port. */
+  METRICS_PORT: port.optional(),
+  /** Worker Deployment versioning: the deployment this worker belongs to, and its build (both or neither). */
+  WORKER_DEPLOYMENT_NAME: z.string().min(1).optional(),
+  WORKER_BUILD_ID: z.string().min(1).optional(),
 });
 
 /** Options for both `Connection.connect` (clients) and `NativeConnection.connect` (workers). */
@@ -127,7 +158,11 @@ export interface TemporalConfig {
   PAYLOAD_KEYS?: string;
   connection: TemporalConnectionOptions;
 }
-export type WorkerConfig = Omit<z.output<typeof workerEnvSchema>, 'TEMPORAL_TLS' | 'TEMPORAL_PROFILE'> & TemporalConfig;
+export type WorkerConfig = Omit<
+  z.output<typeof workerEnvSchema>,
+  'TEMPORAL_TLS' | 'TEMPORAL_PROFILE' | 'MODEL_TASK_QUEUE' | 'TOOL_TASK_QUEUE'
+> &
+  TemporalConfig & { MODEL_TASK_QUEUE: string; TOOL_TASK_QUEUE: string };
 
 /** Names this project used before; they keep working for one release, with a warning. */
 const LEGACY_NAMES: Record<string, string> = {
@@ -214,9 +249,42 @@ export function loadTemporalConfig(env: Env = process.env, overrides: TemporalOv
 export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
   const set = withStandardNames(setVariables(env));
   const parsed = parseEnv(workerEnvSchema, set);
+  if ((parsed.WORKER_DEPLOYMENT_NAME === undefined) !== (parsed.WORKER_BUILD_ID === undefined)) {
+    throw new ConfigError('invalid environment: set WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID together, or neither');
+  }
   const { TEMPORAL_TLS: _tls, TEMPORAL_PROFILE: _profile, ...worker } = parsed;
-  return { ...worker, ...resolveTemporal(set, parsed) };
+  return {
+    ...worker,
+    MODEL_TASK_QUEUE: parsed.MODEL_TASK_QUEUE ?? `${parsed.TASK_QUEUE}-model`,
+    TOOL_TASK_QUEUE: parsed.TOOL_TASK_QUEUE ?? `${parsed.TASK_QUEUE}-tools`,
+    ...resolveTemporal(set, parsed),
+  };
 }
+
+/** The Temporal connection's standard variables, which `@temporalio/envconfig` reads. */
+const TEMPORAL_STANDARD_ENV = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_CONFIG_FILE',
+  'TEMPORAL_CODEC_ENDPOINT',
+  'TEMPORAL_CODEC_AUTH',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_DATA',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_SERVER_CA_CERT_DATA',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
+] as const;
+
+/** Every variable a worker reads: its own, the Temporal connection's, and its log level. */
+export const WORKER_ENV_NAMES: readonly string[] = [
+  ...Object.keys(workerEnvSchema.shape),
+  ...TEMPORAL_STANDARD_ENV,
+  'WORKER_LOG_LEVEL',
+];
 
 /**
  * What the codec server's token may be: it is also the first path segment of the Web UI's codec

@@ -149,4 +149,7 @@ export const CODEC_SERVER_DEFAULTS = {
  */
 export const LOCAL_MODEL_WORKFLOW_CONCURRENCY = 200;
 
+/** How long a stopping worker lets its calls in flight finish (SIGTERM, SIGINT) before cancelling them. */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+
 export const DEFAULT_HELPDESK_LEDGER = '.data/refund-ledger.jsonl';

@@ -29,7 +29,13 @@ function runsLocally(tool: ToolDefinition, localTools: boolean): boolean {
   return tool.local ?? (localTools && tool.taskQueue === undefined);
 }
 
-function toolSpec(tool: ToolDefinition, agent: AgentDefinition, localTools: boolean): ToolSpec {
+function toolSpec(
+  tool: ToolDefinition,
+  agent: AgentDefinition,
+  localTools: boolean,
+  toolTaskQueue: string | undefined,
+): ToolSpec {
+  const local = runsLocally(tool, localTools);
   return {
     name: tool.name,
     description: tool.description,
@@ -38,9 +44,9 @@ function toolSpec(tool: ToolDefinition, agent: AgentDefinition, localTools: bool
     startToCloseTimeoutMs: msToNumber(tool.timeout ?? DEFAULT_TOOL_TIMEOUT),
     heartbeatTimeoutMs: msToNumber(tool.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
     retry: { ...DEFAULT_TOOL_RETRY, ...tool.retry },
-    taskQueue: tool.taskQueue,
+    taskQueue: tool.taskQueue ?? (local ? undefined : toolTaskQueue),
     // Only when on, so the specs of regular tools stay as they were recorded.
-    ...(runsLocally(tool, localTools) && { local: true }),
+    ...(local && { local: true }),
   };
 }
 
@@ -61,6 +67,9 @@ export interface SpecOptions {
   historyLimitBytes: number;
   /** The worker's `LOCAL_ACTIVITIES`: calls that run as local activities unless the agent says otherwise. */
   localActivities?: readonly LocalCallKind[];
+  /** Where regular model calls and tool calls (of tools without a queue of their own) are scheduled. */
+  modelTaskQueue?: string;
+  toolTaskQueue?: string;
 }
 
 /**
@@ -84,10 +93,15 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
     model,
     fallbackModels,
     prices: Object.fromEntries(priced.map((name) => [name, options.prices[name]])),
-    tools: agent.tools.map((tool) => toolSpec(tool, agent, local.includes(LocalCallKind.tools))),
+    tools: agent.tools.map((tool) => toolSpec(tool, agent, local.includes(LocalCallKind.tools), options.toolTaskQueue)),
     limits: agent.limits ?? {},
     approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-    modelCall: { ...options.modelCall, ...(local.includes(LocalCallKind.model) && { local: true }) },
+    modelCall: {
+      ...options.modelCall,
+      ...(local.includes(LocalCallKind.model)
+        ? { local: true }
+        : options.modelTaskQueue !== undefined && { taskQueue: options.modelTaskQueue }),
+    },
     transcriptMaxBytes: options.transcriptMaxBytes,
     ...(contextWindowTokens !== undefined && {
       contextWindowTokens,

@@ -161,6 +161,8 @@ export interface ModelCallPolicy {
   rateLimitBudgetMs?: number;
   /** Calls run as local activities, on the worker running the run's workflow task; absent means regular ones. */
   local?: boolean;
+  /** The task queue regular calls are scheduled on (the model role polls it); absent: the run's own. */
+  taskQueue?: string;
 }
 
 /**

@@ -59,7 +59,11 @@ function modelActivities(spec: AgentSpec, summary: string, deadlineMs: number | 
   };
   return spec.modelCall.local
     ? proxyLocalActivities<Activities>(options)
-    : proxyActivities<Activities>({ ...options, heartbeatTimeout: spec.modelCall.heartbeatTimeoutMs });
+    : proxyActivities<Activities>({
+        ...options,
+        heartbeatTimeout: spec.modelCall.heartbeatTimeoutMs,
+        taskQueue: spec.modelCall.taskQueue,
+      });
 }
 
 /** Marks a call's summary when it is a fallback. */

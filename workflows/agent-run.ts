@@ -87,7 +87,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
 
   async function finish(result: Omit<AgentRunResult, 'steps' | 'usage'>): Promise<AgentRunResult> {
     inbox.close();
-    status.setPhase(result.status);
+    status.end(result.status);
     await condition(allHandlersFinished);
     return { ...result, steps: progress.step, usage: progress.usage };
   }
@@ -307,7 +307,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     // continueAsNew ends this run by throwing; the run goes on in the next one.
     if (error instanceof ContinueAsNew) throw error;
     inbox.close();
-    status.setPhase(isCancellation(error) ? RunStatus.cancelled : RunStatus.failed);
+    status.end(isCancellation(error) ? RunStatus.cancelled : RunStatus.failed);
     throw error;
   }
 }

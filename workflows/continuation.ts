@@ -84,6 +84,7 @@ function carriedStateSchema() {
       heartbeatTimeoutMs: z.number().positive(),
       maxAttempts: count,
       local: z.boolean().optional(),
+      taskQueue: z.string().optional(),
     }),
     transcriptMaxBytes: z.number().int().positive().optional(),
     transcriptMaxChars: z.number().int().positive().optional(),

@@ -3,7 +3,7 @@
  * `AgentUser` and usage search attributes (for `list` and the Web UI's filters) and the Web UI's
  * current details. Search attributes are written only when they change: each write is an event.
  */
-import { setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { searchAttributes } from '../src/contract';
 import { RunStatus, type PendingApproval, type Usage } from '../src/types';
 import { truncateUtf8, utf8Bytes } from '../src/validation';
@@ -12,6 +12,7 @@ import type { Approvals } from './approvals';
 export class StatusReport {
   private phase: RunStatus = RunStatus.starting;
   private reported: RunStatus | undefined;
+  private agent = '';
 
   constructor(
     private readonly approvals: Approvals,
@@ -25,6 +26,7 @@ export class StatusReport {
 
   /** Who the run is for; written once, at its start. */
   identify(agent: string, userId: string | undefined): void {
+    this.agent = agent;
     upsertSearchAttributes([
       { key: searchAttributes.agentName, value: agent },
       ...(userId ? [{ key: searchAttributes.agentUser, value: userId }] : []),
@@ -34,6 +36,15 @@ export class StatusReport {
   setPhase(next: RunStatus): void {
     this.phase = next;
     this.report();
+  }
+
+  /**
+   * The run ends with `status` (a continuation is not an end): the status attribute, and the
+   * `agent_runs` metric, which the SDK does not record again when a worker replays the run.
+   */
+  end(status: RunStatus): void {
+    this.setPhase(status);
+    metricMeter.createCounter('agent_runs', 'runs', 'Runs ended, by status').add(1, { agent: this.agent, status });
   }
 
   /** Keeps the status attribute and the Web UI's details current; call after any change of status. */

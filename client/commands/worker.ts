@@ -1,8 +1,9 @@
 /**
- * `durable-agents worker [--offline]`: a worker, exactly as `npm run worker` runs it (worker.ts's
+ * `durable-agents worker [--offline] [--role <role>]`: a worker, exactly as `npm run worker` runs it (worker.ts's
  * `runWorker`), until SIGINT or SIGTERM.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { WORKER_ROLES } from '../../src/config';
 import { DEFAULT_TASK_QUEUE, DEFAULT_TEMPORAL_ADDRESS } from '../../src/defaults';
 import { commandEnv, type LoadWorkerSide } from './worker-side';
 
@@ -15,14 +16,17 @@ Examples:
 Environment (README "Configuration" has them all):
   TEMPORAL_ADDRESS  Temporal's host:port (--address; default ${DEFAULT_TEMPORAL_ADDRESS}); also
                     TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_API_KEY, TEMPORAL_TLS_*
-  TASK_QUEUE        the task queue it polls (default "${DEFAULT_TASK_QUEUE}")
+  TASK_QUEUE        the runs' task queue (default "${DEFAULT_TASK_QUEUE}"); model and tool calls go to
+                    MODEL_TASK_QUEUE and TOOL_TASK_QUEUE (default <TASK_QUEUE>-model, -tools)
+  WORKER_ROLE       workflows, model, tools or all (--role; default all): the queues it polls
   OPENAI_API_KEY    the model's key; OPENAI_BASE_URL any OpenAI-compatible endpoint
   AGENT_MODEL       the model of agents and runs that name none (default gpt-4o-mini; offline: --offline)
   AGENT_MODULES     plug-in agent modules, comma-separated (list them: durable-agents agents)
   PAYLOAD_KEYS      payload encryption keys, id:base64key,...
   WORKER_LOG_LEVEL  DEBUG adds the model client's own errors
 
-Ctrl-C (SIGINT) or SIGTERM stops it after the calls in flight (up to 10 s).`;
+Ctrl-C (SIGINT) or SIGTERM stops it after the calls in flight (up to SHUTDOWN_GRACE_SECONDS, 30);
+a second one stops it at once.`;
 
 export function registerWorkerCommand(program: Command, loadWorkerSide: LoadWorkerSide): void {
   program
@@ -32,11 +36,11 @@ export function registerWorkerCommand(program: Command, loadWorkerSide: LoadWork
       '--offline',
       'serve the offline demo model from this process (as AGENT_MODEL=offline does): no key, no network',
     )
+    .addOption(new Option('--role <role>', 'the task queues it polls (as WORKER_ROLE)').choices(WORKER_ROLES))
     .addHelpText('after', HELP_AFTER)
-    .action(async (options: { offline?: boolean }, command: Command) => {
-      const code = await (
-        await loadWorkerSide()
-      ).runWorker({ offline: Boolean(options.offline), env: commandEnv(command) });
+    .action(async (options: { offline?: boolean; role?: string }, command: Command) => {
+      const env = { ...commandEnv(command), ...(options.role && { WORKER_ROLE: options.role }) };
+      const code = await (await loadWorkerSide()).runWorker({ offline: Boolean(options.offline), env });
       if (code !== 0) throw new Error('the worker stopped: it met a payload it cannot decrypt (see above)');
     });
 }

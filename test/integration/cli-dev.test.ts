@@ -77,7 +77,11 @@ describe('durable-agents dev', () => {
     expect(lines[0]).toMatch(
       /^worker: model OFFLINE DEMO MODEL \(scripted, no key needed\) at http:\/\/127\.0\.0\.1:\d+\/v1$/,
     );
-    expect(lines[1]).toMatch(new RegExp(`^worker: polling task queue "agents" on ${address} `));
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^worker: polling task queue "agents" \\(runs\\), "agents-model" \\(model calls\\), "agents-tools" \\(tool calls\\) on ${address} `,
+      ),
+    );
     expect(lines).toContain(`dev: Temporal at ${address} (started here; Ctrl-C stops it)`);
     expect(lines).toContain(`dev: Web UI http://localhost:${env.TEMPORAL_UI_PORT}`);
     // The commands to try name the server: it is not on the CLI's default port.
@@ -135,7 +139,8 @@ describe('durable-agents worker', () => {
       /^worker: model OFFLINE DEMO MODEL \(scripted, no key needed\) at http:\/\/127\.0\.0\.1:\d+\/v1$/,
     );
     expect(second).toBe(
-      `worker: polling task queue "${env.TASK_QUEUE}" on ${env.TEMPORAL_ADDRESS} (namespace default); agents: helpdesk`,
+      `worker: polling task queue "${env.TASK_QUEUE}" (runs), "${env.TASK_QUEUE}-model" (model calls), ` +
+        `"${env.TASK_QUEUE}-tools" (tool calls) on ${env.TEMPORAL_ADDRESS} (namespace default), role all; agents: helpdesk`,
     );
     const id = `worker-${randomUUID()}`;
     const started = runCli(['start', 'helpdesk', SAMPLE_REQUEST, '--id', id, '--wait'], env, 60_000);

@@ -74,7 +74,7 @@ describe('a worker on the offline demo model', () => {
     const worker = spawnWorker(offlineEnv({}), ['--ofline']);
     expect(await worker.exited).toBe(1);
     expect(worker.output()).toContain(
-      'worker: unknown argument --ofline (the worker takes only --offline; see README)',
+      'worker: unknown argument --ofline (the worker takes --offline and --role <role>; see README)',
     );
   }, 60_000);
 });

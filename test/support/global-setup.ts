@@ -10,7 +10,14 @@ import { startDevServer } from './dev-server';
 
 export default async function globalSetup(): Promise<void> {
   const [server, bundle] = await Promise.all([
-    startDevServer(),
+    // One partition per task queue: a task queue's rate limit (MODEL_CALLS_PER_SECOND) is then enforced
+    // in one place, without the burst of one call per partition that a partitioned queue lets through.
+    startDevServer([
+      '--dynamic-config-value',
+      'matching.numTaskqueueReadPartitions=1',
+      '--dynamic-config-value',
+      'matching.numTaskqueueWritePartitions=1',
+    ]),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') }),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'durable-agents-test-'));

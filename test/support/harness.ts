@@ -5,12 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { WorkflowType } from '../../src/contract';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
 import type { AgentRunInput } from '../../src/input';
 import type { AgentRegistry } from '../../src/registry';
 import type { agentRun } from '../../workflows';
+import type { AgentWorker } from '../../runtime/agent-worker';
 import { createAgentWorker } from '../../worker';
 import { startScriptedModel, type Script, type ScriptedModel } from '../../testing';
 
@@ -36,6 +37,8 @@ export function workerEnv(overrides: Record<string, string | undefined> = {}): R
     MODEL_HEARTBEAT_SECONDS: '5',
     MODEL_TIMEOUT_SECONDS: '20',
     HELPDESK_LEDGER: tempPath('ledger.jsonl'),
+    // Tests stop workers with calls still in flight (hung models): no need to wait 30 s for them.
+    SHUTDOWN_GRACE_SECONDS: '10',
     ...overrides,
   };
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
@@ -47,7 +50,7 @@ if (!process.env.TEST_VERBOSE) Runtime.install({ logger: new DefaultLogger('ERRO
 export interface TestWorker {
   config: WorkerConfig;
   client: Client;
-  worker: Worker;
+  worker: AgentWorker;
   /** Starts an `agentRun` on this worker's task queue. */
   start(input: AgentRunInput, workflowId?: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof agentRun>>;
   stop(): Promise<void>;

@@ -36,7 +36,27 @@ describe('loadWorkerConfig', () => {
       HISTORY_LIMIT_BYTES: 40 * 1024 * 1024,
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
       LOCAL_ACTIVITIES: [],
+      WORKER_ROLE: 'all',
+      MODEL_TASK_QUEUE: 'agents-model',
+      TOOL_TASK_QUEUE: 'agents-tools',
+      SHUTDOWN_GRACE_SECONDS: 30,
     });
+  });
+
+  it('reads the role, derives the model and tool task queues from TASK_QUEUE, and checks the fleet settings', () => {
+    expect(loadWorkerConfig({ TASK_QUEUE: 'support', WORKER_ROLE: 'model' })).toMatchObject({
+      WORKER_ROLE: 'model',
+      MODEL_TASK_QUEUE: 'support-model',
+      TOOL_TASK_QUEUE: 'support-tools',
+    });
+    expect(
+      loadWorkerConfig({ MODEL_TASK_QUEUE: 'gpu', TOOL_TASK_QUEUE: 'near-db', MODEL_CALLS_PER_SECOND: '2.5' }),
+    ).toMatchObject({ MODEL_TASK_QUEUE: 'gpu', TOOL_TASK_QUEUE: 'near-db', MODEL_CALLS_PER_SECOND: 2.5 });
+    expect(() => loadWorkerConfig({ WORKER_ROLE: 'tool' })).toThrow(/WORKER_ROLE/);
+    expect(() => loadWorkerConfig({ HEALTH_PORT: '70000' })).toThrow(/HEALTH_PORT/);
+    expect(() => loadWorkerConfig({ WORKER_DEPLOYMENT_NAME: 'agents' })).toThrow(
+      'set WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID together, or neither',
+    );
   });
 
   it('reads which calls run as local activities, and refuses anything but model, tools, both or none', () => {
@@ -145,20 +165,23 @@ describe('loadWorkerConfig', () => {
 });
 
 describe('createAgentWorker', () => {
-  /** The options `createAgentWorker` gives `Worker.create` for `env`, without a server. */
-  async function workerOptions(env: Record<string, string>): Promise<WorkerOptions> {
+  /** The options `createAgentWorker` gives `Worker.create`, once per task queue, for `env`, without a server. */
+  async function allWorkerOptions(env: Record<string, string>): Promise<WorkerOptions[]> {
     const config = loadWorkerConfig(env);
     const connection = { close: jest.fn(async () => undefined) } as unknown as NativeConnection;
     const connect = jest.spyOn(NativeConnection, 'connect').mockResolvedValue(connection);
     const create = jest.spyOn(Worker, 'create').mockResolvedValue({} as Worker);
     try {
       await createAgentWorker(config, await buildRegistry(config));
-      return create.mock.calls[0][0];
+      return create.mock.calls.map(([options]) => options);
     } finally {
       connect.mockRestore();
       create.mockRestore();
     }
   }
+
+  /** The options of the worker polling the run loop's task queue (the `workflows` role). */
+  const workerOptions = async (env: Record<string, string>) => (await allWorkerOptions(env))[0];
 
   it('passes the heartbeat throttle, the sticky timeout and the 429 budget on, with their defaults', async () => {
     const options = await workerOptions({});
@@ -175,6 +198,7 @@ describe('createAgentWorker', () => {
       heartbeatTimeoutMs: 30_000,
       maxAttempts: 5,
       rateLimitBudgetMs: 600_000,
+      taskQueue: 'agents-model',
     });
   });
 
@@ -194,6 +218,37 @@ describe('createAgentWorker', () => {
     };
     expect((await activities.resolveAgentSpec({ agent: 'helpdesk' })).modelCall).toMatchObject({
       rateLimitBudgetMs: 45_000,
+    });
+  });
+
+  it('creates one Temporal worker per task queue its role polls, each with its own limits', async () => {
+    const roles = async (env: Record<string, string>) => {
+      const options = await allWorkerOptions(env);
+      return options.map(({ taskQueue, maxTaskQueueActivitiesPerSecond, maxConcurrentActivityTaskExecutions }) => ({
+        taskQueue,
+        ...(maxTaskQueueActivitiesPerSecond !== undefined && { maxTaskQueueActivitiesPerSecond }),
+        ...(maxConcurrentActivityTaskExecutions !== undefined && { maxConcurrentActivityTaskExecutions }),
+      }));
+    };
+    expect(await roles({ MODEL_CALLS_PER_SECOND: '3', MODEL_CONCURRENCY: '8', TOOL_CONCURRENCY: '4' })).toEqual([
+      { taskQueue: 'agents' },
+      { taskQueue: 'agents-model', maxTaskQueueActivitiesPerSecond: 3, maxConcurrentActivityTaskExecutions: 8 },
+      { taskQueue: 'agents-tools', maxConcurrentActivityTaskExecutions: 4 },
+    ]);
+    expect(await roles({ WORKER_ROLE: 'tools' })).toEqual([{ taskQueue: 'agents-tools' }]);
+    const [workflows] = await allWorkerOptions({ WORKER_ROLE: 'workflows', SHUTDOWN_GRACE_SECONDS: '45' });
+    expect(workflows).toMatchObject({ shutdownGraceTime: 45_000 });
+    expect(Object.keys(workflows.activities ?? {})).toContain('resolveAgentSpec');
+    const [versioned] = await allWorkerOptions({
+      WORKER_ROLE: 'model',
+      WORKER_DEPLOYMENT_NAME: 'agents',
+      WORKER_BUILD_ID: 'b42',
+    });
+    expect(Object.keys(versioned.activities ?? {})).toEqual(['callModel', 'summarizeConversation']);
+    expect(versioned.workerDeploymentOptions).toEqual({
+      version: { deploymentName: 'agents', buildId: 'b42' },
+      useWorkerVersioning: true,
+      defaultVersioningBehavior: 'PINNED',
     });
   });
 

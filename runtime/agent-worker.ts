@@ -1,0 +1,39 @@
+/**
+ * The Temporal workers of one worker process: one for each task queue its role polls
+ * (`WORKER_ROLE`). They run, drain and stop together.
+ */
+import type { State, Worker } from '@temporalio/worker';
+import type { WorkerRole } from '../src/config';
+
+/** One task queue a process polls, and what for. */
+export interface RoleWorker {
+  role: Exclude<WorkerRole, 'all'>;
+  taskQueue: string;
+  worker: Worker;
+}
+
+export class AgentWorker {
+  constructor(readonly workers: readonly RoleWorker[]) {}
+
+  /** Runs every worker until all have stopped; when one fails, stops the others and throws its error. */
+  async run(): Promise<void> {
+    const runs = this.workers.map(({ worker }) => worker.run());
+    try {
+      await Promise.all(runs);
+    } catch (error) {
+      this.shutdown();
+      await Promise.allSettled(runs);
+      throw error;
+    }
+  }
+
+  /** Stops polling; the calls in flight get the shutdown grace time (`SHUTDOWN_GRACE_SECONDS`) to finish. */
+  shutdown(): void {
+    for (const { worker } of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+
+  /** `RUNNING` while every worker polls, else the first other state. */
+  getState(): State {
+    return this.workers.map(({ worker }) => worker.getState()).find((state) => state !== 'RUNNING') ?? 'RUNNING';
+  }
+}

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stateQuery, WorkflowType } from '../../src/contract';
+import type { agentRun } from '../../workflows';
+import { reply, turnOf } from '../../testing';
+import { eventually } from '../support/eventually';
+import { freePort } from '../support/dev-server';
+import { tempPath, workerEnv } from '../support/harness';
+import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';
+import { useWorkerProcesses } from '../support/worker-processes';
+
+const EFFECTS_AGENT = join(__dirname, '..', 'fixtures', 'effects-agent.ts');
+const processes = useWorkerProcesses();
+
+function jsonLines<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** A fleet's shared env: one scripted model, the effects agent, a slow tool. */
+async function fleetEnv(overrides: Record<string, string> = {}) {
+  const model = await processes.startModel((request) =>
+    turnOf(request) === 0
+      ? reply.tools([{ id: 'effect', name: 'record_effect', args: { name: 'refund' } }])
+      : reply.text('Recorded.'),
+  );
+  const effects = tempPath('effects.jsonl');
+  const env = workerEnv({
+    OPENAI_BASE_URL: model.baseUrl,
+    AGENT_MODULES: EFFECTS_AGENT,
+    EFFECTS_FILE: effects,
+    EFFECT_DELAY_MS: '3000',
+    ...overrides,
+  });
+  return { model, effects, env };
+}
+
+async function spawnRole(env: Record<string, string>, role: string, extra: Record<string, string> = {}) {
+  const worker = processes.spawn({ ...env, WORKER_ROLE: role, ...extra });
+  await waitUntilPolling(worker);
+  return worker;
+}
+
+function startRun(env: Record<string, string>, message = 'Record the refund.') {
+  return processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+    taskQueue: env.TASK_QUEUE,
+    workflowId: `fleet-${randomUUID()}`,
+    args: [{ agent: 'effects', message }],
+  });
+}
+
+/**
+ * The sum of the samples of `name` whose labels include `labels`, in Prometheus' text format (the
+ * SDK adds labels of its own, such as the namespace and task queue).
+ */
+function sample(text: string, name: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && wanted.every((label) => line.includes(label)))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+const readyz = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+
+describe('a fleet of workers by role', () => {
+  it('runs a run on three workers, one per role; a tools worker killed mid-tool is replaced and the tool runs once', async () => {
+    const { effects, env } = await fleetEnv();
+    const workflows = await spawnRole(env, 'workflows');
+    expect(workflows.output()).toContain(
+      `worker: polling task queue "${env.TASK_QUEUE}" (runs) on ${env.TEMPORAL_ADDRESS} (namespace default), role workflows`,
+    );
+    const model = await spawnRole(env, 'model');
+    expect(model.output()).toContain(`worker: polling task queue "${env.TASK_QUEUE}-model" (model calls) on`);
+    const tools = await spawnRole(env, 'tools');
+    expect(tools.output()).toContain(`worker: polling task queue "${env.TASK_QUEUE}-tools" (tool calls) on`);
+
+    const handle = await startRun(env);
+    await eventually(() => jsonLines(effects).length === 1, 'the tool to record its effect');
+    tools.child.kill('SIGKILL');
+    expect(await tools.exited).toBe('SIGKILL');
+    await spawnRole(env, 'tools', { EFFECT_DELAY_MS: '0' });
+
+    expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Recorded.', steps: 2 });
+    const key = `${handle.workflowId}/${handle.firstExecutionRunId}/1.1`;
+    expect(jsonLines(effects)).toEqual([{ key, name: 'refund' }]);
+    // The call was retried on the new tools worker (after its heartbeat timeout), under the same key.
+    expect(jsonLines<{ key: string }>(`${effects}.attempts`).map((attempt) => attempt.key)).toEqual([key, key]);
+    // Each call ran where its role is: the workflows and model workers ran no tool.
+    for (const worker of [workflows, model]) expect(worker.child.exitCode).toBeNull();
+  });
+
+  it('drains on SIGTERM: readiness turns 503, the tool in flight finishes, the worker exits 0, the run completes', async () => {
+    const { effects, env } = await fleetEnv();
+    await spawnRole(env, 'workflows');
+    await spawnRole(env, 'model');
+    const healthPort = await freePort();
+    const tools: WorkerProcess = await spawnRole(env, 'tools', { HEALTH_PORT: String(healthPort) });
+    await eventually(async () => (await readyz(healthPort)) === 200, 'the tools worker to be ready');
+    expect(await (await fetch(`http://127.0.0.1:${healthPort}/healthz`)).text()).toBe('ok (running)\n');
+
+    const handle = await startRun(env);
+    await eventually(() => jsonLines(effects).length === 1, 'the tool to start');
+    tools.child.kill('SIGTERM');
+    await eventually(async () => (await readyz(healthPort)) === 503, 'readiness to turn 503 while draining');
+    expect(await tools.exited).toBe(0);
+    expect(tools.output()).toContain('worker: SIGTERM: draining, calls in flight have 10 s to finish');
+
+    // The tool finished on the stopping worker: its result reached the run, which needs no other tools worker.
+    expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Recorded.', steps: 2 });
+    expect(jsonLines(`${effects}.attempts`)).toHaveLength(1);
+  });
+
+  it('MODEL_CALLS_PER_SECOND limits model calls across the fleet: 2 a second, whatever the number of model workers', async () => {
+    const { model, env } = await fleetEnv({ EFFECT_DELAY_MS: '0', MODEL_CALLS_PER_SECOND: '2' });
+    await spawnRole(env, 'workflows');
+    // Two model workers: the limit is the task queue's, enforced by the server, not each worker's.
+    await spawnRole(env, 'model');
+    await spawnRole(env, 'model');
+    await spawnRole(env, 'tools');
+    const handles = await Promise.all(Array.from({ length: 8 }, () => startRun(env)));
+    await eventually(() => model.requests.length >= 8, 'eight model calls', 30_000);
+    const times = model.requests.slice(0, 8).map((request) => request.receivedAt);
+    // Temporal's limiter lets a burst of rate + 1 through at once, then 2 a second: 8 calls take 2.5 s.
+    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(2_000);
+    for (const handle of handles) expect(await handle.result()).toMatchObject({ status: 'completed' });
+  });
+
+  it('exports the agent metrics at METRICS_PORT with the values of a known run, counted once though the worker replays it', async () => {
+    const { env } = await fleetEnv({ EFFECT_DELAY_MS: '0' });
+    const metricsPort = await freePort();
+    await spawnRole(env, 'all', { METRICS_PORT: String(metricsPort) });
+    const handle = await startRun(env);
+    expect(await handle.result()).toMatchObject({ status: 'completed', steps: 2 });
+    // A query on a closed run makes the worker replay its whole history.
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'completed' });
+    const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const text = await eventually(async () => {
+      const scraped = await scrape();
+      return sample(scraped, 'agent_runs', { agent: 'effects' }) > 0 ? scraped : undefined;
+    }, 'the run to be counted');
+    const agent = { agent: 'effects', model: 'gpt-4o-mini' };
+    expect(sample(text, 'agent_runs', { agent: 'effects', status: 'completed' })).toBe(1);
+    expect(sample(text, 'agent_model_calls', agent)).toBe(2);
+    // The scripted model reports 100 tokens in and 20 out a call, at gpt-4o-mini's prices.
+    expect(sample(text, 'agent_tokens', { ...agent, direction: 'input' })).toBe(200);
+    expect(sample(text, 'agent_tokens', { ...agent, direction: 'output' })).toBe(40);
+    expect(sample(text, 'agent_cost_usd_sum', agent)).toBeCloseTo(2 * (100 * 0.15 + 20 * 0.6) * 1e-6, 9);
+    expect(sample(text, 'agent_tool_calls', { agent: 'effects', tool: 'record_effect', outcome: 'ok' })).toBe(1);
+    // And the SDK's own metrics, beside them.
+    expect(text).toMatch(/^temporal_workflow_completed\{/m);
+  });
+});
