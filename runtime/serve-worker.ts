@@ -4,9 +4,10 @@
  * (or the caller) stops it, and a payload it cannot decrypt stops it with exit code 1.
  */
 import { Runtime } from '@temporalio/worker';
-import type { WorkerConfig } from '../src/config';
+import { WorkerRole, type WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
 import type { AgentWorker } from './agent-worker';
+import { reportApprovalsWaiting } from './approvals-gauge';
 import { createAgentWorker, type ModelEndpoint } from './create-worker';
 import { serveHealth } from './health';
 import { createWorkerLogger, workerLogLevel } from './logging';
@@ -114,6 +115,11 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
     console.log(`worker: ${config.LOCAL_ACTIVITIES.join(' and ')} calls run as local activities (LOCAL_ACTIVITIES)`);
   }
   const health = config.HEALTH_PORT === undefined ? undefined : await serveHealth(config.HEALTH_PORT, worker);
+  const runsWorkflows = worker.workers.some(({ role }) => role === WorkerRole.workflows);
+  const stopGauge =
+    config.METRICS_PORT !== undefined && runsWorkflows
+      ? reportApprovalsWaiting(connection, config.TEMPORAL_NAMESPACE, Runtime.instance().metricMeter, registry.names())
+      : undefined;
   const stopListening = onStopSignals(config.SHUTDOWN_GRACE_SECONDS);
   options.onReady?.();
   try {
@@ -123,6 +129,7 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
     await running;
   } finally {
     stopListening();
+    stopGauge?.();
     await health?.close();
     await connection.close();
   }

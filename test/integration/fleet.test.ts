@@ -1,11 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stateQuery, WorkflowType } from '../../src/contract';
+import { temporal } from '@temporalio/proto';
+import { approvalUpdate, stateQuery, WorkflowType } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { reply, turnOf } from '../../testing';
 import { eventually } from '../support/eventually';
-import { freePort } from '../support/dev-server';
+import { freePort, temporalBinary } from '../support/dev-server';
 import { tempPath, workerEnv } from '../support/harness';
 import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 import { useWorkerProcesses } from '../support/worker-processes';
@@ -153,5 +155,59 @@ describe('a fleet of workers by role', () => {
     expect(sample(text, 'agent_tool_calls', { agent: 'effects', tool: 'record_effect', outcome: 'ok' })).toBe(1);
     // And the SDK's own metrics, beside them.
     expect(text).toMatch(/^temporal_workflow_completed\{/m);
+  });
+
+  it('joins a Worker Deployment version from WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID; a run on it completes, pinned', async () => {
+    const { env } = await fleetEnv({ EFFECT_DELAY_MS: '0' });
+    const deploymentName = `agents-${randomUUID().slice(0, 8)}`;
+    await spawnRole(env, 'all', { WORKER_DEPLOYMENT_NAME: deploymentName, WORKER_BUILD_ID: 'build-1' });
+    const cli = (...args: string[]) =>
+      execFileSync(temporalBinary(), ['worker', 'deployment', ...args, '--address', env.TEMPORAL_ADDRESS], {
+        encoding: 'utf8',
+      });
+    const versionArgs = ['--deployment-name', deploymentName, '--build-id', 'build-1'];
+    // The server knows the version once the worker polls with it; then it is made current.
+    await eventually(() => {
+      try {
+        return cli('describe-version', ...versionArgs, '-o', 'json');
+      } catch {
+        return undefined;
+      }
+    }, 'the server to know the version');
+    cli('set-current-version', ...versionArgs, '--yes');
+    const handle = await startRun(env);
+    expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Recorded.', steps: 2 });
+    const described = await handle.describe();
+    expect(described.raw.workflowExecutionInfo?.versioningInfo?.deploymentVersion).toMatchObject({
+      deploymentName,
+      buildId: 'build-1',
+    });
+    expect(described.raw.workflowExecutionInfo?.versioningInfo?.behavior).toBe(
+      temporal.api.enums.v1.VersioningBehavior.VERSIONING_BEHAVIOR_PINNED,
+    );
+  });
+
+  it('reports agent_approvals_waiting: the runs of an agent waiting for a person, fleet-wide', async () => {
+    const model = await processes.startModel((request) =>
+      turnOf(request) === 0
+        ? reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'late' } }])
+        : reply.text('Refunded.'),
+    );
+    const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, HELPDESK_LEDGER: tempPath('ledger.jsonl') });
+    const metricsPort = await freePort();
+    await spawnRole(env, 'all', { METRICS_PORT: String(metricsPort) });
+    const waiting = async () =>
+      sample(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'agent_approvals_waiting', {
+        agent: 'helpdesk',
+      });
+    const handle = await processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+      taskQueue: env.TASK_QUEUE,
+      workflowId: `fleet-${randomUUID()}`,
+      args: [{ agent: 'helpdesk', message: 'Refund order 1042, it came late.' }],
+    });
+    await eventually(async () => (await waiting()) === 1, 'one run to be counted as waiting');
+    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1', approve: true }] });
+    expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Refunded.' });
+    await eventually(async () => (await waiting()) === 0, 'no run to be counted as waiting');
   });
 });
