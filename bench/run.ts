@@ -21,7 +21,8 @@
  * Flags (env twins): --runs N (BENCH_RUNS, 60), --concurrency N (BENCH_CONCURRENCY, 10),
  * --warmup N (BENCH_WARMUP, 10), --rows bare,floor,agent,agent-local,langgraph (BENCH_ROWS, all),
  * --skip-peers (BENCH_PEERS=0), --eager / --no-eager (BENCH_EAGER=0: the dev server's eager
- * activity dispatch, on by default), --worker-env KEY=VALUE (repeatable: more env for both workers).
+ * activity dispatch, on by default), --one-queue (agentRun's model and tool calls on the runs' task
+ * queue instead of their own), --worker-env KEY=VALUE (repeatable: more env for both workers).
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -81,6 +82,7 @@ function settingsFromArgs() {
       warmup: { type: 'string' },
       rows: { type: 'string' },
       'skip-peers': { type: 'boolean' },
+      'one-queue': { type: 'boolean' },
       ...commonOptions,
     },
     strict: true,
@@ -98,6 +100,7 @@ function settingsFromArgs() {
     warmup: wholeNumber('--warmup', values.warmup ?? process.env.BENCH_WARMUP, 10),
     rows: ROWS.filter((row) => rows.includes(row) && !(row === 'langgraph' && skipPeers)),
     skipPeers,
+    oneQueue: Boolean(values['one-queue']),
     eager: eagerChoice(values),
     workerEnv: parseEnvPairs(values['worker-env']),
   };
@@ -309,6 +312,7 @@ async function agentRow(context: Context, local: boolean): Promise<Row> {
     bundlePath: context.bundles.agent!.path,
     modelBaseUrl: context.model.baseUrl,
     local,
+    oneQueue: context.settings.oneQueue,
     extraEnv: context.settings.workerEnv,
   });
   const row = await temporalRow(
@@ -541,7 +545,8 @@ async function main(): Promise<void> {
       `${MODEL_CALLS} model calls + ${TOOL_CALLS} tool calls; a step = one model call plus the tool call it asked for ` +
       `(${STEPS} per run). Overhead per step = (p50 − p50 of bare) / ${STEPS}; CPU per step over the measured runs ` +
       `(bare: this process; Temporal rows: the worker process and the dev server from /proc; langgraph: its own report). ` +
-      `Eager activity dispatch: ${temporalRows ? (settings.eager ? 'on' : 'off') : 'n/a'}.\n`,
+      `Eager activity dispatch: ${temporalRows ? (settings.eager ? 'on' : 'off') : 'n/a'}; agentRun's model and tool ` +
+      `calls ${settings.oneQueue ? "on the runs' task queue (--one-queue)" : 'on their own task queues'}.\n`,
   );
   printTable(rows);
   const { ratios, lines } = comparisons(rows);

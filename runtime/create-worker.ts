@@ -201,6 +201,9 @@ export async function createAgentWorker(
     const roleWorkers: RoleWorker[] = [];
     for (const role of rolesOf(config.WORKER_ROLE)) {
       const { taskQueue, options } = roleOptions(role, config, activities);
+      // Calls routed to the runs' own queue are the workflows worker's: it registers every activity.
+      if (role !== WorkerRole.workflows && config.WORKER_ROLE === WorkerRole.all && taskQueue === config.TASK_QUEUE)
+        continue;
       roleWorkers.push({ role, taskQueue, worker: await Worker.create({ ...shared, taskQueue, ...options }) });
     }
     const model = {

@@ -22,6 +22,8 @@ export interface AgentWorkerOptions {
   /** `LOCAL_ACTIVITIES=model,tools`: model and tool calls as local activities. */
   local?: boolean;
   /** Further worker env (the bench's `--worker-env KEY=VALUE`). */
+  /** Model and tool calls on the runs' own task queue (MODEL_TASK_QUEUE = TOOL_TASK_QUEUE = TASK_QUEUE), not their own. */
+  oneQueue?: boolean;
   extraEnv?: Record<string, string>;
 }
 
@@ -39,6 +41,7 @@ export async function startAgentWorker(options: AgentWorkerOptions): Promise<Wor
     OPENAI_BASE_URL: options.modelBaseUrl,
     AGENT_MODEL: 'bench',
     ...(options.local && { LOCAL_ACTIVITIES: 'model,tools' }),
+    ...(options.oneQueue && { MODEL_TASK_QUEUE: taskQueue, TOOL_TASK_QUEUE: taskQueue }),
     ...options.extraEnv,
   });
   return ready(worker, taskQueue);

@@ -1,45 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { approvalUpdate, stateQuery, WorkflowType } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { reply, turnOf } from '../../testing';
+import { effectsSetup, jsonLines } from '../support/effects';
 import { eventually } from '../support/eventually';
 import { freePort, temporalBinary } from '../support/dev-server';
 import { tempPath, workerEnv } from '../support/harness';
 import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 import { useWorkerProcesses } from '../support/worker-processes';
 
-const EFFECTS_AGENT = join(__dirname, '..', 'fixtures', 'effects-agent.ts');
 const processes = useWorkerProcesses();
 
-function jsonLines<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as T);
-}
-
-/** A fleet's shared env: one scripted model, the effects agent, a slow tool. */
-async function fleetEnv(overrides: Record<string, string> = {}) {
-  const model = await processes.startModel((request) =>
-    turnOf(request) === 0
-      ? reply.tools([{ id: 'effect', name: 'record_effect', args: { name: 'refund' } }])
-      : reply.text('Recorded.'),
-  );
-  const effects = tempPath('effects.jsonl');
-  const env = workerEnv({
-    OPENAI_BASE_URL: model.baseUrl,
-    AGENT_MODULES: EFFECTS_AGENT,
-    EFFECTS_FILE: effects,
-    EFFECT_DELAY_MS: '3000',
-    ...overrides,
-  });
-  return { model, effects, env };
-}
+const fleetEnv = (overrides: Record<string, string> = {}) => effectsSetup(processes, overrides);
 
 async function spawnRole(env: Record<string, string>, role: string, extra: Record<string, string> = {}) {
   const worker = processes.spawn({ ...env, WORKER_ROLE: role, ...extra });

@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { AgentClient } from '../../client/agent-client';
 import { WorkflowType } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { byTurn, reply, turnOf } from '../../testing';
+import { effectsSetup, jsonLines } from '../support/effects';
 import { eventually } from '../support/eventually';
-import { startTestWorker, tempPath, workerEnv, type TestWorker } from '../support/harness';
+import { startTestWorker, type TestWorker } from '../support/harness';
 import { waitUntilPolling } from '../support/worker-process';
 import { useWorkerProcesses } from '../support/worker-processes';
 
 const EventType = temporal.api.enums.v1.EventType;
-const EFFECTS_AGENT = join(__dirname, '..', 'fixtures', 'effects-agent.ts');
 
 type History = Awaited<ReturnType<Awaited<ReturnType<TestWorker['start']>>['fetchHistory']>>;
 
@@ -25,14 +23,6 @@ function callsIn(history: History) {
       .map((event) => event.activityTaskScheduledEventAttributes!.activityType!.name),
     local: events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
   };
-}
-
-function jsonLines<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as T);
 }
 
 const processes = useWorkerProcesses();
@@ -97,19 +87,7 @@ describe('the local-activity fast path (LOCAL_ACTIVITIES)', () => {
   });
 
   it('repeats the local calls of a crashed worker on the next one, with the same idempotency key: the effect happens once', async () => {
-    const model = await processes.startModel((request) =>
-      turnOf(request) === 0
-        ? reply.tools([{ id: 'effect', name: 'record_effect', args: { name: 'refund' } }])
-        : reply.text('Recorded.'),
-    );
-    const effects = tempPath('effects.jsonl');
-    const env = workerEnv({
-      OPENAI_BASE_URL: model.baseUrl,
-      AGENT_MODULES: EFFECTS_AGENT,
-      LOCAL_ACTIVITIES: 'model,tools',
-      EFFECTS_FILE: effects,
-      EFFECT_DELAY_MS: '3000',
-    });
+    const { model, effects, env } = await effectsSetup(processes, { LOCAL_ACTIVITIES: 'model,tools' });
     const first = processes.spawn(env);
     await waitUntilPolling(first);
     expect(first.output()).toContain('worker: model and tools calls run as local activities (LOCAL_ACTIVITIES)');

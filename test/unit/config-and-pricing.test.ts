@@ -236,6 +236,8 @@ describe('createAgentWorker', () => {
       { taskQueue: 'agents-tools', maxConcurrentActivityTaskExecutions: 4 },
     ]);
     expect(await roles({ WORKER_ROLE: 'tools' })).toEqual([{ taskQueue: 'agents-tools' }]);
+    // Calls routed to the runs' own queue (one queue for everything) are served by the workflows worker.
+    expect(await roles({ MODEL_TASK_QUEUE: 'agents', TOOL_TASK_QUEUE: 'agents' })).toEqual([{ taskQueue: 'agents' }]);
     const [workflows] = await allWorkerOptions({ WORKER_ROLE: 'workflows', SHUTDOWN_GRACE_SECONDS: '45' });
     expect(workflows).toMatchObject({ shutdownGraceTime: 45_000 });
     expect(Object.keys(workflows.activities ?? {})).toContain('resolveAgentSpec');
