@@ -49,15 +49,30 @@ export interface ModelEndpoint {
   apiKeySet: boolean;
 }
 
+/** Temporal's default number of activity slots, regular or local, of a worker. */
+const SDK_ACTIVITY_SLOTS = 100;
+
 /**
- * How many workflow tasks at once, on how many threads: as configured, else Temporal's defaults, but
- * room for a workflow task per local model call in flight (each holds its run's slot while it waits).
+ * How many workflow tasks and local calls at once, on how many threads: as configured, else Temporal's
+ * defaults, but room for a workflow task per local model call in flight (each holds its run's slot
+ * while it waits).
  */
 function workflowTaskSettings(config: WorkerConfig) {
   const localModelCalls = config.LOCAL_ACTIVITIES.includes(LocalCallKind.model);
-  const concurrency = config.WORKFLOW_CONCURRENCY ?? (localModelCalls ? LOCAL_MODEL_WORKFLOW_CONCURRENCY : undefined);
+  const localToolCalls = config.LOCAL_ACTIVITIES.includes(LocalCallKind.tools);
+  const concurrency =
+    config.WORKFLOW_CONCURRENCY ??
+    (localModelCalls ? Math.max(LOCAL_MODEL_WORKFLOW_CONCURRENCY, config.MODEL_CONCURRENCY ?? 0) : undefined);
+  // Local calls run here, so they count against MODEL_CONCURRENCY and TOOL_CONCURRENCY here.
+  const limitsLocalCalls =
+    (localModelCalls && config.MODEL_CONCURRENCY !== undefined) ||
+    (localToolCalls && config.TOOL_CONCURRENCY !== undefined);
+  const localSlots =
+    (localModelCalls ? (config.MODEL_CONCURRENCY ?? SDK_ACTIVITY_SLOTS) : 0) +
+    (localToolCalls ? (config.TOOL_CONCURRENCY ?? SDK_ACTIVITY_SLOTS) : 0);
   return {
     ...(concurrency !== undefined && { maxConcurrentWorkflowTaskExecutions: concurrency }),
+    ...(limitsLocalCalls && { maxConcurrentLocalActivityExecutions: localSlots }),
     ...(config.WORKFLOW_THREADS !== undefined && { workflowThreadPoolSize: config.WORKFLOW_THREADS }),
   };
 }

@@ -116,7 +116,7 @@ const workerEnvSchema = temporalEnvSchema.extend({
   /**
    * Workflow tasks this worker runs at once (Temporal's `maxConcurrentWorkflowTaskExecutions`). A run
    * whose model call is a local activity holds its slot while the model answers, so the default is
-   * 200 when LOCAL_ACTIVITIES names model calls, else Temporal's 40.
+   * 200 (or MODEL_CONCURRENCY, if larger) when LOCAL_ACTIVITIES names model calls, else Temporal's 40.
    */
   WORKFLOW_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** Threads that run workflow code (Temporal's `workflowThreadPoolSize`, default 1): up to the worker's cores. */
@@ -130,9 +130,9 @@ const workerEnvSchema = temporalEnvSchema.extend({
   TOOL_TASK_QUEUE: z.string().min(1).optional(),
   /** Model calls a second across the whole fleet, enforced by the server for the model task queue. */
   MODEL_CALLS_PER_SECOND: z.coerce.number().positive().optional(),
-  /** Model calls this worker makes at once. */
+  /** Model calls this worker makes at once (local ones too, on the worker that runs them). */
   MODEL_CONCURRENCY: z.coerce.number().int().positive().optional(),
-  /** Tool calls this worker runs at once. */
+  /** Tool calls this worker runs at once (local ones too, on the worker that runs them). */
   TOOL_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** On SIGTERM or SIGINT, how long the calls in flight may take to finish before they are cancelled. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_SECONDS),

@@ -267,6 +267,20 @@ describe('createAgentWorker', () => {
     expect(
       await workerOptions({ LOCAL_ACTIVITIES: 'model', WORKFLOW_CONCURRENCY: '80', WORKFLOW_THREADS: '2' }),
     ).toMatchObject({ maxConcurrentWorkflowTaskExecutions: 80, workflowThreadPoolSize: 2 });
+    // Local calls count against MODEL_CONCURRENCY and TOOL_CONCURRENCY on the worker that runs them.
+    expect(await workerOptions({ LOCAL_ACTIVITIES: 'model' })).not.toHaveProperty(
+      'maxConcurrentLocalActivityExecutions',
+    );
+    expect(await workerOptions({ LOCAL_ACTIVITIES: 'model', MODEL_CONCURRENCY: '1000' })).toMatchObject({
+      maxConcurrentLocalActivityExecutions: 1000,
+      maxConcurrentWorkflowTaskExecutions: 1000,
+    });
+    expect(
+      await workerOptions({ LOCAL_ACTIVITIES: 'model,tools', MODEL_CONCURRENCY: '50', TOOL_CONCURRENCY: '20' }),
+    ).toMatchObject({ maxConcurrentLocalActivityExecutions: 70, maxConcurrentWorkflowTaskExecutions: 200 });
+    expect(await workerOptions({ LOCAL_ACTIVITIES: 'tools', TOOL_CONCURRENCY: '20' })).toMatchObject({
+      maxConcurrentLocalActivityExecutions: 20,
+    });
   });
 
   it("leaves the workflow cache at the SDK's default unless WORKFLOW_CACHE_SIZE sets it", async () => {
