@@ -18,7 +18,8 @@
  * flight, 100), --idle-seconds N (idle: the window the worker's idle CPU is measured over, 5),
  * --eager / --no-eager, --worker-env KEY=VALUE (repeatable).
  */
-import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
+import { workerSlots } from '../runtime/create-worker';
+import { loadWorkerConfig } from '../src/config';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
@@ -45,11 +46,8 @@ import {
   STEPS,
   taskInput,
 } from './support/work-unit';
-import { parseEnvPairs, startAgentWorker, type WorkerProcess } from './support/workers';
+import { LOCAL_MODEL_AND_TOOLS, parseEnvPairs, startAgentWorker, type WorkerProcess } from './support/workers';
 
-/** The SDK's default slots per worker (no tuner): activities, local activities, workflow tasks. */
-const SDK_ACTIVITY_SLOTS = 100;
-const SDK_WORKFLOW_TASK_SLOTS = 40;
 /** The issue's framing of the concurrent figure: runs of 5 steps at 1 s each, a 5 s floor. */
 const ISSUE_STEPS = 5;
 
@@ -186,12 +184,14 @@ async function concurrentMode({ settings, model, server, worker, client, baselin
   const run = spread(runMs);
   const onServer = spread(serverMs);
   const lastStartMs = Math.max(...startedMs);
-  const slots = SDK_ACTIVITY_SLOTS;
-  const workflowTaskSlots = Number(
-    settings.workerEnv.WORKFLOW_CONCURRENCY ??
-      (settings.local ? LOCAL_MODEL_WORKFLOW_CONCURRENCY : SDK_WORKFLOW_TASK_SLOTS),
+  // What the worker runs at once, read from its env as the worker reads it.
+  const {
+    modelCalls: slots,
+    workflowTasks: workflowTaskSlots,
+    workflowThreads,
+  } = workerSlots(
+    loadWorkerConfig({ ...(settings.local && { LOCAL_ACTIVITIES: LOCAL_MODEL_AND_TOOLS }), ...settings.workerEnv }),
   );
-  const workflowThreads = Number(settings.workerEnv.WORKFLOW_THREADS ?? 1);
   // Every model call holds a slot for the whole latency: n × 6 calls through `slots` at a time.
   const slotBoundMs = Math.ceil(n / slots) * floorMs;
   const figures = {
@@ -228,7 +228,7 @@ async function concurrentMode({ settings, model, server, worker, client, baselin
       workflowCache: workflowCache(settings.workerEnv),
       slotBoundMs,
       note:
-        `the worker has ${slots} ${settings.local ? 'local ' : ''}activity slots, ${workflowTaskSlots} workflow-task ` +
+        `the worker makes ${slots} ${settings.local ? 'local calls (model and tools)' : 'model calls'} at once, ${workflowTaskSlots} workflow-task ` +
         `slots (WORKFLOW_CONCURRENCY) and ${workflowThreads} workflow thread(s) (WORKFLOW_THREADS); each model call ` +
         `holds an activity slot for its latency${settings.local ? " (and its run's workflow-task slot)" : ''}, so ` +
         `${n} runs need at least ceil(${n}/${slots}) × ${MODEL_CALLS} × ${seconds(settings.latencyMs)} s = ${seconds(slotBoundMs)} s`,

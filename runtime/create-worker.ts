@@ -49,8 +49,8 @@ export interface ModelEndpoint {
   apiKeySet: boolean;
 }
 
-/** Temporal's default number of activity slots, regular or local, of a worker. */
-const SDK_ACTIVITY_SLOTS = 100;
+/** Temporal's defaults for what a worker runs at once (without a tuner), and on how many threads. */
+const SDK_DEFAULTS = { activitySlots: 100, workflowTaskSlots: 40, workflowThreads: 1 } as const;
 
 /**
  * How many workflow tasks and local calls at once, on how many threads: as configured, else Temporal's
@@ -68,12 +68,33 @@ function workflowTaskSettings(config: WorkerConfig) {
     (localModelCalls && config.MODEL_CONCURRENCY !== undefined) ||
     (localToolCalls && config.TOOL_CONCURRENCY !== undefined);
   const localSlots =
-    (localModelCalls ? (config.MODEL_CONCURRENCY ?? SDK_ACTIVITY_SLOTS) : 0) +
-    (localToolCalls ? (config.TOOL_CONCURRENCY ?? SDK_ACTIVITY_SLOTS) : 0);
+    (localModelCalls ? (config.MODEL_CONCURRENCY ?? SDK_DEFAULTS.activitySlots) : 0) +
+    (localToolCalls ? (config.TOOL_CONCURRENCY ?? SDK_DEFAULTS.activitySlots) : 0);
   return {
     ...(concurrency !== undefined && { maxConcurrentWorkflowTaskExecutions: concurrency }),
     ...(limitsLocalCalls && { maxConcurrentLocalActivityExecutions: localSlots }),
     ...(config.WORKFLOW_THREADS !== undefined && { workflowThreadPoolSize: config.WORKFLOW_THREADS }),
+  };
+}
+
+/**
+ * What a worker of `config` runs at once, Temporal's defaults filled in: model calls (when they are
+ * local, the local-call slots, which local tool calls share), workflow tasks, and the threads that
+ * run workflow code.
+ */
+export function workerSlots(config: WorkerConfig): {
+  modelCalls: number;
+  workflowTasks: number;
+  workflowThreads: number;
+} {
+  const tuned = workflowTaskSettings(config);
+  const localModelCalls = config.LOCAL_ACTIVITIES.includes(LocalCallKind.model);
+  return {
+    modelCalls: localModelCalls
+      ? (tuned.maxConcurrentLocalActivityExecutions ?? SDK_DEFAULTS.activitySlots)
+      : (config.MODEL_CONCURRENCY ?? SDK_DEFAULTS.activitySlots),
+    workflowTasks: tuned.maxConcurrentWorkflowTaskExecutions ?? SDK_DEFAULTS.workflowTaskSlots,
+    workflowThreads: tuned.workflowThreadPoolSize ?? SDK_DEFAULTS.workflowThreads,
   };
 }
 
@@ -88,7 +109,7 @@ function workflowCode(config: WorkerConfig) {
 }
 
 /** The roles a `WORKER_ROLE` stands for. */
-export function rolesOf(role: WorkerRole): RoleWorker['role'][] {
+function rolesOf(role: WorkerRole): RoleWorker['role'][] {
   return role === WorkerRole.all ? [WorkerRole.workflows, WorkerRole.model, WorkerRole.tools] : [role];
 }
 

@@ -253,12 +253,21 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
     throw new ConfigError('invalid environment: set WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID together, or neither');
   }
   const { TEMPORAL_TLS: _tls, TEMPORAL_PROFILE: _profile, ...worker } = parsed;
-  return {
-    ...worker,
+  const queues = {
     MODEL_TASK_QUEUE: parsed.MODEL_TASK_QUEUE ?? `${parsed.TASK_QUEUE}-model`,
     TOOL_TASK_QUEUE: parsed.TOOL_TASK_QUEUE ?? `${parsed.TASK_QUEUE}-tools`,
-    ...resolveTemporal(set, parsed),
   };
+  // A model or tools worker on the runs' own queue would be handed calls it does not register.
+  const ownQueue = { model: 'MODEL_TASK_QUEUE', tools: 'TOOL_TASK_QUEUE' } as const;
+  const role = parsed.WORKER_ROLE;
+  if ((role === WorkerRole.model || role === WorkerRole.tools) && queues[ownQueue[role]] === parsed.TASK_QUEUE) {
+    throw new ConfigError(
+      `invalid environment: WORKER_ROLE=${role} would poll ${ownQueue[role]} "${parsed.TASK_QUEUE}", which is ` +
+        `TASK_QUEUE, where every other call arrives too: give ${role} calls a queue of their own, or run ` +
+        'WORKER_ROLE=workflows or all, which serves every call on TASK_QUEUE',
+    );
+  }
+  return { ...worker, ...queues, ...resolveTemporal(set, parsed) };
 }
 
 /** The Temporal connection's standard variables, which `@temporalio/envconfig` reads. */

@@ -27,6 +27,9 @@ export interface AgentWorkerOptions {
   extraEnv?: Record<string, string>;
 }
 
+/** The fast path's worker env value: model and tool calls as local activities. */
+export const LOCAL_MODEL_AND_TOOLS = 'model,tools';
+
 /** The absolute path of the bench's plug-in agent module, for `AGENT_MODULES`. */
 export const BENCH_AGENT_MODULE = join(REPO, 'bench', 'agent.ts');
 
@@ -40,7 +43,7 @@ export async function startAgentWorker(options: AgentWorkerOptions): Promise<Wor
     AGENT_MODULES: BENCH_AGENT_MODULE,
     OPENAI_BASE_URL: options.modelBaseUrl,
     AGENT_MODEL: 'bench',
-    ...(options.local && { LOCAL_ACTIVITIES: 'model,tools' }),
+    ...(options.local && { LOCAL_ACTIVITIES: LOCAL_MODEL_AND_TOOLS }),
     ...(options.oneQueue && { MODEL_TASK_QUEUE: taskQueue, TOOL_TASK_QUEUE: taskQueue }),
     ...options.extraEnv,
   });

@@ -53,6 +53,10 @@ describe('loadWorkerConfig', () => {
       loadWorkerConfig({ MODEL_TASK_QUEUE: 'gpu', TOOL_TASK_QUEUE: 'near-db', MODEL_CALLS_PER_SECOND: '2.5' }),
     ).toMatchObject({ MODEL_TASK_QUEUE: 'gpu', TOOL_TASK_QUEUE: 'near-db', MODEL_CALLS_PER_SECOND: 2.5 });
     expect(() => loadWorkerConfig({ WORKER_ROLE: 'tool' })).toThrow(/WORKER_ROLE/);
+    expect(() => loadWorkerConfig({ WORKER_ROLE: 'model', MODEL_TASK_QUEUE: 'agents' })).toThrow(
+      'WORKER_ROLE=model would poll MODEL_TASK_QUEUE "agents", which is TASK_QUEUE',
+    );
+    expect(loadWorkerConfig({ WORKER_ROLE: 'all', MODEL_TASK_QUEUE: 'agents' }).MODEL_TASK_QUEUE).toBe('agents');
     expect(() => loadWorkerConfig({ HEALTH_PORT: '70000' })).toThrow(/HEALTH_PORT/);
     expect(() => loadWorkerConfig({ WORKER_DEPLOYMENT_NAME: 'agents' })).toThrow(
       'set WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID together, or neither',
