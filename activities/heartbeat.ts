@@ -5,10 +5,13 @@
  */
 import type { Context } from '@temporalio/activity';
 
-/** The most time between two heartbeats handed to the SDK (which throttles what it sends on to the server). */
-export const HEARTBEAT_EVERY_MS = 500;
+/**
+ * The most time between two heartbeats handed to the SDK (which throttles what it sends on to the
+ * server, at `HEARTBEAT_THROTTLE_MS`): a call that only waits sends one request a second.
+ */
+export const HEARTBEAT_EVERY_MS = 1_000;
 
-/** How often an activity with heartbeat timeout `timeoutMs` heartbeats: well inside the timeout, at most every 500 ms. */
+/** How often an activity with heartbeat timeout `timeoutMs` heartbeats: well inside the timeout, at most every second. */
 export function heartbeatInterval(timeoutMs: number | undefined): number {
   // An activity without a heartbeat timeout may see it as 0.
   if (!timeoutMs || timeoutMs <= 0) return HEARTBEAT_EVERY_MS;

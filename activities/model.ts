@@ -3,7 +3,9 @@
  * own retries off so that Temporal alone retries, visibly in the run's history.
  */
 import { Context } from '@temporalio/activity';
-import type OpenAI from 'openai';
+import { ApplicationFailure } from '@temporalio/common';
+import OpenAI from 'openai';
+import { liveAnswer } from '../src/live-answer';
 import type { PriceTable } from '../src/pricing';
 import { summaryRequest } from '../src/summaries';
 import type { TranscriptCarrier } from '../src/transcript-replay';
@@ -13,6 +15,7 @@ import { withRecordedInput } from './local-record';
 import { recordModelCall } from './metrics';
 import { classifyModelError } from './model-errors';
 import { parseCompletion, type ModelCallResult } from './model-response';
+import { readCompletion, StreamingChoice, type StreamedAnswer } from './model-stream';
 import type { TranscriptStore } from './transcripts';
 
 export type { ModelCallResult } from './model-response';
@@ -51,10 +54,13 @@ export interface ModelActivityDeps {
   openai: OpenAI;
   prices: PriceTable;
   transcripts: TranscriptStore;
+  /** Whether model calls ask for a streamed answer (`MODEL_STREAMING`; on unless set false). */
+  streamModelCalls?: boolean;
 }
 
 /** Builds the model activities around one shared client. */
-export function createModelActivities({ openai, prices, transcripts }: ModelActivityDeps) {
+export function createModelActivities({ openai, prices, transcripts, streamModelCalls = true }: ModelActivityDeps) {
+  const streaming = new StreamingChoice(streamModelCalls);
   /**
    * One Chat Completions request of the run's model call `input`, over the messages `build` makes from
    * the call's transcript; its answer checked, its failure classified.
@@ -62,33 +68,26 @@ export function createModelActivities({ openai, prices, transcripts }: ModelActi
   async function complete(
     input: ModelCallInput,
     build: (transcript: ChatMessage[]) => ChatMessage[],
+    live: boolean,
   ): Promise<ModelCallResult> {
     const startedAtMs = Date.now();
     const context = Context.current();
-    // Heartbeats let a dead worker's call be retried quickly and let cancellation reach the request.
+    // Heartbeats let a dead worker's call be retried quickly and let cancellation reach the request;
+    // a step's call also carries its answer so far, for clients to show as it grows.
     const heartbeats = startHeartbeats(context);
+    const publish = (answer: StreamedAnswer) =>
+      heartbeats.heartbeat(liveAnswer(input.step, context.info.attempt, answer.text));
     let completion: unknown;
     try {
       const messages = build(await transcripts.resolve(input, context.info.workflowExecution));
-      completion = await openai.chat.completions
-        .create(
-          {
-            model: input.model,
-            messages,
-            ...(input.tools.length && {
-              tools: input.tools.map((tool) => ({ type: 'function' as const, function: tool })),
-              ...(input.toolChoice && { tool_choice: input.toolChoice }),
-            }),
-            ...(input.maxOutputTokens && { max_completion_tokens: input.maxOutputTokens }),
-          },
-          { timeout: input.requestTimeoutMs, maxRetries: 0, signal: context.cancellationSignal },
-        )
-        .catch((error: unknown) => {
-          // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
-          // failure (in history, and the worker's one line per attempt) carries a message only.
-          context.log.debug('model call error', { error });
-          throw classifyModelError(error, { endpoint: openai.baseURL, requestTimeoutMs: input.requestTimeoutMs });
-        });
+      completion = await request(input, messages, context, live ? publish : undefined).catch((error: unknown) => {
+        // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
+        // failure (in history, and the worker's one line per attempt) carries a message only.
+        context.log.debug('model call error', { error });
+        throw error instanceof ApplicationFailure
+          ? error
+          : classifyModelError(error, { endpoint: openai.baseURL, requestTimeoutMs: input.requestTimeoutMs });
+      });
     } finally {
       heartbeats.stop();
     }
@@ -99,16 +98,65 @@ export function createModelActivities({ openai, prices, transcripts }: ModelActi
     return withRecordedInput(result, recorded, startedAtMs);
   }
 
+  /**
+   * The endpoint's answer to one request: streamed (the text reported to `onText` as it grows) unless
+   * this worker streams no model calls or the endpoint refused to stream. The request timeout bounds
+   * the whole answer, not only its first byte, so an answer that stalls mid-stream times out too.
+   */
+  async function request(
+    input: ModelCallInput,
+    messages: ChatMessage[],
+    context: Context,
+    onText: ((answer: StreamedAnswer) => void) | undefined,
+  ): Promise<unknown> {
+    const body = {
+      model: input.model,
+      messages,
+      ...(input.tools.length && {
+        tools: input.tools.map((tool) => ({ type: 'function' as const, function: tool })),
+        ...(input.toolChoice && { tool_choice: input.toolChoice }),
+      }),
+      ...(input.maxOutputTokens && { max_completion_tokens: input.maxOutputTokens }),
+    };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new OpenAI.APIConnectionTimeoutError()), input.requestTimeoutMs);
+    const controller = new AbortController();
+    const abort = (signal: AbortSignal) => () => controller.abort(signal.reason);
+    deadline.signal.addEventListener('abort', abort(deadline.signal), { once: true });
+    context.cancellationSignal.addEventListener('abort', abort(context.cancellationSignal), { once: true });
+    const options = { timeout: input.requestTimeoutMs, maxRetries: 0, signal: controller.signal };
+    try {
+      if (!streaming.streams(input.model)) return await openai.chat.completions.create(body, options);
+      const response = await openai.chat.completions
+        .create({ ...body, stream: true, stream_options: { include_usage: true } }, options)
+        .asResponse()
+        .catch((error: unknown) => {
+          if (!streaming.refused(error, input.model)) throw error;
+          return undefined;
+        });
+      if (!response) return await openai.chat.completions.create(body, options);
+      return await readCompletion(response, controller, openai, (answer) => onText?.(answer));
+    } catch (error) {
+      // A cancelled call stays cancelled (the SDK's own abort error), a stalled one times out.
+      if (context.cancellationSignal.aborted) throw new OpenAI.APIUserAbortError();
+      throw deadline.signal.aborted ? deadline.signal.reason : error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     /** One step of a run: the transcript to the model, its answer back. */
     callModel(input: ModelCallInput): Promise<ModelCallResult> {
-      return complete(input, (transcript) => transcript);
+      return complete(input, (transcript) => transcript, true);
     },
 
     /** A summary of the oldest part of the transcript, asked of the run's model (no tools). */
     summarizeConversation({ from, to, maxInputBytes, ...input }: SummaryCallInput): Promise<ModelCallResult> {
-      return complete({ ...input, tools: [] }, (transcript) =>
-        summaryRequest(transcript.slice(from, to), maxInputBytes),
+      return complete(
+        { ...input, tools: [] },
+        (transcript) => summaryRequest(transcript.slice(from, to), maxInputBytes),
+        false,
       );
     },
   };

@@ -197,6 +197,7 @@ export async function createAgentWorker(
     registry: agents,
     openai,
     prices: buildPriceTable(config.MODEL_PRICES),
+    streamModelCalls: config.MODEL_STREAMING,
     defaultModel: config.AGENT_MODEL,
     modelCall: {
       requestTimeoutMs,

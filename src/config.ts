@@ -44,6 +44,10 @@ export const WorkerRole = { workflows: 'workflows', model: 'model', tools: 'tool
 export type WorkerRole = (typeof WorkerRole)[keyof typeof WorkerRole];
 export const WORKER_ROLES: readonly WorkerRole[] = Object.values(WorkerRole);
 
+/** How the worker prints its log (`LOG_FORMAT`): one line of text per entry, or one JSON object per line for log shippers. */
+export const LogFormat = { text: 'text', json: 'json' } as const;
+export type LogFormat = (typeof LogFormat)[keyof typeof LogFormat];
+
 const LOCAL_CALL_KINDS: readonly string[] = Object.values(LocalCallKind);
 
 /** `model,tools`, `model`, `tools`, or `none` (the default): the kinds of call, each at most once. */
@@ -74,6 +78,12 @@ const temporalEnvSchema = z.object({
   TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
   /** Payload encryption keys, `id:base64key,...`; kept raw here, parsed (and checked) by codec/. */
   PAYLOAD_KEYS: z.string().optional(),
+  /**
+   * Set: spans are exported over OTLP/HTTP to this collector (src/tracing.ts). The OpenTelemetry SDK
+   * reads it and its siblings (`OTEL_SERVICE_NAME`, `OTEL_EXPORTER_OTLP_HEADERS`, ...) itself; this
+   * project only checks it and turns tracing on.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
 });
 
 const workerEnvSchema = temporalEnvSchema.extend({
@@ -83,6 +93,8 @@ const workerEnvSchema = temporalEnvSchema.extend({
   AGENT_MODULES: z.string().optional(),
   MODEL_TIMEOUT_SECONDS: seconds.default(DEFAULT_MODEL_TIMEOUT_SECONDS),
   MODEL_HEARTBEAT_SECONDS: seconds.default(DEFAULT_MODEL_HEARTBEAT_SECONDS),
+  /** Whether model calls ask for a streamed answer (text reaches clients as it comes); on unless `false`/`0`. */
+  MODEL_STREAMING: flag.default('true').transform((value) => value === 'true' || value === '1'),
   MODEL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(DEFAULT_MODEL_MAX_ATTEMPTS),
   /** How long 429s are retried, apart from MODEL_MAX_ATTEMPTS. */
   MODEL_RATE_LIMIT_SECONDS: seconds.default(DEFAULT_MODEL_RATE_LIMIT_SECONDS),
@@ -140,6 +152,7 @@ const workerEnvSchema = temporalEnvSchema.extend({
   HEALTH_PORT: port.optional(),
   /** Serves Prometheus `/metrics` on this port. */
   METRICS_PORT: port.optional(),
+  LOG_FORMAT: z.enum(Object.values(LogFormat)).default(LogFormat.text),
   /** Worker Deployment versioning: the deployment this worker belongs to, and its build (both or neither). */
   WORKER_DEPLOYMENT_NAME: z.string().min(1).optional(),
   WORKER_BUILD_ID: z.string().min(1).optional(),
@@ -156,6 +169,8 @@ export interface TemporalConfig {
   TASK_QUEUE: string;
   /** Set: payloads are encrypted with the first key and decrypted with any (codec/). */
   PAYLOAD_KEYS?: string;
+  /** Set: the client's and worker's spans are exported there (README: Tracing and logs). */
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
   connection: TemporalConnectionOptions;
 }
 export type WorkerConfig = Omit<
@@ -209,6 +224,7 @@ function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof te
     TEMPORAL_NAMESPACE: resolved.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
     TASK_QUEUE: parsed.TASK_QUEUE,
     ...(parsed.PAYLOAD_KEYS && { PAYLOAD_KEYS: parsed.PAYLOAD_KEYS }),
+    ...(parsed.OTEL_EXPORTER_OTLP_ENDPOINT && { OTEL_EXPORTER_OTLP_ENDPOINT: parsed.OTEL_EXPORTER_OTLP_ENDPOINT }),
     connection: {
       address,
       ...(apiKey && { apiKey }),

@@ -31,11 +31,12 @@ export const DEFAULT_MODEL_RATE_LIMIT_SECONDS = 600;
 export const DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS = 1;
 
 /**
- * The most time between two heartbeats reaching the server, for model calls and tools alike: the
- * server delivers a cancellation with its answer to a heartbeat, so a cancelled call hears of it
- * within this much (env `HEARTBEAT_THROTTLE_MS`).
+ * The least time between two heartbeats of a call reaching the server (env `HEARTBEAT_THROTTLE_MS`):
+ * how often a streaming model call's text so far reaches clients. Calls that only wait heartbeat
+ * every second (`HEARTBEAT_EVERY_MS`), so a cancellation, which the server delivers with its answer
+ * to a heartbeat, reaches a call within about a second.
  */
-export const DEFAULT_HEARTBEAT_THROTTLE_MS = 1_000;
+export const DEFAULT_HEARTBEAT_THROTTLE_MS = 250;
 
 /** Step budget of a run (of each turn, in a session) that sets none: a loop that never answers must not spend forever. */
 export const DEFAULT_MAX_STEPS = 100;

@@ -17,6 +17,8 @@ export interface ModelRequest {
   tools?: { type: 'function'; function: { name: string; description: string; parameters: unknown } }[];
   headers: IncomingMessage['headers'];
   receivedAt: number;
+  /** Whether the client asked for the answer as a stream of server-sent events. */
+  stream: boolean;
 }
 
 export interface ScriptedToolCall {
@@ -33,6 +35,8 @@ export type Reply =
       toolCalls?: ScriptedToolCall[];
       usage?: { input: number; output: number };
       delayMs?: number;
+      /** How a streamed answer is sent (a request with `stream: true`); the content in one piece otherwise. */
+      streaming?: Streaming;
     }
   | { kind: 'error'; status: number; message: string; headers?: Record<string, string> }
   /**
@@ -42,6 +46,14 @@ export type Reply =
   | { kind: 'raw'; body: unknown; status?: number; headers?: Record<string, string>; delayMs?: number }
   /** Holds the request open until the server closes: a model call in flight. */
   | { kind: 'hang' };
+
+/** How a streamed answer's content is sent: in these pieces, this far apart, and whether it breaks off. */
+export interface Streaming {
+  pieces: string[];
+  everyMs?: number;
+  /** The connection is cut after this many pieces: a call that fails mid-stream. */
+  breakAfter?: number;
+}
 
 export type Script = (request: ModelRequest, index: number) => Reply | Promise<Reply>;
 
@@ -68,6 +80,19 @@ export const reply = {
     options: { status?: number; headers?: Record<string, string>; delayMs?: number } = {},
   ): Reply => ({ kind: 'raw', body, ...options }),
   hang: (): Reply => ({ kind: 'hang' }),
+  /**
+   * A text answer that, streamed, comes in `pieces` `everyMs` apart (cut off after `breakAfter` pieces
+   * when set); unstreamed, their concatenation at once.
+   */
+  streamed: (
+    pieces: string[],
+    options: { everyMs?: number; breakAfter?: number; usage?: { input: number; output: number } } = {},
+  ): Reply => ({
+    kind: 'message',
+    content: pieces.join(''),
+    usage: options.usage ?? DEFAULT_USAGE,
+    streaming: { pieces, everyMs: options.everyMs, breakAfter: options.breakAfter },
+  }),
 };
 
 /** How many times the model has answered in this conversation so far (its assistant messages). */
@@ -106,13 +131,23 @@ export interface ScriptedModel {
   close(): Promise<void>;
 }
 
-function completion(request: ModelRequest, reply: Extract<Reply, { kind: 'message' }>, index: number) {
-  const toolCalls = reply.toolCalls?.map((call, position) => ({
+type MessageReply = Extract<Reply, { kind: 'message' }>;
+
+function toolCallsOf(reply: MessageReply, index: number) {
+  return reply.toolCalls?.map((call, position) => ({
     id: call.id ?? `call_${index}_${position}`,
-    type: 'function',
+    type: 'function' as const,
     function: { name: call.name, arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args) },
   }));
+}
+
+function usageOf(reply: MessageReply) {
   const usage = reply.usage ?? DEFAULT_USAGE;
+  return { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output };
+}
+
+function completion(request: ModelRequest, reply: MessageReply, index: number) {
+  const toolCalls = toolCallsOf(reply, index);
   return {
     id: `chatcmpl-scripted-${index}`,
     object: 'chat.completion',
@@ -129,8 +164,50 @@ function completion(request: ModelRequest, reply: Extract<Reply, { kind: 'messag
         finish_reason: toolCalls?.length ? 'tool_calls' : 'stop',
       },
     ],
-    usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output },
+    usage: usageOf(reply),
   };
+}
+
+/**
+ * Sends `reply` as Chat Completions chunks (server-sent events), as OpenAI streams: the role, the
+ * content piece by piece, each tool call, the finish reason, then the usage if the request asked for
+ * it (`stream_options.include_usage`), then `[DONE]`. A reply scripted to break off is cut mid-stream.
+ */
+async function sendStream(
+  response: ServerResponse,
+  request: ModelRequest,
+  reply: MessageReply,
+  index: number,
+  options: { includeUsage: boolean; signal: AbortSignal },
+): Promise<void> {
+  const base = {
+    id: `chatcmpl-scripted-${index}`,
+    object: 'chat.completion.chunk',
+    created: Math.floor(request.receivedAt / 1000),
+    model: request.model,
+  };
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
+    ...base,
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  });
+  const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  event(chunk({ role: 'assistant', content: '' }));
+  const pieces = reply.streaming?.pieces ?? (reply.content ? [reply.content] : []);
+  for (const [position, piece] of pieces.entries()) {
+    if (position > 0 && reply.streaming?.everyMs)
+      await sleep(reply.streaming.everyMs, undefined, { signal: options.signal });
+    if (position === reply.streaming?.breakAfter) {
+      response.destroy();
+      return;
+    }
+    event(chunk({ content: piece }));
+  }
+  const toolCalls = toolCallsOf(reply, index) ?? [];
+  for (const [position, call] of toolCalls.entries()) event(chunk({ tool_calls: [{ index: position, ...call }] }));
+  event(chunk({}, toolCalls.length ? 'tool_calls' : 'stop'));
+  if (options.includeUsage) event({ ...base, choices: [], usage: usageOf(reply) });
+  response.end('data: [DONE]\n\n');
 }
 
 /** The request's body as text, decoded once: a chunk may end inside a multi-byte character. */
@@ -165,6 +242,7 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
         tools: body.tools,
         headers: req.headers,
         receivedAt: Date.now(),
+        stream: body.stream === true,
       };
       const index = requests.push(request) - 1;
       const scripted = await script(request, index);
@@ -186,6 +264,11 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
       if (scripted.kind === 'raw') {
         res.writeHead(scripted.status ?? 200, { 'content-type': 'application/json', ...scripted.headers });
         res.end(typeof scripted.body === 'string' ? scripted.body : JSON.stringify(scripted.body));
+        return;
+      }
+      if (request.stream) {
+        const includeUsage = body.stream_options?.include_usage === true;
+        await sendStream(res, request, scripted, index, { includeUsage, signal: closing.signal });
         return;
       }
       send(res, 200, completion(request, scripted, index));

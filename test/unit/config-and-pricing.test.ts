@@ -24,9 +24,10 @@ describe('loadWorkerConfig', () => {
       AGENT_MODEL: 'gpt-4o-mini',
       MODEL_TIMEOUT_SECONDS: 120,
       MODEL_HEARTBEAT_SECONDS: 30,
+      MODEL_STREAMING: true,
       MODEL_MAX_ATTEMPTS: 5,
       MODEL_RATE_LIMIT_SECONDS: 600,
-      HEARTBEAT_THROTTLE_MS: 1_000,
+      HEARTBEAT_THROTTLE_MS: 250,
       WORKER_STICKY_TIMEOUT_SECONDS: 1,
       TOOL_RESULT_MAX_BYTES: 32_768,
       TRANSCRIPT_MAX_BYTES: 1_000_000,
@@ -190,8 +191,8 @@ describe('createAgentWorker', () => {
   it('passes the heartbeat throttle, the sticky timeout and the 429 budget on, with their defaults', async () => {
     const options = await workerOptions({});
     expect(options).toMatchObject({
-      maxHeartbeatThrottleInterval: 1_000,
-      defaultHeartbeatThrottleInterval: 1_000,
+      maxHeartbeatThrottleInterval: 250,
+      defaultHeartbeatThrottleInterval: 250,
       stickyQueueScheduleToStartTimeout: 1_000,
     });
     const activities = options.activities as {
