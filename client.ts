@@ -4,16 +4,18 @@
  * as a program, the `durable-agents` CLI (`npm run client -- --help`). The modules are in `client/`.
  */
 import { main } from './client/cli';
+import { flushTracing } from './src/tracing';
 
 export {
   AgentClient,
   listQuery,
   type ConnectOptions,
   type ListFilter,
-  type RunEvent,
   type RunFailure,
   type RunReport,
+  type RunStreamEvent,
   type RunSummary,
+  type StreamOptions,
   type TaskQueueWorkers,
   type WaitNotice,
   type WaitOptions,
@@ -50,5 +52,9 @@ export * from './src/types';
 
 if (require.main === module) {
   // The worker side, for the commands that run its code (agents, worker, dev): loaded only for them.
-  void main(process.argv, () => import('./worker.js')).then((code) => process.exit(code));
+  // Spans still batched would die with the process: they go out first (a no-op unless tracing is on).
+  void main(process.argv, () => import('./worker.js')).then(async (code) => {
+    await flushTracing();
+    process.exit(code);
+  });
 }

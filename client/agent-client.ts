@@ -41,23 +41,24 @@ import {
   type AgentRunResult,
   type AgentRunState,
   type ApprovalDecision,
-  type ChatMessage,
   type MemoryFact,
-  type PendingApproval,
   type Usage,
 } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
 import { ActivitySummaries, summariesFromHistory } from './activity-summaries';
 import { startWorkerHint } from './format';
+import { clientInterceptors } from './tracing';
 import { callsInFlight, type CallInFlight, type LiveDescription } from './live-line';
 import { staticDetails, staticSummary } from './run-details';
 import { totalUsage, transcriptFromHistory, type RunTranscript, type StepUsage } from './transcript';
 import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from './connection-errors';
-import { isRunStatus, LIVE_STATUSES, listQuery, quote, reportedStatus, type ListFilter } from './run-status';
+import { listQuery, quote, reportedStatus, type ListFilter } from './run-status';
+import { runStream, type RunStreamEvent, type StreamOptions } from './run-stream';
 import { WaitTeller, type TaskQueueWorkers, type WaitNotice, type WaitOptions } from './waiting';
 
 export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
+export type { RunStreamEvent, StreamOptions } from './run-stream';
 export { connectionCause } from './connection-errors';
 export { listQuery, reportedStatus, type ListFilter } from './run-status';
 
@@ -72,14 +73,6 @@ export interface RunSummary {
   startTime: Date;
   closed: boolean;
 }
-
-/**
- * What `watch` reports: each new transcript entry, and each change of status. A run that closed
- * without a result (failed, cancelled) says why in `failure`.
- */
-export type RunEvent =
-  | { type: 'message'; message: ChatMessage }
-  | { type: 'status'; status: RunStatus; pendingApprovals: PendingApproval[]; failure?: RunFailure };
 
 /** Why a run closed without a result. */
 export interface RunFailure {
@@ -147,8 +140,6 @@ const QUERY_TIMEOUT_MS = 2_000;
 const POLLER_SEEN_WITHIN_MS = 70_000;
 
 const { TaskQueueType, TaskQueueKind } = temporal.api.enums.v1;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Milliseconds since the epoch of a protobuf timestamp. */
 function timestampMs(timestamp: { seconds?: unknown; nanos?: number | null }): number {
@@ -240,7 +231,12 @@ export class AgentClient {
     }
     answered = true;
     return new AgentClient(
-      new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
+      new Client({
+        connection,
+        namespace: config.TEMPORAL_NAMESPACE,
+        dataConverter,
+        interceptors: await clientInterceptors(config),
+      }),
       connection,
       config,
     );
@@ -491,46 +487,32 @@ export class AgentClient {
   }
 
   /**
-   * Follows a run, yielding new messages and status changes, until the run closes; returns the closed
-   * run's report. The last status is the ending history records (with the failure of a run that
-   * failed or was cancelled), so a terminated run never ends on a stale live status: its report says
-   * `terminated`. A run no worker polls for cannot answer queries: `options.onWait` hears so, and
-   * the messages follow once a worker polls again.
+   * Follows a run as it happens (`client/run-stream.ts`): the model's text as it writes it, tool calls
+   * and results, approvals, status changes, and how the run ended, as typed events. It follows the
+   * run's chain across continue-as-new and ends when the run does. `options.onWait` hears that no
+   * worker polls the run's task queue, and the events follow once one does.
    */
-  async *watch(workflowId: string, pollMs = 500, options: WaitOptions = {}): AsyncGenerator<RunEvent, RunReport> {
-    let shown = 0;
-    let lastStatus: string | undefined;
-    let teller: WaitTeller | undefined;
-    for (;;) {
-      const description = await this.call(() => this.handle(workflowId).describe(), workflowId);
-      const { taskQueue } = description;
-      const closed = description.status.name !== 'RUNNING';
-      const { workers, state } = await this.answerOf(workflowId, taskQueue, closed);
-      const polled = workers?.workflow !== false;
-      if (!closed && options.onWait) {
-        teller ??= new WaitTeller(workflowId, taskQueue, options.onWait);
-        teller.saw(workers, !polled || state !== undefined, QUERY_TIMEOUT_MS);
-      }
-      for (const message of state?.messages.slice(shown) ?? []) yield { type: 'message', message };
-      shown = state?.messages.length ?? shown;
-      // A final status comes once, from history, when the run has closed (with its failure, if any).
-      if (state && !closed && LIVE_STATUSES.includes(state.status)) {
-        const pending = state.pendingApprovals.map((approval) => approval.callId).join();
-        if (`${state.status}:${pending}` !== lastStatus) {
-          lastStatus = `${state.status}:${pending}`;
-          yield { type: 'status', status: state.status, pendingApprovals: state.pendingApprovals };
-        }
-      }
-      if (closed) {
-        const report = await this.report(workflowId);
-        if (isRunStatus(report.status) && `${report.status}:` !== lastStatus) {
-          const { status, failure } = report;
-          yield { type: 'status', status, pendingApprovals: [], ...(failure && { failure }) };
-        }
-        return report;
-      }
-      await sleep(pollMs);
-    }
+  stream(workflowId: string, options: StreamOptions = {}): AsyncGenerator<RunStreamEvent> {
+    const handle = this.handle(workflowId);
+    const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
+    return runStream(
+      workflowId,
+      {
+        describe: () => this.call(() => handle.describe(), workflowId),
+        state: (taskQueue, closed) => this.answerOf(workflowId, taskQueue, closed),
+        ending: async () => {
+          const description = await this.call(() => handle.describe(), workflowId);
+          const status = reportedStatus(
+            description.typedSearchAttributes.get(searchAttributes.agentStatus),
+            description.status.name,
+          );
+          const { result, failure } = await this.ending(workflowId);
+          return { status, ...(result && { result }), ...(failure && { failure }) };
+        },
+        decode,
+      },
+      options,
+    );
   }
 
   /**

@@ -16,13 +16,14 @@ import { RunStatus, type Limits } from '../src/types';
 import {
   AgentClient,
   checkRunInput,
-  type RunEvent,
   type RunReport,
+  type RunStreamEvent,
+  type StreamOptions,
   type WaitNotice,
   type WaitOptions,
 } from './agent-client';
 import {
-  formatMessage,
+  formatOutcome,
   formatReport,
   formatResult,
   formatRunList,
@@ -33,6 +34,7 @@ import {
 } from './format';
 import { registerWorkerSideCommands, type LoadWorkerSide } from './commands';
 import { formatProgress, LiveLinePrinter } from './live-line';
+import { StreamPrinter, type PrinterOptions } from './stream-printer';
 import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './transcript';
 
 const EXIT_FAILED = 1;
@@ -86,6 +88,66 @@ async function withLiveLine<T>(json: boolean, wait: (options: WaitOptions) => Pr
 }
 
 /**
+ * How a waiting command shows the run's stream (unless `--no-stream`): with `--json`, every event as a
+ * line of JSON on stdout; on a terminal (stdout's, else stderr's, so that stdout may go to a file),
+ * through a `StreamPrinter`. Off a terminal and without `--json` there is no stream to show: the
+ * command prints its answer when it has it, with the live line on stderr, as with `--no-stream`.
+ */
+type StreamView = { json: true } | { json: false; printer: StreamPrinter; onStdout: boolean };
+
+function streamView(json: boolean, stream: boolean, options: PrinterOptions): StreamView | undefined {
+  if (!stream) return undefined;
+  if (json) return { json: true };
+  const terminal = [process.stdout, process.stderr].find((out) => out.isTTY);
+  return (
+    terminal && { json: false, printer: new StreamPrinter(terminal, options), onStdout: terminal === process.stdout }
+  );
+}
+
+/** How long a command that has its answer waits for the stream to catch up with it. */
+const STREAM_CATCH_UP_MS = 3_000;
+
+/**
+ * `wait` (a reply, a result) while showing the run's stream in `view`; once `wait` is done, the
+ * stream gets a moment to show the rest of it (until `caughtUp` says an event is the last it needs).
+ * A stream that fails never fails the wait.
+ */
+async function whileStreaming<T>(
+  agents: AgentClient,
+  id: string,
+  view: StreamView,
+  from: StreamOptions['from'],
+  caughtUp: (event: RunStreamEvent, answer: T) => boolean,
+  wait: (options: WaitOptions) => Promise<T>,
+): Promise<T> {
+  const show = view.json
+    ? (event: RunStreamEvent) => console.log(JSON.stringify(event))
+    : view.printer.show.bind(view.printer);
+  const stop = new AbortController();
+  let answer: { value: T } | undefined;
+  const following = (async () => {
+    for await (const event of agents.stream(id, { from, signal: stop.signal })) {
+      show(event);
+      if (answer && caughtUp(event, answer.value)) return;
+    }
+  })().catch((error: Error) => {
+    // The wait goes on without it: the answer is shown when it comes.
+    console.error(`note: live output stopped (${error.message})`);
+  });
+  const tell = (notice: WaitNotice) =>
+    view.json ? console.error(formatWaitNotice(notice)) : view.printer.line(formatWaitNotice(notice));
+  try {
+    answer = { value: await wait({ onWait: tell }) };
+    const timer = setTimeout(() => stop.abort(), STREAM_CATCH_UP_MS);
+    await following;
+    clearTimeout(timer);
+    return answer.value;
+  } finally {
+    stop.abort();
+  }
+}
+
+/**
  * The package's version, from its package.json: one folder up from the sources (client/), two from
  * the compiled CLI the package's bin runs (dist/client/).
  */
@@ -121,13 +183,6 @@ Environment (a flag wins over its variable):
   PAYLOAD_KEYS         payload encryption keys, id:base64key,...
 
 Exit codes: 0 done, 1 failed (one line on stderr), 2 bad arguments (and help).`;
-
-/** One line for a `watch` event. */
-function formatEvent(event: RunEvent): string | undefined {
-  if (event.type === 'message') return formatMessage(event.message);
-  const pending = event.pendingApprovals.map((approval) => `${approval.callId} ${approval.tool}`).join(', ');
-  return `[${event.status}${pending ? `: ${pending}` : ''}]`;
-}
 
 export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
   const program = new Command('durable-agents')
@@ -169,6 +224,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .option('--max-repeats <n>', 'the same tool call this many answers in a row is a stuck loop', positiveNumber)
     .option('--fallback-model <model...>', 'models to try in order when the model keeps failing')
     .option('--wait', 'wait for the result and print it')
+    .option('--no-stream', 'with --wait: print the answer when it is complete, not as the model writes it')
     .action(async (agent: string, message: string, options) => {
       const limits: Limits = {
         ...(options.maxSteps && { maxSteps: options.maxSteps }),
@@ -196,8 +252,26 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
       }
       // The handle first: whoever waits can follow the run elsewhere, or come back to it.
       if (!json()) console.log(id);
-      const result = await withLiveLine(json(), (options) => agents.result(id, options));
-      print(json(), { id, result }, () => formatResult(result));
+      const view = streamView(json(), options.stream, { transcript: false });
+      if (!view) {
+        const result = await withLiveLine(json(), (options) => agents.result(id, options));
+        print(json(), { id, result }, () => formatResult(result));
+        return;
+      }
+      // The stream ends with the run: its last event is the result.
+      const result = await whileStreaming(
+        agents,
+        id,
+        view,
+        'start',
+        () => false,
+        (options) => agents.result(id, options),
+      );
+      if (view.json) console.log(JSON.stringify({ id, result }));
+      else if (view.onStdout) {
+        view.printer.finish(result.output);
+        console.log(`\n${formatOutcome(result)}`);
+      } else console.log(formatResult(result));
     });
 
   program
@@ -206,6 +280,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .argument('<id>', 'run id')
     .argument('<text>', 'the message')
     .option('--no-wait', 'queue the message instead of waiting for the reply')
+    .option('--no-stream', 'print the reply when it is complete, not as the model writes it')
     .action(async (id: string, text: string, options) => {
       const agents = await connect();
       if (!options.wait) {
@@ -213,8 +288,23 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
         print(json(), { queued: true, outcome: queued }, () => queued);
         return;
       }
-      const reply = await withLiveLine(json(), (options) => agents.chat(id, text, options));
-      print(json(), { reply }, () => reply);
+      const view = streamView(json(), options.stream, { transcript: false });
+      if (!view) {
+        const reply = await withLiveLine(json(), (options) => agents.chat(id, text, options));
+        print(json(), { reply }, () => reply);
+        return;
+      }
+      const reply = await whileStreaming<string>(
+        agents,
+        id,
+        view,
+        'now',
+        (event, reply) => event.type === 'assistant' && event.text.trim() === reply.trim(),
+        (options) => agents.chat(id, text, options),
+      );
+      if (view.json) console.log(JSON.stringify({ reply }));
+      else if (view.onStdout) view.printer.finish(reply);
+      else console.log(reply);
     });
 
   for (const [name, approve] of [
@@ -284,29 +374,28 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
       'follow new messages and status changes until the run ends (exit code 1 if it failed, was cancelled or terminated)',
     )
     .argument('<id>', 'run id')
-    .action(async (id: string) => {
-      const show = (event: RunEvent) => {
-        const line = json() ? JSON.stringify(event) : formatEvent(event);
-        if (line) console.log(line);
-      };
-      const events = (await connect()).watch(id, undefined, { onWait: tellWaiting });
-      let next = await events.next();
-      for (; !next.done; next = await events.next()) show(next.value);
-      const report = next.value;
-      // Terminated and timed-out runs ran no code to end with a status of their own: say how they ended.
-      if (!(Object.values(RunStatus) as string[]).includes(report.status)) {
-        show({
-          type: 'status',
-          status: report.status as RunStatus,
-          pendingApprovals: [],
-          ...(report.failure && { failure: report.failure }),
-        });
+    .option('--no-stream', "show the model's answers when they are complete, not as it writes them")
+    .action(async (id: string, options) => {
+      // Off a terminal (and with --no-stream) whole messages, a line each; with --json every event.
+      const printer = new StreamPrinter(
+        options.stream ? process.stdout : { write: (text) => process.stdout.write(text) },
+        {
+          transcript: true,
+        },
+      );
+      let ending: RunStreamEvent | undefined;
+      for await (const event of (await connect()).stream(id, { onWait: tellWaiting })) {
+        if (json()) console.log(JSON.stringify(event));
+        else printer.show(event);
+        ending = event;
       }
+      // A run that failed, timed out or was terminated ends the command with its one-line error.
+      if (ending?.type === 'failure' && ending.status !== RunStatus.cancelled) throw new Error(ending.failure.error);
       // A run that ended with a result: what each step used.
-      if (!json() && report.result && report.stepUsage?.length) {
-        console.log(formatProgress({ stepUsage: report.stepUsage }, Date.now()).join('\n'));
+      if (!json() && ending?.type === 'result') {
+        const { stepUsage } = await (await connect()).report(id);
+        if (stepUsage?.length) console.log(formatProgress({ stepUsage }, Date.now()).join('\n'));
       }
-      endedWithout(report);
     });
 
   program

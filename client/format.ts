@@ -19,12 +19,24 @@ export function formatMessage(message: ChatMessage): string | undefined {
     case 'user':
       return `user: ${message.content}`;
     case 'assistant': {
-      const calls = (message.tool_calls ?? []).map((call) => `  → ${call.function.name}(${call.function.arguments})`);
+      const calls = (message.tool_calls ?? []).map((call) =>
+        formatToolCall(call.function.name, call.function.arguments),
+      );
       return [...(message.content ? [`assistant: ${message.content}`] : []), ...calls].join('\n');
     }
     case 'tool':
-      return `  ← ${message.content.length > 300 ? `${message.content.slice(0, 297)}...` : message.content}`;
+      return formatToolResult(message.content);
   }
+}
+
+/** A tool call, as transcripts and `watch` show it. */
+export function formatToolCall(tool: string, args: string): string {
+  return `  → ${tool}(${args})`;
+}
+
+/** A tool's result, as transcripts and `watch` show it: its first 300 characters. */
+export function formatToolResult(content: string): string {
+  return `  ← ${content.length > 300 ? `${content.slice(0, 297)}...` : content}`;
 }
 
 export function formatTranscript(messages: ChatMessage[]): string {

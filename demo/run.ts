@@ -6,7 +6,8 @@
  * port temporal-dev.sh started it on (client/local-temporal.ts, as for `durable-agents dev`).
  */
 import { Runtime } from '@temporalio/worker';
-import { AgentClient, formatMessage, formatOutcome } from '../client';
+import { AgentClient, formatOutcome } from '../client';
+import { StreamPrinter } from '../client/stream-printer';
 import { findOrStartTemporal } from '../client/local-temporal';
 import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
@@ -36,17 +37,14 @@ async function main(): Promise<void> {
   try {
     const id = await client.start({ agent: 'helpdesk', message: SAMPLE_REQUEST, userId: 'demo-customer' });
     console.log(`run started: ${id}\n`);
-    for await (const event of client.watch(id, 250)) {
-      if (event.type === 'message') {
-        const line = formatMessage(event.message);
-        if (line) console.log(line);
-        continue;
-      }
-      for (const pending of event.pendingApprovals) {
-        console.log(`  [awaiting approval] ${pending.tool} ${JSON.stringify(pending.args)} (callId ${pending.callId})`);
-        console.log(`  [the demo approves as the human; yourself: npm run client -- approve ${id} ${pending.callId}]`);
-        await client.decide(id, { callId: pending.callId, approve: true, note: 'approved by the demo' });
-      }
+    // The answer appears as the model writes it (on a terminal), the calls and their results as they happen.
+    const printer = new StreamPrinter(process.stdout, { transcript: true });
+    for await (const event of client.stream(id)) {
+      printer.show(event);
+      if (event.type !== 'approval') continue;
+      console.log(`  [awaiting approval] ${event.tool} ${JSON.stringify(event.args)} (callId ${event.callId})`);
+      console.log(`  [the demo approves as the human; yourself: npm run client -- approve ${id} ${event.callId}]`);
+      await client.decide(id, { callId: event.callId, approve: true, note: 'approved by the demo' });
     }
     const result = await client.result(id);
     const ui = temporal.uiUrl ?? `http://localhost:${process.env.TEMPORAL_UI_PORT ?? '8233'}`;

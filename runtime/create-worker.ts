@@ -21,6 +21,8 @@ import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
 import { callLogAttributes } from './logging';
+import { workerTracing } from './tracing';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-modules';
 
 /** The built-in agents plus those of every module in `AGENT_MODULES`; throws on any bad definition. */
 export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry> {
@@ -98,13 +100,15 @@ export function workerSlots(config: WorkerConfig): {
   };
 }
 
-/**
- * The workflow code: `WORKFLOW_BUNDLE`, else the bundle `npm run build` wrote beside the compiled
- * worker (dist/workflow-bundle.js), else the sources, bundled at start.
- */
-function workflowCode(config: WorkerConfig) {
+/** `WORKFLOW_BUNDLE`, else the bundle `npm run build` wrote beside the compiled worker (dist/workflow-bundle.js). */
+function prebuiltBundle(config: WorkerConfig): string | undefined {
   const built = join(__dirname, '..', 'workflow-bundle.js');
-  const bundle = config.WORKFLOW_BUNDLE ?? (existsSync(built) ? built : undefined);
+  return config.WORKFLOW_BUNDLE ?? (existsSync(built) ? built : undefined);
+}
+
+/** The workflow code: a prebuilt bundle, else the sources, bundled at start. */
+function workflowCode(config: WorkerConfig) {
+  const bundle = prebuiltBundle(config);
   return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') };
 }
 
@@ -220,11 +224,18 @@ export async function createAgentWorker(
     throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);
   });
   try {
+    const tracing = await workerTracing(config);
     const shared = {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
-      // Log entries of a call name its model and step (or tool and call id) and its retry policy's attempts.
-      interceptors: { activity: [callLogAttributes] },
+      interceptors: {
+        // Log entries of a call name its model and step (or tool and call id), its retry policy's
+        // attempts and, inside the attempt's span, its trace; the call's own span is inside that.
+        activity: [...tracing.attemptSpans, callLogAttributes, ...tracing.callSpans],
+        // A prebuilt bundle holds the workflow interceptors already; bundling the sources adds them.
+        workflowModules: prebuiltBundle(config) ? [] : [...WORKFLOW_INTERCEPTOR_MODULES],
+      },
+      sinks: tracing.sinks,
       dataConverter: { payloadCodecs: codecs },
       // On SIGTERM/SIGINT the worker stops polling; the calls in flight get this long to finish.
       shutdownGraceTime: config.SHUTDOWN_GRACE_SECONDS * 1000,

@@ -1,12 +1,16 @@
 /**
  * The worker program's log: one line per entry, a failed model attempt as one line that says which
  * attempt, step and model failed and why, and no activity task tokens. Temporal's own format spreads
- * each failed attempt over two dozen lines, task token included.
+ * each failed attempt over two dozen lines, task token included. With `LOG_FORMAT=json`, each entry
+ * is one JSON object instead, for log shippers: the same entries, the same fields.
  */
 import { inspect } from 'node:util';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { ActivityInterceptorsFactory, LogEntry, LogLevel } from '@temporalio/worker';
 import { DefaultLogger } from '@temporalio/worker';
+import { LogFormat } from '../src/config';
 import { ConfigError } from '../src/errors';
+import { stepOfCall } from './genai-spans';
 
 const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
 
@@ -25,8 +29,9 @@ const CALL_FIELDS = ['agent', 'model', 'step', 'tool', 'callId'] as const;
 
 /**
  * Adds to every log entry of an activity (the SDK's own "Activity failed" included) its retry
- * policy's `maxAttempts` and what its input names: agent, model and step of a model call; tool and
- * call id of a tool call.
+ * policy's `maxAttempts`, what its input names (agent, model and step of a model call; tool, call id
+ * and step of a tool call) and, when tracing is on, the trace and span ids of the attempt's span,
+ * taken when the attempt starts, inside the span: the SDK logs an attempt's end outside it.
  */
 export const callLogAttributes: ActivityInterceptorsFactory = (context) => {
   const attributes: Record<string, unknown> = {};
@@ -42,6 +47,13 @@ export const callLogAttributes: ActivityInterceptorsFactory = (context) => {
             if (typeof value === 'string' || typeof value === 'number') attributes[field] = value;
           }
         }
+        if (attributes.step === undefined && typeof attributes.callId === 'string') {
+          const step = stepOfCall(attributes.callId);
+          if (step !== undefined) attributes.step = step;
+        }
+        const span = trace.getActiveSpan()?.spanContext();
+        if (span && isSpanContextValid(span))
+          Object.assign(attributes, { trace_id: span.traceId, span_id: span.spanId });
         return next(input);
       },
     },
@@ -80,10 +92,18 @@ function activityFailure(meta: Record<string, unknown>): string {
   return `${what} failed (${where.join(', ')}): ${errorMessage(meta.error)}`;
 }
 
+function timeOf(entry: LogEntry): string {
+  return new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+}
+
+function shownMeta(entry: LogEntry): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(entry.meta ?? {}).filter(([key]) => !HIDDEN.has(key)));
+}
+
 /** One log entry as the worker prints it (without the trailing newline). */
 export function formatLogEntry(entry: LogEntry): string {
-  const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  const meta = Object.fromEntries(Object.entries(entry.meta ?? {}).filter(([key]) => !HIDDEN.has(key)));
+  const time = timeOf(entry);
+  const meta = shownMeta(entry);
   if (entry.message === 'Activity failed' && meta.activityType !== undefined && 'error' in meta) {
     return `${time} [${entry.level}] ${activityFailure(meta)}`;
   }
@@ -92,10 +112,47 @@ export function formatLogEntry(entry: LogEntry): string {
   return `${time} [${entry.level}] ${entry.message}${rest}`;
 }
 
-/** The worker program's logger (for `Runtime.install`), writing to stderr. */
+/**
+ * What JSON cannot say as it is: an error as its class, failure type and message, and its stack
+ * (which the text format prints too); a bigint as digits; an object met a second time as a mark
+ * (a cycle would make JSON throw).
+ */
+function jsonReplacer(): (key: string, value: unknown) => unknown {
+  const seen = new WeakSet<object>();
+  return (_key, value) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (value instanceof Error) {
+      const { type } = value as { type?: unknown };
+      return {
+        name: value.name,
+        ...(typeof type === 'string' && { type }),
+        message: value.message,
+        stack: value.stack,
+      };
+    }
+    if (typeof value === 'object' && value !== null) {
+      if (seen.has(value)) return '[Circular]';
+      seen.add(value);
+    }
+    return value;
+  };
+}
+
+/**
+ * One log entry as one JSON object (without the trailing newline): `time`, `level`, `message`, then
+ * the entry's fields (run, step or call, trace ids, error), which never override those three.
+ */
+export function formatLogEntryJson(entry: LogEntry): string {
+  const { time: _time, level: _level, message: _message, ...meta } = shownMeta(entry);
+  return JSON.stringify({ time: timeOf(entry), level: entry.level, message: entry.message, ...meta }, jsonReplacer());
+}
+
+/** The worker program's logger (for `Runtime.install`), writing to stderr in `format` (text unless told). */
 export function createWorkerLogger(
   level: LogLevel,
+  format: LogFormat = LogFormat.text,
   write: (line: string) => void = (line) => process.stderr.write(line),
 ): DefaultLogger {
-  return new DefaultLogger(level, (entry) => write(`${formatLogEntry(entry)}\n`));
+  const formatted = format === LogFormat.json ? formatLogEntryJson : formatLogEntry;
+  return new DefaultLogger(level, (entry) => write(`${formatted(entry)}\n`));
 }

@@ -6,6 +6,7 @@
 import { Runtime } from '@temporalio/worker';
 import { WorkerRole, type WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
+import { shutdownTracing } from '../src/tracing';
 import type { AgentWorker } from './agent-worker';
 import { reportApprovalsWaiting } from './approvals-gauge';
 import { createAgentWorker, type ModelEndpoint } from './create-worker';
@@ -73,9 +74,9 @@ function onStopSignals(graceSeconds: number): () => void {
 export async function serveWorker(config: WorkerConfig, options: ServeOptions): Promise<number> {
   // Installed before the first connection, which would install the SDK's default logger instead: one
   // line per failed attempt, no task tokens (runtime/logging.ts). WORKER_LOG_LEVEL=DEBUG adds the
-  // model client's own errors, with their stacks and causes.
+  // model client's own errors, with their stacks and causes. LOG_FORMAT=json: one JSON object a line.
   Runtime.install({
-    logger: createWorkerLogger(workerLogLevel()),
+    logger: createWorkerLogger(workerLogLevel(), config.LOG_FORMAT),
     // The SDK's metrics and the agent's own (activities/metrics.ts, workflows/status-report.ts) in
     // Prometheus' text format at /metrics.
     ...(config.METRICS_PORT !== undefined && {
@@ -132,6 +133,8 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
     stopGauge?.();
     await health?.close();
     await connection.close();
+    // The spans of the last calls are still in the batch (tracing is installed by createAgentWorker).
+    await shutdownTracing();
   }
   return exitCode;
 }

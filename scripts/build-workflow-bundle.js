@@ -8,7 +8,13 @@ const { join } = require('node:path');
 const { bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 
 const dist = join(__dirname, '..', 'dist');
-bundleWorkflowCode({ workflowsPath: join(dist, 'workflows', 'index.js'), logger: new DefaultLogger('WARN') })
+// The compiled list, whose paths point into dist/ (runtime/workflow-modules.ts).
+const { WORKFLOW_INTERCEPTOR_MODULES } = require(join(dist, 'runtime', 'workflow-modules.js'));
+bundleWorkflowCode({
+  workflowsPath: join(dist, 'workflows', 'index.js'),
+  workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+  logger: new DefaultLogger('WARN'),
+})
   .then(({ code }) => {
     writeFileSync(join(dist, 'workflow-bundle.js'), code);
     // stderr: `npm pack --json` prints its JSON on stdout, after this.

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
+import { DROPPED_SPANS } from '../runtime/tracing';
 import { memoryWorkflowId, WorkflowType } from '../src/contract';
 import type { UserMemoryInput } from '../src/types';
 
@@ -41,7 +42,7 @@ describe('committed workflow histories', () => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
     await expect(
       Worker.runReplayHistory(
-        { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } },
+        { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, sinks: DROPPED_SPANS },
         history,
         recordedWorkflowId(history, file),
       ),

@@ -24,6 +24,11 @@ export function offlineModelEnv(baseUrl: string, modelPrices?: string): Record<s
   return { OPENAI_BASE_URL: baseUrl, AGENT_MODEL: OFFLINE_MODEL_NAME, MODEL_PRICES: JSON.stringify(prices) };
 }
 
+/** A text answer streamed a word at a time, as a real model writes: the demo shows it appear. */
+function spoken(text: string, usage: { input: number; output: number }) {
+  return reply.streamed(text.split(/(?<= )/), { everyMs: 40, usage });
+}
+
 export function startOfflineModel(): Promise<ScriptedModel> {
   return startScriptedModel((request) => {
     const refund = request.messages.find(
@@ -53,16 +58,16 @@ export function startOfflineModel(): Promise<ScriptedModel> {
         );
       default:
         if (refund)
-          return reply.text(
+          return spoken(
             'Order 1042 is delayed past its estimated delivery, so I have refunded the full $129 to your original payment method. It should appear within 5 business days.',
             { input: 1080, output: 41 },
           );
         if (denial)
-          return reply.text(
-            'I could not issue the refund for order 1042 right now; a colleague will follow up with you.',
-            { input: 1060, output: 25 },
-          );
-        return reply.text('Order 1042 is delayed. You can choose a refund or a reshipment.', {
+          return spoken('I could not issue the refund for order 1042 right now; a colleague will follow up with you.', {
+            input: 1060,
+            output: 25,
+          });
+        return spoken('Order 1042 is delayed. You can choose a refund or a reshipment.', {
           input: 1000,
           output: 20,
         });

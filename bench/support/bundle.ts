@@ -13,9 +13,20 @@ export interface BundleFile {
   remove(): void;
 }
 
-/** Bundles the workflows of `workflowsPath` (a module path) into a temporary file. */
-export async function bundleToFile(workflowsPath: string, name: string): Promise<BundleFile> {
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+/**
+ * Bundles the workflows of `workflowsPath` (a module path), with `workflowInterceptorModules`, into a
+ * temporary file. The agent's bundle takes runtime/workflow-modules.ts's, as every agent bundle does.
+ */
+export async function bundleToFile(
+  workflowsPath: string,
+  name: string,
+  workflowInterceptorModules: readonly string[] = [],
+): Promise<BundleFile> {
+  const bundle = await bundleWorkflowCode({
+    workflowsPath,
+    workflowInterceptorModules: [...workflowInterceptorModules],
+    logger: new DefaultLogger('WARN'),
+  });
   const path = join(tmpdir(), `bench-${name}-${randomUUID().slice(0, 8)}.js`);
   writeFileSync(path, bundle.code);
   return { path, bytes: Buffer.byteLength(bundle.code), remove: () => rmSync(path, { force: true }) };

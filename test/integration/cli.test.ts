@@ -277,9 +277,8 @@ describe('the durable-agents CLI', () => {
     const json = await cli(['watch', id, '--json']);
     expect(json).toMatchObject({ code: 1, stderr: error });
     expect(JSON.parse(json.stdout)).toEqual({
-      type: 'status',
+      type: 'failure',
       status: 'failed',
-      pendingApprovals: [],
       failure: {
         type: 'UnknownAgent',
         message: 'unknown agent "no-such-agent"; known agents: helpdesk',

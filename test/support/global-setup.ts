@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../runtime/workflow-modules';
 import { startDevServer } from './dev-server';
 
 export default async function globalSetup(): Promise<void> {
@@ -18,7 +19,11 @@ export default async function globalSetup(): Promise<void> {
       '--dynamic-config-value',
       'matching.numTaskqueueWritePartitions=1',
     ]),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../workflows'),
+      workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+      logger: new DefaultLogger('WARN'),
+    }),
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'durable-agents-test-'));
   const bundlePath = join(dir, 'workflow-bundle.js');

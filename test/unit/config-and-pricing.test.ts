@@ -41,6 +41,7 @@ describe('loadWorkerConfig', () => {
       MODEL_TASK_QUEUE: 'agents-model',
       TOOL_TASK_QUEUE: 'agents-tools',
       SHUTDOWN_GRACE_SECONDS: 30,
+      LOG_FORMAT: 'text',
     });
   });
 

@@ -1,0 +1,268 @@
+/**
+ * A run as it happens, as typed events: the model's text as it writes it, each tool call and result,
+ * approvals it waits for, status changes, and how it ended. The text comes from the model call's
+ * heartbeat details (`src/live-answer.ts`), read with `describe` (no history event per token); the
+ * rest from the run's `state` query, asked again only when the run's history has grown. The stream
+ * follows a run's chain across continue-as-new (the workflow id names its latest run) and ends when
+ * the run does.
+ */
+import { createHash } from 'node:crypto';
+import type { WorkflowExecutionDescription } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { liveAnswerSchema, type LiveAnswer } from '../src/live-answer';
+import type { AgentRunResult, AgentRunState, ChatMessage, PendingApproval, RunStatus } from '../src/types';
+import type { RunFailure } from './agent-client';
+import { LIVE_STATUSES } from './run-status';
+import { WaitTeller, type TaskQueueWorkers, type WaitOptions } from './waiting';
+
+/** What `AgentClient.stream` yields. */
+export type RunStreamEvent =
+  /** More of the text the model is writing in `step`'s attempt `attempt`: append it. */
+  | { type: 'text'; step: number; attempt: number; text: string }
+  /**
+   * `step`'s model call failed after writing `discarded` (or fell back to another model): that text is
+   * void. The attempt that replaces it streams from its start.
+   */
+  | { type: 'retry'; step: number; attempt: number; discarded: string }
+  /** A user message the run received. */
+  | { type: 'user'; text: string }
+  /**
+   * A model answer's text, whole, once it is recorded (after the `text` events that streamed it, if
+   * it streamed); `answer` when it calls no tool: what the run answers the user.
+   */
+  | { type: 'assistant'; text: string; answer: boolean }
+  | { type: 'tool_call'; callId: string; tool: string; args: string }
+  | { type: 'tool_result'; callId: string; content: string }
+  /** A tool call now waits for a person's decision (`approve` / `deny`). */
+  | { type: 'approval'; callId: string; tool: string; args: unknown }
+  /** The run's status changed (or which calls await approval did). */
+  | { type: 'status'; status: RunStatus; pendingApprovals: PendingApproval[] }
+  /** The run ended with a result: its final answer is `result.output`. */
+  | { type: 'result'; result: AgentRunResult }
+  /** The run ended without a result (failed, cancelled, terminated, timed out). */
+  | { type: 'failure'; status: string; failure: RunFailure };
+
+export interface StreamOptions extends Pick<WaitOptions, 'onWait'> {
+  /**
+   * `start` (the default): the messages the run holds already, then what comes. `now`: only what comes
+   * after the stream's first look (a model answer in progress included, from its start).
+   */
+  from?: 'start' | 'now';
+  /** Ends the stream (quietly) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** How the stream reads a run: `AgentClient` gives it its own calls. */
+export interface RunSource {
+  describe(): Promise<WorkflowExecutionDescription>;
+  /** Who polls `taskQueue`, and the run's state if a worker answers for it. */
+  state(taskQueue: string, closed: boolean): Promise<{ workers?: TaskQueueWorkers; state?: AgentRunState }>;
+  /** How a closed run ended. */
+  ending(): Promise<{ result?: AgentRunResult; failure?: RunFailure; status: string }>;
+  /** Decodes a payload as the server holds it (through the client's codecs). */
+  decode(payload: temporal.api.common.v1.IPayload): Promise<unknown>;
+}
+
+/** How often the stream looks while a model call is in flight (its text reaches the server every 250 ms). */
+const LIVE_POLL_MS = 100;
+/** How often it looks otherwise. */
+const IDLE_POLL_MS = 250;
+/** How often it asks who polls the run's task queue when nothing else made it ask. */
+const WORKERS_CHECK_MS = 1_000;
+/** A state query no worker answers within this long counts as unanswered. */
+const QUERY_TIMEOUT_MS = 2_000;
+
+/** Messages not seen before, across the runs of a chain: each run's transcript starts with what it carried. */
+class TranscriptCursor {
+  /** How many of each message (by fingerprint) have been seen: the same text may be sent twice. */
+  private readonly seen = new Map<string, number>();
+
+  constructor(private skipFirst: boolean) {}
+
+  fresh(messages: ChatMessage[]): ChatMessage[] {
+    const counts = new Map<string, number>();
+    const fresh: ChatMessage[] = [];
+    for (const message of messages) {
+      const key = createHash('sha1').update(JSON.stringify(message)).digest('base64');
+      const count = (counts.get(key) ?? 0) + 1;
+      counts.set(key, count);
+      if (count > (this.seen.get(key) ?? 0)) {
+        this.seen.set(key, count);
+        fresh.push(message);
+      }
+    }
+    if (!this.skipFirst) return fresh;
+    this.skipFirst = false;
+    return [];
+  }
+}
+
+interface ShownText {
+  /** The call's activity id and attempt: text of another attempt is another text. */
+  key: string;
+  step: number;
+  attempt: number;
+  text: string;
+}
+
+/** A model call in flight, as `describe` shows it. */
+interface CallInFlight {
+  activityId: string;
+  attempt: number;
+  answer?: LiveAnswer;
+}
+
+/**
+ * The live text shown so far, and what to say as it changes: more text, a retry that voids what an
+ * attempt wrote, or the rest of an answer once it is recorded.
+ */
+class LiveText {
+  /** The call whose text is being shown. */
+  private shown?: ShownText;
+  /** Calls of earlier steps whose text was shown and whose answers are not recorded yet, oldest first. */
+  private finished: ShownText[] = [];
+
+  *read(call: CallInFlight | undefined): Generator<RunStreamEvent> {
+    if (!call) return;
+    const key = `${call.activityId}#${call.attempt}`;
+    // Details outlive their attempt: a retried call shows the failed attempt's until the new one reports.
+    const answer = call.answer?.attempt === call.attempt ? call.answer : undefined;
+    if (this.shown && this.shown.key !== key) {
+      const { shown } = this;
+      this.shown = undefined;
+      if (answer && answer.step > shown.step) this.finished.push(shown);
+      else if (shown.text) yield { type: 'retry', step: shown.step, attempt: call.attempt, discarded: shown.text };
+    }
+    if (!answer) return;
+    this.shown ??= { key, step: answer.step, attempt: answer.attempt, text: '' };
+    const { shown } = this;
+    if (answer.text.length > shown.text.length && answer.text.startsWith(shown.text)) {
+      yield { type: 'text', step: shown.step, attempt: shown.attempt, text: answer.text.slice(shown.text.length) };
+      shown.text = answer.text;
+    }
+  }
+
+  /**
+   * The recorded answer `content` completes the text shown of its call (the last of it may not have
+   * reached the server before the call ended): the rest, as more text.
+   */
+  *complete(content: string | null): Generator<RunStreamEvent> {
+    const candidates = [...this.finished, ...(this.shown ? [this.shown] : [])];
+    const index = candidates.findIndex((shown) => shown.text && content?.startsWith(shown.text));
+    if (index < 0) return;
+    const match = candidates[index];
+    this.finished = this.finished.filter((shown) => !candidates.slice(0, index + 1).includes(shown));
+    if (this.shown && candidates.slice(0, index + 1).includes(this.shown)) this.shown = undefined;
+    const rest = content?.slice(match.text.length);
+    if (rest) yield { type: 'text', step: match.step, attempt: match.attempt, text: rest };
+  }
+}
+
+/** The events one recorded message stands for. */
+function* messageEvents(message: ChatMessage): Generator<RunStreamEvent> {
+  switch (message.role) {
+    case 'system':
+      return;
+    case 'user':
+      yield { type: 'user', text: message.content };
+      return;
+    case 'assistant': {
+      const calls = message.tool_calls ?? [];
+      if (message.content) yield { type: 'assistant', text: message.content, answer: calls.length === 0 };
+      for (const call of calls) {
+        yield { type: 'tool_call', callId: call.id, tool: call.function.name, args: call.function.arguments };
+      }
+      return;
+    }
+    case 'tool':
+      yield { type: 'tool_result', callId: message.tool_call_id, content: message.content };
+  }
+}
+
+/** The run's model call in flight, with its answer so far if its heartbeat holds one (checked: a worker sent it). */
+async function modelCallInFlight(
+  description: WorkflowExecutionDescription,
+  decode: RunSource['decode'],
+): Promise<CallInFlight | undefined> {
+  const pending = (description.raw.pendingActivities ?? []).find(
+    (activity) => activity.activityType?.name === 'callModel',
+  );
+  if (!pending) return undefined;
+  const call = { activityId: pending.activityId ?? '', attempt: pending.attempt ?? 1 };
+  const [details] = pending.heartbeatDetails?.payloads ?? [];
+  if (!details) return call;
+  const parsed = liveAnswerSchema.safeParse(await decode(details).catch(() => undefined));
+  return parsed.success ? { ...call, answer: parsed.data } : call;
+}
+
+function abortable(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
+
+/** The events of the run `workflowId` reads through `source`, until it ends (or `options.signal` aborts). */
+export async function* runStream(
+  workflowId: string,
+  source: RunSource,
+  options: StreamOptions = {},
+): AsyncGenerator<RunStreamEvent> {
+  const { signal, onWait } = options;
+  const transcript = new TranscriptCursor(options.from === 'now');
+  const live = new LiveText();
+  const approvals = new Set<string>();
+  let teller: WaitTeller | undefined;
+  let lastStatus: string | undefined;
+  let readAt: string | undefined;
+  let checkedAt = 0;
+  while (!signal?.aborted) {
+    let description = await source.describe();
+    const closed = description.status.name !== 'RUNNING';
+    const historyAt = `${description.runId}:${String(description.raw.workflowExecutionInfo?.historyLength)}`;
+    if (historyAt !== readAt || closed || Date.now() - checkedAt >= WORKERS_CHECK_MS) {
+      checkedAt = Date.now();
+      // A query may fail in passing (the run continuing as new just then): the next look asks again.
+      const { workers, state } = await source
+        .state(description.taskQueue, closed)
+        .catch((): { workers?: TaskQueueWorkers; state?: AgentRunState } => ({}));
+      if (!closed && onWait) {
+        teller ??= new WaitTeller(workflowId, description.taskQueue, onWait);
+        teller.saw(workers, workers?.workflow === false || state !== undefined, QUERY_TIMEOUT_MS);
+      }
+      if (state) {
+        readAt = historyAt;
+        for (const message of transcript.fresh(state.messages)) {
+          if (message.role === 'assistant') yield* live.complete(message.content);
+          yield* messageEvents(message);
+        }
+        for (const approval of state.pendingApprovals) {
+          if (approvals.has(approval.callId)) continue;
+          approvals.add(approval.callId);
+          yield { type: 'approval', ...approval };
+        }
+        const pending = state.pendingApprovals.map((approval) => approval.callId).join();
+        if (!closed && LIVE_STATUSES.includes(state.status) && `${state.status}:${pending}` !== lastStatus) {
+          lastStatus = `${state.status}:${pending}`;
+          yield { type: 'status', status: state.status, pendingApprovals: state.pendingApprovals };
+        }
+        // Looked at again after the messages: a call shown in flight now has no answer among them yet.
+        if (!closed) description = await source.describe();
+      }
+    }
+    if (closed) {
+      const { result, failure, status } = await source.ending();
+      if (result) yield { type: 'result', result };
+      else if (failure) yield { type: 'failure', status, failure };
+      return;
+    }
+    const call = await modelCallInFlight(description, source.decode);
+    yield* live.read(call);
+    await abortable(call ? LIVE_POLL_MS : IDLE_POLL_MS, signal);
+  }
+}
