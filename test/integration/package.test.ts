@@ -183,7 +183,10 @@ describe('the npm package', () => {
       const bin = join(project, 'node_modules', '.bin', 'durable-agents');
       const started = await inProject(bin, ['start', 'weather', 'Weather in Lisbon?', '--wait', '--json'], env);
       expect(started.code).toBe(0);
-      expect(JSON.parse(started.stdout)).toMatchObject({ result: { status: 'completed', output: 'Sunny in Lisbon.' } });
+      // The run's events a line each, the result last.
+      expect(JSON.parse(started.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+        result: { status: 'completed', output: 'Sunny in Lisbon.' },
+      });
       expect(JSON.parse(lastOf(model.requests[1], 'tool')!.content)).toEqual({ city: 'LISBON', sky: 'sunny' });
     } finally {
       child.kill('SIGTERM');

@@ -49,7 +49,11 @@ async function finishedRun(keys?: string): Promise<FinishedRun> {
     // Started through the CLI, so an encrypted run's input is encrypted too.
     const started = await runCli(['--json', 'start', 'helpdesk', QUESTION, '--wait'], env);
     expect(started).toMatchObject({ code: 0, stderr: '' });
-    const { id, result } = JSON.parse(started.stdout) as { id: string; result: AgentRunResult };
+    // With --json the run's events come a line each, the result last.
+    const { id, result } = JSON.parse(started.stdout.trim().split('\n').at(-1)!) as {
+      id: string;
+      result: AgentRunResult;
+    };
     expect(result).toMatchObject({ status: 'completed', output: ANSWER, steps: 2 });
     const messages = [...model.requests[1].messages, { role: 'assistant' as const, content: ANSWER }];
     return { id, result, messages, env };
