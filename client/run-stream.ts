@@ -77,8 +77,6 @@ class TranscriptCursor {
   /** How many of each message (by fingerprint) have been seen: the same text may be sent twice. */
   private readonly seen = new Map<string, number>();
 
-  constructor(private skipFirst: boolean) {}
-
   fresh(messages: ChatMessage[]): ChatMessage[] {
     const counts = new Map<string, number>();
     const fresh: ChatMessage[] = [];
@@ -91,9 +89,7 @@ class TranscriptCursor {
         fresh.push(message);
       }
     }
-    if (!this.skipFirst) return fresh;
-    this.skipFirst = false;
-    return [];
+    return fresh;
   }
 }
 
@@ -144,17 +140,19 @@ class LiveText {
 
   /**
    * The recorded answer `content` completes the text shown of its call (the last of it may not have
-   * reached the server before the call ended): the rest, as more text.
+   * reached the server before the call ended): the rest, as more text; undefined if no text shown
+   * was the start of it.
    */
-  *complete(content: string | null): Generator<RunStreamEvent> {
+  complete(content: string | null): RunStreamEvent[] | undefined {
     const candidates = [...this.finished, ...(this.shown ? [this.shown] : [])];
     const index = candidates.findIndex((shown) => shown.text && content?.startsWith(shown.text));
-    if (index < 0) return;
-    const match = candidates[index];
-    this.finished = this.finished.filter((shown) => !candidates.slice(0, index + 1).includes(shown));
-    if (this.shown && candidates.slice(0, index + 1).includes(this.shown)) this.shown = undefined;
-    const rest = content?.slice(match.text.length);
-    if (rest) yield { type: 'text', step: match.step, attempt: match.attempt, text: rest };
+    if (index < 0 || !content) return undefined;
+    const done = candidates.slice(0, index + 1);
+    this.finished = this.finished.filter((shown) => !done.includes(shown));
+    if (this.shown && done.includes(this.shown)) this.shown = undefined;
+    const { step, attempt, text } = candidates[index];
+    const rest = content.slice(text.length);
+    return rest ? [{ type: 'text', step, attempt, text: rest }] : [];
   }
 }
 
@@ -207,62 +205,97 @@ function abortable(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** The events of the run `workflowId` reads through `source`, until it ends (or `options.signal` aborts). */
+/** What one `state` question got: who polls, and the run's state if a worker answered. */
+type Answer = Awaited<ReturnType<RunSource['state']>>;
+
+/**
+ * The events of the run `workflowId` reads through `source`, until it ends (or `options.signal` aborts).
+ * Each look describes the run and shows its model call's text at once; the `state` query, which a
+ * worker answers (slowly when it is busy), is asked beside the looks, and its answer is taken at the
+ * end of the look it arrived during. Every look after that is newer than the answer, so a call the
+ * answer holds as recorded is no longer in flight in it: a call's text never follows its answer.
+ */
 export async function* runStream(
   workflowId: string,
   source: RunSource,
   options: StreamOptions = {},
 ): AsyncGenerator<RunStreamEvent> {
   const { signal, onWait } = options;
-  const transcript = new TranscriptCursor(options.from === 'now');
+  const transcript = new TranscriptCursor();
   const live = new LiveText();
   const approvals = new Set<string>();
+  /**
+   * Whether a state was taken yet. The first holds what came before the stream, which the text shown
+   * so far may look like the start of (the same answer, given twice) without being its answer.
+   */
+  let first = true;
   let teller: WaitTeller | undefined;
   let lastStatus: string | undefined;
-  let readAt: string | undefined;
-  let checkedAt = 0;
-  while (!signal?.aborted) {
-    let description = await source.describe();
-    const closed = description.status.name !== 'RUNNING';
-    const historyAt = `${description.runId}:${String(description.raw.workflowExecutionInfo?.historyLength)}`;
-    if (historyAt !== readAt || closed || Date.now() - checkedAt >= WORKERS_CHECK_MS) {
-      checkedAt = Date.now();
-      // A query may fail in passing (the run continuing as new just then): the next look asks again.
-      const { workers, state } = await source
-        .state(description.taskQueue, closed)
-        .catch((): { workers?: TaskQueueWorkers; state?: AgentRunState } => ({}));
-      if (!closed && onWait) {
-        teller ??= new WaitTeller(workflowId, description.taskQueue, onWait);
-        teller.saw(workers, workers?.workflow === false || state !== undefined, QUERY_TIMEOUT_MS);
-      }
-      if (state) {
-        readAt = historyAt;
-        for (const message of transcript.fresh(state.messages)) {
-          if (message.role === 'assistant') yield* live.complete(message.content);
-          yield* messageEvents(message);
-        }
-        for (const approval of state.pendingApprovals) {
-          if (approvals.has(approval.callId)) continue;
-          approvals.add(approval.callId);
-          yield { type: 'approval', ...approval };
-        }
-        const pending = state.pendingApprovals.map((approval) => approval.callId).join();
-        if (!closed && LIVE_STATUSES.includes(state.status) && `${state.status}:${pending}` !== lastStatus) {
-          lastStatus = `${state.status}:${pending}`;
-          yield { type: 'status', status: state.status, pendingApprovals: state.pendingApprovals };
-        }
-        // Looked at again after the messages: a call shown in flight now has no answer among them yet.
-        if (!closed) description = await source.describe();
-      }
+  /** The history position the last question was asked at, and when. */
+  let askedAt: string | undefined;
+  let askedTime = 0;
+  let asking: Promise<Answer> | undefined;
+  let answered: Answer | undefined;
+
+  function ask(taskQueue: string, closed: boolean, historyAt: string): Promise<Answer> {
+    askedAt = historyAt;
+    askedTime = Date.now();
+    // A query may fail in passing (the run continuing as new just then): a later look asks again.
+    const question = source.state(taskQueue, closed).catch((): Answer => ({}));
+    asking = question.then((answer) => (answered = answer));
+    return question;
+  }
+
+  function* take(answer: Answer, taskQueue: string, closed: boolean): Generator<RunStreamEvent> {
+    const { workers, state } = answer;
+    if (!closed && onWait) {
+      teller ??= new WaitTeller(workflowId, taskQueue, onWait);
+      teller.saw(workers, workers?.workflow === false || state !== undefined, QUERY_TIMEOUT_MS);
     }
-    if (closed) {
+    if (!state) return;
+    for (const message of transcript.fresh(state.messages)) {
+      if (first && options.from === 'now') continue;
+      if (!first && message.role === 'assistant') yield* live.complete(message.content) ?? [];
+      yield* messageEvents(message);
+    }
+    first = false;
+    for (const approval of state.pendingApprovals) {
+      if (approvals.has(approval.callId)) continue;
+      approvals.add(approval.callId);
+      yield { type: 'approval', ...approval };
+    }
+    const pending = state.pendingApprovals.map((approval) => approval.callId).join();
+    if (!closed && LIVE_STATUSES.includes(state.status) && `${state.status}:${pending}` !== lastStatus) {
+      lastStatus = `${state.status}:${pending}`;
+      yield { type: 'status', status: state.status, pendingApprovals: state.pendingApprovals };
+    }
+  }
+
+  while (!signal?.aborted) {
+    const description = await source.describe();
+    const { taskQueue } = description;
+    const historyAt = `${description.runId}:${String(description.raw.workflowExecutionInfo?.historyLength)}`;
+    if (description.status.name !== 'RUNNING') {
+      // What the run recorded last, asked once it had closed (and what an earlier question got, first).
+      const earlier = await asking;
+      if (earlier) yield* take(earlier, taskQueue, true);
+      yield* take(await ask(taskQueue, true, historyAt), taskQueue, true);
       const { result, failure, status } = await source.ending();
       if (result) yield { type: 'result', result };
       else if (failure) yield { type: 'failure', status, failure };
       return;
     }
+    if (!asking && (historyAt !== askedAt || Date.now() - askedTime >= WORKERS_CHECK_MS)) {
+      void ask(taskQueue, false, historyAt);
+    }
     const call = await modelCallInFlight(description, source.decode);
     yield* live.read(call);
+    if (answered) {
+      const answer = answered;
+      answered = undefined;
+      asking = undefined;
+      yield* take(answer, taskQueue, false);
+    }
     await abortable(call ? LIVE_POLL_MS : IDLE_POLL_MS, signal);
   }
 }
