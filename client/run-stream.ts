@@ -12,6 +12,7 @@ import type { temporal } from '@temporalio/proto';
 import { liveAnswerSchema, type LiveAnswer } from '../src/live-answer';
 import type { AgentRunResult, AgentRunState, ChatMessage, PendingApproval, RunStatus } from '../src/types';
 import type { RunFailure } from './agent-client';
+import { callsInFlight, retrying, type CallInFlight } from './live-line';
 import { LIVE_STATUSES } from './run-status';
 import { WaitTeller, type TaskQueueWorkers, type WaitOptions } from './waiting';
 
@@ -21,9 +22,12 @@ export type RunStreamEvent =
   | { type: 'text'; step: number; attempt: number; text: string }
   /**
    * `step`'s model call failed after writing `discarded` (or fell back to another model): that text is
-   * void. The attempt that replaces it streams from its start.
+   * void. The attempt that replaces it streams from its start; `failure` says which it is and why the
+   * last one failed (`attempt 2 of 5, last error: ...`), when the server says.
    */
-  | { type: 'retry'; step: number; attempt: number; discarded: string }
+  | { type: 'retry'; step: number; attempt: number; discarded: string; failure?: string }
+  /** A call (a model call that wrote nothing yet, a tool) is being retried: its attempt and last error. */
+  | { type: 'failing'; call: CallInFlight }
   /** A user message the run received. */
   | { type: 'user'; text: string }
   /**
@@ -101,8 +105,8 @@ interface ShownText {
   text: string;
 }
 
-/** A model call in flight, as `describe` shows it. */
-interface CallInFlight {
+/** The model call in flight, as `describe` shows it, with its answer so far. */
+interface ModelCallInFlight {
   activityId: string;
   attempt: number;
   answer?: LiveAnswer;
@@ -118,7 +122,7 @@ class LiveText {
   /** Calls of earlier steps whose text was shown and whose answers are not recorded yet, oldest first. */
   private finished: ShownText[] = [];
 
-  *read(call: CallInFlight | undefined): Generator<RunStreamEvent> {
+  *read(call: ModelCallInFlight | undefined): Generator<RunStreamEvent> {
     if (!call) return;
     const key = `${call.activityId}#${call.attempt}`;
     // Details outlive their attempt: a retried call shows the failed attempt's until the new one reports.
@@ -181,7 +185,7 @@ function* messageEvents(message: ChatMessage): Generator<RunStreamEvent> {
 async function modelCallInFlight(
   description: WorkflowExecutionDescription,
   decode: RunSource['decode'],
-): Promise<CallInFlight | undefined> {
+): Promise<ModelCallInFlight | undefined> {
   const pending = (description.raw.pendingActivities ?? []).find(
     (activity) => activity.activityType?.name === 'callModel',
   );
@@ -236,6 +240,8 @@ export async function* runStream(
   let askedTime = 0;
   let asking: Promise<Answer> | undefined;
   let answered: Answer | undefined;
+  /** Attempts of calls already said to be retried (`activityId#attempt`). */
+  const told = new Set<string>();
 
   function ask(taskQueue: string, closed: boolean, historyAt: string): Promise<Answer> {
     askedAt = historyAt;
@@ -289,7 +295,22 @@ export async function* runStream(
       void ask(taskQueue, false, historyAt);
     }
     const call = await modelCallInFlight(description, source.decode);
-    yield* live.read(call);
+    const calls = callsInFlight(description.raw);
+    for (const event of live.read(call)) {
+      if (event.type !== 'retry' || !call) {
+        yield event;
+        continue;
+      }
+      told.add(`${call.activityId}#${call.attempt}`);
+      const failure = retrying(calls.find((inFlight) => inFlight.activityId === call.activityId)!);
+      yield failure ? { ...event, failure } : event;
+    }
+    for (const inFlight of calls) {
+      const attempt = `${inFlight.activityId}#${inFlight.attempt}`;
+      if (!retrying(inFlight) || told.has(attempt)) continue;
+      told.add(attempt);
+      yield { type: 'failing', call: inFlight };
+    }
     if (answered) {
       const answer = answered;
       answered = undefined;

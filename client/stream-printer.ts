@@ -6,6 +6,7 @@
  */
 import type { RunStreamEvent } from './run-stream';
 import { formatToolCall, formatToolResult } from './format';
+import { liveLine } from './live-line';
 
 /** Where a printer writes: a terminal (`isTTY`, with its size) or anything else. */
 export interface PrinterOutput {
@@ -53,7 +54,12 @@ export class StreamPrinter {
       case 'retry':
         if (!this.live) return;
         this.erasePartial();
-        this.line(`(step ${event.step}: the model call failed mid-answer; retrying, attempt ${event.attempt})`);
+        this.line(
+          `(step ${event.step}: the model call failed mid-answer; retrying, ${event.failure ?? `attempt ${event.attempt}`})`,
+        );
+        return;
+      case 'failing':
+        this.line(`(${liveLine({ workflowId: '', calls: [event.call] }, undefined, Date.now()) ?? event.call.type})`);
         return;
       case 'user':
         if (this.options.transcript) this.line(`user: ${event.text}`);

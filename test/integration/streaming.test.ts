@@ -5,7 +5,7 @@
  * leaves none of its text on screen, `AgentClient.stream` follows a run across continue-as-new, and
  * streaming costs the run's history nothing.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Terminal } from '@xterm/headless';
 import { AgentClient, type RunStreamEvent } from '../../client/agent-client';
@@ -24,6 +24,9 @@ const ANSWER = PIECES.join('');
 /** What the first attempt of a `flaky…` call writes before its connection is cut. */
 const DOOMED = ['DOOMED ', 'draft ', 'of ', 'an ', 'answer ', 'never ', 'finished '];
 const RECOVERED = ['The ', 'answer ', 'that ', 'made ', 'it.'];
+
+/** A model whose endpoint refuses stream requests. */
+const CANNOT_STREAM = 'no-stream-model';
 
 const firstUserText = (request: ModelRequest) =>
   request.messages.find((message) => message.role === 'user')?.content ?? '';
@@ -53,6 +56,10 @@ beforeAll(async () => {
       ])(request, index);
     }
     if (last.startsWith('stream')) return reply.streamed(PIECES, { everyMs: 150 });
+    // An endpoint that cannot stream and says so.
+    if (request.model === CANNOT_STREAM) {
+      return request.stream ? reply.error(400, "'stream' is not supported by this model") : reply.text('unstreamed');
+    }
     return reply.text(`echo ${last}`);
   });
   // Runs continue as new at every step boundary: the stream must follow them.
@@ -113,7 +120,10 @@ async function startSession(message = 'hello'): Promise<string> {
   return agents.start({ agent: 'helpdesk', message, mode: 'session' });
 }
 
-describe('send on a terminal', () => {
+// util-linux `script` gives the CLI a terminal; where it is missing, the printer's unit tests stand in.
+const onTerminal = spawnSync('script', ['--version']).status === 0 ? describe : describe.skip;
+
+onTerminal('send on a terminal', () => {
   it('shows the first words while the model still writes, and the answer is the streamed text', async () => {
     const id = await startSession();
     await eventually(async () => (await agents.state(id)).status === 'awaiting_input', 'the first turn to end');
@@ -143,7 +153,10 @@ describe('send on a terminal', () => {
     expect(screen).not.toContain('DOOMED');
     expect(screen).not.toContain('never finished');
     expect(occurrences(screen, RECOVERED.join(''))).toBe(1);
-    expect(screen).toMatch(/the model call failed mid-answer; retrying, attempt 2/);
+    // It says it retries, and why the attempt failed.
+    expect(screen).toMatch(
+      /the model call failed mid-answer; retrying, attempt 2 of \d+, last error: ModelUnavailable: /,
+    );
   });
 });
 
@@ -201,6 +214,20 @@ describe('AgentClient.stream', () => {
     // The run continued as new on the way: the stream followed it.
     const first = await worker.client.workflow.getHandle(id, firstRunId).describe();
     expect(first.status.name).toBe('CONTINUED_AS_NEW');
+  });
+});
+
+describe('a model that cannot stream', () => {
+  it('is asked again unstreamed, and unstreamed from then on', async () => {
+    const handles = [];
+    for (const message of ['first question', 'second question']) {
+      const handle = await worker.start({ agent: 'helpdesk', message, model: CANNOT_STREAM });
+      expect((await handle.result()).output).toBe('unstreamed');
+      handles.push(handle);
+    }
+    const asked = model.requests.filter((request) => request.model === CANNOT_STREAM);
+    // The first call: refused as a stream, answered unstreamed in the same attempt; the second never streams.
+    expect(asked.map((request) => request.stream)).toEqual([true, false, false]);
   });
 });
 
