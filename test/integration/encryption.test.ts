@@ -154,18 +154,12 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
     // this worker have every other change from their start (the spec lists them): one patch marker.
     const isPatchMarker = (path: string) => path.includes('.markerRecordedEventAttributes.details.patch-data.');
     const isLocalCallData = (path: string) => path.includes('.markerRecordedEventAttributes.details.data.');
-    // The trace context the tracing interceptors pass to each call (ids, no content) is a header, which
-    // the SDK hands over without the codec.
-    const isTraceContext = (path: string) => path.endsWith('.header.fields._tracer-data');
     expect(
       readable
         .map(({ path }) => path)
         .filter(
           (path) =>
-            !path.includes('.searchAttributes.indexedFields.') &&
-            !isPatchMarker(path) &&
-            !isLocalCallData(path) &&
-            !isTraceContext(path),
+            !path.includes('.searchAttributes.indexedFields.') && !isPatchMarker(path) && !isLocalCallData(path),
         ),
     ).toEqual([]);
     const markers = readable
