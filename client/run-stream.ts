@@ -73,6 +73,12 @@ const LIVE_POLL_MS = 100;
 const IDLE_POLL_MS = 250;
 /** How often it asks who polls the run's task queue when nothing else made it ask. */
 const WORKERS_CHECK_MS = 1_000;
+/**
+ * How long a model call's text waits for the state question in flight, which holds what the run
+ * recorded before the call (the tool results it answers): long enough for a worker to answer, so the
+ * text comes after them; not so long that a busy worker holds it back.
+ */
+const HOLD_TEXT_MS = 1_000;
 /** A state query no worker answers within this long counts as unanswered. */
 const QUERY_TIMEOUT_MS = 2_000;
 
@@ -214,10 +220,11 @@ type Answer = Awaited<ReturnType<RunSource['state']>>;
 
 /**
  * The events of the run `workflowId` reads through `source`, until it ends (or `options.signal` aborts).
- * Each look describes the run and shows its model call's text at once; the `state` query, which a
- * worker answers (slowly when it is busy), is asked beside the looks, and its answer is taken at the
- * end of the look it arrived during. Every look after that is newer than the answer, so a call the
- * answer holds as recorded is no longer in flight in it: a call's text never follows its answer.
+ * Each look describes the run and shows its model call's text; the `state` query, which a worker
+ * answers (slowly when it is busy), is asked beside the looks whenever history grows. An answer is
+ * taken at the next look, which then describes the run again: the text it shows is of a look newer
+ * than the answer, so a call's text never follows its recorded answer, and the text of a new call
+ * waits (up to `HOLD_TEXT_MS`) for the answer holding what came before it.
  */
 export async function* runStream(
   workflowId: string,
@@ -239,7 +246,10 @@ export async function* runStream(
   let askedAt: string | undefined;
   let askedTime = 0;
   let asking: Promise<Answer> | undefined;
-  let answered: Answer | undefined;
+  /** The answer that came, and the history position it was asked at, until taken. */
+  let answered: { answer: Answer; at: string } | undefined;
+  /** The history position of the last answer taken. */
+  let takenAt: string | undefined;
   /** Attempts of calls already said to be retried (`activityId#attempt`). */
   const told = new Set<string>();
 
@@ -248,7 +258,10 @@ export async function* runStream(
     askedTime = Date.now();
     // A query may fail in passing (the run continuing as new just then): a later look asks again.
     const question = source.state(taskQueue, closed).catch((): Answer => ({}));
-    asking = question.then((answer) => (answered = answer));
+    asking = question.then((answer) => {
+      answered = { answer, at: historyAt };
+      return answer;
+    });
     return question;
   }
 
@@ -278,12 +291,12 @@ export async function* runStream(
   }
 
   while (!signal?.aborted) {
-    const description = await source.describe();
+    let description = await source.describe();
     const { taskQueue } = description;
     const historyAt = `${description.runId}:${String(description.raw.workflowExecutionInfo?.historyLength)}`;
     if (description.status.name !== 'RUNNING') {
       // What the run recorded last, asked once it had closed (and what an earlier question got, first).
-      const earlier = await asking;
+      const earlier = answered?.answer ?? (await asking);
       if (earlier) yield* take(earlier, taskQueue, true);
       yield* take(await ask(taskQueue, true, historyAt), taskQueue, true);
       const { result, failure, status } = await source.ending();
@@ -294,9 +307,21 @@ export async function* runStream(
     if (!asking && (historyAt !== askedAt || Date.now() - askedTime >= WORKERS_CHECK_MS)) {
       void ask(taskQueue, false, historyAt);
     }
+    if (answered) {
+      const { answer, at } = answered;
+      answered = undefined;
+      asking = undefined;
+      takenAt = at;
+      yield* take(answer, taskQueue, false);
+      // Looked at again: a look newer than the answer shows no call the answer holds as recorded.
+      description = await source.describe();
+    }
+    // A question asked since history grew holds what came before the call in flight: its text waits
+    // for the answer (a while), so that it follows the tool results it answers.
+    const held = asking !== undefined && askedAt !== takenAt && Date.now() - askedTime < HOLD_TEXT_MS;
     const call = await modelCallInFlight(description, source.decode);
     const calls = callsInFlight(description.raw);
-    for (const event of live.read(call)) {
+    for (const event of held ? [] : live.read(call)) {
       if (event.type !== 'retry' || !call) {
         yield event;
         continue;
@@ -310,12 +335,6 @@ export async function* runStream(
       if (!retrying(inFlight) || told.has(attempt)) continue;
       told.add(attempt);
       yield { type: 'failing', call: inFlight };
-    }
-    if (answered) {
-      const answer = answered;
-      answered = undefined;
-      asking = undefined;
-      yield* take(answer, taskQueue, false);
     }
     await abortable(call ? LIVE_POLL_MS : IDLE_POLL_MS, signal);
   }

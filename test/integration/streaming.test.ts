@@ -22,7 +22,7 @@ const REPO = join(__dirname, '..', '..');
 const PIECES = Array.from({ length: 12 }, (_, index) => `piece${index + 1}${index < 11 ? ' ' : ''}`);
 const ANSWER = PIECES.join('');
 /** What the first attempt of a `flaky…` call writes before its connection is cut. */
-const DOOMED = ['DOOMED ', 'draft ', 'of ', 'an ', 'answer ', 'never ', 'finished '];
+const DOOMED = ['DOOMED ', 'draft ', 'of ', 'an ', 'answer ', 'that ', 'runs ', 'on ', 'until ', 'never ', 'finished '];
 const RECOVERED = ['The ', 'answer ', 'that ', 'made ', 'it.'];
 
 /** A model whose endpoint refuses stream requests. */
@@ -46,13 +46,15 @@ beforeAll(async () => {
       const seen = (flakyRequests.get(last) ?? 0) + 1;
       flakyRequests.set(last, seen);
       return seen === 1
-        ? reply.streamed(DOOMED, { everyMs: 150, breakAfter: 5 })
+        ? reply.streamed(DOOMED, { everyMs: 200, breakAfter: 9 })
         : reply.streamed(RECOVERED, { everyMs: 100 });
     }
     if (first.startsWith('refund')) {
       return byTurn([
         reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'delayed' } }]),
-        reply.streamed(['Refund ', 'issued ', 'for ', 'order ', '1042.'], { everyMs: 100 }),
+        reply.streamed(['Refund ', 'issued ', 'for ', 'order ', '1042', ', ', 'to ', 'the ', 'card ', 'used.'], {
+          everyMs: 100,
+        }),
       ])(request, index);
     }
     if (last.startsWith('stream')) return reply.streamed(PIECES, { everyMs: 150 });
@@ -151,7 +153,7 @@ onTerminal('send on a terminal', () => {
     expect(cli.firstSeen(DOOMED[0])).toBeDefined();
     const screen = await screenOf(cli.output());
     expect(screen).not.toContain('DOOMED');
-    expect(screen).not.toContain('never finished');
+    expect(screen).not.toContain('answer that runs on');
     expect(occurrences(screen, RECOVERED.join(''))).toBe(1);
     // It says it retries, and why the attempt failed.
     expect(screen).toMatch(
@@ -203,13 +205,16 @@ describe('AgentClient.stream', () => {
       status: 'awaiting_approval',
       pendingApprovals: [expect.objectContaining({ tool: 'issue_refund' })],
     });
+    // The answer's text comes after the tool result it answers.
+    const toolResultAt = events.findIndex((event) => event.type === 'tool_result');
+    expect(events.findIndex((event) => event.type === 'text')).toBeGreaterThan(toolResultAt);
     const answerAt = events.findIndex((event) => event.type === 'assistant');
     const streamed = events.slice(0, answerAt).flatMap((event) => (event.type === 'text' ? [event.text] : []));
-    expect(streamed.join('')).toBe('Refund issued for order 1042.');
+    expect(streamed.join('')).toBe('Refund issued for order 1042, to the card used.');
     const result = events.at(-1);
     expect(result).toMatchObject({
       type: 'result',
-      result: { status: 'completed', output: 'Refund issued for order 1042.' },
+      result: { status: 'completed', output: 'Refund issued for order 1042, to the card used.' },
     });
     // The run continued as new on the way: the stream followed it.
     const first = await worker.client.workflow.getHandle(id, firstRunId).describe();
