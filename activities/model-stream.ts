@@ -137,8 +137,7 @@ export async function readCompletion(
 
 /**
  * Whether a worker asks for streamed answers: unless configured not to, and not of a model whose
- * endpoint refused a stream request (a 400 or 422 that names `stream`), which is asked unstreamed
- * from then on.
+ * endpoint refused a stream request, which is asked unstreamed from then on.
  */
 export class StreamingChoice {
   private readonly refusedBy = new Set<string>();
@@ -149,13 +148,17 @@ export class StreamingChoice {
     return this.enabled && !this.refusedBy.has(model);
   }
 
-  /** Whether `error`, the answer to a stream request for `model`, refuses streaming; if so, remembered. */
-  refused(error: unknown, model: string): boolean {
-    const refusal =
-      error instanceof OpenAI.APIError &&
-      (error.status === 400 || error.status === 422) &&
-      /stream/i.test(error.message);
-    if (refusal) this.refusedBy.add(model);
-    return refusal;
+  /**
+   * Whether `error`, the answer to a stream request, may be the endpoint refusing to stream: a 400 or
+   * 422. Its message cannot tell: endpoints whose error body is not OpenAI's shape reach the SDK as
+   * "400 status code (no body)". The same request unstreamed tells (`refused` if it is answered).
+   */
+  mayBeRefusal(error: unknown): boolean {
+    return error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422);
+  }
+
+  /** `model`'s endpoint refused a stream request and answered the same request unstreamed. */
+  refused(model: string): void {
+    this.refusedBy.add(model);
   }
 }

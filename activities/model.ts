@@ -131,10 +131,16 @@ export function createModelActivities({ openai, prices, transcripts, streamModel
         .create({ ...body, stream: true, stream_options: { include_usage: true } }, options)
         .asResponse()
         .catch((error: unknown) => {
-          if (!streaming.refused(error, input.model)) throw error;
+          if (!streaming.mayBeRefusal(error)) throw error;
           return undefined;
         });
-      if (!response) return await openai.chat.completions.create(body, options);
+      if (!response) {
+        // Refused, or a bad request either way: asked unstreamed, an endpoint that cannot stream answers
+        // (and is not asked to stream again), and a bad request fails as it would have.
+        const answer = await openai.chat.completions.create(body, options);
+        streaming.refused(input.model);
+        return answer;
+      }
       return await readCompletion(response, controller, openai, (answer) => onText?.(answer));
     } catch (error) {
       // A cancelled call stays cancelled (the SDK's own abort error), a stalled one times out.

@@ -104,6 +104,8 @@ function streamView(json: boolean, stream: boolean, options: PrinterOptions): St
   );
 }
 
+/** How long a command waits for the stream to first hear from the run before it acts on it. */
+const STREAM_READY_MS = 2_000;
 /** How long a command that has its answer waits for the stream to catch up with it. */
 const STREAM_CATCH_UP_MS = 3_000;
 
@@ -125,8 +127,10 @@ async function whileStreaming<T>(
     : view.printer.show.bind(view.printer);
   const stop = new AbortController();
   let answer: { value: T } | undefined;
+  let heard: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (heard = resolve));
   const following = (async () => {
-    for await (const event of agents.stream(id, { from, signal: stop.signal })) {
+    for await (const event of agents.stream(id, { from, signal: stop.signal, onReady: heard })) {
       show(event);
       if (answer && caughtUp(event, answer.value)) return;
     }
@@ -137,6 +141,8 @@ async function whileStreaming<T>(
   const tell = (notice: WaitNotice) =>
     view.json ? console.error(formatWaitNotice(notice)) : view.printer.line(formatWaitNotice(notice));
   try {
+    // What the stream tells from now on starts before the wait acts on the run (at most a moment later).
+    await Promise.race([ready, following, new Promise((resolve) => setTimeout(resolve, STREAM_READY_MS).unref())]);
     answer = { value: await wait({ onWait: tell }) };
     const timer = setTimeout(() => stop.abort(), STREAM_CATCH_UP_MS);
     await following;

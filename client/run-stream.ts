@@ -48,10 +48,16 @@ export type RunStreamEvent =
 
 export interface StreamOptions extends Pick<WaitOptions, 'onWait'> {
   /**
-   * `start` (the default): the messages the run holds already, then what comes. `now`: only what comes
-   * after the stream's first look (a model answer in progress included, from its start).
+   * `start` (the default): the messages the run holds already, then what comes. `now`: only what the
+   * run records after the stream first hears from it (`onReady`), and the text of calls after that.
    */
   from?: 'start' | 'now';
+  /**
+   * Called once the stream has first heard from the run (its state, or that no worker answers for
+   * it): a caller that acts on the run (sends it a message) acts after this, so that with `from:
+   * 'now'` the stream tells all that follows.
+   */
+  onReady?: () => void;
   /** Ends the stream (quietly) when aborted. */
   signal?: AbortSignal;
 }
@@ -106,6 +112,7 @@ class TranscriptCursor {
 interface ShownText {
   /** The call's activity id and attempt: text of another attempt is another text. */
   key: string;
+  activityId: string;
   step: number;
   attempt: number;
   text: string;
@@ -136,11 +143,19 @@ class LiveText {
     if (this.shown && this.shown.key !== key) {
       const { shown } = this;
       this.shown = undefined;
-      if (answer && answer.step > shown.step) this.finished.push(shown);
+      // Another attempt of the same call, or another call of the same step (a fallback model), replaces
+      // it; a call of a later step, or of a step not told yet, follows it, which may have finished.
+      const replaced = shown.activityId === call.activityId || answer?.step === shown.step;
+      if (!replaced) this.finished.push(shown);
       else if (shown.text) yield { type: 'retry', step: shown.step, attempt: call.attempt, discarded: shown.text };
     }
     if (!answer) return;
-    this.shown ??= { key, step: answer.step, attempt: answer.attempt, text: '' };
+    // A call told late to be of the step of one that seemed finished: that one was replaced.
+    for (const earlier of this.finished.filter((finished) => finished.step === answer.step)) {
+      if (earlier.text) yield { type: 'retry', step: earlier.step, attempt: call.attempt, discarded: earlier.text };
+    }
+    this.finished = this.finished.filter((finished) => finished.step !== answer.step);
+    this.shown ??= { key, activityId: call.activityId, step: answer.step, attempt: answer.attempt, text: '' };
     const { shown } = this;
     if (answer.text.length > shown.text.length && answer.text.startsWith(shown.text)) {
       yield { type: 'text', step: shown.step, attempt: shown.attempt, text: answer.text.slice(shown.text.length) };
@@ -232,6 +247,10 @@ export async function* runStream(
   options: StreamOptions = {},
 ): AsyncGenerator<RunStreamEvent> {
   const { signal, onWait } = options;
+  let ready = () => {
+    ready = () => undefined;
+    options.onReady?.();
+  };
   const transcript = new TranscriptCursor();
   const live = new LiveText();
   const approvals = new Set<string>();
@@ -271,6 +290,7 @@ export async function* runStream(
       teller ??= new WaitTeller(workflowId, taskQueue, onWait);
       teller.saw(workers, workers?.workflow === false || state !== undefined, QUERY_TIMEOUT_MS);
     }
+    ready();
     if (!state) return;
     for (const message of transcript.fresh(state.messages)) {
       if (first && options.from === 'now') continue;
@@ -336,6 +356,7 @@ export async function* runStream(
       told.add(attempt);
       yield { type: 'failing', call: inFlight };
     }
-    await abortable(call ? LIVE_POLL_MS : IDLE_POLL_MS, signal);
+    // An answer that comes wakes the stream: what it holds is told at once.
+    await Promise.race([abortable(call ? LIVE_POLL_MS : IDLE_POLL_MS, signal), ...(asking ? [asking] : [])]);
   }
 }

@@ -17,6 +17,31 @@ export interface PrinterOutput {
 }
 
 const ERASE_DOWN = '\x1b[J';
+
+/** Wide (East Asian wide and fullwidth, emoji) code point ranges: two columns each on a terminal. */
+const WIDE: readonly [number, number][] = [
+  [0x1100, 0x115f],
+  [0x2e80, 0x303e],
+  [0x3041, 0x33ff],
+  [0x3400, 0x4dbf],
+  [0x4e00, 0x9fff],
+  [0xa000, 0xa4cf],
+  [0xac00, 0xd7a3],
+  [0xf900, 0xfaff],
+  [0xfe30, 0xfe4f],
+  [0xff00, 0xff60],
+  [0xffe0, 0xffe6],
+  [0x1f300, 0x1f64f],
+  [0x1f900, 0x1f9ff],
+  [0x20000, 0x3fffd],
+];
+
+/** Columns a character takes on a terminal: 0 for combining marks, 2 for wide ones, else 1. */
+function displayWidth(char: string): number {
+  const code = char.codePointAt(0) ?? 0;
+  if ((code >= 0x300 && code <= 0x36f) || (code >= 0x200b && code <= 0x200f)) return 0;
+  return WIDE.some(([from, to]) => code >= from && code <= to) ? 2 : 1;
+}
 const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : '');
 
 /** Which events a command shows besides the model's answers: `watch` shows all; `send` and `start` the calls. */
@@ -93,9 +118,16 @@ export class StreamPrinter {
 
   /** A line of its own (a notice), after the text in progress. */
   line(text: string): void {
+    // Above the text in progress, which stays last on screen so that a retry can still erase it.
+    const partial = this.live && this.partial && this.fits(this.partial) ? this.partial : '';
+    if (partial) this.erasePartial();
     this.breakLine();
     this.write(`${text}\n`);
     this.midLine = false;
+    if (partial) {
+      this.write(partial);
+      this.partial = partial;
+    }
   }
 
   /** The answer a command waited for: shown unless the stream showed it already (the run trims what it returns). */
@@ -119,18 +151,39 @@ export class StreamPrinter {
   /** Takes the text in progress off the screen, if it still fits on it; else leaves a line saying it is void. */
   private erasePartial(): void {
     if (!this.partial) return;
-    const rows = this.rowsOf(this.partial);
+    const { partial } = this;
     this.partial = '';
-    if (rows <= (this.out.rows || 24)) {
-      this.write(`${up(rows - 1)}\r${ERASE_DOWN}`);
+    if (this.fits(partial)) {
+      this.write(`${up(this.rowsOf(partial) - 1)}\r${ERASE_DOWN}`);
       this.midLine = false;
     } else this.line('(the text above is void)');
   }
 
-  /** Screen rows `text` takes from the start of a line, at the terminal's width. */
+  /** Whether `text` is on screen whole: what scrolled off cannot be erased. */
+  private fits(text: string): boolean {
+    return this.rowsOf(text) <= (this.out.rows || 24);
+  }
+
+  /** Screen rows `text` takes from the start of a line, wrapped at the terminal's width as a terminal wraps it. */
   private rowsOf(text: string): number {
     const columns = this.out.columns || 80;
-    return text.split('\n').reduce((rows, line) => rows + Math.max(1, Math.ceil([...line].length / columns)), 0);
+    let rows = 1;
+    let column = 0;
+    for (const char of text) {
+      if (char === '\n') {
+        rows += 1;
+        column = 0;
+        continue;
+      }
+      const width = displayWidth(char);
+      // A character that does not fit goes to the next row whole (a wide one leaves a blank cell).
+      if (column + width > columns) {
+        rows += 1;
+        column = 0;
+      }
+      column += width;
+    }
+    return rows;
   }
 
   private breakLine(): void {

@@ -58,9 +58,11 @@ beforeAll(async () => {
       ])(request, index);
     }
     if (last.startsWith('stream')) return reply.streamed(PIECES, { everyMs: 150 });
-    // An endpoint that cannot stream and says so.
+    // An endpoint that cannot stream and says so, in an error body not of OpenAI's shape (as vLLM's).
     if (request.model === CANNOT_STREAM) {
-      return request.stream ? reply.error(400, "'stream' is not supported by this model") : reply.text('unstreamed');
+      return request.stream
+        ? reply.raw({ object: 'error', message: "'stream' is not supported by this model", code: 400 }, { status: 400 })
+        : reply.text('unstreamed');
     }
     return reply.text(`echo ${last}`);
   });
