@@ -29,6 +29,9 @@ export interface Heartbeats {
  * `heartbeat`, so the activity's own progress report is never replaced by an empty one.
  */
 export function startHeartbeats(context: Context): Heartbeats {
+  // A local call cannot heartbeat (the worker would only warn of an unknown activity): it dies with its
+  // worker, and its cancellation comes with the workflow task.
+  if (context.info.isLocal) return { heartbeat: () => undefined, stop: () => undefined };
   let last: { details: unknown } | undefined;
   const beat = () => (last ? context.heartbeat(last.details) : context.heartbeat());
   const timer = setInterval(beat, heartbeatInterval(context.info.heartbeatTimeoutMs));

@@ -213,10 +213,19 @@ describe('heartbeats', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  function fakeContext(heartbeatTimeoutMs?: number) {
+  function fakeContext(heartbeatTimeoutMs?: number, isLocal = false) {
     const heartbeat = jest.fn();
-    return { context: { heartbeat, info: { heartbeatTimeoutMs } } as unknown as Context, heartbeat };
+    return { context: { heartbeat, info: { heartbeatTimeoutMs, isLocal } } as unknown as Context, heartbeat };
   }
+
+  it('never beat for a local call, which cannot', () => {
+    const { context, heartbeat } = fakeContext(10_000, true);
+    const beats = startHeartbeats(context);
+    beats.heartbeat({ step: 1, attempt: 1, text: 'so far' });
+    jest.advanceTimersByTime(5_000);
+    beats.stop();
+    expect(heartbeat).not.toHaveBeenCalled();
+  });
 
   it.each<[number | undefined, number]>([
     [undefined, 1_000],
