@@ -25,7 +25,10 @@ export interface CallInFlight {
   maximumAttempts: number;
   /** Whether a worker runs an attempt now; if not, the call waits for a worker or for its next attempt. */
   running: boolean;
-  /** Since when, in ms since the epoch: the running attempt's start, or when the call was scheduled. */
+  /**
+   * Since when, in ms since the epoch: the running attempt's start, or since when the call waits for a
+   * worker (it was scheduled, or its next attempt was due).
+   */
   sinceMs: number;
   /** Why its last attempt failed: set once an attempt has failed and the call is retried. */
   lastFailure?: { type?: string; message: string };
@@ -67,8 +70,12 @@ export function callsInFlight(
   return (response.pendingActivities ?? []).map((pending) => {
     const activityId = pending.activityId ?? '';
     const running = pending.state === PENDING_ACTIVITY_STATE_STARTED;
-    const scheduledMs = timestampMs(pending.scheduledTime);
-    const sinceMs = (running ? timestampMs(pending.lastStartedTime) : undefined) ?? scheduledMs ?? 0;
+    // A call not running waits for a worker since it was scheduled, or since its next attempt was due.
+    const takeableMs = Math.max(
+      timestampMs(pending.scheduledTime) ?? 0,
+      timestampMs(pending.nextAttemptScheduleTime) ?? 0,
+    );
+    const sinceMs = (running ? timestampMs(pending.lastStartedTime) : undefined) ?? takeableMs;
     const summary = summaries.get(activityId);
     return {
       activityId,
@@ -130,7 +137,7 @@ function doing(call: CallInFlight): string {
 }
 
 /** What a failing call is called in its line: `model call`, `tool lookup_order`. */
-function calledWhat(call: CallInFlight): string {
+export function calledWhat(call: CallInFlight): string {
   const { kind, name } = callOf(call);
   if (kind === 'model') return 'model call';
   if (kind === 'summary') return 'summary call';

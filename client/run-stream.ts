@@ -28,6 +28,11 @@ export type RunStreamEvent =
   | { type: 'retry'; step: number; attempt: number; discarded: string; failure?: string }
   /** A call (a model call that wrote nothing yet, a tool) is being retried: its attempt and last error. */
   | { type: 'failing'; call: CallInFlight }
+  /**
+   * A call no worker has taken for `UNTAKEN_MS` (5 s): none polls its task queue (a fleet without
+   * that role's workers), or all of them are busy.
+   */
+  | { type: 'untaken'; call: CallInFlight }
   /** A user message the run received. */
   | { type: 'user'; text: string }
   /**
@@ -85,6 +90,8 @@ const WORKERS_CHECK_MS = 1_000;
  * text comes after them; not so long that a busy worker holds it back.
  */
 const HOLD_TEXT_MS = 1_000;
+/** A call no worker has taken for this long is told (`untaken`). */
+const UNTAKEN_MS = 5_000;
 /** A state query no worker answers within this long counts as unanswered. */
 const QUERY_TIMEOUT_MS = 2_000;
 
@@ -269,8 +276,9 @@ export async function* runStream(
   let answered: { answer: Answer; at: string } | undefined;
   /** The history position of the last answer taken. */
   let takenAt: string | undefined;
-  /** Attempts of calls already said to be retried (`activityId#attempt`). */
+  /** Attempts of calls already said to be retried, and to wait for a worker (`activityId#attempt`). */
   const told = new Set<string>();
+  const untaken = new Set<string>();
 
   function ask(taskQueue: string, closed: boolean, historyAt: string): Promise<Answer> {
     askedAt = historyAt;
@@ -352,9 +360,14 @@ export async function* runStream(
     }
     for (const inFlight of calls) {
       const attempt = `${inFlight.activityId}#${inFlight.attempt}`;
-      if (!retrying(inFlight) || told.has(attempt)) continue;
-      told.add(attempt);
-      yield { type: 'failing', call: inFlight };
+      if (retrying(inFlight) && !told.has(attempt)) {
+        told.add(attempt);
+        yield { type: 'failing', call: inFlight };
+      }
+      if (!inFlight.running && Date.now() - inFlight.sinceMs >= UNTAKEN_MS && !untaken.has(attempt)) {
+        untaken.add(attempt);
+        yield { type: 'untaken', call: inFlight };
+      }
     }
     // An answer that comes wakes the stream: what it holds is told at once.
     await Promise.race([abortable(call ? LIVE_POLL_MS : IDLE_POLL_MS, signal), ...(asking ? [asking] : [])]);

@@ -6,7 +6,7 @@
  */
 import type { RunStreamEvent } from './run-stream';
 import { formatToolCall, formatToolResult } from './format';
-import { liveLine } from './live-line';
+import { calledWhat, elapsed, liveLine } from './live-line';
 
 /** Where a printer writes: a terminal (`isTTY`, with its size) or anything else. */
 export interface PrinterOutput {
@@ -81,6 +81,12 @@ export class StreamPrinter {
         this.erasePartial();
         this.line(
           `(step ${event.step}: the model call failed mid-answer; retrying, ${event.failure ?? `attempt ${event.attempt}`})`,
+        );
+        return;
+      case 'untaken':
+        this.line(
+          `(${calledWhat(event.call)} waiting ${elapsed(event.call.sinceMs, Date.now())} for a worker to take it: ` +
+            'none polls its task queue, or all are busy)',
         );
         return;
       case 'failing':

@@ -238,6 +238,45 @@ describe('a model that cannot stream', () => {
   });
 });
 
+describe('a call no worker takes', () => {
+  it('is told, with how long it has waited, while the run waits for a model worker', async () => {
+    // A fleet with a workflows worker only: its model calls go to a queue nobody polls.
+    const runs = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, WORKER_ROLE: 'workflows' });
+    const queue = { TEMPORAL_ADDRESS: runs.config.TEMPORAL_ADDRESS, TASK_QUEUE: runs.config.TASK_QUEUE };
+    const waiting = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'client.ts', '--json', 'start', 'helpdesk', 'hi', '--wait'],
+      {
+        cwd: REPO,
+        env: { PATH: process.env.PATH!, ...queue },
+      },
+    );
+    let stdout = '';
+    waiting.stdout.on('data', (chunk) => (stdout += chunk));
+    const exited = new Promise((resolve) => waiting.once('exit', resolve));
+    try {
+      await eventually(() => stdout.includes('"type":"untaken"'), 'the stream to tell the call nobody takes', 30_000);
+      const untaken = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as RunStreamEvent)
+        .find((event) => event.type === 'untaken');
+      expect(untaken).toMatchObject({ call: { type: 'callModel', running: false, attempt: 1 } });
+      // Since when it waits: told once it had waited 5 s.
+      expect((untaken as { call: { sinceMs: number } }).call.sinceMs).toBeLessThanOrEqual(Date.now() - 5_000);
+    } finally {
+      waiting.kill('SIGTERM');
+      await exited;
+      // The run would wait for a model worker forever.
+      for await (const execution of runs.client.workflow.list({ query: `TaskQueue="${runs.config.TASK_QUEUE}"` })) {
+        if (execution.status.name === 'RUNNING')
+          await runs.client.workflow.getHandle(execution.workflowId).terminate('test over');
+      }
+      await runs.stop();
+    }
+  });
+});
+
 describe('history', () => {
   /** The bytes of a run's history (every run of its chain). */
   async function historyBytes(client: TestWorker['client'], workflowId: string): Promise<number> {

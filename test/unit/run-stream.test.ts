@@ -6,7 +6,7 @@
  * hostile details and failed queries, which never end it.
  */
 import type { WorkflowExecutionDescription } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
+import { temporal } from '@temporalio/proto';
 import { runStream, type RunSource, type RunStreamEvent, type StreamOptions } from '../../client/run-stream';
 import type { RunFailure } from '../../client/agent-client';
 import { liveAnswer, type LiveAnswer } from '../../src/live-answer';
@@ -23,7 +23,7 @@ interface Look {
   /** The model call in flight: its activity id, attempt, heartbeat details (any value: decode returns it), last failure. */
   call?: { id?: string; attempt?: number; details?: unknown; lastFailure?: { message: string; type: string } };
   /** Other pending activities, as the server lists them (raw). */
-  otherActivities?: unknown[];
+  otherActivities?: Record<string, unknown>[];
   /** The run's state from now on (its history grows with it); the earlier one until then. */
   run?: AgentRunState;
   /** The worker is busy: a state question gets its answer once this stretch is over. */
@@ -146,11 +146,14 @@ class ScriptedRun implements RunSource {
 /** What `describe` returns, with only the fields the stream reads. */
 function description(look: Look, historyLength: number): WorkflowExecutionDescription {
   const { call } = look;
+  // Calls in flight are running (a worker took them), unless a look says otherwise.
+  const running = { state: temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED };
   const pendingActivities = [
-    ...(look.otherActivities ?? []),
+    ...(look.otherActivities ?? []).map((activity) => ({ ...running, ...activity })),
     ...(call
       ? [
           {
+            ...running,
             activityType: { name: 'callModel' },
             activityId: call.id ?? '1',
             attempt: call.attempt ?? 1,
@@ -742,5 +745,26 @@ describe('runStream: approvals, status and the end', () => {
     expect(done).toBe(true);
     await reading;
     expect(waiting.looks).toBe(looks);
+  });
+});
+
+describe('runStream: calls no worker takes', () => {
+  it('tells a call that has waited 5 s for a worker, once', async () => {
+    const waiting = {
+      activityType: { name: 'runTool' },
+      activityId: '7',
+      attempt: 1,
+      state: temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+      scheduledTime: { seconds: Math.floor(Date.now() / 1_000), nanos: 0 },
+    };
+    const run = new ScriptedRun([
+      { otherActivities: [waiting], run: runState([user('Hi')]), ms: 4_000 },
+      { otherActivities: [waiting], run: runState([user('Hi')]), ms: 8_000 },
+      { closed: 'COMPLETED' },
+    ]);
+    const events = await eventsOf(run);
+    const untaken = events.filter((event) => event.type === 'untaken');
+    expect(untaken).toHaveLength(1);
+    expect(untaken[0]).toMatchObject({ call: { type: 'runTool', activityId: '7', running: false } });
   });
 });

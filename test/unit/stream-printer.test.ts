@@ -176,6 +176,34 @@ describe('StreamPrinter on a terminal', () => {
   });
 });
 
+describe('StreamPrinter: calls that are retried or wait', () => {
+  const call = {
+    activityId: '3',
+    type: 'callModel',
+    attempt: 2,
+    maximumAttempts: 5,
+    running: false,
+    sinceMs: Date.now() - 7_000,
+    lastFailure: { type: 'ModelUnavailable', message: 'model endpoint answered 503: overloaded' },
+  };
+
+  it('says which call is retried, its attempt and its last error', () => {
+    const { printer, written } = offTerminal();
+    printer.show({ type: 'failing', call });
+    expect(written()).toBe(
+      '(model call failing: attempt 2 of 5, last error: ModelUnavailable: model endpoint answered 503: overloaded)\n',
+    );
+  });
+
+  it('says how long a call has waited for a worker to take it', () => {
+    const { printer, written } = offTerminal();
+    printer.show({ type: 'untaken', call: { ...call, attempt: 1, lastFailure: undefined } });
+    expect(written()).toMatch(
+      /^\(model call waiting 7\.\d s for a worker to take it: none polls its task queue, or all are busy\)\n$/,
+    );
+  });
+});
+
 describe('StreamPrinter off a terminal', () => {
   it('prints whole messages, a line each: no text as it comes, no retries', () => {
     const { printer, written } = offTerminal();
