@@ -8,6 +8,8 @@
  * bench/results/stream-<timestamp>.json.
  */
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { AgentClient } from '../client/agent-client';
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
         TASK_QUEUE: `bench-stream-${throttleMs}-${randomUUID().slice(0, 8)}`,
         OPENAI_BASE_URL: model.baseUrl,
         HEARTBEAT_THROTTLE_MS: String(throttleMs),
-        HELPDESK_LEDGER: `/tmp/bench-stream-${randomUUID()}.jsonl`,
+        HELPDESK_LEDGER: join(tmpdir(), `bench-stream-${randomUUID()}.jsonl`),
       };
       const { worker, connection } = await createAgentWorker(loadWorkerConfig(env));
       const running = worker.run();

@@ -120,17 +120,26 @@ async function whileStreaming<T>(
   view: StreamView,
   from: StreamOptions['from'],
   caughtUp: (event: RunStreamEvent, answer: T) => boolean,
-  wait: (options: WaitOptions) => Promise<T>,
+  wait: () => Promise<T>,
 ): Promise<T> {
-  const show = view.json
-    ? (event: RunStreamEvent) => console.log(JSON.stringify(event))
-    : view.printer.show.bind(view.printer);
+  const tell = (notice: WaitNotice) =>
+    view.json ? console.error(formatWaitNotice(notice)) : view.printer.line(formatWaitNotice(notice));
+  const show = (event: RunStreamEvent) => {
+    if (view.json) console.log(JSON.stringify(event));
+    else view.printer.show(event);
+    // The stream tells each call that comes to await approval once, as the wait's notice.
+    if (event.type === 'approval') {
+      const { type: _approval, ...approval } = event;
+      tell({ type: 'awaiting_approval', workflowId: id, pendingApprovals: [approval] });
+    }
+  };
   const stop = new AbortController();
   let answer: { value: T } | undefined;
   let heard: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (heard = resolve));
   const following = (async () => {
-    for await (const event of agents.stream(id, { from, signal: stop.signal, onReady: heard })) {
+    // The stream's looks tell what the run waits for: the wait itself only waits.
+    for await (const event of agents.stream(id, { from, signal: stop.signal, onReady: heard, onWait: tell })) {
       show(event);
       if (answer && caughtUp(event, answer.value)) return;
     }
@@ -138,12 +147,10 @@ async function whileStreaming<T>(
     // The wait goes on without it: the answer is shown when it comes.
     console.error(`note: live output stopped (${error.message})`);
   });
-  const tell = (notice: WaitNotice) =>
-    view.json ? console.error(formatWaitNotice(notice)) : view.printer.line(formatWaitNotice(notice));
   try {
     // What the stream tells from now on starts before the wait acts on the run (at most a moment later).
     await Promise.race([ready, following, new Promise((resolve) => setTimeout(resolve, STREAM_READY_MS).unref())]);
-    answer = { value: await wait({ onWait: tell }) };
+    answer = { value: await wait() };
     const timer = setTimeout(() => stop.abort(), STREAM_CATCH_UP_MS);
     await following;
     clearTimeout(timer);
@@ -271,7 +278,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
         view,
         'start',
         () => false,
-        (options) => agents.result(id, options),
+        () => agents.result(id),
       );
       if (view.json) console.log(JSON.stringify({ id, result }));
       else if (view.onStdout) {
@@ -306,7 +313,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
         view,
         'now',
         (event, reply) => event.type === 'assistant' && event.text.trim() === reply.trim(),
-        (options) => agents.chat(id, text, options),
+        () => agents.chat(id, text),
       );
       if (view.json) console.log(JSON.stringify({ reply }));
       else if (view.onStdout) view.printer.finish(reply);

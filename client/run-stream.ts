@@ -324,7 +324,7 @@ export async function* runStream(
     const historyAt = `${description.runId}:${String(description.raw.workflowExecutionInfo?.historyLength)}`;
     if (description.status.name !== 'RUNNING') {
       // What the run recorded last, asked once it had closed (and what an earlier question got, first).
-      const earlier = answered?.answer ?? (await asking);
+      const earlier = await asking;
       if (earlier) yield* take(earlier, taskQueue, true);
       yield* take(await ask(taskQueue, true, historyAt), taskQueue, true);
       const { result, failure, status } = await source.ending();

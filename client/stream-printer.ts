@@ -6,7 +6,7 @@
  */
 import type { RunStreamEvent } from './run-stream';
 import { formatToolCall, formatToolResult } from './format';
-import { calledWhat, elapsed, liveLine } from './live-line';
+import { calledWhat, elapsed, retrying } from './live-line';
 
 /** Where a printer writes: a terminal (`isTTY`, with its size) or anything else. */
 export interface PrinterOutput {
@@ -90,7 +90,7 @@ export class StreamPrinter {
         );
         return;
       case 'failing':
-        this.line(`(${liveLine({ workflowId: '', calls: [event.call] }, undefined, Date.now()) ?? event.call.type})`);
+        this.line(`(${calledWhat(event.call)} failing: ${retrying(event.call) ?? `attempt ${event.call.attempt}`})`);
         return;
       case 'user':
         if (this.options.transcript) this.line(`user: ${event.text}`);
@@ -122,7 +122,7 @@ export class StreamPrinter {
     }
   }
 
-  /** A line of its own (a notice), after the text in progress. */
+  /** A line of its own (a notice): above the text in progress, if there is any. */
   line(text: string): void {
     // Above the text in progress, which stays last on screen so that a retry can still erase it.
     const partial = this.live && this.partial && this.fits(this.partial) ? this.partial : '';
