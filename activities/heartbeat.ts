@@ -18,6 +18,14 @@ export function heartbeatInterval(timeoutMs: number | undefined): number {
   return Math.max(50, Math.min(HEARTBEAT_EVERY_MS, timeoutMs / 3));
 }
 
+/**
+ * The least time between two hand-overs of an activity's own details to the SDK. A streaming model
+ * call's details (its text so far) change with every chunk, and each hand-over converts (and
+ * encrypts) them whole: a 64 KB answer in 16,000 chunks converted 513 MB, 2.5 s of CPU, for a server
+ * that takes them every 250 ms at most.
+ */
+export const DETAILS_EVERY_MS = 100;
+
 /** A heartbeat loop for the current activity; `heartbeat` records the activity's own details, which each beat repeats. */
 export interface Heartbeats {
   heartbeat(details?: unknown): void;
@@ -26,20 +34,34 @@ export interface Heartbeats {
 
 /**
  * Starts heartbeating for `context` until `stop()`. Each beat re-sends the details last given to
- * `heartbeat`, so the activity's own progress report is never replaced by an empty one.
+ * `heartbeat`, so the activity's own progress report is never replaced by an empty one; details given
+ * sooner than `DETAILS_EVERY_MS` after the last beat go with the next, the latest of them only.
  */
 export function startHeartbeats(context: Context): Heartbeats {
   // A local call cannot heartbeat (the worker would only warn of an unknown activity): it dies with its
   // worker, and its cancellation comes with the workflow task.
   if (context.info.isLocal) return { heartbeat: () => undefined, stop: () => undefined };
   let last: { details: unknown } | undefined;
-  const beat = () => (last ? context.heartbeat(last.details) : context.heartbeat());
+  let beatAt = 0;
+  let next: NodeJS.Timeout | undefined;
+  const beat = () => {
+    clearTimeout(next);
+    next = undefined;
+    beatAt = Date.now();
+    if (last) context.heartbeat(last.details);
+    else context.heartbeat();
+  };
   const timer = setInterval(beat, heartbeatInterval(context.info.heartbeatTimeoutMs));
   return {
     heartbeat(details) {
       last = { details };
-      context.heartbeat(details);
+      const wait = beatAt + DETAILS_EVERY_MS - Date.now();
+      if (wait <= 0) beat();
+      else next ??= setTimeout(beat, wait);
     },
-    stop: () => clearInterval(timer),
+    stop: () => {
+      clearInterval(timer);
+      clearTimeout(next);
+    },
   };
 }

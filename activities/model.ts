@@ -141,7 +141,7 @@ export function createModelActivities({ openai, prices, transcripts, streamModel
         streaming.refused(input.model);
         return answer;
       }
-      return await readCompletion(response, controller, openai, (answer) => onText?.(answer));
+      return await readCompletion(response, controller, openai, onText ?? (() => undefined));
     } catch (error) {
       // A cancelled call stays cancelled (the SDK's own abort error), a stalled one times out.
       if (context.cancellationSignal.aborted) throw new OpenAI.APIUserAbortError();

@@ -1,6 +1,6 @@
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, defaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
-import { heartbeatInterval, startHeartbeats } from '../../activities/heartbeat';
+import { DETAILS_EVERY_MS, heartbeatInterval, startHeartbeats } from '../../activities/heartbeat';
 import { parseCompletion, quote } from '../../activities/model-response';
 import { Bounds } from '../../src/defaults';
 import { ErrorType } from '../../src/errors';
@@ -217,6 +217,21 @@ describe('heartbeats', () => {
     const heartbeat = jest.fn();
     return { context: { heartbeat, info: { heartbeatTimeoutMs, isLocal } } as unknown as Context, heartbeat };
   }
+
+  it('hand details given in quick succession to the SDK once, the latest, after a moment', () => {
+    const { context, heartbeat } = fakeContext(10_000);
+    const beats = startHeartbeats(context);
+    beats.heartbeat({ text: 'a' });
+    for (const text of ['ab', 'abc', 'abcd']) {
+      jest.advanceTimersByTime(10);
+      beats.heartbeat({ text });
+    }
+    // The first at once; the rest wait for DETAILS_EVERY_MS after it, and only the latest goes.
+    expect(heartbeat.mock.calls).toEqual([[{ text: 'a' }]]);
+    jest.advanceTimersByTime(DETAILS_EVERY_MS);
+    expect(heartbeat.mock.calls).toEqual([[{ text: 'a' }], [{ text: 'abcd' }]]);
+    beats.stop();
+  });
 
   it('never beat for a local call, which cannot', () => {
     const { context, heartbeat } = fakeContext(10_000, true);
