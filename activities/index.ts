@@ -1,6 +1,7 @@
 /**
  * All activities of durable-agents, built from their dependencies by one factory.
  */
+import { createContinuationActivities } from './continuation-proof';
 import { createMemoryActivities } from './memory';
 import { createModelActivities, type ModelActivityDeps } from './model';
 import { createSpecActivities, type SpecActivityDeps } from './spec';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createModelActivities(deps),
     ...createToolActivities(deps),
     ...createMemoryActivities(),
+    ...createContinuationActivities(),
   };
 }
 

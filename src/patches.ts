@@ -20,13 +20,16 @@ export const Patch = {
   continueAsNewAwaitingApproval: 'continue-as-new-awaiting-approval',
   /** The spec is resolved by a local activity on the worker running the run (before: a regular activity). */
   localSpecResolution: 'local-spec-resolution',
+  /** A run handed carried state proves, from its own history, that it is its predecessor's continue-as-new. */
+  provenContinuation: 'proven-continuation',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 
 /**
  * The changes a run started now has from its start, recorded in its spec (`AgentSpec.patches`): all
- * but the spec's own resolution, which comes before the spec.
+ * but those that come before the spec (its own resolution, and the proof that carried state, spec
+ * included, is genuine).
  */
 export const PATCHES_IN_SPEC: readonly PatchId[] = Object.values(Patch).filter(
-  (id) => id !== Patch.localSpecResolution,
+  (id) => id !== Patch.localSpecResolution && id !== Patch.provenContinuation,
 );

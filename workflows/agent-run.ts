@@ -33,6 +33,7 @@ import { resolveAgentSpec } from './activities';
 import { Approvals } from './approvals';
 import { Budget, budgetsOf, costBudgetPrice, ZERO_USAGE } from './budget';
 import { acceptCarriedState, type CarriedState } from './continuation';
+import { ensureProvenContinuation } from './proven-continuation';
 import { ensurePayloadFits, invalidInput, runFailure, unpricedModel } from './failures';
 import { ensureHistoryRoom, historyAtLimit, historyIsLong } from './history-size';
 import { Inbox, type QueuedMessage } from './inbox';
@@ -93,6 +94,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
   }
 
   try {
+    if (carried) await ensureProvenContinuation(invalidInput);
     if (!spec) {
       try {
         spec = await resolveAgentSpec({ agent: input.agent, model: input.model, fallbackModels: input.fallbackModels });

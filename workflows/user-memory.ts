@@ -20,6 +20,7 @@ import { withoutStack } from '../src/failures';
 import type { MemoryFact, UserMemoryInput } from '../src/types';
 import { boundedString, describeIssues } from '../src/validation';
 import { MemoryFacts, validateFactInput } from './memory-facts';
+import { ensureProvenContinuation } from './proven-continuation';
 
 /** What a run of the chain hands to the next one. */
 export interface CarriedFacts {
@@ -71,14 +72,25 @@ function acceptCarriedFacts(carried: unknown): MemoryFact[] {
 
 export async function userMemory(rawInput: UserMemoryInput, carried?: CarriedFacts): Promise<never> {
   const input = acceptInput(rawInput);
-  const memory = new MemoryFacts(acceptCarriedFacts(carried));
+  const carriedFacts = acceptCarriedFacts(carried);
+  // Carried facts are held back until the run proved it continues its own chain: until then it
+  // answers no query with them and applies no update on top of them.
+  let memory: MemoryFacts | undefined = carried === undefined ? new MemoryFacts() : undefined;
+  const ready = async (): Promise<MemoryFacts> => {
+    await condition(() => memory !== undefined);
+    return memory!;
+  };
 
-  setHandler(factsQuery, () => memory.list());
-  setHandler(rememberUpdate, (update) => memory.remember(update, new Date().toISOString()), {
+  setHandler(factsQuery, () => memory?.list() ?? []);
+  setHandler(rememberUpdate, async (update) => (await ready()).remember(update, new Date().toISOString()), {
     validator: validateFactInput,
   });
-  setHandler(forgetUpdate, (update) => memory.forget(update), { validator: validateFactInput });
+  setHandler(forgetUpdate, async (update) => (await ready()).forget(update), { validator: validateFactInput });
 
+  if (!memory) {
+    await ensureProvenContinuation(invalidMemoryInput);
+    memory = new MemoryFacts(carriedFacts);
+  }
   // Waits for updates for ever; wakes only to hand its facts to a fresh run before history grows long.
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
