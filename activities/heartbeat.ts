@@ -26,9 +26,14 @@ export function heartbeatInterval(timeoutMs: number | undefined): number {
  */
 export const DETAILS_EVERY_MS = 100;
 
-/** A heartbeat loop for the current activity; `heartbeat` records the activity's own details, which each beat repeats. */
+/**
+ * A heartbeat loop for the current activity. `heartbeat` records the activity's own details, which
+ * each beat repeats; `report` records a function that makes them, called only when a beat sends them
+ * (for details that change faster than beats go out, such as a streaming answer's text).
+ */
 export interface Heartbeats {
   heartbeat(details?: unknown): void;
+  report(details: () => unknown): void;
   stop(): void;
 }
 
@@ -40,25 +45,27 @@ export interface Heartbeats {
 export function startHeartbeats(context: Context): Heartbeats {
   // A local call cannot heartbeat (the worker would only warn of an unknown activity): it dies with its
   // worker, and its cancellation comes with the workflow task.
-  if (context.info.isLocal) return { heartbeat: () => undefined, stop: () => undefined };
-  let last: { details: unknown } | undefined;
+  if (context.info.isLocal) return { heartbeat: () => undefined, report: () => undefined, stop: () => undefined };
+  let last: (() => unknown) | undefined;
   let beatAt = 0;
   let next: NodeJS.Timeout | undefined;
   const beat = () => {
     clearTimeout(next);
     next = undefined;
     beatAt = Date.now();
-    if (last) context.heartbeat(last.details);
+    if (last) context.heartbeat(last());
     else context.heartbeat();
   };
   const timer = setInterval(beat, heartbeatInterval(context.info.heartbeatTimeoutMs));
+  const report = (details: () => unknown) => {
+    last = details;
+    const wait = beatAt + DETAILS_EVERY_MS - Date.now();
+    if (wait <= 0) beat();
+    else next ??= setTimeout(beat, wait);
+  };
   return {
-    heartbeat(details) {
-      last = { details };
-      const wait = beatAt + DETAILS_EVERY_MS - Date.now();
-      if (wait <= 0) beat();
-      else next ??= setTimeout(beat, wait);
-    },
+    heartbeat: (details) => report(() => details),
+    report,
     stop: () => {
       clearInterval(timer);
       clearTimeout(next);

@@ -4,13 +4,20 @@
  * checks as before. An endpoint that answers a stream request with one JSON body (some cannot stream)
  * is read as that body.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { Stream } from 'openai/core/streaming';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
+import { LIVE_TEXT_MAX_BYTES } from '../src/live-answer';
+import { truncateUtf8, utf8Bytes } from '../src/validation';
+import { answerTooLarge } from './bounded-body';
 import { quote } from './model-response';
+
+/** The longest a stream is read without letting the worker's other work run (timers, heartbeats, other calls). */
+const BUSY_MS = 20;
 
 interface ToolCallParts {
   id?: string;
@@ -18,9 +25,16 @@ interface ToolCallParts {
   arguments: string;
 }
 
-/** The answer being assembled; `text` is what the model has said so far. */
+/** The answer being assembled: what the model has said so far. */
 export interface StreamedAnswer {
-  text: string;
+  readonly text: string;
+  /** The UTF-8 bytes of `text`, counted as it came. */
+  readonly textBytes: number;
+  /**
+   * `text`, or once it passed `LIVE_TEXT_MAX_BYTES`, its first `LIVE_TEXT_MAX_BYTES` (cut once, then
+   * kept): what a heartbeat carries, at a cost that does not grow with the answer.
+   */
+  liveText(): string;
 }
 
 function offSpec(message: string): ApplicationFailure {
@@ -35,12 +49,25 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * a chunk off the chunk shape fails the call (retryably) rather than being guessed at.
  */
 class CompletionAssembler implements StreamedAnswer {
-  text = '';
+  textBytes = 0;
+  /** The text in pieces, joined only when read: per chunk, assembling costs the chunk, not the answer. */
+  private pieces: string[] = [];
+  private frozenLiveText: string | undefined;
   private sawText = false;
   private readonly toolCalls: ToolCallParts[] = [];
+  private toolCallBytes = 0;
   private finishReason: string | null = null;
   private usage: unknown = undefined;
-  private bytes = 0;
+
+  get text(): string {
+    if (this.pieces.length > 1) this.pieces = [this.pieces.join('')];
+    return this.pieces[0] ?? '';
+  }
+
+  liveText(): string {
+    if (this.textBytes <= LIVE_TEXT_MAX_BYTES) return this.text;
+    return (this.frozenLiveText ??= truncateUtf8(this.text, LIVE_TEXT_MAX_BYTES));
+  }
 
   add(chunk: unknown): boolean {
     if (!isRecord(chunk)) throw offSpec(`a stream chunk is not an object (${quote(chunk)})`);
@@ -53,20 +80,29 @@ class CompletionAssembler implements StreamedAnswer {
     }
     if (typeof choice.finish_reason === 'string') this.finishReason = choice.finish_reason;
     const delta = choice.delta ?? {};
-    const before = this.text.length;
+    let grew = false;
     if (typeof delta.content === 'string') {
-      this.text += delta.content;
-      this.sawText ||= delta.content.length > 0;
+      grew = delta.content.length > 0;
+      if (grew) this.addText(delta.content);
     } else if (delta.content !== undefined && delta.content !== null) {
       throw offSpec(`a stream chunk's content is not text (${quote(delta.content)})`);
     }
     if (delta.tool_calls !== undefined && delta.tool_calls !== null) this.addToolCalls(delta.tool_calls);
-    this.bytes += JSON.stringify(chunk).length;
-    // An endpoint that never stops would otherwise grow the worker's memory without end.
-    if (this.bytes > Bounds.payloadBytes * 4) {
-      throw offSpec(`the answer stream passed ${Bounds.payloadBytes * 4} bytes without ending`);
+    return grew;
+  }
+
+  private addText(text: string): void {
+    this.pieces.push(text);
+    this.sawText = true;
+    this.textBytes += utf8Bytes(text);
+    this.checkSize();
+  }
+
+  /** The answer is bounded as an unstreamed one is: whatever came is more than a call's result may hold. */
+  private checkSize(): void {
+    if (this.textBytes + this.toolCallBytes > Bounds.payloadBytes) {
+      throw answerTooLarge('the streamed answer', Bounds.payloadBytes);
     }
-    return this.text.length !== before;
   }
 
   private addToolCalls(deltas: unknown): void {
@@ -84,7 +120,11 @@ class CompletionAssembler implements StreamedAnswer {
       if (typeof delta.id === 'string') call.id = delta.id;
       if (typeof fn.name === 'string') call.name += fn.name;
       if (typeof fn.arguments === 'string') call.arguments += fn.arguments;
+      for (const part of [delta.id, fn.name, fn.arguments]) {
+        if (typeof part === 'string') this.toolCallBytes += utf8Bytes(part);
+      }
     }
+    this.checkSize();
   }
 
   /** The body an unstreamed request would have got; an answer cut off before it finished is an error. */
@@ -127,8 +167,15 @@ export async function readCompletion(
 ): Promise<unknown> {
   if (!response.headers.get('content-type')?.includes('text/event-stream')) return response.json();
   const assembler = new CompletionAssembler();
+  let busySince = performance.now();
   for await (const chunk of Stream.fromSSEResponse<unknown>(response, controller, openai)) {
     if (assembler.add(chunk)) onText(assembler);
+    // Chunks already received are read without a pause otherwise: one long answer would hold up
+    // every other call on this worker, whose heartbeats would stop.
+    if (performance.now() - busySince > BUSY_MS) {
+      await nextTurn();
+      busySince = performance.now();
+    }
   }
   // The SDK's stream ends quietly when aborted: what is read so far is no answer.
   if (controller.signal.aborted) throw controller.signal.reason;

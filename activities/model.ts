@@ -75,8 +75,9 @@ export function createModelActivities({ openai, prices, transcripts, streamModel
     // Heartbeats let a dead worker's call be retried quickly and let cancellation reach the request;
     // a step's call also carries its answer so far, for clients to show as it grows.
     const heartbeats = startHeartbeats(context);
+    // The details are made only when a beat sends them: per chunk, a stream only counts.
     const publish = (answer: StreamedAnswer) =>
-      heartbeats.heartbeat(liveAnswer(input.step, context.info.attempt, answer.text));
+      heartbeats.report(() => liveAnswer(input.step, context.info.attempt, answer.liveText(), answer.textBytes));
     let completion: unknown;
     try {
       const messages = build(await transcripts.resolve(input, context.info.workflowExecution));

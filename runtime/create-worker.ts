@@ -10,6 +10,7 @@ import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
 import { readRunHistory, TranscriptStore } from '../activities/transcripts';
 import { builtInAgents } from '../agents';
+import { boundedFetch } from '../activities/bounded-body';
 import { payloadCodecs } from '../codec';
 import { WorkerRole, type WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
@@ -196,6 +197,8 @@ export async function createAgentWorker(
     apiKey: config.OPENAI_API_KEY ?? 'no-key-set',
     maxRetries: 0,
     timeout: requestTimeoutMs,
+    // Whatever the endpoint sends is read through a byte bound (and, streamed, event by event).
+    fetch: boundedFetch(),
   });
   const activities = createActivities({
     registry: agents,

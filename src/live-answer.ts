@@ -35,8 +35,11 @@ export const liveAnswerSchema = z.object({
   truncated: z.boolean().optional(),
 });
 
-/** The heartbeat details of step `step`'s attempt `attempt`, whose answer so far is `text`. */
-export function liveAnswer(step: number, attempt: number, text: string): LiveAnswer {
-  if (utf8Bytes(text) <= LIVE_TEXT_MAX_BYTES) return { step, attempt, text };
+/**
+ * The heartbeat details of step `step`'s attempt `attempt`, whose answer so far is `text` (or, when
+ * `totalBytes` says the answer is longer, begins with `text`).
+ */
+export function liveAnswer(step: number, attempt: number, text: string, totalBytes = utf8Bytes(text)): LiveAnswer {
+  if (totalBytes <= LIVE_TEXT_MAX_BYTES) return { step, attempt, text };
   return { step, attempt, text: truncateUtf8(text, LIVE_TEXT_MAX_BYTES), truncated: true };
 }

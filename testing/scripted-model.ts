@@ -45,7 +45,9 @@ export type Reply =
    */
   | { kind: 'raw'; body: unknown; status?: number; headers?: Record<string, string>; delayMs?: number }
   /** Holds the request open until the server closes: a model call in flight. */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** An answer that never ends: the start of a body of `contentType`, then filler until the client leaves. */
+  | { kind: 'endless'; contentType: string };
 
 /** How a streamed answer's content is sent: in these pieces, this far apart, and whether it breaks off. */
 export interface Streaming {
@@ -80,6 +82,8 @@ export const reply = {
     options: { status?: number; headers?: Record<string, string>; delayMs?: number } = {},
   ): Reply => ({ kind: 'raw', body, ...options }),
   hang: (): Reply => ({ kind: 'hang' }),
+  /** A body that never ends (`application/json` unless another type is given): a hostile endpoint. */
+  endless: (contentType = 'application/json'): Reply => ({ kind: 'endless', contentType }),
   /**
    * A text answer that, streamed, comes in `pieces` `everyMs` apart (cut off after `breakAfter` pieces
    * when set); unstreamed, their concatenation at once.
@@ -210,6 +214,16 @@ async function sendStream(
   response.end('data: [DONE]\n\n');
 }
 
+/** The start of an answer, then 64 KB of filler whenever the client has read the last, until it leaves. */
+async function sendEndless(response: ServerResponse, contentType: string, signal: AbortSignal): Promise<void> {
+  response.writeHead(200, { 'content-type': contentType });
+  response.write(contentType.includes('event-stream') ? 'data: {"choices":[{"delta":{"content":"' : '{"choices":[');
+  const filler = 'a'.repeat(65_536);
+  while (!response.destroyed && !signal.aborted) {
+    if (!response.write(filler)) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
+  }
+}
+
 /** The request's body as text, decoded once: a chunk may end inside a multi-byte character. */
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -258,6 +272,10 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
           { error: { message: scripted.message, type: 'scripted_error', code: null } },
           scripted.headers,
         );
+        return;
+      }
+      if (scripted.kind === 'endless') {
+        await sendEndless(res, scripted.contentType, closing.signal);
         return;
       }
       if (scripted.delayMs) await sleep(scripted.delayMs, undefined, { signal: closing.signal });

@@ -10,7 +10,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { readCompletion, StreamingChoice, type StreamedAnswer } from '../../activities/model-stream';
 import { parseCompletion } from '../../activities/model-response';
+import { Bounds } from '../../src/defaults';
 import { ErrorType } from '../../src/errors';
+import { LIVE_TEXT_MAX_BYTES } from '../../src/live-answer';
 import { DEFAULT_PRICES } from '../../src/pricing';
 
 const openai = new OpenAI({ apiKey: 'x', baseURL: 'http://127.0.0.1:1' });
@@ -215,6 +217,42 @@ describe('readCompletion', () => {
   ])('%s is a retryable ModelBadResponse', async (_case, chunks) => {
     const failed = await failure(events([...chunks, delta({}, 'stop')]), ErrorType.ModelBadResponse);
     expect(failed.message).toMatch(/^model answered off-spec: /);
+  });
+
+  it('an answer past the payload bound, in text or in tool calls, is a non-retryable ModelBadResponse', async () => {
+    const piece = 'x'.repeat(65_536);
+    const pieces = Math.ceil(Bounds.payloadBytes / piece.length) + 1;
+    for (const chunk of [
+      delta({ content: piece }),
+      delta({ tool_calls: [{ index: 0, id: 'call_1', function: { name: 'x', arguments: piece } }] }),
+    ]) {
+      const error = await rejection(read(streamed(events(Array(pieces).fill(chunk)), 65_536)));
+      expect(error).toBeInstanceOf(ApplicationFailure);
+      expect((error as ApplicationFailure).type).toBe(ErrorType.ModelBadResponse);
+      expect((error as ApplicationFailure).nonRetryable).toBe(true);
+      expect((error as ApplicationFailure).message).toMatch(/the streamed answer passed 1572864 bytes/);
+    }
+  });
+
+  it('assembles a 300 KB answer in 4-byte pieces; its live text stops growing at the live bound', async () => {
+    const pieces = Array.from({ length: 75_000 }, (_, index) => String(index % 10_000).padStart(4, '0'));
+    let live = '';
+    let liveReads = 0;
+    const completion = await readCompletion(
+      new Response(events([...pieces.map((content) => delta({ content })), delta({}, 'stop')]), { headers: SSE }),
+      new AbortController(),
+      openai,
+      (answer: StreamedAnswer) => {
+        // As a heartbeat would, now and then.
+        if (answer.textBytes % 40_000 === 0) {
+          live = answer.liveText();
+          liveReads += 1;
+        }
+      },
+    );
+    expect(parse(completion).message.content).toBe(pieces.join(''));
+    expect(liveReads).toBeGreaterThan(3);
+    expect(live).toBe(pieces.join('').slice(0, LIVE_TEXT_MAX_BYTES));
   });
 
   it('stops when its controller aborts, and throws the reason', async () => {
