@@ -30,16 +30,16 @@ export interface RunWorkerOptions {
 
 /**
  * Runs one worker configured from `env` until it is stopped: `npm run worker`, and the CLI's `worker`
- * and `dev` commands. Resolves to the exit code (1 after a payload it cannot decrypt, said on stderr).
+ * and `dev` commands.
  */
-export async function runWorker({ offline, env = process.env, stop, onReady }: RunWorkerOptions): Promise<number> {
+export async function runWorker({ offline, env = process.env, stop, onReady }: RunWorkerOptions): Promise<void> {
   let config = loadWorkerConfig(env);
   // The scripted demo model, served from this process on a free loopback port: the whole CLI tour
   // works with no key and no network. It stops with the worker.
   const model = offline || config.AGENT_MODEL === OFFLINE_AGENT_MODEL ? await startOfflineModel() : undefined;
   try {
     if (model) config = loadWorkerConfig({ ...env, ...offlineModelEnv(model.baseUrl, config.MODEL_PRICES) });
-    return await serveWorker(config, { offline: model !== undefined, stop, onReady });
+    await serveWorker(config, { offline: model !== undefined, stop, onReady });
   } finally {
     await model?.close();
   }
@@ -66,12 +66,8 @@ function parseArguments(args: string[]): { offline: boolean; env: Record<string,
   return { offline: values.offline, env: { ...process.env, ...(values.role && { WORKER_ROLE: values.role }) } };
 }
 
-async function main(): Promise<void> {
-  process.exitCode = await runWorker(parseArguments(process.argv.slice(2)));
-}
-
 if (require.main === module) {
-  main().catch((error: Error) => {
+  (async () => runWorker(parseArguments(process.argv.slice(2))))().catch((error: Error) => {
     console.error(`worker: ${error.message}`);
     process.exit(1);
   });

@@ -7,7 +7,7 @@
  * metadata says `encoding: binary/encrypted` and which key (`encryption-key-id`) encrypted it.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PayloadKeyError } from '../src/errors';
 import { KEY_ID_PATTERN, type PayloadKeyring } from './keys';
@@ -30,11 +30,11 @@ function isEncrypted(payload: Payload): boolean {
 
 export interface EncryptionCodecOptions {
   /**
-   * Called with every `PayloadKeyError` before `decode` throws it. A worker passes a callback that
-   * stops the process: a task it cannot decrypt fails on every retry, while a worker holding the key
-   * would run it.
+   * Called with every `PayloadKeyError` before `decode` throws it, with the run or activity the
+   * payload belongs to (when the SDK says). A worker logs it and counts it: the task that carried
+   * the payload fails (and is retried, for a worker holding the key), the process goes on.
    */
-  onKeyError?: (error: PayloadKeyError) => void;
+  onKeyError?: (error: PayloadKeyError, context?: SerializationContext) => void;
 }
 
 export class EncryptionCodec implements PayloadCodec {
@@ -50,11 +50,11 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   /** Decrypts encrypted payloads; others (from before encryption was turned on) pass unchanged. */
-  async decode(payloads: Payload[]): Promise<Payload[]> {
+  async decode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     try {
       return payloads.map((payload) => (isEncrypted(payload) ? this.decrypt(payload) : payload));
     } catch (error) {
-      if (error instanceof PayloadKeyError) this.options.onKeyError?.(error);
+      if (error instanceof PayloadKeyError) this.options.onKeyError?.(error, context);
       throw error;
     }
   }

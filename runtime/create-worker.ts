@@ -11,9 +11,8 @@ import { displayEndpoint } from '../activities/model-errors';
 import { readRunHistory, TranscriptStore } from '../activities/transcripts';
 import { builtInAgents } from '../agents';
 import { boundedFetch } from '../activities/bounded-body';
-import { payloadCodecs } from '../codec';
+import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
 import { WorkerRole, type WorkerConfig } from '../src/config';
-import type { PayloadKeyError } from '../src/errors';
 import { buildContextWindows } from '../src/context-windows';
 import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
 import { buildPriceTable } from '../src/pricing';
@@ -37,10 +36,10 @@ export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry
 export interface AgentWorkerOptions {
   /**
    * Called when the worker meets a payload it cannot decrypt (a key id `PAYLOAD_KEYS` lacks, or a key
-   * that fails authentication). The task fails and is retried, on this worker as on any other, so the
-   * program (worker.ts) stops this one and lets workers holding the key take over.
+   * that fails authentication), with the run or activity it belongs to. The task that carried it fails
+   * and is retried, here as on any other worker; the worker goes on (serve-worker.ts tells and counts).
    */
-  onPayloadKeyError?: (error: PayloadKeyError) => void;
+  onPayloadKeyError?: EncryptionCodecOptions['onKeyError'];
 }
 
 /** The model a worker calls when neither the run nor the agent names one, and where: for its first lines. */

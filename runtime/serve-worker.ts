@@ -1,8 +1,9 @@
 /**
  * Runs one worker until it is stopped, as `npm run worker` does (worker.ts) and the CLI's `worker` and
- * `dev` commands do: its first lines say which model it calls and which task queue it polls, a signal
- * (or the caller) stops it, and a payload it cannot decrypt stops it with exit code 1.
+ * `dev` commands do: its first lines say which model it calls and which task queue it polls, and a
+ * signal (or the caller) stops it.
  */
+import type { SerializationContext } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import { WorkerRole, type WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
@@ -13,8 +14,8 @@ import { createAgentWorker, type ModelEndpoint } from './create-worker';
 import { serveHealth } from './health';
 import { createWorkerLogger, workerLogLevel } from './logging';
 
-/** How long a worker that cannot decrypt gets to hand its tasks back before it exits anyway. */
-const KEY_ERROR_SHUTDOWN_MS = 5_000;
+/** Runs whose undecryptable payloads a worker remembers having told, so a retried task is told once. */
+const KEY_ERRORS_TOLD = 1_000;
 
 export interface ServeOptions {
   /** The default model is the offline demo model this process serves: the first line says so. */
@@ -68,10 +69,31 @@ function onStopSignals(graceSeconds: number): () => void {
 }
 
 /**
- * Runs one worker for `config` until it is stopped, after printing its first lines. Resolves to the
- * exit code: 0, or 1 when it stopped because it met a payload it cannot decrypt (said on stderr).
+ * What a worker does with a payload it cannot decrypt (a key id its PAYLOAD_KEYS lacks, or one that
+ * fails authentication): the task that carried it fails, typed, and Temporal hands it out again, to
+ * a worker holding the key if there is one. The worker itself goes on with every other run: one
+ * hostile message must not stop a fleet. Told once per run on stderr, counted in
+ * `agent_payload_key_errors`.
  */
-export async function serveWorker(config: WorkerConfig, options: ServeOptions): Promise<number> {
+function keyErrorReporter(): (error: PayloadKeyError, context?: SerializationContext) => void {
+  const told = new Set<string>();
+  return (error, context) => {
+    const owner = context?.workflowId ?? '(unknown run)';
+    Runtime.instance()
+      .metricMeter.createCounter('agent_payload_key_errors', 'payloads', 'Payloads this worker could not decrypt')
+      .add(1);
+    if (told.has(owner)) return;
+    if (told.size >= KEY_ERRORS_TOLD) told.clear();
+    told.add(owner);
+    console.error(
+      `worker: cannot decrypt a payload of ${owner}: ${error.message}; its task fails and is retried ` +
+        '(a worker holding the key will run it), this worker goes on',
+    );
+  };
+}
+
+/** Runs one worker for `config` until it is stopped, after printing its first lines. */
+export async function serveWorker(config: WorkerConfig, options: ServeOptions): Promise<void> {
   // Installed before the first connection, which would install the SDK's default logger instead: one
   // line per failed attempt, no task tokens (runtime/logging.ts). WORKER_LOG_LEVEL=DEBUG adds the
   // model client's own errors, with their stacks and causes. LOG_FORMAT=json: one JSON object a line.
@@ -91,22 +113,11 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
       },
     }),
   });
-  // A task this worker cannot decrypt would fail here on every retry: say so once and leave it to
-  // workers that hold the key, instead of failing it again and again.
-  let reportKeyError!: (error: PayloadKeyError) => void;
-  const keyError = new Promise<PayloadKeyError>((resolve) => (reportKeyError = resolve));
-  let exitCode = 0;
   const { worker, connection, registry, model } = await createAgentWorker(config, undefined, {
-    onPayloadKeyError: reportKeyError,
+    onPayloadKeyError: keyErrorReporter(),
   });
   // Already stopping (a signal came first) is as good: it is on its way out.
   const shutdown = () => worker.getState() === 'RUNNING' && worker.shutdown();
-  void keyError.then((error) => {
-    console.error(`worker: cannot decrypt payloads: ${error.message}`);
-    exitCode = 1;
-    setTimeout(() => process.exit(1), KEY_ERROR_SHUTDOWN_MS).unref();
-    shutdown();
-  });
   console.log(describeModel(model, options.offline));
   console.log(
     `worker: polling ${describeQueues(worker)} on ${config.TEMPORAL_ADDRESS} ` +
@@ -136,5 +147,4 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
     // The spans of the last calls are still in the batch (tracing is installed by createAgentWorker).
     await shutdownTracing();
   }
-  return exitCode;
 }

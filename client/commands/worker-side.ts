@@ -18,7 +18,7 @@ export interface WorkerSide {
    * Runs a worker configured from `env` as `npm run worker` does, until SIGINT, SIGTERM or `stop`;
    * resolves to its exit code (1 after a payload it cannot decrypt, which it says on stderr).
    */
-  runWorker(options: { offline: boolean; env?: Env; stop?: Promise<void>; onReady?: () => void }): Promise<number>;
+  runWorker(options: { offline: boolean; env?: Env; stop?: Promise<void>; onReady?: () => void }): Promise<void>;
 }
 
 /** Loads the worker side (once it is needed). */

@@ -40,7 +40,6 @@ export function registerWorkerCommand(program: Command, loadWorkerSide: LoadWork
     .addHelpText('after', HELP_AFTER)
     .action(async (options: { offline?: boolean; role?: string }, command: Command) => {
       const env = { ...commandEnv(command), ...(options.role && { WORKER_ROLE: options.role }) };
-      const code = await (await loadWorkerSide()).runWorker({ offline: Boolean(options.offline), env });
-      if (code !== 0) throw new Error('the worker stopped: it met a payload it cannot decrypt (see above)');
+      await (await loadWorkerSide()).runWorker({ offline: Boolean(options.offline), env });
     });
 }

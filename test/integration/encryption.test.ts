@@ -1,7 +1,7 @@
 /**
  * Payloads encrypted at rest, end to end with real processes: runs started through the CLI leave no
- * plaintext in Temporal's history, keys rotate under a live session, a worker without the run's key
- * exits with one line and leaves the run to a worker that has it, and the codec server (and through
+ * plaintext in Temporal's history, keys rotate under a live session, a worker without a payload's key
+ * says so once, fails only that task and goes on (a worker that has the key runs it), and the codec server (and through
  * it the plain `temporal` CLI) reads histories for whoever holds its token.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +14,7 @@ import { temporal } from '@temporalio/proto';
 import { AgentClient } from '../../client/agent-client';
 import { payloadCodecs } from '../../codec';
 import { loadTemporalConfig } from '../../src/config';
+import { messageSignal, stateQuery } from '../../src/contract';
 import { Patch } from '../../workflows/patches';
 import { byTurn, lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
 import { temporalBinary } from '../support/dev-server';
@@ -370,34 +371,36 @@ describe('keys that rotate', () => {
   }, 120_000);
 });
 
-describe('a worker without the key of a run', () => {
-  it('exits 1 with one line, and the run completes on a worker that has the key', async () => {
+describe('a worker without the key of a payload', () => {
+  /** A client whose codec holds `keys`. */
+  const clientWith = (keys: string) =>
+    new Client({ connection, dataConverter: { payloadCodecs: payloadCodecs(keys) } });
+  const keyErrorLines = (worker: WorkerProcess) =>
+    worker
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('worker: cannot decrypt'));
+
+  it('stays up and says so once per run; the run completes on a worker that has the key', async () => {
     const taskQueue = `wrong-key-${randomUUID()}`;
     const started = await cli(taskQueue, KEY_A, 'start', 'helpdesk', 'WRONGKEY hello');
     const id = started.stdout.trim();
 
-    for (const [keys, line] of [
-      [
-        KEY_B,
-        'worker: cannot decrypt payloads: a payload is encrypted with key "A", which PAYLOAD_KEYS here lacks (it holds "B")',
-      ],
-      [
-        undefined,
-        'worker: cannot decrypt payloads: a payload is encrypted with key "A", but PAYLOAD_KEYS is not set here',
-      ],
+    for (const [keys, reason] of [
+      [KEY_B, 'a payload is encrypted with key "A", which PAYLOAD_KEYS here lacks (it holds "B")'],
+      [undefined, 'a payload is encrypted with key "A", but PAYLOAD_KEYS is not set here'],
     ] as const) {
-      const worker = spawnWorker(
-        workerEnv({ TASK_QUEUE: taskQueue, OPENAI_BASE_URL: model.baseUrl, PAYLOAD_KEYS: keys }),
-      );
-      children.push(worker.child);
-      let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([
-        worker.exited,
-        new Promise((resolve) => (timer = setTimeout(() => resolve('still running after 60 s'), 60_000))),
-      ]).finally(() => clearTimeout(timer));
-      expect(code).toBe(1);
-      const lines = worker.output().split('\n');
-      expect(lines.filter((entry) => entry.startsWith('worker: cannot decrypt'))).toEqual([line]);
+      const worker = await startWorker(taskQueue, keys);
+      await eventually(() => keyErrorLines(worker).length > 0, 'the worker to tell it cannot decrypt');
+      // Retried tasks of the same run are not told again, and the worker keeps polling.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(worker.child.exitCode).toBeNull();
+      expect(keyErrorLines(worker)).toEqual([
+        `worker: cannot decrypt a payload of ${id}: ${reason}; its task fails and is retried ` +
+          '(a worker holding the key will run it), this worker goes on',
+      ]);
+      await stop(worker.child);
+      expect(worker.child.exitCode).toBe(0);
     }
 
     await startWorker(taskQueue, KEY_A);
@@ -406,5 +409,42 @@ describe('a worker without the key of a run', () => {
     // While the keyless worker's tasks come back to the queue, `result` may say what it waits for.
     for (const line of result.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/^waiting: /);
     expect(JSON.parse(result.stdout)).toMatchObject({ status: 'completed', output: 'ECHO-REPLY WRONGKEY hello' });
+  }, 180_000);
+
+  it('fails the task of a run sent a message under a key nobody holds; the worker and other runs go on', async () => {
+    const taskQueue = `poisoned-${randomUUID()}`;
+    const worker = await startWorker(taskQueue, KEY_A);
+    const withA = clientWith(KEY_A);
+    const session = await withA.workflow.start('agentRun', {
+      taskQueue,
+      workflowId: `poisoned-${randomUUID()}`,
+      args: [{ agent: 'helpdesk', message: 'first', mode: 'session' }],
+    });
+    await eventually(
+      async () => (await session.query(stateQuery)).status === 'awaiting_input',
+      'the session to answer its first message',
+    );
+    await clientWith(`Z:${newKey()}`).workflow.getHandle(session.workflowId).signal(messageSignal, { text: 'poison' });
+
+    await eventually(() => keyErrorLines(worker).length > 0, 'the worker to tell it cannot decrypt');
+    expect(keyErrorLines(worker)).toEqual([
+      `worker: cannot decrypt a payload of ${session.workflowId}: a payload is encrypted with key "Z", which ` +
+        'PAYLOAD_KEYS here lacks (it holds "A"); its task fails and is retried (a worker holding the key will run it), this worker goes on',
+    ]);
+    // The run's history shows the failed task and why; nothing of the run ran past the message.
+    const failedTask = await eventually(async () => {
+      const { events } = await plain.workflow.getHandle(session.workflowId).fetchHistory();
+      return events?.find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+    }, 'the failed workflow task in history');
+    expect(failedTask.workflowTaskFailedEventAttributes?.failure?.message).toContain('encrypted with key "Z"');
+
+    const other = await cli(taskQueue, KEY_A, '--json', 'start', 'helpdesk', 'still here?', '--wait');
+    expect(other.code).toBe(0);
+    expect(JSON.parse(other.stdout.trim().split('\n').at(-1)!).result).toMatchObject({
+      status: 'completed',
+      output: 'ECHO-REPLY still here?',
+    });
+    expect(worker.child.exitCode).toBeNull();
+    await session.terminate('test over');
   }, 180_000);
 });
