@@ -11,7 +11,7 @@ import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
 import { costOf, type PriceTable } from '../src/pricing';
 import type { ChatMessage } from '../src/types';
-import { serializedBytes, truncateUtf8, utf8Bytes } from '../src/validation';
+import { serializedBytes, utf8Bytes } from '../src/validation';
 
 export interface ModelCallResult {
   /** The model that answered (a fallback model when the first one failed). */
@@ -24,8 +24,6 @@ export interface ModelCallResult {
   costKnown: boolean;
 }
 
-/** At most this much of the provider's data is quoted in a failure message. */
-export const QUOTED_BYTES = 200;
 /** At most this many problems are listed in a failure message (2,500 bad tool calls make 2,500). */
 const LISTED_ISSUES = 3;
 
@@ -70,17 +68,17 @@ function badResponse(message: string): ApplicationFailure {
   return withoutStack(ApplicationFailure.retryable(message, ErrorType.ModelBadResponse));
 }
 
-/** `value` as JSON, cut to `maxBytes`: enough to recognise it, never the provider's whole answer. */
-export function quote(value: unknown, maxBytes = QUOTED_BYTES): string {
-  // JSON would write NaN and Infinity as null.
-  if (typeof value === 'number') return String(value);
-  let json: string;
-  try {
-    json = JSON.stringify(value) ?? String(value);
-  } catch {
-    json = String(value);
-  }
-  return utf8Bytes(json) <= maxBytes ? json : `${truncateUtf8(json, maxBytes)}…`;
+/**
+ * What `value` is, without what it says: its kind and size. A failure's message lands in history,
+ * the server's database, worker logs and spans, in clear even when payloads are encrypted, so what a
+ * model wrote never goes into one.
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `a string of ${utf8Bytes(value)} bytes`;
+  if (Array.isArray(value)) return `a list of ${value.length} items`;
+  if (typeof value === 'object') return `an object with ${Object.keys(value).length} keys`;
+  return typeof value === 'undefined' ? 'missing' : `a ${typeof value}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -92,7 +90,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-/** What was wrong, for the failure message: a few problems by path, and a short quote of the first bad value. */
+/** What was wrong, for the failure message: a few problems by path, and what the first bad value was (never its content). */
 function describeOffSpec(completion: unknown, error: z.ZodError): string {
   const { issues } = error;
   const listed = issues
@@ -101,7 +99,7 @@ function describeOffSpec(completion: unknown, error: z.ZodError): string {
   if (issues.length > LISTED_ISSUES) listed.push(`and ${issues.length - LISTED_ISSUES} more`);
   const first = issues[0];
   const bad = valueAt(completion, first.path);
-  return `model answered off-spec: ${listed.join('; ')} (${first.path.join('.') || 'answer'} was ${quote(bad)})`;
+  return `model answered off-spec: ${listed.join('; ')} (${first.path.join('.') || 'answer'} was ${describeValue(bad)})`;
 }
 
 /**

@@ -238,7 +238,10 @@ export async function createAgentWorker(
         workflowModules: prebuiltBundle(config) ? [] : [...WORKFLOW_INTERCEPTOR_MODULES],
       },
       sinks: tracing.sinks,
-      dataConverter: { payloadCodecs: codecs },
+      dataConverter: {
+        payloadCodecs: codecs,
+        ...(config.PAYLOAD_KEYS !== undefined && { failureConverterPath: require.resolve('../codec/sealed-failures') }),
+      },
       // On SIGTERM/SIGINT the worker stops polling; the calls in flight get this long to finish.
       shutdownGraceTime: config.SHUTDOWN_GRACE_SECONDS * 1000,
       // Heartbeats reach the server at least this often, with or without a heartbeat timeout (the SDK's

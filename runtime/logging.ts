@@ -10,6 +10,7 @@ import type { ActivityInterceptorsFactory, LogEntry, LogLevel } from '@temporali
 import { DefaultLogger } from '@temporalio/worker';
 import { LogFormat } from '../src/config';
 import { ConfigError } from '../src/errors';
+import { utf8Bytes } from '../src/validation';
 import { stepOfCall } from './genai-spans';
 
 const LEVELS: readonly LogLevel[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'];
@@ -66,6 +67,28 @@ export const callLogAttributes: ActivityInterceptorsFactory = (context) => {
 /** Never printed: a task token lets whoever holds it complete the activity. */
 const HIDDEN = new Set(['taskToken']);
 
+/**
+ * A tool's error, with its words withheld: they are written for the model, or are whatever the tool
+ * threw, and may quote what the run was told (a card number given as an order id). A worker whose
+ * payloads are encrypted logs the error's kind, size and stack frames only.
+ */
+function withheld(error: unknown): unknown {
+  if (!(error instanceof Error)) return `(${utf8Bytes(String(error))} bytes withheld: payloads are encrypted)`;
+  const sealed = new Error(`(${utf8Bytes(error.message)} bytes withheld: payloads are encrypted)`);
+  sealed.name = error.name;
+  Object.assign(sealed, { type: (error as { type?: unknown }).type });
+  const frames = error.stack?.split('\n').filter((line) => line.startsWith('    at '));
+  sealed.stack = [`${sealed.name}: ${sealed.message}`, ...(frames ?? [])].join('\n');
+  return sealed;
+}
+
+/** An entry's fields, a tool's error withheld when `sealed`. */
+function shownFields(entry: LogEntry, sealed: boolean): Record<string, unknown> {
+  const meta = shownMeta(entry);
+  const ofTool = meta.activityType === 'runTool' || meta.tool !== undefined;
+  return sealed && ofTool && 'error' in meta ? { ...meta, error: withheld(meta.error) } : meta;
+}
+
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -100,10 +123,10 @@ function shownMeta(entry: LogEntry): Record<string, unknown> {
   return Object.fromEntries(Object.entries(entry.meta ?? {}).filter(([key]) => !HIDDEN.has(key)));
 }
 
-/** One log entry as the worker prints it (without the trailing newline). */
-export function formatLogEntry(entry: LogEntry): string {
+/** One log entry as the worker prints it (without the trailing newline); `sealed`: tools' errors withheld. */
+export function formatLogEntry(entry: LogEntry, sealed = false): string {
   const time = timeOf(entry);
-  const meta = shownMeta(entry);
+  const meta = shownFields(entry, sealed);
   if (entry.message === 'Activity failed' && meta.activityType !== undefined && 'error' in meta) {
     return `${time} [${entry.level}] ${activityFailure(meta)}`;
   }
@@ -142,17 +165,23 @@ function jsonReplacer(): (key: string, value: unknown) => unknown {
  * One log entry as one JSON object (without the trailing newline): `time`, `level`, `message`, then
  * the entry's fields (run, step or call, trace ids, error), which never override those three.
  */
-export function formatLogEntryJson(entry: LogEntry): string {
-  const { time: _time, level: _level, message: _message, ...meta } = shownMeta(entry);
+export function formatLogEntryJson(entry: LogEntry, sealed = false): string {
+  const { time: _time, level: _level, message: _message, ...meta } = shownFields(entry, sealed);
   return JSON.stringify({ time: timeOf(entry), level: entry.level, message: entry.message, ...meta }, jsonReplacer());
 }
 
-/** The worker program's logger (for `Runtime.install`), writing to stderr in `format` (text unless told). */
+/**
+ * The worker program's logger (for `Runtime.install`), writing to stderr in `format` (text unless
+ * told); `sealed` (payloads are encrypted): tools' errors are logged without their words.
+ */
 export function createWorkerLogger(
   level: LogLevel,
   format: LogFormat = LogFormat.text,
-  write: (line: string) => void = (line) => process.stderr.write(line),
+  {
+    sealed = false,
+    write = (line) => process.stderr.write(line),
+  }: { sealed?: boolean; write?: (line: string) => void } = {},
 ): DefaultLogger {
   const formatted = format === LogFormat.json ? formatLogEntryJson : formatLogEntry;
-  return new DefaultLogger(level, (entry) => write(`${formatted(entry)}\n`));
+  return new DefaultLogger(level, (entry) => write(`${formatted(entry, sealed)}\n`));
 }

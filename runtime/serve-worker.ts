@@ -92,20 +92,25 @@ function keyErrorReporter(): (error: PayloadKeyError, context?: SerializationCon
   };
 }
 
+/** `host:port` as a socket address is written: an IPv6 host in brackets (`[::1]:9464`). */
+function socketAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 /** Runs one worker for `config` until it is stopped, after printing its first lines. */
 export async function serveWorker(config: WorkerConfig, options: ServeOptions): Promise<void> {
   // Installed before the first connection, which would install the SDK's default logger instead: one
   // line per failed attempt, no task tokens (runtime/logging.ts). WORKER_LOG_LEVEL=DEBUG adds the
   // model client's own errors, with their stacks and causes. LOG_FORMAT=json: one JSON object a line.
   Runtime.install({
-    logger: createWorkerLogger(workerLogLevel(), config.LOG_FORMAT),
+    logger: createWorkerLogger(workerLogLevel(), config.LOG_FORMAT, { sealed: config.PAYLOAD_KEYS !== undefined }),
     // The SDK's metrics and the agent's own (activities/metrics.ts, workflows/status-report.ts) in
     // Prometheus' text format at /metrics.
     ...(config.METRICS_PORT !== undefined && {
       telemetryOptions: {
         metrics: {
           prometheus: {
-            bindAddress: `0.0.0.0:${config.METRICS_PORT}`,
+            bindAddress: socketAddress(config.METRICS_HOST, config.METRICS_PORT),
             // Dollars a call, not the milliseconds the default buckets are made for.
             histogramBucketOverrides: { agent_cost_usd: [0.0001, 0.001, 0.01, 0.1, 1, 10] },
           },
@@ -126,7 +131,10 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
   if (config.LOCAL_ACTIVITIES.length) {
     console.log(`worker: ${config.LOCAL_ACTIVITIES.join(' and ')} calls run as local activities (LOCAL_ACTIVITIES)`);
   }
-  const health = config.HEALTH_PORT === undefined ? undefined : await serveHealth(config.HEALTH_PORT, worker);
+  const health =
+    config.HEALTH_PORT === undefined
+      ? undefined
+      : await serveHealth({ host: config.HEALTH_HOST, port: config.HEALTH_PORT }, worker);
   const runsWorkflows = worker.workers.some(({ role }) => role === WorkerRole.workflows);
   const stopGauge =
     config.METRICS_PORT !== undefined && runsWorkflows

@@ -8,8 +8,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
+import { Client, Connection, type WorkflowFailedError } from '@temporalio/client';
+import type { ApplicationFailure, Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { AgentClient } from '../../client/agent-client';
 import { payloadCodecs } from '../../codec';
@@ -20,6 +20,7 @@ import { byTurn, lastOf, reply, startScriptedModel, type ScriptedModel } from '.
 import { temporalBinary } from '../support/dev-server';
 import { runCli, type CliOutcome } from '../support/cli';
 import { eventually } from '../support/eventually';
+import { startOtlpReceiver } from '../support/otlp-receiver';
 import { testAddress, workerEnv } from '../support/harness';
 import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 
@@ -36,6 +37,7 @@ const MESSAGE = 'PLATYPUS-7319: my mechanical keyboard never came, can you check
 const ORDER_ID = '1043';
 const SECRETS_OF_THE_ORDER = ['orderId', '1Z999AA10123456784', 'Alan Turing', 'Mechanical keyboard'];
 const ANSWER = 'ZEBRA-4471: your keyboard was delivered on 2026-11-10.';
+const CARD = '4111111111111111';
 
 let model: ScriptedModel;
 let connection: Connection;
@@ -51,6 +53,13 @@ beforeAll(async () => {
         request,
         index,
       );
+    }
+    if (first.startsWith('CARD')) {
+      // A card number where an order id goes (the tool's error quotes it), then an answer off the
+      // Chat Completions shape that holds it.
+      return request.messages.at(-1)?.role === 'user'
+        ? reply.tools([{ name: 'lookup_order', args: { orderId: CARD } }])
+        : reply.raw({ choices: [{ message: { content: { card: CARD } }, finish_reason: 'stop' }] });
     }
     return reply.text(`ECHO-REPLY ${lastOf(request, 'user')?.content}`);
   });
@@ -371,6 +380,50 @@ describe('keys that rotate', () => {
   }, 120_000);
 });
 
+describe('a run whose model and tool handle a card number, under PAYLOAD_KEYS', () => {
+  it("keeps the number out of history, the worker's log and its spans: the failure says what was off, not what", async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const taskQueue = `card-${randomUUID()}`;
+      const worker = spawnWorker(
+        workerEnv({
+          TASK_QUEUE: taskQueue,
+          OPENAI_BASE_URL: model.baseUrl,
+          PAYLOAD_KEYS: KEY_A,
+          MODEL_MAX_ATTEMPTS: '1',
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+          OTEL_BSP_SCHEDULE_DELAY: '100',
+        }),
+      );
+      children.push(worker.child);
+      await waitUntilPolling(worker);
+      const started = await cli(taskQueue, KEY_A, 'start', 'helpdesk', 'CARD: what about my order?');
+      const id = started.stdout.trim();
+      const handle = clientWith(KEY_A).workflow.getHandle(id);
+      const failure = await handle.result().then(
+        () => undefined,
+        (error: WorkflowFailedError) => error.cause as ApplicationFailure,
+      );
+      expect(failure?.type).toBe('ModelBadResponse');
+      expect(failure?.message).toContain('choices.0.message.content was an object with 1 keys');
+      const history = await plain.workflow.getHandle(id).fetchHistory();
+      // The tool's error is in history (the model read it), sealed with the run's payloads.
+      const toolFailed = history.events!.find((event) => event.activityTaskFailedEventAttributes);
+      expect(toolFailed?.activityTaskFailedEventAttributes?.failure?.message).toBe('Encoded failure');
+      expect(rawText(history)).not.toContain(CARD);
+      await eventually(() => receiver.spans.some((span) => span.name === 'execute_tool lookup_order'), 'the spans');
+      expect(JSON.stringify(receiver.spans)).not.toContain(CARD);
+      expect(worker.output()).toContain('(choices.0.message.content was an object with 1 keys)');
+      expect(worker.output()).not.toContain(CARD);
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
+});
+
+/** A client whose codec holds `keys`. */
+const clientWith = (keys: string) => new Client({ connection, dataConverter: { payloadCodecs: payloadCodecs(keys) } });
+
 describe('a worker without the key of a payload', () => {
   /** A client whose codec holds `keys`. */
   const clientWith = (keys: string) =>
@@ -436,7 +489,11 @@ describe('a worker without the key of a payload', () => {
       const { events } = await plain.workflow.getHandle(session.workflowId).fetchHistory();
       return events?.find((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
     }, 'the failed workflow task in history');
-    expect(failedTask.workflowTaskFailedEventAttributes?.failure?.message).toContain('encrypted with key "Z"');
+    // Its words are sealed like every failure of a worker with keys: key A opens them.
+    const failure = failedTask.workflowTaskFailedEventAttributes!.failure!;
+    expect(failure.message).toBe('Encoded failure');
+    const [opened] = await payloadCodecs(KEY_A)[0].decode([failure.encodedAttributes as Payload]);
+    expect(JSON.parse(text(opened.data)).message).toContain('a payload is encrypted with key "Z"');
 
     const other = await cli(taskQueue, KEY_A, '--json', 'start', 'helpdesk', 'still here?', '--wait');
     expect(other.code).toBe(0);

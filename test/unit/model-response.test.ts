@@ -1,7 +1,7 @@
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, defaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
 import { DETAILS_EVERY_MS, heartbeatInterval, startHeartbeats } from '../../activities/heartbeat';
-import { parseCompletion, quote } from '../../activities/model-response';
+import { describeValue, parseCompletion } from '../../activities/model-response';
 import { Bounds } from '../../src/defaults';
 import { ErrorType } from '../../src/errors';
 import { DEFAULT_PRICES } from '../../src/pricing';
@@ -164,11 +164,11 @@ describe('parseCompletion', () => {
     expect(offSpec(body).message).toMatch(new RegExp(`^model answered off-spec: .*${where.source}`));
   });
 
-  it('quotes at most 200 bytes of the bad value, and lists a few problems of many', () => {
-    const content = { text: 'é'.repeat(100_000) };
+  it('says what the bad value was but never what it says, and lists a few problems of many', () => {
+    const content = { text: 'card 4111111111111111 '.repeat(1_000) };
     const message = offSpec(completion({ content })).message;
-    expect(message).toContain('(choices.0.message.content was {"text":"éé');
-    expect(utf8Bytes(message)).toBeLessThan(400);
+    expect(message).toContain('(choices.0.message.content was an object with 1 keys)');
+    expect(message).not.toContain('4111');
 
     const calls = Array.from({ length: 2_500 }, (_, index) => ({ ...call(`call_${index}`), type: 'x'.repeat(1000) }));
     const many = offSpec(completion({ tool_calls: calls })).message;
@@ -197,15 +197,14 @@ describe('parseCompletion', () => {
   });
 });
 
-describe('quote', () => {
-  it('shows short values whole and cuts long ones at a character boundary', () => {
-    expect(quote({ a: 1 })).toBe('{"a":1}');
-    expect(quote(undefined)).toBe('undefined');
-    expect(quote(Infinity)).toBe('Infinity');
-    expect(quote('€'.repeat(100), 10)).toBe('"€€€…');
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    expect(quote(cyclic)).toBe('[object Object]');
+describe('describeValue', () => {
+  it("gives a value's kind and size, never its content", () => {
+    expect(describeValue({ a: 1, b: 2 })).toBe('an object with 2 keys');
+    expect(describeValue(['x', 'y', 'z'])).toBe('a list of 3 items');
+    expect(describeValue('€€')).toBe('a string of 6 bytes');
+    expect(describeValue(4111111111111111)).toBe('a number');
+    expect(describeValue(null)).toBe('null');
+    expect(describeValue(undefined)).toBe('missing');
   });
 });
 

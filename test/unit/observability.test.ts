@@ -2,7 +2,7 @@
  * The worker's observability settings: `LOG_FORMAT` and `OTEL_EXPORTER_OTLP_ENDPOINT` are checked
  * like every other variable, and the JSON log prints one object a line with the entry's fields.
  */
-import { formatLogEntryJson, createWorkerLogger } from '../../runtime/logging';
+import { createWorkerLogger, formatLogEntry, formatLogEntryJson } from '../../runtime/logging';
 import { loadTemporalConfig, loadWorkerConfig } from '../../src/config';
 
 const timestampNanos = BigInt(Date.UTC(2025, 0, 1, 12)) * 1_000_000n;
@@ -74,9 +74,31 @@ describe('the JSON log', () => {
     });
   });
 
+  it("withholds the words of a tool's error when payloads are encrypted, in both formats", () => {
+    const error = Object.assign(new Error('There is no order 4111111111111111.'), {
+      type: 'ToolError',
+      stack: 'Error: There is no order 4111111111111111.\n    at lookup (agent.ts:62:13)',
+    });
+    const entry = {
+      level: 'WARN' as const,
+      message: 'Activity failed',
+      timestampNanos,
+      meta: { activityType: 'runTool', tool: 'lookup_order', attempt: 1, error },
+    };
+    for (const sealed of [formatLogEntry(entry, true), formatLogEntryJson(entry, true)]) {
+      expect(sealed).not.toContain('4111');
+      expect(sealed).toContain('35 bytes withheld: payloads are encrypted');
+    }
+    expect(JSON.parse(formatLogEntryJson(entry, true)).error).toMatchObject({
+      type: 'ToolError',
+      stack: expect.stringContaining('at lookup (agent.ts:62:13)'),
+    });
+    expect(formatLogEntry(entry)).toContain('There is no order 4111111111111111.');
+  });
+
   it('is one line per entry from the worker logger in json format', () => {
     const lines: string[] = [];
-    const logger = createWorkerLogger('INFO', 'json', (line) => lines.push(line));
+    const logger = createWorkerLogger('INFO', 'json', { write: (line) => lines.push(line) });
     logger.info('worker: polling', { taskQueue: 'agents' });
     logger.debug('not shown');
     expect(lines).toHaveLength(1);
