@@ -1,7 +1,7 @@
 /**
- * A fast, deterministic, workflow-safe hash of text: fingerprints of transcripts, and the tool results
- * a stuck-loop guard remembers without keeping them. Not cryptographic: it tells texts apart, it does
- * not authenticate anything.
+ * A fast, deterministic, workflow-safe hash of text: the tool results a stuck-loop guard remembers
+ * without keeping them. Not cryptographic: it tells texts apart, it authenticates nothing (transcript
+ * fingerprints, which a worker trusts, use SHA-256).
  */
 
 /**

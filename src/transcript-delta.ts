@@ -5,8 +5,14 @@
  * where every earlier delta is recorded. So a run's history grows with its conversation, not with
  * the square of it. Workflow-safe: the workflow, the activities and the client all use this.
  */
-import { hashText } from './hash';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
 import type { ChatMessage } from './types';
+
+/** SHA-256 of `text` in UTF-8, as hex. */
+function sha256Hex(text: string): string {
+  return bytesToHex(sha256(utf8ToBytes(text)));
+}
 
 /** A stretch of the transcript: messages kept from the base (`[from, to)`), or new ones. */
 export type TranscriptPart = { keep: [from: number, to: number] } | { add: ChatMessage[] };
@@ -23,19 +29,21 @@ export interface TranscriptDelta {
 /**
  * Fingerprints of transcripts, remembering each message's own hash so that a message is hashed once
  * however many transcripts it is part of (a message object is never changed in place: compaction
- * and summaries replace it).
+ * and summaries replace it). Cryptographic (SHA-256): a worker takes a transcript it holds for the
+ * one a call names by its fingerprint, and users write most of a transcript, so no one may be able
+ * to write one that passes for another.
  */
 export class Fingerprints {
   private readonly hashes = new WeakMap<ChatMessage, string>();
 
   of(messages: readonly ChatMessage[]): string {
-    return `${messages.length}:${hashText(messages.map((message) => this.hashOf(message)).join(''))}`;
+    return `${messages.length}:${sha256Hex(messages.map((message) => this.hashOf(message)).join(''))}`;
   }
 
   private hashOf(message: ChatMessage): string {
     let hash = this.hashes.get(message);
     if (hash === undefined) {
-      hash = hashText(JSON.stringify(message));
+      hash = sha256Hex(JSON.stringify(message));
       this.hashes.set(message, hash);
     }
     return hash;
