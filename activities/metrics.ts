@@ -2,8 +2,49 @@
  * The agent metrics activities record, in the worker's metric meter (exported with the SDK's own at
  * `METRICS_PORT`). An activity records what it did
  * once it did it, so a retried attempt counts again only when it called the model or ran the tool again.
+ *
+ * Label values are bounded: each distinct one is a time series the worker keeps, and exports on every
+ * scrape, for as long as it runs. Agent and tool names are the registered ones; the model is whatever a
+ * run's input names, which any caller chooses, so only the models this worker knows keep their name.
  */
 import { metricMeter } from '@temporalio/activity';
+import type { ContextWindows } from '../src/context-windows';
+import type { PriceTable } from '../src/pricing';
+import type { AgentRegistry } from '../src/registry';
+
+/** The `model` label of a model this worker does not know (`knownModels`). */
+export const OTHER_MODEL = 'other';
+
+/** The longest label value; agent and tool names are 64 characters at most, model names rarely longer. */
+const LABEL_MAX_CHARS = 128;
+
+/** What a worker knows of models: `AGENT_MODEL`, `MODEL_PRICES`, `MODEL_CONTEXT_WINDOWS` and its agents. */
+export interface ModelKnowledge {
+  registry: AgentRegistry;
+  defaultModel: string;
+  prices: PriceTable;
+  contextWindows: ContextWindows;
+}
+
+/**
+ * The models whose calls the metrics name: the worker's default model, every model it has a price or a
+ * context window for (built in, or added by `MODEL_PRICES` / `MODEL_CONTEXT_WINDOWS`: how an operator
+ * names one more), and every registered agent's model and fallback models.
+ */
+export function knownModels({ registry, defaultModel, prices, contextWindows }: ModelKnowledge): ReadonlySet<string> {
+  const agents = registry.entries().map(({ agent }) => agent);
+  return new Set([
+    defaultModel,
+    ...Object.keys(prices),
+    ...Object.keys(contextWindows),
+    ...agents.flatMap((agent) => [...(agent.model ? [agent.model] : []), ...(agent.fallbackModels ?? [])]),
+  ]);
+}
+
+/** A label value cut to `LABEL_MAX_CHARS`. */
+function labelValue(value: string): string {
+  return value.length > LABEL_MAX_CHARS ? value.slice(0, LABEL_MAX_CHARS) : value;
+}
 
 /** How a tool call ended, as `agent_tool_calls` counts it. */
 export const ToolOutcome = {
@@ -18,7 +59,10 @@ export const ToolOutcome = {
 } as const;
 export type ToolOutcome = (typeof ToolOutcome)[keyof typeof ToolOutcome];
 
-/** One model call answered: `agent_model_calls`, `agent_tokens` (by direction) and `agent_cost_usd`. */
+/**
+ * One model call answered: `agent_model_calls`, `agent_tokens` (by direction) and `agent_cost_usd`,
+ * labelled with its model if it is one of `models` (`knownModels`), else `other`.
+ */
 export function recordModelCall(
   agent: string,
   {
@@ -27,8 +71,9 @@ export function recordModelCall(
     outputTokens,
     costUsd,
   }: { model: string; inputTokens: number; outputTokens: number; costUsd: number },
+  models: ReadonlySet<string>,
 ): void {
-  const tags = { agent, model };
+  const tags = { agent: labelValue(agent), model: models.has(model) ? labelValue(model) : OTHER_MODEL };
   metricMeter.createCounter('agent_model_calls', 'calls', 'Model calls answered').add(1, tags);
   const tokens = metricMeter.createCounter('agent_tokens', 'tokens', 'Tokens model calls read and wrote');
   tokens.add(inputTokens, { ...tags, direction: 'input' });
@@ -39,5 +84,7 @@ export function recordModelCall(
 
 /** One tool call ended: `agent_tool_calls`. */
 export function recordToolCall(agent: string, tool: string, outcome: ToolOutcome): void {
-  metricMeter.createCounter('agent_tool_calls', 'calls', 'Tool calls, by outcome').add(1, { agent, tool, outcome });
+  metricMeter
+    .createCounter('agent_tool_calls', 'calls', 'Tool calls, by outcome')
+    .add(1, { agent: labelValue(agent), tool: labelValue(tool), outcome });
 }

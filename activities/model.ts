@@ -6,13 +6,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { liveAnswer } from '../src/live-answer';
-import type { PriceTable } from '../src/pricing';
 import { summaryRequest } from '../src/summaries';
 import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage } from '../src/types';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
-import { recordModelCall } from './metrics';
+import { knownModels, recordModelCall, type ModelKnowledge } from './metrics';
 import { classifyModelError } from './model-errors';
 import { parseCompletion, type ModelCallResult } from './model-response';
 import { readCompletion, StreamingChoice, type StreamedAnswer } from './model-stream';
@@ -50,17 +49,20 @@ export interface SummaryCallInput extends Omit<ModelCallInput, 'tools' | 'toolCh
   maxInputBytes: number;
 }
 
-export interface ModelActivityDeps {
+/** `prices` prices each call; with the rest of `ModelKnowledge` it says which models the metrics name. */
+export interface ModelActivityDeps extends ModelKnowledge {
   openai: OpenAI;
-  prices: PriceTable;
   transcripts: TranscriptStore;
   /** Whether model calls ask for a streamed answer (`MODEL_STREAMING`; on unless set false). */
   streamModelCalls?: boolean;
 }
 
 /** Builds the model activities around one shared client. */
-export function createModelActivities({ openai, prices, transcripts, streamModelCalls = true }: ModelActivityDeps) {
+export function createModelActivities(deps: ModelActivityDeps) {
+  const { openai, prices, transcripts, streamModelCalls = true } = deps;
   const streaming = new StreamingChoice(streamModelCalls);
+  // A run's input names any model it likes; the metrics name only these (activities/metrics.ts).
+  const metricModels = knownModels(deps);
   /**
    * One Chat Completions request of the run's model call `input`, over the messages `build` makes from
    * the call's transcript; its answer checked, its failure classified.
@@ -94,7 +96,7 @@ export function createModelActivities({ openai, prices, transcripts, streamModel
     }
     // Whatever the endpoint answered is checked here, so nothing off-spec reaches the run.
     const result = parseCompletion(completion, input.model, prices);
-    recordModelCall(input.agent, result);
+    recordModelCall(input.agent, result, metricModels);
     const { messages: _whole, ...recorded } = input;
     return withRecordedInput(result, recorded, startedAtMs);
   }

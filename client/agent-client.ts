@@ -36,6 +36,7 @@ import { AgentClientError, ClientErrorKind, ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
 import { agentRunInputSchema, type AgentRunInput } from '../src/input';
 import { memoryFactInputSchema } from '../src/memory';
+import { checkRunId } from '../src/run-id';
 import {
   RunStatus,
   type AgentRunResult,
@@ -429,6 +430,7 @@ export class AgentClient {
    */
   async start(input: AgentRunInput, options: { workflowId?: string } = {}): Promise<string> {
     checkRunInput(input);
+    if (options.workflowId !== undefined) checkRunId(options.workflowId);
     const handle = await this.call(() =>
       this.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
         taskQueue: this.config.TASK_QUEUE,
@@ -708,6 +710,8 @@ export class AgentClient {
   }
 
   private handle(workflowId: string): WorkflowHandle<typeof agentRun> {
+    // Every operation on a run by id comes through here: a bad id fails in one line, before anything is sent.
+    checkRunId(workflowId);
     return this.client.workflow.getHandle<typeof agentRun>(workflowId);
   }
 

@@ -12,6 +12,8 @@ import { EncryptionCodec, parsePayloadKeys, parseUiOrigin, startCodecServer } fr
 import { CODEC_SERVER_DEFAULTS, DEFAULT_TASK_QUEUE, DEFAULT_TEMPORAL_ADDRESS } from '../src/defaults';
 import { loadCodecServerConfig, loadTemporalConfig } from '../src/config';
 import type { AgentRunInput } from '../src/input';
+import { checkRunId, RUN_ID_MAX_BYTES } from '../src/run-id';
+import { terminalSafe } from '../src/terminal-text';
 import { RunStatus, type Limits } from '../src/types';
 import {
   AgentClient,
@@ -60,13 +62,33 @@ function stopRequested(): Promise<void> {
   });
 }
 
+/** A run id argument, held to the run id rule (src/run-id.ts) before the command connects to anything. */
+function runId(value: string): string {
+  checkRunId(value);
+  return value;
+}
+
+/**
+ * Output for people on stdout. What the CLI prints carries text from outside (messages, answers, tool
+ * calls and results, names, failure messages): its control characters are shown, never obeyed.
+ */
+function say(text: string): void {
+  console.log(terminalSafe(text));
+}
+
+/** Output for people on stderr (notices, errors), made inert as `say` makes it. */
+function warn(text: string): void {
+  console.error(terminalSafe(text));
+}
+
 function print(json: boolean, value: unknown, human: () => string): void {
-  console.log(json ? JSON.stringify(value, null, 2) : human());
+  if (json) console.log(JSON.stringify(value, null, 2));
+  else say(human());
 }
 
 /** While a command waits: what it waits for, as plain lines on stderr (stdout is for the answer). */
 function tellWaiting(notice: WaitNotice): void {
-  console.error(formatWaitNotice(notice));
+  warn(formatWaitNotice(notice));
 }
 
 /**
@@ -123,7 +145,7 @@ async function whileStreaming<T>(
   wait: () => Promise<T>,
 ): Promise<T> {
   const tell = (notice: WaitNotice) =>
-    view.json ? console.error(formatWaitNotice(notice)) : view.printer.line(formatWaitNotice(notice));
+    view.json ? warn(formatWaitNotice(notice)) : view.printer.line(formatWaitNotice(notice));
   const show = (event: RunStreamEvent) => {
     if (view.json) console.log(JSON.stringify(event));
     else view.printer.show(event);
@@ -145,7 +167,7 @@ async function whileStreaming<T>(
     }
   })().catch((error: Error) => {
     // The wait goes on without it: the answer is shown when it comes.
-    console.error(`note: live output stopped (${error.message})`);
+    warn(`note: live output stopped (${error.message})`);
   });
   try {
     // What the stream tells from now on starts before the wait acts on the run (at most a moment later).
@@ -206,8 +228,10 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
     .option('--profile <name>', "profile of the temporal CLI's config file (env TEMPORAL_PROFILE)")
     .addHelpText('after', HELP_AFTER)
-    // Set before the commands are added, which copy it: a usage error is followed by that command's help.
+    // Set before the commands are added, which copy them: a usage error is followed by that command's
+    // help, and its line (which may quote an argument) is made inert like all output for people.
     .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(terminalSafe(text)) })
     .exitOverride();
 
   let client: AgentClient | undefined;
@@ -228,7 +252,12 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .argument('<message>', 'the first user message')
     .option('--session', 'keep the run open for more messages after it answers')
     .option('--user <id>', 'the user the run acts for')
-    .option('--id <workflowId>', 'choose the run id (default: <agent>-<uuid>)')
+    .option(
+      '--id <workflowId>',
+      `choose the run id (default: <agent>-<uuid>): up to ${RUN_ID_MAX_BYTES} UTF-8 bytes, no control characters, ` +
+        'no surrounding spaces',
+      runId,
+    )
     .option('--model <model>', 'override the agent model')
     .option('--max-steps <n>', 'step budget', positiveNumber)
     .option('--max-tokens <n>', 'token budget', positiveNumber)
@@ -264,7 +293,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
         return;
       }
       // The handle first: whoever waits can follow the run elsewhere, or come back to it.
-      if (!json()) console.log(id);
+      if (!json()) say(id);
       const view = streamView(json(), options.stream, { transcript: false });
       if (!view) {
         const result = await withLiveLine(json(), (options) => agents.result(id, options));
@@ -283,14 +312,14 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
       if (view.json) console.log(JSON.stringify({ id, result }));
       else if (view.onStdout) {
         view.printer.finish(result.output);
-        console.log(`\n${formatOutcome(result)}`);
-      } else console.log(formatResult(result));
+        say(`\n${formatOutcome(result)}`);
+      } else say(formatResult(result));
     });
 
   program
     .command('send')
     .description('send a message to a session and print the reply')
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .argument('<text>', 'the message')
     .option('--no-wait', 'queue the message instead of waiting for the reply')
     .option('--no-stream', 'print the reply when it is complete, not as the model writes it')
@@ -317,7 +346,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
       );
       if (view.json) console.log(JSON.stringify({ reply }));
       else if (view.onStdout) view.printer.finish(reply);
-      else console.log(reply);
+      else say(reply);
     });
 
   for (const [name, approve] of [
@@ -327,7 +356,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     program
       .command(name)
       .description(`${name} a tool call that awaits approval`)
-      .argument('<id>', 'run id')
+      .argument('<id>', 'run id', runId)
       .argument('<callId>', 'the call id shown by `status`')
       .option('--note <text>', 'a note for the model (and the record)')
       .action(async (id: string, callId: string, options) => {
@@ -339,7 +368,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
   program
     .command('end')
     .description('end a session after any turn in progress')
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .action(async (id: string) => {
       await (await connect()).end(id);
       print(json(), { ended: true }, () => 'ending');
@@ -351,7 +380,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
       "show a run's status, usage and pending approvals; a closed run's ending comes from its history " +
         '(exit code 1 if it failed, timed out or was terminated)',
     )
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .action(async (id: string) => {
       const report = await (await connect()).report(id);
       const { state, noWorker } = report;
@@ -366,7 +395,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
         const why = noWorker.workflow
           ? `no worker answered the run on task queue "${noWorker.taskQueue}"`
           : `no worker is polling task queue "${noWorker.taskQueue}"`;
-        console.error(`note: ${why}: this is what the run last recorded (${startWorkerHint(noWorker.taskQueue)})`);
+        warn(`note: ${why}: this is what the run last recorded (${startWorkerHint(noWorker.taskQueue)})`);
       }
       endedWithout(report);
     });
@@ -374,7 +403,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
   program
     .command('result')
     .description('wait for a run to finish and print its result')
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .action(async (id: string) => {
       const agents = await connect();
       const result = await withLiveLine(json(), (options) => agents.result(id, options));
@@ -386,7 +415,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .description(
       'follow new messages and status changes until the run ends (exit code 1 if it failed, was cancelled or terminated)',
     )
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .option('--no-stream', "show the model's answers when they are complete, not as it writes them")
     .action(async (id: string, options) => {
       // Off a terminal (and with --no-stream) whole messages, a line each; with --json every event.
@@ -407,14 +436,14 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
       // A run that ended with a result: what each step used.
       if (!json() && ending?.type === 'result') {
         const { stepUsage } = await (await connect()).report(id);
-        if (stepUsage?.length) console.log(formatProgress({ stepUsage }, Date.now()).join('\n'));
+        if (stepUsage?.length) say(formatProgress({ stepUsage }, Date.now()).join('\n'));
       }
     });
 
   program
     .command('transcript')
     .description("show a run's messages and per-step usage, read from its history (no worker needed)")
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .action(async (id: string) => {
       const transcript = await (await connect()).transcript(id);
       print(json(), transcript, () => formatRunTranscript(transcript));
@@ -423,7 +452,7 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
   program
     .command('export')
     .description("write a run's transcript and usage to stdout, read from its history (no worker needed)")
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .addOption(
       new Option(
         '--format <format>',
@@ -433,13 +462,16 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
         .default('md'),
     )
     .action(async (id: string, options: { format: ExportFormat }) => {
-      console.log(exportTranscript(await (await connect()).transcript(id), options.format));
+      const exported = exportTranscript(await (await connect()).transcript(id), options.format);
+      // A file or a pipe gets the transcript as it is; a terminal gets it for people, made inert.
+      if (process.stdout.isTTY) say(exported);
+      else console.log(exported);
     });
 
   program
     .command('cancel')
     .description('cancel a run')
-    .argument('<id>', 'run id')
+    .argument('<id>', 'run id', runId)
     .action(async (id: string) => {
       await (await connect()).cancel(id);
       print(json(), { cancelled: true }, () => `cancel requested for ${id}`);
@@ -560,7 +592,7 @@ export async function main(argv: string[], loadWorkerSide?: LoadWorkerSide): Pro
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     // AgentClientError and ConfigError messages are written as one line; so is anything else's.
-    console.error(`error: ${(error as Error).message ?? error}`);
+    warn(`error: ${(error as Error).message ?? error}`);
     return EXIT_FAILED;
   }
 }

@@ -2,6 +2,7 @@
  * How the CLI shows runs to people (`--json` prints the raw objects instead).
  */
 import { DEFAULT_TASK_QUEUE } from '../src/defaults';
+import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { RunReport, RunSummary, WaitNotice } from './agent-client';
 import type { RunTranscript, StepUsage } from './transcript';
@@ -74,10 +75,14 @@ export function formatResult(result: AgentRunResult): string {
   return [result.output, '', formatOutcome(result)].join('\n');
 }
 
-/** Rows under a header, each column as wide as its widest cell, two spaces apart. */
+/**
+ * Rows under a header, each column as wide as its widest cell, two spaces apart. Cells are made inert
+ * here, as the CLI prints them, so that a control character shown as its escape keeps the columns aligned.
+ */
 function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  return [header, ...rows]
+  const cells = [header, ...rows].map((row) => row.map(terminalSafe));
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column].length)));
+  return cells
     .map((row) =>
       row
         .map((cell, column) => cell.padEnd(widths[column]))

@@ -5,6 +5,7 @@
  * `state` query, so nothing is added to the run's history. `status` shows the calls in flight the same way.
  */
 import { temporal } from '@temporalio/proto';
+import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunState } from '../src/types';
 import { formatSteps, formatWaitNotice } from './format';
 import type { StepUsage } from './transcript';
@@ -244,7 +245,8 @@ const CLEAR_LINE = '\r\x1b[2K';
  * Keeps the live line on a stream among the permanent lines (notices) written through it. On a
  * terminal one line is rewritten in place (and its clock ticks); elsewhere (a pipe, a log) a line is
  * written only when what it says changes, without the clock. Either way it never repeats the line
- * just written above it (an approval's notice says what its live line would).
+ * just written above it (an approval's notice says what its live line would). What it writes quotes
+ * names and errors from runs: their control characters are shown as escapes (src/terminal-text.ts).
  */
 export class LiveLinePrinter {
   private description: LiveDescription | undefined;
@@ -284,7 +286,7 @@ export class LiveLinePrinter {
       this.writeLine(line);
       return;
     }
-    this.stream.write(`${this.shown ? CLEAR_LINE : ''}${line}\n`);
+    this.stream.write(`${this.shown ? CLEAR_LINE : ''}${terminalSafe(line)}\n`);
     this.shown = '';
     this.lastLine = line;
     this.render();
@@ -302,7 +304,8 @@ export class LiveLinePrinter {
   /** Redraws the terminal's live line if it changed; cut to the terminal's width, since a wrapped line cannot be rewritten. */
   private render(): void {
     const parts = this.description && liveLineParts(this.description, this.state);
-    const line = parts && parts.text !== this.lastLine ? liveLine(this.description!, this.state, this.now())! : '';
+    const line =
+      parts && parts.text !== this.lastLine ? terminalSafe(liveLine(this.description!, this.state, this.now())!) : '';
     const width = (this.stream.columns ?? 0) - 1;
     const fitted = width > 0 && line.length > width ? `${line.slice(0, width - 1)}…` : line;
     if (fitted === this.shown) return;
@@ -311,7 +314,7 @@ export class LiveLinePrinter {
   }
 
   private writeLine(line: string): void {
-    this.stream.write(`${line}\n`);
+    this.stream.write(`${terminalSafe(line)}\n`);
     this.lastLine = line;
   }
 }

@@ -2,8 +2,11 @@
  * Shows a run's stream (`AgentClient.stream`) to a person. On a terminal, the model's text appears
  * as it is written; when an attempt fails mid-answer its text is erased and the CLI says it retries,
  * so what stays on screen is the answer, once. Off a terminal nothing can be erased: only whole
- * messages are printed, a line each, as `transcript` prints them.
+ * messages are printed, a line each, as `transcript` prints them. The text it shows comes from users,
+ * models and tools: its control characters are shown as escapes (src/terminal-text.ts), so the only
+ * escape sequences that reach the terminal are the printer's own.
  */
+import { terminalSafe } from '../src/terminal-text';
 import type { RunStreamEvent } from './run-stream';
 import { formatToolCall, formatToolResult } from './format';
 import { calledWhat, elapsed, retrying } from './live-line';
@@ -70,12 +73,15 @@ export class StreamPrinter {
 
   show(event: RunStreamEvent): void {
     switch (event.type) {
-      case 'text':
+      case 'text': {
         if (!this.live) return;
         if (!this.partial) this.breakLine();
-        this.write(event.text);
-        this.partial += event.text;
+        // Made inert a character at a time: the chunks shown add up to the whole answer made inert.
+        const text = terminalSafe(event.text);
+        this.write(text);
+        this.partial += text;
         return;
+      }
       case 'retry':
         if (!this.live) return;
         this.erasePartial();
@@ -128,7 +134,7 @@ export class StreamPrinter {
     const partial = this.live && this.partial && this.fits(this.partial) ? this.partial : '';
     if (partial) this.erasePartial();
     this.breakLine();
-    this.write(`${text}\n`);
+    this.write(`${terminalSafe(text)}\n`);
     this.midLine = false;
     if (partial) {
       this.write(partial);
@@ -144,7 +150,7 @@ export class StreamPrinter {
 
   /** A recorded answer: the streamed text ends here, or is replaced by the answer if it differs. */
   private showAnswer(text: string): void {
-    if (this.live && this.partial === text) {
+    if (this.live && this.partial === terminalSafe(text)) {
       this.partial = '';
       this.breakLine();
     } else {

@@ -23,6 +23,8 @@ import {
   DEFAULT_TOOL_RESULT_MAX_BYTES,
   DEFAULT_CONTEXT_COMPACT_AT,
   DEFAULT_CONTINUE_AS_NEW_AT_BYTES,
+  DEFAULT_HEALTH_HOST,
+  DEFAULT_METRICS_HOST,
   DEFAULT_TRANSCRIPT_CACHE_MB,
   DEFAULT_TRANSCRIPT_MAX_BYTES,
   DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS,
@@ -69,6 +71,10 @@ const localCallKinds = z
 
 const flag = z.enum(['true', 'false', '1', '0']);
 const port = z.coerce.number().int().min(0).max(65_535);
+/** An IP address to listen on: the metrics exporter (Temporal's core, in Rust) binds an address, never a host name. */
+const listenAddress = z.union([z.ipv4(), z.ipv6()], {
+  error: 'must be an IP address to listen on, such as 127.0.0.1 (loopback), 0.0.0.0 (every interface) or ::1',
+});
 const seconds = z.coerce.number().positive();
 
 /** Variables this project reads itself; envconfig reads the rest of `TEMPORAL_*`. */
@@ -150,8 +156,12 @@ const workerEnvSchema = temporalEnvSchema.extend({
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_SECONDS),
   /** Serves `/healthz` and `/readyz` on this port. */
   HEALTH_PORT: port.optional(),
+  /** The address `HEALTH_PORT` listens on: loopback unless set (`0.0.0.0` for probes from outside). */
+  HEALTH_HOST: listenAddress.default(DEFAULT_HEALTH_HOST),
   /** Serves Prometheus `/metrics` on this port. */
   METRICS_PORT: port.optional(),
+  /** The address `METRICS_PORT` listens on: loopback unless set (`0.0.0.0` for a scraper from outside). */
+  METRICS_HOST: listenAddress.default(DEFAULT_METRICS_HOST),
   LOG_FORMAT: z.enum(Object.values(LogFormat)).default(LogFormat.text),
   /** Worker Deployment versioning: the deployment this worker belongs to, and its build (both or neither). */
   WORKER_DEPLOYMENT_NAME: z.string().min(1).optional(),

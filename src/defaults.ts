@@ -153,4 +153,13 @@ export const LOCAL_MODEL_WORKFLOW_CONCURRENCY = 200;
 /** How long a stopping worker lets its calls in flight finish (SIGTERM, SIGINT) before cancelling them. */
 export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 
+/**
+ * Where the health endpoints (`HEALTH_PORT`) and Prometheus' `/metrics` (`METRICS_PORT`) listen unless
+ * `HEALTH_HOST` / `METRICS_HOST` say otherwise: loopback only, since they tell anyone who reaches them
+ * which agents, models and tools a worker runs and how much it spends. A container sets `0.0.0.0`
+ * (deploy/) so that probes and scrapers on its network reach them.
+ */
+export const DEFAULT_HEALTH_HOST = '127.0.0.1';
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
 export const DEFAULT_HELPDESK_LEDGER = '.data/refund-ledger.jsonl';

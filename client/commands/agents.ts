@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_TOOL_CALLS_PER_TURN,
 } from '../../src/defaults';
 import type { AgentRegistry } from '../../src/registry';
+import { terminalSafe } from '../../src/terminal-text';
 import { MemoryToolName, type Budgets, type Limits } from '../../src/types';
 import { commandEnv, globalOptions, type LoadWorkerSide } from './worker-side';
 
@@ -149,6 +150,7 @@ export function registerAgentsCommand(program: Command, loadWorkerSide: LoadWork
         throw new Error((error as Error).message.replace(/\s*\n\s*/g, ' ').trim(), { cause: error });
       }
       const agents = describeAgents(registry, config.AGENT_MODEL);
-      console.log(globalOptions(command).json ? JSON.stringify(agents, null, 2) : formatAgents(agents));
+      // Descriptions and names come from plug-in modules: shown to people with their control characters inert.
+      console.log(globalOptions(command).json ? JSON.stringify(agents, null, 2) : terminalSafe(formatAgents(agents)));
     });
 }

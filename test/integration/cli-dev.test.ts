@@ -9,12 +9,14 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { SAMPLE_REQUEST } from '../../testing/offline-model';
 import { pendingCall, runCli } from '../support/cli';
 import { spawnCli, waitForOutput, type CliProcess } from '../support/cli-process';
+import { eventually } from '../support/eventually';
 import { freePort } from '../support/dev-server';
 import { tempPath, testAddress, workerEnv } from '../support/harness';
 
@@ -150,7 +152,57 @@ describe('durable-agents worker', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
   }, 120_000);
+
+  it('serves health and metrics on loopback only, unless HEALTH_HOST and METRICS_HOST say otherwise (#21)', async () => {
+    // Another address of this machine, where a server listening on every interface would answer.
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((address) => address && !address.internal && address.family === 'IPv4')?.address;
+    const serve = async (hosts: Record<string, string>) => {
+      const ports = { health: await freePort(), metrics: await freePort() };
+      const env = workerEnv({ OPENAI_API_KEY: undefined, OPENAI_BASE_URL: undefined });
+      const worker = spawnCli(['worker', '--offline'], {
+        ...env,
+        HEALTH_PORT: String(ports.health),
+        METRICS_PORT: String(ports.metrics),
+        ...hosts,
+      });
+      processes.push(worker);
+      await waitForOutput(worker, 'worker: polling');
+      return { worker, ...ports };
+    };
+    const loopback = await serve({});
+    await eventually(async () => (await reach(`127.0.0.1:${loopback.health}/healthz`)) === 200, 'health on 127.0.0.1');
+    await eventually(
+      async () => (await reach(`127.0.0.1:${loopback.metrics}/metrics`)) === 200,
+      'metrics on 127.0.0.1',
+    );
+    if (other) {
+      expect(await reach(`${other}:${loopback.health}/healthz`)).toBe('ECONNREFUSED');
+      expect(await reach(`${other}:${loopback.metrics}/metrics`)).toBe('ECONNREFUSED');
+    }
+    loopback.worker.child.kill('SIGTERM');
+    expect(await loopback.worker.exited).toBe(0);
+
+    // Every interface for health, as deploy/ sets it; IPv6 loopback alone for metrics.
+    const opened = await serve({ HEALTH_HOST: '0.0.0.0', METRICS_HOST: '::1' });
+    await eventually(async () => (await reach(`[::1]:${opened.metrics}/metrics`)) === 200, 'metrics on ::1');
+    expect(await reach(`127.0.0.1:${opened.metrics}/metrics`)).toBe('ECONNREFUSED');
+    await eventually(async () => (await reach(`127.0.0.1:${opened.health}/healthz`)) === 200, 'health on 127.0.0.1');
+    if (other) expect(await reach(`${other}:${opened.health}/healthz`)).toBe(200);
+    opened.worker.child.kill('SIGTERM');
+    expect(await opened.worker.exited).toBe(0);
+  }, 120_000);
 });
+
+/** The HTTP status `host:port/path` answers with, or the code of the error that kept it from answering. */
+async function reach(target: string): Promise<number | string> {
+  try {
+    return (await fetch(`http://${target}`, { signal: AbortSignal.timeout(5_000) })).status;
+  } catch (error) {
+    return ((error as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (error as Error).name;
+  }
+}
 
 describe('npm run demo', () => {
   it('starts the dev server on TEMPORAL_PORT and runs on it; dev then uses that server and leaves it running', async () => {

@@ -1,8 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { AgentClient } from '../../client/agent-client';
+import { loadTemporalConfig } from '../../src/config';
 import { stateQuery } from '../../src/contract';
 import type { AgentRunInput } from '../../src/input';
+import { terminalSafe } from '../../src/terminal-text';
 import { cliScript, expectOneLineError, runCli, type CliOutcome } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { freePort } from '../support/dev-server';
@@ -296,6 +299,73 @@ describe('the durable-agents CLI', () => {
     const id = (await cli(['start', 'helpdesk', 'quick question', '--wait'])).stdout.split('\n')[0];
     expectOneLineError(await cli(['send', id, 'one more']), 1, new RegExp(`^error: run ${id} has already completed$`));
     expectOneLineError(await cli(['approve', id, '1.1']), 1, new RegExp(`^error: run ${id} has already completed$`));
+  });
+
+  it('refuses a bad run id in one line that names the rule, before anything is sent (#21)', async () => {
+    const unreachable = { TEMPORAL_ADDRESS: '127.0.0.1:1' };
+    const tooLong = /^error: invalid run id: must be at most 255 UTF-8 bytes \(is 2000\)$/;
+    const newline = /^error: invalid run id: must not contain control characters \(U\+000A at index 3\)$/;
+    const bad = 'run\nid';
+    const outcomes = await Promise.all([
+      cli(['start', 'helpdesk', 'hi', '--id', 'x'.repeat(2_000)]),
+      cli(['start', 'helpdesk', 'hi', '--id', 'x'.repeat(2_000)], unreachable),
+      cli(['start', 'helpdesk', 'hi', '--id', ' padded']),
+      // Every command that takes a run id, with no Temporal to reach: refused before connecting.
+      ...[
+        ['status', bad],
+        ['send', bad, 'hi'],
+        ['approve', bad, '1.1'],
+        ['deny', bad, '1.1'],
+        ['end', bad],
+        ['result', bad],
+        ['watch', bad],
+        ['transcript', bad],
+        ['export', bad],
+        ['cancel', bad],
+      ].map((args) => cli(args, unreachable)),
+    ]);
+    const [long, longUnreachable, padded, ...byCommand] = outcomes;
+    expectOneLineError(long, 1, tooLong);
+    expectOneLineError(longUnreachable, 1, tooLong);
+    expectOneLineError(padded, 1, /^error: invalid run id: must not begin or end with whitespace$/);
+    for (const outcome of byCommand) expectOneLineError(outcome, 1, newline);
+
+    // AgentClient holds ids to the same rule, for callers that are not the CLI.
+    const agents = await AgentClient.connect(loadTemporalConfig(cliEnv()));
+    try {
+      await expect(
+        agents.start({ agent: 'helpdesk', message: 'hi' }, { workflowId: 'x'.repeat(2_000) }),
+      ).rejects.toThrow('invalid run id: must be at most 255 UTF-8 bytes (is 2000)');
+      await expect(agents.report(bad)).rejects.toMatchObject({ kind: 'invalid_input' });
+      await expect(agents.chat(bad, 'hi')).rejects.toMatchObject({ kind: 'invalid_input' });
+    } finally {
+      await agents.close();
+    }
+  });
+
+  it("shows users' and models' control characters as escapes in start, status, transcript and watch; --json keeps them (#21)", async () => {
+    // Clears the screen, retitles the window, returns to the line's start, a one-character CSI.
+    const hostile = 'hi\x1b[2J\x1b]0;pwned\x07\rover \x9b31mred';
+    const inert = terminalSafe(hostile);
+    const started = await cli(['start', 'helpdesk', hostile, '--user', hostile, '--wait']);
+    expect(started.code).toBe(0);
+    const id = started.stdout.split('\n')[0];
+    // The scripted model echoes the message: the answer carries it too.
+    expect(started.stdout).toContain(`echo ${inert} (turn 0)`);
+    const status = await cli(['status', id]);
+    expect(status.stdout).toContain(`agent: helpdesk, user ${inert}`);
+    const transcript = await cli(['transcript', id]);
+    expect(transcript.stdout).toContain(`user: ${inert}\nassistant: echo ${inert} (turn 0)`);
+    const watched = await cli(['watch', id]);
+    expect(watched.stdout).toContain(`assistant: echo ${inert} (turn 0)`);
+    for (const outcome of [started, status, transcript, watched]) {
+      expect(outcome.code).toBe(0);
+      // Nothing left to make inert: no control character but newline.
+      expect(terminalSafe(`${outcome.stdout}${outcome.stderr}`)).toBe(`${outcome.stdout}${outcome.stderr}`);
+    }
+    // --json is for programs: the text as it is, escaped by JSON itself.
+    const json = JSON.parse((await cli(['--json', 'status', id])).stdout);
+    expect(json.userId).toBe(hostile);
   });
 
   it('lists a terminated run as terminated, never as waiting for a person', async () => {

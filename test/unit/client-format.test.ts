@@ -28,6 +28,7 @@ import {
   type RunTranscript,
 } from '../../client/transcript';
 import { WaitTeller } from '../../client/waiting';
+import { terminalSafe } from '../../src/terminal-text';
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
 
 describe('listQuery', () => {
@@ -232,6 +233,23 @@ describe('run summaries', () => {
     }
     expect(lines[2].indexOf('running')).toBe(lines[0].indexOf('STATUS'));
     expect(lines.every((line) => line === line.trimEnd())).toBe(true);
+  });
+
+  it('formatRunList and formatSteps show control characters in names as escapes, columns still aligned (#21)', () => {
+    const hostile = '\x1b[2Jx\r';
+    const started = new Date('2025-01-02T03:04:05.000Z');
+    const runs: RunSummary[] = [
+      { workflowId: 'r1', status: 'running', agent: hostile, user: 'u1', startTime: started, closed: false },
+      { workflowId: 'r2', status: 'running', agent: 'helpdesk', user: 'u2', startTime: started, closed: false },
+    ];
+    const lines = formatRunList(runs).split('\n');
+    expect(lines[1].split(/\s+/)[2]).toBe('\\u001b[2Jx\\u000d');
+    expect(lines[1].indexOf('u1')).toBe(lines[0].indexOf('USER'));
+    expect(lines[2].indexOf('u2')).toBe(lines[0].indexOf('USER'));
+    const step = { step: 1, model: hostile, inputTokens: 1, outputTokens: 2, costUsd: 0, seconds: 1 };
+    const [header, row] = formatSteps([step]).split('\n');
+    expect(row.indexOf(' 1 ')).toBe(header.indexOf('IN') - 1);
+    expect(terminalSafe(`${header}${row}`)).toBe(`${header}${row}`);
   });
 });
 

@@ -41,6 +41,9 @@ describe('loadWorkerConfig', () => {
       MODEL_TASK_QUEUE: 'agents-model',
       TOOL_TASK_QUEUE: 'agents-tools',
       SHUTDOWN_GRACE_SECONDS: 30,
+      // Health and metrics (when their ports are set) on loopback only.
+      HEALTH_HOST: '127.0.0.1',
+      METRICS_HOST: '127.0.0.1',
       LOG_FORMAT: 'text',
     });
   });

@@ -349,13 +349,15 @@ describe('each role, on Kubernetes', () => {
   });
 
   it.each(ROLES)(
-    'the %s Deployment names its health and metrics ports, and Prometheus scrapes the metrics one',
+    'the %s Deployment names its health and metrics ports, open beyond loopback, and Prometheus scrapes the metrics one',
     (role) => {
       const deployment = deploymentOf(role);
       const container = workerContainer(deployment);
-      const { HEALTH_PORT, METRICS_PORT } = configOf(podEnv(role));
+      const { HEALTH_PORT, METRICS_PORT, HEALTH_HOST, METRICS_HOST } = configOf(podEnv(role));
       expect(HEALTH_PORT).toBeDefined();
       expect(METRICS_PORT).toBeDefined();
+      // The kubelet's probes and Prometheus come from outside the pod: loopback, the default, would refuse them.
+      expect({ HEALTH_HOST, METRICS_HOST }).toEqual({ HEALTH_HOST: '0.0.0.0', METRICS_HOST: '0.0.0.0' });
       expect(portNumber(container, 'health')).toBe(HEALTH_PORT);
       expect(portNumber(container, 'metrics')).toBe(METRICS_PORT);
       const annotations = deployment.spec.template.metadata.annotations ?? {};
@@ -456,9 +458,11 @@ describe('the compose fleet', () => {
     expect(build && resolve(DEPLOY, build.context)).toBe(REPO);
   });
 
-  it.each(ROLES)('worker-%s checks /readyz on HEALTH_PORT and exposes its ports', (role) => {
+  it.each(ROLES)('worker-%s checks /readyz on HEALTH_PORT and exposes its ports, open beyond loopback', (role) => {
     const service = composeService(`worker-${role}`);
-    const { HEALTH_PORT, METRICS_PORT } = configOf(composeEnv(`worker-${role}`));
+    const { HEALTH_PORT, METRICS_PORT, HEALTH_HOST, METRICS_HOST } = configOf(composeEnv(`worker-${role}`));
+    // A scraper on the compose network comes from outside the container.
+    expect({ HEALTH_HOST, METRICS_HOST }).toEqual({ HEALTH_HOST: '0.0.0.0', METRICS_HOST: '0.0.0.0' });
     const test = [service.healthcheck?.test ?? []].flat().join(' ');
     expect(test).toContain('/readyz');
     expect(test).toContain('process.env.HEALTH_PORT');
@@ -554,11 +558,11 @@ describe('the Dockerfile', () => {
     expect(commands.map(({ args }) => JSON.parse(args) as string[])).toEqual([['node', 'dist/worker.js']]);
   });
 
-  it('sets only variables the worker reads (and NODE_ENV), with the ports the manifests use', () => {
+  it('sets only variables the worker reads (and NODE_ENV), with the ports and listen addresses the manifests use', () => {
     const env = dockerEnv(finalStage());
     expect(unknownNames(Object.keys(env).filter((name) => name !== 'NODE_ENV'))).toEqual([]);
-    const { HEALTH_PORT, METRICS_PORT, WORKFLOW_BUNDLE } = configOf(podEnv('workflows'));
-    expect(configOf(env)).toMatchObject({ HEALTH_PORT, METRICS_PORT, WORKFLOW_BUNDLE });
+    const { HEALTH_PORT, METRICS_PORT, HEALTH_HOST, METRICS_HOST, WORKFLOW_BUNDLE } = configOf(podEnv('workflows'));
+    expect(configOf(env)).toMatchObject({ HEALTH_PORT, METRICS_PORT, HEALTH_HOST, METRICS_HOST, WORKFLOW_BUNDLE });
     const exposed = finalStage()
       .filter(({ keyword }) => keyword === 'EXPOSE')
       .flatMap(({ args }) => args.split(/\s+/).map(Number));

@@ -16,6 +16,7 @@ import {
   type LiveDescription,
 } from '../../client/live-line';
 import { staticDetails, staticSummary } from '../../client/run-details';
+import { terminalSafe } from '../../src/terminal-text';
 import { RunStatus, type AgentRunState } from '../../src/types';
 
 const { PendingActivityState } = temporal.api.enums.v1;
@@ -301,6 +302,24 @@ describe('LiveLinePrinter', () => {
       '\r\x1b[2K',
     ]);
     expect(out.writes[4].length - '\r\x1b[2K'.length).toBe(59);
+  });
+
+  it("shows a run's names and errors with their control characters as escapes, on a terminal and off it (#21)", () => {
+    const hostile = 'x\x1b[2J\x1b]0;pwned\x07\x9b31m';
+    const inert = terminalSafe(hostile);
+    const failing = call({ summary: `model ${hostile} · step 3`, attempt: 2, lastFailure: { message: hostile } });
+    for (const isTTY of [true, false]) {
+      const out = stream(isTTY);
+      const printer = new LiveLinePrinter({ ...out, columns: 200 }, () => NOW, 0);
+      printer.note(`waiting: ${hostile}`);
+      printer.show(described(failing), state());
+      printer.stop();
+      const written = out.writes.join('').replaceAll('\r\x1b[2K', '');
+      // Nothing left to make inert but the line's own clearing.
+      expect(terminalSafe(written)).toBe(written);
+      expect(written).toContain(`waiting: ${inert}\n`);
+      expect(written).toContain(`step 3 · model call failing: attempt 2 of 5, last error: ${inert}`);
+    }
   });
 });
 

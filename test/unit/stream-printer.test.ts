@@ -8,6 +8,7 @@ import { Terminal } from '@xterm/headless';
 import { formatToolCall, formatToolResult } from '../../client/format';
 import type { RunStreamEvent } from '../../client/run-stream';
 import { StreamPrinter } from '../../client/stream-printer';
+import { terminalSafe } from '../../src/terminal-text';
 import { RunStatus, type AgentRunResult } from '../../src/types';
 
 const COLUMNS = 40;
@@ -173,6 +174,61 @@ describe('StreamPrinter on a terminal', () => {
     printer.line('awaiting approval call_r refund');
     printer.show(text(' and more'));
     expect(await screen()).toEqual(['awaiting approval call_r refund', 'Partial and more']);
+  });
+});
+
+describe('StreamPrinter and hostile text (#21)', () => {
+  /** Clears the screen, retitles the window (OSC … BEL), returns to the line's start, a one-character CSI. */
+  const HOSTILE = 'hi\x1b[2J\x1b]0;pwned\x07\rgone \x9b31mred';
+  const INERT = terminalSafe(HOSTILE);
+  /** Whether the only control sequences in `written` are the printer's own: cursor up, back to the start, erase down. */
+  const ownSequencesOnly = (written: string) =>
+    written
+      .split('\x1b')
+      .slice(1)
+      .every((after) => /^\[(\d+A|J)/.test(after)) &&
+    written
+      .split('\r')
+      .slice(1)
+      .every((after) => after.startsWith('\x1b[J'));
+
+  it('on a terminal shows streamed text, answers, tool calls and results as escapes, and still erases a retry', async () => {
+    const { printer, screen, written } = onTerminal({ transcript: true });
+    printer.show({ type: 'user', text: HOSTILE });
+    for (const piece of HOSTILE.match(/[\s\S]{1,4}/g)!) printer.show(text(piece));
+    printer.show(retry(HOSTILE));
+    for (const piece of HOSTILE.match(/[\s\S]{1,5}/g)!) printer.show(text(piece, 1, 2));
+    printer.show(said(HOSTILE, false));
+    printer.show({ type: 'tool_call', callId: 'call_1', tool: 'get_weather', args: HOSTILE });
+    printer.show({ type: 'tool_result', callId: 'call_1', content: HOSTILE });
+    printer.line(`waiting: ${HOSTILE}`);
+    const terminal = new Terminal({ cols: COLUMNS, rows: ROWS, allowProposedApi: true, convertEol: true });
+    let title = '';
+    terminal.onTitleChange((changed) => (title = changed));
+    await new Promise<void>((resolve) => terminal.write(written(), resolve));
+    terminal.dispose();
+    expect(title).toBe('');
+    expect(ownSequencesOnly(written())).toBe(true);
+    const rest = written().replaceAll('\x1b', '').replaceAll('\r', '');
+    expect(terminalSafe(rest)).toBe(rest);
+    expect((await screen()).join('')).toBe(
+      [
+        `user: ${INERT}`,
+        retryLine(),
+        INERT,
+        formatToolCall('get_weather', INERT),
+        formatToolResult(INERT),
+        `waiting: ${INERT}`,
+      ].join(''),
+    );
+  });
+
+  it("off a terminal prints watch's lines as escapes", () => {
+    const { printer, written } = offTerminal({ transcript: true });
+    printer.show({ type: 'user', text: HOSTILE });
+    printer.show(said(HOSTILE));
+    printer.show({ type: 'tool_result', callId: 'call_1', content: HOSTILE });
+    expect(written()).toBe([`user: ${INERT}`, `assistant: ${INERT}`, formatToolResult(INERT), ''].join('\n'));
   });
 });
 

@@ -1,0 +1,90 @@
+/**
+ * The agent metrics' label values are bounded (activities/metrics.ts, issue #21): a run's input names
+ * any model its caller likes, and each distinct label value is a time series the worker keeps for as
+ * long as it runs. Recorded here through a metric meter that keeps what it is given, as the worker's
+ * meter would be in an activity.
+ */
+import { asyncLocalStorage, type Context } from '@temporalio/activity';
+import type { MetricTags } from '@temporalio/common';
+import { knownModels, OTHER_MODEL, recordModelCall, recordToolCall, ToolOutcome } from '../../activities/metrics';
+import { defineAgent } from '../../src/agent';
+import { buildContextWindows } from '../../src/context-windows';
+import { buildPriceTable } from '../../src/pricing';
+import { AgentRegistry } from '../../src/registry';
+
+interface Recorded {
+  metric: string;
+  value: number;
+  tags: MetricTags;
+}
+
+/** Runs `record` as inside an activity whose metric meter keeps every value and its labels. */
+function recorded(record: () => void): Recorded[] {
+  const kept: Recorded[] = [];
+  const instrument = (metric: string) => ({
+    add: (value: number, tags: MetricTags = {}) => kept.push({ metric, value, tags }),
+    record: (value: number, tags: MetricTags = {}) => kept.push({ metric, value, tags }),
+  });
+  const metricMeter = { createCounter: instrument, createHistogram: instrument, createGauge: instrument };
+  asyncLocalStorage.run({ metricMeter } as unknown as Context, record);
+  return kept;
+}
+
+const registry = new AgentRegistry().add(
+  [
+    defineAgent({ name: 'support', instructions: 'Help.', tools: [], model: 'agent-model', fallbackModels: ['spare'] }),
+    defineAgent({ name: 'plain', instructions: 'Help.', tools: [] }),
+  ],
+  'test',
+);
+const models = knownModels({
+  registry,
+  defaultModel: 'worker-default',
+  prices: buildPriceTable(JSON.stringify({ 'priced-model': { inputPerMillion: 1, outputPerMillion: 2 } })),
+  contextWindows: buildContextWindows(JSON.stringify({ 'windowed-model': 32_000 })),
+});
+const call = (model: string) => ({ model, inputTokens: 10, outputTokens: 2, costUsd: 0.001 });
+const modelLabels = (records: Recorded[]) => [...new Set(records.map((record) => record.tags.model))];
+
+describe('the model label', () => {
+  it("keeps the models the worker knows: AGENT_MODEL, priced ones, ones with a context window, its agents' models and fallbacks", () => {
+    for (const model of [
+      'worker-default',
+      'priced-model',
+      'gpt-4o-mini',
+      'windowed-model',
+      'o3',
+      'agent-model',
+      'spare',
+    ]) {
+      expect(modelLabels(recorded(() => recordModelCall('support', call(model), models)))).toEqual([model]);
+    }
+  });
+
+  it('is "other" for any model a caller names that the worker does not know: one series, however many names', () => {
+    const records = recorded(() => {
+      for (let index = 0; index < 1_000; index++) recordModelCall('support', call(`made-up-${index}`), models);
+      // A dated or suffixed name of a known model is a new name all the same.
+      recordModelCall('support', call('gpt-4o-mini-2099-01-01'), models);
+    });
+    expect(modelLabels(records)).toEqual([OTHER_MODEL]);
+    // Every call still counts, with its tokens and cost.
+    const calls = records.filter((record) => record.metric === 'agent_model_calls');
+    expect(calls).toHaveLength(1_001);
+    expect(records.filter((record) => record.metric === 'agent_tokens')).toHaveLength(2_002);
+    expect(records.filter((record) => record.metric === 'agent_cost_usd')).toHaveLength(1_001);
+  });
+});
+
+describe('every label value', () => {
+  it('is cut to 128 characters', () => {
+    const long = 'x'.repeat(5_000);
+    const records = recorded(() => {
+      recordModelCall(long, call('worker-default'), new Set(['worker-default', long]));
+      recordModelCall('support', call(long), new Set([long]));
+      recordToolCall(long, long, ToolOutcome.ok);
+    });
+    const values = records.flatMap((record) => Object.values(record.tags));
+    expect(Math.max(...values.map((value) => String(value).length))).toBe(128);
+  });
+});
