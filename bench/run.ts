@@ -29,7 +29,6 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
 import OpenAI from 'openai';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../runtime/workflow-modules';
 import { WorkflowType } from '../src/contract';
 import { pluginApi } from '../src/plugin-api';
 import { toolParameters } from '../src/spec';
@@ -488,7 +487,7 @@ async function startTemporal(context: Context): Promise<void> {
   // Loaded here, not at the top: the bundler would weigh on the bare row's RSS.
   const { bundleToFile } = await import('./support/bundle.js');
   if (settings.rows.includes('agent') || settings.rows.includes('agent-local'))
-    context.bundles.agent = await bundleToFile(require.resolve('../workflows'), 'agent', WORKFLOW_INTERCEPTOR_MODULES);
+    context.bundles.agent = await bundleToFile(require.resolve('../workflows'), 'agent', true);
   if (settings.rows.includes('floor'))
     context.bundles.floor = await bundleToFile(require.resolve('./floor/workflows'), 'floor');
 }

@@ -19,7 +19,6 @@
  * --eager / --no-eager, --worker-env KEY=VALUE (repeatable).
  */
 import { workerSlots } from '../runtime/create-worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../runtime/workflow-modules';
 import { loadWorkerConfig } from '../src/config';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -400,7 +399,7 @@ async function main(): Promise<void> {
   let bundle: BundleFile | undefined;
   try {
     server = await startBenchServer(settings.eager);
-    bundle = await bundleToFile(require.resolve('../workflows'), 'agent', WORKFLOW_INTERCEPTOR_MODULES);
+    bundle = await bundleToFile(require.resolve('../workflows'), 'agent', true);
     worker = await startAgentWorker({
       address: server.address,
       bundlePath: bundle.path,

@@ -22,7 +22,7 @@ import { loadAgentModule, parseModuleList } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
 import { callLogAttributes } from './logging';
 import { workerTracing } from './tracing';
-import { WORKFLOW_INTERCEPTOR_MODULES } from './workflow-modules';
+import { WORKFLOW_BUNDLE_MODULES } from './workflow-modules';
 
 /** The built-in agents plus those of every module in `AGENT_MODULES`; throws on any bad definition. */
 export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry> {
@@ -235,11 +235,14 @@ export async function createAgentWorker(
         // attempts and, inside the attempt's span, its trace; the call's own span is inside that.
         activity: [...tracing.attemptSpans, callLogAttributes, ...tracing.callSpans],
         // A prebuilt bundle holds the workflow interceptors already; bundling the sources adds them.
-        workflowModules: prebuiltBundle(config) ? [] : [...WORKFLOW_INTERCEPTOR_MODULES],
+        workflowModules: prebuiltBundle(config) ? [] : [...WORKFLOW_BUNDLE_MODULES.workflowInterceptorModules],
       },
       sinks: tracing.sinks,
       dataConverter: {
         payloadCodecs: codecs,
+        // For the activities here, and for the workflows when they are bundled at start (a prebuilt
+        // bundle has it already).
+        payloadConverterPath: WORKFLOW_BUNDLE_MODULES.payloadConverterPath,
         ...(config.PAYLOAD_KEYS !== undefined && { failureConverterPath: require.resolve('../codec/sealed-failures') }),
       },
       // On SIGTERM/SIGINT the worker stops polling; the calls in flight get this long to finish.

@@ -9,10 +9,9 @@ const { bundleWorkflowCode, DefaultLogger } = require('@temporalio/worker');
 
 const dist = join(__dirname, '..', 'dist');
 // The compiled list, whose paths point into dist/ (runtime/workflow-modules.ts).
-const { WORKFLOW_INTERCEPTOR_MODULES } = require(join(dist, 'runtime', 'workflow-modules.js'));
+const { workflowBundleOptions } = require(join(dist, 'runtime', 'workflow-modules.js'));
 bundleWorkflowCode({
-  workflowsPath: join(dist, 'workflows', 'index.js'),
-  workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+  ...workflowBundleOptions(join(dist, 'workflows', 'index.js')),
   logger: new DefaultLogger('WARN'),
 })
   .then(({ code }) => {

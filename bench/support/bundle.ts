@@ -4,6 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import { workflowBundleOptions } from '../../runtime/workflow-modules';
 
 /** A bundle in a temporary file. */
 export interface BundleFile {
@@ -14,17 +15,12 @@ export interface BundleFile {
 }
 
 /**
- * Bundles the workflows of `workflowsPath` (a module path), with `workflowInterceptorModules`, into a
- * temporary file. The agent's bundle takes runtime/workflow-modules.ts's, as every agent bundle does.
+ * Bundles the workflows of `workflowsPath` (a module path) into a temporary file; an agent bundle
+ * (`agent`) with runtime/workflow-modules.ts's modules, as every agent bundle is.
  */
-export async function bundleToFile(
-  workflowsPath: string,
-  name: string,
-  workflowInterceptorModules: readonly string[] = [],
-): Promise<BundleFile> {
+export async function bundleToFile(workflowsPath: string, name: string, agent = false): Promise<BundleFile> {
   const bundle = await bundleWorkflowCode({
-    workflowsPath,
-    workflowInterceptorModules: [...workflowInterceptorModules],
+    ...(agent ? workflowBundleOptions(workflowsPath) : { workflowsPath }),
     logger: new DefaultLogger('WARN'),
   });
   const path = join(tmpdir(), `bench-${name}-${randomUUID().slice(0, 8)}.js`);

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../runtime/workflow-modules';
+import { workflowBundleOptions } from '../../runtime/workflow-modules';
 import { WorkflowType } from '../../src/contract';
 import type { AgentRunResult } from '../../src/types';
 import { lastOf, reply, startScriptedModel, turnOf, type ModelRequest, type Reply } from '../../testing';
@@ -218,8 +218,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const bundling = bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+    ...workflowBundleOptions(require.resolve('../../workflows')),
     logger: new DefaultLogger('WARN'),
   });
   let server = await startServer(port, paths.db);

@@ -4,7 +4,7 @@
  * none wedges a run or bypasses an approval.
  */
 import { resolve } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import { createFileHelpdeskBackend, createHelpdeskAgent, readLedger } from '../../agents/helpdesk';
 import { approvalUpdate, chatUpdate, messageSignal, stateQuery } from '../../src/contract';
 import { Bounds } from '../../src/defaults';
@@ -190,6 +190,59 @@ describe('a hostile caller', () => {
       );
     }
     expect(await handle.executeUpdate(chatUpdate, { args: [{ text: 'still there?' }] })).toMatch(/^reply \d+ to 12/);
+  });
+
+  it('cannot wedge a run with a payload no converter reads: input refused, message ignored, update rejected', async () => {
+    /** A client that labels every payload it sends with `encoding`, whatever the payload holds. */
+    const sendingAs = (encoding: string) =>
+      new Client({
+        connection: worker.client.connection,
+        dataConverter: {
+          payloadCodecs: [
+            {
+              encode: async (payloads) =>
+                payloads.map((payload) => ({
+                  ...payload,
+                  metadata: { ...payload.metadata, encoding: Buffer.from(encoding) },
+                })),
+              decode: async (payloads) => payloads,
+            },
+          ],
+        },
+      });
+    const hostile = sendingAs('binary/foo');
+    const started = await hostile.workflow.start('agentRun', {
+      taskQueue: worker.config.TASK_QUEUE,
+      workflowId: `unreadable-${Date.now()}`,
+      args: [{ agent: 'helpdesk', message: 'hello' }],
+    });
+    const failure = await runFailureOf(worker.client.workflow.getHandle(started.workflowId) as Handle);
+    expect(failure.type).toBe(ErrorType.InvalidAgentInput);
+    expect(failure.message).toMatch(/^invalid agentRun input: .*Unrecognized key: "unreadablePayload"/);
+
+    const session = await worker.start({ agent: 'helpdesk', message: 'hello', mode: 'session' });
+    await hostile.workflow.getHandle(session.workflowId).signal(messageSignal, { text: 'ignored' });
+    // JSON that does not parse, under the JSON encoding, is unreadable too.
+    await new Client({
+      connection: worker.client.connection,
+      dataConverter: {
+        payloadCodecs: [
+          {
+            encode: async (payloads) => payloads.map((payload) => ({ ...payload, data: Buffer.from('{"text":') })),
+            decode: async (payloads) => payloads,
+          },
+        ],
+      },
+    }).workflow
+      .getHandle(session.workflowId)
+      .signal(messageSignal, { text: 'cut' });
+    expect(
+      await updateRejectionOf(
+        hostile.workflow.getHandle(session.workflowId).executeUpdate(chatUpdate, { args: [{ text: 'rejected' }] }),
+      ),
+    ).toMatch(/Unrecognized key: "unreadablePayload"/);
+    expect(await session.executeUpdate(chatUpdate, { args: [{ text: 'still there?' }] })).toMatch(/^reply \d+ to 12/);
+    expect((await session.query(stateQuery)).messages.filter((message) => message.role === 'user')).toHaveLength(2);
   });
 
   it('gets a typed rejection for a note of 900,000 quotes (1.8 MB as JSON); the approval still waits', async () => {

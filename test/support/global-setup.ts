@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../runtime/workflow-modules';
+import { workflowBundleOptions } from '../../runtime/workflow-modules';
 import { startDevServer } from './dev-server';
 
 export default async function globalSetup(): Promise<void> {
@@ -20,8 +20,7 @@ export default async function globalSetup(): Promise<void> {
       'matching.numTaskqueueWritePartitions=1',
     ]),
     bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
-      workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES],
+      ...workflowBundleOptions(require.resolve('../../workflows')),
       logger: new DefaultLogger('WARN'),
     }),
   ]);
