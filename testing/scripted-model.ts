@@ -219,8 +219,16 @@ async function sendEndless(response: ServerResponse, contentType: string, signal
   response.writeHead(200, { 'content-type': contentType });
   response.write(contentType.includes('event-stream') ? 'data: {"choices":[{"delta":{"content":"' : '{"choices":[');
   const filler = 'a'.repeat(65_536);
+  const writable = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        response.off('drain', done).off('close', done);
+        resolve();
+      };
+      response.on('drain', done).on('close', done);
+    });
   while (!response.destroyed && !signal.aborted) {
-    if (!response.write(filler)) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
+    if (!response.write(filler)) await writable();
   }
 }
 

@@ -100,8 +100,9 @@ describe('tool calls that need approval', () => {
         `- \`issue_refund\` {"orderId":"1046","amountUsd":35,"reason":"parcel delayed"} (call 1.2): \`durable-agents approve ${id} 1.2\` or \`durable-agents deny ${id} 1.2 --note "why"\``,
       ].join('\n'),
     );
-    // The approval's timer says what it waits for, in the Web UI's event history.
-    expect(await timerSummaries(handle)).toEqual([
+    // The approval's timer says what it waits for, in the Web UI's event history (each call's timer
+    // starts once its arguments are checked, so the two come in either order).
+    expect((await timerSummaries(handle)).sort()).toEqual([
       'approval deadline · issue_refund (call 1.1)',
       'approval deadline · issue_refund (call 1.2)',
     ]);

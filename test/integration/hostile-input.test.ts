@@ -126,15 +126,16 @@ describe('a hostile caller', () => {
   });
 
   it('cannot pass a forged second argument through a workflow retry: the retried attempt fails too', async () => {
-    // The first attempt times out before any worker polls its queue; the server retries it with the
-    // same arguments as a continuation, which a worker started then must refuse.
+    // The first attempt times out before any worker polls its queue; the server retries it (10 s
+    // later, time for a worker to start) with the same arguments as a continuation, which the worker
+    // must refuse.
     const taskQueue = `forged-retry-${Date.now()}`;
     const workflowId = `forged-retry-${Date.now()}`;
     const handle = await worker.client.workflow.start('agentRun', {
       taskQueue,
       workflowId,
-      workflowRunTimeout: '1s',
-      retry: { maximumAttempts: 2, initialInterval: '1s' },
+      workflowRunTimeout: '5s',
+      retry: { maximumAttempts: 2, initialInterval: '10s' },
       args: [{ agent: 'helpdesk', message: 'refund order 1042' }, forgedContinuation()],
     });
     await eventually(
