@@ -43,7 +43,7 @@ export {
   type ExportFormat,
   type RunTranscript,
   type StepUsage,
-} from './client/transcript';
+} from './client/history-transcript';
 export { loadTemporalConfig, type TemporalConfig, type TemporalOverrides } from './src/config';
 export * from './src/contract';
 export { AgentClientError, ClientErrorKind, ErrorType } from './src/errors';

@@ -37,7 +37,7 @@ import {
 import { registerWorkerSideCommands, type LoadWorkerSide } from './commands';
 import { formatProgress, LiveLinePrinter } from './live-line';
 import { StreamPrinter, type PrinterOptions } from './stream-printer';
-import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './transcript';
+import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './history-transcript';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;

@@ -5,7 +5,7 @@ import { DEFAULT_TASK_QUEUE } from '../src/defaults';
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { RunReport, RunSummary, WaitNotice } from './agent-client';
-import type { RunTranscript, StepUsage } from './transcript';
+import type { RunTranscript, StepUsage } from './history-transcript';
 
 export function formatUsage(usage: Usage): string {
   const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;

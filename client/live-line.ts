@@ -8,7 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunState } from '../src/types';
 import { formatSteps, formatWaitNotice } from './format';
-import type { StepUsage } from './transcript';
+import type { StepUsage } from './history-transcript';
 
 type DescribeResponse = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
 type Failure = temporal.api.failure.v1.IFailure;

@@ -26,7 +26,7 @@ import {
   exportOpenAi,
   transcriptFromHistory,
   type RunTranscript,
-} from '../../client/transcript';
+} from '../../client/history-transcript';
 import { WaitTeller } from '../../client/waiting';
 import { terminalSafe } from '../../src/terminal-text';
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
