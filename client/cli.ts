@@ -32,9 +32,9 @@ import {
   formatRunTranscript,
   formatState,
   formatWaitNotice,
-  startWorkerHint,
 } from './format';
 import { registerWorkerSideCommands, type LoadWorkerSide } from './commands';
+import { startWorkerHint } from './shell-hints';
 import { formatProgress, LiveLinePrinter } from './live-line';
 import { StreamPrinter, type PrinterOptions } from './stream-printer';
 import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './history-transcript';

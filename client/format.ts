@@ -1,11 +1,12 @@
 /**
  * How the CLI shows runs to people (`--json` prints the raw objects instead).
  */
-import { DEFAULT_TASK_QUEUE } from '../src/defaults';
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
-import type { RunReport, RunSummary, WaitNotice } from './agent-client';
 import type { RunTranscript, StepUsage } from './history-transcript';
+import type { RunReport, RunSummary } from './run-types';
+import { shellWord, startWorkerHint } from './shell-hints';
+import type { WaitNotice } from './waiting';
 
 export function formatUsage(usage: Usage): string {
   const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;
@@ -134,16 +135,6 @@ export function formatRunList(runs: RunSummary[]): string {
     run.startTime.toISOString(),
   ]);
   return table(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED'], rows);
-}
-
-/** A value as a shell word: as it is when that is safe, in single quotes otherwise. */
-function shellWord(value: string): string {
-  return /^[\w.:/@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** How to start a worker for `taskQueue`: `npm run worker`, with `TASK_QUEUE` when it is not the default. */
-export function startWorkerHint(taskQueue: string): string {
-  return `start one: ${taskQueue === DEFAULT_TASK_QUEUE ? '' : `TASK_QUEUE=${shellWord(taskQueue)} `}npm run worker`;
 }
 
 /** What a waiting command says on stderr while it waits, one line per notice (per approval). */

@@ -11,9 +11,9 @@ import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { liveAnswerSchema, type LiveAnswer } from '../src/live-answer';
 import type { AgentRunResult, AgentRunState, ChatMessage, PendingApproval, RunStatus } from '../src/types';
-import type { RunFailure } from './agent-client';
-import { callsInFlight, retrying, type CallInFlight } from './live-line';
+import { callsInFlight, retrying, type CallInFlight } from './calls-in-flight';
 import { LIVE_STATUSES } from './run-status';
+import type { RunFailure } from './run-types';
 import { WaitTeller, type TaskQueueWorkers, type WaitOptions } from './waiting';
 
 /** What `AgentClient.stream` yields. */

@@ -9,7 +9,8 @@
 import { terminalSafe } from '../src/terminal-text';
 import type { RunStreamEvent } from './run-stream';
 import { formatToolCall, formatToolResult } from './format';
-import { calledWhat, elapsed, retrying } from './live-line';
+import { retrying } from './calls-in-flight';
+import { calledWhat, elapsed } from './live-line';
 
 /** Where a printer writes: a terminal (`isTTY`, with its size) or anything else. */
 export interface PrinterOutput {

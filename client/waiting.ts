@@ -3,7 +3,7 @@
  * task queue (or none answers it), that one does again, and which tool calls await approval.
  */
 import type { AgentRunState, PendingApproval } from '../src/types';
-import type { LiveDescription } from './live-line';
+import type { LiveDescription } from './calls-in-flight';
 
 /** Whether live workers poll a task queue, for workflow tasks and for activities. */
 export interface TaskQueueWorkers {

@@ -18,7 +18,6 @@ import {
   formatTranscript,
   formatUsage,
   formatWaitNotice,
-  startWorkerHint,
 } from '../../client/format';
 import {
   exportJsonl,
@@ -27,6 +26,7 @@ import {
   transcriptFromHistory,
   type RunTranscript,
 } from '../../client/history-transcript';
+import { startWorkerHint } from '../../client/shell-hints';
 import { WaitTeller } from '../../client/waiting';
 import { terminalSafe } from '../../src/terminal-text';
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
