@@ -366,7 +366,7 @@ start_codec_server() {
   : >"$CODEC_LOG_FILE"
   # The token reaches the server through its environment, which only this user can read.
   CODEC_SERVER_TOKEN="$token" run_detached "$CODEC_LOG_FILE" \
-    node --import tsx "$SCRIPT_DIR/client.ts" codec-server --port "$CODEC_SERVER_PORT" --ui-origin "$origin"
+    node --import tsx "$SCRIPT_DIR/cli.ts" codec-server --port "$CODEC_SERVER_PORT" --ui-origin "$origin"
   pid=$DETACHED_PID
   echo "$pid" >"$CODEC_PID_FILE"
   deadline=$((SECONDS + START_TIMEOUT_S))

@@ -1,6 +1,6 @@
 /**
  * Talking to agent runs from code: start one and get its handle at once, then send messages, decide
- * approvals, read its state and fetch its result later. The CLI (`client.ts`) is a thin layer on this.
+ * approvals, read its state and fetch its result later. The CLI (`cli.ts`) is a thin layer on this.
  */
 import { randomUUID } from 'node:crypto';
 import {

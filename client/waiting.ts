@@ -30,7 +30,7 @@ export interface WaitOptions {
   onWait?: (notice: WaitNotice) => void;
   /**
    * Called on each check with what the run does now: its calls in flight (from `describe()`) and its
-   * state (undefined while no worker answers), for a live line (`client/live-line.ts`).
+   * state (undefined while no worker answers), for a live line (`cli/live-line.ts`).
    */
   onLive?: (description: LiveDescription, state: AgentRunState | undefined) => void;
   /** How often to look at the task queue and the run's state (default 1 s). */

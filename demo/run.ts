@@ -3,12 +3,13 @@
  * sample request, approves its refund as the demo's human, prints the transcript, the result and the
  * Web UI link, then shuts the worker down. Uses the real model when OPENAI_API_KEY is set (and
  * AGENT_MODEL is not `offline`). Temporal is where TEMPORAL_ADDRESS says, else the dev server on the
- * port temporal-dev.sh started it on (client/local-temporal.ts, as for `durable-agents dev`).
+ * port temporal-dev.sh started it on (cli/local-temporal.ts, as for `durable-agents dev`).
  */
 import { Runtime } from '@temporalio/worker';
-import { AgentClient, formatOutcome } from '../client';
-import { StreamPrinter } from '../client/stream-printer';
-import { findOrStartTemporal } from '../client/local-temporal';
+import { AgentClient } from '../client';
+import { formatOutcome } from '../cli/format';
+import { findOrStartTemporal } from '../cli/local-temporal';
+import { StreamPrinter } from '../cli/stream-printer';
 import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
 import { OFFLINE_AGENT_MODEL, offlineModelEnv, SAMPLE_REQUEST, startOfflineModel } from '../testing/offline-model';

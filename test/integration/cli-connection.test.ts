@@ -63,7 +63,7 @@ interface LiveCli {
 /** The CLI as a process that keeps running: its output as it comes. */
 function spawnCli(args: string[], environment: Record<string, string>): LiveCli {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli.ts', ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH!, ...environment },
   });

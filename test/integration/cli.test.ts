@@ -28,7 +28,7 @@ afterAll(async () => {
   await model?.close();
 });
 
-const cliArgs = (args: string[]) => ['--import', 'tsx', 'client.ts', ...args];
+const cliArgs = (args: string[]) => ['--import', 'tsx', 'cli.ts', ...args];
 const cliEnv = (env: Record<string, string> = {}) => ({
   PATH: process.env.PATH!,
   TEMPORAL_ADDRESS: worker.config.TEMPORAL_ADDRESS,

@@ -89,7 +89,7 @@ async function startWorker(taskQueue: string, keys: string | undefined): Promise
   return worker;
 }
 
-/** The project CLI as a real process (`node --import tsx client.ts ...`) with `keys` as PAYLOAD_KEYS. */
+/** The project CLI as a real process (`node --import tsx cli.ts ...`) with `keys` as PAYLOAD_KEYS. */
 function cli(taskQueue: string, keys: string | undefined, ...args: string[]): Promise<CliOutcome> {
   const env = { TEMPORAL_ADDRESS: testAddress(), TASK_QUEUE: taskQueue, ...(keys && { PAYLOAD_KEYS: keys }) };
   return runCli(args, env, 60_000);
@@ -273,7 +273,7 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
     let url: string;
 
     beforeEach(async () => {
-      const server = spawn(process.execPath, ['--import', 'tsx', 'client.ts', 'codec-server', '--port', '0'], {
+      const server = spawn(process.execPath, ['--import', 'tsx', 'cli.ts', 'codec-server', '--port', '0'], {
         cwd: REPO,
         env: { PATH: process.env.PATH, PAYLOAD_KEYS: KEY_A, CODEC_SERVER_TOKEN: token },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { AgentClient } from '../../client/agent-client';
-import { liveLine } from '../../client/live-line';
+import { liveLine } from '../../cli/live-line';
 import { loadTemporalConfig } from '../../src/config';
 import { cliScript, runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
@@ -40,7 +40,7 @@ const cli = (args: string[]) => runCli(args, env());
 
 /** The CLI as a process that keeps running: its output as it comes, and its exit code. */
 function spawnCli(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'cli.ts', ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH!, ...env() },
   });
@@ -149,7 +149,7 @@ describe('the live line of a waiting command', () => {
     async () => {
       failing = true;
       const id = (await cli(['start', 'helpdesk', 'flaky on a terminal'])).stdout.trim();
-      const command = [process.execPath, '--import', 'tsx', 'client.ts', 'result', id]
+      const command = [process.execPath, '--import', 'tsx', 'cli.ts', 'result', id]
         .map((word) => `'${word}'`)
         .join(' ');
       const child = spawn('script', ['-qefc', command, '/dev/null'], {

@@ -124,7 +124,7 @@ describe('the npm package', () => {
         'package.json',
         'README.md',
         'bin/durable-agents.js',
-        'dist/client/cli.js',
+        'dist/cli.js',
         'dist/src/index.d.ts',
         'dist/workflows/index.js',
         'dist/agents/helpdesk/data/orders.json',

@@ -86,7 +86,7 @@ const shellQuote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
 
 /** The CLI on a terminal of 100×40: what it wrote (with when), and its exit code. */
 function cliOnTerminal(args: string[]) {
-  const command = [process.execPath, '--import', 'tsx', 'client.ts', ...args].map(shellQuote).join(' ');
+  const command = [process.execPath, '--import', 'tsx', 'cli.ts', ...args].map(shellQuote).join(' ');
   const child = spawn('script', ['-qfec', `stty cols 100 rows 40; exec ${command}`, '/dev/null'], {
     cwd: REPO,
     env: { PATH: process.env.PATH!, ...env() },
@@ -245,7 +245,7 @@ describe('a call no worker takes', () => {
     const queue = { TEMPORAL_ADDRESS: runs.config.TEMPORAL_ADDRESS, TASK_QUEUE: runs.config.TASK_QUEUE };
     const waiting = spawn(
       process.execPath,
-      ['--import', 'tsx', 'client.ts', '--json', 'start', 'helpdesk', 'hi', '--wait'],
+      ['--import', 'tsx', 'cli.ts', '--json', 'start', 'helpdesk', 'hi', '--wait'],
       {
         cwd: REPO,
         env: { PATH: process.env.PATH!, ...queue },

@@ -3,7 +3,7 @@
  * stopped before the CLI (a real process) reads it, and an encrypted run decodes with PAYLOAD_KEYS.
  */
 import { randomBytes } from 'node:crypto';
-import { formatTranscript } from '../../client/format';
+import { formatTranscript } from '../../cli/format';
 import { costOf, DEFAULT_PRICES } from '../../src/pricing';
 import type { AgentRunResult, ChatMessage } from '../../src/types';
 import { byTurn, reply, startScriptedModel, type ScriptedModel } from '../../testing';

@@ -1,5 +1,5 @@
 /**
- * The project CLI as a long-running process (`client.ts <args>` under tsx): for `dev` and `worker`,
+ * The project CLI as a long-running process (`cli.ts <args>` under tsx): for `dev` and `worker`,
  * which run until they are signalled.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -17,7 +17,7 @@ export interface CliProcess {
 
 /** `durable-agents <args>` with `env` (and PATH, HOME). */
 export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'client.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'cli.ts'), ...args], {
     cwd: REPO,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 /**
- * The project CLI as a real process (`client.ts` under tsx), for tests that check what a person sees.
+ * The project CLI as a real process (`cli.ts` under tsx), for tests that check what a person sees.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ export interface CliOutcome {
 /** Runs `durable-agents <args>` with `env` (and PATH) and returns its exit code and output. */
 export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliOutcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'client.ts', ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli.ts', ...args], {
       cwd: REPO,
       env: { PATH: process.env.PATH!, ...env },
       timeout: timeoutMs,

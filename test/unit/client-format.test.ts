@@ -18,14 +18,9 @@ import {
   formatTranscript,
   formatUsage,
   formatWaitNotice,
-} from '../../client/format';
-import {
-  exportJsonl,
-  exportMarkdown,
-  exportOpenAi,
-  transcriptFromHistory,
-  type RunTranscript,
-} from '../../client/history-transcript';
+} from '../../cli/format';
+import { transcriptFromHistory, type RunTranscript } from '../../client/history-transcript';
+import { exportJsonl, exportMarkdown, exportOpenAi } from '../../cli/export-writers';
 import { startWorkerHint } from '../../client/shell-hints';
 import { WaitTeller } from '../../client/waiting';
 import { terminalSafe } from '../../src/terminal-text';

@@ -17,6 +17,7 @@ const LAYERS: Record<string, { runtime: string[]; types?: string[] }> = {
   codec: { runtime: ['codec', 'src'] },
   runtime: { runtime: ['runtime', 'src', 'activities', 'agents', 'codec'] },
   client: { runtime: ['client', 'src', 'codec'], types: ['workflows'] },
+  cli: { runtime: ['cli', 'client', 'src', 'codec'] },
 };
 
 const tracked = execFileSync('git', ['ls-files'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n');

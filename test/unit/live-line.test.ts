@@ -6,7 +6,7 @@
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { callsInFlight, type CallInFlight, type LiveDescription } from '../../client/calls-in-flight';
-import { elapsed, formatProgress, LiveLinePrinter, liveLine, liveLineParts } from '../../client/live-line';
+import { elapsed, formatProgress, LiveLinePrinter, liveLine, liveLineParts } from '../../cli/live-line';
 import { staticDetails, staticSummary } from '../../client/run-details';
 import { terminalSafe } from '../../src/terminal-text';
 import { RunStatus, type AgentRunState } from '../../src/types';

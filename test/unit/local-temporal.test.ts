@@ -1,10 +1,10 @@
 /**
- * Where the local tour's Temporal is (client/local-temporal.ts): TEMPORAL_ADDRESS wins and starts
+ * Where the local tour's Temporal is (cli/local-temporal.ts): TEMPORAL_ADDRESS wins and starts
  * nothing; otherwise the ports temporal-dev.sh recorded, read as data.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findOrStartTemporal, recordedPorts, runDir } from '../../client/local-temporal';
+import { findOrStartTemporal, recordedPorts, runDir } from '../../cli/local-temporal';
 import { tempPath } from '../support/harness';
 
 const REPO = join(__dirname, '..', '..');

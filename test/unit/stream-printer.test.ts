@@ -5,9 +5,9 @@
  * terminal, the lines it prints (whole messages, `watch`'s transcript lines).
  */
 import { Terminal } from '@xterm/headless';
-import { formatToolCall, formatToolResult } from '../../client/format';
+import { formatToolCall, formatToolResult } from '../../cli/format';
 import type { RunStreamEvent } from '../../client/run-stream';
-import { StreamPrinter } from '../../client/stream-printer';
+import { StreamPrinter } from '../../cli/stream-printer';
 import { terminalSafe } from '../../src/terminal-text';
 import { RunStatus, type AgentRunResult } from '../../src/types';
 
@@ -104,7 +104,7 @@ describe('StreamPrinter on a terminal', () => {
     }
   });
 
-  // BUG (client/stream-printer.ts, rowsOf): rows are counted as code points / columns, but a wide
+  // BUG (cli/stream-printer.ts, rowsOf): rows are counted as code points / columns, but a wide
   // character (CJK, most emoji) takes two columns: the erase goes up too few rows and the first rows
   // of a failed attempt's text stay on screen (here 60 CJK characters fill 3 rows, counted as 2).
   it('a retry erases wide (CJK) text too', async () => {
@@ -117,7 +117,7 @@ describe('StreamPrinter on a terminal', () => {
     expect(await screen()).toEqual([...wrapped(retryLine()), 'OK']);
   });
 
-  // BUG (client/stream-printer.ts, line): a notice printed while text streams (a wait notice, e.g. no
+  // BUG (cli/stream-printer.ts, line): a notice printed while text streams (a wait notice, e.g. no
   // worker polling once the worker that wrote it died) comes after the text, and the text goes on
   // below it; `partial` still counts the rows above, so a retry erases only the rows below the notice
   // and the failed attempt's text above it stays on screen.

@@ -3,10 +3,10 @@
  */
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
-import type { RunTranscript, StepUsage } from './history-transcript';
-import type { RunReport, RunSummary } from './run-types';
-import { shellWord, startWorkerHint } from './shell-hints';
-import type { WaitNotice } from './waiting';
+import type { RunTranscript, StepUsage } from '../client/history-transcript';
+import type { RunReport, RunSummary } from '../client/run-types';
+import { shellWord, startWorkerHint } from '../client/shell-hints';
+import type { WaitNotice } from '../client/waiting';
 
 export function formatUsage(usage: Usage): string {
   const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;

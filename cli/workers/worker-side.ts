@@ -1,7 +1,7 @@
 /**
  * What the CLI's worker-side commands (`agents`, `worker`, `dev`) need from the worker side, and how
  * they get it. The client imports nothing of the worker side (README "Layout"): the entries that run
- * the CLI (client.ts, the package bin) hand `main` a loader of the worker entry (worker.ts), which
+ * the CLI (cli.ts, the package bin) hand `main` a loader of the worker entry (worker.ts), which
  * only these commands call, so the others start without loading the worker SDK.
  */
 import type { Command } from 'commander';

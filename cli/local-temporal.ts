@@ -36,7 +36,7 @@ export interface LocalTemporal {
   stopSync(): void;
 }
 
-/** The project's folder: where temporal-dev.sh is, from the sources (client/) or a build (dist/client/). */
+/** The project's folder: where temporal-dev.sh is, from the sources (cli/) or a build (dist/cli/). */
 function projectRoot(): string {
   const root = [join(__dirname, '..'), join(__dirname, '..', '..')].find((dir) =>
     existsSync(join(dir, 'temporal-dev.sh')),

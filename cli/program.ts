@@ -1,9 +1,9 @@
 /**
- * The durable-agents CLI (entry: `client.ts`): start runs and talk to them while they live.
+ * The durable-agents CLI (entry: `cli.ts`): start runs and talk to them while they live.
  * Output is for people unless `--json`; any failure is one line on stderr and a non-zero exit
  * (1: the operation failed, 2: bad arguments, which also show the command's help). Commands that
  * wait say on stderr what they wait for (no worker, an approval) and what the run does now (a live
- * line: `client/live-line.ts`), so stdout holds only the answer.
+ * line: `cli/live-line.ts`), so stdout holds only the answer.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import {
   type StreamOptions,
   type WaitNotice,
   type WaitOptions,
-} from './agent-client';
+} from '../client/agent-client';
 import {
   formatOutcome,
   formatReport,
@@ -33,11 +33,11 @@ import {
   formatState,
   formatWaitNotice,
 } from './format';
-import { registerWorkerSideCommands, type LoadWorkerSide } from './commands';
-import { startWorkerHint } from './shell-hints';
+import { registerWorkerSideCommands, type LoadWorkerSide } from './workers';
+import { startWorkerHint } from '../client/shell-hints';
 import { formatProgress, LiveLinePrinter } from './live-line';
 import { StreamPrinter, type PrinterOptions } from './stream-printer';
-import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './history-transcript';
+import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from './export-writers';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -183,8 +183,8 @@ async function whileStreaming<T>(
 }
 
 /**
- * The package's version, from its package.json: one folder up from the sources (client/), two from
- * the compiled CLI the package's bin runs (dist/client/).
+ * The package's version, from its package.json: one folder up from the sources (cli/), two from
+ * the compiled CLI the package's bin runs (dist/cli/).
  */
 function packageVersion(): string {
   const path = [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')].find(existsSync);
@@ -570,7 +570,7 @@ Examples:
       await server.close();
     });
 
-  // agents, worker, dev (client/commands/): they run worker code, which `loadWorkerSide` loads for them.
+  // agents, worker, dev (cli/workers/): they run worker code, which `loadWorkerSide` loads for them.
   registerWorkerSideCommands(program, loadWorkerSide);
   return program;
 }

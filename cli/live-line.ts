@@ -6,9 +6,9 @@
  */
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunState } from '../src/types';
-import { retrying, type CallInFlight, type LiveDescription } from './calls-in-flight';
+import { retrying, type CallInFlight, type LiveDescription } from '../client/calls-in-flight';
 import { formatSteps, formatWaitNotice } from './format';
-import type { StepUsage } from './history-transcript';
+import type { StepUsage } from '../client/history-transcript';
 
 /** A live line without its clock: `text`, and when what it describes began (for `(2.1 s)`), if it says. */
 export interface LiveLineParts {

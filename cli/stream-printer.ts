@@ -7,9 +7,9 @@
  * escape sequences that reach the terminal are the printer's own.
  */
 import { terminalSafe } from '../src/terminal-text';
-import type { RunStreamEvent } from './run-stream';
+import type { RunStreamEvent } from '../client/run-stream';
 import { formatToolCall, formatToolResult } from './format';
-import { retrying } from './calls-in-flight';
+import { retrying } from '../client/calls-in-flight';
 import { calledWhat, elapsed } from './live-line';
 
 /** Where a printer writes: a terminal (`isTTY`, with its size) or anything else. */

@@ -1,6 +1,6 @@
 /**
  * `durable-agents dev`: the local tour in one command. It finds or starts a Temporal dev server
- * (client/local-temporal.ts), runs a worker on the offline demo model in this process, prints the
+ * (cli/local-temporal.ts), runs a worker on the offline demo model in this process, prints the
  * Web UI and commands to try, and on Ctrl-C (SIGINT), SIGTERM or SIGHUP stops the worker and the
  * server it started, leaving a server it found running as it was.
  */
