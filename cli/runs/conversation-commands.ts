@@ -1,0 +1,197 @@
+/**
+ * The run commands that act on runs: `start` one (and wait for its answer), `send` a session a
+ * message (and wait for the reply), `approve` or `deny` a tool call, `end` a session, `cancel` a run.
+ */
+import type { Command } from 'commander';
+import { checkRunInput } from '../../client/agent-client';
+import type { AgentRunInput } from '../../src/input';
+import { RUN_ID_MAX_BYTES } from '../../src/run-id';
+import type { Limits } from '../../src/types';
+import { positiveNumber, runId } from '../arg-parsers';
+import type { CommandContext } from '../command-context';
+import { formatOutcome, formatResult } from '../format';
+import { print, say } from '../output';
+import { streamView, whileStreaming, withLiveLine } from '../wait-view';
+
+/** `start`'s options, as commander parses them. */
+interface StartOptions {
+  session?: boolean;
+  user?: string;
+  id?: string;
+  model?: string;
+  maxSteps?: number;
+  maxTokens?: number;
+  maxCost?: number;
+  maxDuration?: number;
+  maxRepeats?: number;
+  fallbackModel?: string[];
+  wait?: boolean;
+  stream: boolean;
+}
+
+export function registerStartCommand(program: Command, context: CommandContext): void {
+  program
+    .command('start')
+    .description('start a run and print its id (the handle) at once')
+    .argument('<agent>', 'agent name, e.g. helpdesk')
+    .argument('<message>', 'the first user message')
+    .option('--session', 'keep the run open for more messages after it answers')
+    .option('--user <id>', 'the user the run acts for')
+    .option(
+      '--id <workflowId>',
+      `choose the run id (default: <agent>-<uuid>): up to ${RUN_ID_MAX_BYTES} UTF-8 bytes, no control characters, ` +
+        'no surrounding spaces',
+      runId,
+    )
+    .option('--model <model>', 'override the agent model')
+    .option('--max-steps <n>', 'step budget', positiveNumber)
+    .option('--max-tokens <n>', 'token budget', positiveNumber)
+    .option('--max-cost <usd>', 'cost budget in US dollars', positiveNumber)
+    .option('--max-duration <seconds>', 'time budget: a deadline for the run (each turn, in a session)', positiveNumber)
+    .option('--max-repeats <n>', 'the same tool call this many answers in a row is a stuck loop', positiveNumber)
+    .option('--fallback-model <model...>', 'models to try in order when the model keeps failing')
+    .option('--wait', 'wait for the result and print it')
+    .option('--no-stream', 'with --wait: print the answer when it is complete, not as the model writes it')
+    .action((agent: string, message: string, options: StartOptions) => start(context, agent, message, options));
+}
+
+/** The run `start` asks for: the agent and first message, with the options given. */
+function runInput(agent: string, message: string, options: StartOptions): AgentRunInput {
+  const limits: Limits = {
+    ...(options.maxSteps && { maxSteps: options.maxSteps }),
+    ...(options.maxTokens && { maxTokens: options.maxTokens }),
+    ...(options.maxCost && { maxCostUsd: options.maxCost }),
+    ...(options.maxDuration && { maxDurationSeconds: options.maxDuration }),
+    ...(options.maxRepeats && { maxRepeats: options.maxRepeats }),
+  };
+  return {
+    agent,
+    message,
+    ...(options.session && { mode: 'session' as const }),
+    ...(options.user && { userId: options.user }),
+    ...(options.model && { model: options.model }),
+    ...(options.fallbackModel && { fallbackModels: options.fallbackModel }),
+    ...(Object.keys(limits).length && { limits }),
+  };
+}
+
+async function start(context: CommandContext, agent: string, message: string, options: StartOptions): Promise<void> {
+  const json = context.json();
+  const input = runInput(agent, message, options);
+  // Checked before connecting: a bad input is the caller's to fix, wherever Temporal is.
+  checkRunInput(input);
+  const agents = await context.connect();
+  const id = await agents.start(input, { workflowId: options.id });
+  if (!options.wait) {
+    print(json, { id }, () => id);
+    return;
+  }
+  // The handle first: whoever waits can follow the run elsewhere, or come back to it.
+  if (!json) say(id);
+  const view = streamView(json, options.stream, { transcript: false });
+  if (!view) {
+    const result = await withLiveLine(json, (options) => agents.result(id, options));
+    print(json, { id, result }, () => formatResult(result));
+    return;
+  }
+  // The stream ends with the run: its last event is the result.
+  const result = await whileStreaming(
+    agents,
+    id,
+    view,
+    'start',
+    () => false,
+    () => agents.result(id),
+  );
+  if (view.json) console.log(JSON.stringify({ id, result }));
+  else if (view.onStdout) {
+    view.printer.finish(result.output);
+    say(`\n${formatOutcome(result)}`);
+  } else say(formatResult(result));
+}
+
+export function registerSendCommand(program: Command, context: CommandContext): void {
+  program
+    .command('send')
+    .description('send a message to a session and print the reply')
+    .argument('<id>', 'run id', runId)
+    .argument('<text>', 'the message')
+    .option('--no-wait', 'queue the message instead of waiting for the reply')
+    .option('--no-stream', 'print the reply when it is complete, not as the model writes it')
+    .action((id: string, text: string, options: { wait: boolean; stream: boolean }) =>
+      send(context, id, text, options),
+    );
+}
+
+async function send(
+  context: CommandContext,
+  id: string,
+  text: string,
+  options: { wait: boolean; stream: boolean },
+): Promise<void> {
+  const json = context.json();
+  const agents = await context.connect();
+  if (!options.wait) {
+    const queued = await agents.message(id, text);
+    print(json, { queued: true, outcome: queued }, () => queued);
+    return;
+  }
+  const view = streamView(json, options.stream, { transcript: false });
+  if (!view) {
+    const reply = await withLiveLine(json, (options) => agents.chat(id, text, options));
+    print(json, { reply }, () => reply);
+    return;
+  }
+  const reply = await whileStreaming<string>(
+    agents,
+    id,
+    view,
+    'now',
+    (event, reply) => event.type === 'assistant' && event.text.trim() === reply.trim(),
+    () => agents.chat(id, text),
+  );
+  if (view.json) console.log(JSON.stringify({ reply }));
+  else if (view.onStdout) view.printer.finish(reply);
+  else say(reply);
+}
+
+/** `approve` and `deny`: a decision on a tool call that awaits approval. */
+export function registerDecisionCommands(program: Command, context: CommandContext): void {
+  for (const [name, approve] of [
+    ['approve', true],
+    ['deny', false],
+  ] as const) {
+    program
+      .command(name)
+      .description(`${name} a tool call that awaits approval`)
+      .argument('<id>', 'run id', runId)
+      .argument('<callId>', 'the call id shown by `status`')
+      .option('--note <text>', 'a note for the model (and the record)')
+      .action(async (id: string, callId: string, options) => {
+        const outcome = await (await context.connect()).decide(id, { callId, approve, note: options.note });
+        print(context.json(), { callId, approved: approve, outcome }, () => outcome);
+      });
+  }
+}
+
+export function registerEndCommand(program: Command, context: CommandContext): void {
+  program
+    .command('end')
+    .description('end a session after any turn in progress')
+    .argument('<id>', 'run id', runId)
+    .action(async (id: string) => {
+      await (await context.connect()).end(id);
+      print(context.json(), { ended: true }, () => 'ending');
+    });
+}
+
+export function registerCancelCommand(program: Command, context: CommandContext): void {
+  program
+    .command('cancel')
+    .description('cancel a run')
+    .argument('<id>', 'run id', runId)
+    .action(async (id: string) => {
+      await (await context.connect()).cancel(id);
+      print(context.json(), { cancelled: true }, () => `cancel requested for ${id}`);
+    });
+}
