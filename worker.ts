@@ -4,7 +4,7 @@
  * the model and tool activities. Workers hold no state, so any number of them can serve one queue;
  * configure them with env (README "Configuration"); `--offline` (or `AGENT_MODEL=offline`) serves the
  * offline demo model from the worker itself. `runWorker` is that program, shared with the CLI's
- * `worker` and `dev` commands (client/commands/), which load this entry when they run. The modules are
+ * `worker` and `dev` commands (cli/workers/), which load this entry when they run. The modules are
  * in `runtime/`.
  */
 import { parseArgs } from 'node:util';
