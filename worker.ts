@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { loadWorkerConfig, WORKER_ROLES, type WorkerRole } from './src/config';
 import { serveWorker } from './runtime/serve-worker';
-import { OFFLINE_AGENT_MODEL, offlineModelEnv, startOfflineModel } from './testing/offline-model';
+import { OFFLINE_AGENT_MODEL, offlineModelEnv, startOfflineModel } from './runtime/offline-model';
 
 export { buildRegistry, createAgentWorker, type AgentWorkerOptions, type ModelEndpoint } from './runtime/create-worker';
 export { loadAgentModule, parseModuleList } from './runtime/agent-modules';

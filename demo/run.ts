@@ -12,7 +12,7 @@ import { findOrStartTemporal } from '../cli/local-temporal';
 import { StreamPrinter } from '../cli/stream-printer';
 import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
-import { OFFLINE_AGENT_MODEL, offlineModelEnv, SAMPLE_REQUEST, startOfflineModel } from '../testing/offline-model';
+import { OFFLINE_AGENT_MODEL, offlineModelEnv, SAMPLE_REQUEST, startOfflineModel } from '../runtime/offline-model';
 
 async function main(): Promise<void> {
   // The worker program's one-line log, at WARN: the demo's own output is the transcript.

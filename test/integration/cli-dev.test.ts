@@ -13,7 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { SAMPLE_REQUEST } from '../../testing/offline-model';
+import { SAMPLE_REQUEST } from '../../runtime/offline-model';
 import { pendingCall, runCli } from '../support/cli';
 import { spawnCli, waitForOutput, type CliProcess } from '../support/cli-process';
 import { eventually } from '../support/eventually';

@@ -5,7 +5,7 @@
  * the project CLI, its refund approved or denied there.
  */
 import { randomUUID } from 'node:crypto';
-import { OFFLINE_MODEL_NAME, SAMPLE_REQUEST } from '../../testing/offline-model';
+import { OFFLINE_MODEL_NAME, SAMPLE_REQUEST } from '../../runtime/offline-model';
 import { pendingCall, runCli } from '../support/cli';
 import { workerEnv } from '../support/harness';
 import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';

@@ -1,10 +1,11 @@
 /**
  * The offline demo model: a scripted OpenAI-compatible endpoint that plays a plausible helpdesk
  * conversation, so a fresh clone runs the demo (`npm run demo`) and the CLI tour (`npm run worker --
- * --offline`, or `AGENT_MODEL=offline`) with no API key and no network.
+ * --offline`, or `AGENT_MODEL=offline`) with no API key and no network. A product feature, so it lives
+ * with the worker (runtime/), on the scripted Chat Completions server the tests' model also runs on.
  */
 import { buildPriceTable, DEFAULT_PRICES } from '../src/pricing';
-import { reply, startScriptedModel, turnOf, type ScriptedModel } from './scripted-model';
+import { reply, startScriptedModel, turnOf, type ScriptedModel } from './scripted-chat-completions';
 
 export const OFFLINE_MODEL_NAME = 'offline-demo-model';
 
