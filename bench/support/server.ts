@@ -1,10 +1,10 @@
 /**
- * The Temporal dev server the bench runs on (the tests' one: in memory, on a free port, search
- * attributes registered), with eager activity dispatch on or off, and its pid checked to be the
- * `temporal` binary itself so its /proc figures are the server's.
+ * The Temporal dev server the bench runs on (the tests' one, testing/dev-server.ts: in memory, on a
+ * free port, search attributes registered), with eager activity dispatch on or off, and its pid
+ * checked to be the `temporal` binary itself so its /proc figures are the server's.
  */
 import { Client, Connection } from '@temporalio/client';
-import { startDevServer, stopDevServer, type DevServer } from '../../test/support/dev-server';
+import { startDevServer, stopDevServer, type DevServer } from '../../testing/dev-server';
 import { commandName, descendants } from './proc';
 
 export interface BenchServer extends DevServer {

@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { AgentClient } from '../../client/agent-client';
 import { loadTemporalConfig } from '../../src/config';
-import { freePort } from '../../test/support/dev-server';
+import { freePort } from '../../testing/dev-server';
 import { byTurn, reply, startScriptedModel } from '../../testing';
 
 const REPO = resolve(__dirname, '..', '..');

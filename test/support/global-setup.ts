@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../runtime/workflow-modules';
-import { startDevServer } from './dev-server';
+import { startDevServer } from '../../testing/dev-server';
 
 export default async function globalSetup(): Promise<void> {
   const [server, bundle] = await Promise.all([

@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { stopDevServer, type DevServer } from './dev-server';
+import { stopDevServer, type DevServer } from '../../testing/dev-server';
 
 export default async function globalTeardown(): Promise<void> {
   const server = (globalThis as { devServer?: DevServer }).devServer;
