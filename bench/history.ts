@@ -18,17 +18,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 import { z } from 'zod';
 import { defineAgent } from '../src/agent';
 import { DEFAULT_TOOL_RESULT_MAX_BYTES } from '../src/defaults';
-import { AgentRegistry } from '../src/registry';
+import { WorkflowType } from '../src/contract';
 import { defineTool } from '../src/tool';
-import { startDevServer, stopDevServer } from '../test/support/dev-server';
-import { reply, startScriptedModel, turnOf, type ModelRequest } from '../testing';
+import { reply, startAgentTest, turnOf, type ModelRequest } from '../testing';
+import type { agentRun } from '../workflows';
 
 const STEPS = (process.env.BENCH_HISTORY_STEPS ?? '20,60,200').split(',').map((steps) => Number(steps.trim()));
 const RESULT_BYTES = Number(process.env.BENCH_TOOL_RESULT_BYTES ?? 20_000);
@@ -39,11 +38,9 @@ if (!Number.isInteger(RESULT_BYTES) || RESULT_BYTES < 32) throw new Error('BENCH
 
 /**
  * The SDK warns of each payload over 512 KB (TMPRL1103) on stderr, one line each: such warnings are
- * counted per run instead (with the largest size), and only errors are printed. Installed before the
- * harness is imported, which would install its own runtime (it leaves that to TEST_VERBOSE runs).
+ * counted per run instead (with the largest size), and only errors are printed.
  */
 const payloadWarnings = { count: 0, maxBytes: 0 };
-process.env.TEST_VERBOSE = '1';
 Runtime.install({
   logger: new DefaultLogger('WARN', (entry: LogEntry) => {
     if (entry.message.includes('TMPRL1103')) {
@@ -148,32 +145,31 @@ function describeFailure(error: unknown): string {
 }
 
 async function main(): Promise<void> {
-  // Requests are measured as they come (`script`), not kept: a long run's would take hundreds of MB.
-  const model = await startScriptedModel((request) => {
-    model.requests.length = 0;
-    return script(request);
-  });
-  const server = await startDevServer();
-  process.env.TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.TEST_TMP_DIR = tmpdir();
-  const { startTestWorker } = await import('../test/support/harness.js');
   // Results are never cut: the bench measures the size it was asked for.
   const resultMax = Math.max(DEFAULT_TOOL_RESULT_MAX_BYTES, RESULT_BYTES);
-  const worker = await startTestWorker(
-    { OPENAI_BASE_URL: model.baseUrl, TOOL_RESULT_MAX_BYTES: String(resultMax) },
-    new AgentRegistry().add([agent], 'bench/history.ts'),
-  );
-  const { client } = worker;
+  // A dev server of its own, the model and a worker in this process.
+  const test = await startAgentTest({
+    agents: [agent],
+    // Requests are measured as they come (`script`), not kept: a long run's would take hundreds of MB.
+    script: (request) => {
+      test.model.requests.length = 0;
+      return script(request);
+    },
+    env: { MODEL_HEARTBEAT_SECONDS: '5', MODEL_TIMEOUT_SECONDS: '20', TOOL_RESULT_MAX_BYTES: String(resultMax) },
+  });
+  const { client } = test.client;
   const rows: Row[] = [];
   try {
     for (const steps of STEPS) {
       const tag = `bench-history-${steps}-${randomUUID().slice(0, 8)}`;
       const started = performance.now();
       Object.assign(payloadWarnings, { count: 0, maxBytes: 0 });
-      const handle = await worker.start(
-        { agent: agent.name, message: `[${tag}] Fetch ${steps} pages.`, limits: { maxSteps: steps + 5 } },
-        tag,
-      );
+      // Started bare (no search attributes, no summary), so the history holds the run's own events only.
+      const handle = await client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
+        taskQueue: test.taskQueue,
+        workflowId: tag,
+        args: [{ agent: agent.name, message: `[${tag}] Fetch ${steps} pages.`, limits: { maxSteps: steps + 5 } }],
+      });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), TIMEOUT_MS)));
       let status: string;
@@ -225,9 +221,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await worker.stop();
-    await model.close();
-    await stopDevServer(server.process);
+    await test.close();
   }
 
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;

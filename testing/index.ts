@@ -1,7 +1,10 @@
 /**
- * Testing helpers for agent authors: a scripted OpenAI-compatible model server to point a worker's
- * `OPENAI_BASE_URL` at, so agents are tested through the real `openai` client with no network.
+ * Testing helpers for agent authors (and this project's own tests): `startAgentTest`, which runs
+ * agents on a worker in the test's process against a scripted OpenAI-compatible model (the real
+ * `openai` client, no network), on Temporal's local test environment or a server already running
+ * (docs/testing.md); the scripted model on its own; and a dev server to share between test files.
  */
+export { startAgentTest, type AgentTest, type AgentTestOptions } from './agent-test';
 export {
   byTurn,
   isSummaryRequest,
@@ -15,3 +18,4 @@ export {
   type ScriptedModel,
   type ScriptedToolCall,
 } from './scripted-model';
+export { startDevServer, stopDevServer, type DevServer } from './dev-server';

@@ -30,7 +30,7 @@ const PLUGIN = `
 import { defineAgent, defineTool, z, type PluginApi } from 'durable-agents';
 import type { AgentClient } from 'durable-agents/client';
 import type { createAgentWorker } from 'durable-agents/worker';
-import type { startScriptedModel } from 'durable-agents/testing';
+import type { startAgentTest, startScriptedModel } from 'durable-agents/testing';
 
 const forecast = defineTool({
   name: 'forecast',
@@ -45,11 +45,31 @@ export default ({ defineAgent: define }: PluginApi) => [
 ];
 
 // The other entry points resolve, with their types.
-export type Surfaces = [AgentClient, typeof createAgentWorker, typeof startScriptedModel];
+export type Surfaces = [AgentClient, typeof createAgentWorker, typeof startScriptedModel, typeof startAgentTest];
 `;
 
 /** The same with a type error: the tool's input is a string, not a number. */
 const BROKEN_PLUGIN = PLUGIN.replace('city.toUpperCase()', 'city.toFixed(1)');
+
+/** An agent author's test, in plain Node: `startAgentTest` from the testing entry, on the test's server. */
+const AGENT_TEST = `
+const { defineAgent } = require('durable-agents');
+const { byTurn, reply, startAgentTest } = require('durable-agents/testing');
+
+(async () => {
+  const echo = defineAgent({ name: 'echo', instructions: 'Repeat what the user says.', tools: [] });
+  const test = await startAgentTest({ agents: [echo], script: byTurn([reply.text('Hello!')]), address: process.env.ADDRESS });
+  try {
+    const result = await test.client.result(await test.client.start({ agent: 'echo', message: 'Hello!' }));
+    console.log(result.status, result.output);
+  } finally {
+    await test.close();
+  }
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+`;
 
 describe('the npm package', () => {
   let dir: string;
@@ -149,6 +169,12 @@ describe('the npm package', () => {
     expect(broken.stdout.trim().split('\n')).toEqual([
       expect.stringMatching(/^broken\.ts\(\d+,\d+\): error TS\d+: Property 'toFixed' does not exist on type 'string'/),
     ]);
+  });
+
+  it('runs an agent test with its testing entry (startAgentTest)', async () => {
+    writeFileSync(join(project, 'agent-test.cjs'), AGENT_TEST);
+    const outcome = await inProject(process.execPath, ['agent-test.cjs'], { ADDRESS: testAddress() });
+    expect(outcome).toMatchObject({ code: 0, stdout: 'completed Hello!\n' });
   });
 
   it('runs its compiled worker with a TypeScript plug-in, and its CLI runs an agent on it', async () => {

@@ -13,7 +13,7 @@ import type { AgentRegistry } from '../../src/registry';
 import type { agentRun } from '../../workflows';
 import type { AgentWorker } from '../../runtime/agent-worker';
 import { createAgentWorker } from '../../worker';
-import { startScriptedModel, type Script, type ScriptedModel } from '../../testing';
+import { startAgentTest, type AgentTest, type Script, type ScriptedModel } from '../../testing';
 
 export function testAddress(): string {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
@@ -56,6 +56,12 @@ export interface TestWorker {
   stop(): Promise<void>;
 }
 
+/** Starts a run of the agent `agentRun` on `taskQueue`, as a test worker's `start` does. */
+function starter(client: Client, taskQueue: string): TestWorker['start'] {
+  return (input, workflowId = `test-${randomUUID()}`) =>
+    client.workflow.start<typeof agentRun>(WorkflowType.agentRun, { taskQueue, workflowId, args: [input] });
+}
+
 /** Starts a worker in this process, configured like `npm run worker` is from env. */
 export async function startTestWorker(
   overrides: Record<string, string | undefined>,
@@ -70,12 +76,7 @@ export async function startTestWorker(
     config,
     client,
     worker,
-    start: (input, workflowId = `test-${randomUUID()}`) =>
-      client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
-        taskQueue: config.TASK_QUEUE,
-        workflowId,
-        args: [input],
-      }),
+    start: starter(client, config.TASK_QUEUE),
     async stop() {
       worker.shutdown();
       await running;
@@ -94,7 +95,8 @@ export interface ScriptedWorker {
 
 /**
  * Starts a worker (with `overrides` and `registry`) on its own scripted model before the file's
- * tests and stops both after them; the model's requests are cleared before each test.
+ * tests and stops both after them (`startAgentTest`, on the run's server and workflow bundle); the
+ * model's requests are cleared before each test.
  */
 export function useScriptedWorker(
   overrides: Record<string, string | undefined> = {},
@@ -105,13 +107,26 @@ export function useScriptedWorker(
       throw new Error('the test set no script');
     },
   } as unknown as ScriptedWorker;
+  let test: AgentTest | undefined;
   beforeAll(async () => {
-    setup.model = await startScriptedModel((request, index) => setup.script(request, index));
-    setup.worker = await startTestWorker({ OPENAI_BASE_URL: setup.model.baseUrl, ...overrides }, registry);
+    test = await startAgentTest({
+      ...(registry && { agents: registry.entries().map(({ agent }) => agent) }),
+      script: (request, index) => setup.script(request, index),
+      address: testAddress(),
+      env: workerEnv(overrides),
+    });
+    const { config, client, worker } = test;
+    setup.model = test.model;
+    setup.worker = {
+      config,
+      client: client.client,
+      worker,
+      start: starter(client.client, test.taskQueue),
+      stop: test.close,
+    };
   });
   afterAll(async () => {
-    await setup.worker?.stop();
-    await setup.model?.close();
+    await test?.close();
   });
   beforeEach(() => {
     setup.model.requests.length = 0;

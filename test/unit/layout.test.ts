@@ -13,7 +13,7 @@ const LAYERS: Record<string, { runtime: string[]; types?: string[] }> = {
   workflows: { runtime: ['workflows', 'src'], types: ['activities'] },
   activities: { runtime: ['activities', 'src'] },
   agents: { runtime: ['agents', 'src'] },
-  testing: { runtime: ['testing', 'src', 'runtime'] },
+  testing: { runtime: ['testing', 'src', 'runtime', 'client'] },
   codec: { runtime: ['codec', 'src'] },
   runtime: { runtime: ['runtime', 'src', 'activities', 'agents', 'codec'] },
   client: { runtime: ['client', 'src', 'codec'], types: ['workflows'] },
