@@ -26,7 +26,7 @@ import { defineAgent } from '../src/agent';
 import { DEFAULT_TOOL_RESULT_MAX_BYTES } from '../src/defaults';
 import { WorkflowType } from '../src/contract';
 import { defineTool } from '../src/tool';
-import { reply, startAgentTest, turnOf, type ModelRequest } from '../testing';
+import { reply, startAgentTest, startDevServer, stopDevServer, turnOf, type ModelRequest } from '../testing';
 import type { agentRun } from '../workflows';
 
 const STEPS = (process.env.BENCH_HISTORY_STEPS ?? '20,60,200').split(',').map((steps) => Number(steps.trim()));
@@ -147,8 +147,10 @@ function describeFailure(error: unknown): string {
 async function main(): Promise<void> {
   // Results are never cut: the bench measures the size it was asked for.
   const resultMax = Math.max(DEFAULT_TOOL_RESULT_MAX_BYTES, RESULT_BYTES);
-  // A dev server of its own, the model and a worker in this process.
+  // The tests' dev server, the model and a worker in this process.
+  const server = await startDevServer();
   const test = await startAgentTest({
+    address: server.address,
     agents: [agent],
     // Requests are measured as they come (`script`), not kept: a long run's would take hundreds of MB.
     script: (request) => {
@@ -222,6 +224,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await test.close();
+    await stopDevServer(server.process);
   }
 
   const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
