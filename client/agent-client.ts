@@ -27,6 +27,8 @@ import {
   enqueueUpdate,
   factsQuery,
   forgetUpdate,
+  isMemoryWorkflowId,
+  MEMORY_IDS_RESERVED,
   memoryWorkflowId,
   searchAttributes,
   stateQuery,
@@ -368,10 +370,19 @@ export class AgentClient {
   async start(input: AgentRunInput, options: { workflowId?: string } = {}): Promise<string> {
     checkRunInput(input);
     if (options.workflowId !== undefined) checkRunId(options.workflowId);
+    const workflowId = options.workflowId ?? `${input.agent}-${randomUUID()}`;
+    // The run would refuse it, but only once started: say so before anything is sent.
+    if (isMemoryWorkflowId(workflowId)) {
+      throw new AgentClientError(
+        `invalid run id ${JSON.stringify(workflowId)}: ${MEMORY_IDS_RESERVED}`,
+        ClientErrorKind.invalidInput,
+        ErrorType.InvalidAgentInput,
+      );
+    }
     const handle = await this.call(() =>
       this.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
         taskQueue: this.config.TASK_QUEUE,
-        workflowId: options.workflowId ?? `${input.agent}-${randomUUID()}`,
+        workflowId,
         args: [input],
         staticSummary: staticSummary(input),
         staticDetails: staticDetails(input),

@@ -5,7 +5,7 @@ import { DefinitionError } from './errors';
 import { fallbackModelsSchema, limitsSchema } from './input';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
-import { LimitName, LocalCallKind, MemoryToolName, type Limits } from './types';
+import { LimitName, LocalCallKind, MemoryScope, MemoryToolName, type Limits } from './types';
 import { describeIssues } from './validation';
 
 /** What an agent author writes. */
@@ -34,6 +34,11 @@ export interface AgentConfig {
    */
   memory?: boolean;
   /**
+   * Whose memory the runs use, with `memory: true`: `'agent'` (the default), this agent's own for each
+   * user; `'shared'`, one per user that every agent with `memoryScope: 'shared'` reads and writes.
+   */
+  memoryScope?: MemoryScope;
+  /**
    * Which of this agent's calls run as Temporal local activities, whatever the worker's
    * `LOCAL_ACTIVITIES` says: `['model']`, `['tools']`, both, or `[]` for none. A tool's own `local` wins.
    * Local calls skip a round trip to the server per call, at a price (README: The local-activity fast path).
@@ -52,7 +57,8 @@ export interface ApprovalPolicy {
 /** A defined agent, ready to register on a worker. */
 export type AgentDefinition = AgentConfig & { readonly kind: 'agent' };
 
-const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+/** What an agent may be named: no `:` or `@`, which memory workflow ids rely on (`memoryWorkflowId`). */
+export const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 
 /** Every option `defineAgent` knows; anything else is a typo it rejects, not an option it ignores. */
 const AGENT_OPTIONS = namesOf<AgentConfig>({
@@ -66,10 +72,12 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   fallbackModels: true,
   contextWindowTokens: true,
   memory: true,
+  memoryScope: true,
   localActivities: true,
 });
 const LOCAL_CALL_KINDS: readonly unknown[] = Object.values(LocalCallKind);
 const MEMORY_TOOL_NAMES: readonly string[] = Object.values(MemoryToolName);
+const MEMORY_SCOPES: readonly unknown[] = Object.values(MemoryScope);
 const APPROVAL_OPTIONS = namesOf<ApprovalPolicy>({ tools: true, timeoutSeconds: true });
 const BUDGET_NAMES: readonly string[] = Object.values(LimitName);
 const LIMIT_NAMES = [
@@ -97,6 +105,27 @@ function approvalProblem(approval: unknown, toolNames: string[]): string | undef
   return undefined;
 }
 
+/** Throws if the memory options are wrong: not a boolean, an unknown scope, or a scope without memory. */
+function checkMemory({ name, memory, memoryScope }: AgentConfig, toolNames: string[]): void {
+  if (memory !== undefined && typeof memory !== 'boolean') {
+    throw new DefinitionError(`agent "${name}": memory must be true or false, not ${JSON.stringify(memory)}`);
+  }
+  if (memoryScope !== undefined && !MEMORY_SCOPES.includes(memoryScope)) {
+    throw new DefinitionError(
+      `agent "${name}": memoryScope must be "agent" or "shared", not ${JSON.stringify(memoryScope)}`,
+    );
+  }
+  if (memoryScope !== undefined && memory !== true) {
+    throw new DefinitionError(`agent "${name}": memoryScope "${memoryScope}" needs memory: true`);
+  }
+  const taken = memory ? toolNames.find((toolName) => MEMORY_TOOL_NAMES.includes(toolName)) : undefined;
+  if (taken) {
+    throw new DefinitionError(
+      `agent "${name}" has memory, which brings its own tool "${taken}": rename the agent's tool "${taken}"`,
+    );
+  }
+}
+
 /** Defines an agent; checks it at once so that a bad one stops the worker at start-up. */
 export function defineAgent(config: AgentConfig): AgentDefinition {
   const name = config?.name;
@@ -119,15 +148,7 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   if (repeated.length) {
     throw new DefinitionError(`agent "${name}" lists tool "${repeated[0]}" twice`);
   }
-  if (config.memory !== undefined && typeof config.memory !== 'boolean') {
-    throw new DefinitionError(`agent "${name}": memory must be true or false, not ${JSON.stringify(config.memory)}`);
-  }
-  const taken = config.memory ? toolNames.find((toolName) => MEMORY_TOOL_NAMES.includes(toolName)) : undefined;
-  if (taken) {
-    throw new DefinitionError(
-      `agent "${name}" has memory, which brings its own tool "${taken}": rename the agent's tool "${taken}"`,
-    );
-  }
+  checkMemory(config, toolNames);
   const local = config.localActivities;
   if (
     local !== undefined &&

@@ -5,7 +5,14 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentRunState, ApprovalDecision, MemoryFact, MemoryFactInput, UserMessage } from './types';
+import type {
+  AgentRunState,
+  ApprovalDecision,
+  MemoryFact,
+  MemoryFactInput,
+  UserMemoryInput,
+  UserMessage,
+} from './types';
 
 /** Workflow type names, as typed on the Temporal CLI (`--type agentRun`). */
 export const WorkflowType = {
@@ -14,13 +21,34 @@ export const WorkflowType = {
   userMemory: 'userMemory',
 } as const;
 
+const SHARED_MEMORY_PREFIX = 'memory:';
+const AGENT_MEMORY_PREFIX = 'memory@';
+
 /**
- * The workflow id of `userId`'s memory (`memory:<userId>`): one `userMemory` workflow per user,
- * started by the first `remember`, on the task queue of the run that remembered.
+ * The workflow id of a user's memory, one `userMemory` workflow each, started by the first `remember`
+ * on the task queue of the run that remembered: `memory:<userId>` for the memory agents share (and
+ * every memory written before scopes), `memory@<agent>:<userId>` for `agent`'s own. Agent names have
+ * no `:` or `@` (`defineAgent`), so the agent ends at the first `:` and no two memories share an id.
  */
-export function memoryWorkflowId(userId: string): string {
-  return `memory:${userId}`;
+export function memoryWorkflowId(userId: string, agent?: string): string {
+  return agent === undefined ? `${SHARED_MEMORY_PREFIX}${userId}` : `${AGENT_MEMORY_PREFIX}${agent}:${userId}`;
 }
+
+/** Whose memory `workflowId` is (the inverse of `memoryWorkflowId`); undefined for any other id. */
+export function memoryOfWorkflowId(workflowId: string): UserMemoryInput | undefined {
+  if (workflowId.startsWith(SHARED_MEMORY_PREFIX)) return { userId: workflowId.slice(SHARED_MEMORY_PREFIX.length) };
+  if (!workflowId.startsWith(AGENT_MEMORY_PREFIX)) return undefined;
+  const [agent, ...userId] = workflowId.slice(AGENT_MEMORY_PREFIX.length).split(':');
+  return agent && userId.length ? { userId: userId.join(':'), agent } : undefined;
+}
+
+/** Whether `workflowId` is taken by memories: no agent run may use such an id (it would block that memory). */
+export function isMemoryWorkflowId(workflowId: string): boolean {
+  return workflowId.startsWith(SHARED_MEMORY_PREFIX) || workflowId.startsWith(AGENT_MEMORY_PREFIX);
+}
+
+/** Why a run cannot have an id `isMemoryWorkflowId` accepts, as the workflow and the client say it. */
+export const MEMORY_IDS_RESERVED = `ids starting "${SHARED_MEMORY_PREFIX}" or "${AGENT_MEMORY_PREFIX}" are reserved for users' memories`;
 
 /** Query `state`: the run's status, transcript, usage and pending approvals at any moment. */
 export const stateQuery = defineQuery<AgentRunState>('state');

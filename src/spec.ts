@@ -13,7 +13,7 @@ import {
 import { runContextWindow, type ContextWindows } from './context-windows';
 import type { PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
-import { LocalCallKind, type AgentSpec, type ModelCallPolicy, type ToolSpec } from './types';
+import { LocalCallKind, MemoryScope, type AgentSpec, type ModelCallPolicy, type ToolSpec } from './types';
 
 /** The JSON schema the model sees for a tool's arguments, exported from its zod schema. */
 export function toolParameters(tool: ToolDefinition): Record<string, unknown> {
@@ -109,7 +109,8 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
     }),
     continueAsNewAtBytes: options.continueAsNewAtBytes,
     historyLimitBytes: options.historyLimitBytes,
-    // Only when on, so the specs of agents without memory stay as they were recorded.
-    ...(agent.memory && { memory: true }),
+    // Only when on, so the specs of agents without memory stay as they were recorded. The scope is
+    // always recorded with it: a spec without one is from before scopes, and runs as it was recorded.
+    ...(agent.memory && { memory: true, memoryScope: agent.memoryScope ?? MemoryScope.agent }),
   };
 }

@@ -197,11 +197,23 @@ export interface AgentSpec {
   /** The agent remembers facts about a run's user across sessions (`remember`/`forget` tools); absent means no. */
   memory?: boolean;
   /**
+   * Whose memory the run uses, set with `memory`. Absent in specs recorded before scopes: those runs
+   * use the memory shared by all agents and recall it into a system message, as they were recorded.
+   */
+  memoryScope?: MemoryScope;
+  /**
    * The workflow changes (`src/patches.ts`) the run has from its start, so it records no `patched()`
    * marker for them; absent in specs recorded before changes were listed.
    */
   patches?: string[];
 }
+
+/**
+ * Whose memory an agent's runs use: the agent's own per user (the default), or one per user shared by
+ * every agent that opts into `shared`.
+ */
+export const MemoryScope = { agent: 'agent', shared: 'shared' } as const;
+export type MemoryScope = (typeof MemoryScope)[keyof typeof MemoryScope];
 
 /** The tools a memory-enabled agent's runs with a user get; an agent with memory cannot define tools of these names. */
 export const MemoryToolName = { remember: 'remember', forget: 'forget' } as const;
@@ -219,7 +231,11 @@ export interface MemoryFactInput {
   fact: string;
 }
 
-/** The `userMemory` workflow's input: whose memory it is (its workflow id is `memoryWorkflowId(userId)`). */
+/**
+ * The `userMemory` workflow's input: whose memory it is, the user's and, for an agent's own memory, the
+ * agent's (its workflow id is `memoryWorkflowId(userId, agent)`). Without `agent`: the shared memory.
+ */
 export interface UserMemoryInput {
   userId: string;
+  agent?: string;
 }

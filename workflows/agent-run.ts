@@ -15,7 +15,16 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { approvalUpdate, chatUpdate, endSignal, enqueueUpdate, messageSignal, stateQuery } from '../src/contract';
+import {
+  approvalUpdate,
+  chatUpdate,
+  endSignal,
+  enqueueUpdate,
+  isMemoryWorkflowId,
+  MEMORY_IDS_RESERVED,
+  messageSignal,
+  stateQuery,
+} from '../src/contract';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_STEPS } from '../src/defaults';
 import { agentRunInputSchema, type AgentRunInput } from '../src/input';
 import {
@@ -37,7 +46,7 @@ import { ensureProvenContinuation } from './proven-continuation';
 import { ensurePayloadFits, invalidInput, runFailure, unpricedModel } from './failures';
 import { ensureHistoryRoom, historyAtLimit, historyIsLong } from './history-size';
 import { Inbox, type QueuedMessage } from './inbox';
-import { MEMORY_TOOLS, recalledFacts } from './memory';
+import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory';
 import { hasLoopGuards, hasPatch, Patch } from './patches';
 import { StatusReport } from './status-report';
 import { compactTranscript } from './transcript';
@@ -48,6 +57,10 @@ import { runTurn, type LimitOutcome, type RunProgress, type StuckOutcome, type T
 export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<AgentRunResult> {
   const parsedInput = agentRunInputSchema.safeParse(rawInput);
   if (!parsedInput.success) throw invalidInput(describeIssues(parsedInput.error));
+  // A run under a memory's id would take that id from the memory: its `remember` calls would all fail.
+  if (isMemoryWorkflowId(workflowInfo().workflowId)) {
+    throw invalidInput(`workflow id ${JSON.stringify(workflowInfo().workflowId)}: ${MEMORY_IDS_RESERVED}`);
+  }
   const input = parsedInput.data;
   const carried = acceptCarriedState(carriedInput);
   const startedAtMs = carried?.startedAtMs ?? Date.now();
@@ -103,10 +116,8 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
       }
       messages.push({ role: 'system', content: spec.instructions });
       // A memory-enabled agent's run with a user starts with what earlier runs remembered about that user.
-      if (spec.memory && input.userId) {
-        const recalled = await recalledFacts(input.userId);
-        if (recalled) messages.push(recalled);
-      }
+      const recalled = await recalledFacts(spec, input.userId);
+      if (recalled) messages.push(recalled);
     }
     const agentSpec: AgentSpec = spec;
     const limits: Limits = { maxSteps: DEFAULT_MAX_STEPS, ...agentSpec.limits, ...input.limits };
@@ -123,7 +134,8 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
       }),
       carried?.budget,
     );
-    const memoryUserId = agentSpec.memory ? input.userId : undefined;
+    // The memory's workflow id, which names the user and the scope the spec recorded.
+    const memoryUserId = runMemoryId(agentSpec, input.userId);
     const modelTools = [
       ...agentSpec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
       ...(memoryUserId !== undefined ? MEMORY_TOOLS : []),

@@ -7,7 +7,7 @@ import { workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import { limitsSchema } from '../src/input';
 import { Bounds } from '../src/defaults';
-import { type AgentSpec, type ChatMessage, type Usage } from '../src/types';
+import { MemoryScope, type AgentSpec, type ChatMessage, type Usage } from '../src/types';
 import { describeIssues, utf8Bytes } from '../src/validation';
 import type { BudgetMemory } from './budget';
 import type { TurnMemory } from './turn';
@@ -91,6 +91,7 @@ function carriedStateSchema() {
     fallbackModels: z.array(z.string()).optional(),
     prices: z.record(z.string(), z.object({ inputPerMillion: amount, outputPerMillion: amount })).optional(),
     memory: z.boolean().optional(),
+    memoryScope: z.enum([MemoryScope.agent, MemoryScope.shared]).optional(),
     contextWindowTokens: z.number().int().positive().optional(),
     compactAtTokens: z.number().int().positive().optional(),
     continueAsNewAtBytes: z.number().int().positive().optional(),

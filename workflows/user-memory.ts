@@ -1,8 +1,8 @@
 /**
- * `userMemory`: one entity workflow per user (`memory:<userId>`) holding the facts memory-enabled
- * agents remember about that user. Changed by the `remember` and `forget` updates, read by the
- * `facts` query; it never ends on its own, and continues as new, carrying its facts, when its
- * history grows long.
+ * `userMemory`: one entity workflow per user and scope holding the facts memory-enabled agents
+ * remember about that user: `memory@<agent>:<userId>` for one agent's own, `memory:<userId>` for the
+ * memory agents share. Changed by the `remember` and `forget` updates, read by the `facts` query; it
+ * never ends on its own, and continues as new, carrying its facts, when its history grows long.
  */
 import {
   allHandlersFinished,
@@ -13,6 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
+import { AGENT_NAME } from '../src/agent';
 import { factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate } from '../src/contract';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
@@ -27,7 +28,12 @@ export interface CarriedFacts {
   facts: MemoryFact[];
 }
 
-const inputSchema = z.object({ userId: boundedString(Bounds.userIdBytes).min(1) }).strict();
+const inputSchema = z
+  .object({
+    userId: boundedString(Bounds.userIdBytes).min(1),
+    agent: z.string().regex(AGENT_NAME, 'must be an agent name').optional(),
+  })
+  .strict();
 
 // Loose objects: a continuation written by a newer worker may carry fields this code does not know.
 const carriedSchema = z.looseObject({
@@ -46,13 +52,15 @@ function invalidMemoryInput(problems: string): ApplicationFailure {
   );
 }
 
-/** The input, checked: a memory under any other id than `memoryWorkflowId(userId)` would never be read. */
+/** The input, checked: a memory under any other id than `memoryWorkflowId(userId, agent)` would never be read. */
 function acceptInput(input: unknown): UserMemoryInput {
   const parsed = inputSchema.safeParse(input);
   if (!parsed.success) throw invalidMemoryInput(describeIssues(parsed.error));
-  const expected = memoryWorkflowId(parsed.data.userId);
+  const { userId, agent } = parsed.data;
+  const expected = memoryWorkflowId(userId, agent);
   if (workflowInfo().workflowId !== expected) {
-    throw invalidMemoryInput(`the memory of user ${JSON.stringify(parsed.data.userId)} must run as ${expected}`);
+    const whose = agent === undefined ? '' : ` for agent ${JSON.stringify(agent)}`;
+    throw invalidMemoryInput(`the memory of user ${JSON.stringify(userId)}${whose} must run as ${expected}`);
   }
   return parsed.data;
 }

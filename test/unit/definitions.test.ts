@@ -252,7 +252,7 @@ describe('defineAgent', () => {
     [
       'an option with no near name, listing the known ones',
       { temperature: 0.2 },
-      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels, contextWindowTokens, memory, localActivities',
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels, contextWindowTokens, memory, memoryScope, localActivities',
     ],
     [
       'a misspelt name, on an agent without one',
@@ -494,6 +494,22 @@ describe('resolveSpec', () => {
     const regular = resolveSpec(agent({ tools }), options);
     expect(regular.modelCall).toEqual(modelCall);
     expect(Object.hasOwn(regular.tools[0], 'local')).toBe(false);
+  });
+
+  it("records memory with its scope, the agent's own unless it opts into the shared one; nothing without memory", () => {
+    const settings = { defaultModel: 'm', modelCall, transcriptMaxBytes: 1_000, prices: DEFAULT_PRICES };
+    const memoryOf = (config: Partial<AgentConfig>) => {
+      const { memory, memoryScope } = resolveSpec(agent(config), { ...settings, ...specSettings });
+      return { memory, memoryScope };
+    };
+    expect(memoryOf({ memory: true })).toEqual({ memory: true, memoryScope: 'agent' });
+    expect(memoryOf({ memory: true, memoryScope: 'agent' })).toEqual({ memory: true, memoryScope: 'agent' });
+    expect(memoryOf({ memory: true, memoryScope: 'shared' })).toEqual({ memory: true, memoryScope: 'shared' });
+    // Specs of agents without memory stay as they were recorded before memory existed.
+    for (const memory of [undefined, false]) {
+      const spec = resolveSpec(agent({ memory }), { ...settings, ...specSettings });
+      expect(Object.hasOwn(spec, 'memory') || Object.hasOwn(spec, 'memoryScope')).toBe(false);
+    }
   });
 
   it('refuses localActivities that name anything but model and tools, once each', () => {
