@@ -2,9 +2,9 @@
  * All activities of durable-agents, built from their dependencies by one factory.
  */
 import { createContinuationActivities } from './continuation-proof';
-import { createMemoryActivities } from './memory';
+import { createMemoryActivities } from './memory-updates';
 import { createModelActivities, type ModelActivityDeps } from './model';
-import { createSpecActivities, type SpecActivityDeps } from './spec';
+import { createSpecActivities, type SpecActivityDeps } from './spec-resolution';
 import { createToolActivities, type ToolActivityDeps } from './tools';
 
 export type ActivityDeps = ModelActivityDeps & SpecActivityDeps & ToolActivityDeps;
@@ -21,6 +21,6 @@ export function createActivities(deps: ActivityDeps) {
 
 /** The activity interface, for `proxyActivities<Activities>()` in workflows (import it as a type). */
 export type Activities = ReturnType<typeof createActivities>;
-export type { MemoryCallInput, MemoryOutcome } from './memory';
+export type { MemoryCallInput, MemoryOutcome } from './memory-updates';
 export type { ModelCallInput, ModelCallResult, ModelTool, SummaryCallInput } from './model';
 export type { ToolCallInput, ToolCallOutcome } from './tools';

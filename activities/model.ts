@@ -15,7 +15,7 @@ import { knownModels, recordModelCall, type ModelKnowledge } from './metrics';
 import { classifyModelError } from './model-errors';
 import { parseCompletion, type ModelCallResult } from './model-response';
 import { readCompletion, StreamingChoice, type StreamedAnswer } from './model-stream';
-import type { TranscriptStore } from './transcripts';
+import type { TranscriptStore } from './transcript-store';
 
 export type { ModelCallResult } from './model-response';
 

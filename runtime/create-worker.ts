@@ -8,7 +8,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
-import { readRunHistory, TranscriptStore } from '../activities/transcripts';
+import { readRunHistory, TranscriptStore } from '../activities/transcript-store';
 import { builtInAgents } from '../agents';
 import { boundedFetch } from '../activities/bounded-body';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
@@ -21,7 +21,7 @@ import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
 import { callLogAttributes } from './logging';
-import { workerTracing } from './tracing';
+import { workerTracing } from './worker-tracing';
 import { WORKFLOW_BUNDLE_MODULES } from './workflow-modules';
 
 /** The built-in agents plus those of every module in `AGENT_MODULES`; throws on any bad definition. */

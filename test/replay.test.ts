@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import { DROPPED_SPANS } from '../runtime/tracing';
+import { DROPPED_SPANS } from '../runtime/worker-tracing';
 import { memoryWorkflowId, WorkflowType } from '../src/contract';
 import type { UserMemoryInput } from '../src/types';
 

@@ -14,7 +14,7 @@ import type {
 } from '../activities';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
 import type { AgentSpec, ToolSpec } from '../src/types';
-import { Patch } from './patches';
+import { Patch } from './patch-checks';
 
 const checkOptions = {
   startToCloseTimeout: '30s',

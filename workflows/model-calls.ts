@@ -10,7 +10,7 @@ import { ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
 import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { AgentSpec, ChatMessage } from '../src/types';
-import { runFailure } from './failures';
+import { runFailure } from './run-failures';
 import type { TranscriptSender } from './transcript-sender';
 
 /** Failures that another model might not have: the provider is down, slow, throttling, or garbled. */

@@ -7,7 +7,7 @@
 import { patched, proxyLocalActivities, type ApplicationFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { Patch } from '../src/patches';
-import { runFailure } from './failures';
+import { runFailure } from './run-failures';
 
 const { proveContinuation } = proxyLocalActivities<Activities>({
   summary: 'prove continuation',

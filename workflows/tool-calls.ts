@@ -6,9 +6,9 @@ import { isCancellation, workflowInfo } from '@temporalio/workflow';
 import { describeFailure } from '../src/failures';
 import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCall } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
-import { hasPatch, Patch } from './patches';
+import { hasPatch, Patch } from './patch-checks';
 import type { Approvals } from './approvals';
-import { isMemoryTool, runMemoryCall } from './memory';
+import { isMemoryTool, runMemoryCall } from './memory-tools';
 import { parseArguments, toolErrorMessage, toolMessage, unknownToolError } from './tool-messages';
 
 export interface ToolCallContext {

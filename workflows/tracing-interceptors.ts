@@ -4,7 +4,7 @@
  * (runtime/workflow-modules.ts). They carry the run's trace context to its activities and to the run
  * it continues as, so a whole chain is one trace. They change no command, so histories recorded
  * without them replay unchanged. Their spans leave the sandbox through the `exporter` sink, which the
- * worker does not call while it replays: a replay sends no span twice (runtime/tracing.ts).
+ * worker does not call while it replays: a replay sends no span twice (runtime/worker-tracing.ts).
  *
  * They act only for a run whose start carried a trace context (a client with tracing on, or the run
  * it continued): a run started untraced makes no span and adds no trace header to its calls, so it

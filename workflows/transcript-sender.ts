@@ -9,7 +9,7 @@ import { ErrorType } from '../src/errors';
 import { DeltaEncoder } from '../src/transcript-delta';
 import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { AgentSpec, ChatMessage } from '../src/types';
-import { hasPatch, Patch } from './patches';
+import { hasPatch, Patch } from './patch-checks';
 
 /** Whether a call failed because its worker could not rebuild the transcript it refers to. */
 function transcriptUnavailable(error: unknown): boolean {

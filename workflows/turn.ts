@@ -7,7 +7,7 @@ import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN, MAX_EMPTY_ANSWERS
 import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type ToolCall, type Usage } from '../src/types';
 import { addUsage, type Budget, type SpentLimit } from './budget';
 import { fitContextWindow } from './context-window';
-import { ensurePayloadFits, noAnswer } from './failures';
+import { ensurePayloadFits, noAnswer } from './run-failures';
 import {
   EMPTY_ANSWER_NUDGE,
   REPEATED_CALL_NOT_RUN,
@@ -18,7 +18,7 @@ import {
 } from './guidance';
 import { callModel } from './activities';
 import { callModelWithFallback } from './model-calls';
-import { hasLoopGuards } from './patches';
+import { hasLoopGuards } from './patch-checks';
 import type { StatusReport } from './status-report';
 import { RepetitionGuard, type GuardMemory, type Repetition } from './stuck';
 import { runToolCalls, type PendingStep, type ToolCallContext } from './tool-calls';

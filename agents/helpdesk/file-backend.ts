@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Article, HelpdeskBackend, Order, Refund } from './agent';
+import type { Article, HelpdeskBackend, Order, Refund } from './helpdesk-agent';
 
 /** The data that ships with the example. */
 export const HELPDESK_DATA_DIR = join(__dirname, 'data');

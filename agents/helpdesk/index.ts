@@ -6,5 +6,5 @@ export {
   type HelpdeskBackend,
   type Order,
   type Refund,
-} from './agent';
+} from './helpdesk-agent';
 export { createFileHelpdeskBackend, HELPDESK_DATA_DIR, readLedger } from './file-backend';

@@ -15,7 +15,7 @@ import { AgentClient } from '../../client/agent-client';
 import { payloadCodecs } from '../../codec';
 import { loadTemporalConfig } from '../../src/config';
 import { messageSignal, stateQuery } from '../../src/contract';
-import { Patch } from '../../workflows/patches';
+import { Patch } from '../../workflows/patch-checks';
 import { byTurn, lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
 import { temporalBinary } from '../support/dev-server';
 import { runCli, type CliOutcome } from '../support/cli';

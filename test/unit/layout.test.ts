@@ -22,6 +22,8 @@ const LAYERS: Record<string, { runtime: string[]; types?: string[] }> = {
 
 const tracked = execFileSync('git', ['ls-files'], { cwd: REPO, encoding: 'utf8' }).trim().split('\n');
 const folderOf = (file: string) => (file.includes('/') ? file.split('/')[0] : '(top level)');
+/** What ships or runs in production: every layer above, and the entries at the top level. */
+const PRODUCT_FOLDERS = Object.keys(LAYERS);
 
 describe('the layout', () => {
   it.each(Object.keys(LAYERS))('%s/ imports nothing above it', (folder) => {
@@ -37,6 +39,22 @@ describe('the layout', () => {
         .map(({ target }) => `${file} → ${target}`),
     );
     expect(upward).toEqual([]);
+  });
+
+  it('gives every product file a name of its own (index.ts aside): a reader finds a file by its name', () => {
+    const product = tracked.filter(
+      (file) => /\.(ts|js|mjs)$/.test(file) && (PRODUCT_FOLDERS.includes(folderOf(file)) || !file.includes('/')),
+    );
+    const byName = new Map<string, string[]>();
+    for (const file of product) {
+      const name = file
+        .split('/')
+        .pop()!
+        .replace(/\.(ts|js|mjs)$/, '');
+      if (name === 'index') continue;
+      byName.set(name, [...(byName.get(name) ?? []), file]);
+    }
+    expect([...byName.values()].filter((files) => files.length > 1)).toEqual([]);
   });
 
   it("matches README's layout section, one line per folder", () => {

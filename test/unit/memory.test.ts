@@ -6,7 +6,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, defaultFailureConverter, defaultPayloadConverter } from '@temporalio/common';
 import { z } from 'zod';
-import { isTransient, MemoryUpdates } from '../../activities/memory';
+import { isTransient, MemoryUpdates } from '../../activities/memory-updates';
 import { defineAgent, type AgentConfig } from '../../src/agent';
 import { isMemoryWorkflowId, memoryOfWorkflowId, memoryWorkflowId } from '../../src/contract';
 import { Bounds, MAX_MEMORY_FACTS } from '../../src/defaults';
@@ -22,7 +22,7 @@ import {
   quoteFact,
   recalledMessage,
   runMemoryId,
-} from '../../workflows/memory';
+} from '../../workflows/memory-tools';
 import { thrown } from '../support/thrown';
 
 const toolNamed = (name: string) =>

@@ -4,7 +4,7 @@
  * codec), its failures; and the summary request the model activity makes of a transcript.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { findTranscript, TranscriptStore, type RunHistory, type RunRef } from '../../activities/transcripts';
+import { findTranscript, TranscriptStore, type RunHistory, type RunRef } from '../../activities/transcript-store';
 import { ErrorType } from '../../src/errors';
 import {
   renderForSummary,

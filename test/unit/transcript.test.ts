@@ -1,5 +1,5 @@
 import type { ChatMessage } from '../../src/types';
-import { compactTranscript, OMITTED_RESULT, OMITTED_TURN } from '../../workflows/transcript';
+import { compactTranscript, OMITTED_RESULT, OMITTED_TURN } from '../../workflows/compaction';
 
 const big = (label: string) => JSON.stringify({ label, data: 'x'.repeat(1_000) });
 

@@ -77,7 +77,7 @@ export function runMemoryId(spec: MemorySpec, userId?: string): string | undefin
  * A memory activity, named in the Web UI as `memory <operation>`: quick calls, retried a few times,
  * and ended by the run's time budget (`deadlineMs`, workflow time) like every other call. An update
  * may wait its turn behind other writers of the same memory and retry while the memory is congested
- * (activities/memory.ts), hence the longer timeout.
+ * (activities/memory-updates.ts), hence the longer timeout.
  */
 function memoryActivities(operation: 'recall' | 'remember' | 'forget', deadlineMs?: number) {
   return proxyActivities<Activities>({

@@ -12,7 +12,7 @@ import { describeIssues, utf8Bytes } from '../src/validation';
 import type { BudgetMemory } from './budget';
 import type { TurnMemory } from './turn';
 import type { PendingStep } from './tool-calls';
-import { invalidInput } from './failures';
+import { invalidInput } from './run-failures';
 
 export interface CarriedState {
   spec: AgentSpec;
