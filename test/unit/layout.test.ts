@@ -1,6 +1,6 @@
 /**
  * Files are where a reader looks, and nothing imports upward: each folder imports only the folders
- * below it, and README's layout section lists exactly the folders there are.
+ * below it, and the layout section of CONTRIBUTING.md lists exactly the folders there are.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -41,6 +41,33 @@ describe('the layout', () => {
     expect(upward).toEqual([]);
   });
 
+  it.each(['client', 'cli', 'workflows'])('%s/ has no import circle among its files (type imports count)', (folder) => {
+    const files = tracked.filter((file) => file.startsWith(`${folder}/`) && file.endsWith('.ts'));
+    const edges = new Map(
+      files.map((file) => [
+        file,
+        projectImports(file)
+          .map(({ target }) => target)
+          .filter((target) => files.includes(target)),
+      ]),
+    );
+    const circles: string[] = [];
+    // Depth-first search: a file met again while still on the path closes a circle.
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'open') {
+        circles.push([...path.slice(path.indexOf(file)), file].join(' → '));
+        return;
+      }
+      state.set(file, 'open');
+      for (const target of edges.get(file) ?? []) visit(target, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of files) visit(file, []);
+    expect(circles).toEqual([]);
+  });
+
   it('gives every product file a name of its own (index.ts aside): a reader finds a file by its name', () => {
     const product = tracked.filter(
       (file) => /\.(ts|js|mjs)$/.test(file) && (PRODUCT_FOLDERS.includes(folderOf(file)) || !file.includes('/')),
@@ -57,14 +84,21 @@ describe('the layout', () => {
     expect([...byName.values()].filter((files) => files.length > 1)).toEqual([]);
   });
 
-  it("matches README's layout section, one line per folder", () => {
-    const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Layout'));
-    const block = section.slice(section.indexOf('```text') + 7, section.indexOf('```', section.indexOf('```text') + 7));
-    const documented = [...block.matchAll(/^([\w.-]+)\/\s/gm)].map((match) => match[1]).sort();
+  it("matches CONTRIBUTING.md's layout section, one line per folder", () => {
+    const contributing = readFileSync(join(REPO, 'CONTRIBUTING.md'), 'utf8');
+    const heading = contributing.search(/^## Layout$/m);
+    expect(heading).toBeGreaterThanOrEqual(0);
+    const section = contributing.slice(heading);
+    const open = section.indexOf('```text\n');
+    const nextHeading = section.slice(1).search(/^## /m) + 1 || section.length;
+    expect(open).toBeGreaterThan(0);
+    expect(open).toBeLessThan(nextHeading);
+    const block = section.slice(open + '```text\n'.length, section.indexOf('```', open + 3));
+    const documented = [...block.matchAll(/^([\w.-]+)\/\s/gm)].map((match) => match[1]);
+    expect(documented).toEqual([...new Set(documented)]);
     const folders = [...new Set(tracked.filter((file) => file.includes('/')).map(folderOf))]
       .filter((folder) => !folder.startsWith('.'))
       .sort();
-    expect(documented).toEqual(folders);
+    expect([...documented].sort()).toEqual(folders);
   });
 });
