@@ -10,11 +10,11 @@ import { SUMMARY_HEADING, summaryMessage } from '../src/summaries';
 import type { AgentSpec, ChatMessage } from '../src/types';
 import { serializedBytes } from '../src/validation';
 import { summarizeConversation } from './activities';
-import { addUsage, type Budget } from './budget';
+import type { Budget } from './budget';
 import { callModelWithFallback } from './model-calls';
 import type { StatusReport } from './status-report';
 import type { TranscriptSender } from './transcript-sender';
-import type { RunProgress } from './turn';
+import type { RunProgress } from './run-progress';
 
 /** The share of the threshold the kept recent messages may fill, so a summary buys room for many steps. */
 const KEPT_SHARE = 0.5;
@@ -118,7 +118,7 @@ export async function fitContextWindow(context: ContextWindowContext, turnStart:
   );
   if (!('response' in outcome)) return turnStart;
   const { response } = outcome;
-  progress.usage = addUsage(progress.usage, response);
+  progress.spend(response);
   context.status.reportUsage(progress.step, progress.usage);
   const summary = response.message.content?.trim();
   if (!summary) {

@@ -2,10 +2,10 @@
  * One turn of a run: model calls and tool calls, from a user message to the answer, within the
  * budgets, watching for a model that repeats itself.
  */
-import type { ModelTool } from '../activities';
-import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN, MAX_EMPTY_ANSWERS } from '../src/defaults';
-import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type ToolCall, type Usage } from '../src/types';
-import { addUsage, type Budget, type SpentLimit } from './budget';
+import type { ModelCallResult, ModelTool } from '../activities';
+import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN } from '../src/defaults';
+import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type ToolCall } from '../src/types';
+import type { Budget, BudgetDecision, SpentLimit } from './budget';
 import { fitContextWindow } from './context-window';
 import { ensurePayloadFits, noAnswer } from './run-failures';
 import {
@@ -17,19 +17,14 @@ import {
   wrapUpInstruction,
 } from './guidance';
 import { callModel } from './activities';
-import { callModelWithFallback } from './model-calls';
-import { hasLoopGuards } from './patch-checks';
+import { callModelWithFallback, type ModelCallOutcome } from './model-calls';
+import { LoopGuardRules } from './loop-guard-rules';
+import type { RunProgress } from './run-progress';
 import type { StatusReport } from './status-report';
 import { RepetitionGuard, type GuardMemory, type Repetition } from './stuck';
 import { runToolCalls, type PendingStep, type ToolCallContext } from './tool-calls';
 import { toolErrorMessage } from './tool-messages';
 import type { TranscriptSender } from './transcript-sender';
-
-/** What the run has done so far; a turn adds to it, the `state` query and the status report read it. */
-export interface RunProgress {
-  step: number;
-  usage: Usage;
-}
 
 /** A budget ended the turn: the answer is the wrap-up's, or says what was and was not done. */
 export type LimitOutcome = { answer: string } & SpentLimit;
@@ -51,17 +46,21 @@ export interface TurnContext {
   /** Compacts the transcript; returns the size of a model request over it, in bytes. */
   requestBytes(): number;
   transcripts: TranscriptSender;
-  /**
-   * Called before each step of the turn but its first in this run, with what the turn has seen so
-   * far: the run may continue as new here (it then throws), carrying it.
-   */
+}
+
+/**
+ * Where a turn may hand the run to its continuation (the run's continue-as-new policy, for the
+ * message the turn answers): each method returns when the run goes on here, and throws when it
+ * continues as new, carrying the turn.
+ */
+export interface TurnContinuation {
+  /** Before each step of the turn but its first in this run, with what the turn has seen so far. */
   beforeStep(memory: TurnMemory): Promise<void>;
   /**
-   * Called when the step's approval waits were interrupted because history grew long: the run
-   * continues as new here (it throws), carrying the turn and the step; or, when it cannot, returns
-   * and the step goes on waiting in this run.
+   * The step's approval waits were interrupted because history grew long: continue as new carrying
+   * the turn and the step, or, when it cannot, return so that the step goes on waiting here.
    */
-  continueAwaitingApproval(memory: TurnMemory & { pendingStep: PendingStep }): Promise<void>;
+  awaitingApproval(memory: TurnMemory & { pendingStep: PendingStep }): Promise<void>;
 }
 
 /** Where a turn is, as plain JSON: a turn cut by continue-as-new goes on from it in the continuation. */
@@ -76,68 +75,97 @@ export interface TurnMemory {
 }
 
 /** Model and tools until the model answers, a budget ends the turn, or the model is stuck. */
-export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<TurnOutcome> {
-  const { spec, limits, messages, progress, budget, status } = turn;
-  const { maxRepeats = DEFAULT_MAX_REPEATS, maxToolCallsPerTurn = DEFAULT_MAX_TOOL_CALLS_PER_TURN } = limits;
-  let turnStart = resume?.start ?? messages.length - 1;
-  const doneSoFar = () => messages.slice(turnStart);
-  const guard = new RepetitionGuard(maxRepeats, resume?.guard);
-  let warned = resume?.warned ?? false;
-  let emptyAnswers = resume?.emptyAnswers ?? 0;
-  let firstStep = true;
-  const memory = (): TurnMemory => ({ start: turnStart, guard: guard.memory(), warned, emptyAnswers });
-  /** After a repetition: one warning; the second time, the turn ends stuck. */
-  const onRepetition = (repetition: Repetition): TurnOutcome | undefined => {
-    if (warned) return { stuck: repetition.description, answer: stuckOutput(repetition.description, doneSoFar()) };
-    warned = true;
-    messages.push(repetitionWarning(repetition.description));
-    return undefined;
-  };
-  /**
-   * Runs the tool calls of a step (or finishes those a continued run carried) and reads their
-   * results; the turn's outcome if that ends it.
-   */
-  const runStepTools = async (
-    calls: ToolCall[],
-    cap: number,
-    step: number,
-    deadlineMs: number | undefined,
-    pending?: PendingStep,
-  ): Promise<TurnOutcome | undefined> => {
-    let outcome = await runToolCalls(calls, step, { ...turn.tools, deadlineMs }, cap, pending);
-    while (!Array.isArray(outcome)) {
-      await turn.continueAwaitingApproval({ ...memory(), pendingStep: outcome });
-      outcome = await runToolCalls(calls, step, { ...turn.tools, deadlineMs }, cap, outcome);
-    }
-    messages.push(...outcome);
-    const stale = guard.observeResults(
-      calls.slice(0, cap),
-      outcome.slice(0, cap).map((result) => result.content ?? ''),
-    );
-    return stale && hasLoopGuards(spec) ? onRepetition(stale) : undefined;
-  };
-  if (resume?.pendingStep) {
-    const { step, cap, deadlineMs } = resume.pendingStep;
-    const calls = (messages.at(-1) as Extract<ChatMessage, { role: 'assistant' }>).tool_calls ?? [];
-    const ended = await runStepTools(calls, cap, step, deadlineMs, resume.pendingStep);
-    if (ended) return ended;
+export function runTurn(turn: TurnContext, continuation: TurnContinuation, resume?: TurnMemory): Promise<TurnOutcome> {
+  return new Turn(turn, continuation, resume).run();
+}
+
+/** One turn in progress: where it started, what the stuck-loop guard has seen, the warnings given. */
+class Turn {
+  /** Index in the transcript of the message the turn answers (summaries move it). */
+  private start: number;
+  private readonly guard: RepetitionGuard;
+  private readonly rules: LoopGuardRules;
+  private warned: boolean;
+  private emptyAnswers: number;
+
+  constructor(
+    private readonly turn: TurnContext,
+    private readonly continuation: TurnContinuation,
+    private readonly resume: TurnMemory | undefined,
+  ) {
+    this.start = resume?.start ?? turn.messages.length - 1;
+    this.guard = new RepetitionGuard(turn.limits.maxRepeats ?? DEFAULT_MAX_REPEATS, resume?.guard);
+    this.rules = new LoopGuardRules(turn.spec);
+    this.warned = resume?.warned ?? false;
+    this.emptyAnswers = resume?.emptyAnswers ?? 0;
   }
-  for (;;) {
-    if (!firstStep) await turn.beforeStep(memory());
-    firstStep = false;
-    turnStart = await fitContextWindow(turn, turnStart);
+
+  async run(): Promise<TurnOutcome> {
+    const pending = this.resume?.pendingStep;
+    if (pending) {
+      const calls = (this.turn.messages.at(-1) as Extract<ChatMessage, { role: 'assistant' }>).tool_calls ?? [];
+      const ended = await this.runStepTools(calls, pending.cap, pending.step, pending.deadlineMs, pending);
+      if (ended) return ended;
+    }
+    for (let first = true; ; first = false) {
+      if (!first) await this.continuation.beforeStep(this.memory());
+      const ended = await this.step();
+      if (ended) return ended;
+    }
+  }
+
+  private memory(): TurnMemory {
+    const { start, guard, warned, emptyAnswers } = this;
+    return { start, guard: guard.memory(), warned, emptyAnswers };
+  }
+
+  /** What the turn has added to the transcript so far. */
+  private doneSoFar(): ChatMessage[] {
+    return this.turn.messages.slice(this.start);
+  }
+
+  /** One step: the budget's say, a model call, then what its answer asks for; the turn's outcome when it ends. */
+  private async step(): Promise<TurnOutcome | undefined> {
+    const { turn } = this;
+    const { limits, messages, progress, budget, status } = turn;
+    this.start = await fitContextWindow(turn, this.start);
     const requestBytes = turn.requestBytes();
-    let decision = budget.decide(Date.now(), requestBytes);
-    if (decision.next !== 'call' && !hasLoopGuards(spec)) decision = budget.legacyDecision(Date.now());
-    if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision, limits, doneSoFar()) };
+    const decision = this.rules.nextCall(budget, requestBytes);
+    if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision, limits, this.doneSoFar()) };
     const wrapUp = decision.next === 'wrapUp' ? decision : undefined;
     if (wrapUp) messages.push(wrapUpInstruction(wrapUp.limit));
-    progress.step += 1;
+    const step = progress.nextStep();
     status.setPhase(RunStatus.running);
-    ensurePayloadFits(`the model call of step ${progress.step}`, wrapUp ? turn.requestBytes() : requestBytes);
+    ensurePayloadFits(`the model call of step ${step}`, wrapUp ? turn.requestBytes() : requestBytes);
     const calledAtMs = Date.now();
-    const step = progress.step;
-    const outcome = await callModelWithFallback(
+    const outcome = await this.callModel(step, decision, wrapUp !== undefined);
+    if ('deadline' in outcome) {
+      // The budget decides what comes next: the wrap-up, or (after the wrap-up's own deadline) nothing.
+      if (!wrapUp) return undefined;
+      return { ...wrapUp, answer: unfinishedOutput(wrapUp, limits, this.doneSoFar()) };
+    }
+    const { response } = outcome;
+    progress.spend(response);
+    budget.record(response, requestBytes, Date.now() - calledAtMs);
+    status.reportUsage(step, progress.usage);
+    if (wrapUp) {
+      // No tool runs after a wrap-up, whatever the model asked for.
+      messages.push({ role: 'assistant', content: response.message.content });
+      const answer = response.message.content?.trim();
+      return { ...wrapUp, answer: answer || unfinishedOutput(wrapUp, limits, this.doneSoFar()) };
+    }
+    messages.push(response.message);
+    return this.onAnswer(response.message, step, decision.deadlineMs);
+  }
+
+  /** The step's model call (a wrap-up calls no tool and may be capped), with its fallbacks. */
+  private callModel(
+    step: number,
+    decision: Exclude<BudgetDecision, { next: 'stop' }>,
+    wrapUp: boolean,
+  ): Promise<ModelCallOutcome> {
+    const { spec, modelTools, messages, transcripts } = this.turn;
+    return callModelWithFallback(
       spec,
       messages,
       (model, carrier, options) =>
@@ -146,49 +174,76 @@ export async function runTurn(turn: TurnContext, resume?: TurnMemory): Promise<T
           {
             model,
             step,
-            tools: turn.modelTools,
+            tools: modelTools,
             ...carrier,
             ...(wrapUp && { toolChoice: 'none' as const }),
             ...(decision.maxOutputTokens !== undefined && { maxOutputTokens: decision.maxOutputTokens }),
           },
           options,
         ),
-      { transcripts: turn.transcripts, deadlineMs: decision.deadlineMs },
+      { transcripts, deadlineMs: decision.deadlineMs },
     );
-    if ('deadline' in outcome) {
-      // The budget decides what comes next: the wrap-up, or (after the wrap-up's own deadline) nothing.
-      if (!wrapUp) continue;
-      return { ...wrapUp, answer: unfinishedOutput(wrapUp, limits, doneSoFar()) };
-    }
-    const { response } = outcome;
-    progress.usage = addUsage(progress.usage, response);
-    budget.record(response, requestBytes, Date.now() - calledAtMs);
-    status.reportUsage(progress.step, progress.usage);
-    const answer = response.message.content?.trim();
-    if (wrapUp) {
-      // No tool runs after a wrap-up, whatever the model asked for.
-      messages.push({ role: 'assistant', content: response.message.content });
-      return { ...wrapUp, answer: answer || unfinishedOutput(wrapUp, limits, doneSoFar()) };
-    }
-    messages.push(response.message);
-    const calls = response.message.tool_calls ?? [];
+  }
+
+  /** What the model's answer of `step` asks for: the turn's answer, a nudge, or its tool calls run. */
+  private async onAnswer(
+    message: ModelCallResult['message'],
+    step: number,
+    deadlineMs: number | undefined,
+  ): Promise<TurnOutcome | undefined> {
+    const { messages, limits } = this.turn;
+    const calls = message.tool_calls ?? [];
     if (!calls.length) {
+      const answer = message.content?.trim();
       if (answer) return { answer };
-      emptyAnswers += 1;
-      if (emptyAnswers >= MAX_EMPTY_ANSWERS && hasLoopGuards(spec)) throw noAnswer(emptyAnswers);
+      this.emptyAnswers += 1;
+      if (this.rules.tooManyEmptyAnswers(this.emptyAnswers)) throw noAnswer(this.emptyAnswers);
       messages.push(EMPTY_ANSWER_NUDGE);
-      continue;
+      return undefined;
     }
-    emptyAnswers = 0;
-    const cap = calls.length > maxToolCallsPerTurn && hasLoopGuards(spec) ? maxToolCallsPerTurn : calls.length;
-    const repeated = guard.observeCalls(calls.slice(0, cap));
-    if (repeated && hasLoopGuards(spec)) {
+    this.emptyAnswers = 0;
+    const cap = this.rules.toolCallCap(calls.length, limits.maxToolCallsPerTurn ?? DEFAULT_MAX_TOOL_CALLS_PER_TURN);
+    const repeated = this.rules.repetition(this.guard.observeCalls(calls.slice(0, cap)));
+    if (repeated) {
       messages.push(...calls.map((call) => toolErrorMessage(call.id, REPEATED_CALL_NOT_RUN)));
-      const ended = onRepetition(repeated);
-      if (ended) return ended;
-      continue;
+      return this.onRepetition(repeated);
     }
-    const ended = await runStepTools(calls, cap, progress.step, decision.deadlineMs);
-    if (ended) return ended;
+    return this.runStepTools(calls, cap, step, deadlineMs);
+  }
+
+  /** After a repetition: one warning; the second time, the turn ends stuck. */
+  private onRepetition(repetition: Repetition): TurnOutcome | undefined {
+    if (this.warned) {
+      return { stuck: repetition.description, answer: stuckOutput(repetition.description, this.doneSoFar()) };
+    }
+    this.warned = true;
+    this.turn.messages.push(repetitionWarning(repetition.description));
+    return undefined;
+  }
+
+  /**
+   * Runs the tool calls of a step (or finishes those a continued run carried) and reads their
+   * results; the turn's outcome if that ends it.
+   */
+  private async runStepTools(
+    calls: ToolCall[],
+    cap: number,
+    step: number,
+    deadlineMs: number | undefined,
+    pending?: PendingStep,
+  ): Promise<TurnOutcome | undefined> {
+    const context = { ...this.turn.tools, deadlineMs };
+    let outcome = await runToolCalls(calls, step, context, cap, pending);
+    while (!Array.isArray(outcome)) {
+      await this.continuation.awaitingApproval({ ...this.memory(), pendingStep: outcome });
+      outcome = await runToolCalls(calls, step, context, cap, outcome);
+    }
+    this.turn.messages.push(...outcome);
+    const stale = this.guard.observeResults(
+      calls.slice(0, cap),
+      outcome.slice(0, cap).map((result) => result.content ?? ''),
+    );
+    const repetition = this.rules.repetition(stale);
+    return repetition ? this.onRepetition(repetition) : undefined;
   }
 }

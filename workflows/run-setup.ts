@@ -1,0 +1,112 @@
+/**
+ * A run's setup, before its first turn: the input checked, the spec (carried, or resolved and the
+ * transcript opened with the agent's instructions and what is remembered about the user), then what
+ * every turn works with: the limits, the budget and its price, the tools the model is offered, the
+ * memory, the transcript's bound and its sender.
+ */
+import { log, workflowInfo } from '@temporalio/workflow';
+import type { ModelTool } from '../activities';
+import { isMemoryWorkflowId, MEMORY_IDS_RESERVED } from '../src/contract';
+import { DEFAULT_MAX_STEPS } from '../src/defaults';
+import { agentRunInputSchema, type ParsedAgentRunInput } from '../src/input';
+import type { AgentSpec, ChatMessage, Limits } from '../src/types';
+import { describeIssues, serializedBytes } from '../src/validation';
+import { resolveAgentSpec } from './activities';
+import { Budget, budgetsOf, costBudgetPrice } from './budget';
+import { compactTranscript } from './compaction';
+import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory-tools';
+import { hasLoopGuards } from './patch-checks';
+import type { RunState } from './run-state';
+import { invalidInput, runFailure, unpricedModel } from './run-failures';
+import { TranscriptSender } from './transcript-sender';
+
+/** The run's input, checked: the same checks for a start from code, the project CLI or the Temporal CLI. */
+export function acceptInput(rawInput: unknown): ParsedAgentRunInput {
+  const parsed = agentRunInputSchema.safeParse(rawInput);
+  if (!parsed.success) throw invalidInput(describeIssues(parsed.error));
+  // A run under a memory's id would take that id from the memory: its `remember` calls would all fail.
+  const { workflowId } = workflowInfo();
+  if (isMemoryWorkflowId(workflowId))
+    throw invalidInput(`workflow id ${JSON.stringify(workflowId)}: ${MEMORY_IDS_RESERVED}`);
+  return parsed.data;
+}
+
+/**
+ * The run's spec: the one its predecessor carried, or resolved now, when the transcript also opens
+ * with the agent's instructions and, for a memory-enabled agent's run with a user, what earlier runs
+ * remembered about that user.
+ */
+export async function startRun(run: RunState): Promise<AgentSpec> {
+  if (run.spec) return run.spec;
+  const { agent, model, fallbackModels, userId } = run.input;
+  try {
+    run.spec = await resolveAgentSpec({ agent, model, fallbackModels });
+  } catch (error) {
+    throw runFailure(error);
+  }
+  run.messages.push({ role: 'system', content: run.spec.instructions });
+  const recalled = await recalledFacts(run.spec, userId);
+  if (recalled) run.messages.push(recalled);
+  return run.spec;
+}
+
+/** The transcript kept within the spec's bound; `bytes` is its size when last compacted (about what a continuation carries). */
+export class TranscriptBound {
+  bytes = 0;
+
+  constructor(
+    private readonly messages: ChatMessage[],
+    private readonly maxBytes: number | undefined,
+  ) {}
+
+  /** Compacts the transcript to the bound; returns its serialized size. */
+  compact(): number {
+    if (!this.maxBytes) return (this.bytes = serializedBytes(this.messages));
+    const { replaced, bytes } = compactTranscript(this.messages, this.maxBytes);
+    if (replaced) log.info('transcript compacted', { omittedMessages: replaced });
+    return (this.bytes = bytes);
+  }
+}
+
+/** What every turn of a run works with. */
+export interface RunSetup {
+  spec: AgentSpec;
+  limits: Limits;
+  budget: Budget;
+  modelTools: ModelTool[];
+  /** The bytes of `modelTools` in a request. */
+  toolsBytes: number;
+  /** The workflow id of the user's memory this run uses (the spec recorded its scope); none without memory. */
+  memoryId: string | undefined;
+  transcript: TranscriptBound;
+  transcripts: TranscriptSender;
+}
+
+/** Sets up the turns of `run` under `spec`; fails `UnpricedModel` when a cost budget cannot be kept. */
+export function setUpRun(run: RunState, spec: AgentSpec): RunSetup {
+  const limits: Limits = { maxSteps: DEFAULT_MAX_STEPS, ...spec.limits, ...run.input.limits };
+  const price = costBudgetPrice(spec, limits);
+  if (price === 'unpriced' && hasLoopGuards(spec)) throw unpricedModel(spec);
+  const budget = new Budget(
+    budgetsOf(limits),
+    limits.lifetime ?? {},
+    price === 'unpriced' ? undefined : price,
+    () => ({ steps: run.progress.step, usage: run.progress.usage, startedAtMs: run.startedAtMs }),
+    run.carried?.budget,
+  );
+  const memoryId = runMemoryId(spec, run.input.userId);
+  const modelTools = [
+    ...spec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+    ...(memoryId !== undefined ? MEMORY_TOOLS : []),
+  ];
+  return {
+    spec,
+    limits,
+    budget,
+    modelTools,
+    toolsBytes: serializedBytes(modelTools),
+    memoryId,
+    transcript: new TranscriptBound(run.messages, spec.transcriptMaxBytes ?? spec.transcriptMaxChars),
+    transcripts: new TranscriptSender(spec, run.carried?.messages),
+  };
+}

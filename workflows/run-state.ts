@@ -1,0 +1,105 @@
+/**
+ * The state of one run of `agentRun`: its transcript, progress (steps and usage), last answer, the
+ * messages it has yet to answer (the inbox), the calls waiting for a person (approvals) and what it
+ * tells the world (the status report). A run starts it fresh or from what its predecessor carried;
+ * the workflow's handlers and loop read and change it only through here.
+ */
+import { allHandlersFinished, condition } from '@temporalio/workflow';
+import type { ParsedAgentRunInput } from '../src/input';
+import { RunStatus, type AgentRunResult, type AgentRunState, type AgentSpec, type ChatMessage } from '../src/types';
+import { Approvals } from './approvals';
+import type { CarriedState } from './carried-state';
+import { Inbox } from './inbox';
+import { RunProgress } from './run-progress';
+import { StatusReport } from './status-report';
+import { carriedApprovals } from './tool-calls';
+import type { LimitOutcome, StuckOutcome } from './turn';
+
+export class RunState {
+  readonly messages: ChatMessage[];
+  readonly progress: RunProgress;
+  /** When the chain of runs began (workflow time): budgets of time count from it. */
+  readonly startedAtMs: number;
+  lastAnswer: string;
+  /** Carried, or resolved once the run has started. */
+  spec: AgentSpec | undefined;
+  readonly approvals: Approvals;
+  readonly status: StatusReport;
+  readonly inbox: Inbox;
+
+  constructor(
+    readonly input: ParsedAgentRunInput,
+    readonly carried: CarriedState | undefined,
+  ) {
+    this.startedAtMs = carried?.startedAtMs ?? Date.now();
+    this.spec = carried?.spec;
+    this.messages = carried?.messages ?? [];
+    this.progress = new RunProgress(carried?.step, carried?.usage);
+    this.lastAnswer = carried?.lastAnswer ?? '';
+    this.approvals = new Approvals(() => this.status.report());
+    if (carried?.turn?.pendingStep) {
+      this.approvals.carryOver(carriedApprovals(carried.turn.pendingStep, carried.messages));
+    }
+    this.status = new StatusReport(this.approvals, () => this.progress);
+    // A new run starts with its first message; a continuation with what its predecessor had not answered.
+    this.inbox = new Inbox(input.mode, () => this.status.status, carried ? (carried.queued ?? []) : [input.message]);
+    if (carried?.ending) this.inbox.end();
+  }
+
+  /**
+   * The run's status as queries tell it. A continuation is where its predecessor was from its first
+   * moment (a query may come before its first step, while it proves its carried state): in a turn, or,
+   * with nothing queued, waiting for the next message. (Only the answer: what the run records is left
+   * as runs in flight recorded it.)
+   */
+  private shownStatus(): RunStatus {
+    const status = this.status.status;
+    if (status !== RunStatus.starting || !this.carried) return status;
+    return this.carried.turn || this.carried.queued?.length ? RunStatus.running : RunStatus.awaitingInput;
+  }
+
+  /** The `state` query's answer. */
+  snapshot(): AgentRunState {
+    return {
+      status: this.shownStatus(),
+      agent: this.input.agent,
+      mode: this.input.mode,
+      userId: this.input.userId,
+      step: this.progress.step,
+      messages: this.messages,
+      usage: this.progress.usage,
+      pendingApprovals: this.approvals.pending(),
+      queuedMessages: this.inbox.size,
+    };
+  }
+
+  /** Ends the run with `result`, once every handler (a `chat` waiting for its reply) has returned. */
+  async finish(result: Omit<AgentRunResult, 'steps' | 'usage'>): Promise<AgentRunResult> {
+    this.inbox.close();
+    this.status.end(result.status);
+    await condition(allHandlersFinished);
+    return { ...result, steps: this.progress.step, usage: this.progress.usage };
+  }
+
+  /** Ends the run after a turn that did not answer: stuck, or a budget of the run (not of one session turn). */
+  endEarly(outcome: LimitOutcome | StuckOutcome): Promise<AgentRunResult> {
+    const unansweredMessages = this.inbox.drain();
+    const unanswered = unansweredMessages.length ? { unansweredMessages } : {};
+    return this.finish(
+      'stuck' in outcome
+        ? {
+            status: RunStatus.stuck,
+            reason: `the model repeated ${outcome.stuck}`,
+            output: outcome.answer,
+            ...unanswered,
+          }
+        : { status: RunStatus.limitReached, limit: outcome.limit, output: outcome.answer, ...unanswered },
+    );
+  }
+
+  /** The run failed or was cancelled: waiting callers and the status are told. */
+  end(status: typeof RunStatus.failed | typeof RunStatus.cancelled): void {
+    this.inbox.close();
+    this.status.end(status);
+  }
+}
