@@ -21,6 +21,13 @@ export function createActivities(deps: ActivityDeps) {
 
 /** The activity interface, for `proxyActivities<Activities>()` in workflows (import it as a type). */
 export type Activities = ReturnType<typeof createActivities>;
-export type { MemoryCallInput, MemoryOutcome } from './memory-updates';
-export type { ModelCallInput, ModelCallResult, ModelTool, SummaryCallInput } from './model';
-export type { ToolCallInput, ToolCallOutcome } from './tools';
+export type {
+  MemoryCallInput,
+  MemoryOutcome,
+  ModelCallInput,
+  ModelCallResult,
+  ModelTool,
+  SummaryCallInput,
+  ToolCallInput,
+  ToolCallOutcome,
+} from '../src/activity-contract';

@@ -17,19 +17,7 @@ import {
 import { factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate, WorkflowType } from '../src/contract';
 import { describeFailure } from '../src/failures';
 import type { MemoryFact, UserMemoryInput } from '../src/types';
-
-/** Whose memory (`agent` absent: the shared one; runs recorded before scopes send no agent) and the fact. */
-export interface MemoryCallInput extends UserMemoryInput {
-  fact: string;
-  /**
-   * The task queue a new memory workflow starts on: the calling run's own (its workflow task queue),
-   * which workers registering `userMemory` poll. Activities may run on other queues, so the run says.
-   */
-  taskQueue: string;
-}
-
-/** `ok: false` carries why the memory refused the update, for the model to read. */
-export type MemoryOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
+import type { MemoryCallInput, MemoryOutcome } from '../src/activity-contract';
 
 /**
  * An id per logical call, the same across the activity's retries, so a retried update is applied once

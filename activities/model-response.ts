@@ -10,19 +10,8 @@ import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
 import { costOf, type PriceTable } from '../src/pricing';
-import type { ChatMessage } from '../src/types';
 import { serializedBytes, utf8Bytes } from '../src/validation';
-
-export interface ModelCallResult {
-  /** The model that answered (a fallback model when the first one failed). */
-  model: string;
-  message: Extract<ChatMessage, { role: 'assistant' }>;
-  finishReason: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  costKnown: boolean;
-}
+import type { ModelCallResult } from '../src/activity-contract';
 
 /** At most this many problems are listed in a failure message (2,500 bad tool calls make 2,500). */
 const LISTED_ISSUES = 3;

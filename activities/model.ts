@@ -7,47 +7,15 @@ import { ApplicationFailure } from '@temporalio/common';
 import OpenAI from 'openai';
 import { liveAnswer } from '../src/live-answer';
 import { summaryRequest } from '../src/summaries';
-import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage } from '../src/types';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
 import { knownModels, recordModelCall, type ModelKnowledge } from './metrics';
 import { classifyModelError } from './model-errors';
-import { parseCompletion, type ModelCallResult } from './model-response';
+import { parseCompletion } from './model-response';
 import { readCompletion, StreamingChoice, type StreamedAnswer } from './model-stream';
 import type { TranscriptStore } from './transcript-store';
-
-export type { ModelCallResult } from './model-response';
-
-/** A tool as offered to the model. */
-export interface ModelTool {
-  name: string;
-  description: string;
-  parameters: Record<string, unknown>;
-}
-
-/** One model request; its transcript comes whole (`messages`) or by reference (`transcript`). */
-export interface ModelCallInput extends TranscriptCarrier {
-  agent: string;
-  model: string;
-  step: number;
-  tools: ModelTool[];
-  requestTimeoutMs: number;
-  /** `none` for a run's wrap-up call: the model answers from what it has, calling no tool. */
-  toolChoice?: 'none';
-  /** Caps the answer (`max_completion_tokens`) so a wrap-up call stays inside a token or cost budget. */
-  maxOutputTokens?: number;
-}
-
-/**
- * A request for a summary of the transcript's messages `[from, to)`, which the run then replaces with
- * it; at most `maxInputBytes` of them are sent (each message cut to its share).
- */
-export interface SummaryCallInput extends Omit<ModelCallInput, 'tools' | 'toolChoice'> {
-  from: number;
-  to: number;
-  maxInputBytes: number;
-}
+import type { ModelCallInput, ModelCallResult, SummaryCallInput } from '../src/activity-contract';
 
 /** `prices` prices each call; with the rest of `ModelKnowledge` it says which models the metrics name. */
 export interface ModelActivityDeps extends ModelKnowledge {

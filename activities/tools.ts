@@ -14,26 +14,10 @@ import { withoutStack } from '../src/failures';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
 import { recordToolCall, ToolOutcome } from './metrics';
-
-export interface ToolCallInput {
-  agent: string;
-  tool: string;
-  /** Already parsed from the model's JSON by the workflow. */
-  args: unknown;
-  /** Assigned by the workflow, unique within the run (`3.1` = step 3, first call). */
-  callId: string;
-  /**
-   * The first run id of the run's chain (`firstExecutionRunId`): it survives continue-as-new but not
-   * the reuse of a workflow id. Absent from calls scheduled by runs started before it was sent.
-   */
-  runChainId?: string;
-}
+import type { ToolCallInput, ToolCallOutcome } from '../src/activity-contract';
 
 /** What the model reads of an exception that was not written for it (the worker's log has the exception). */
 export const UNEXPECTED_FAILURE = 'an unexpected error occurred';
-
-/** `ok: false` carries a message written for the model, so it can correct its call. */
-export type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };
 
 export interface ToolActivityDeps {
   registry: AgentRegistry;

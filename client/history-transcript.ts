@@ -3,31 +3,13 @@
  * `AgentClient.transcript` returns, and what the CLI's `transcript` and `export` print.
  */
 import type { temporal } from '@temporalio/proto';
+import type { ModelCallInput, ModelCallResult, ToolCallInput, ToolCallOutcome } from '../src/activity-contract';
 import { callRecordsOf } from '../src/recorded-calls';
 import { TRANSCRIPT_ACTIVITY_TYPES, TranscriptReplay, type TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage, TokenUsage } from '../src/types';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;
-
-// The parts of the activities' inputs and results read here (`activities/model.ts`, `activities/tools.ts`):
-// declared here, since the client reads what history holds and does not depend on the activities.
-interface ModelCallInput extends TranscriptCarrier {
-  model: string;
-  step: number;
-  tools: { name: string; description: string; parameters: Record<string, unknown> }[];
-}
-interface ModelCallResult {
-  model: string;
-  message: Extract<ChatMessage, { role: 'assistant' }>;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
-interface ToolCallInput {
-  callId: string;
-}
-type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };
 
 /** One model call of a run: its step, the model that answered, tokens, cost and how long it took. */
 export interface StepUsage {

@@ -10,6 +10,7 @@ import { boundedString } from './validation';
 
 const positive = z.number().positive();
 
+/** Budgets; each is optional and unbounded when absent. */
 export const budgetsSchema = z
   .object({
     [LimitName.maxSteps]: z.number().int().positive(),
@@ -20,6 +21,13 @@ export const budgetsSchema = z
   .partial()
   .strict();
 
+/**
+ * A run's budgets and guards. The budgets apply to a task run as a whole and to each turn of a
+ * session; `lifetime` bounds a session's whole life (and a task's, where it adds nothing new).
+ * `maxRepeats`: the same tool call (or nothing but already-seen tool results) this many answers in a
+ * row is a stuck loop. `maxToolCallsPerTurn`: tool calls run per model answer; the excess is answered
+ * to the model as not run.
+ */
 export const limitsSchema = budgetsSchema
   .extend({
     // One repeat is normal (a retry after a fix elsewhere); the guard starts at two.
@@ -60,6 +68,13 @@ export const agentRunInputSchema = z
     fallbackModels: fallbackModelsSchema.optional(),
   })
   .strict();
+
+export type Budgets = z.infer<typeof budgetsSchema>;
+export type Limits = z.infer<typeof limitsSchema>;
+/** Payload of the `message` signal and the `chat` update. */
+export type UserMessage = z.infer<typeof userMessageSchema>;
+/** Payload of the `approval` update. */
+export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
 
 /** Input as a caller writes it (optional fields may be left out). */
 export type AgentRunInput = z.input<typeof agentRunInputSchema>;

@@ -11,6 +11,9 @@ export const memoryFactInputSchema = z
   .object({ fact: boundedString(Bounds.memoryFactBytes).trim().min(1, 'must not be empty') })
   .strict();
 
+/** Payload of the memory workflow's `remember` and `forget` updates. */
+export type MemoryFactInput = z.infer<typeof memoryFactInputSchema>;
+
 /** Two facts are the same when their texts are, ignoring case and surrounding whitespace. */
 export function sameFact(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();

@@ -3,6 +3,7 @@
  * spec recorded in history. Workflows, activities and clients share them; nothing here does I/O.
  */
 import type { RetryPolicy } from '@temporalio/common';
+import type { Limits } from './input';
 import type { PriceTable } from './pricing';
 
 /** Every status a run reports through the `state` query and the `AgentStatus` search attribute. */
@@ -34,20 +35,9 @@ export const LimitName = {
 } as const;
 export type LimitName = (typeof LimitName)[keyof typeof LimitName];
 
-/** Budgets; each is optional and unbounded when absent. */
-export type Budgets = Partial<Record<LimitName, number>>;
-
-/**
- * A run's budgets and guards. The budgets apply to a task run as a whole and to each turn of a
- * session; `lifetime` bounds a session's whole life (and a task's, where it adds nothing new).
- */
-export interface Limits extends Budgets {
-  /** The same tool call (or nothing but already-seen tool results) this many answers in a row is a stuck loop. */
-  maxRepeats?: number;
-  /** Tool calls run per model answer; the excess is answered to the model as not run. */
-  maxToolCallsPerTurn?: number;
-  lifetime?: Budgets;
-}
+// The shapes callers send are the types of their schemas (src/input.ts, src/memory.ts): declared once.
+export type { ApprovalDecision, Budgets, Limits, UserMessage } from './input';
+export type { MemoryFactInput } from './memory';
 
 /** Tokens and cost of some model responses. */
 export interface TokenUsage {
@@ -78,18 +68,6 @@ export type ChatMessage =
   | { role: 'user'; content: string }
   | { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
-
-/** Payload of the `message` signal and the `chat` update. */
-export interface UserMessage {
-  text: string;
-}
-
-/** Payload of the `approval` update. */
-export interface ApprovalDecision {
-  callId: string;
-  approve: boolean;
-  note?: string;
-}
 
 /** A tool call held until a person approves or denies it. */
 export interface PendingApproval {
@@ -224,11 +202,6 @@ export interface MemoryFact {
   text: string;
   /** When it was last remembered (ISO 8601, workflow time): remembering it again refreshes it. */
   rememberedAt: string;
-}
-
-/** Payload of the memory workflow's `remember` and `forget` updates. */
-export interface MemoryFactInput {
-  fact: string;
 }
 
 /**

@@ -1,0 +1,79 @@
+/**
+ * The inputs and results of the activities a run calls, declared once: the activities implement
+ * them, the workflow schedules them, and the client and the worker read them back from history (a
+ * run's transcript and usage are rebuilt from these records). Workflow-safe: shapes only.
+ */
+import type { TranscriptCarrier } from './transcript-replay';
+import type { ChatMessage, UserMemoryInput } from './types';
+
+/** A tool as offered to the model. */
+export interface ModelTool {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/** One model request; its transcript comes whole (`messages`) or by reference (`transcript`). */
+export interface ModelCallInput extends TranscriptCarrier {
+  agent: string;
+  model: string;
+  step: number;
+  tools: ModelTool[];
+  requestTimeoutMs: number;
+  /** `none` for a run's wrap-up call: the model answers from what it has, calling no tool. */
+  toolChoice?: 'none';
+  /** Caps the answer (`max_completion_tokens`) so a wrap-up call stays inside a token or cost budget. */
+  maxOutputTokens?: number;
+}
+
+/**
+ * A request for a summary of the transcript's messages `[from, to)`, which the run then replaces with
+ * it; at most `maxInputBytes` of them are sent (each message cut to its share).
+ */
+export interface SummaryCallInput extends Omit<ModelCallInput, 'tools' | 'toolChoice'> {
+  from: number;
+  to: number;
+  maxInputBytes: number;
+}
+
+/** A model call's answer, checked (activities/model-response.ts). */
+export interface ModelCallResult {
+  /** The model that answered (a fallback model when the first one failed). */
+  model: string;
+  message: Extract<ChatMessage, { role: 'assistant' }>;
+  finishReason: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  costKnown: boolean;
+}
+
+export interface ToolCallInput {
+  agent: string;
+  tool: string;
+  /** Already parsed from the model's JSON by the workflow. */
+  args: unknown;
+  /** Assigned by the workflow, unique within the run (`3.1` = step 3, first call). */
+  callId: string;
+  /**
+   * The first run id of the run's chain (`firstExecutionRunId`): it survives continue-as-new but not
+   * the reuse of a workflow id. Absent from calls scheduled by runs started before it was sent.
+   */
+  runChainId?: string;
+}
+
+/** `ok: false` carries a message written for the model, so it can correct its call. */
+export type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };
+
+/** Whose memory (`agent` absent: the shared one; runs recorded before scopes send no agent) and the fact. */
+export interface MemoryCallInput extends UserMemoryInput {
+  fact: string;
+  /**
+   * The task queue a new memory workflow starts on: the calling run's own (its workflow task queue),
+   * which workers registering `userMemory` poll. Activities may run on other queues, so the run says.
+   */
+  taskQueue: string;
+}
+
+/** `ok: false` carries why the memory refused the update, for the model to read. */
+export type MemoryOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
