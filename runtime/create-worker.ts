@@ -13,9 +13,8 @@ import { builtInAgents } from '../agents';
 import { boundedFetch } from '../activities/bounded-body';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
 import { WorkerRole, type WorkerConfig } from '../src/config';
-import { buildContextWindows } from '../src/context-windows';
 import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
-import { buildPriceTable } from '../src/pricing';
+import { specSettingsOf } from '../src/spec';
 import { LocalCallKind } from '../src/types';
 import { AgentRegistry } from '../src/registry';
 import { loadAgentModule, parseModuleList } from './agent-modules';
@@ -200,26 +199,11 @@ export async function createAgentWorker(
     fetch: boundedFetch(),
   });
   const activities = createActivities({
+    ...specSettingsOf(config),
     registry: agents,
     openai,
-    prices: buildPriceTable(config.MODEL_PRICES),
     streamModelCalls: config.MODEL_STREAMING,
-    defaultModel: config.AGENT_MODEL,
-    modelCall: {
-      requestTimeoutMs,
-      heartbeatTimeoutMs: config.MODEL_HEARTBEAT_SECONDS * 1000,
-      maxAttempts: config.MODEL_MAX_ATTEMPTS,
-      rateLimitBudgetMs: config.MODEL_RATE_LIMIT_SECONDS * 1000,
-    },
     resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
-    transcriptMaxBytes: config.TRANSCRIPT_MAX_BYTES,
-    contextWindows: buildContextWindows(config.MODEL_CONTEXT_WINDOWS),
-    contextCompactAt: config.CONTEXT_COMPACT_AT,
-    continueAsNewAtBytes: config.CONTINUE_AS_NEW_AT_BYTES,
-    historyLimitBytes: config.HISTORY_LIMIT_BYTES,
-    localActivities: config.LOCAL_ACTIVITIES,
-    modelTaskQueue: config.MODEL_TASK_QUEUE,
-    toolTaskQueue: config.TOOL_TASK_QUEUE,
     transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
   });
   const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {

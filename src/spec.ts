@@ -10,8 +10,9 @@ import {
   DEFAULT_TOOL_RETRY,
   DEFAULT_TOOL_TIMEOUT,
 } from './defaults';
-import { runContextWindow, type ContextWindows } from './context-windows';
-import type { PriceTable } from './pricing';
+import type { WorkerConfig } from './config';
+import { buildContextWindows, runContextWindow, type ContextWindows } from './context-windows';
+import { buildPriceTable, type PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
 import { LocalCallKind, MemoryScope, type AgentSpec, type ModelCallPolicy, type ToolSpec } from './types';
 
@@ -70,6 +71,34 @@ export interface SpecOptions {
   /** Where regular model calls and tool calls (of tools without a queue of their own) are scheduled. */
   modelTaskQueue?: string;
   toolTaskQueue?: string;
+}
+
+/** The worker settings a spec records: all of `SpecOptions` but the run's own choice of models. */
+export type WorkerSpecSettings = Omit<SpecOptions, 'model' | 'fallbackModels'>;
+
+/**
+ * The worker's configuration as the settings every spec it resolves records: the one place where a
+ * run-recorded setting goes from env to spec (CONTRIBUTING.md lists the others).
+ */
+export function specSettingsOf(config: WorkerConfig): WorkerSpecSettings {
+  return {
+    defaultModel: config.AGENT_MODEL,
+    modelCall: {
+      requestTimeoutMs: config.MODEL_TIMEOUT_SECONDS * 1000,
+      heartbeatTimeoutMs: config.MODEL_HEARTBEAT_SECONDS * 1000,
+      maxAttempts: config.MODEL_MAX_ATTEMPTS,
+      rateLimitBudgetMs: config.MODEL_RATE_LIMIT_SECONDS * 1000,
+    },
+    transcriptMaxBytes: config.TRANSCRIPT_MAX_BYTES,
+    prices: buildPriceTable(config.MODEL_PRICES),
+    contextWindows: buildContextWindows(config.MODEL_CONTEXT_WINDOWS),
+    contextCompactAt: config.CONTEXT_COMPACT_AT,
+    continueAsNewAtBytes: config.CONTINUE_AS_NEW_AT_BYTES,
+    historyLimitBytes: config.HISTORY_LIMIT_BYTES,
+    localActivities: config.LOCAL_ACTIVITIES,
+    modelTaskQueue: config.MODEL_TASK_QUEUE,
+    toolTaskQueue: config.TOOL_TASK_QUEUE,
+  };
 }
 
 /**
