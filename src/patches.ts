@@ -20,6 +20,11 @@ export const Patch = {
   continueAsNewAwaitingApproval: 'continue-as-new-awaiting-approval',
   /** The spec is resolved by a local activity on the worker running the run (before: a regular activity). */
   localSpecResolution: 'local-spec-resolution',
+  /**
+   * Model calls are spent at the prices the run recorded at its start, the ones its cost budget
+   * estimates with (before: at the prices of whichever worker ran the call).
+   */
+  spendAtRecordedPrices: 'spend-at-recorded-prices',
   /** A run handed carried state proves, from its own history, that it is its predecessor's continue-as-new. */
   provenContinuation: 'proven-continuation',
 } as const;

@@ -8,8 +8,10 @@ import type { RateLimitDetails } from '../activities/model-errors';
 import { DEFAULT_MODEL_RATE_LIMIT_SECONDS } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
+import { costOf } from '../src/pricing';
 import type { TranscriptCarrier } from '../src/transcript-replay';
 import type { AgentSpec, ChatMessage } from '../src/types';
+import { hasPatch, Patch } from './patch-checks';
 import { runFailure } from './run-failures';
 import type { TranscriptSender } from './transcript-sender';
 
@@ -92,6 +94,16 @@ async function callRetryingRateLimits(
 }
 
 /**
+ * `response` costed at the prices the run recorded (`spec.prices`), the table its cost budget
+ * estimates with: one price source for a run, whatever prices the worker that made the call has.
+ */
+function atRecordedPrices(spec: AgentSpec, response: ModelCallResult): ModelCallResult {
+  if (!hasPatch(spec, Patch.spendAtRecordedPrices)) return response;
+  const { costUsd, known } = costOf(spec.prices ?? {}, response.model, response.inputTokens, response.outputTokens);
+  return { ...response, costUsd, costKnown: known };
+}
+
+/**
  * Calls the spec's model over `messages`, then each fallback model in turn, until one answers; throws
  * the run's failure when none does. With `deadlineMs`, no call or wait passes it.
  */
@@ -105,6 +117,7 @@ export async function callModelWithFallback(
   for (let index = 0; ; index += 1) {
     const model = models[index];
     const outcome = await callRetryingRateLimits(spec, model, messages, invoke, { ...options, fallback: index > 0 });
+    if ('response' in outcome) return { response: atRecordedPrices(spec, outcome.response) };
     if (!('failure' in outcome)) return outcome;
     const next = models[index + 1];
     if (next === undefined || !fallsBack(outcome.failure)) throw runFailure(outcome.failure);

@@ -91,6 +91,21 @@ describe('a fleet of workers by role', () => {
     expect(jsonLines(`${effects}.attempts`)).toHaveLength(1);
   });
 
+  it("spends a run's model calls at the prices it recorded at its start, whatever prices the model worker has", async () => {
+    const prices = (input: number, output: number) =>
+      JSON.stringify({ 'priced-model': { inputPerMillion: input, outputPerMillion: output } });
+    const { env } = await fleetEnv({ EFFECT_DELAY_MS: '0', AGENT_MODEL: 'priced-model' });
+    // The spec is resolved on the workflows worker: it records that worker's prices.
+    await spawnRole(env, 'workflows', { MODEL_PRICES: prices(10, 20) });
+    await spawnRole(env, 'model', { MODEL_PRICES: prices(1_000, 2_000) });
+    await spawnRole(env, 'tools');
+    const result = await (await startRun(env)).result();
+    // Two calls of 100 input and 20 output tokens (the scripted model's usage) at 10 and 20 $/M.
+    expect(result.steps).toBe(2);
+    expect(result.usage.costUsd).toBeCloseTo((2 * (100 * 10 + 20 * 20)) / 1_000_000, 10);
+    expect(result.usage.costKnown).toBe(true);
+  });
+
   it('MODEL_CALLS_PER_SECOND limits model calls across the fleet: 2 a second, whatever the number of model workers', async () => {
     const { model, env } = await fleetEnv({ EFFECT_DELAY_MS: '0', MODEL_CALLS_PER_SECOND: '2' });
     await spawnRole(env, 'workflows');
