@@ -71,6 +71,32 @@ export default tseslint.config(
     },
   },
   {
+    // Product code: a function fits on a screen, a file holds one idea (house style). Warnings, so a
+    // reviewer sees a growing function before it lands; the files below are the known exceptions.
+    files: ['{src,workflows,activities,client,runtime,codec,testing,agents}/**/*.ts', '*.ts'],
+    rules: {
+      'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-lines': ['warn', { max: 400, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Known exceptions, each one idea that reads top to bottom:
+    // - the activity factories close over their dependencies: each activity is a short method inside;
+    // - the carried-state schema is one schema, built only when a run continues (zod costs every run);
+    // - runStream is an async generator whose state (the run's last look, the chain) lives in its frame;
+    // - startCodecServer is one request handler's checks in order (token, CORS, method, size, shape);
+    // - agent-client.ts is the AgentClient class, the API a reader looks for in one place.
+    files: [
+      'activities/model.ts',
+      'activities/tools.ts',
+      'workflows/carried-state.ts',
+      'client/run-stream.ts',
+      'codec/server.ts',
+      'client/agent-client.ts',
+    ],
+    rules: { 'max-lines-per-function': 'off', 'max-lines': 'off' },
+  },
+  {
     // The CLI's commands are registered by small functions, each a screen at most: keep it so.
     files: ['cli/**/*.ts'],
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
