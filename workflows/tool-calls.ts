@@ -9,7 +9,15 @@ import { checkToolArguments, runTool } from './activities';
 import { hasPatch, Patch } from './patch-checks';
 import type { Approvals } from './approvals';
 import { isMemoryTool, runMemoryCall } from './memory-tools';
-import { parseArguments, toolErrorMessage, toolMessage, unknownToolError } from './tool-messages';
+import {
+  deniedMessage,
+  overCapNotRun,
+  parseArguments,
+  toolErrorMessage,
+  toolFailedMessage,
+  toolMessage,
+  unknownToolError,
+} from './tool-messages';
 
 export interface ToolCallContext {
   spec: AgentSpec;
@@ -83,8 +91,7 @@ export async function runToolCalls(
       approvals: waiting,
     };
   }
-  const notRun = `Not run: one answer may make at most ${cap} tool calls and this one made ${calls.length}. Make the calls you still need in your next answer.`;
-  return [...(outcomes as ChatMessage[]), ...calls.slice(cap).map((call) => toolErrorMessage(call.id, notRun))];
+  return [...(outcomes as ChatMessage[]), ...calls.slice(cap).map((call) => overCapNotRun(call.id, cap, calls.length))];
 }
 
 /** The calls of `step` that wait for approval, as a run that continues lists them; `messages` end with the step's answer. */
@@ -155,14 +162,7 @@ export async function runToolCall(
       carried?.decision ?? (await approvals.request(callId, tool.name, parsed.args, { ...wait, interrupt }));
     if (!decision) return { waiting: { timeoutAtMs, expired: wait.expired } };
     if (!decision.approve) {
-      return toolMessage(
-        call.id,
-        JSON.stringify({
-          denied: true,
-          error: `A person denied this call to ${tool.name}.`,
-          note: decision.note ?? null,
-        }),
-      );
+      return deniedMessage(call.id, tool.name, decision.note);
     }
   }
   try {
@@ -176,6 +176,6 @@ export async function runToolCall(
     return outcome.ok ? toolMessage(call.id, outcome.content) : toolErrorMessage(call.id, outcome.error);
   } catch (error) {
     if (isCancellation(error)) throw error;
-    return toolErrorMessage(call.id, `Tool ${tool.name} failed: ${describeFailure(error).message}`);
+    return toolFailedMessage(call.id, tool.name, describeFailure(error).message);
   }
 }

@@ -31,6 +31,32 @@ export function unknownToolError(name: string, tools: ToolSpec[]): string {
   return `Unknown tool "${shown}". Available tools: ${tools.map((tool) => tool.name).join(', ') || '(none)'}.`;
 }
 
+/** The result of a call past the cap on calls per answer (`maxToolCallsPerTurn`): not run. */
+export function overCapNotRun(toolCallId: string, cap: number, made: number): ChatMessage {
+  return toolErrorMessage(
+    toolCallId,
+    `Not run: one answer may make at most ${cap} tool calls and this one made ${made}. Make the calls you still need in your next answer.`,
+  );
+}
+
+/** The result of a call a person denied, with their note. */
+export function deniedMessage(toolCallId: string, tool: string, note: string | undefined): ChatMessage {
+  return toolMessage(
+    toolCallId,
+    JSON.stringify({ denied: true, error: `A person denied this call to ${tool}.`, note: note ?? null }),
+  );
+}
+
+/** The result of a call whose activity failed for good (its retries spent), saying why. */
+export function toolFailedMessage(toolCallId: string, tool: string, reason: string): ChatMessage {
+  return toolErrorMessage(toolCallId, `Tool ${tool} failed: ${reason}`);
+}
+
+/** The result of a call whose arguments did not fit the tool's schema, with the problems. */
+export function invalidArgumentsMessage(toolCallId: string, tool: string, problems: string): ChatMessage {
+  return toolErrorMessage(toolCallId, `Invalid arguments for tool "${tool}": ${problems}`);
+}
+
 export function toolMessage(toolCallId: string, content: string): ChatMessage {
   return { role: 'tool', tool_call_id: toolCallId, content };
 }

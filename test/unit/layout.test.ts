@@ -68,6 +68,18 @@ describe('the layout', () => {
     expect(circles).toEqual([]);
   });
 
+  it('nothing outside test/ imports test/ (the demo, the bench and the scripts take what they share from shipped modules)', () => {
+    const outside = tracked.filter(
+      (file) => file.endsWith('.ts') && !file.startsWith('test/') && !file.startsWith('bench/peers/'),
+    );
+    const intoTests = outside.flatMap((file) =>
+      projectImports(file)
+        .filter(({ target }) => target.startsWith('test/'))
+        .map(({ target }) => `${file} → ${target}`),
+    );
+    expect(intoTests).toEqual([]);
+  });
+
   it('gives every product file a name of its own (index.ts aside): a reader finds a file by its name', () => {
     const product = tracked.filter(
       (file) => /\.(ts|js|mjs)$/.test(file) && (PRODUCT_FOLDERS.includes(folderOf(file)) || !file.includes('/')),

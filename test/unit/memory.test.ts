@@ -14,15 +14,8 @@ import { DefinitionError } from '../../src/errors';
 import { defineTool } from '../../src/tool';
 import type { AgentSpec, MemoryFact } from '../../src/types';
 import { MemoryFacts, validateFactInput } from '../../workflows/memory-facts';
-import {
-  factsContext,
-  isMemoryTool,
-  MEMORY_TOOLS,
-  memoryOfRun,
-  quoteFact,
-  recalledMessage,
-  runMemoryId,
-} from '../../workflows/memory-tools';
+import { factsContext, quoteFact } from '../../workflows/guidance';
+import { isMemoryTool, MEMORY_TOOLS, memoryOfRun, recalledMessage, runMemoryId } from '../../workflows/memory-tools';
 import { thrown } from '../support/thrown';
 
 const toolNamed = (name: string) =>
