@@ -46,7 +46,8 @@ import { cpuMeter, memoryBytes } from './support/proc';
 import { writeResults } from './support/results';
 import { startBenchServer, type BenchServer } from './support/server';
 import { spread } from './support/stats';
-import { fixed, formatTable, mb } from './support/table';
+import { benchTextTable } from './support/bench-table';
+import { fixed } from './support/table';
 import {
   AGENT_RUN_ACTIVITIES,
   AGENT_RUN_LOCAL_ACTIVITIES,
@@ -403,38 +404,9 @@ async function langgraphRow({ settings, model }: Context): Promise<Row> {
   };
 }
 
-const ms = (seconds: number | undefined) => fixed(seconds === undefined ? undefined : seconds * 1000, 2);
 
 function printTable(rows: Row[]): void {
-  const headers = [
-    'row',
-    'runs/s',
-    'p50 ms',
-    'p95 ms',
-    'overhead ms/step',
-    'worker CPU ms/step',
-    'server CPU ms/step',
-    'worker RSS MB',
-    'events/step',
-    'history KB/step',
-  ];
-  console.log(
-    formatTable(
-      headers,
-      rows.map((row) => [
-        row.label,
-        fixed(row.runsPerSecond, 1),
-        fixed(row.p50Ms, 1),
-        fixed(row.p95Ms, 1),
-        fixed(row.overheadPerStepMs, 2),
-        ms(row.workerCpuSecondsPerStep),
-        ms(row.serverCpuSecondsPerStep),
-        mb(row.workerRssBytes),
-        fixed(row.history?.eventsPerStep, 1),
-        fixed(row.history && row.history.bytesPerStep / 1e3, 2),
-      ]),
-    ),
-  );
+  console.log(benchTextTable(rows));
   for (const row of rows) {
     const waits = row.history
       ? `mean schedule-to-start: activities ${fixed(row.history.activityScheduleToStartMs, 1) ?? 'n/a'} ms, ` +
