@@ -404,7 +404,6 @@ async function langgraphRow({ settings, model }: Context): Promise<Row> {
   };
 }
 
-
 function printTable(rows: Row[]): void {
   console.log(benchTextTable(rows));
   for (const row of rows) {
