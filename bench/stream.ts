@@ -64,6 +64,7 @@ async function main(): Promise<void> {
         TASK_QUEUE: `bench-stream-${throttleMs}-${randomUUID().slice(0, 8)}`,
         OPENAI_BASE_URL: model.baseUrl,
         HEARTBEAT_THROTTLE_MS: String(throttleMs),
+        AGENT_MODULES: 'helpdesk',
         HELPDESK_LEDGER: join(tmpdir(), `bench-stream-${randomUUID()}.jsonl`),
       };
       const { worker, connection } = await createAgentWorker(loadWorkerConfig(env));

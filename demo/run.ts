@@ -10,7 +10,7 @@ import { AgentClient } from '../client';
 import { formatOutcome } from '../cli/format';
 import { findOrStartTemporal } from '../cli/local-temporal';
 import { StreamPrinter } from '../cli/stream-printer';
-import { createAgentWorker, createWorkerLogger, loadWorkerConfig } from '../worker';
+import { createAgentWorker, createWorkerLogger, loadWorkerConfig, parseModuleList } from '../worker';
 import { DEFAULT_MODEL } from '../src/defaults';
 import { OFFLINE_AGENT_MODEL, offlineModelEnv, SAMPLE_REQUEST, startOfflineModel } from '../runtime/offline-model';
 
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   // Where the dev server runs is what temporal-dev.sh recorded (TEMPORAL_PORT when it started it), not
   // the client's default. The demo leaves it running.
   const temporal = await findOrStartTemporal(process.env);
+  const why = temporal.origin === 'started' ? 'started here: ./temporal-dev.sh start' : temporal.reason;
+  console.log(`Temporal at ${temporal.address} (${why})`);
   const env = { ...process.env, TEMPORAL_ADDRESS: temporal.address };
   const offline = usingRealModel ? undefined : await startOfflineModel();
   console.log(
@@ -30,6 +32,8 @@ async function main(): Promise<void> {
   );
   const config = loadWorkerConfig({
     ...env,
+    // The example agent the demo runs, which production workers register only when AGENT_MODULES names it.
+    AGENT_MODULES: ['helpdesk', ...parseModuleList(process.env.AGENT_MODULES)].join(','),
     ...(offline && offlineModelEnv(offline.baseUrl, process.env.MODEL_PRICES)),
   });
   const { worker, connection } = await createAgentWorker(config);

@@ -9,28 +9,21 @@ import OpenAI from 'openai';
 import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
 import { readRunHistory, TranscriptStore } from '../activities/transcript-store';
-import { builtInAgents } from '../agents';
 import { boundedFetch } from '../activities/bounded-body';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
 import { WorkerRole, type WorkerConfig } from '../src/config';
 import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
 import { specSettingsOf } from '../src/spec';
 import { LocalCallKind } from '../src/types';
-import { AgentRegistry } from '../src/registry';
-import { loadAgentModule, parseModuleList } from './agent-modules';
+import type { AgentRegistry } from '../src/registry';
+import { buildRegistry } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
 import { callLogAttributes } from './logging';
 import { workerTracing } from './worker-tracing';
 import { WORKFLOW_BUNDLE_MODULES } from './workflow-modules';
 
-/** The built-in agents plus those of every module in `AGENT_MODULES`; throws on any bad definition. */
-export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry> {
-  const registry = new AgentRegistry().add(builtInAgents({ helpdeskLedger: config.HELPDESK_LEDGER }), 'built-in');
-  for (const path of parseModuleList(config.AGENT_MODULES)) {
-    registry.add(await loadAgentModule(path), path);
-  }
-  return registry;
-}
+// The agents a worker registers (AGENT_MODULES, and the examples it names or the offline model brings).
+export { buildRegistry };
 
 export interface AgentWorkerOptions {
   /**

@@ -20,7 +20,7 @@ import { AgentRegistry } from '../src/registry';
 import { findTemporalBinary } from './dev-server';
 
 export interface AgentTestOptions {
-  /** The agents the worker runs (`defineAgent` results); default: the built-in ones and `AGENT_MODULES`' (as `npm run worker`). */
+  /** The agents the worker runs (`defineAgent` results); default: those `env`'s `AGENT_MODULES` names (as `npm run worker`). */
   agents?: readonly AgentDefinition[];
   /** How the model answers each request (`reply.text`, `reply.tools`, `byTurn`, ...). */
   script: Script;

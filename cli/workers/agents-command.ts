@@ -1,6 +1,7 @@
 /**
- * `durable-agents agents`: the agents a worker started with this environment would register (the
- * built-in ones and those of `AGENT_MODULES`), read the way the worker reads them. Needs no Temporal.
+ * `durable-agents agents`: the agents a worker started with this environment would register (those
+ * `AGENT_MODULES` names, and the example helpdesk on the offline demo model), read the way the worker
+ * reads them. Needs no Temporal.
  */
 import type { Command } from 'commander';
 import type { AgentDefinition } from '../../src/agent';
@@ -14,7 +15,7 @@ import {
 import type { AgentRegistry } from '../../src/registry';
 import { terminalSafe } from '../../src/terminal-text';
 import { MemoryToolName, type Budgets, type Limits } from '../../src/types';
-import { commandEnv, globalOptions, type LoadWorkerSide } from './worker-side';
+import { commandEnv, globalOptions, type Env, type LoadWorkerSide } from './worker-side';
 
 /** The limits a run of an agent gets when its input sets none (workflows/agent-run.ts, workflows/turn.ts). */
 const DEFAULT_LIMITS = {
@@ -126,9 +127,10 @@ Examples:
   $ AGENT_MODULES=./weather.mjs durable-agents agents --json
 
 Environment (read as the worker reads it; no Temporal server is needed):
-  AGENT_MODULES   plug-in agent modules, comma-separated (paths relative to the current folder)
-  AGENT_MODEL     the model of agents that name none (default gpt-4o-mini)
-  HELPDESK_LEDGER where the built-in helpdesk records refunds
+  AGENT_MODULES   plug-in agent modules, comma-separated (paths relative to the current folder);
+                  helpdesk names the example agent
+  AGENT_MODEL     the model of agents that name none (default gpt-4o-mini); offline brings the helpdesk
+  HELPDESK_LEDGER where the example helpdesk records refunds
 
 A module that does not load, or defines a bad agent, is one line on stderr and exit code 1.`;
 
@@ -136,7 +138,7 @@ export function registerAgentsCommand(program: Command, loadWorkerSide: LoadWork
   program
     .command('agents')
     .description(
-      'list the agents a worker with this environment registers (built-in and AGENT_MODULES): ' +
+      'list the agents a worker with this environment registers (those AGENT_MODULES names): ' +
         'model, tools, approvals, limits, memory; needs no Temporal server',
     )
     .addHelpText('after', HELP_AFTER)
@@ -153,4 +155,19 @@ export function registerAgentsCommand(program: Command, loadWorkerSide: LoadWork
       // Descriptions and names come from plug-in modules: shown to people with their control characters inert.
       console.log(globalOptions(command).json ? JSON.stringify(agents, null, 2) : terminalSafe(formatAgents(agents)));
     });
+}
+
+/**
+ * The names of the agents this environment defines (`AGENT_MODULES`, as a worker reads it), for
+ * `start` to warn about an agent none of them is; undefined when it defines none or cannot tell (a
+ * module that does not load is the `agents` command's to report), so that nothing is said then.
+ */
+export async function localAgentNames(loadWorkerSide: LoadWorkerSide, env: Env): Promise<string[] | undefined> {
+  if (!env.AGENT_MODULES?.trim()) return undefined;
+  try {
+    const names = (await (await loadWorkerSide()).buildRegistry(loadWorkerConfig(env))).names();
+    return names.length ? names : undefined;
+  } catch {
+    return undefined;
+  }
 }

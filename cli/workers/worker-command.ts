@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { WORKER_ROLES } from '../../src/config';
 import { DEFAULT_TASK_QUEUE, DEFAULT_TEMPORAL_ADDRESS } from '../../src/defaults';
-import { commandEnv, type LoadWorkerSide } from './worker-side';
+import { temporalFlags, type LoadWorkerSide } from './worker-side';
 
 const HELP_AFTER = `
 Examples:
@@ -21,7 +21,8 @@ Environment (README "Configuration" has them all):
   WORKER_ROLE       workflows, model, tools or all (--role; default all): the queues it polls
   OPENAI_API_KEY    the model's key; OPENAI_BASE_URL any OpenAI-compatible endpoint
   AGENT_MODEL       the model of agents and runs that name none (default gpt-4o-mini; offline: --offline)
-  AGENT_MODULES     plug-in agent modules, comma-separated (list them: durable-agents agents)
+  AGENT_MODULES     plug-in agent modules, comma-separated; helpdesk: the example agent (list them:
+                    durable-agents agents)
   PAYLOAD_KEYS      payload encryption keys, id:base64key,...
   WORKER_LOG_LEVEL  DEBUG adds the model client's own errors
 
@@ -39,7 +40,8 @@ export function registerWorkerCommand(program: Command, loadWorkerSide: LoadWork
     .addOption(new Option('--role <role>', 'the task queues it polls (as WORKER_ROLE)').choices(WORKER_ROLES))
     .addHelpText('after', HELP_AFTER)
     .action(async (options: { offline?: boolean; role?: string }, command: Command) => {
-      const env = { ...commandEnv(command), ...(options.role && { WORKER_ROLE: options.role }) };
-      await (await loadWorkerSide()).runWorker({ offline: Boolean(options.offline), env });
+      const env = { ...process.env, ...(options.role && { WORKER_ROLE: options.role }) };
+      const overrides = temporalFlags(command);
+      await (await loadWorkerSide()).runWorker({ offline: Boolean(options.offline), env, overrides });
     });
 }

@@ -5,20 +5,26 @@
  * only these commands call, so the others start without loading the worker SDK.
  */
 import type { Command } from 'commander';
-import { withTemporalOverrides, type WorkerConfig } from '../../src/config';
+import { withTemporalOverrides, type TemporalOverrides, type WorkerConfig } from '../../src/config';
 import type { AgentRegistry } from '../../src/registry';
 
 export type Env = Record<string, string | undefined>;
 
 /** What worker.ts exports for these commands. */
 export interface WorkerSide {
-  /** The agents a worker with `config` registers: the built-in ones and those of `AGENT_MODULES`. */
+  /** The agents a worker with `config` registers: those `AGENT_MODULES` names (runtime/agent-modules.ts). */
   buildRegistry(config: WorkerConfig): Promise<AgentRegistry>;
   /**
    * Runs a worker configured from `env` as `npm run worker` does, until SIGINT, SIGTERM or `stop`;
    * resolves to its exit code (1 after a payload it cannot decrypt, which it says on stderr).
    */
-  runWorker(options: { offline: boolean; env?: Env; stop?: Promise<void>; onReady?: () => void }): Promise<void>;
+  runWorker(options: {
+    offline: boolean;
+    env?: Env;
+    overrides?: TemporalOverrides;
+    stop?: Promise<void>;
+    onReady?: () => void;
+  }): Promise<void>;
 }
 
 /** Loads the worker side (once it is needed). */
@@ -39,6 +45,12 @@ export function globalOptions(command: Command): {
 } {
   const { json, address, namespace, profile } = command.optsWithGlobals();
   return { json: Boolean(json), address, namespace, profile };
+}
+
+/** The global `--address`, `--namespace` and `--profile`, which win over their env twins. */
+export function temporalFlags(command: Command): TemporalOverrides {
+  const { address, namespace, profile } = globalOptions(command);
+  return { address, namespace, profile };
 }
 
 /** This process's env with the global `--address`, `--namespace` and `--profile` in place of their env twins. */

@@ -84,7 +84,13 @@ async function main(screenshot: string): Promise<void> {
     console.log((await script('start')).stdout.trim());
     worker = spawn(process.execPath, ['--import', 'tsx', 'worker.ts'], {
       cwd: REPO,
-      env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TASK_QUEUE: taskQueue, OPENAI_BASE_URL: model.baseUrl },
+      env: {
+        ...env,
+        TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+        TASK_QUEUE: taskQueue,
+        OPENAI_BASE_URL: model.baseUrl,
+        AGENT_MODULES: 'helpdesk',
+      },
       stdio: 'ignore',
     });
     agents = await AgentClient.connect(

@@ -1,7 +1,8 @@
 /**
- * `durable-agents agents` (issue #12): the agents a worker with the same env would register, built-in
- * and plug-in, for people and for scripts, with no Temporal server; a module that does not load is one
- * line and exit code 1.
+ * `durable-agents agents` (issues #12, #23): the agents a worker with the same env would register
+ * (plug-in modules, and the example helpdesk when AGENT_MODULES names it or on the offline demo model),
+ * for people and for scripts, with no Temporal server; a module that does not load is one line and
+ * exit code 1, and so is an environment that gives a worker no agent.
  */
 import { expectOneLineError, runCli } from '../support/cli';
 
@@ -10,8 +11,8 @@ const MODULES = 'test/fixtures/listed-agent.mjs,test/support/recovery-agent.ts';
 const env = (extra: Record<string, string> = {}) => ({ TEMPORAL_ADDRESS: '127.0.0.1:1', ...extra });
 
 describe('durable-agents agents', () => {
-  it('lists the built-in and the plug-in agents, for people', async () => {
-    const { code, stdout, stderr } = await runCli(['agents'], env({ AGENT_MODULES: MODULES }));
+  it('lists the example and the plug-in agents AGENT_MODULES names, for people', async () => {
+    const { code, stdout, stderr } = await runCli(['agents'], env({ AGENT_MODULES: `helpdesk,${MODULES}` }));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const blocks = stdout.trimEnd().split('\n\n');
     expect(blocks.map((block) => block.split('\n')[0])).toEqual([
@@ -47,6 +48,17 @@ describe('durable-agents agents', () => {
     );
   });
 
+  it('lists the example helpdesk only when AGENT_MODULES names it; with no agent at all, says why', async () => {
+    const plain = await runCli(['agents', '--json'], env({ AGENT_MODULES: MODULES }));
+    expect(plain.code).toBe(0);
+    expect(JSON.parse(plain.stdout).map((agent: { name: string }) => agent.name)).toEqual(['billing', 'recovery']);
+    expectOneLineError(
+      await runCli(['agents'], env()),
+      1,
+      /^error: no agents to run: AGENT_MODULES names none\. Set it to your agent modules \(AGENT_MODULES=\.\/weather\.mjs\), to helpdesk for the example agent, or run with --offline/,
+    );
+  });
+
   it('--json: one object per agent, for scripts; the worker default is the env AGENT_MODEL', async () => {
     const { code, stdout } = await runCli(
       ['agents', '--json'],
@@ -54,6 +66,7 @@ describe('durable-agents agents', () => {
     );
     expect(code).toBe(0);
     const agents = JSON.parse(stdout);
+    // On the offline demo model the example helpdesk comes too: its conversation is the helpdesk's.
     expect(agents.map((agent: { name: string }) => agent.name)).toEqual(['billing', 'helpdesk', 'recovery']);
     expect(agents[0]).toEqual({
       name: 'billing',

@@ -25,13 +25,13 @@ import { useWorkerProcesses } from '../support/worker-processes';
 
 const processes = useWorkerProcesses();
 
-/** A worker in this process with the built-in and the long-run agents, on a scripted model of its own (closed after the test). */
+/** A worker in this process with the helpdesk and the long-run agents, on a scripted model of its own (closed after the test). */
 async function scriptedWorker(overrides: Record<string, string>, script: Script) {
   const model = await processes.startModel(script);
   const worker = await startTestWorker({
     OPENAI_BASE_URL: model.baseUrl,
     AGENT_MODEL: 'scripted-model',
-    AGENT_MODULES: 'test/support/long-run-agent.ts',
+    AGENT_MODULES: 'helpdesk,test/support/long-run-agent.ts',
     ...overrides,
   });
   return { worker, model };

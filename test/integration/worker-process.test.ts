@@ -95,7 +95,8 @@ describe('a worker process', () => {
     });
     const worker = processes.spawn(env);
     await waitUntilPolling(worker);
-    expect(worker.output()).toMatch(/agents: echo, helpdesk, weather/);
+    // The modules' agents and no others: the example helpdesk only comes when AGENT_MODULES names it.
+    expect(worker.output()).toMatch(/agents: echo, weather\n/);
     // The default model and its endpoint, just before: a plug-in agent may name its own model.
     expect(worker.output()).toContain(
       `worker: model gpt-4o-mini at ${model.baseUrl} (no OPENAI_API_KEY)\nworker: polling`,
@@ -125,14 +126,16 @@ describe('a worker process', () => {
   });
 
   it.each([
-    ['test/fixtures/duplicate-agent.js', /agent "helpdesk" is already defined by built-in/],
+    ['helpdesk,test/fixtures/duplicate-agent.js', /agent "helpdesk" is already defined by built-in/],
+    ['helpdsk', /AGENT_MODULES names "helpdsk", which is neither a module path .* \(did you mean "helpdesk"\?\)$/],
+    ['', /no agents to run: AGENT_MODULES names none\. .*AGENT_MODULES=\.\/weather\.mjs.*helpdesk.*--offline/],
     ['test/fixtures/broken-agent.mjs', /is not a defineAgent\(\.\.\.\) result/],
     ['test/fixtures/missing.mjs', /cannot load agent module .*missing\.mjs/],
     [
       'test/fixtures/typo-agent.mjs',
       /typo-agent\.mjs: tool "issue_refund": unknown option "requireApproval" \(did you mean "requiresApproval"\?\)$/,
     ],
-  ])('refuses to start with the bad module %s, saying why in one line', async (path, message) => {
+  ])('refuses to start with AGENT_MODULES=%s, saying why in one line', async (path, message) => {
     const worker = processes.spawn(workerEnv({ AGENT_MODULES: path }));
     expect(await worker.exited).toBe(1);
     const lines = worker.output().trim().split('\n');

@@ -36,6 +36,8 @@ export function workerEnv(overrides: Record<string, string | undefined> = {}): R
     AGENT_MODEL: 'gpt-4o-mini',
     MODEL_HEARTBEAT_SECONDS: '5',
     MODEL_TIMEOUT_SECONDS: '20',
+    // The example agent most tests run; production workers register it only when asked to.
+    AGENT_MODULES: 'helpdesk',
     HELPDESK_LEDGER: tempPath('ledger.jsonl'),
     // Tests stop workers with calls still in flight (hung models): no need to wait 30 s for them.
     SHUTDOWN_GRACE_SECONDS: '10',
