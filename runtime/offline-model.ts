@@ -72,18 +72,26 @@ function outcomesOf(messages: ChatMessage[], conversation: ChatMessage[]): ToolO
   );
 }
 
-/** `forecast returned {"sky":"sunny"}`, or, for a call a person denied, that it did not run and their note. */
+/** ` ("their note")`, or nothing without one. */
+const noted = (note: unknown) => (typeof note === 'string' && note ? ` ("${quoted(note)}")` : '');
+
+/**
+ * `forecast returned {"sky":"sunny"}`; for a call a person approved with a note (or edited arguments),
+ * the tool's own result and what they said; for one they denied, that it did not run and their note.
+ */
 function described({ tool, content }: ToolOutcome): string {
-  let parsed: unknown;
+  let parsed: { denied?: unknown; note?: unknown; approval?: { note?: unknown; editedArguments?: unknown } };
   try {
-    parsed = JSON.parse(content);
+    parsed = JSON.parse(content) ?? {};
   } catch {
-    parsed = undefined;
+    parsed = {};
   }
-  const result = parsed as { denied?: unknown; note?: unknown } | undefined;
-  if (result?.denied === true) {
-    const note = typeof result.note === 'string' && result.note ? ` ("${quoted(result.note)}")` : '';
-    return `${tool} did not run: a person denied it${note}`;
+  if (parsed.denied === true) return `${tool} did not run: a person denied it${noted(parsed.note)}`;
+  if (typeof parsed.approval === 'object' && parsed.approval && 'result' in parsed) {
+    const edited = parsed.approval.editedArguments === undefined ? '' : ' with edited arguments';
+    const result = JSON.stringify((parsed as { result: unknown }).result);
+    const { note } = parsed.approval;
+    return `${tool} returned ${quoted(result)} (approved${edited}${typeof note === 'string' && note ? `: "${quoted(note)}"` : ''})`;
   }
   return `${tool} returned ${quoted(content)}`;
 }

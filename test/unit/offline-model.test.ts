@@ -139,6 +139,21 @@ describe('the offline model', () => {
       { role: 'tool', tool_call_id: 'a', content: '{"city":"Lisbon","sky":"sunny"}' },
       { role: 'tool', tool_call_id: 'b', content: '{"denied":true,"error":"A person denied this call.","note":"no"}' },
     ];
+    const approved = offlineReply(
+      request(
+        [
+          ...messages.slice(0, 2),
+          {
+            role: 'tool',
+            tool_call_id: 'a',
+            content: '{"approval":{"approved":true,"note":"ok"},"result":{"sky":"sunny"}}',
+          },
+        ],
+        [forecast, book],
+      ),
+    ) as Message;
+    expect(approved.content).toBe(`${OFFLINE_ANSWER_LABEL} forecast returned {"sky":"sunny"} (approved: "ok").`);
+
     const answer = offlineReply(request(messages, [forecast, book])) as Message;
     const text = `${OFFLINE_ANSWER_LABEL} forecast returned {"city":"Lisbon","sky":"sunny"}; book did not run: a person denied it ("no").`;
     expect(answer.content).toBe(text);
