@@ -386,6 +386,9 @@ print_endpoints() {
   local auth
   echo "  gRPC address: $(grpc_address)"
   echo "  Web UI:       $(ui_url)"
+  # This checkout's worker, CLI and demo find this server themselves (its port is in the run folder);
+  # other shells, the temporal CLI and your own programs are told with the standard variable.
+  echo "export TEMPORAL_ADDRESS=$(grpc_address)"
   if codec_pid >/dev/null; then
     auth='$CODEC_SERVER_TOKEN'
     [[ -f "$CODEC_TOKEN_FILE" ]] && auth="\$(cat $(printf '%q' "$CODEC_TOKEN_FILE"))"

@@ -8,7 +8,7 @@
  * in `runtime/`.
  */
 import { parseArgs } from 'node:util';
-import { loadWorkerConfig, WORKER_ROLES, type WorkerRole } from './src/config';
+import { loadWorkerConfig, WORKER_ROLES, type TemporalOverrides, type WorkerRole } from './src/config';
 import { serveWorker } from './runtime/serve-worker';
 import { OFFLINE_AGENT_MODEL, offlineModelEnv, startOfflineModel } from './runtime/offline-model';
 
@@ -22,6 +22,8 @@ export interface RunWorkerOptions {
   offline: boolean;
   /** The worker's environment (default: this process's). */
   env?: Record<string, string | undefined>;
+  /** Where Temporal is, as flags say it (the CLI's `--address`, `--namespace`, `--profile`): over their env twins. */
+  overrides?: TemporalOverrides;
   /** Stops the worker when it resolves (SIGINT and SIGTERM stop it anyway). */
   stop?: Promise<void>;
   /** Called once the worker is about to poll, after its first lines. */
@@ -32,13 +34,19 @@ export interface RunWorkerOptions {
  * Runs one worker configured from `env` until it is stopped: `npm run worker`, and the CLI's `worker`
  * and `dev` commands.
  */
-export async function runWorker({ offline, env = process.env, stop, onReady }: RunWorkerOptions): Promise<void> {
-  let config = loadWorkerConfig(env);
+export async function runWorker({
+  offline,
+  env = process.env,
+  overrides,
+  stop,
+  onReady,
+}: RunWorkerOptions): Promise<void> {
+  let config = loadWorkerConfig(env, overrides);
   // The scripted demo model, served from this process on a free loopback port: the whole CLI tour
   // works with no key and no network. It stops with the worker.
   const model = offline || config.AGENT_MODEL === OFFLINE_AGENT_MODEL ? await startOfflineModel() : undefined;
   try {
-    if (model) config = loadWorkerConfig({ ...env, ...offlineModelEnv(model.baseUrl, config.MODEL_PRICES) });
+    if (model) config = loadWorkerConfig({ ...env, ...offlineModelEnv(model.baseUrl, config.MODEL_PRICES) }, overrides);
     await serveWorker(config, { offline: model !== undefined, stop, onReady });
   } finally {
     await model?.close();

@@ -5,7 +5,7 @@ import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { RunTranscript, StepUsage } from '../client/history-transcript';
 import type { RunReport, RunSummary } from '../client/run-types';
-import { shellWord, startWorkerHint } from '../client/shell-hints';
+import { programName, shellWord, startWorkerHint } from '../client/shell-hints';
 import type { WaitNotice } from '../client/waiting';
 
 export function formatUsage(usage: Usage): string {
@@ -157,7 +157,7 @@ export function formatWaitNotice(notice: WaitNotice): string {
         .map(
           (approval) =>
             `awaiting approval ${approval.callId} ${approval.tool} — ` +
-            `durable-agents approve ${shellWord(notice.workflowId)} ${approval.callId}`,
+            `${programName()} approve ${shellWord(notice.workflowId)} ${approval.callId}`,
         )
         .join('\n');
   }

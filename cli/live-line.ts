@@ -7,6 +7,7 @@
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunState } from '../src/types';
 import { retrying, type CallInFlight, type LiveDescription } from '../client/calls-in-flight';
+import { programName } from '../client/shell-hints';
 import { formatSteps, formatWaitNotice } from './format';
 import type { StepUsage } from '../client/history-transcript';
 
@@ -85,7 +86,8 @@ export function liveLineParts(
   const approvals = state?.pendingApprovals ?? [];
   if (approvals.length) {
     const first = formatWaitNotice({ type: 'awaiting_approval', workflowId, pendingApprovals: [approvals[0]] });
-    const more = approvals.length > 1 ? ` (and ${approvals.length - 1} more: durable-agents status ${workflowId})` : '';
+    const more =
+      approvals.length > 1 ? ` (and ${approvals.length - 1} more: ${programName()} status ${workflowId})` : '';
     return { text: `${first}${more}` };
   }
   const stepOf = (call: CallInFlight) => callOf(call).step ?? (state?.step || undefined);
@@ -101,7 +103,7 @@ export function liveLineParts(
     return { text: `${prefix(stepOf(calls[0]))}${what}`, sinceMs: Math.min(...calls.map((call) => call.sinceMs)) };
   }
   if (state?.status === 'awaiting_input') {
-    return { text: `awaiting a message — durable-agents send ${workflowId} "..."` };
+    return { text: `awaiting a message — ${programName()} send ${workflowId} "..."` };
   }
   return undefined;
 }

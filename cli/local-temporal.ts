@@ -1,31 +1,29 @@
 /**
- * Where a local tour's Temporal is, in one place (`durable-agents dev`, `npm run demo`): the server
- * `TEMPORAL_ADDRESS` names when it is set; else the dev server `temporal-dev.sh` runs (on the ports it
- * recorded when it started, whatever TEMPORAL_PORT says now); else a Temporal server already answering
- * on TEMPORAL_PORT; else a dev server started here with `temporal-dev.sh start`, which only then is
- * this process's to stop.
+ * Where a local tour's Temporal is, in one place (`durable-agents dev`, `npm run demo`), found as every
+ * entry finds it (src/config.ts): the server a flag, TEMPORAL_ADDRESS or a profile names; else the dev
+ * server `temporal-dev.sh` runs (on the ports it recorded when it started, whatever TEMPORAL_PORT says
+ * now); else a Temporal server already answering on TEMPORAL_PORT (or the default port); else a dev
+ * server started here with `temporal-dev.sh start`, which only then is this process's to stop.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { loadTemporalConfig, type TemporalOverrides } from '../src/config';
+import { checkoutRoot, isFoundAddress, runningDevServer } from '../src/temporal-address';
 
 type Env = Record<string, string | undefined>;
-
-/** The script's defaults (temporal-dev.sh). */
-const DEFAULT_PORT = 7233;
-const DEFAULT_UI_PORT = 8233;
-const HOST = '127.0.0.1';
 
 export interface LocalTemporal {
   /** host:port for clients and workers. */
   address: string;
+  /** Why this server: a flag, TEMPORAL_ADDRESS or a profile named it, or it was found where nobody did. */
+  reason: string;
   /** The Web UI, where it is known (not for a server this did not find through temporal-dev.sh). */
   uiUrl?: string;
   /**
-   * `configured`: TEMPORAL_ADDRESS named it; `running`: it was running already (temporal-dev.sh's, or
-   * another Temporal on the port); `started`: started here, by `temporal-dev.sh start`.
+   * `configured`: a flag, TEMPORAL_ADDRESS or a profile named it; `running`: it was running already
+   * (temporal-dev.sh's, or another Temporal on the port); `started`: started here, by `temporal-dev.sh start`.
    */
   origin: 'configured' | 'running' | 'started';
   /** The command that stops it, when temporal-dev.sh runs it. */
@@ -36,38 +34,11 @@ export interface LocalTemporal {
   stopSync(): void;
 }
 
-/** The project's folder: where temporal-dev.sh is, from the sources (cli/) or a build (dist/cli/). */
-function projectRoot(): string {
-  const root = [join(__dirname, '..'), join(__dirname, '..', '..')].find((dir) =>
-    existsSync(join(dir, 'temporal-dev.sh')),
-  );
-  if (!root)
-    throw new Error(
-      'temporal-dev.sh is not here: a local dev server needs a checkout of the durable-agents repository',
-    );
-  return root;
-}
-
-/** The folder of the script's pid, log and ports (TEMPORAL_RUN_DIR, relative to the project, as the script reads it). */
-export function runDir(env: Env, root = projectRoot()): string {
-  return resolve(root, env.TEMPORAL_RUN_DIR || '.temporal');
-}
-
-/** The ports the script's running server was started with (its `server.addr`), if it recorded them. */
-export function recordedPorts(dir: string): { TEMPORAL_PORT?: number; TEMPORAL_UI_PORT?: number } | undefined {
-  const file = join(dir, 'server.addr');
-  if (!existsSync(file)) return undefined;
-  const ports: Record<string, number> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
-    // Data, never code: known keys with port numbers only (as the script itself reads it).
-    const match = /^(TEMPORAL_PORT|TEMPORAL_UI_PORT|CODEC_SERVER_PORT)=(\d{1,5})$/.exec(line);
-    if (!match || Number(match[2]) < 1 || Number(match[2]) > 65_535) {
-      throw new Error(`state file ${file} is invalid and was not used; remove it, or run ./temporal-dev.sh stop`);
-    }
-    ports[match[1]] = Number(match[2]);
-  }
-  return ports;
-}
+/** What to do without a checkout (the installed package ships no temporal-dev.sh): point it at any Temporal. */
+export const NO_DEV_SERVER_SCRIPT =
+  'starting a dev server takes ./temporal-dev.sh, which only a checkout of the durable-agents repository ' +
+  'has; run any Temporal (temporal server start-dev, or Temporal Cloud) and name it: ' +
+  'npx durable-agents --address HOST:PORT dev (or TEMPORAL_ADDRESS, or --profile)';
 
 interface ScriptOutcome {
   code: number;
@@ -106,10 +77,12 @@ function scriptError(outcome: ScriptOutcome): Error {
   return new Error(line.replace(/^temporal-dev: error: /, ''));
 }
 
-/** Whether something accepts TCP connections on HOST:port (quick: a closed port answers at once). */
-function portOpen(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections at `address` (quick: a closed port answers at once). */
+function portOpen(address: string): Promise<boolean> {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
   return new Promise((resolvePromise) => {
-    const socket = connect({ host: HOST, port });
+    const socket = connect({ host, port: Number(address.slice(colon + 1)) });
     const done = (open: boolean) => {
       socket.destroy();
       resolvePromise(open);
@@ -122,6 +95,7 @@ function portOpen(port: number): Promise<boolean> {
 
 /** Whether a Temporal frontend answers at `address`. */
 async function answersTemporal(address: string): Promise<boolean> {
+  if (!(await portOpen(address))) return false;
   try {
     const connection = await Connection.connect({ address, connectTimeout: 3_000 });
     await connection.close();
@@ -134,46 +108,44 @@ async function answersTemporal(address: string): Promise<boolean> {
 /** `value` as one shell word. */
 const shellWord = (value: string) => (/^[\w./:=@-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`);
 
-const uiUrl = (port: number | undefined) => (port ? `http://localhost:${port}` : undefined);
+/** The dev server temporal-dev.sh runs for `env`, as the tour shows it. */
+function scriptServer(env: Env, origin: LocalTemporal['origin']): Omit<LocalTemporal, 'stop' | 'stopSync'> {
+  const server = runningDevServer(env);
+  if (!server) throw new Error('the Temporal dev server temporal-dev.sh started is not running (see above)');
+  return {
+    address: server.address,
+    reason: loadTemporalConfig(env).addressFrom?.reason ?? 'the dev server ./temporal-dev.sh runs',
+    ...(server.uiPort && { uiUrl: `http://localhost:${server.uiPort}` }),
+    origin,
+    stopCommand: `${env.TEMPORAL_RUN_DIR ? `TEMPORAL_RUN_DIR=${shellWord(env.TEMPORAL_RUN_DIR)} ` : ''}./temporal-dev.sh stop`,
+  };
+}
 
 /**
- * Finds the local tour's Temporal, or starts a dev server (`temporal-dev.sh start`, its progress on
- * stderr). Only a server started here is stopped by `stop()`.
+ * Finds the local tour's Temporal as every entry finds it (`overrides`: the CLI's flags), or starts a
+ * dev server (`temporal-dev.sh start`, its progress on stderr). Only a server started here is stopped
+ * by `stop()`.
  */
-export async function findOrStartTemporal(env: Env): Promise<LocalTemporal> {
+export async function findOrStartTemporal(env: Env, overrides: TemporalOverrides = {}): Promise<LocalTemporal> {
   const noStop = { stop: async () => {}, stopSync: () => {} };
-  const configured = env.TEMPORAL_ADDRESS?.trim();
-  if (configured) return { address: configured, origin: 'configured', ...noStop };
-
-  const root = projectRoot();
-  const fromScript = (origin: LocalTemporal['origin']): Omit<LocalTemporal, 'stop' | 'stopSync'> => {
-    const ports = recordedPorts(runDir(env, root));
-    return {
-      address: `${HOST}:${ports?.TEMPORAL_PORT ?? (Number(env.TEMPORAL_PORT) || DEFAULT_PORT)}`,
-      uiUrl: uiUrl(ports?.TEMPORAL_UI_PORT ?? (Number(env.TEMPORAL_UI_PORT) || DEFAULT_UI_PORT)),
-      origin,
-      stopCommand: `${env.TEMPORAL_RUN_DIR ? `TEMPORAL_RUN_DIR=${shellWord(env.TEMPORAL_RUN_DIR)} ` : ''}./temporal-dev.sh stop`,
-    };
-  };
-
+  const config = loadTemporalConfig(env, overrides);
+  const { TEMPORAL_ADDRESS: address, addressFrom } = config;
+  const reason = addressFrom?.reason ?? 'as configured';
+  if (!isFoundAddress(addressFrom)) return { address, reason, origin: 'configured', ...noStop };
   // The script's own server (its pid file in the run folder), on whatever ports it started with.
-  const status = await script(root, 'status', env, false);
-  if (status.code === 0) return { ...fromScript('running'), ...noStop };
-  if (status.code !== 3) throw scriptError(status);
-
+  if (addressFrom?.source === 'dev server') return { ...scriptServer(env, 'running'), ...noStop };
   // Another Temporal on the port (`temporal server start-dev`, another run folder): use it, leave it be.
-  const port = Number(env.TEMPORAL_PORT) || DEFAULT_PORT;
-  if ((await portOpen(port)) && (await answersTemporal(`${HOST}:${port}`))) {
-    return { address: `${HOST}:${port}`, origin: 'running', ...noStop };
-  }
+  if (await answersTemporal(address)) return { address, reason, origin: 'running', ...noStop };
 
+  const root = checkoutRoot();
+  if (!root) throw new Error(`nothing answers at ${address} (${reason}), and ${NO_DEV_SERVER_SCRIPT}`);
   const started = await script(root, 'start', env, true);
   if (started.code !== 0) throw new Error('the Temporal dev server did not start (see above)');
   // Started by someone else in the meantime: theirs to stop.
-  if (/already running/.test(started.stdout)) return { ...fromScript('running'), ...noStop };
+  if (/already running/.test(started.stdout)) return { ...scriptServer(env, 'running'), ...noStop };
   let stopped = false;
   return {
-    ...fromScript('started'),
+    ...scriptServer(env, 'started'),
     async stop() {
       if (stopped) return;
       stopped = true;

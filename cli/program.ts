@@ -45,7 +45,8 @@ Examples:
   $ durable-agents agents --json
 
 Environment (a flag wins over its variable):
-  TEMPORAL_ADDRESS     Temporal's host:port (--address; default ${DEFAULT_TEMPORAL_ADDRESS})
+  TEMPORAL_ADDRESS     Temporal's host:port (--address); unset: the dev server ./temporal-dev.sh runs,
+                       else 127.0.0.1:$TEMPORAL_PORT, else ${DEFAULT_TEMPORAL_ADDRESS} (said on stderr)
   TEMPORAL_NAMESPACE   namespace (--namespace; default "default")
   TEMPORAL_PROFILE     profile in the temporal CLI's config file (--profile)
   TEMPORAL_CONFIG_FILE that config file (default: the temporal CLI's)
@@ -61,7 +62,10 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .description('Start durable agent runs on Temporal and talk to them.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('--json', 'print JSON for scripts instead of text for people', false)
-    .option('--address <host:port>', `Temporal's address (env TEMPORAL_ADDRESS; default ${DEFAULT_TEMPORAL_ADDRESS})`)
+    .option(
+      '--address <host:port>',
+      `Temporal's address (env TEMPORAL_ADDRESS; default: the dev server, else TEMPORAL_PORT, else ${DEFAULT_TEMPORAL_ADDRESS})`,
+    )
     .option('--namespace <name>', 'Temporal namespace (env TEMPORAL_NAMESPACE; default "default")')
     .option('--profile <name>', "profile of the temporal CLI's config file (env TEMPORAL_PROFILE)")
     .addHelpText('after', HELP_AFTER)

@@ -19,7 +19,7 @@ import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { payloadCodecs } from '../codec';
 import { historyPayloadDecoder } from '../src/history-payloads';
-import { loadTemporalConfig, type TemporalConfig } from '../src/config';
+import { describeAddress, loadTemporalConfig, type TemporalConfig } from '../src/config';
 import {
   approvalUpdate,
   chatUpdate,
@@ -53,7 +53,7 @@ import { callsInFlight, type LiveDescription } from './calls-in-flight';
 import { clientInterceptors } from './client-tracing';
 import { staticDetails, staticSummary } from './run-details';
 import { totalUsage, transcriptFromHistory, type RunTranscript, type StepUsage } from './history-transcript';
-import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from './connection-errors';
+import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from '../src/connection-errors';
 import { listQuery, quote, reportedStatus, type ListFilter } from './run-status';
 import { runStream, type RunStreamEvent, type StreamOptions } from './run-stream';
 import type { ConnectOptions, RunFailure, RunReport, RunSummary } from './run-types';
@@ -63,7 +63,7 @@ import { WaitTeller, type TaskQueueWorkers, type WaitNotice, type WaitOptions } 
 export type { ConnectOptions, RunFailure, RunReport, RunSummary } from './run-types';
 export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
 export type { RunStreamEvent, StreamOptions } from './run-stream';
-export { connectionCause } from './connection-errors';
+export { connectionCause } from '../src/connection-errors';
 export { listQuery, reportedStatus, type ListFilter } from './run-status';
 
 const CHECK_EVERY_MS = 1_000;
@@ -166,7 +166,7 @@ export class AgentClient {
       // A server too old to know the call has answered all the same.
       if (grpcCode(error) !== GrpcCode.unimplemented) {
         await connection.close();
-        throw AgentClient.connectionError(config.TEMPORAL_ADDRESS, error, timeoutMs);
+        throw AgentClient.connectionError(config, error, timeoutMs);
       }
     }
     answered = true;
@@ -182,18 +182,22 @@ export class AgentClient {
     );
   }
 
-  /** The one-line error for a server that cannot be reached (or refuses the credentials), with what to do. */
-  private static connectionError(address: string, error: unknown, timeoutMs?: number): AgentClientError {
+  /**
+   * The one-line error for a server that cannot be reached (or refuses the credentials), with why this
+   * address (`(TEMPORAL_ADDRESS)`, `(the default)`, ...) and what to do.
+   */
+  private static connectionError(config: TemporalConfig, error: unknown, timeoutMs?: number): AgentClientError {
     const code = grpcCode(error);
     if (code === GrpcCode.unauthenticated || code === GrpcCode.permissionDenied) {
       return new AgentClientError(
-        `Temporal at ${address} refused the credentials: ${connectionCause(error)} ` +
+        `Temporal at ${describeAddress(config)} refused the credentials: ${connectionCause(error)} ` +
           '(check TEMPORAL_API_KEY, TEMPORAL_TLS_* or --profile)',
         ClientErrorKind.unreachable,
       );
     }
     return new AgentClientError(
-      `cannot reach Temporal at ${address}: ${connectionCause(error, timeoutMs)} (${connectionHint(address)})`,
+      `cannot reach Temporal at ${describeAddress(config)}: ${connectionCause(error, timeoutMs)} ` +
+        `(${connectionHint(config.TEMPORAL_ADDRESS)})`,
       ClientErrorKind.unreachable,
     );
   }
@@ -688,8 +692,7 @@ export class AgentClient {
         const { kind, failure } = runFailure(error, workflowId);
         throw new AgentClientError(failure.error, kind, failure.type);
       }
-      if (grpcCode(error) === GrpcCode.unavailable)
-        throw AgentClient.connectionError(this.config.TEMPORAL_ADDRESS, error);
+      if (grpcCode(error) === GrpcCode.unavailable) throw AgentClient.connectionError(this.config, error);
       throw error;
     }
   }

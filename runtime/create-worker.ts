@@ -4,14 +4,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
 import { readRunHistory, TranscriptStore } from '../activities/transcript-store';
 import { boundedFetch } from '../activities/bounded-body';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
-import { WorkerRole, type WorkerConfig } from '../src/config';
+import { describeAddress, WorkerRole, type WorkerConfig } from '../src/config';
+import { connectionCause, connectionHint } from '../src/connection-errors';
 import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
 import { specSettingsOf } from '../src/spec';
 import { LocalCallKind } from '../src/types';
@@ -20,7 +21,7 @@ import { buildRegistry } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
 import { callLogAttributes } from './logging';
 import { workerTracing } from './worker-tracing';
-import { WORKFLOW_BUNDLE_MODULES } from './workflow-modules';
+import { WORKFLOW_BUNDLE_MODULES, workflowBundleOptions } from './workflow-modules';
 
 // The agents a worker registers (AGENT_MODULES, and the examples it names or the offline model brings).
 export { buildRegistry };
@@ -98,10 +99,32 @@ function prebuiltBundle(config: WorkerConfig): string | undefined {
   return config.WORKFLOW_BUNDLE ?? (existsSync(built) ? built : undefined);
 }
 
-/** The workflow code: a prebuilt bundle, else the sources, bundled at start. */
-function workflowCode(config: WorkerConfig) {
-  const bundle = prebuiltBundle(config);
-  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath: require.resolve('../workflows') };
+/** The sources bundled in this process, with the sealed-failures converter (PAYLOAD_KEYS set) or without. */
+const bundledSources = new Map<boolean, Promise<string>>();
+
+/**
+ * The workflow code: a prebuilt bundle, else the sources, bundled here at start as `npm run build`
+ * bundles them (interceptors and converters included), with warnings and errors only in the log: the
+ * webpack report of every module bundled is no line for a worker's first lines.
+ */
+async function workflowCode(config: WorkerConfig) {
+  const prebuilt = prebuiltBundle(config);
+  if (prebuilt) return { workflowBundle: { codePath: prebuilt } };
+  const sealed = config.PAYLOAD_KEYS !== undefined;
+  // Once per process and kind: workers made again in one process (tests, a restart) bundle no more.
+  let code = bundledSources.get(sealed);
+  if (!code) {
+    code = bundleWorkflowCode({
+      ...workflowBundleOptions(require.resolve('../workflows')),
+      ...(sealed && { failureConverterPath: require.resolve('../codec/sealed-failures') }),
+      logger: new DefaultLogger('WARN', (entry) =>
+        Runtime.instance().logger.log(entry.level, entry.message, entry.meta),
+      ),
+    }).then((bundle) => bundle.code);
+    bundledSources.set(sealed, code);
+    code.catch(() => bundledSources.delete(sealed));
+  }
+  return { workflowBundle: { code: await code } };
 }
 
 /** The roles a `WORKER_ROLE` stands for. */
@@ -116,13 +139,13 @@ type Activities = ReturnType<typeof createActivities>;
  * started before calls had queues of their own schedule them on the run's queue), or the model calls
  * under the fleet's rate limit, or the tool calls.
  */
-function roleOptions(role: RoleWorker['role'], config: WorkerConfig, activities: Activities) {
+async function roleOptions(role: RoleWorker['role'], config: WorkerConfig, activities: Activities) {
   switch (role) {
     case WorkerRole.workflows:
       return {
         taskQueue: config.TASK_QUEUE,
         options: {
-          ...workflowCode(config),
+          ...(await workflowCode(config)),
           activities,
           // After this worker dies, its runs' next workflow tasks wait this long for it (Temporal's default
           // is 10 s) before any worker may take them: part of every crash's recovery time.
@@ -199,8 +222,12 @@ export async function createAgentWorker(
     resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
     transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
   });
+  // One line, as a client says it: the Rust core's debug string is read, not shown.
   const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {
-    throw new Error(`cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (${error.message})`);
+    throw new Error(
+      `cannot reach Temporal at ${describeAddress(config)}: ${connectionCause(error)} ` +
+        `(${connectionHint(config.TEMPORAL_ADDRESS)})`,
+    );
   });
   try {
     const tracing = await workerTracing(config);
@@ -211,8 +238,8 @@ export async function createAgentWorker(
         // Log entries of a call name its model and step (or tool and call id), its retry policy's
         // attempts and, inside the attempt's span, its trace; the call's own span is inside that.
         activity: [...tracing.attemptSpans, callLogAttributes, ...tracing.callSpans],
-        // A prebuilt bundle holds the workflow interceptors already; bundling the sources adds them.
-        workflowModules: prebuiltBundle(config) ? [] : [...WORKFLOW_BUNDLE_MODULES.workflowInterceptorModules],
+        // The bundle holds the workflow interceptors already (prebuilt, or bundled by workflowCode).
+        workflowModules: [],
       },
       sinks: tracing.sinks,
       dataConverter: {
@@ -233,7 +260,7 @@ export async function createAgentWorker(
     };
     const roleWorkers: RoleWorker[] = [];
     for (const role of rolesOf(config.WORKER_ROLE)) {
-      const { taskQueue, options } = roleOptions(role, config, activities);
+      const { taskQueue, options } = await roleOptions(role, config, activities);
       // Calls routed to the runs' own queue are the workflows worker's: it registers every activity.
       if (role !== WorkerRole.workflows && config.WORKER_ROLE === WorkerRole.all && taskQueue === config.TASK_QUEUE)
         continue;

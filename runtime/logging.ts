@@ -183,5 +183,16 @@ export function createWorkerLogger(
   }: { sealed?: boolean; write?: (line: string) => void } = {},
 ): DefaultLogger {
   const formatted = format === LogFormat.json ? formatLogEntryJson : formatLogEntry;
-  return new DefaultLogger(level, (entry) => write(`${formatted(entry, sealed)}\n`));
+  return new DefaultLogger(level, (entry) => {
+    if (!BY_DESIGN.has(entry.message)) write(`${formatted(entry, sealed)}\n`);
+  });
 }
+
+/**
+ * What the SDK says of a worker made so on purpose: a model or tools worker (a role, or the queues of
+ * role `all`) registers no workflows, and none registers Nexus services. Not warnings of this program.
+ */
+const BY_DESIGN = new Set([
+  'No workflows registered, not polling for workflow tasks',
+  'No Nexus services registered, not polling for Nexus tasks',
+]);

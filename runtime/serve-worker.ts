@@ -1,11 +1,11 @@
 /**
  * Runs one worker until it is stopped, as `npm run worker` does (worker.ts) and the CLI's `worker` and
- * `dev` commands do: its first lines say which model it calls and which task queue it polls, and a
- * signal (or the caller) stops it.
+ * `dev` commands do: its first lines say which model it calls (unless it runs tools only), which task
+ * queues it polls and on which Temporal (and why that one), and a signal (or the caller) stops it.
  */
 import type { SerializationContext } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
-import { WorkerRole, type WorkerConfig } from '../src/config';
+import { describeAddress, WorkerRole, type WorkerConfig } from '../src/config';
 import type { PayloadKeyError } from '../src/errors';
 import { shutdownTracing } from '../src/tracing';
 import type { AgentWorker } from './agent-worker';
@@ -123,10 +123,11 @@ export async function serveWorker(config: WorkerConfig, options: ServeOptions): 
   });
   // Already stopping (a signal came first) is as good: it is on its way out.
   const shutdown = () => worker.getState() === 'RUNNING' && worker.shutdown();
-  console.log(describeModel(model, options.offline));
+  // A tools worker calls no model: naming one would only mislead.
+  if (config.WORKER_ROLE !== WorkerRole.tools) console.log(describeModel(model, options.offline));
   console.log(
-    `worker: polling ${describeQueues(worker)} on ${config.TEMPORAL_ADDRESS} ` +
-      `(namespace ${config.TEMPORAL_NAMESPACE}), role ${config.WORKER_ROLE}; agents: ${registry.names().join(', ')}`,
+    `worker: polling ${describeQueues(worker)} on ${describeAddress(config)}, ` +
+      `namespace ${config.TEMPORAL_NAMESPACE}, role ${config.WORKER_ROLE}; agents: ${registry.names().join(', ')}`,
   );
   if (config.LOCAL_ACTIVITIES.length) {
     console.log(`worker: ${config.LOCAL_ACTIVITIES.join(' and ')} calls run as local activities (LOCAL_ACTIVITIES)`);

@@ -18,7 +18,6 @@ import {
   DEFAULT_MODEL_RATE_LIMIT_SECONDS,
   DEFAULT_MODEL_TIMEOUT_SECONDS,
   DEFAULT_TASK_QUEUE,
-  DEFAULT_TEMPORAL_ADDRESS,
   DEFAULT_TEMPORAL_NAMESPACE,
   DEFAULT_TOOL_RESULT_MAX_BYTES,
   DEFAULT_CONTEXT_COMPACT_AT,
@@ -32,6 +31,7 @@ import {
   HISTORY_LIMITS,
 } from './defaults';
 import { ConfigError } from './errors';
+import { foundTemporalAddress, type AddressFrom } from './temporal-address';
 import { LocalCallKind } from './types';
 import { describeIssues } from './validation';
 
@@ -175,6 +175,8 @@ export type TemporalConnectionOptions = Pick<NativeConnectionOptions, 'address' 
 
 export interface TemporalConfig {
   TEMPORAL_ADDRESS: string;
+  /** Why `TEMPORAL_ADDRESS` is the one (named by a flag, the variable or a profile, or found): set by the loaders. */
+  addressFrom?: AddressFrom;
   TEMPORAL_NAMESPACE: string;
   TASK_QUEUE: string;
   /** Set: payloads are encrypted with the first key and decrypted with any (codec/). */
@@ -221,16 +223,40 @@ function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string>): 
   return result.data;
 }
 
-function resolveTemporal(env: Record<string, string>, parsed: z.output<typeof temporalEnvSchema>): TemporalConfig {
+/**
+ * The address envconfig resolved (a flag's, `TEMPORAL_ADDRESS`, a profile's) and why; else the one
+ * found where nobody named one (src/temporal-address.ts: the dev server, TEMPORAL_PORT, the default).
+ */
+function addressOf(
+  resolved: string | undefined,
+  env: Record<string, string>,
+  parsed: z.output<typeof temporalEnvSchema>,
+  byFlag: boolean,
+): { address: string; from: AddressFrom } {
+  // ` host:7233 ` as a shell may leave it: the address, not a name no resolver knows.
+  const named = resolved?.trim();
+  if (!named) return foundTemporalAddress(env);
+  if (byFlag) return { address: named, from: { source: 'flag', reason: '--address' } };
+  if (env.TEMPORAL_ADDRESS) return { address: named, from: { source: 'TEMPORAL_ADDRESS', reason: 'TEMPORAL_ADDRESS' } };
+  return { address: named, from: { source: 'profile', reason: `profile "${parsed.TEMPORAL_PROFILE ?? 'default'}"` } };
+}
+
+function resolveTemporal(
+  env: Record<string, string>,
+  parsed: z.output<typeof temporalEnvSchema>,
+  byFlag = false,
+): TemporalConfig {
   let resolved: ReturnType<typeof loadClientConnectConfig>;
   try {
     resolved = loadClientConnectConfig({ profile: parsed.TEMPORAL_PROFILE, overrideEnvVars: env });
   } catch (error) {
     throw new ConfigError(`Temporal connection settings: ${(error as Error).message}`);
   }
-  const { address = DEFAULT_TEMPORAL_ADDRESS, apiKey, tls, metadata } = resolved.connectionOptions;
+  const { apiKey, tls, metadata } = resolved.connectionOptions;
+  const { address, from } = addressOf(resolved.connectionOptions.address, env, parsed, byFlag);
   return {
     TEMPORAL_ADDRESS: address,
+    addressFrom: from,
     TEMPORAL_NAMESPACE: resolved.namespace ?? DEFAULT_TEMPORAL_NAMESPACE,
     TASK_QUEUE: parsed.TASK_QUEUE,
     ...(parsed.PAYLOAD_KEYS && { PAYLOAD_KEYS: parsed.PAYLOAD_KEYS }),
@@ -265,15 +291,19 @@ export function withTemporalOverrides(env: Env, overrides: TemporalOverrides): E
   };
 }
 
-/** Reads what a client needs: where Temporal is and how to authenticate; `overrides` win over env. */
+/**
+ * Reads what a client needs: where Temporal is and how to authenticate; `overrides` win over env.
+ * Where no flag, variable or profile names an address, it is the dev server `./temporal-dev.sh` runs,
+ * else TEMPORAL_PORT on loopback, else localhost:7233; `addressFrom` says which, and why.
+ */
 export function loadTemporalConfig(env: Env = process.env, overrides: TemporalOverrides = {}): TemporalConfig {
   const set = withStandardNames(setVariables(withTemporalOverrides(env, overrides)));
-  return resolveTemporal(set, parseEnv(temporalEnvSchema, set));
+  return resolveTemporal(set, parseEnv(temporalEnvSchema, set), Boolean(overrides.address));
 }
 
-/** Reads everything a worker needs. */
-export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
-  const set = withStandardNames(setVariables(env));
+/** Reads everything a worker needs; `overrides` (the CLI's flags) win over env, and Temporal is found as for a client. */
+export function loadWorkerConfig(env: Env = process.env, overrides: TemporalOverrides = {}): WorkerConfig {
+  const set = withStandardNames(setVariables(withTemporalOverrides(env, overrides)));
   const parsed = parseEnv(workerEnvSchema, set);
   if ((parsed.WORKER_DEPLOYMENT_NAME === undefined) !== (parsed.WORKER_BUILD_ID === undefined)) {
     throw new ConfigError('invalid environment: set WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID together, or neither');
@@ -293,7 +323,7 @@ export function loadWorkerConfig(env: Env = process.env): WorkerConfig {
         'WORKER_ROLE=workflows or all, which serves every call on TASK_QUEUE',
     );
   }
-  return { ...worker, ...queues, ...resolveTemporal(set, parsed) };
+  return { ...worker, ...queues, ...resolveTemporal(set, parsed, Boolean(overrides.address)) };
 }
 
 /** The Temporal connection's standard variables, which `@temporalio/envconfig` reads. */
@@ -314,12 +344,19 @@ const TEMPORAL_STANDARD_ENV = [
   'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION',
 ] as const;
 
-/** Every variable a worker reads: its own, the Temporal connection's, and its log level. */
+/** Every variable a worker reads: its own, the Temporal connection's, where a dev server is, and its log level. */
 export const WORKER_ENV_NAMES: readonly string[] = [
   ...Object.keys(workerEnvSchema.shape),
   ...TEMPORAL_STANDARD_ENV,
+  'TEMPORAL_PORT',
+  'TEMPORAL_RUN_DIR',
   'WORKER_LOG_LEVEL',
 ];
+
+/** `127.0.0.1:7233 (TEMPORAL_ADDRESS)`: where a config connects, and why there, for an entry's first line. */
+export function describeAddress(config: Pick<TemporalConfig, 'TEMPORAL_ADDRESS' | 'addressFrom'>): string {
+  return config.addressFrom ? `${config.TEMPORAL_ADDRESS} (${config.addressFrom.reason})` : config.TEMPORAL_ADDRESS;
+}
 
 /**
  * What the codec server's token may be: it is also the first path segment of the Web UI's codec

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../command-context';
 import { print } from '../output';
+import { programName } from '../../client/shell-hints';
 
 export function registerMemoryCommand(program: Command, context: CommandContext): void {
   program
@@ -36,7 +37,7 @@ async function memory(context: CommandContext, userId: string, fact: string | un
   // A fact that was not there is a failure: a typo must not look like a fact forgotten.
   if (!(await agents.forget(userId, fact))) {
     throw new Error(
-      `no fact ${JSON.stringify(fact)} is remembered about user ${userId} (durable-agents memory ${userId} lists them)`,
+      `no fact ${JSON.stringify(fact)} is remembered about user ${userId} (${programName()} memory ${userId} lists them)`,
     );
   }
   print(context.json(), { userId, forgotten: fact }, () => `forgot ${JSON.stringify(fact)} about user ${userId}`);

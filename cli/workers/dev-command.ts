@@ -5,9 +5,10 @@
  * server it started, leaving a server it found running as it was.
  */
 import type { Command } from 'commander';
+import { cliCommand } from '../../client/shell-hints';
 import { DEFAULT_TEMPORAL_ADDRESS } from '../../src/defaults';
 import { findOrStartTemporal, type LocalTemporal } from '../local-temporal';
-import { commandEnv, type LoadWorkerSide } from './worker-side';
+import { temporalFlags, type LoadWorkerSide } from './worker-side';
 
 /** SIGHUP too: a closed terminal must not leave the dev server (in a session of its own) running. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -45,11 +46,11 @@ function tour(temporal: LocalTemporal): string {
   const where = {
     started: 'started here; Ctrl-C stops it',
     running: `already running; left running${temporal.stopCommand ? `: ${temporal.stopCommand} stops it` : ''}`,
-    configured: 'TEMPORAL_ADDRESS or --address; left running',
+    configured: `${temporal.reason}; left running`,
   }[temporal.origin];
-  // The CLI's default reaches the default port; any other needs saying.
+  // The CLI's default reaches the default port; any other needs saying (another shell may not find it).
   const local = temporal.address === '127.0.0.1:7233' || temporal.address === DEFAULT_TEMPORAL_ADDRESS;
-  const cli = `npm run -s client --${local ? '' : ` --address ${temporal.address}`}`;
+  const cli = `${cliCommand()}${local ? '' : ` --address ${temporal.address}`}`;
   return [
     `dev: Temporal at ${temporal.address} (${where})`,
     `dev: Web UI ${temporal.uiUrl ?? "(the server's own: not known here)"}`,
@@ -69,7 +70,7 @@ Examples:
   $ durable-agents --address 127.0.0.1:7233 dev     # a Temporal you run yourself: start none
 
 Environment:
-  TEMPORAL_ADDRESS  use the Temporal there, start none (--address)
+  TEMPORAL_ADDRESS  use the Temporal there, start none (--address, or a --profile's address)
   TEMPORAL_PORT     the dev server's port (default 7233); a Temporal that answers there already is
                     used and left running, as is one ./temporal-dev.sh runs (on the ports it started with)
   TEMPORAL_UI_PORT  its Web UI's port (default 8233)
@@ -77,7 +78,8 @@ Environment:
   TASK_QUEUE, AGENT_MODULES, PAYLOAD_KEYS, WORKER_LOG_LEVEL  as for durable-agents worker
 
 The worker serves the offline demo model (no key, no network). Ctrl-C (SIGINT), SIGTERM or SIGHUP
-stops the worker and the dev server this command started, then exits with code 0.`;
+stops the worker and the dev server this command started, then exits with code 0. Where the package
+is installed (no ./temporal-dev.sh), run any Temporal (temporal server start-dev) and name it.`;
 
 export function registerDevCommand(program: Command, loadWorkerSide: LoadWorkerSide): void {
   program
@@ -88,21 +90,24 @@ export function registerDevCommand(program: Command, loadWorkerSide: LoadWorkerS
     )
     .addHelpText('after', HELP_AFTER)
     .action(async (_options: unknown, command: Command) => {
-      const env = commandEnv(command);
+      const env = process.env;
+      const flags = temporalFlags(command);
       const stop = listenForStop();
       try {
         // Not cut short by a signal: the script runs in a process group of its own, and a server it
         // starts is stopped below (at most its 60 s start-up later).
-        const temporal = await findOrStartTemporal(env);
+        const temporal = await findOrStartTemporal(env, flags);
         // However this process ends (process.exit included, a crash), a server started here stops.
         const onExit = () => temporal.stopSync();
         process.once('exit', onExit);
         try {
           if (stop.requested()) return;
           const workerSide = await loadWorkerSide();
+          // The worker finds the same server the same way (src/config.ts), and says why on its first lines.
           await workerSide.runWorker({
             offline: true,
-            env: { ...env, TEMPORAL_ADDRESS: temporal.address },
+            env,
+            overrides: flags,
             stop: stop.stopped,
             onReady: () => {
               if (!stop.requested()) console.log(tour(temporal));

@@ -14,7 +14,8 @@ Examples:
   $ AGENT_MODULES=./weather.mjs durable-agents --address 127.0.0.1:7233 worker
 
 Environment (README "Configuration" has them all):
-  TEMPORAL_ADDRESS  Temporal's host:port (--address; default ${DEFAULT_TEMPORAL_ADDRESS}); also
+  TEMPORAL_ADDRESS  Temporal's host:port (--address; unset: the dev server, else TEMPORAL_PORT, else
+                    ${DEFAULT_TEMPORAL_ADDRESS}; the first lines say which); also
                     TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_API_KEY, TEMPORAL_TLS_*
   TASK_QUEUE        the runs' task queue (default "${DEFAULT_TASK_QUEUE}"); model and tool calls go to
                     MODEL_TASK_QUEUE and TOOL_TASK_QUEUE (default <TASK_QUEUE>-model, -tools)

@@ -124,7 +124,7 @@ describe('where the CLI connects', () => {
       refused,
       1,
       new RegExp(
-        `^error: cannot reach Temporal at 127\\.0\\.0\\.1:${port}: connection refused \\(start a dev server: \\./temporal-dev\\.sh start\\)$`,
+        `^error: cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\): connection refused \\(start a dev server: \\./temporal-dev\\.sh start\\)$`,
       ),
     );
     // The process starts as slowly as `--version` does; the connection adds at most a second.
@@ -141,7 +141,7 @@ describe('where the CLI connects', () => {
     expectOneLineError(
       await runCli(['list', '--address', 'no-such-host.invalid:7233'], {}),
       1,
-      /^error: cannot reach Temporal at no-such-host\.invalid:7233: host not found \(check --address, --profile or TEMPORAL_ADDRESS\)$/,
+      /^error: cannot reach Temporal at no-such-host\.invalid:7233 \(--address\): host not found \(check --address, --profile or TEMPORAL_ADDRESS\)$/,
     );
   });
 
@@ -179,7 +179,7 @@ describe('where the CLI connects', () => {
     expectOneLineError(
       await runCli(['list'], profiles),
       1,
-      new RegExp(`^error: cannot reach Temporal at 127\\.0\\.0\\.1:${port}: connection refused`),
+      new RegExp(`^error: cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(profile "away"\\): connection refused`),
     );
     expect(await runCli(['list', '--user', 'nobody-at-all', '--profile', 'test'], profiles)).toMatchObject({
       code: 0,

@@ -142,7 +142,8 @@ describe('durable-agents worker', () => {
     );
     expect(second).toBe(
       `worker: polling task queue "${env.TASK_QUEUE}" (runs), "${env.TASK_QUEUE}-model" (model calls), ` +
-        `"${env.TASK_QUEUE}-tools" (tool calls) on ${env.TEMPORAL_ADDRESS} (namespace default), role all; agents: helpdesk`,
+        `"${env.TASK_QUEUE}-tools" (tool calls) on ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS), namespace default, ` +
+        'role all; agents: helpdesk',
     );
     const id = `worker-${randomUUID()}`;
     const started = runCli(['start', 'helpdesk', SAMPLE_REQUEST, '--id', id, '--wait'], env, 60_000);

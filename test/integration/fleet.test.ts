@@ -48,7 +48,8 @@ describe('a fleet of workers by role', () => {
     const { effects, env } = await fleetEnv();
     const workflows = await spawnRole(env, 'workflows');
     expect(workflows.output()).toContain(
-      `worker: polling task queue "${env.TASK_QUEUE}" (runs) on ${env.TEMPORAL_ADDRESS} (namespace default), role workflows`,
+      `worker: polling task queue "${env.TASK_QUEUE}" (runs) on ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS), ` +
+        'namespace default, role workflows',
     );
     const model = await spawnRole(env, 'model');
     expect(model.output()).toContain(`worker: polling task queue "${env.TASK_QUEUE}-model" (model calls) on`);

@@ -356,6 +356,27 @@ describe('connectionCause', () => {
       'read ECONNABORTED',
     ],
     [new Error('14 UNAVAILABLE: something else'), 'something else'],
+    // A worker's connection (the Rust core) fails with debug strings: read, never shown.
+    [
+      new Error(
+        'tonic::transport::Error(Transport, ConnectError(ConnectError("tcp connect error", 127.0.0.1:1, ' +
+          'Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))',
+      ),
+      'connection refused',
+    ],
+    [
+      new Error(
+        'tonic::transport::Error(Transport, ConnectError(ConnectError("dns error", Custom { kind: Uncategorized, ' +
+          'error: "failed to lookup address information: Name or service not known" })))',
+      ),
+      'host not found',
+    ],
+    [
+      new Error(
+        'tonic::transport::Error(Transport, hyper::Error(Io, Custom { kind: InvalidData, error: "corrupt frame" }))',
+      ),
+      'corrupt frame',
+    ],
   ])('%j is "%s"', (error, cause) => {
     expect(connectionCause(error)).toBe(cause);
   });

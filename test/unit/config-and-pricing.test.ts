@@ -16,8 +16,11 @@ const configError = (run: () => unknown) => thrown(ConfigError, run);
 
 describe('loadWorkerConfig', () => {
   it('has a default for everything a local worker needs', () => {
-    expect(loadWorkerConfig({})).toEqual({
+    // A run folder with no dev server in it: whatever runs in this checkout's .temporal/ is not looked at.
+    const noDevServer = mkdtempSync(join(tmpdir(), 'no-dev-server-'));
+    expect(loadWorkerConfig({ TEMPORAL_RUN_DIR: noDevServer })).toEqual({
       TEMPORAL_ADDRESS: 'localhost:7233',
+      addressFrom: { source: 'default', reason: 'the default' },
       TEMPORAL_NAMESPACE: 'default',
       TASK_QUEUE: 'agents',
       connection: { address: 'localhost:7233' },
@@ -166,6 +169,7 @@ describe('loadWorkerConfig', () => {
   it('loadTemporalConfig reads only the Temporal connection', () => {
     expect(loadTemporalConfig({ TEMPORAL_ADDRESS: 'example.tmprl.cloud:7233', AGENT_MODEL: 'ignored' })).toEqual({
       TEMPORAL_ADDRESS: 'example.tmprl.cloud:7233',
+      addressFrom: { source: 'TEMPORAL_ADDRESS', reason: 'TEMPORAL_ADDRESS' },
       TEMPORAL_NAMESPACE: 'default',
       TASK_QUEUE: 'agents',
       connection: { address: 'example.tmprl.cloud:7233' },
