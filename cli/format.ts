@@ -146,9 +146,11 @@ export function formatWaitNotice(notice: WaitNotice): string {
       return `waiting: no worker is polling task queue "${notice.taskQueue}"${only} (${startWorkerHint(notice.taskQueue)})`;
     }
     case 'no_answer':
+      // What is known: a worker polled the queue within the last minute, and the run has not answered.
       return (
-        `waiting: no worker answered the run within ${notice.waitedMs / 1_000} s on task queue "${notice.taskQueue}" ` +
-        `(its worker may have stopped; ${startWorkerHint(notice.taskQueue)})`
+        `waiting: the run has not answered for ${notice.waitedMs / 1_000} s; a worker polled task queue ` +
+        `"${notice.taskQueue}" within the last minute (busy, or stopped since; if none runs, ` +
+        `${startWorkerHint(notice.taskQueue)})`
       );
     case 'worker_found':
       return `waiting: a worker is polling task queue "${notice.taskQueue}" now`;

@@ -1,13 +1,15 @@
 /**
  * What a run is doing now, as one line a waiting command keeps on stderr: the model call or tool in
- * flight and for how long, a call being retried with its attempt and last error, or the approval it
- * waits for with the command that gives it. Read from `describe()` (the pending activities) and the
- * `state` query, so nothing is added to the run's history. `status` shows the calls in flight the same way.
+ * flight and for how long, a call no worker has taken with its task queue and the worker to start, a
+ * call being retried with its attempt and last error (a worker that stopped mid-call said as such),
+ * or the approval it waits for with the command that gives it. Read from `describe()` (the pending
+ * activities, their queues' pollers) and the `state` query, so nothing is added to the run's history.
+ * `status` and the run's stream say the calls in flight with the same words.
  */
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunState } from '../src/types';
 import { retrying, type CallInFlight, type LiveDescription } from '../client/calls-in-flight';
-import { programName } from '../client/shell-hints';
+import { programName, roleWorkerCommand, runsWorkerCommand } from '../client/shell-hints';
 import { formatSteps, formatWaitNotice } from './format';
 import type { StepUsage } from '../client/history-transcript';
 
@@ -47,6 +49,53 @@ function callOf(call: CallInFlight): {
   return { kind: 'other', name: call.type, marks: [] };
 }
 
+/** The worker role whose workers take `call`: model calls and summaries `model`, tools `tools`. */
+function roleOf(call: CallInFlight): 'model' | 'tools' | undefined {
+  const { kind } = callOf(call);
+  return kind === 'tool' ? 'tools' : kind === 'model' || kind === 'summary' ? 'model' : undefined;
+}
+
+/**
+ * What a call no worker runs waits for, where its task queue is known: `for a tools worker on
+ * agents-tools — WORKER_ROLE=tools npm run worker` when none polls the queue (the one it lost not
+ * counted), else what is known: a worker polled it lately but has not taken the call. A call on the
+ * run's own queue (`runTaskQueue`) waits for any worker.
+ */
+export function waitingFor(call: CallInFlight, runTaskQueue?: string): string | undefined {
+  const queue = call.taskQueue;
+  if (!queue) return undefined;
+  const role = queue === runTaskQueue ? undefined : roleOf(call);
+  const who = role ? `a ${role} worker` : 'a worker';
+  if (call.polled === false) {
+    return `for ${who} on ${queue} — ${role ? roleWorkerCommand(role, queue) : runsWorkerCommand(queue)}`;
+  }
+  if (call.polled) {
+    return `on ${queue}, where ${who} polled within the last minute but has not taken it (busy, or stopped)`;
+  }
+  return `for ${who} on ${queue}`;
+}
+
+/**
+ * A call being retried: its attempt and last error; one whose worker stopped mid-call says so, and
+ * while no worker runs its next attempt, what that waits for.
+ */
+function retriedState(call: CallInFlight, runTaskQueue?: string): string | undefined {
+  const retry = retrying(call);
+  if (!retry) return undefined;
+  const waits = call.running ? undefined : waitingFor(call, runTaskQueue);
+  if (!call.lastFailure?.workerLost) return `${retry}${waits ? `; waiting ${waits}` : ''}`;
+  const of = call.maximumAttempts ? ` of ${call.maximumAttempts}` : '';
+  const next = call.running ? 'running' : `waiting ${waits ?? 'for a worker'}`;
+  return `${call.lastFailure.message}; attempt ${call.attempt}${of} ${next}`;
+}
+
+/** A retried call as the live line and the stream say it: `tool get_balance failing: attempt 2 of 3, …`. */
+export function failingLine(call: CallInFlight, runTaskQueue?: string): string | undefined {
+  const state = retriedState(call, runTaskQueue);
+  if (!state) return undefined;
+  return call.lastFailure?.workerLost ? `${calledWhat(call)}: ${state}` : `${calledWhat(call)} failing: ${state}`;
+}
+
 /** A call as a phrase: `calling gpt-4o-mini`, `running lookup_order`, `summarizing the conversation`. */
 function doing(call: CallInFlight): string {
   const { kind, name, marks } = callOf(call);
@@ -82,7 +131,7 @@ export function liveLineParts(
   description: LiveDescription,
   state: AgentRunState | undefined,
 ): LiveLineParts | undefined {
-  const { workflowId, calls } = description;
+  const { workflowId, calls, taskQueue } = description;
   const approvals = state?.pendingApprovals ?? [];
   if (approvals.length) {
     const first = formatWaitNotice({ type: 'awaiting_approval', workflowId, pendingApprovals: [approvals[0]] });
@@ -93,13 +142,19 @@ export function liveLineParts(
   const stepOf = (call: CallInFlight) => callOf(call).step ?? (state?.step || undefined);
   const prefix = (step: number | undefined) => (step === undefined ? '' : `step ${step} · `);
   const failing = calls.find((call) => retrying(call));
-  if (failing) return { text: `${prefix(stepOf(failing))}${calledWhat(failing)} failing: ${retrying(failing)}` };
+  if (failing) return { text: `${prefix(stepOf(failing))}${failingLine(failing, taskQueue)}` };
   if (calls.length) {
-    const tools = calls.filter((call) => callOf(call).kind === 'tool');
-    const what =
-      tools.length === calls.length && tools.length > 1
-        ? `running ${tools.map((call) => callOf(call).name ?? 'a tool').join(', ')}`
-        : calls.map(doing).join(', ');
+    // Only a call a worker runs is `running`; one no worker has taken says what it waits for.
+    const running = calls.filter((call) => call.running);
+    const tools = running.filter((call) => callOf(call).kind === 'tool');
+    const what = [
+      ...(tools.length === running.length && tools.length > 1
+        ? [`running ${tools.map((call) => callOf(call).name ?? 'a tool').join(', ')}`]
+        : running.map(doing)),
+      ...calls
+        .filter((call) => !call.running)
+        .map((call) => `${calledWhat(call)} waiting ${waitingFor(call, taskQueue) ?? 'for a worker to take it'}`),
+    ].join(', ');
     return { text: `${prefix(stepOf(calls[0]))}${what}`, sinceMs: Math.min(...calls.map((call) => call.sinceMs)) };
   }
   if (state?.status === 'awaiting_input') {
@@ -119,11 +174,16 @@ export function liveLine(
   return parts.sinceMs === undefined ? parts.text : `${parts.text} (${elapsed(parts.sinceMs, now)})`;
 }
 
-/** A call in flight as `status` lists it: `model gpt-4o-mini · step 2: attempt 3 of 5, last error: ...`. */
-export function formatCallInFlight(call: CallInFlight, now: number): string {
+/**
+ * A call in flight as `status` lists it, in the live line's words: `model gpt-4o-mini · step 2:
+ * attempt 3 of 5, last error: ...`, `tool get_balance: waiting for a tools worker on agents-tools — ...`.
+ */
+export function formatCallInFlight(call: CallInFlight, now: number, runTaskQueue?: string): string {
   const what = call.summary ?? call.type;
-  const how = retrying(call) ?? `${call.running ? 'running' : 'waiting for a worker'} (${elapsed(call.sinceMs, now)})`;
-  return `${what}: ${how}`;
+  const retried = retriedState(call, runTaskQueue);
+  if (retried) return `${what}: ${retried}`;
+  const waits = call.running ? 'running' : `waiting ${waitingFor(call, runTaskQueue) ?? 'for a worker'}`;
+  return `${what}: ${waits} (${elapsed(call.sinceMs, now)})`;
 }
 
 /**
@@ -131,12 +191,16 @@ export function formatCallInFlight(call: CallInFlight, now: number): string {
  * its attempt and last error), then the usage of each step (tokens, cost and latency) and the totals.
  */
 export function formatProgress(
-  { callsInFlight, stepUsage }: { callsInFlight?: CallInFlight[]; stepUsage?: StepUsage[] },
+  {
+    callsInFlight,
+    stepUsage,
+    taskQueue,
+  }: { callsInFlight?: CallInFlight[]; stepUsage?: StepUsage[]; taskQueue?: string },
   now: number,
 ): string[] {
   return [
     ...(callsInFlight?.length
-      ? ['calls in flight:', ...callsInFlight.map((call) => `  ${formatCallInFlight(call, now)}`)]
+      ? ['calls in flight:', ...callsInFlight.map((call) => `  ${formatCallInFlight(call, now, taskQueue)}`)]
       : []),
     ...(stepUsage?.length
       ? [

@@ -9,8 +9,7 @@
 import { terminalSafe } from '../src/terminal-text';
 import type { RunStreamEvent } from '../client/run-stream';
 import { formatToolCall, formatToolResult } from './format';
-import { retrying } from '../client/calls-in-flight';
-import { calledWhat, elapsed } from './live-line';
+import { calledWhat, elapsed, failingLine, waitingFor } from './live-line';
 
 /** Where a printer writes: a terminal (`isTTY`, with its size) or anything else. */
 export interface PrinterOutput {
@@ -90,14 +89,14 @@ export class StreamPrinter {
           `(step ${event.step}: the model call failed mid-answer; retrying, ${event.failure ?? `attempt ${event.attempt}`})`,
         );
         return;
-      case 'untaken':
-        this.line(
-          `(${calledWhat(event.call)} waiting ${elapsed(event.call.sinceMs, Date.now())} for a worker to take it: ` +
-            'none polls its task queue, or all are busy)',
-        );
+      case 'untaken': {
+        // As the live line and `status` say it: the task queue and the worker to start, where known.
+        const waits = waitingFor(event.call) ?? 'for a worker to take it: none polls its task queue, or all are busy';
+        this.line(`(${calledWhat(event.call)} waiting ${elapsed(event.call.sinceMs, Date.now())} ${waits})`);
         return;
+      }
       case 'failing':
-        this.line(`(${calledWhat(event.call)} failing: ${retrying(event.call) ?? `attempt ${event.call.attempt}`})`);
+        this.line(`(${failingLine(event.call) ?? `${calledWhat(event.call)} failing: attempt ${event.call.attempt}`})`);
         return;
       case 'user':
         if (this.options.transcript) this.line(`user: ${event.text}`);

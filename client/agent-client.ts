@@ -49,7 +49,7 @@ import {
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
 import { ActivitySummaries, summariesFromHistory } from './activity-summaries';
-import { callsInFlight, type LiveDescription } from './calls-in-flight';
+import { callsInFlight, withQueueWorkers, type CallInFlight, type LiveDescription } from './calls-in-flight';
 import { clientInterceptors } from './client-tracing';
 import { staticDetails, staticSummary } from './run-details';
 import { totalUsage, transcriptFromHistory, type RunTranscript, type StepUsage } from './history-transcript';
@@ -211,21 +211,37 @@ export class AgentClient {
    * server saw it within about a minute. Needs no worker, so a caller can say why a run waits.
    */
   async taskQueueWorkers(taskQueue: string = this.config.TASK_QUEUE): Promise<TaskQueueWorkers> {
-    const polled = async (taskQueueType: temporal.api.enums.v1.TaskQueueType): Promise<boolean> => {
-      const { pollers } = await this.client.workflowService.describeTaskQueue({
-        namespace: this.client.options.namespace,
-        taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType,
-      });
-      const now = Date.now();
-      return (pollers ?? []).some(
-        (poller) => !poller.lastAccessTime || now - timestampMs(poller.lastAccessTime) < POLLER_SEEN_WITHIN_MS,
-      );
-    };
     const [workflow, activity] = await this.call(() =>
-      Promise.all([polled(TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), polled(TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY)]),
+      Promise.all([
+        this.polled(taskQueue, TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW),
+        this.polled(taskQueue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY),
+      ]),
     );
     return { taskQueue, workflow, activity };
+  }
+
+  /** Whether a live worker but `except` (the identity of one a call lost) polls `taskQueue` for activities. */
+  private activityPolled(taskQueue: string, except?: string): Promise<boolean> {
+    return this.call(() => this.polled(taskQueue, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY, except));
+  }
+
+  /** Whether a poller the server saw within about a minute, but `except`, polls `taskQueue` for that type of task. */
+  private async polled(
+    taskQueue: string,
+    taskQueueType: temporal.api.enums.v1.TaskQueueType,
+    except?: string,
+  ): Promise<boolean> {
+    const { pollers } = await this.client.workflowService.describeTaskQueue({
+      namespace: this.client.options.namespace,
+      taskQueue: { name: taskQueue, kind: TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType,
+    });
+    const now = Date.now();
+    return (pollers ?? []).some(
+      (poller) =>
+        poller.identity !== except &&
+        (!poller.lastAccessTime || now - timestampMs(poller.lastAccessTime) < POLLER_SEEN_WITHIN_MS),
+    );
   }
 
   /**
@@ -290,7 +306,7 @@ export class AgentClient {
       .catch(() => undefined);
     const events = history?.events ?? [];
     const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
-    const calls = callsInFlight(description.raw, await summariesFromHistory(events, decode));
+    const calls = await this.withWorkers(callsInFlight(description.raw, await summariesFromHistory(events, decode)));
     const steps = await this.chainTranscript(workflowId, events, decode)
       .then((transcript) => transcript.steps)
       .catch((): StepUsage[] => []);
@@ -449,6 +465,7 @@ export class AgentClient {
   stream(workflowId: string, options: StreamOptions = {}): AsyncGenerator<RunStreamEvent> {
     const handle = this.handle(workflowId);
     const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
+    const summaries = new ActivitySummaries(this.client);
     return runStream(
       workflowId,
       {
@@ -464,6 +481,8 @@ export class AgentClient {
           return { status, ...(result && { result }), ...(failure && { failure }) };
         },
         decode,
+        activityWorkers: (taskQueue, except) => this.activityPolled(taskQueue, except),
+        summaries: (runId, activityIds) => summaries.of({ workflowId, runId }, activityIds),
       },
       options,
     );
@@ -527,14 +546,22 @@ export class AgentClient {
     }
   }
 
-  /** What `describe()` says the run does now: its calls in flight, named by their summaries (read once each). */
+  /**
+   * What `describe()` says the run does now: its calls in flight, named by their summaries (read once
+   * each), those no worker runs with whether a worker polls their queue: what `status` reads too.
+   */
   private async liveDescription(workflowId: string, summaries: ActivitySummaries): Promise<LiveDescription> {
-    const { raw, runId } = await this.handle(workflowId).describe();
+    const { raw, runId, taskQueue } = await this.handle(workflowId).describe();
     const activityIds = (raw.pendingActivities ?? []).map((pending) => pending.activityId ?? '');
     const named = activityIds.length
       ? await summaries.of({ workflowId, runId }, activityIds).catch(() => new Map<string, string>())
       : new Map<string, string>();
-    return { workflowId, calls: callsInFlight(raw, named) };
+    return { workflowId, taskQueue, calls: await this.withWorkers(callsInFlight(raw, named)) };
+  }
+
+  /** `calls`, those no worker runs marked with whether a live worker polls their task queue. */
+  private withWorkers(calls: CallInFlight[]): Promise<CallInFlight[]> {
+    return withQueueWorkers(calls, (taskQueue, except) => this.activityPolled(taskQueue, except));
   }
 
   /**

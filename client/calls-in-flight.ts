@@ -1,7 +1,9 @@
 /**
  * A run's activities in flight (model calls, tools, summaries), read from `describe()`: what each is,
- * which attempt runs, since when, and why the last attempt failed. `AgentClient.report` lists them,
- * the run stream says when one is retried, and the CLI's live line shows them.
+ * which attempt runs, since when, on which task queue (and, for one no worker runs, whether a worker
+ * polls that queue), and why the last attempt failed (a worker that stopped mid-call said as such).
+ * `AgentClient.report` lists them, the run stream says when one is retried or waits, and the CLI's
+ * live line shows them: one reading for all three.
  */
 import { temporal } from '@temporalio/proto';
 
@@ -26,14 +28,25 @@ export interface CallInFlight {
    * worker (it was scheduled, or its next attempt was due).
    */
   sinceMs: number;
-  /** Why its last attempt failed: set once an attempt has failed and the call is retried. */
-  lastFailure?: { type?: string; message: string };
+  /**
+   * Why its last attempt failed: set once an attempt has failed and the call is retried. `workerLost`:
+   * its worker stopped answering mid-call (the heartbeat timeout passed), said instead of the timeout.
+   */
+  lastFailure?: { type?: string; message: string; workerLost?: true };
+  /** The task queue it is scheduled on (`agents-tools`), where the server says (`activityOptions`). */
+  taskQueue?: string;
+  /** For a call no worker runs now: whether a live worker polls its task queue (undefined: not known). */
+  polled?: boolean;
+  /** The identity of the worker that stopped mid-call (`workerLost`): the server may list it polling for a while. */
+  lostWorker?: string;
 }
 
 /** What `describe()` says about a run, for its live line. */
 export interface LiveDescription {
   workflowId: string;
   calls: CallInFlight[];
+  /** The run's own task queue: a call scheduled there waits for any worker, not one of a role. */
+  taskQueue?: string;
 }
 
 /** How long the last error may run on in a line: it is a provider's message, and the line is one line. */
@@ -43,10 +56,19 @@ function timestampMs(timestamp: { seconds?: unknown; nanos?: number | null } | n
   return timestamp ? Number(timestamp.seconds ?? 0) * 1_000 + Math.floor((timestamp.nanos ?? 0) / 1e6) : undefined;
 }
 
-/** The type and message of the ApplicationFailure in a failure chain, or the innermost failure's message. */
-function failureOf(failure: Failure): { type?: string; message: string } {
+const { TIMEOUT_TYPE_HEARTBEAT } = temporal.api.enums.v1.TimeoutType;
+
+/**
+ * The type and message of the ApplicationFailure in a failure chain, or the innermost failure's
+ * message; a heartbeat timeout as what it means: the worker running the call stopped answering.
+ */
+function failureOf(failure: Failure, heartbeatSeconds: number | undefined): CallInFlight['lastFailure'] {
   let current = failure;
-  while (!current.applicationFailureInfo && current.cause) current = current.cause;
+  while (!current.applicationFailureInfo && !current.timeoutFailureInfo && current.cause) current = current.cause;
+  if (current.timeoutFailureInfo?.timeoutType === TIMEOUT_TYPE_HEARTBEAT) {
+    const within = heartbeatSeconds ? ` within ${heartbeatSeconds} s` : '';
+    return { message: `its worker stopped mid-call (no heartbeat${within})`, workerLost: true };
+  }
   const type = current.applicationFailureInfo?.type || undefined;
   return { ...(type && { type }), message: current.message ?? '' };
 }
@@ -67,6 +89,9 @@ export function callsInFlight(
     );
     const sinceMs = (running ? timestampMs(pending.lastStartedTime) : undefined) ?? takeableMs;
     const summary = summaries.get(activityId);
+    const taskQueue = pending.activityOptions?.taskQueue?.name || undefined;
+    const heartbeatSeconds = Number(pending.activityOptions?.heartbeatTimeout?.seconds ?? 0) || undefined;
+    const lastFailure = pending.lastFailure ? failureOf(pending.lastFailure, heartbeatSeconds) : undefined;
     return {
       activityId,
       type: pending.activityType?.name ?? '',
@@ -75,9 +100,39 @@ export function callsInFlight(
       maximumAttempts: pending.maximumAttempts ?? 0,
       running,
       sinceMs,
-      ...(pending.lastFailure && { lastFailure: failureOf(pending.lastFailure) }),
+      ...(lastFailure && { lastFailure }),
+      ...(taskQueue && { taskQueue }),
+      ...(lastFailure?.workerLost && pending.lastWorkerIdentity && { lostWorker: pending.lastWorkerIdentity }),
     };
   });
+}
+
+/** Whether a live worker polls `taskQueue` for activities, `except` the worker of that identity. */
+export type QueuePolled = (taskQueue: string, except?: string) => Promise<boolean>;
+
+/**
+ * `calls`, each that no worker runs now marked with whether a live worker polls its task queue
+ * (`polled`, asked once per queue; a check that fails leaves it unknown). The worker a call lost is
+ * not counted: the server lists a worker for a minute after its last poll, dead or not.
+ */
+export async function withQueueWorkers(calls: CallInFlight[], polled: QueuePolled): Promise<CallInFlight[]> {
+  const asked = new Map<string, Promise<boolean | undefined>>();
+  const ask = (taskQueue: string, except?: string) => {
+    const key = `${taskQueue}\n${except ?? ''}`;
+    if (!asked.has(key))
+      asked.set(
+        key,
+        polled(taskQueue, except).catch(() => undefined),
+      );
+    return asked.get(key)!;
+  };
+  return Promise.all(
+    calls.map(async (call) => {
+      if (call.running || !call.taskQueue) return call;
+      const answer = await ask(call.taskQueue, call.lostWorker);
+      return answer === undefined ? call : { ...call, polled: answer };
+    }),
+  );
 }
 
 /** `attempt 3 of 5, last error: ModelUnavailable: ...` for a call that is being retried. */

@@ -11,7 +11,7 @@ import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { liveAnswerSchema, type LiveAnswer } from '../src/live-answer';
 import type { AgentRunResult, AgentRunState, ChatMessage, PendingApproval, RunStatus } from '../src/types';
-import { callsInFlight, retrying, type CallInFlight } from './calls-in-flight';
+import { callsInFlight, retrying, withQueueWorkers, type CallInFlight, type QueuePolled } from './calls-in-flight';
 import { LIVE_STATUSES } from './run-status';
 import type { RunFailure } from './run-types';
 import { WaitTeller, type TaskQueueWorkers, type WaitOptions } from './waiting';
@@ -29,8 +29,9 @@ export type RunStreamEvent =
   /** A call (a model call that wrote nothing yet, a tool) is being retried: its attempt and last error. */
   | { type: 'failing'; call: CallInFlight }
   /**
-   * A call no worker has taken for `UNTAKEN_MS` (5 s): none polls its task queue (a fleet without
-   * that role's workers), or all of them are busy.
+   * A call no worker has taken: told at once when no worker polls its task queue (a fleet without
+   * that role's workers: `call.taskQueue`, `call.polled` false), else once it has waited `UNTAKEN_MS`
+   * (5 s; all of them are busy, or the server does not say the queue).
    */
   | { type: 'untaken'; call: CallInFlight }
   /** A user message the run received. */
@@ -76,6 +77,10 @@ export interface RunSource {
   ending(): Promise<{ result?: AgentRunResult; failure?: RunFailure; status: string }>;
   /** Decodes a payload as the server holds it (through the client's codecs). */
   decode(payload: temporal.api.common.v1.IPayload): Promise<unknown>;
+  /** Whether a live worker (but `except`) polls `taskQueue` for activities: what a call no worker runs waits for. */
+  activityWorkers?: QueuePolled;
+  /** The summaries of the run's activities (`tool lookup_order`), by activity id, to name the calls it tells. */
+  summaries?(runId: string, activityIds: string[]): Promise<ReadonlyMap<string, string>>;
 }
 
 /** How often the stream looks while a model call is in flight (its text reaches the server every 250 ms). */
@@ -94,6 +99,38 @@ const HOLD_TEXT_MS = 1_000;
 const UNTAKEN_MS = 5_000;
 /** A state query no worker answers within this long counts as unanswered. */
 const QUERY_TIMEOUT_MS = 2_000;
+
+/**
+ * The run's calls in flight, named by their summaries (as `status` names them) once one is to be told
+ * of: one that is retried, or that no worker runs. Calls that run are the model's text, told as such.
+ */
+async function namedCalls(description: WorkflowExecutionDescription, source: RunSource): Promise<CallInFlight[]> {
+  const calls = callsInFlight(description.raw);
+  const told = calls.filter((call) => !call.running || retrying(call)).map((call) => call.activityId);
+  if (!told.length || !source.summaries) return calls;
+  const summaries = await source.summaries(description.runId, told).catch(() => new Map<string, string>());
+  return calls.map((call) => {
+    const summary = summaries.get(call.activityId);
+    return summary ? { ...call, summary } : call;
+  });
+}
+
+/**
+ * Whether workers poll the task queues of calls no worker runs, asked at most once a second per
+ * queue (the stream looks ten times a second).
+ */
+function queueWorkers(source: RunSource): QueuePolled {
+  const asked = new Map<string, { at: number; answer: Promise<boolean> }>();
+  return (taskQueue, except) => {
+    if (!source.activityWorkers) return Promise.reject(new Error('not known'));
+    const key = `${taskQueue}\n${except ?? ''}`;
+    const last = asked.get(key);
+    if (last && Date.now() - last.at < WORKERS_CHECK_MS) return last.answer;
+    const answer = source.activityWorkers(taskQueue, except);
+    asked.set(key, { at: Date.now(), answer });
+    return answer;
+  };
+}
 
 /** Messages not seen before, across the runs of a chain: each run's transcript starts with what it carried. */
 class TranscriptCursor {
@@ -279,6 +316,7 @@ export async function* runStream(
   /** Attempts of calls already said to be retried, and to wait for a worker (`activityId#attempt`). */
   const told = new Set<string>();
   const untaken = new Set<string>();
+  const polled = queueWorkers(source);
 
   function ask(taskQueue: string, closed: boolean, historyAt: string): Promise<Answer> {
     askedAt = historyAt;
@@ -348,7 +386,7 @@ export async function* runStream(
     // for the answer (a while), so that it follows the tool results it answers.
     const held = asking !== undefined && askedAt !== takenAt && Date.now() - askedTime < HOLD_TEXT_MS;
     const call = await modelCallInFlight(description, source.decode);
-    const calls = callsInFlight(description.raw);
+    const calls = await withQueueWorkers(await namedCalls(description, source), polled);
     for (const event of held ? [] : live.read(call)) {
       if (event.type !== 'retry' || !call) {
         yield event;
@@ -364,7 +402,9 @@ export async function* runStream(
         told.add(attempt);
         yield { type: 'failing', call: inFlight };
       }
-      if (!inFlight.running && Date.now() - inFlight.sinceMs >= UNTAKEN_MS && !untaken.has(attempt)) {
+      // No worker polls its queue: said at once; else it may only be busy, said after a while.
+      const waited = inFlight.polled === false || Date.now() - inFlight.sinceMs >= UNTAKEN_MS;
+      if (!inFlight.running && waited && !untaken.has(attempt)) {
         untaken.add(attempt);
         yield { type: 'untaken', call: inFlight };
       }

@@ -28,9 +28,14 @@ function workerCommand(role?: 'model' | 'tools'): string {
   return `npx durable-agents worker${role ? ` --role ${role}` : ''}`;
 }
 
-/** How to start a worker for `taskQueue`: `npm run worker`, with `TASK_QUEUE` when it is not the default. */
+/** The command that starts a worker for `taskQueue`: `npm run worker`, with `TASK_QUEUE` when it is not the default. */
+export function runsWorkerCommand(taskQueue: string): string {
+  return `${taskQueue === DEFAULT_TASK_QUEUE ? '' : `TASK_QUEUE=${shellWord(taskQueue)} `}${workerCommand()}`;
+}
+
+/** How to start a worker for `taskQueue`: `start one: npm run worker`. */
 export function startWorkerHint(taskQueue: string): string {
-  return `start one: ${taskQueue === DEFAULT_TASK_QUEUE ? '' : `TASK_QUEUE=${shellWord(taskQueue)} `}${workerCommand()}`;
+  return `start one: ${runsWorkerCommand(taskQueue)}`;
 }
 
 /** The queue a role's worker polls when nothing else is set: `agents-model`, `agents-tools`. */

@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { approvalUpdate, stateQuery, WorkflowType } from '../../src/contract';
 import type { agentRun } from '../../workflows';
 import { reply, turnOf } from '../../testing';
 import { effectsSetup, jsonLines } from '../support/effects';
+import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { freePort, temporalBinary } from '../support/dev-server';
 import { tempPath, workerEnv } from '../support/harness';
@@ -200,4 +202,44 @@ describe('a fleet of workers by role', () => {
     expect(await handle.result()).toMatchObject({ status: 'completed', output: 'Refunded.' });
     await eventually(async () => (await waiting()) === 0, 'no run to be counted as waiting');
   });
+});
+
+describe('a waiting command when a tools worker dies mid-call', () => {
+  it('says the worker stopped mid-call and what the next attempt waits for, as status does', async () => {
+    const { effects, env } = await fleetEnv({ EFFECT_DELAY_MS: '60000' });
+    await spawnRole(env, 'workflows');
+    await spawnRole(env, 'model');
+    const tools = await spawnRole(env, 'tools');
+    const handle = await startRun(env);
+    const cliEnv = { TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TASK_QUEUE: env.TASK_QUEUE };
+    // `result` off a terminal: its live line, a line per change, on stderr.
+    const waiting = spawn(process.execPath, ['--import', 'tsx', 'cli.ts', 'result', handle.workflowId], {
+      cwd: join(__dirname, '..', '..'),
+      env: { PATH: process.env.PATH!, ...cliEnv },
+    });
+    let stderr = '';
+    waiting.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise((resolve) => waiting.once('exit', resolve));
+    await eventually(() => jsonLines(effects).length === 1, 'the tool to record its effect');
+    await eventually(() => stderr.includes('running record_effect'), 'the live line to show the tool running');
+    tools.child.kill('SIGKILL');
+    expect(await tools.exited).toBe('SIGKILL');
+
+    // After the tool's heartbeat timeout (10 s) the call is retried: no tools worker is left to take it.
+    const queue = `${env.TASK_QUEUE}-tools`;
+    const lost =
+      'tool record_effect: its worker stopped mid-call (no heartbeat within 10 s); attempt 2 of 3 waiting for a ' +
+      `tools worker on ${queue} — TOOL_TASK_QUEUE=${queue} WORKER_ROLE=tools npm run worker`;
+    await eventually(() => stderr.includes(lost), 'the live line to say the worker stopped', 40_000).catch((error) => {
+      throw new Error(`${(error as Error).message}:\n${stderr}`);
+    });
+    expect(stderr).not.toMatch(/Heartbeat timeout/);
+    const status = await runCli(['status', handle.workflowId], cliEnv);
+    expect(status.stdout.split('\n')).toContain(`  tool record_effect: ${lost.slice('tool record_effect: '.length)}`);
+
+    // A tools worker comes: the retry runs there, and the wait ends with the result.
+    await spawnRole(env, 'tools', { EFFECT_DELAY_MS: '0' });
+    expect(await handle.result()).toMatchObject({ status: 'completed' });
+    expect(await exited).toBe(0);
+  }, 120_000);
 });

@@ -58,6 +58,12 @@ beforeAll(async () => {
       ])(request, index);
     }
     if (last.startsWith('stream')) return reply.streamed(PIECES, { everyMs: 150 });
+    if (first.startsWith('lookup')) {
+      return byTurn([reply.tools([{ name: 'lookup_order', args: { orderId: '1042' } }]), reply.text('On its way.')])(
+        request,
+        index,
+      );
+    }
     // An endpoint that cannot stream and says so, in an error body not of OpenAI's shape (as vLLM's).
     if (request.model === CANNOT_STREAM) {
       return request.stream
@@ -85,11 +91,11 @@ function env(): Record<string, string> {
 const shellQuote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
 
 /** The CLI on a terminal of 100×40: what it wrote (with when), and its exit code. */
-function cliOnTerminal(args: string[]) {
+function cliOnTerminal(args: string[], environment = env()) {
   const command = [process.execPath, '--import', 'tsx', 'cli.ts', ...args].map(shellQuote).join(' ');
   const child = spawn('script', ['-qfec', `stty cols 100 rows 40; exec ${command}`, '/dev/null'], {
     cwd: REPO,
-    env: { PATH: process.env.PATH!, ...env() },
+    env: { PATH: process.env.PATH!, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const chunks: { at: number; text: string }[] = [];
@@ -105,7 +111,7 @@ function cliOnTerminal(args: string[]) {
     }
     return undefined;
   };
-  return { output, firstSeen, exited };
+  return { output, firstSeen, exited, kill: () => child.kill('SIGTERM') };
 }
 
 /** The terminal's screen after `output`, a line per row, trailing blanks trimmed. */
@@ -125,7 +131,8 @@ async function startSession(message = 'hello'): Promise<string> {
 }
 
 // util-linux `script` gives the CLI a terminal; where it is missing, the printer's unit tests stand in.
-const onTerminal = spawnSync('script', ['--version']).status === 0 ? describe : describe.skip;
+const onTerminalAvailable = spawnSync('script', ['--version']).status === 0;
+const onTerminal = onTerminalAvailable ? describe : describe.skip;
 
 onTerminal('send on a terminal', () => {
   it('shows the first words while the model still writes, and the answer is the streamed text', async () => {
@@ -256,14 +263,17 @@ describe('a call no worker takes', () => {
     const exited = new Promise((resolve) => waiting.once('exit', resolve));
     try {
       await eventually(() => stdout.includes('"type":"untaken"'), 'the stream to tell the call nobody takes', 30_000);
+      const toldAt = Date.now();
       const untaken = stdout
         .trim()
         .split('\n')
         .map((line) => JSON.parse(line) as RunStreamEvent)
         .find((event) => event.type === 'untaken');
-      expect(untaken).toMatchObject({ call: { type: 'callModel', running: false, attempt: 1 } });
-      // Since when it waits: told once it had waited 5 s.
-      expect((untaken as { call: { sinceMs: number } }).call.sinceMs).toBeLessThanOrEqual(Date.now() - 5_000);
+      // No worker polls the model queue: told at once (within 3 s of the call's scheduling), naming it.
+      expect(untaken).toMatchObject({
+        call: { type: 'callModel', running: false, attempt: 1, taskQueue: `${queue.TASK_QUEUE}-model`, polled: false },
+      });
+      expect(toldAt - (untaken as { call: { sinceMs: number } }).call.sinceMs).toBeLessThan(3_000);
     } finally {
       waiting.kill('SIGTERM');
       await exited;
@@ -273,6 +283,81 @@ describe('a call no worker takes', () => {
           await runs.client.workflow.getHandle(execution.workflowId).terminate('test over');
       }
       await runs.stop();
+    }
+  });
+});
+
+describe('a tool call no tools worker takes', () => {
+  it('is named with its queue and the worker to start within 3 s, on a terminal and off it, never as running', async () => {
+    // A fleet without a tools worker: runs and model calls are served, the tool call waits.
+    const overrides = { OPENAI_BASE_URL: model.baseUrl, TASK_QUEUE: `no-tools-${process.pid}-${Date.now()}` };
+    const runs = await startTestWorker({ ...overrides, WORKER_ROLE: 'workflows' });
+    const models = await startTestWorker({ ...overrides, WORKER_ROLE: 'model' });
+    const fleet = { TEMPORAL_ADDRESS: runs.config.TEMPORAL_ADDRESS, TASK_QUEUE: runs.config.TASK_QUEUE };
+    const toolsQueue = `${fleet.TASK_QUEUE}-tools`;
+    const says = `tool lookup_order waiting for a tools worker on ${toolsQueue} — TOOL_TASK_QUEUE=${toolsQueue} WORKER_ROLE=tools npm run worker`;
+    /** When the run's tool call was scheduled, by the server's clock. */
+    const scheduledAt = async (id: string) => {
+      const pending = await eventually(
+        async () => (await runs.client.workflow.getHandle(id).describe()).raw.pendingActivities?.[0],
+        'the tool call to be scheduled',
+      );
+      const { seconds, nanos } = pending.scheduledTime!;
+      return Number(seconds) * 1_000 + Math.floor((nanos ?? 0) / 1e6);
+    };
+    const offTerminal = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'cli.ts', 'start', 'helpdesk', 'lookup 1042', '--wait'],
+      {
+        cwd: REPO,
+        env: { PATH: process.env.PATH!, ...fleet },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    let namedAt: number | undefined;
+    offTerminal.stdout.on('data', (chunk) => (stdout += chunk));
+    offTerminal.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (stderr.includes(says)) namedAt ??= Date.now();
+    });
+    const offExited = new Promise((resolve) => offTerminal.once('exit', resolve));
+    const onTerminal = onTerminalAvailable
+      ? cliOnTerminal(['start', 'helpdesk', 'lookup 1043', '--wait'], fleet)
+      : undefined;
+    try {
+      // The run id is the first line, printed at once.
+      const offId = await eventually(() => (stdout.includes('\n') ? stdout.split('\n')[0] : undefined), 'the run id');
+      await eventually(() => namedAt, 'the live line to name the tools queue', 30_000);
+      expect(namedAt! - (await scheduledAt(offId))).toBeLessThan(3_000);
+      // One line a change off a terminal: the step, the call, what it waits for; never `running`.
+      expect(stderr.split('\n')).toContain(`step 1 · ${says}`);
+      expect(stderr).not.toMatch(/running/);
+      if (onTerminal) {
+        await eventually(() => onTerminal.firstSeen(toolsQueue), 'the terminal to name the tools queue', 30_000);
+        const onId = /^([\w-]+)\r?$/m.exec(onTerminal.output())![1];
+        expect(onTerminal.firstSeen(toolsQueue)! - (await scheduledAt(onId))).toBeLessThan(3_000);
+        // The line as the terminal wraps it at 100 columns, rows joined again.
+        const screen = (await screenOf(onTerminal.output())).replaceAll('\n', '');
+        expect(screen).toMatch(
+          new RegExp(
+            `\\(tool lookup_order waiting \\d+\\.\\d s for a tools worker on ${toolsQueue} — TOOL_TASK_QUEUE=`,
+          ),
+        );
+        expect(screen).not.toMatch(/running/);
+      }
+    } finally {
+      offTerminal.kill('SIGTERM');
+      onTerminal?.kill();
+      await offExited;
+      await onTerminal?.exited;
+      for await (const execution of runs.client.workflow.list({ query: `TaskQueue="${fleet.TASK_QUEUE}"` })) {
+        if (execution.status.name === 'RUNNING') {
+          await runs.client.workflow.getHandle(execution.workflowId).terminate('test over');
+        }
+      }
+      await runs.stop();
+      await models.stop();
     }
   });
 });

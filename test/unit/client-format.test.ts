@@ -265,8 +265,9 @@ describe('what waiting commands say', () => {
       'waiting: no worker is polling task queue "q" for activities (start one: TASK_QUEUE=q npm run worker)',
     ],
     [
-      { type: 'no_answer', taskQueue: 'agents', waitedMs: 2_000 },
-      'waiting: no worker answered the run within 2 s on task queue "agents" (its worker may have stopped; start one: npm run worker)',
+      { type: 'no_answer', taskQueue: 'agents', waitedMs: 12_000 },
+      'waiting: the run has not answered for 12 s; a worker polled task queue "agents" within the last minute ' +
+        '(busy, or stopped since; if none runs, start one: npm run worker)',
     ],
     [{ type: 'worker_found', taskQueue: 'agents' }, 'waiting: a worker is polling task queue "agents" now'],
     [
@@ -296,13 +297,26 @@ describe('what waiting commands say', () => {
     teller.saw(none, true, 2_000);
     teller.saw(undefined, true, 2_000);
     expect(told).toEqual([{ type: 'no_worker', taskQueue: 'q', missing: ['workflow', 'activity'] }]);
-    teller.saw(both, false, 2_000);
-    teller.saw(both, true, 2_000);
-    teller.saw(both, true, 2_000);
+    // A worker that is slow to answer is not accused: unanswered is told once it has lasted 10 s.
+    const at = Date.now();
+    teller.saw(both, false, 2_000, at);
+    teller.saw(both, false, 2_000, at + 5_000);
+    expect(told).toHaveLength(1);
+    teller.saw(both, false, 2_000, at + 8_000);
+    teller.saw(both, false, 2_000, at + 11_000);
+    teller.saw(both, true, 2_000, at + 14_000);
+    teller.saw(both, true, 2_000, at + 17_000);
     expect(told.slice(1)).toEqual([
-      { type: 'no_answer', taskQueue: 'q', waitedMs: 2_000 },
+      { type: 'no_answer', taskQueue: 'q', waitedMs: 10_000 },
       { type: 'worker_found', taskQueue: 'q' },
     ]);
+    // One that answers within the 10 s is never said to be missing.
+    const quiet: WaitNotice[] = [];
+    const patient = new WaitTeller('run-2', 'q', (notice) => quiet.push(notice));
+    patient.saw(both, false, 2_000, at);
+    patient.saw(both, false, 2_000, at + 7_000);
+    patient.saw(both, true, 2_000, at + 9_000);
+    expect(quiet).toEqual([]);
     const refund = { callId: '1.1', tool: 'issue_refund', args: {} };
     const close = { callId: '1.2', tool: 'close_account', args: {} };
     teller.awaiting([refund]);

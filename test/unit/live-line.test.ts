@@ -115,6 +115,31 @@ describe('callsInFlight', () => {
     expect(only.lastFailure).toEqual({ type: 'NotFound', message: 'no such order' });
     expect(callsInFlight({})).toEqual([]);
   });
+
+  it('reads the task queue a call waits on, and a heartbeat timeout as a worker that stopped mid-call', () => {
+    const [lost] = callsInFlight({
+      pendingActivities: [
+        {
+          activityId: '5',
+          activityType: { name: 'runTool' },
+          state: PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+          attempt: 2,
+          lastWorkerIdentity: '4242@tools-1',
+          activityOptions: { taskQueue: { name: 'agents-tools' }, heartbeatTimeout: msToTs(10_000) },
+          lastFailure: {
+            message: 'activity Heartbeat timeout',
+            timeoutFailureInfo: { timeoutType: temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT },
+          },
+        },
+      ],
+    });
+    // The worker it lost is named: the server lists it polling for a minute more, and it does not count.
+    expect(lost).toMatchObject({
+      taskQueue: 'agents-tools',
+      lostWorker: '4242@tools-1',
+      lastFailure: { message: 'its worker stopped mid-call (no heartbeat within 10 s)', workerLost: true },
+    });
+  });
 });
 
 describe('liveLine', () => {
@@ -148,6 +173,57 @@ describe('liveLine', () => {
     expect(liveLine(described(call({ summary: 'memory recall', type: 'recallMemory' })), state({ step: 0 }), NOW)).toBe(
       'memory recall (2.1 s)',
     );
+  });
+
+  it('never calls a call no worker has taken running: it names the queue and the worker to start', () => {
+    const tool = call({ type: 'runTool', summary: 'tool get_balance', running: false, taskQueue: 'agents-tools' });
+    expect(liveLine({ ...described({ ...tool, polled: false }), taskQueue: 'agents' }, state(), NOW)).toBe(
+      'step 3 · tool get_balance waiting for a tools worker on agents-tools — WORKER_ROLE=tools npm run worker (2.1 s)',
+    );
+    // A queue a tool names itself is named in the command; a model call waits for a model worker.
+    const model = call({ running: false, taskQueue: 'gpu', polled: false });
+    expect(liveLine(described(model), state(), NOW)).toBe(
+      'step 3 · model call waiting for a model worker on gpu — MODEL_TASK_QUEUE=gpu WORKER_ROLE=model npm run worker (2.1 s)',
+    );
+    // A worker polls the queue, but has not taken the call: said as that.
+    expect(liveLine(described({ ...tool, polled: true }), state(), NOW)).toBe(
+      'step 3 · tool get_balance waiting on agents-tools, where a tools worker polled within the last minute but ' +
+        'has not taken it (busy, or stopped) (2.1 s)',
+    );
+    // A call on the run's own queue (a run from before calls had queues) waits for any worker.
+    expect(liveLine({ ...described({ ...tool, taskQueue: 'q', polled: false }), taskQueue: 'q' }, state(), NOW)).toBe(
+      'step 3 · tool get_balance waiting for a worker on q — TASK_QUEUE=q npm run worker (2.1 s)',
+    );
+    // Beside one that runs; and without a queue from the server, only that it waits.
+    const running = call({ activityId: '8', type: 'runTool', summary: 'tool lookup_order', sinceMs: NOW - 400 });
+    expect(liveLine(described(running, { ...tool, taskQueue: undefined }), state(), NOW)).toBe(
+      'step 3 · running lookup_order, tool get_balance waiting for a worker to take it (2.1 s)',
+    );
+  });
+
+  it('says a worker stopped mid-call, and what the next attempt waits for', () => {
+    const lost = call({
+      type: 'runTool',
+      summary: 'tool get_balance',
+      attempt: 2,
+      maximumAttempts: 3,
+      running: false,
+      taskQueue: 'agents-tools',
+      polled: false,
+      lastFailure: { message: 'its worker stopped mid-call (no heartbeat within 10 s)', workerLost: true },
+    });
+    expect(liveLine(described(lost), state(), NOW)).toBe(
+      'step 3 · tool get_balance: its worker stopped mid-call (no heartbeat within 10 s); attempt 2 of 3 waiting ' +
+        'for a tools worker on agents-tools — WORKER_ROLE=tools npm run worker',
+    );
+    expect(liveLine(described({ ...lost, running: true }), state(), NOW)).toBe(
+      'step 3 · tool get_balance: its worker stopped mid-call (no heartbeat within 10 s); attempt 2 of 3 running',
+    );
+    expect(formatProgress({ callsInFlight: [lost] }, NOW)).toEqual([
+      'calls in flight:',
+      '  tool get_balance: its worker stopped mid-call (no heartbeat within 10 s); attempt 2 of 3 waiting for a ' +
+        'tools worker on agents-tools — WORKER_ROLE=tools npm run worker',
+    ]);
   });
 
   it("shows a call being retried: its attempt, the policy's maximum and the last error, on one bounded line", () => {

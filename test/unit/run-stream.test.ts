@@ -767,4 +767,28 @@ describe('runStream: calls no worker takes', () => {
     expect(untaken).toHaveLength(1);
     expect(untaken[0]).toMatchObject({ call: { type: 'runTool', activityId: '7', running: false } });
   });
+
+  it('tells at once a call whose task queue no worker polls, naming the queue', async () => {
+    const waiting = {
+      activityType: { name: 'runTool' },
+      activityId: '7',
+      attempt: 1,
+      state: temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+      scheduledTime: { seconds: Math.floor(Date.now() / 1_000), nanos: 0 },
+      activityOptions: { taskQueue: { name: 'agents-tools' } },
+    };
+    const run = new ScriptedRun([
+      { otherActivities: [waiting], run: runState([user('Hi')]), ms: 1_000 },
+      { closed: 'COMPLETED' },
+    ]);
+    const asked: string[] = [];
+    Object.assign(run, { activityWorkers: async (taskQueue: string) => (asked.push(taskQueue), false) });
+    const events = await eventsOf(run);
+    const untaken = events.filter((event) => event.type === 'untaken');
+    expect(untaken).toEqual([
+      expect.objectContaining({ call: expect.objectContaining({ taskQueue: 'agents-tools', polled: false }) }),
+    ]);
+    // Once a second per queue at most, though the stream looks ten times a second.
+    expect(asked.length).toBeLessThanOrEqual(2);
+  });
 });

@@ -258,6 +258,15 @@ describe('StreamPrinter: calls that are retried or wait', () => {
       /^\(model call waiting 7\.\d s for a worker to take it: none polls its task queue, or all are busy\)\n$/,
     );
   });
+
+  it('names the queue and the worker to start, as the live line does, where the server says the queue', () => {
+    const { printer, written } = offTerminal();
+    const untaken = { ...call, attempt: 1, lastFailure: undefined, taskQueue: 'agents-model', polled: false };
+    printer.show({ type: 'untaken', call: untaken });
+    expect(written()).toMatch(
+      /^\(model call waiting 7\.\d s for a model worker on agents-model — WORKER_ROLE=model npm run worker\)\n$/,
+    );
+  });
 });
 
 describe('StreamPrinter off a terminal', () => {
