@@ -58,8 +58,8 @@ function roleOf(call: CallInFlight): 'model' | 'tools' | undefined {
 /**
  * What a call no worker runs waits for, where its task queue is known: `for a tools worker on
  * agents-tools — WORKER_ROLE=tools npm run worker` when none polls the queue (the one it lost not
- * counted), else what is known: a worker polled it lately but has not taken the call. A call on the
- * run's own queue (`runTaskQueue`) waits for any worker.
+ * counted), else only for which worker where. A call on the run's own queue (`runTaskQueue`) waits
+ * for any worker.
  */
 export function waitingFor(call: CallInFlight, runTaskQueue?: string): string | undefined {
   const queue = call.taskQueue;
@@ -69,9 +69,7 @@ export function waitingFor(call: CallInFlight, runTaskQueue?: string): string | 
   if (call.polled === false) {
     return `for ${who} on ${queue} — ${role ? roleWorkerCommand(role, queue) : runsWorkerCommand(queue)}`;
   }
-  if (call.polled) {
-    return `on ${queue}, where ${who} polled within the last minute but has not taken it (busy, or stopped)`;
-  }
+  // A worker polls it (or it is not known): it is about to be taken, or they are busy.
   return `for ${who} on ${queue}`;
 }
 
@@ -79,13 +77,18 @@ export function waitingFor(call: CallInFlight, runTaskQueue?: string): string | 
  * A call being retried: its attempt and last error; one whose worker stopped mid-call says so, and
  * while no worker runs its next attempt, what that waits for.
  */
+/**
+ * A retried call's state, without its name: its attempt and last error, or that its worker stopped
+ * mid-call; while no worker polls its queue, what its next attempt waits for (else it waits for its
+ * retry's backoff, or is about to be taken: nothing to add).
+ */
 function retriedState(call: CallInFlight, runTaskQueue?: string): string | undefined {
   const retry = retrying(call);
   if (!retry) return undefined;
-  const waits = call.running ? undefined : waitingFor(call, runTaskQueue);
+  const waits = !call.running && call.polled === false ? waitingFor(call, runTaskQueue) : undefined;
   if (!call.lastFailure?.workerLost) return `${retry}${waits ? `; waiting ${waits}` : ''}`;
   const of = call.maximumAttempts ? ` of ${call.maximumAttempts}` : '';
-  const next = call.running ? 'running' : `waiting ${waits ?? 'for a worker'}`;
+  const next = call.running ? 'running' : `waiting ${waits ?? 'to run again'}`;
   return `${call.lastFailure.message}; attempt ${call.attempt}${of} ${next}`;
 }
 

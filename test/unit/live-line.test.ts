@@ -185,10 +185,14 @@ describe('liveLine', () => {
     expect(liveLine(described(model), state(), NOW)).toBe(
       'step 3 · model call waiting for a model worker on gpu — MODEL_TASK_QUEUE=gpu WORKER_ROLE=model npm run worker (2.1 s)',
     );
-    // A worker polls the queue, but has not taken the call: said as that.
+    // A worker polls the queue: about to take it, or busy; no worker to start.
     expect(liveLine(described({ ...tool, polled: true }), state(), NOW)).toBe(
-      'step 3 · tool get_balance waiting on agents-tools, where a tools worker polled within the last minute but ' +
-        'has not taken it (busy, or stopped) (2.1 s)',
+      'step 3 · tool get_balance waiting for a tools worker on agents-tools (2.1 s)',
+    );
+    // A retry whose queue is polled waits for its backoff: nothing is added to its error.
+    const retried = { ...tool, attempt: 2, polled: true, lastFailure: { message: 'flaky' } };
+    expect(liveLine(described(retried), state(), NOW)).toBe(
+      'step 3 · tool get_balance failing: attempt 2 of 5, last error: flaky',
     );
     // A call on the run's own queue (a run from before calls had queues) waits for any worker.
     expect(liveLine({ ...described({ ...tool, taskQueue: 'q', polled: false }), taskQueue: 'q' }, state(), NOW)).toBe(
