@@ -1,28 +1,62 @@
 /**
- * Resolves an agent's spec at run start; the result is recorded in history.
+ * Resolves an agent's spec at run start; the result is recorded in history. A worker that does not
+ * register the agent leaves the run to the workers that may, for a while (`UNKNOWN_AGENT_WAIT_SECONDS`).
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { log } from '@temporalio/activity';
 import { ErrorType } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
 import { PATCHES_IN_SPEC } from '../src/patches';
 import { resolveSpec, type SpecOptions } from '../src/spec';
 import type { AgentSpec } from '../src/types';
 
-/** The registry, and the worker's settings that a spec records. */
-export type SpecActivityDeps = { registry: AgentRegistry } & Omit<SpecOptions, 'model' | 'fallbackModels'>;
+/** The registry, the worker's settings that a spec records, and how long an unknown agent's run is left to others. */
+export type SpecActivityDeps = { registry: AgentRegistry; unknownAgentWaitMs: number } & Omit<
+  SpecOptions,
+  'model' | 'fallbackModels'
+>;
 
-export function createSpecActivities({ registry, ...settings }: SpecActivityDeps) {
+export interface SpecResolutionInput {
+  agent: string;
+  model?: string;
+  fallbackModels?: string[];
+  /**
+   * When the run started (its start event's time): until `unknownAgentWaitMs` after it, a worker
+   * that does not register the agent leaves the run to others. Absent: it fails at once.
+   */
+  runStartedAtMs?: number;
+}
+
+export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings }: SpecActivityDeps) {
   return {
-    async resolveAgentSpec(input: { agent: string; model?: string; fallbackModels?: string[] }): Promise<AgentSpec> {
-      const agent = registry.get(input.agent);
+    async resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec> {
+      const { runStartedAtMs, ...request } = input;
+      const agent = registry.get(request.agent);
       if (!agent) {
+        const known = `known agents: ${registry.names().join(', ') || '(none)'}`;
+        // Counted from the run's start on this worker's clock: the run's first task fails until then.
+        const waitedMs = runStartedAtMs === undefined ? undefined : Date.now() - runStartedAtMs;
+        if (waitedMs !== undefined && waitedMs < unknownAgentWaitMs) {
+          const leftS = Math.ceil((unknownAgentWaitMs - waitedMs) / 1000);
+          log.warn(
+            `agent "${request.agent}" is not registered on this worker (${known}): leaving the run to a worker ` +
+              `that registers it, for ${leftS} s more (UNKNOWN_AGENT_WAIT_SECONDS)`,
+          );
+          throw ApplicationFailure.nonRetryable(
+            `agent "${request.agent}" is not registered on this worker (${known}); ` +
+              `left to a worker that registers it for ${leftS} s more`,
+            ErrorType.AgentNotOnThisWorker,
+          );
+        }
+        const waited = unknownAgentWaitMs > 0 && waitedMs !== undefined ? unknownAgentWaitMs / 1000 : undefined;
         throw ApplicationFailure.nonRetryable(
-          `unknown agent "${input.agent}"; known agents: ${registry.names().join(', ') || '(none)'}`,
+          `unknown agent "${request.agent}"; ${known}` +
+            (waited !== undefined ? `; no worker that registers it took the run within ${waited} s` : ''),
           ErrorType.UnknownAgent,
         );
       }
       // This worker's workflow code runs the run (the spec is resolved by a local activity): it has these changes.
-      return { ...resolveSpec(agent, { ...input, ...settings }), patches: [...PATCHES_IN_SPEC] };
+      return { ...resolveSpec(agent, { ...request, ...settings }), patches: [...PATCHES_IN_SPEC] };
     },
   };
 }

@@ -14,7 +14,7 @@ import { withoutStack } from '../src/failures';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
 import { recordToolCall, ToolOutcome } from './metrics';
-import type { ToolCallInput, ToolCallOutcome } from '../src/activity-contract';
+import type { ArgumentCheck, ToolCallInput, ToolCallOutcome, ToolNotRegisteredDetails } from '../src/activity-contract';
 
 /** What the model reads of an exception that was not written for it (the worker's log has the exception). */
 export const UNEXPECTED_FAILURE = 'an unexpected error occurred';
@@ -23,6 +23,8 @@ export interface ToolActivityDeps {
   registry: AgentRegistry;
   /** Longer results (UTF-8 bytes) are cut, with a note, so no payload nears Temporal's limits. */
   resultMaxBytes: number;
+  /** How long a call whose tool this worker does not register is scheduled again, for a worker that does. */
+  unknownAgentWaitMs: number;
 }
 
 /**
@@ -45,6 +47,23 @@ export function limitResult(content: string, maxBytes: number): string {
   });
 }
 
+/**
+ * Whether `args` need approval, by the tool's own `requiresApproval(args)`. One that throws asks for
+ * approval: a rule that cannot answer must not let a call through unasked (the worker's log has why).
+ */
+async function approvalByArguments(tool: ToolDefinition, args: unknown, agent: string): Promise<boolean> {
+  try {
+    return Boolean(await (tool.requiresApproval as (args: unknown) => unknown)(args));
+  } catch (error) {
+    Context.current().log.warn(`requiresApproval of tool ${tool.name} threw: the call waits for approval`, {
+      tool: tool.name,
+      agent,
+      error,
+    });
+    return true;
+  }
+}
+
 /** How a tool call that threw ended (the failures `execute` throws, or the cancellation). */
 function failureOutcome(error: unknown): ToolOutcome {
   if (Context.current().cancellationSignal.aborted) return ToolOutcome.cancelled;
@@ -53,15 +72,20 @@ function failureOutcome(error: unknown): ToolOutcome {
     : ToolOutcome.failed;
 }
 
-export function createToolActivities({ registry, resultMaxBytes }: ToolActivityDeps) {
+export function createToolActivities({ registry, resultMaxBytes, unknownAgentWaitMs }: ToolActivityDeps) {
   function findTool(agentName: string, toolName: string): ToolDefinition {
     const tool = registry.get(agentName)?.tools.find((candidate) => candidate.name === toolName);
     if (!tool) {
+      // Retrying here would spend the tool's attempts on this worker: the run schedules the call again,
+      // for another worker of the queue, for as long as this worker's setting says (`details`).
+      const details: ToolNotRegisteredDetails = { waitMs: unknownAgentWaitMs };
       throw withoutStack(
-        ApplicationFailure.nonRetryable(
-          `tool "${toolName}" of agent "${agentName}" is not registered on this worker`,
-          ErrorType.ToolNotRegistered,
-        ),
+        ApplicationFailure.create({
+          message: `tool "${toolName}" of agent "${agentName}" is not registered on this worker`,
+          type: ErrorType.ToolNotRegistered,
+          nonRetryable: true,
+          details: [details],
+        }),
       );
     }
     return tool;
@@ -135,10 +159,17 @@ export function createToolActivities({ registry, resultMaxBytes }: ToolActivityD
   }
 
   return {
-    /** Validates arguments without running the tool (before a call is put to a person for approval). */
-    async checkToolArguments(input: Omit<ToolCallInput, 'callId'>): Promise<ToolCallOutcome> {
-      const checked = validate(findTool(input.agent, input.tool), input.args);
-      return checked.ok ? { ok: true, content: '' } : checked;
+    /**
+     * Validates arguments without running the tool (before a call is put to a person for approval, and
+     * an approval's edited arguments) and, for a tool whose approval depends on its arguments, asks it
+     * whether these need one: here, so that the answer is recorded and replay never asks again.
+     */
+    async checkToolArguments(input: Omit<ToolCallInput, 'callId'>): Promise<ArgumentCheck> {
+      const tool = findTool(input.agent, input.tool);
+      const checked = validate(tool, input.args);
+      if (!checked.ok) return checked;
+      if (typeof tool.requiresApproval !== 'function') return { ok: true, content: '' };
+      return { ok: true, content: '', requiresApproval: await approvalByArguments(tool, checked.args, input.agent) };
     },
 
     async runTool(input: ToolCallInput): Promise<ToolCallOutcome> {

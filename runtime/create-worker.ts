@@ -220,6 +220,7 @@ export async function createAgentWorker(
     openai,
     streamModelCalls: config.MODEL_STREAMING,
     resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
+    unknownAgentWaitMs: config.UNKNOWN_AGENT_WAIT_SECONDS * 1000,
     transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
   });
   // One line, as a client says it: the Rust core's debug string is read, not shown.

@@ -65,6 +65,17 @@ export interface ToolCallInput {
 /** `ok: false` carries a message written for the model, so it can correct its call. */
 export type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };
 
+/**
+ * What `checkToolArguments` says of a call's arguments: whether the tool's schema takes them and, for
+ * a tool whose approval depends on its arguments (`requiresApproval` a function), whether these need it.
+ */
+export type ArgumentCheck = { ok: true; content: string; requiresApproval?: boolean } | { ok: false; error: string };
+
+/** The details of a `ToolNotRegistered` failure: how long the worker that had no such tool lets others try. */
+export interface ToolNotRegisteredDetails {
+  waitMs: number;
+}
+
 /** Whose memory (`agent` absent: the shared one; runs recorded before scopes send no agent) and the fact. */
 export interface MemoryCallInput extends UserMemoryInput {
   fact: string;

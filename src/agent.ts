@@ -86,19 +86,29 @@ const LIMIT_NAMES = [
 ];
 
 /** What is wrong with the approval policy, or undefined; a wrong one would let calls run unapproved. */
-function approvalProblem(approval: unknown, toolNames: string[]): string | undefined {
+function approvalProblem(approval: unknown, tools: ToolDefinition[]): string | undefined {
+  const toolNames = tools.map((tool) => tool.name);
   if (approval === undefined) return undefined;
   if (typeof approval !== 'object' || approval === null || Array.isArray(approval)) {
     return `approval must be an object such as { tools: ["issue_refund"] }, not ${JSON.stringify(approval)}`;
   }
   const unknown = unknownNames(approval, APPROVAL_OPTIONS, 'approval option');
   if (unknown) return unknown;
-  const { tools = [], timeoutSeconds } = approval as ApprovalPolicy;
-  if (!Array.isArray(tools) || tools.some((tool) => typeof tool !== 'string')) {
-    return `approval.tools must be a list of tool names, not ${JSON.stringify(tools)}`;
+  const { tools: listed = [], timeoutSeconds } = approval as ApprovalPolicy;
+  if (!Array.isArray(listed) || listed.some((tool) => typeof tool !== 'string')) {
+    return `approval.tools must be a list of tool names, not ${JSON.stringify(listed)}`;
   }
-  const unknownTools = tools.filter((tool) => !toolNames.includes(tool));
+  const unknownTools = listed.filter((tool) => !toolNames.includes(tool));
   if (unknownTools.length) return `approval names unknown tools ${unknownTools.join(', ')}`;
+  // Two rules for one tool, one of which would be ignored: say which to keep.
+  const byArguments = tools.filter((tool) => typeof tool.requiresApproval === 'function' && listed.includes(tool.name));
+  if (byArguments.length) {
+    return (
+      `approval.tools names ${byArguments.map((tool) => tool.name).join(', ')}, whose requiresApproval is a ` +
+      'function of the arguments: let the function decide (drop the name from approval.tools) or ask for every ' +
+      'call (requiresApproval: true)'
+    );
+  }
   if (timeoutSeconds !== undefined && !(typeof timeoutSeconds === 'number' && timeoutSeconds > 0)) {
     return 'approval.timeoutSeconds must be a positive number of seconds';
   }
@@ -162,7 +172,7 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
       `agent "${name}": localActivities must list "model", "tools", both or neither, not ${JSON.stringify(local)}`,
     );
   }
-  const approval = approvalProblem(config.approval, toolNames);
+  const approval = approvalProblem(config.approval, config.tools);
   if (approval) throw new DefinitionError(`agent "${name}": ${approval}`);
   // The schema rejects unknown limits too, but without naming the one that was meant.
   const unknownLimits =

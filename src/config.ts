@@ -26,6 +26,7 @@ import {
   DEFAULT_METRICS_HOST,
   DEFAULT_TRANSCRIPT_CACHE_MB,
   DEFAULT_TRANSCRIPT_MAX_BYTES,
+  DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS,
   DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS,
   DEFAULT_SHUTDOWN_GRACE_SECONDS,
   HISTORY_LIMITS,
@@ -108,6 +109,11 @@ const workerEnvSchema = temporalEnvSchema.extend({
   HEARTBEAT_THROTTLE_MS: z.coerce.number().int().positive().default(DEFAULT_HEARTBEAT_THROTTLE_MS),
   /** How long a run's workflow task waits for the worker that ran its last one before any worker may take it. */
   WORKER_STICKY_TIMEOUT_SECONDS: seconds.default(DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS),
+  /**
+   * How long a run (counted from its start), or a tool call, whose agent or tool this worker does not
+   * register is left to workers that may register it before it fails; 0: fail at once.
+   */
+  UNKNOWN_AGENT_WAIT_SECONDS: z.coerce.number().nonnegative().default(DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS),
   /** Extra or overriding prices, JSON: {"model": {"inputPerMillion": 0.15, "outputPerMillion": 0.6}}. */
   MODEL_PRICES: z.string().optional(),
   TOOL_RESULT_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_TOOL_RESULT_MAX_BYTES),

@@ -38,6 +38,13 @@ export const DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS = 1;
  */
 export const DEFAULT_HEARTBEAT_THROTTLE_MS = 250;
 
+/**
+ * How long a run whose agent a worker does not register is left to the workers that may (env
+ * `UNKNOWN_AGENT_WAIT_SECONDS`): a mixed fleet, a rolling deploy that adds an agent, two apps on one
+ * task queue. Past it, counted from the run's start, the run fails `UnknownAgent`.
+ */
+export const DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS = 600;
+
 /** Step budget of a run (of each turn, in a session) that sets none: a loop that never answers must not spend forever. */
 export const DEFAULT_MAX_STEPS = 100;
 

@@ -7,8 +7,16 @@
 export const ErrorType = {
   /** The workflow input failed validation; the message names every bad field. */
   InvalidAgentInput: 'InvalidAgentInput',
-  /** The input names an agent no worker registered; the message lists the known ones. */
+  /**
+   * The input names an agent no worker registered (none that took the run within its
+   * `UNKNOWN_AGENT_WAIT_SECONDS`); the message names it and lists the agents the last worker knew.
+   */
   UnknownAgent: 'UnknownAgent',
+  /**
+   * Never ends a run: the worker running the run's first task does not register its agent, so the
+   * task fails and Temporal hands it to a worker of the queue again, until `UNKNOWN_AGENT_WAIT_SECONDS`.
+   */
+  AgentNotOnThisWorker: 'AgentNotOnThisWorker',
   /** The model endpoint rejected the credentials (401/403). */
   ModelAuthError: 'ModelAuthError',
   /** The model endpoint rejected the request itself (400/422). */
@@ -35,8 +43,16 @@ export const ErrorType = {
   ToolFailed: 'ToolFailed',
   /** A payload the run was about to send would pass Temporal's limit even after compacting the transcript. */
   PayloadTooLarge: 'PayloadTooLarge',
-  /** The tool or agent a call names is not registered on the worker that picked it up. */
+  /**
+   * The tool or agent a call names is not registered on the worker that picked it up; the call is
+   * scheduled again (for a worker that registers it) until that worker's `UNKNOWN_AGENT_WAIT_SECONDS`.
+   */
   ToolNotRegistered: 'ToolNotRegistered',
+  /**
+   * Never ends a run: an approval's edited arguments do not fit the tool's schema (or the call was
+   * decided meanwhile), so the `approval` update fails and the call waits on for a decision.
+   */
+  ApprovalArgumentsInvalid: 'ApprovalArgumentsInvalid',
   /**
    * The worker could not rebuild the transcript a model call refers to (its cache and the run's
    * history do not hold it): the run sends that call again with the whole transcript.

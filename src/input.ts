@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { Bounds } from './defaults';
 import { LimitName, RunMode } from './types';
-import { boundedString } from './validation';
+import { boundedString, serializedBytes } from './validation';
 
 const positive = z.number().positive();
 
@@ -46,14 +46,36 @@ export const messageTextSchema = boundedString(Bounds.messageBytes).trim().min(1
 /** Payload of the `message` signal and the `chat` update. */
 export const userMessageSchema = z.object({ text: messageTextSchema }).strict();
 
-/** Payload of the `approval` update. */
+/** Where a decision was made, as the caller says: the durable-agents CLI, or `AgentClient` from code. */
+export const ApprovalSurface = { cli: 'cli', client: 'client' } as const;
+export type ApprovalSurface = (typeof ApprovalSurface)[keyof typeof ApprovalSurface];
+
+/** Arguments an approver edited: a JSON object, no larger than the model's own arguments may be. */
+const editedArgumentsSchema = z
+  .record(z.string(), z.unknown())
+  .refine((args) => serializedBytes(args) <= Bounds.toolArgumentsBytes, {
+    message: `must be at most ${Bounds.toolArgumentsBytes} bytes as JSON`,
+  });
+
+/**
+ * Payload of the `approval` update. `args` (with an approval only) replace the arguments the model
+ * wrote, checked against the tool's schema before the decision counts; `decidedBy` and `via` say who
+ * decided, and where, for the record.
+ */
 export const approvalDecisionSchema = z
   .object({
     callId: boundedString(Bounds.callIdBytes),
     approve: z.boolean(),
     note: boundedString(Bounds.noteBytes).optional(),
+    args: editedArgumentsSchema.optional(),
+    decidedBy: boundedString(Bounds.nameBytes).min(1).optional(),
+    via: z.enum([ApprovalSurface.cli, ApprovalSurface.client]).optional(),
   })
-  .strict();
+  .strict()
+  .refine((decision) => decision.args === undefined || decision.approve, {
+    message: 'edited arguments come only with an approval (approve: true)',
+    path: ['args'],
+  });
 
 export const agentRunInputSchema = z
   .object({

@@ -27,6 +27,16 @@ export const Patch = {
   spendAtRecordedPrices: 'spend-at-recorded-prices',
   /** A run handed carried state proves, from its own history, that it is its predecessor's continue-as-new. */
   provenContinuation: 'proven-continuation',
+  /**
+   * A call that a worker without its tool failed `ToolNotRegistered` is scheduled again, for a worker
+   * that registers it, within that worker's `UNKNOWN_AGENT_WAIT_SECONDS` (before: the call failed at once).
+   */
+  toolCallsWaitForRegisteringWorker: 'tool-calls-wait-for-registering-worker',
+  /**
+   * An approval may carry edited arguments, checked by an activity in the update's handler, and the
+   * model reads an approval's note and edits with the tool's result (before: neither).
+   */
+  approvalEdits: 'approval-edits-and-notes',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 

@@ -37,11 +37,14 @@ function toolSpec(
   toolTaskQueue: string | undefined,
 ): ToolSpec {
   const local = runsLocally(tool, localTools);
+  const byArguments = typeof tool.requiresApproval === 'function';
   return {
     name: tool.name,
     description: tool.description,
     parameters: toolParameters(tool),
     requiresApproval: Boolean(tool.requiresApproval) || (agent.approval?.tools ?? []).includes(tool.name),
+    // Only when set, so the specs of other tools stay as they were recorded.
+    ...(byArguments && { approvalByArguments: true as const }),
     startToCloseTimeoutMs: msToNumber(tool.timeout ?? DEFAULT_TOOL_TIMEOUT),
     heartbeatTimeoutMs: msToNumber(tool.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
     retry: { ...DEFAULT_TOOL_RETRY, ...tool.retry },

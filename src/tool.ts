@@ -33,8 +33,13 @@ export interface ToolConfig<Schema extends z.ZodObject> {
   description: string;
   input: Schema;
   execute(args: z.output<Schema>, ctx: ToolContext): unknown | Promise<unknown>;
-  /** Hold every call until a person approves it (see the `approval` update). */
-  requiresApproval?: boolean;
+  /**
+   * Hold calls until a person approves them (see the `approval` update): `true` every call, or a
+   * function of the call's (validated) arguments, such as `(args) => args.amountUsd > 100`, that says
+   * which. The function runs in the activity that checks the arguments, so its answer is recorded;
+   * one that throws holds the call for approval.
+   */
+  requiresApproval?: boolean | ((args: z.output<Schema>) => boolean | Promise<boolean>);
   /** Start-to-close timeout of one attempt (default 60s). */
   timeout?: Duration;
   /**
@@ -108,7 +113,11 @@ function isDuration(value: unknown): boolean {
  * would fail runs (or leave them stuck) instead of the worker's start-up.
  */
 function policyProblem(config: ToolConfig<z.ZodObject>): string | undefined {
-  for (const flag of ['requiresApproval', 'exposeErrors', 'local'] as const) {
+  const approval = config.requiresApproval;
+  if (approval !== undefined && typeof approval !== 'boolean' && typeof approval !== 'function') {
+    return `requiresApproval must be true, false or a function of the arguments such as (args) => args.amountUsd > 100, not ${JSON.stringify(approval)}`;
+  }
+  for (const flag of ['exposeErrors', 'local'] as const) {
     if (config[flag] !== undefined && typeof config[flag] !== 'boolean') {
       return `${flag} must be true or false, not ${JSON.stringify(config[flag])}`;
     }

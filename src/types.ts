@@ -122,6 +122,11 @@ export interface ToolSpec {
   /** JSON schema of the arguments, exported from the tool's zod schema. */
   parameters: Record<string, unknown>;
   requiresApproval: boolean;
+  /**
+   * Set (with `requiresApproval`) when the tool's `requiresApproval` is a function of the arguments:
+   * `checkToolArguments` evaluates it for each call, and only calls it says yes to wait for a person.
+   */
+  approvalByArguments?: true;
   startToCloseTimeoutMs: number;
   heartbeatTimeoutMs?: number;
   retry: RetryPolicy;

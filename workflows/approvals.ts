@@ -1,13 +1,20 @@
 /**
  * Tool calls held for a person's decision: the calls waiting, the `approval` update's validator and
- * handler, and the wait itself, which denies a call nobody decided in time.
+ * handler (which checks edited arguments against the tool's schema before the decision counts), and
+ * the wait itself, which denies a call nobody decided in time.
  */
-import { condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ErrorType } from '../src/errors';
+import { withoutStack } from '../src/failures';
 import { approvalDecisionSchema } from '../src/input';
 import type { ApprovalDecision, PendingApproval } from '../src/types';
 import { describeIssues } from '../src/validation';
 
-type Entry = PendingApproval & { decision?: ApprovalDecision };
+/** `checking`: edited arguments of a decision on the call are being checked; no other decision is taken meanwhile. */
+type Entry = PendingApproval & { decision?: ApprovalDecision; checking?: boolean };
+
+/** Checks edited arguments of a call to `tool` against its schema: an error for the approver, or none. */
+export type EditedArgumentsCheck = (tool: string, args: Record<string, unknown>) => Promise<string | undefined>;
 
 /** Orders call ids (`step.index`) numerically: 2.10 after 2.9. */
 function compareCallIds(a: string, b: string): number {
@@ -19,8 +26,11 @@ function compareCallIds(a: string, b: string): number {
 export class Approvals {
   private readonly entries = new Map<string, Entry>();
 
-  /** `onChange` runs whenever a call starts or stops waiting. */
-  constructor(private readonly onChange: () => void) {}
+  /** `onChange` runs whenever a call starts or stops waiting; `checkEdited` checks an approval's edited arguments. */
+  constructor(
+    private readonly onChange: () => void,
+    private readonly checkEdited: EditedArgumentsCheck,
+  ) {}
 
   /** Calls still waiting, in the order the model made them (whichever argument check finished first). */
   pending(): PendingApproval[] {
@@ -90,13 +100,49 @@ export class Approvals {
     if (entry.decision) {
       throw new Error(`tool call ${decision.callId} was already ${entry.decision.approve ? 'approved' : 'denied'}`);
     }
+    if (entry.checking) {
+      throw new Error(`tool call ${decision.callId} has a decision whose edited arguments are being checked`);
+    }
   }
 
-  /** The `approval` update's handler; runs only after `validate` accepted the decision. */
-  decide(decision: ApprovalDecision): string {
+  /**
+   * The `approval` update's handler; runs only after `validate` accepted the decision. Edited
+   * arguments are checked first: arguments the tool's schema rejects fail the update, and the call
+   * waits on for a decision.
+   */
+  async decide(decision: ApprovalDecision): Promise<string> {
     const entry = this.entries.get(decision.callId)!;
-    entry.decision = { callId: decision.callId, approve: decision.approve, note: decision.note };
+    if (decision.args !== undefined) {
+      entry.checking = true;
+      let problem: string | undefined;
+      try {
+        problem = await this.checkEdited(entry.tool, decision.args);
+      } finally {
+        entry.checking = false;
+      }
+      if (problem !== undefined) throw refused(problem);
+      // The wait may have ended (the call denied for want of a decision) while the arguments were checked.
+      if (entry.decision) throw refused(`tool call ${decision.callId} was denied meanwhile: ${entry.decision.note}`);
+    }
+    // Only what the schema knows, as it was sent (the validator checked it): the record of who decided what.
+    const { callId, approve, note, args, decidedBy, via } = decision;
+    entry.decision = {
+      callId,
+      approve,
+      note,
+      ...(args !== undefined && { args }),
+      ...(decidedBy !== undefined && { decidedBy }),
+      ...(via !== undefined && { via }),
+    };
     this.onChange();
-    return decision.approve ? `approved ${entry.tool} (${entry.callId})` : `denied ${entry.tool} (${entry.callId})`;
+    const edited = args !== undefined ? ' with edited arguments' : '';
+    return approve ? `approved ${entry.tool} (${entry.callId})${edited}` : `denied ${entry.tool} (${entry.callId})`;
   }
+}
+
+/** An approval the handler refuses: the update fails with `problem`, and the call waits on. */
+function refused(problem: string): ApplicationFailure {
+  return withoutStack(
+    ApplicationFailure.create({ type: ErrorType.ApprovalArgumentsInvalid, message: problem, nonRetryable: true }),
+  );
 }

@@ -5,7 +5,7 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
-import { limitsSchema } from '../src/input';
+import { approvalDecisionSchema, limitsSchema } from '../src/input';
 import { Bounds } from '../src/defaults';
 import { MemoryScope, type AgentSpec, type ChatMessage, type Usage } from '../src/types';
 import { describeIssues, utf8Bytes } from '../src/validation';
@@ -130,7 +130,8 @@ function carriedStateSchema() {
         index: count,
         timeoutAtMs: z.number(),
         expired: z.string(),
-        decision: z.object({ callId: z.string(), approve: z.boolean(), note: z.string().optional() }).optional(),
+        // Loose: a decision carries what its schema allows (edited arguments, who decided and where).
+        decision: z.looseObject(approvalDecisionSchema.shape).optional(),
       }),
     ),
   });

@@ -8,6 +8,8 @@ import { log, workflowInfo } from '@temporalio/workflow';
 import type { ModelTool } from '../activities';
 import { isMemoryWorkflowId, MEMORY_IDS_RESERVED } from '../src/contract';
 import { DEFAULT_MAX_STEPS } from '../src/defaults';
+import { ErrorType } from '../src/errors';
+import { describeFailure, withoutStack } from '../src/failures';
 import { agentRunInputSchema, type ParsedAgentRunInput } from '../src/input';
 import type { AgentSpec, ChatMessage, Limits } from '../src/types';
 import { describeIssues, serializedBytes } from '../src/validation';
@@ -40,8 +42,15 @@ export async function startRun(run: RunState): Promise<AgentSpec> {
   if (run.spec) return run.spec;
   const { agent, model, fallbackModels, userId } = run.input;
   try {
-    run.spec = await resolveAgentSpec({ agent, model, fallbackModels });
+    // The start event's time: `runStartTime` is the first task's, which moves as the task is retried.
+    const runStartedAtMs = workflowInfo().startTime.getTime();
+    run.spec = await resolveAgentSpec({ agent, model, fallbackModels, runStartedAtMs });
   } catch (error) {
+    const { type, message } = describeFailure(error);
+    // Not an ApplicationFailure: only this workflow task fails, and Temporal hands the run to a worker
+    // of the queue again (one that registers the agent, with luck) instead of failing it. Nothing was
+    // recorded yet, so no command changes.
+    if (type === ErrorType.AgentNotOnThisWorker) throw withoutStack(new Error(message));
     throw runFailure(error);
   }
   run.messages.push({ role: 'system', content: run.spec.instructions });

@@ -12,7 +12,7 @@ import type { CarriedState } from './carried-state';
 import { Inbox } from './inbox';
 import { RunProgress } from './run-progress';
 import { StatusReport } from './status-report';
-import { carriedApprovals } from './tool-calls';
+import { carriedApprovals, checkEditedArguments } from './tool-calls';
 import type { LimitOutcome, StuckOutcome } from './turn';
 
 export class RunState {
@@ -36,7 +36,11 @@ export class RunState {
     this.messages = carried?.messages ?? [];
     this.progress = new RunProgress(carried?.step, carried?.usage);
     this.lastAnswer = carried?.lastAnswer ?? '';
-    this.approvals = new Approvals(() => this.status.report());
+    // A call waits for approval only once the run has its spec: edits are checked against it.
+    this.approvals = new Approvals(
+      () => this.status.report(),
+      (tool, args) => checkEditedArguments(this.spec!, tool, args),
+    );
     if (carried?.turn?.pendingStep) {
       this.approvals.carryOver(carriedApprovals(carried.turn.pendingStep, carried.messages));
     }

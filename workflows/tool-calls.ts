@@ -4,12 +4,14 @@
  */
 import { isCancellation, workflowInfo } from '@temporalio/workflow';
 import { describeFailure } from '../src/failures';
-import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCall } from '../src/types';
+import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCall, ToolSpec } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
 import { hasPatch, Patch } from './patch-checks';
 import type { Approvals } from './approvals';
 import { isMemoryTool, runMemoryCall } from './memory-tools';
+import { onRegisteringWorker } from './tool-worker-wait';
 import {
+  approvedResultMessage,
   deniedMessage,
   overCapNotRun,
   parseArguments,
@@ -134,9 +136,10 @@ function approvalWait(deadlineMs: number | undefined, approvalTimeoutMs: number)
 export async function runToolCall(
   call: ToolCall,
   callId: string,
-  { spec, approvals, approvalTimeoutMs, deadlineMs, memoryUserId, interruptsApprovalWait }: ToolCallContext,
+  context: ToolCallContext,
   carried?: CarriedApproval,
 ): Promise<ChatMessage | Waiting> {
+  const { spec, deadlineMs, memoryUserId } = context;
   // Memory tools are the run's own (an agent with memory cannot define tools of those names): no approval.
   if (memoryUserId !== undefined && isMemoryTool(call.function.name))
     return runMemoryCall(call, memoryUserId, deadlineMs);
@@ -144,38 +147,81 @@ export async function runToolCall(
   if (!tool) return toolErrorMessage(call.id, unknownToolError(call.function.name, spec.tools));
   const parsed = parseArguments(call.function.arguments);
   if (!parsed.ok) return toolErrorMessage(call.id, parsed.error);
+  let decision: ApprovalDecision | undefined;
   if (tool.requiresApproval) {
-    if (!carried) {
-      const checked = await checkToolArguments({ agent: spec.name, tool: tool.name, args: parsed.args });
-      if (!checked.ok) return toolErrorMessage(call.id, checked.error);
-    }
-    const wait = carried
-      ? { timeoutMs: Math.max(1, carried.timeoutAtMs - Date.now()), expired: carried.expired }
-      : approvalWait(deadlineMs, approvalTimeoutMs);
-    const timeoutAtMs = Date.now() + wait.timeoutMs;
-    // Runs started before approval waits could be carried over wait on whatever their history does.
-    const interrupt =
-      interruptsApprovalWait && hasPatch(spec, Patch.continueAsNewAwaitingApproval)
-        ? interruptsApprovalWait
-        : undefined;
-    const decision =
-      carried?.decision ?? (await approvals.request(callId, tool.name, parsed.args, { ...wait, interrupt }));
-    if (!decision) return { waiting: { timeoutAtMs, expired: wait.expired } };
-    if (!decision.approve) {
-      return deniedMessage(call.id, tool.name, decision.note);
-    }
+    const held = await approvalOf(call, callId, tool, parsed.args, context, carried);
+    if ('waiting' in held) return held;
+    if ('message' in held) return held.message;
+    decision = held.decision;
   }
   try {
     // Runs that scheduled calls before the chain id was sent keep their keys: a retry must deduplicate.
     const runChainId = hasPatch(spec, Patch.idempotencyKeyPerRunChain) ? workflowInfo().firstExecutionRunId : undefined;
-    const outcome = await runTool(
-      tool,
-      { agent: spec.name, tool: tool.name, args: parsed.args, callId, runChainId },
-      deadlineMs,
-    );
-    return outcome.ok ? toolMessage(call.id, outcome.content) : toolErrorMessage(call.id, outcome.error);
+    // An approver's edited arguments replace the model's (the update's handler checked them).
+    const input = { agent: spec.name, tool: tool.name, args: decision?.args ?? parsed.args, callId, runChainId };
+    // A local tool runs on this worker, which has it; a regular one may reach a worker that has not.
+    const outcome = tool.local
+      ? await runTool(tool, input, deadlineMs)
+      : await onRegisteringWorker(spec, tool.name, () => runTool(tool, input, deadlineMs), deadlineMs);
+    if (!outcome.ok) return toolErrorMessage(call.id, outcome.error);
+    // The model reads what the approver said and changed (runs started before read the result alone).
+    const told = decision && (decision.note !== undefined || decision.args !== undefined);
+    return told && hasPatch(spec, Patch.approvalEdits)
+      ? approvedResultMessage(call.id, outcome.content, decision!)
+      : toolMessage(call.id, outcome.content);
   } catch (error) {
     if (isCancellation(error)) throw error;
     return toolFailedMessage(call.id, tool.name, describeFailure(error).message);
   }
+}
+
+/**
+ * The decision on a call to a tool that may need approval: none when its arguments need none (a tool
+ * whose approval depends on them), an approval; or what the model reads instead (bad arguments, a
+ * denial); or, when the wait was interrupted, that the call still waits.
+ */
+async function approvalOf(
+  call: ToolCall,
+  callId: string,
+  tool: ToolSpec,
+  args: unknown,
+  { spec, approvals, approvalTimeoutMs, deadlineMs, interruptsApprovalWait }: ToolCallContext,
+  carried?: CarriedApproval,
+): Promise<{ decision?: ApprovalDecision } | { message: ChatMessage } | Waiting> {
+  if (!carried) {
+    const checked = await onRegisteringWorker(
+      spec,
+      tool.name,
+      () => checkToolArguments({ agent: spec.name, tool: tool.name, args }),
+      deadlineMs,
+    );
+    if (!checked.ok) return { message: toolErrorMessage(call.id, checked.error) };
+    if (tool.approvalByArguments && checked.requiresApproval === false) return {};
+  }
+  const wait = carried
+    ? { timeoutMs: Math.max(1, carried.timeoutAtMs - Date.now()), expired: carried.expired }
+    : approvalWait(deadlineMs, approvalTimeoutMs);
+  const timeoutAtMs = Date.now() + wait.timeoutMs;
+  // Runs started before approval waits could be carried over wait on whatever their history does.
+  const interrupt =
+    interruptsApprovalWait && hasPatch(spec, Patch.continueAsNewAwaitingApproval) ? interruptsApprovalWait : undefined;
+  const decision = carried?.decision ?? (await approvals.request(callId, tool.name, args, { ...wait, interrupt }));
+  if (!decision) return { waiting: { timeoutAtMs, expired: wait.expired } };
+  if (!decision.approve) return { message: deniedMessage(call.id, tool.name, decision.note) };
+  return { decision };
+}
+
+/**
+ * The `approval` update's check of edited arguments: the tool's schema, on a worker that registers
+ * the tool. An error for the approver, or none.
+ */
+export async function checkEditedArguments(
+  spec: AgentSpec,
+  tool: string,
+  args: Record<string, unknown>,
+): Promise<string | undefined> {
+  // Runs that started before approvals could edit arguments record a marker from here on.
+  if (!hasPatch(spec, Patch.approvalEdits)) return 'this run started before approvals could edit arguments';
+  const checked = await onRegisteringWorker(spec, tool, () => checkToolArguments({ agent: spec.name, tool, args }));
+  return checked.ok ? undefined : checked.error;
 }

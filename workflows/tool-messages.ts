@@ -47,6 +47,20 @@ export function deniedMessage(toolCallId: string, tool: string, note: string | u
   );
 }
 
+/**
+ * The result of a call a person approved with a note or edited arguments: in words, what they changed
+ * and said (the note quoted as a JSON string, as a denial quotes it), then the tool's result.
+ */
+export function approvedResultMessage(
+  toolCallId: string,
+  content: string,
+  { note, args }: { note?: string; args?: Record<string, unknown> },
+): ChatMessage {
+  const edited = args === undefined ? '' : ` with edited arguments: it ran with ${JSON.stringify(args)}, not yours`;
+  const said = note === undefined ? '' : ` Their note: ${JSON.stringify(note)}`;
+  return toolMessage(toolCallId, `A person approved this call${edited}.${said}\nResult: ${content}`);
+}
+
 /** The result of a call whose activity failed for good (its retries spent), saying why. */
 export function toolFailedMessage(toolCallId: string, tool: string, reason: string): ChatMessage {
   return toolErrorMessage(toolCallId, `Tool ${tool} failed: ${reason}`);

@@ -10,7 +10,13 @@ const EventType = temporal.api.enums.v1.EventType;
 
 /** One scripted model server and one worker whose script each test swaps in. */
 
-const setup = useScriptedWorker({ MODEL_MAX_ATTEMPTS: '3' });
+// An unknown agent's run fails at once here; test/integration/mixed-fleet.test.ts has the wait.
+// A model that is down fails its run once its 3 attempts are spent (MODEL_UNAVAILABLE_SECONDS=1).
+const setup = useScriptedWorker({
+  MODEL_MAX_ATTEMPTS: '3',
+  MODEL_UNAVAILABLE_SECONDS: '1',
+  UNKNOWN_AGENT_WAIT_SECONDS: '0',
+});
 
 async function history(handle: WorkflowHandle) {
   return (await handle.fetchHistory()).events ?? [];

@@ -32,7 +32,12 @@ afterAll(async () => {
 
 /** A worker on `taskQueue`, stopped after the file's tests (or by the test). */
 async function startWorker(taskQueue: string): Promise<TestWorker> {
-  const worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, TASK_QUEUE: taskQueue });
+  // An unknown agent's run fails at once here; test/integration/mixed-fleet.test.ts has the wait.
+  const worker = await startTestWorker({
+    OPENAI_BASE_URL: model.baseUrl,
+    TASK_QUEUE: taskQueue,
+    UNKNOWN_AGENT_WAIT_SECONDS: '0',
+  });
   workers.push(worker);
   return worker;
 }

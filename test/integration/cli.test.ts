@@ -21,7 +21,8 @@ let worker: TestWorker;
 
 beforeAll(async () => {
   model = await startScriptedModel(cliScript);
-  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl });
+  // An unknown agent's run fails at once here; test/integration/mixed-fleet.test.ts has the wait.
+  worker = await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, UNKNOWN_AGENT_WAIT_SECONDS: '0' });
 });
 afterAll(async () => {
   await worker?.stop();
@@ -118,7 +119,10 @@ describe('the durable-agents CLI', () => {
     expect(watched.stdout).toContain('user: refund order 1042');
     expect(watched.stdout).toContain('  → issue_refund({"orderId":"1042","amountUsd":129,"reason":"delayed"})');
     expect(watched.stdout).toContain('[awaiting_approval: 1.1 issue_refund]');
-    expect(watched.stdout).toMatch(/ {2}← \{"refundId":"rf_\w+","orderId":"1042","amountUsd":129,"status":"issued"\}/);
+    // The model reads the approver's note with the result.
+    expect(watched.stdout).toMatch(
+      / {2}← A person approved this call\. Their note: "ok by ops"\nResult: \{"refundId":"rf_\w+","orderId":"1042","amountUsd":129,"status":"issued"\}/,
+    );
     // The run's ending, then what each of its two steps used.
     expect(watched.stdout).toMatch(/\n\[completed\]\nusage by step:\n( {2}.*\n){4}$/);
   });

@@ -34,6 +34,8 @@ describe('loadWorkerConfig', () => {
       WORKER_STICKY_TIMEOUT_SECONDS: 1,
       TOOL_RESULT_MAX_BYTES: 32_768,
       TRANSCRIPT_MAX_BYTES: 1_000_000,
+      // A run of an agent this worker does not register is left to others this long (a mixed fleet).
+      UNKNOWN_AGENT_WAIT_SECONDS: 600,
       TRANSCRIPT_CACHE_MB: 256,
       CONTEXT_COMPACT_AT: 0.75,
       CONTINUE_AS_NEW_AT_BYTES: 8 * 1024 * 1024,
@@ -49,6 +51,14 @@ describe('loadWorkerConfig', () => {
       METRICS_HOST: '127.0.0.1',
       LOG_FORMAT: 'text',
     });
+  });
+
+  it('reads UNKNOWN_AGENT_WAIT_SECONDS: 0 fails an unknown agent at once, a negative wait is refused', () => {
+    expect(loadWorkerConfig({ UNKNOWN_AGENT_WAIT_SECONDS: '0' }).UNKNOWN_AGENT_WAIT_SECONDS).toBe(0);
+    expect(loadWorkerConfig({ UNKNOWN_AGENT_WAIT_SECONDS: '30' }).UNKNOWN_AGENT_WAIT_SECONDS).toBe(30);
+    expect(() => loadWorkerConfig({ UNKNOWN_AGENT_WAIT_SECONDS: '-1' })).toThrow(
+      /^invalid environment: UNKNOWN_AGENT_WAIT_SECONDS: /,
+    );
   });
 
   it('reads the role, derives the model and tool task queues from TASK_QUEUE, and checks the fleet settings', () => {

@@ -115,8 +115,16 @@ describe('defineTool', () => {
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['requiresApproval as a string', { requiresApproval: 'yes' }, 'requiresApproval must be true or false, not "yes"'],
-    ['requiresApproval as a number', { requiresApproval: 1 }, 'requiresApproval must be true or false, not 1'],
+    [
+      'requiresApproval as a string',
+      { requiresApproval: 'yes' },
+      'requiresApproval must be true, false or a function of the arguments such as (args) => args.amountUsd > 100, not "yes"',
+    ],
+    [
+      'requiresApproval as a number',
+      { requiresApproval: 1 },
+      'requiresApproval must be true, false or a function of the arguments such as (args) => args.amountUsd > 100, not 1',
+    ],
     ['exposeErrors as a string', { exposeErrors: 'true' }, 'exposeErrors must be true or false, not "true"'],
     ['an empty taskQueue', { taskQueue: '' }, 'taskQueue must be the name of a task queue, not ""'],
     ['a blank taskQueue', { taskQueue: '  ' }, 'taskQueue must be the name of a task queue, not "  "'],
@@ -230,6 +238,11 @@ describe('defineAgent', () => {
       /agent "forecaster": approval names unknown tools refund, email/,
     ],
     [
+      'approval naming a tool whose approval depends on its arguments',
+      { tools: [tool({ name: 'weather', requiresApproval: () => true })], approval: { tools: ['weather'] } },
+      /agent "forecaster": approval\.tools names weather, whose requiresApproval is a function of the arguments: let the function decide \(drop the name from approval\.tools\) or ask for every call \(requiresApproval: true\)$/,
+    ],
+    [
       'approval that is not an object',
       { approval: true as never },
       /agent "forecaster": approval must be an object such as \{ tools: \["issue_refund"\] \}, not true/,
@@ -340,7 +353,8 @@ describe('resolveSpec', () => {
     taskQueue: 'private',
   });
   const byAgent = tool({ name: 'by_agent' });
-  const definition = agent({ tools: [plain, gated, slow, byAgent], approval: { tools: ['by_agent'] } });
+  const byArguments = tool({ name: 'by_arguments', requiresApproval: (args) => args.city === 'Paris' });
+  const definition = agent({ tools: [plain, gated, slow, byAgent, byArguments], approval: { tools: ['by_agent'] } });
   const spec = resolveSpec(definition, {
     defaultModel: 'default-model',
     modelCall,
@@ -360,7 +374,7 @@ describe('resolveSpec', () => {
       modelCall,
     });
     expect(DEFAULT_APPROVAL_TIMEOUT_SECONDS).toBe(86_400);
-    expect(spec.tools.map((t) => t.name)).toEqual(['plain', 'gated', 'slow', 'by_agent']);
+    expect(spec.tools.map((t) => t.name)).toEqual(['plain', 'gated', 'slow', 'by_agent', 'by_arguments']);
     expect(toolSpec('plain').parameters).toEqual(toolParameters(plain));
   });
 
@@ -382,8 +396,15 @@ describe('resolveSpec', () => {
     ['gated', true],
     ['slow', false],
     ['by_agent', true],
+    ['by_arguments', true],
   ])('requiresApproval of %s is %s (from the tool or the agent approval list)', (name, expected) => {
     expect(toolSpec(name).requiresApproval).toBe(expected);
+  });
+
+  it('records that a tool decides approval by its arguments, and only for such a tool', () => {
+    expect(toolSpec('by_arguments').approvalByArguments).toBe(true);
+    for (const name of ['plain', 'gated', 'slow', 'by_agent'])
+      expect(toolSpec(name)).not.toHaveProperty('approvalByArguments');
   });
 
   it('converts timeouts to milliseconds, defaulting to 60s', () => {
