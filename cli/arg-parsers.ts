@@ -22,3 +22,17 @@ export function runId(value: string): string {
   checkRunId(value);
   return value;
 }
+
+/** A JSON object option (an approval's edited arguments): anything else is a usage error. */
+export function jsonObject(value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`expected a JSON object (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError('expected a JSON object, such as \'{"amountUsd": 50}\'');
+  }
+  return parsed as Record<string, unknown>;
+}

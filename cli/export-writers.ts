@@ -1,9 +1,12 @@
 /**
  * The ways `durable-agents export` writes a run's transcript (`AgentClient.transcript`): markdown for
  * people, JSON lines (a message a line, then the usage), and a Chat Completions request that replays
- * it against its model.
+ * it against its model. The first two hold every decision on a call that awaited approval, under the
+ * message that made the call; the request holds what the model read of them (a denial's or an
+ * approval's note, edited arguments) in the tool results.
  */
 import type { ChatMessage } from '../src/types';
+import type { ApprovalRecord } from '../client/approval-records';
 import type { RunTranscript } from '../client/history-transcript';
 
 export const EXPORT_FORMATS = ['md', 'jsonl', 'openai'] as const;
@@ -60,21 +63,60 @@ function markdownSteps(transcript: RunTranscript): string {
   ].join('\n');
 }
 
+/**
+ * The transcript's messages, each followed by the decisions on the calls it made; decisions on calls
+ * the transcript no longer holds (compacted) come last.
+ */
+export function withDecisions<T>(
+  transcript: RunTranscript,
+  message: (message: ChatMessage) => T,
+  decisions: (records: ApprovalRecord[]) => T[],
+  rest: (records: ApprovalRecord[]) => T[] = decisions,
+): T[] {
+  const placed = new Set<ApprovalRecord>();
+  const items = transcript.messages.flatMap((entry) => {
+    const calls = entry.role === 'assistant' ? (entry.tool_calls ?? []) : [];
+    const made = transcript.approvals.filter((record) => calls.some((call) => call.id === record.toolCallId));
+    made.forEach((record) => placed.add(record));
+    return [message(entry), ...decisions(made)];
+  });
+  return [...items, ...rest(transcript.approvals.filter((record) => !placed.has(record)))];
+}
+
+/** A decision as a markdown line: what, on which call, who, where, when, the note and any edit. */
+function markdownDecision(record: ApprovalRecord): string {
+  const who = [record.decidedBy && `by ${record.decidedBy}`, `via ${record.via}`].filter(Boolean).join(' ');
+  return [
+    `- **${record.approved ? 'approved' : 'denied'}** call ${record.callId}${record.tool ? ` \`${record.tool}\`` : ''} ${who} at ${record.at}`,
+    ...(record.note ? [`  - note: ${record.note}`] : []),
+    ...(record.args ? [`  - ran with edited arguments: \`${JSON.stringify(record.args)}\``] : []),
+  ].join('\n');
+}
+
 export function exportMarkdown(transcript: RunTranscript): string {
   return [
     `# Run ${transcript.workflowId}`,
     [`- agent: ${transcript.agent ?? '(unknown)'}`, `- status: ${transcript.status}`].join('\n'),
-    ...transcript.messages.map(markdownMessage),
+    ...withDecisions(transcript, markdownMessage, (records) =>
+      records.length ? [`## approvals\n\n${records.map(markdownDecision).join('\n')}`] : [],
+    ),
     '## usage',
     markdownSteps(transcript),
   ].join('\n\n');
 }
 
-/** One JSON object a line: each message (`type: "message"`), then the usage (`type: "usage"`). */
+/**
+ * One JSON object a line: each message (`type: "message"`), each decision on a call after the message
+ * that made it (`type: "approval"`), then the usage (`type: "usage"`).
+ */
 export function exportJsonl(transcript: RunTranscript): string {
   const { workflowId, agent, status, steps, usage } = transcript;
   return [
-    ...transcript.messages.map((message) => JSON.stringify({ type: 'message', ...message })),
+    ...withDecisions(
+      transcript,
+      (message) => JSON.stringify({ type: 'message', ...message }),
+      (records) => records.map((record) => JSON.stringify({ type: 'approval', ...record })),
+    ),
     JSON.stringify({ type: 'usage', workflowId, agent, status, ...usage, steps }),
   ].join('\n');
 }

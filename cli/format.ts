@@ -3,10 +3,12 @@
  */
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
+import type { ApprovalRecord } from '../client/approval-records';
 import type { RunTranscript, StepUsage } from '../client/history-transcript';
 import type { RunReport, RunSummary } from '../client/run-types';
 import { programName, shellWord, startWorkerHint } from '../client/shell-hints';
 import type { WaitNotice } from '../client/waiting';
+import { withDecisions } from './export-writers';
 
 export function formatUsage(usage: Usage): string {
   const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;
@@ -118,9 +120,38 @@ export function formatSteps(steps: StepUsage[]): string {
   );
 }
 
-/** `transcript`: the messages as `watch` shows them, then the per-step usage. */
+/** A decision, without the call it was on: approved or denied, by whom, where, when, the note and any edit. */
+export function formatDecision(record: ApprovalRecord): string {
+  const who = [record.decidedBy && `by ${record.decidedBy}`, `via ${record.via}`].filter(Boolean).join(' ');
+  return [
+    `${record.approved ? 'approved' : 'denied'} ${who} at ${record.at}`,
+    ...(record.note ? [`note: ${record.note}`] : []),
+    ...(record.args ? [`ran with edited arguments ${JSON.stringify(record.args)}`] : []),
+  ].join(' · ');
+}
+
+/** Each decision on a line of its own, with its call: what `status` lists. */
+export function formatApprovals(records: ApprovalRecord[]): string[] {
+  if (!records.length) return [];
+  return [
+    'approvals:',
+    ...records.map((record) => `  ${record.callId}  ${record.tool ?? '?'}  ${formatDecision(record)}`),
+  ];
+}
+
+/**
+ * `transcript`: the messages as `watch` shows them, each decision on a call under the message that
+ * made it, then the per-step usage. Decisions on calls the transcript no longer holds (compacted)
+ * follow the messages.
+ */
 export function formatRunTranscript(transcript: RunTranscript): string {
-  return [formatTranscript(transcript.messages), '', formatSteps(transcript.steps)].join('\n');
+  const lines = withDecisions(
+    transcript,
+    formatMessage,
+    (records) => records.map((record) => `  ${record.approved ? '✓' : '✗'} ${record.callId} ${formatDecision(record)}`),
+    formatApprovals,
+  );
+  return [...lines.filter(Boolean), '', formatSteps(transcript.steps)].join('\n');
 }
 
 export function formatRunList(runs: RunSummary[]): string {

@@ -15,6 +15,7 @@ import { commandContext } from './command-context';
 import { warn } from './output';
 import { registerRunCommands } from './runs';
 import { registerWorkerSideCommands, type LoadWorkerSide } from './workers';
+import { localAgentNames } from './workers/agents-command';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -76,7 +77,10 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .exitOverride();
 
   // start, send, approve, deny, end, status, result, watch, transcript, export, cancel, list, memory (cli/runs/).
-  registerRunCommands(program, commandContext(program));
+  registerRunCommands(program, {
+    ...commandContext(program),
+    ...(loadWorkerSide && { localAgents: () => localAgentNames(loadWorkerSide, process.env) }),
+  });
   registerCodecServerCommand(program);
   // agents, worker, dev (cli/workers/): they run worker code, which `loadWorkerSide` loads for them.
   registerWorkerSideCommands(program, loadWorkerSide);

@@ -36,7 +36,7 @@ import {
 } from '../src/contract';
 import { AgentClientError, ClientErrorKind, ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
-import { agentRunInputSchema, type AgentRunInput } from '../src/input';
+import { agentRunInputSchema, approvalDecisionSchema, ApprovalSurface, type AgentRunInput } from '../src/input';
 import { memoryFactInputSchema } from '../src/memory';
 import { checkRunId } from '../src/run-id';
 import {
@@ -52,7 +52,15 @@ import { ActivitySummaries, summariesFromHistory } from './activity-summaries';
 import { callsInFlight, withQueueWorkers, type CallInFlight, type LiveDescription } from './calls-in-flight';
 import { clientInterceptors } from './client-tracing';
 import { staticDetails, staticSummary } from './run-details';
-import { totalUsage, transcriptFromHistory, type RunTranscript, type StepUsage } from './history-transcript';
+import { withToolCalls, type ApprovalRecord } from './approval-records';
+import {
+  recordsFromHistory,
+  totalUsage,
+  type RunRecords,
+  type RunTranscript,
+  type StepUsage,
+  type transcriptFromHistory,
+} from './history-transcript';
 import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode } from '../src/connection-errors';
 import { listQuery, quote, reportedStatus, type ListFilter } from './run-status';
 import { runStream, type RunStreamEvent, type StreamOptions } from './run-stream';
@@ -299,7 +307,7 @@ export class AgentClient {
   private async progress(
     workflowId: string,
     description: WorkflowExecutionDescription,
-  ): Promise<Pick<RunReport, 'callsInFlight' | 'stepUsage'>> {
+  ): Promise<Pick<RunReport, 'callsInFlight' | 'stepUsage' | 'approvals'>> {
     const history = await this.client.workflow
       .getHandle(workflowId, description.runId)
       .fetchHistory()
@@ -307,10 +315,15 @@ export class AgentClient {
     const events = history?.events ?? [];
     const decode = historyPayloadDecoder(this.client.options.loadedDataConverter);
     const calls = await this.withWorkers(callsInFlight(description.raw, await summariesFromHistory(events, decode)));
-    const steps = await this.chainTranscript(workflowId, events, decode)
-      .then((transcript) => transcript.steps)
-      .catch((): StepUsage[] => []);
-    return { ...(calls.length && { callsInFlight: calls }), ...(steps.length && { stepUsage: steps }) };
+    const { steps, approvals } = await this.chainTranscript(workflowId, events, decode).catch(() => ({
+      steps: [] as StepUsage[],
+      approvals: [] as ApprovalRecord[],
+    }));
+    return {
+      ...(calls.length && { callsInFlight: calls }),
+      ...(steps.length && { stepUsage: steps }),
+      ...(approvals.length && { approvals }),
+    };
   }
 
   /** How a closed run ended, from its close event in history: no worker needed. */
@@ -357,18 +370,22 @@ export class AgentClient {
     events: temporal.api.history.v1.IHistoryEvent[],
     decode: ReturnType<typeof historyPayloadDecoder>,
   ): Promise<Awaited<ReturnType<typeof transcriptFromHistory>>> {
-    const latest = await this.call(() => transcriptFromHistory(events, decode), workflowId);
-    const steps = [...(await this.earlierSteps(workflowId, events[0], decode)), ...latest.steps];
-    return { ...latest, steps, usage: totalUsage(steps) };
+    const { callsByStep, ...latest } = await this.call(() => recordsFromHistory(events, decode), workflowId);
+    const earlier = await this.earlierRecords(workflowId, events[0], decode);
+    const steps = [...earlier.flatMap((run) => run.steps), ...latest.steps];
+    // A decision may name a call of a step an earlier run of the chain made.
+    const calls = new Map([...earlier.flatMap((run) => [...run.callsByStep]), ...callsByStep]);
+    const approvals = withToolCalls([...earlier.flatMap((run) => run.approvals), ...latest.approvals], calls);
+    return { ...latest, steps, usage: totalUsage(steps), approvals };
   }
 
-  /** The steps of the runs a run continued (its start event names the one before), oldest first. */
-  private async earlierSteps(
+  /** The records of the runs a run continued (its start event names the one before), oldest first. */
+  private async earlierRecords(
     workflowId: string,
     started: temporal.api.history.v1.IHistoryEvent | undefined,
     decode: ReturnType<typeof historyPayloadDecoder>,
-  ): Promise<StepUsage[]> {
-    const steps: StepUsage[] = [];
+  ): Promise<RunRecords[]> {
+    const runs: RunRecords[] = [];
     let previous = started?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
     while (previous) {
       const runId = previous;
@@ -376,10 +393,10 @@ export class AgentClient {
         () => this.client.workflow.getHandle(workflowId, runId).fetchHistory(),
         workflowId,
       );
-      steps.unshift(...(await transcriptFromHistory(events ?? [], decode)).steps);
+      runs.unshift(await recordsFromHistory(events ?? [], decode));
       previous = events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
     }
-    return steps;
+    return runs;
   }
 
   /**
@@ -437,13 +454,27 @@ export class AgentClient {
     await this.call(() => this.handle(workflowId).signal(endSignal), workflowId);
   }
 
-  /** Approves or denies a tool call awaiting approval; returns what the run did with the decision. */
-  async decide(workflowId: string, { callId, approve, note }: ApprovalDecision): Promise<string> {
-    return this.call(
-      () =>
-        this.handle(workflowId).executeUpdate(approvalUpdate, { args: [{ callId, approve, ...(note && { note }) }] }),
-      workflowId,
-    );
+  /**
+   * Approves or denies a tool call awaiting approval; returns what the run did with the decision. An
+   * approval may carry edited arguments (`args`, the whole object: they replace the model's), which
+   * the run checks against the tool's schema first: rejected ones fail here, and the call waits on.
+   * `decidedBy` (who) and `via` (where: `client` unless said) go into the run's audit trail.
+   */
+  async decide(workflowId: string, decision: ApprovalDecision): Promise<string> {
+    const { note, args, decidedBy, via = ApprovalSurface.client, ...rest } = decision;
+    const sent = {
+      ...rest,
+      ...(note && { note }),
+      ...(args !== undefined && { args }),
+      ...(decidedBy && { decidedBy }),
+      via,
+    };
+    // Checked here with the run's own schema: a bad decision fails in one line before anything is sent.
+    const checked = approvalDecisionSchema.safeParse(sent);
+    if (!checked.success) {
+      throw new AgentClientError(`invalid decision: ${describeIssues(checked.error)}`, ClientErrorKind.invalidInput);
+    }
+    return this.call(() => this.handle(workflowId).executeUpdate(approvalUpdate, { args: [sent] }), workflowId);
   }
 
   async state(workflowId: string): Promise<AgentRunState> {

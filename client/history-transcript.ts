@@ -1,12 +1,13 @@
 /**
- * A run's transcript and per-step usage rebuilt from its history alone (no worker, no query): what
- * `AgentClient.transcript` returns, and what the CLI's `transcript` and `export` print.
+ * A run's transcript, per-step usage and approvals rebuilt from its history alone (no worker, no
+ * query): what `AgentClient.transcript` returns, and what the CLI's `transcript` and `export` print.
  */
 import type { temporal } from '@temporalio/proto';
+import { ApprovalReader, withToolCalls, type ApprovalRecord } from './approval-records';
 import type { ModelCallInput, ModelCallResult, ToolCallInput, ToolCallOutcome } from '../src/activity-contract';
 import { callRecordsOf } from '../src/recorded-calls';
 import { TRANSCRIPT_ACTIVITY_TYPES, TranscriptReplay, type TranscriptCarrier } from '../src/transcript-replay';
-import type { ChatMessage, TokenUsage } from '../src/types';
+import type { ChatMessage, TokenUsage, ToolCall } from '../src/types';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;
@@ -35,7 +36,15 @@ export interface RunTranscript {
   messages: ChatMessage[];
   steps: StepUsage[];
   usage: TokenUsage;
+  /** Every decision on a call that awaited approval, in the order they took effect. */
+  approvals: ApprovalRecord[];
 }
+
+/** What one run's history holds: its transcript parts, and the tool calls of each step's answer. */
+export type RunRecords = Pick<RunTranscript, 'messages' | 'steps' | 'usage' | 'model' | 'tools' | 'approvals'> & {
+  /** The calls of each step's (last) answer: call `step.index` is the index-th of them. */
+  callsByStep: Map<number, ToolCall[]>;
+};
 
 /**
  * The messages and per-step usage of a run from its history `events`. Every `callModel` input holds
@@ -46,7 +55,16 @@ export interface RunTranscript {
 export async function transcriptFromHistory(
   events: HistoryEvent[],
   decode: (payload: Payload) => Promise<unknown>,
-): Promise<Pick<RunTranscript, 'messages' | 'steps' | 'usage' | 'model' | 'tools'>> {
+): Promise<Pick<RunTranscript, 'messages' | 'steps' | 'usage' | 'model' | 'tools' | 'approvals'>> {
+  const { callsByStep, ...records } = await recordsFromHistory(events, decode);
+  return { ...records, approvals: withToolCalls(records.approvals, callsByStep) };
+}
+
+/** The records of one run's history: `transcriptFromHistory`, with the calls of each step still apart. */
+export async function recordsFromHistory(
+  events: HistoryEvent[],
+  decode: (payload: Payload) => Promise<unknown>,
+): Promise<RunRecords> {
   const scheduled = new Map<string, { type: string; input: unknown }>();
   const models: {
     input: ModelCallInput;
@@ -57,9 +75,11 @@ export async function transcriptFromHistory(
   }[] = [];
   const toolsInOrder: { input: ToolCallInput; outcome?: ToolCallOutcome; after: number }[] = [];
   const replay = new TranscriptReplay();
+  const approvals = new ApprovalReader(decode);
   const read = (type: string) => TRANSCRIPT_ACTIVITY_TYPES.includes(type) || type === 'runTool';
   for (const event of events) {
     await replay.startedWith(event, decode);
+    await approvals.read(event);
     for (const record of await callRecordsOf(event, decode, read)) {
       if (record.kind === 'scheduled') {
         const { id, type, input } = record;
@@ -94,9 +114,14 @@ export async function transcriptFromHistory(
       seconds: Math.round(endMs! - startMs) / 1_000,
     }));
   const usage = totalUsage(steps);
+  const callsByStep = new Map<number, ToolCall[]>();
+  for (const { input, result } of models) {
+    if (result?.message.tool_calls?.length) callsByStep.set(input.step, result.message.tool_calls);
+  }
+  const recorded = { steps, usage, approvals: approvals.records, callsByStep };
 
   const last = models.at(-1);
-  if (!last) return { messages: [], steps, usage, tools: [] };
+  if (!last) return { ...recorded, messages: [], tools: [] };
   const messages = [...last.messages];
   const answer = last.result?.message;
   if (answer) {
@@ -113,7 +138,7 @@ export async function transcriptFromHistory(
       messages.push({ role: 'tool', tool_call_id: call.id, content });
     }
   }
-  return { messages, steps, usage, model: last.result?.model ?? last.input.model, tools: last.input.tools };
+  return { ...recorded, messages, model: last.result?.model ?? last.input.model, tools: last.input.tools };
 }
 
 /** The usage of `steps`, summed. */

@@ -4,6 +4,7 @@
  * stream, the report's parts) share them without importing the client.
  */
 import type { AgentRunResult, AgentRunState, RunStatus, Usage } from '../src/types';
+import type { ApprovalRecord } from './approval-records';
 import type { CallInFlight } from './calls-in-flight';
 import type { StepUsage } from './history-transcript';
 import type { TaskQueueWorkers } from './waiting';
@@ -60,6 +61,8 @@ export interface RunReport {
   callsInFlight?: CallInFlight[];
   /** Per model call: step, model, tokens, cost and latency, read from history as `transcript` reads them. */
   stepUsage?: StepUsage[];
+  /** Every decision on a call that awaited approval (who, where, when, the note and any edit), from history. */
+  approvals?: ApprovalRecord[];
   /**
    * Set when the run is open and no worker answered for it (none polls its task queue, or none
    * answered within 2 s): the report is what the run last recorded.

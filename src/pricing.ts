@@ -32,6 +32,16 @@ export function buildPriceTable(extraJson?: string): PriceTable {
   return { ...DEFAULT_PRICES, ...parseJsonVariable('MODEL_PRICES', extraJson, priceTableSchema) };
 }
 
+/** Dollars as people are shown them, by the CLI and the Web UI alike: `$0.000027` (six decimals: a call costs fractions of a cent). */
+export function formatDollars(amount: number): string {
+  return `$${amount.toFixed(6)}`;
+}
+
+/** A run's cost as people are shown it: `$0.000027`, saying when a model it called had no price. */
+export function formatCost({ costUsd, costKnown }: { costUsd: number; costKnown: boolean }): string {
+  return `${formatDollars(costUsd)}${costKnown ? '' : ' (some models unpriced)'}`;
+}
+
 /** Cost of one response; `known` is false when the model has no price. */
 export function costOf(
   prices: PriceTable,

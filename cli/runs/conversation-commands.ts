@@ -2,15 +2,17 @@
  * The run commands that act on runs: `start` one (and wait for its answer), `send` a session a
  * message (and wait for the reply), `approve` or `deny` a tool call, `end` a session, `cancel` a run.
  */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { checkRunInput } from '../../client/agent-client';
-import type { AgentRunInput } from '../../src/input';
+import { DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS } from '../../src/defaults';
+import { ApprovalSurface, type AgentRunInput } from '../../src/input';
 import { RUN_ID_MAX_BYTES } from '../../src/run-id';
 import type { Limits } from '../../src/types';
-import { positiveNumber, runId } from '../arg-parsers';
+import { jsonObject, positiveNumber, runId } from '../arg-parsers';
 import type { CommandContext } from '../command-context';
 import { formatOutcome, formatResult } from '../format';
-import { print, say } from '../output';
+import { print, say, warn } from '../output';
 import { streamView, whileStreaming, withLiveLine } from '../wait-view';
 
 /** `start`'s options, as commander parses them. */
@@ -80,7 +82,15 @@ async function start(context: CommandContext, agent: string, message: string, op
   const input = runInput(agent, message, options);
   // Checked before connecting: a bad input is the caller's to fix, wherever Temporal is.
   checkRunInput(input);
-  const agents = await context.connect();
+  const [agents, defined] = await Promise.all([context.connect(), context.localAgents?.()]);
+  // A run of an agent no worker registers waits for one, then fails: say so now, not minutes later.
+  if (defined && !defined.includes(agent)) {
+    warn(
+      `warning: AGENT_MODULES here defines no agent ${JSON.stringify(agent)} (it defines ${defined.join(', ')}): ` +
+        `unless a worker registers it, the run fails UnknownAgent after the workers' UNKNOWN_AGENT_WAIT_SECONDS ` +
+        `(${DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS} s by default)`,
+    );
+  }
   const id = await agents.start(input, { workflowId: options.id });
   if (!options.wait) {
     print(json, { id }, () => id);
@@ -155,22 +165,49 @@ async function send(
   else say(reply);
 }
 
-/** `approve` and `deny`: a decision on a tool call that awaits approval. */
+/** Who decides, for the record, unless `--by` says: the user this command runs as. */
+function osUser(): string | undefined {
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `approve` and `deny`: a decision on a tool call that awaits approval, recorded with who made it. */
 export function registerDecisionCommands(program: Command, context: CommandContext): void {
   for (const [name, approve] of [
     ['approve', true],
     ['deny', false],
   ] as const) {
-    program
+    const command = program
       .command(name)
       .description(`${name} a tool call that awaits approval`)
       .argument('<id>', 'run id', runId)
       .argument('<callId>', 'the call id shown by `status`')
       .option('--note <text>', 'a note for the model (and the record)')
-      .action(async (id: string, callId: string, options) => {
-        const outcome = await (await context.connect()).decide(id, { callId, approve, note: options.note });
-        print(context.json(), { callId, approved: approve, outcome }, () => outcome);
+      .option('--by <name>', 'who decides, for the record (default: the user this command runs as)');
+    if (approve) {
+      command.option(
+        '--args <json>',
+        "run the tool with these arguments instead of the model's (the whole JSON object; checked against the tool's schema)",
+        jsonObject,
+      );
+    }
+    command.action(async (id: string, callId: string, options: { note?: string; by?: string; args?: object }) => {
+      const decidedBy = options.by ?? osUser();
+      const outcome = await (
+        await context.connect()
+      ).decide(id, {
+        callId,
+        approve,
+        note: options.note,
+        ...(options.args && { args: options.args as Record<string, unknown> }),
+        ...(decidedBy && { decidedBy }),
+        via: ApprovalSurface.cli,
       });
+      print(context.json(), { callId, approved: approve, outcome }, () => outcome);
+    });
   }
 }
 

@@ -10,7 +10,14 @@ import { RunStatus } from '../../src/types';
 import { positiveNumber, runId } from '../arg-parsers';
 import type { CommandContext } from '../command-context';
 import { EXPORT_FORMATS, exportTranscript, type ExportFormat } from '../export-writers';
-import { formatReport, formatResult, formatRunList, formatRunTranscript, formatState } from '../format';
+import {
+  formatApprovals,
+  formatReport,
+  formatResult,
+  formatRunList,
+  formatRunTranscript,
+  formatState,
+} from '../format';
 import { formatProgress } from '../live-line';
 import { print, say, tellWaiting, warn } from '../output';
 import { StreamPrinter } from '../stream-printer';
@@ -30,10 +37,16 @@ export function registerStatusCommand(program: Command, context: CommandContext)
       const { state, noWorker } = report;
       // An open run speaks for itself; a closed one is how it ended (with its state, where a worker can replay it).
       // An open run's calls in flight (one being retried: its attempt and last error) and each step's usage follow.
-      const progress = report.closed ? [] : formatProgress(report, Date.now());
-      const { callsInFlight, stepUsage } = report;
+      // Then every decision on a call that awaited approval: the run's audit trail, from its history.
+      const progress = [
+        ...(report.closed ? [] : formatProgress(report, Date.now())),
+        ...formatApprovals(report.approvals ?? []),
+      ];
+      const { callsInFlight, stepUsage, approvals } = report;
       if (state && !report.closed) {
-        print(json, { ...state, callsInFlight, stepUsage }, () => [formatState(state), ...progress].join('\n'));
+        print(json, { ...state, callsInFlight, stepUsage, approvals }, () =>
+          [formatState(state), ...progress].join('\n'),
+        );
       } else print(json, report, () => [formatReport(report), ...progress].join('\n'));
       if (noWorker) {
         const why = noWorker.workflow

@@ -33,7 +33,8 @@ export interface AgentInfo {
   /** The agent's own model; null: the worker's default (`defaultModel`, env `AGENT_MODEL`). */
   model: string | null;
   defaultModel: string;
-  tools: { name: string; description: string; requiresApproval: boolean }[];
+  /** `approvalByArguments`: the tool's `requiresApproval` is a function of the arguments, which decides per call. */
+  tools: { name: string; description: string; requiresApproval: boolean; approvalByArguments?: true }[];
   approvalTimeoutSeconds: number;
   /** The limits in force for a run whose input sets none: the agent's own over the defaults. */
   limits: Limits;
@@ -55,6 +56,7 @@ function describeAgent(agent: AgentDefinition, source: string, defaultModel: str
       name: tool.name,
       description: tool.description,
       requiresApproval: Boolean(tool.requiresApproval) || approved.includes(tool.name),
+      ...(typeof tool.requiresApproval === 'function' && { approvalByArguments: true as const }),
     })),
     approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     limits: { ...DEFAULT_LIMITS, ...agent.limits },
@@ -103,7 +105,13 @@ function formatLimits({ limits, agentLimits }: AgentInfo): string {
 export function formatAgents(agents: AgentInfo[]): string {
   return agents
     .map((agent) => {
-      const tools = agent.tools.map((tool) => `${tool.name}${tool.requiresApproval ? ' (needs approval)' : ''}`);
+      const approval = (tool: AgentInfo['tools'][number]) =>
+        tool.approvalByArguments
+          ? ' (needs approval, by its arguments)'
+          : tool.requiresApproval
+            ? ' (needs approval)'
+            : '';
+      const tools = agent.tools.map((tool) => `${tool.name}${approval(tool)}`);
       const rows: [string, string][] = [
         ['model', agent.model ?? `worker default (AGENT_MODEL=${agent.defaultModel})`],
         ['tools', tools.join(', ') || 'none'],

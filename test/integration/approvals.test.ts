@@ -93,11 +93,12 @@ describe('tool calls that need approval', () => {
     const id = handle.workflowId;
     expect(metadata.currentDetails).toBe(
       [
-        '**awaiting_approval** · step 1 · 340 tokens · $0.0001',
+        // The cost as the CLI shows it; the arguments in code spans, to paste as typed.
+        '**awaiting_approval** · step 1 · 340 tokens · $0.000069',
         '',
         '**Awaiting approval**',
-        `- \`issue_refund\` {"orderId":"1042","amountUsd":129,"reason":"parcel delayed"} (call 1.1): \`durable-agents approve ${id} 1.1\` or \`durable-agents deny ${id} 1.1 --note "why"\``,
-        `- \`issue_refund\` {"orderId":"1046","amountUsd":35,"reason":"parcel delayed"} (call 1.2): \`durable-agents approve ${id} 1.2\` or \`durable-agents deny ${id} 1.2 --note "why"\``,
+        `- \`issue_refund\` \`{"orderId":"1042","amountUsd":129,"reason":"parcel delayed"}\` (call 1.1): \`durable-agents approve ${id} 1.1\` or \`durable-agents deny ${id} 1.1 --note "why"\``,
+        `- \`issue_refund\` \`{"orderId":"1046","amountUsd":35,"reason":"parcel delayed"}\` (call 1.2): \`durable-agents approve ${id} 1.2\` or \`durable-agents deny ${id} 1.2 --note "why"\``,
       ].join('\n'),
     );
     // The approval's timer says what it waits for, in the Web UI's event history (each call's timer

@@ -140,7 +140,7 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
     const started = await cli(taskQueue, KEY_A, '--json', 'start', 'helpdesk', MESSAGE, '--wait');
     expect(started).toMatchObject({ code: 0 });
     // With --json the run's events come a line each, the result last.
-    const { id, result } = JSON.parse(started.stdout.trim().split('\n').at(-1)!);
+    const { workflowId: id, result } = JSON.parse(started.stdout.trim().split('\n').at(-1)!);
     expect(result).toMatchObject({ status: 'completed', output: ANSWER, steps: 2 });
     workflowId = id;
   }, 120_000);
@@ -219,7 +219,7 @@ describe('a run started through the CLI with PAYLOAD_KEYS', () => {
         /^helpdesk: PLATYPUS-7319: my mechanical keyboard/,
       );
       const metadata = await handle.query<{ currentDetails: string }>('__temporal_workflow_metadata');
-      expect(metadata.currentDetails).toBe('**completed** · step 2 · 240 tokens · $0.0001');
+      expect(metadata.currentDetails).toBe('**completed** · step 2 · 240 tokens · $0.000054');
       const [codec] = payloadCodecs(KEY_A);
       const decodedSummaries = (await codec.decode(summaries)).map((payload) => JSON.parse(text(payload.data)));
       expect(decodedSummaries).toContain('tool lookup_order');

@@ -57,6 +57,10 @@ describe('a fleet of workers by role', () => {
     expect(model.output()).toContain(`worker: polling task queue "${env.TASK_QUEUE}-model" (model calls) on`);
     const tools = await spawnRole(env, 'tools');
     expect(tools.output()).toContain(`worker: polling task queue "${env.TASK_QUEUE}-tools" (tool calls) on`);
+    // A tools worker calls no model: its first line is what it polls. The model worker names its model.
+    expect(tools.output()).toMatch(/^worker: polling /);
+    expect(tools.output()).not.toContain('worker: model');
+    expect(model.output()).toMatch(/^worker: model gpt-4o-mini at /);
 
     const handle = await startRun(env);
     await eventually(() => jsonLines(effects).length === 1, 'the tool to record its effect');

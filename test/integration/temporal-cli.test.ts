@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from '../support/eventually';
 import { temporalBinary } from '../support/dev-server';
@@ -104,5 +106,29 @@ describe('the plain Temporal CLI', () => {
       result: { output: string; steps: number };
     };
     expect(result.result).toMatchObject({ output: 'Refunded.', steps: 4 });
+  });
+
+  it("lists agent runs without the users' memory workflows, with the query docs/cli.md gives for the Web UI", async () => {
+    const documented = "WorkflowType = 'agentRun'";
+    expect(readFileSync(join(__dirname, '..', '..', 'docs', 'cli.md'), 'utf8')).toContain(`\`${documented}\``);
+    // A queue nobody polls: both stay open until terminated.
+    const queue = `tcli-list-${randomUUID()}`;
+    const ids = { run: `tcli-${randomUUID()}`, memory: `memory:tcli-${randomUUID()}` };
+    for (const [type, id] of [
+      ['agentRun', ids.run],
+      ['userMemory', ids.memory],
+    ]) {
+      await temporal('workflow', 'start', '--task-queue', queue, '--type', type, '--workflow-id', id, '--input', '{}');
+    }
+    try {
+      const listed = async (query: string) =>
+        ((await temporal('workflow', 'list', '--query', query)) as { execution: { workflowId: string } }[])
+          .map((run) => run.execution.workflowId)
+          .sort();
+      await eventually(async () => (await listed(`TaskQueue = '${queue}'`)).length === 2, 'both to be listed');
+      expect(await listed(`${documented} AND TaskQueue = '${queue}'`)).toEqual([ids.run]);
+    } finally {
+      for (const id of Object.values(ids)) await temporal('workflow', 'terminate', '--workflow-id', id);
+    }
   });
 });

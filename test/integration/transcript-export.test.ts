@@ -50,8 +50,8 @@ async function finishedRun(keys?: string): Promise<FinishedRun> {
     const started = await runCli(['--json', 'start', 'helpdesk', QUESTION, '--wait'], env);
     expect(started).toMatchObject({ code: 0, stderr: '' });
     // With --json the run's events come a line each, the result last.
-    const { id, result } = JSON.parse(started.stdout.trim().split('\n').at(-1)!) as {
-      id: string;
+    const { workflowId: id, result } = JSON.parse(started.stdout.trim().split('\n').at(-1)!) as {
+      workflowId: string;
       result: AgentRunResult;
     };
     expect(result).toMatchObject({ status: 'completed', output: ANSWER, steps: 2 });

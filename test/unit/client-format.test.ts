@@ -524,6 +524,7 @@ describe('transcripts from history', () => {
       steps: [],
       usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
       tools: [],
+      approvals: [],
     });
   });
 
@@ -543,6 +544,7 @@ describe('transcripts from history', () => {
       { step: 2, model: 'gpt-4o', inputTokens: 300, outputTokens: 10, costUsd: 0.00085, seconds: 1.25 },
     ],
     usage: { inputTokens: 400, outputTokens: 30, totalTokens: 430, costUsd: 0.000877 },
+    approvals: [],
   };
 
   it('shows the steps as a table with totals after the messages', () => {
