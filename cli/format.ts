@@ -1,6 +1,7 @@
 /**
  * How the CLI shows runs to people (`--json` prints the raw objects instead).
  */
+import { formatCost, formatDollars } from '../src/pricing';
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { ApprovalRecord } from '../client/approval-records';
@@ -11,7 +12,8 @@ import type { WaitNotice } from '../client/waiting';
 import { withDecisions } from './export-writers';
 
 export function formatUsage(usage: Usage): string {
-  const cost = `$${usage.costUsd.toFixed(6)}${usage.costKnown ? '' : ' (some models unpriced)'}`;
+  // As the Web UI's details show it too (src/pricing.ts).
+  const cost = formatCost(usage);
   return `${usage.totalTokens} tokens (${usage.inputTokens} in, ${usage.outputTokens} out), ${cost}`;
 }
 
@@ -47,7 +49,10 @@ export function formatTranscript(messages: ChatMessage[]): string {
   return messages.map(formatMessage).filter(Boolean).join('\n');
 }
 
-export function formatState(state: AgentRunState): string {
+/** An open run's state, as `status` shows it; given the run's id, each pending approval with the command that gives it. */
+export function formatState(state: AgentRunState, workflowId?: string): string {
+  const decide = (callId: string) =>
+    workflowId === undefined ? '' : ` — ${programName()} approve ${shellWord(workflowId)} ${callId}`;
   return [
     `status: ${state.status}`,
     `agent: ${state.agent} (${state.mode})${state.userId ? `, user ${state.userId}` : ''}`,
@@ -57,7 +62,7 @@ export function formatState(state: AgentRunState): string {
     ...(state.pendingApprovals.length
       ? [
           'pending approvals:',
-          ...state.pendingApprovals.map((p) => `  ${p.callId}  ${p.tool} ${JSON.stringify(p.args)}`),
+          ...state.pendingApprovals.map((p) => `  ${p.callId}  ${p.tool} ${JSON.stringify(p.args)}${decide(p.callId)}`),
         ]
       : []),
   ].join('\n');
@@ -102,7 +107,7 @@ export function formatSteps(steps: StepUsage[]): string {
     model,
     String(usage.inputTokens),
     String(usage.outputTokens),
-    `$${usage.costUsd.toFixed(6)}`,
+    formatDollars(usage.costUsd),
     `${usage.seconds.toFixed(2)} s`,
   ];
   const total = steps.reduce(
@@ -163,9 +168,10 @@ export function formatRunList(runs: RunSummary[]): string {
     run.user ?? '',
     String(run.steps ?? 0),
     String(run.tokens ?? 0),
+    formatDollars(run.costUsd ?? 0),
     run.startTime.toISOString(),
   ]);
-  return table(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED'], rows);
+  return table(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'COST', 'STARTED'], rows);
 }
 
 /** What a waiting command says on stderr while it waits, one line per notice (per approval). */
@@ -204,7 +210,7 @@ export function formatReport(report: RunReport): string {
   const { result } = report;
   const usage = report.usage
     ? formatUsage(report.usage)
-    : `${report.tokens ?? 0} tokens, $${(report.costUsd ?? 0).toFixed(6)}`;
+    : `${report.tokens ?? 0} tokens, ${formatDollars(report.costUsd ?? 0)}`;
   return [
     `status: ${report.status}${result?.limit ? ` (${result.limit})` : ''}`,
     ...(report.agent ? [`agent: ${report.agent}${report.userId ? `, user ${report.userId}` : ''}`] : []),

@@ -11,8 +11,10 @@ import {
   NamespaceNotFoundError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
   type WorkflowExecutionDescription,
+  type WorkflowExecutionStatusName,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
@@ -65,7 +67,7 @@ import { CONNECT_TIMEOUT_MS, connectionCause, connectionHint, GrpcCode, grpcCode
 import { listQuery, quote, reportedStatus, type ListFilter } from './run-status';
 import { runStream, type RunStreamEvent, type StreamOptions } from './run-stream';
 import type { ConnectOptions, RunFailure, RunReport, RunSummary } from './run-types';
-import { startWorkerHint } from './shell-hints';
+import { programName, shellWord, startWorkerHint } from './shell-hints';
 import { WaitTeller, type TaskQueueWorkers, type WaitNotice, type WaitOptions } from './waiting';
 
 export type { ConnectOptions, RunFailure, RunReport, RunSummary } from './run-types';
@@ -132,6 +134,14 @@ function runFailure(
       error: `run ${workflowId} ${type ? `failed with ${type}` : 'failed'}: ${message}`,
     },
   };
+}
+
+/** How a closed execution ended, after `has already`: `completed`, `failed`, `been cancelled`, ... */
+function closedWording(execution: WorkflowExecutionStatusName): string {
+  const ended = reportedStatus(undefined, execution);
+  return ended === RunStatus.completed || ended === RunStatus.failed || ended === 'timed_out'
+    ? ended.replace('_', ' ')
+    : `been ${ended}`;
 }
 
 export class AgentClient {
@@ -417,18 +427,29 @@ export class AgentClient {
       );
     }
     const handle = await this.call(() =>
-      this.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
-        taskQueue: this.config.TASK_QUEUE,
-        workflowId,
-        args: [input],
-        staticSummary: staticSummary(input),
-        staticDetails: staticDetails(input),
-        typedSearchAttributes: [
-          { key: searchAttributes.agentName, value: input.agent },
-          { key: searchAttributes.agentStatus, value: 'starting' },
-          ...(input.userId ? [{ key: searchAttributes.agentUser, value: input.userId }] : []),
-        ],
-      }),
+      this.client.workflow
+        .start<typeof agentRun>(WorkflowType.agentRun, {
+          taskQueue: this.config.TASK_QUEUE,
+          workflowId,
+          args: [input],
+          staticSummary: staticSummary(input),
+          staticDetails: staticDetails(input),
+          typedSearchAttributes: [
+            { key: searchAttributes.agentName, value: input.agent },
+            { key: searchAttributes.agentStatus, value: 'starting' },
+            ...(input.userId ? [{ key: searchAttributes.agentUser, value: input.userId }] : []),
+          ],
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          // The id is taken by a run that is still open: name it, and how to talk to it instead.
+          const run = shellWord(workflowId);
+          throw new AgentClientError(
+            `run ${workflowId} is already running: ${programName()} send ${run} "..." talks to it (a session), ` +
+              `${programName()} status ${run} shows it`,
+            ClientErrorKind.alreadyRunning,
+          );
+        }),
     );
     return handle.workflowId;
   }
@@ -637,13 +658,47 @@ export class AgentClient {
     return handle;
   }
 
+  /**
+   * Asks a run to stop. Temporal takes a cancel request for a run that has closed and does nothing
+   * with it: that fails here instead, saying how the run ended.
+   */
   async cancel(workflowId: string): Promise<void> {
+    const { status } = await this.call(() => this.handle(workflowId).describe(), workflowId);
+    if (status.name !== 'RUNNING') {
+      throw new AgentClientError(`run ${workflowId} has already ${closedWording(status.name)}`, ClientErrorKind.closed);
+    }
     await this.call(() => this.handle(workflowId).cancel(), workflowId);
   }
 
+  /**
+   * Agent runs matching `filter`, newest first (by start time), at most `filter.limit` (50). A server
+   * whose visibility store cannot sort (SQL, the dev server's) lists open runs first, then closed ones
+   * by close time: those rows are sorted here.
+   */
   async list(filter: ListFilter = {}): Promise<RunSummary[]> {
+    if (this.listSorts !== false) {
+      try {
+        const runs = await this.listBy(`${listQuery(filter)} ORDER BY StartTime DESC`, filter.limit);
+        this.listSorts = true;
+        return runs;
+      } catch (error) {
+        // The SDK's error says "Failed to list workflows"; the server's reason is in its cause.
+        const cause = (error as { cause?: { details?: unknown; message?: unknown } }).cause;
+        const reason = `${(error as Error).message} ${String(cause?.details ?? cause?.message ?? '')}`;
+        if (this.listSorts || !/ORDER BY/i.test(reason)) throw error;
+        this.listSorts = false;
+      }
+    }
+    const runs = await this.listBy(listQuery(filter), filter.limit);
+    return runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  }
+
+  /** Whether the server sorts a list (`ORDER BY`): learned on the first `list`. */
+  private listSorts: boolean | undefined;
+
+  private async listBy(query: string, limit = 50): Promise<RunSummary[]> {
     const runs: RunSummary[] = [];
-    const executions = this.client.workflow.list({ query: listQuery(filter), pageSize: 100 });
+    const executions = this.client.workflow.list({ query, pageSize: 100 });
     await this.call(async () => {
       for await (const execution of executions) {
         const attributes = execution.typedSearchAttributes;
@@ -658,7 +713,7 @@ export class AgentClient {
           startTime: execution.startTime,
           closed: execution.status.name !== 'RUNNING',
         });
-        if (runs.length >= (filter.limit ?? 50)) break;
+        if (runs.length >= limit) break;
       }
     });
     return runs;
@@ -668,11 +723,7 @@ export class AgentClient {
   private async closedStatus(workflowId: string): Promise<string | undefined> {
     try {
       const { status } = await this.handle(workflowId).describe();
-      if (status.name === 'RUNNING') return undefined;
-      const ended = reportedStatus(undefined, status.name);
-      return ended === RunStatus.completed || ended === RunStatus.failed || ended === 'timed_out'
-        ? ended.replace('_', ' ')
-        : `been ${ended}`;
+      return status.name === 'RUNNING' ? undefined : closedWording(status.name);
     } catch {
       return undefined;
     }

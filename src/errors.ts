@@ -121,6 +121,8 @@ export const ClientErrorKind = {
   runTerminated: 'run_terminated',
   /** The run exists but has closed, so it takes no more messages or decisions. */
   closed: 'closed',
+  /** A run with the id asked for is open already: no run was started (talk to that one). */
+  alreadyRunning: 'already_running',
 } as const;
 export type ClientErrorKind = (typeof ClientErrorKind)[keyof typeof ClientErrorKind];
 

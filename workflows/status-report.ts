@@ -5,6 +5,7 @@
  */
 import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { searchAttributes } from '../src/contract';
+import { formatCost } from '../src/pricing';
 import { RunStatus, type PendingApproval, type Usage } from '../src/types';
 import { truncateUtf8, utf8Bytes } from '../src/validation';
 import type { Approvals } from './approvals';
@@ -67,15 +68,21 @@ export class StatusReport {
   }
 }
 
-/** The dollars of `usage`, saying when part of it is unknown. */
-function cost(usage: Usage): string {
-  return `$${usage.costUsd.toFixed(4)}${usage.costKnown ? '' : ' (some models unpriced)'}`;
+/**
+ * `text` as a markdown code span, whatever backticks it holds: the Web UI shows it as typed (no curly
+ * quotes), so arguments can be copied back into a command.
+ */
+function codeSpan(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((run) => run[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const padded = text.startsWith('`') || text.endsWith('`') ? ` ${text} ` : text;
+  return `${fence}${padded}${fence}`;
 }
 
 /**
- * The Web UI's current details (markdown): status, step, tokens and cost on the first line, then
- * each call waiting for a person with its arguments (bounded: they are the model's) and the exact
- * commands that decide it.
+ * The Web UI's current details (markdown): status, step, tokens and cost (as the CLI shows it) on the
+ * first line, then each call waiting for a person with its arguments (bounded: they are the model's;
+ * in a code span, to paste as typed) and the exact commands that decide it.
  */
 export function currentDetails(
   status: RunStatus,
@@ -83,13 +90,13 @@ export function currentDetails(
   pending: PendingApproval[],
   workflowId: string,
 ): string {
-  const summary = `**${status}** · step ${step} · ${usage.totalTokens} tokens · ${cost(usage)}`;
+  const summary = `**${status}** · step ${step} · ${usage.totalTokens} tokens · ${formatCost(usage)}`;
   if (!pending.length) return summary;
   const calls = pending.map(({ callId, tool, args }) => {
     const json = JSON.stringify(args);
     const shown = utf8Bytes(json) > 200 ? `${truncateUtf8(json, 200)}…` : json;
     return (
-      `- \`${tool}\` ${shown} (call ${callId}): ` +
+      `- \`${tool}\` ${codeSpan(shown)} (call ${callId}): ` +
       `\`durable-agents approve ${workflowId} ${callId}\` or \`durable-agents deny ${workflowId} ${callId} --note "why"\``
     );
   });

@@ -93,7 +93,8 @@ async function start(context: CommandContext, agent: string, message: string, op
   }
   const id = await agents.start(input, { workflowId: options.id });
   if (!options.wait) {
-    print(json, { id }, () => id);
+    // `workflowId`, as `list` and `status` key a run (CHANGELOG: it was `id`).
+    print(json, { workflowId: id }, () => id);
     return;
   }
   // The handle first: whoever waits can follow the run elsewhere, or come back to it.
@@ -101,7 +102,7 @@ async function start(context: CommandContext, agent: string, message: string, op
   const view = streamView(json, options.stream, { transcript: false });
   if (!view) {
     const result = await withLiveLine(json, (options) => agents.result(id, options));
-    print(json, { id, result }, () => formatResult(result));
+    print(json, { workflowId: id, result }, () => formatResult(result));
     return;
   }
   // The stream ends with the run: its last event is the result.
@@ -113,7 +114,7 @@ async function start(context: CommandContext, agent: string, message: string, op
     () => false,
     () => agents.result(id),
   );
-  if (view.json) console.log(JSON.stringify({ id, result }));
+  if (view.json) console.log(JSON.stringify({ workflowId: id, result }));
   else if (view.onStdout) {
     view.printer.finish(result.output);
     say(`\n${formatOutcome(result)}`);
@@ -225,7 +226,7 @@ export function registerEndCommand(program: Command, context: CommandContext): v
 export function registerCancelCommand(program: Command, context: CommandContext): void {
   program
     .command('cancel')
-    .description('cancel a run')
+    .description('cancel a run (exit code 1 if it has closed already, saying how it ended)')
     .argument('<id>', 'run id', runId)
     .action(async (id: string) => {
       await (await context.connect()).cancel(id);

@@ -44,8 +44,9 @@ export function registerStatusCommand(program: Command, context: CommandContext)
       ];
       const { callsInFlight, stepUsage, approvals } = report;
       if (state && !report.closed) {
-        print(json, { ...state, callsInFlight, stepUsage, approvals }, () =>
-          [formatState(state), ...progress].join('\n'),
+        // Keyed by `workflowId`, as `list` and a closed run's report are; each pending approval with its command.
+        print(json, { workflowId: id, ...state, callsInFlight, stepUsage, approvals }, () =>
+          [formatState(state, id), ...progress].join('\n'),
         );
       } else print(json, report, () => [formatReport(report), ...progress].join('\n'));
       if (noWorker) {
@@ -141,7 +142,7 @@ export function registerExportCommand(program: Command, context: CommandContext)
 export function registerListCommand(program: Command, context: CommandContext): void {
   program
     .command('list')
-    .description('list agent runs, newest first')
+    .description('list agent runs, newest first, with their steps, tokens and cost')
     .addOption(new Option('--status <status>', 'only runs in this status').choices(Object.values(RunStatus)))
     .option('--agent <name>', 'only runs of this agent')
     .option('--user <id>', 'only runs of this user')

@@ -81,8 +81,25 @@ describe('the durable-agents CLI', () => {
       /^status: awaiting_input\nagent: helpdesk \(session\), user grace\nsteps: 2\nusage: 240 tokens/,
     );
 
+    // Keyed as `start --json` and `list --json` key a run.
     const json = JSON.parse((await cli(['--json', 'status', id])).stdout);
-    expect(json).toMatchObject({ status: 'awaiting_input', agent: 'helpdesk', userId: 'grace', step: 2 });
+    expect(json).toMatchObject({
+      workflowId: id,
+      status: 'awaiting_input',
+      agent: 'helpdesk',
+      userId: 'grace',
+      step: 2,
+    });
+
+    // The id of a run that is open names that run, and how to talk to it: no second run starts.
+    expectOneLineError(
+      await cli(['start', 'helpdesk', 'again', '--id', id]),
+      1,
+      new RegExp(
+        `^error: run ${id} is already running: durable-agents send ${id} "\\.\\.\\." talks to it \\(a session\\), ` +
+          `durable-agents status ${id} shows it$`,
+      ),
+    );
 
     expect(await cli(['end', id])).toMatchObject({ code: 0, stdout: 'ending\n' });
     const result = await cli(['result', id]);
@@ -100,6 +117,10 @@ describe('the durable-agents CLI', () => {
     const status = await cli(['status', id]);
     expect(status.stdout).toMatch(
       /status: awaiting_approval[\s\S]*pending approvals:\n {2}1\.1 {2}issue_refund \{"orderId":"1042","amountUsd":129,"reason":"delayed"\}/,
+    );
+    // With the command that gives it, as `result` says it.
+    expect(status.stdout).toContain(
+      `  1.1  issue_refund {"orderId":"1042","amountUsd":129,"reason":"delayed"} — durable-agents approve ${id} 1.1\n`,
     );
 
     const watching = spawn(process.execPath, cliArgs(['watch', id]), { cwd: REPO, env: cliEnv() });
@@ -129,7 +150,7 @@ describe('the durable-agents CLI', () => {
 
   it('denies a call with a note', async () => {
     const id = (await cli(['start', 'helpdesk', 'refund order 1042', '--json'])).stdout;
-    const runId = JSON.parse(id).id;
+    const runId = JSON.parse(id).workflowId;
     await eventually(
       async () => (await worker.client.workflow.getHandle(runId).query(stateQuery)).pendingApprovals.length,
       'the approval',
@@ -160,9 +181,20 @@ describe('the durable-agents CLI', () => {
       expect.objectContaining({ workflowId: id, status: 'completed', agent: 'helpdesk', user, steps: 1, tokens: 120 }),
     ]);
     const table = await cli(['list', '--user', user]);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID +STATUS +AGENT +USER +STEPS +TOKENS +STARTED$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID +STATUS +AGENT +USER +STEPS +TOKENS +COST +STARTED$/);
     expect(table.stdout).toContain(id);
+    expect(table.stdout.split('\n')[1]).toMatch(/ 120 +\$0\.\d{6} /);
     expect((await cli(['list', '--user', 'nobody-at-all'])).stdout).toBe('no runs\n');
+
+    // Newest first, as its help says, open or closed (the dev server lists open runs first).
+    const open = (await cli(['start', 'helpdesk', 'slow question', '--user', user])).stdout.trim();
+    const newest = (await cli(['start', 'helpdesk', 'quick question', '--user', user, '--wait'])).stdout.split('\n')[0];
+    const all = await eventually(async () => {
+      const runs = JSON.parse((await cli(['list', '--user', user, '--json'])).stdout) as { workflowId: string }[];
+      return runs.length === 3 ? runs : undefined;
+    }, 'the three runs to be listed');
+    expect(all.map((run) => run.workflowId)).toEqual([newest, open, id]);
+    await cli(['cancel', open]);
   });
 
   it('start passes budgets, the repeat guard and fallback models in the run input', async () => {
@@ -303,6 +335,8 @@ describe('the durable-agents CLI', () => {
     const id = (await cli(['start', 'helpdesk', 'quick question', '--wait'])).stdout.split('\n')[0];
     expectOneLineError(await cli(['send', id, 'one more']), 1, new RegExp(`^error: run ${id} has already completed$`));
     expectOneLineError(await cli(['approve', id, '1.1']), 1, new RegExp(`^error: run ${id} has already completed$`));
+    // Temporal takes a cancel request for a closed run and does nothing: the command says so, exit 1.
+    expectOneLineError(await cli(['cancel', id]), 1, new RegExp(`^error: run ${id} has already completed$`));
   });
 
   it('refuses a bad run id in one line that names the rule, before anything is sent (#21)', async () => {

@@ -3,7 +3,7 @@
  * unpacked into a project of its own, and then its bin, its type declarations against a plug-in
  * module written for it, and its compiled worker and CLI on the test's dev server.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { byTurn, lastOf, reply, startScriptedModel } from '../../testing';
+import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../support/dev-server';
 import { testAddress } from '../support/harness';
 import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 
@@ -75,6 +77,8 @@ describe('the npm package', () => {
   let dir: string;
   let project: string;
   let files: string[];
+  /** The tarball's name, as `npm pack` writes it into a checkout too. */
+  let tarball: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'durable-agents-package-'));
@@ -85,6 +89,7 @@ describe('the npm package', () => {
     });
     const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
     files = packed.files.map((file) => file.path);
+    tarball = packed.filename;
     await execute('tar', ['xzf', join(dir, packed.filename), '-C', dir]);
 
     // A project that has installed the package. Its dependencies are the repo's own, symlinked: the
@@ -152,6 +157,8 @@ describe('the npm package', () => {
     );
     expect(files.filter((file) => !/^(dist\/|bin\/|package\.json$|README\.md$)/.test(file))).toEqual([]);
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+    // `npm pack` in the repo leaves the tarball beside the sources: git ignores it.
+    expect(execFileSync('git', ['check-ignore', tarball], { cwd: REPO, encoding: 'utf8' }).trim()).toBe(tarball);
   });
 
   it("runs its bin (the compiled CLI) and prints package.json's version", async () => {
@@ -239,5 +246,47 @@ describe('the npm package', () => {
       await worker.exited;
       await model.close();
     }
+  });
+
+  it('names its own bin in every hint, and its dev says how to run on any Temporal (it has no temporal-dev.sh)', async () => {
+    const bin = join(project, 'node_modules', '.bin', 'durable-agents');
+    // A queue no worker polls: the run waits, and status says what to start, as this project runs it.
+    const env = { TEMPORAL_ADDRESS: testAddress(), TASK_QUEUE: `package-hints-${process.pid}-${Date.now()}` };
+    const started = await inProject(bin, ['start', 'weather', 'Weather in Lisbon?'], {
+      ...env,
+      AGENT_MODULES: './weather.ts',
+    });
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    try {
+      const status = await inProject(bin, ['status', id], env);
+      expect(status.stderr).toBe(
+        `note: no worker is polling task queue "${env.TASK_QUEUE}": this is what the run last recorded ` +
+          `(start one: TASK_QUEUE=${env.TASK_QUEUE} npx durable-agents worker)\n`,
+      );
+    } finally {
+      const connection = await Connection.connect({ address: testAddress() });
+      await new Client({ connection }).workflow.getHandle(id).terminate('test over');
+      await connection.close();
+    }
+
+    // Nothing answers on the port, and there is no script to start a dev server with: what to do instead.
+    const port = await freePort();
+    const dev = await inProject(bin, ['dev'], { TEMPORAL_PORT: String(port) });
+    expect(dev).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        `error: nothing answers at 127.0.0.1:${port} (TEMPORAL_PORT), and starting a dev server takes ` +
+        './temporal-dev.sh, which only a checkout of the durable-agents repository has; run any Temporal ' +
+        '(temporal server start-dev, or Temporal Cloud) and name it: npx durable-agents --address HOST:PORT dev ' +
+        '(or TEMPORAL_ADDRESS, or --profile)\n',
+    });
+    // A refused connection says how to get a server without the script too.
+    const refused = await inProject(bin, ['list'], { TEMPORAL_ADDRESS: `127.0.0.1:${port}` });
+    expect(refused.stderr).toBe(
+      `error: cannot reach Temporal at 127.0.0.1:${port} (TEMPORAL_ADDRESS): connection refused ` +
+        '(start one: temporal server start-dev)\n',
+    );
   });
 });
