@@ -115,8 +115,26 @@ const scenarios: Record<string, (start: Start) => Promise<Handle>> = {
     return handle;
   },
   'unknown-agent': async (start) => {
+    // Its first workflow tasks fail (handed on to other workers) until the worker's wait, 2 s, passed.
     const handle = await start({ agent: 'nobody', message: 'hi' });
     await settled(handle);
+    return handle;
+  },
+  'task-approval-by-value-and-edits': async (start) => {
+    // Two transfers: $50 runs unasked, $500 waits and is approved with edited arguments and a note.
+    const handle = await start({ agent: 'bank', message: 'transfer: two payments' });
+    await awaitingApproval(handle);
+    const edited = { to: 'B-2', amountUsd: 150 };
+    const decision = {
+      callId: '1.2',
+      approve: true,
+      args: edited,
+      note: '150 at most',
+      decidedBy: 'ops',
+      via: 'client',
+    };
+    await handle.executeUpdate(approvalUpdate, { args: [decision as never] });
+    await handle.result();
     return handle;
   },
 };
@@ -233,6 +251,12 @@ async function main(): Promise<void> {
         { id: 'd', name: 'nope', args: {} },
       ]);
     if (said.startsWith('loop')) return reply.tools([{ name: 'search_knowledge_base', args: { query: 'loop' } }]);
+    if (said.startsWith('transfer')) {
+      return reply.tools([
+        { name: 'transfer', args: { to: 'B-2', amountUsd: 50 } },
+        { name: 'transfer', args: { to: 'B-2', amountUsd: 500 } },
+      ]);
+    }
     if (said.startsWith('refund')) {
       return reply.tools([
         { name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'late' } },
@@ -247,6 +271,8 @@ async function main(): Promise<void> {
     OPENAI_BASE_URL: model.baseUrl,
     WORKFLOW_BUNDLE: undefined,
     MODEL_MAX_ATTEMPTS: '2',
+    AGENT_MODULES: 'helpdesk,test/fixtures/approval-bank-agent.mjs',
+    UNKNOWN_AGENT_WAIT_SECONDS: '2',
   });
   // Model and tool calls as local activities (the fast path): their commands differ from regular ones.
   const localWorker = await startTestWorker({
