@@ -14,6 +14,7 @@ import { withoutStack } from '../src/failures';
 import { LIVE_TEXT_MAX_BYTES } from '../src/live-answer';
 import { truncateUtf8, utf8Bytes } from '../src/validation';
 import { answerTooLarge } from './bounded-body';
+import { contextExceeded, cutConnection, isCutConnection } from './model-errors';
 import { describeValue } from './model-response';
 
 /** The longest a stream is read without letting the worker's other work run (timers, heartbeats, other calls). */
@@ -146,16 +147,13 @@ class CompletionAssembler implements StreamedAnswer {
     this.checkSize();
   }
 
-  /** The body an unstreamed request would have got; an answer cut off before it finished is an error. */
-  completion(): unknown {
-    if (this.finishReason === null) {
-      throw withoutStack(
-        ApplicationFailure.retryable(
-          'model call failed: the answer stream ended before the model finished',
-          ErrorType.ModelUnavailable,
-        ),
-      );
-    }
+  /**
+   * The body an unstreamed request would have got; an answer cut off before it finished is an error,
+   * unless the reader stopped it (`overran`: it passed its cap), which finished for `length`.
+   */
+  completion(overran = false): unknown {
+    if (overran) this.finishReason = 'length';
+    if (this.finishReason === null) throw cutConnection();
     const toolCalls = this.toolCalls.map((call) => ({
       id: call.id,
       type: 'function',
@@ -169,6 +167,7 @@ class CompletionAssembler implements StreamedAnswer {
         },
       ],
       usage: this.usage,
+      ...(overran && { overranCap: true }),
     };
   }
 }
@@ -176,29 +175,44 @@ class CompletionAssembler implements StreamedAnswer {
 /**
  * The completion body of `response`, the answer to a request with `stream: true`: its events read as
  * they arrive (`onText` hears the text so far each time it grows), or its JSON body if the endpoint
- * did not stream. Reading stops when `controller` aborts; the caller says why.
+ * did not stream. Reading stops when `controller` aborts; the caller says why. With `stopAtTextBytes`
+ * (an answer capped by an endpoint that may ignore the cap), reading stops once the text passes it:
+ * the body then says `overranCap`, its finish reason `length`, and the request is closed, which stops
+ * the server generating.
  */
 export async function readCompletion(
   response: Response,
   controller: AbortController,
   openai: OpenAI,
   onText: (answer: StreamedAnswer) => void,
+  { stopAtTextBytes = Infinity }: { stopAtTextBytes?: number } = {},
 ): Promise<unknown> {
   if (!response.headers.get('content-type')?.includes('text/event-stream')) return response.json();
   const assembler = new CompletionAssembler();
   let busySince = performance.now();
-  for await (const chunk of Stream.fromSSEResponse<unknown>(inPieces(response), controller, openai)) {
-    if (assembler.add(chunk)) onText(assembler);
-    // Chunks already received are read without a pause otherwise: one long answer would hold up
-    // every other call on this worker, whose heartbeats would stop.
-    if (performance.now() - busySince > BUSY_MS) {
-      await nextTurn();
-      busySince = performance.now();
+  let overran = false;
+  try {
+    for await (const chunk of Stream.fromSSEResponse<unknown>(inPieces(response), controller, openai)) {
+      if (assembler.add(chunk)) onText(assembler);
+      if (assembler.textBytes > stopAtTextBytes) {
+        overran = true;
+        break;
+      }
+      // Chunks already received are read without a pause otherwise: one long answer would hold up
+      // every other call on this worker, whose heartbeats would stop.
+      if (performance.now() - busySince > BUSY_MS) {
+        await nextTurn();
+        busySince = performance.now();
+      }
     }
+  } catch (error) {
+    // The body broke off under the reader (undici's `terminated`): said as an unstreamed answer's would be.
+    if (!controller.signal.aborted && isCutConnection(error)) throw cutConnection();
+    throw error;
   }
-  // The SDK's stream ends quietly when aborted: what is read so far is no answer.
-  if (controller.signal.aborted) throw controller.signal.reason;
-  return assembler.completion();
+  // The SDK's stream ends quietly when aborted: what is read so far is no answer (unless this stopped it).
+  if (!overran && controller.signal.aborted) throw controller.signal.reason;
+  return assembler.completion(overran);
 }
 
 /**
@@ -217,10 +231,14 @@ export class StreamingChoice {
   /**
    * Whether `error`, the answer to a stream request, may be the endpoint refusing to stream: a 400 or
    * 422. Its message cannot tell: endpoints whose error body is not OpenAI's shape reach the SDK as
-   * "400 status code (no body)". The same request unstreamed tells (`refused` if it is answered).
+   * "400 status code (no body)". The same request unstreamed tells (`refused` if it is answered). A
+   * 400 that says the request passed the context window is no refusal to stream: it would be refused alike.
    */
   mayBeRefusal(error: unknown): boolean {
-    return error instanceof OpenAI.APIError && (error.status === 400 || error.status === 422);
+    if (!(error instanceof OpenAI.APIError) || (error.status !== 400 && error.status !== 422)) return false;
+    const body =
+      typeof error.error === 'object' && error.error !== null ? (error.error as Record<string, unknown>) : {};
+    return !contextExceeded(body, typeof body.message === 'string' ? body.message : error.message);
   }
 
   /** `model`'s endpoint refused a stream request and answered the same request unstreamed. */

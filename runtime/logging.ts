@@ -9,6 +9,7 @@ import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { ActivityInterceptorsFactory, LogEntry, LogLevel } from '@temporalio/worker';
 import { DefaultLogger } from '@temporalio/worker';
 import { LogFormat } from '../src/config';
+import { oneLine } from '../activities/model-errors';
 import { ConfigError } from '../src/errors';
 import { utf8Bytes } from '../src/validation';
 import { stepOfCall } from './genai-spans';
@@ -112,7 +113,8 @@ function activityFailure(meta: Record<string, unknown>): string {
   }
   if (meta.workflowId !== undefined) where.push(`workflow ${String(meta.workflowId)}`);
   const what = meta.activityType === 'callModel' ? 'model call' : `activity ${String(meta.activityType)}`;
-  return `${what} failed (${where.join(', ')}): ${errorMessage(meta.error)}`;
+  // One line whatever the failure says: a provider's multi-line body is folded, a long one cut with its size.
+  return `${what} failed (${where.join(', ')}): ${oneLine(errorMessage(meta.error))}`;
 }
 
 function timeOf(entry: LogEntry): string {

@@ -33,6 +33,12 @@ export const ErrorType = {
   ModelUnreachable: 'ModelUnreachable',
   /** The model answered off-spec (content not a string, usage not counts, malformed tool calls): retried like a 5xx. */
   ModelBadResponse: 'ModelBadResponse',
+  /**
+   * The model server could not parse what the model wrote into a message or tool calls (llama-server's
+   * 500 "does not match the expected … format"): asked again a few times, then for an answer without
+   * tools; the run fails with this only when that answer cannot be parsed either.
+   */
+  ModelOutputUnparsed: 'ModelOutputUnparsed',
   /** The model answered with neither text nor a tool call several times in a row. */
   ModelNoAnswer: 'ModelNoAnswer',
   /** `maxCostUsd` is set but a model the run may call has no price, so the budget could not be enforced. */

@@ -5,7 +5,14 @@ import {
   defaultPayloadConverter,
 } from '@temporalio/common';
 import OpenAI from 'openai';
-import { classifyModelError, displayEndpoint, PROVIDER_MESSAGE_MAX_BYTES } from '../../activities/model-errors';
+import {
+  classifyModelError,
+  CUT_CONNECTION,
+  displayEndpoint,
+  NO_KEY_FIXES,
+  oneLine,
+  PROVIDER_MESSAGE_MAX_BYTES,
+} from '../../activities/model-errors';
 import { ErrorType } from '../../src/errors';
 import { freePort } from '../support/dev-server';
 
@@ -155,10 +162,12 @@ describe('classifyModelError', () => {
       expect(failure.message).not.toMatch(/s3cret|user|frag/);
     });
 
-    it("is bounded, however long the cause's message", () => {
+    it("is bounded, however long the cause's message, and says how long the whole was", () => {
       const failure = classify(connectionError(new Error('x'.repeat(10_000))), { endpoint });
-      expect(Buffer.byteLength(failure.message)).toBeLessThanOrEqual(PROVIDER_MESSAGE_MAX_BYTES + 3);
-      expect(failure.message).toMatch(/^model endpoint http:\/\/127\.0\.0\.1:29999\/v1 unreachable: x+…$/);
+      expect(Buffer.byteLength(failure.message)).toBeLessThanOrEqual(PROVIDER_MESSAGE_MAX_BYTES + 20);
+      expect(failure.message).toMatch(
+        /^model endpoint http:\/\/127\.0\.0\.1:29999\/v1 unreachable: x+… \(\d+ bytes\)$/,
+      );
     });
   });
 
@@ -235,12 +244,146 @@ describe('classifyModelError', () => {
     expect(failure.message).toBe('model answered off-spec: the response body is not valid JSON');
   });
 
-  it("repeats at most 1 KiB of the provider's message", () => {
+  it("repeats at most 1 KiB of the provider's message, and the size of the whole", () => {
     const error = OpenAI.APIError.generate(400, { error: { message: 'é'.repeat(10_000) } }, undefined, new Headers());
     const failure = classify(error);
-    expect(failure.message).toMatch(/^model endpoint answered 400: é+…$/);
-    expect(Buffer.byteLength(failure.message)).toBeLessThanOrEqual(PROVIDER_MESSAGE_MAX_BYTES + 40);
-    expect(classify(new Error('x'.repeat(5_000))).message).toHaveLength('model call failed: '.length + 1_024 + 1);
+    expect(failure.message).toMatch(/^model endpoint answered 400: é+… \(20000 bytes\)$/);
+    expect(Buffer.byteLength(failure.message)).toBeLessThanOrEqual(PROVIDER_MESSAGE_MAX_BYTES + 60);
+    expect(classify(new Error('x'.repeat(5_000))).message).toBe(
+      `model call failed: ${'x'.repeat(1_024)}… (5000 bytes)`,
+    );
+  });
+
+  describe('one line, whatever the provider sends', () => {
+    const pydantic = [
+      '2 validation errors for CreateChatCompletionRequest',
+      'messages.2.typed-dict.content',
+      '  Input should be a valid string [type=string_type, input_value=None, input_type=NoneType]',
+      '    For further information visit https://errors.pydantic.dev/2.11/v/string_type',
+    ].join('\n');
+
+    it("folds a multi-line body (llama-cpp-python's validation list) into one line", () => {
+      const failure = classify(
+        OpenAI.APIError.generate(500, { error: { message: pydantic } }, undefined, new Headers()),
+      );
+      expect(failure.message).toBe(
+        'model endpoint answered 500: 2 validation errors for CreateChatCompletionRequest ' +
+          'messages.2.typed-dict.content Input should be a valid string [type=string_type, input_value=None, ' +
+          'input_type=NoneType] For further information visit https://errors.pydantic.dev/2.11/v/string_type',
+      );
+      expect(oneLine('a\r\n  b\n\nc\u2028d')).toBe('a b c d');
+    });
+
+    it('a message that is not text is shown as JSON', () => {
+      const error = OpenAI.APIError.generate(
+        500,
+        { error: { message: [{ loc: ['body'] }] } },
+        undefined,
+        new Headers(),
+      );
+      expect(classify(error).message).toBe('model endpoint answered 500: [{"loc":["body"]}]');
+    });
+
+    it('a connection closed under the answer is said so, streamed or not', () => {
+      const terminated = Object.assign(new TypeError('terminated'), { cause: { code: 'UND_ERR_SOCKET' } });
+      for (const error of [terminated, Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' })]) {
+        const failure = classify(error);
+        expect(failure.type).toBe(ErrorType.ModelUnavailable);
+        expect(failure.message).toBe(`model call failed: ${CUT_CONNECTION}`);
+      }
+      expect(CUT_CONNECTION).toBe('the endpoint closed the connection mid-answer');
+    });
+
+    it('an error event mid-stream reads as the same error answered unstreamed', () => {
+      const body = {
+        code: 500,
+        message: 'The model produced output that does not match the expected peg-native format',
+        type: 'server_error',
+      };
+      const unstreamed = classify(OpenAI.APIError.generate(500, { error: body }, undefined, new Headers()));
+      // What the client throws for an SSE `error` event: no status, the event's body.
+      const streamed = classify(new OpenAI.APIError(undefined, body, undefined, new Headers()));
+      expect(streamed.message).toBe(unstreamed.message);
+      expect(streamed.type).toBe(unstreamed.type);
+      expect(unstreamed.message).toBe(`model endpoint answered 500: ${body.message}`);
+    });
+  });
+
+  describe('output the server could not parse', () => {
+    it.each([
+      'The model produced output that does not match the expected peg-native format',
+      'Failed to parse tool call arguments as JSON',
+    ])('"%s" is a retryable ModelOutputUnparsed', (message) => {
+      const failure = classify(OpenAI.APIError.generate(500, { error: { message } }, undefined, new Headers()));
+      expect(failure.type).toBe(ErrorType.ModelOutputUnparsed);
+      expect(failure.nonRetryable).toBe(false);
+    });
+  });
+
+  describe('a request past the context window', () => {
+    it.each<[string, object, number | null, number | null]>([
+      [
+        "llama-server's exceed_context_size_error",
+        {
+          code: 400,
+          message: 'request (5000 tokens) exceeds the available context size (4096 tokens), try increasing it',
+          type: 'exceed_context_size_error',
+          n_prompt_tokens: 5000,
+          n_ctx: 4096,
+        },
+        5000,
+        4096,
+      ],
+      [
+        "vLLM's maximum context length",
+        {
+          message:
+            "This model's maximum context length is 2048 tokens. However, you requested 3000 tokens (3000 in the messages, 0 in the completion). Please reduce the length of the messages or completion.",
+          type: 'BadRequestError',
+          code: 400,
+        },
+        3000,
+        2048,
+      ],
+      ["OpenAI's context_length_exceeded", { message: 'too long', code: 'context_length_exceeded' }, null, null],
+    ])('%s is a non-retryable ModelBadRequest with the numbers it said', (_case, body, requestTokens, windowTokens) => {
+      const failure = classify(OpenAI.APIError.generate(400, { error: body }, undefined, new Headers()));
+      expect(failure.type).toBe(ErrorType.ModelBadRequest);
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.details).toEqual([{ contextExceeded: true, requestTokens, windowTokens }]);
+    });
+
+    it('any other 400 carries no details', () => {
+      expect(classify(apiError(400)).details ?? []).toEqual([]);
+    });
+  });
+
+  describe("OpenAI's endpoint without a key", () => {
+    const openAI = 'https://api.openai.com/v1';
+
+    it('unreachable: the failure names the two fixes', () => {
+      const error = new OpenAI.APIConnectionError({
+        message: 'Connection error.',
+        cause: Object.assign(new Error('getaddrinfo ENOTFOUND api.openai.com'), {
+          code: 'ENOTFOUND',
+          hostname: 'api.openai.com',
+        }),
+      });
+      const failure = classify(error, { endpoint: openAI, apiKeySet: false });
+      expect(failure.type).toBe(ErrorType.ModelUnreachable);
+      expect(failure.message).toBe(`model endpoint ${openAI} unreachable: ENOTFOUND api.openai.com (${NO_KEY_FIXES})`);
+      expect(NO_KEY_FIXES).toMatch(/set OPENAI_API_KEY|OPENAI_API_KEY is set: set it/);
+      expect(NO_KEY_FIXES).toContain('--offline');
+    });
+
+    it('a 401 names them too; with a key, or at another endpoint, neither does', () => {
+      expect(classify(apiError(401), { endpoint: openAI, apiKeySet: false }).message).toContain(NO_KEY_FIXES);
+      expect(classify(apiError(401), { endpoint: openAI, apiKeySet: true }).message).not.toContain(NO_KEY_FIXES);
+      const local = new OpenAI.APIConnectionError({ message: 'Connection error.' });
+      expect(classify(local, { endpoint: 'http://127.0.0.1:8080/v1', apiKeySet: false }).message).not.toContain(
+        NO_KEY_FIXES,
+      );
+    });
   });
 
   it.each([

@@ -143,7 +143,7 @@ describe('readCompletion', () => {
     expect(parse(completion).message.content).toBeNull();
   });
 
-  it('keeps text and tool calls of one answer, the finish reason, and no usage when none came', async () => {
+  it('keeps text and tool calls of one answer, the finish reason, and estimates usage when none came', async () => {
     const body = events([
       delta({ content: 'Let me check.' }),
       delta({ tool_calls: [{ index: 0, id: 'call_1', function: { name: 'lookup', arguments: '{}' } }] }),
@@ -158,10 +158,12 @@ describe('readCompletion', () => {
         tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }],
       },
       finishReason: 'length',
+      // No request was sent here (0 bytes); the answer's 13 bytes of text and 81 of tool calls, at 4 a token.
       inputTokens: 0,
-      outputTokens: 0,
-      costUsd: 0,
+      outputTokens: 24,
+      costUsd: 24 * (DEFAULT_PRICES['gpt-4o-mini'].outputPerMillion / 1_000_000),
       costKnown: true,
+      usageEstimated: true,
     });
   });
 
