@@ -70,7 +70,8 @@ export function recordModelCall(
     inputTokens,
     outputTokens,
     costUsd,
-  }: { model: string; inputTokens: number; outputTokens: number; costUsd: number },
+    usageEstimated,
+  }: { model: string; inputTokens: number; outputTokens: number; costUsd: number; usageEstimated?: boolean },
   models: ReadonlySet<string>,
 ): void {
   const tags = { agent: labelValue(agent), model: models.has(model) ? labelValue(model) : OTHER_MODEL };
@@ -78,6 +79,16 @@ export function recordModelCall(
   const tokens = metricMeter.createCounter('agent_tokens', 'tokens', 'Tokens model calls read and wrote');
   tokens.add(inputTokens, { ...tags, direction: 'input' });
   tokens.add(outputTokens, { ...tags, direction: 'output' });
+  if (usageEstimated) {
+    // The share of agent_tokens that is estimated: the endpoint reported no usage for these calls.
+    const estimated = metricMeter.createCounter(
+      'agent_tokens_estimated',
+      'tokens',
+      'Tokens of agent_tokens counted by estimate (the endpoint reported no usage)',
+    );
+    estimated.add(inputTokens, { ...tags, direction: 'input' });
+    estimated.add(outputTokens, { ...tags, direction: 'output' });
+  }
   // A histogram, since counters count whole numbers: its `_sum` is the dollars spent.
   metricMeter.createHistogram('agent_cost_usd', 'float', 'USD', 'Cost of each model call').record(costUsd, tags);
 }

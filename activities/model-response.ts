@@ -12,17 +12,18 @@ import { withoutStack } from '../src/failures';
 import { costOf, type PriceTable } from '../src/pricing';
 import { serializedBytes, utf8Bytes } from '../src/validation';
 import type { ModelCallResult } from '../src/activity-contract';
+import { reportedUsage } from './usage-estimate';
 
 /** At most this many problems are listed in a failure message (2,500 bad tool calls make 2,500). */
 const LISTED_ISSUES = 3;
 
-/** A token count: absent or null counts as 0 (some endpoints report no usage), anything else must be a count. */
+/** A token count: absent or null when the endpoint reports none (counted by estimate then), anything else must be a count. */
 const tokenCount = z
   .number()
   .int()
   .nonnegative()
   .nullish()
-  .transform((count) => count ?? 0);
+  .transform((count) => count ?? undefined);
 
 const toolCallSchema = z.object({
   id: z.string().min(1),
@@ -92,18 +93,27 @@ function describeOffSpec(completion: unknown, error: z.ZodError): string {
 }
 
 /**
- * The activity's result for `completion`, the body the endpoint answered for `model`; throws a
- * retryable `ModelBadResponse` when it is off the Chat Completions shape or too big for a payload.
- * Well-formed tool calls come back however many there are: the run decides how many it runs.
+ * The activity's result for `completion`, the body the endpoint answered for `model` to a request of
+ * `requestBytes`; throws a retryable `ModelBadResponse` when it is off the Chat Completions shape or
+ * too big for a payload. Well-formed tool calls come back however many there are: the run decides
+ * how many it runs. Usage the endpoint did not report is estimated from the sizes, and marked so.
  */
-export function parseCompletion(completion: unknown, model: string, prices: PriceTable): ModelCallResult {
+export function parseCompletion(
+  completion: unknown,
+  model: string,
+  prices: PriceTable,
+  requestBytes = 0,
+): ModelCallResult {
   const parsed = completionSchema.safeParse(completion);
   if (!parsed.success) throw badResponse(describeOffSpec(completion, parsed.error));
   const [choice] = parsed.data.choices;
-  const inputTokens = parsed.data.usage?.prompt_tokens ?? 0;
-  const outputTokens = parsed.data.usage?.completion_tokens ?? 0;
-  const cost = costOf(prices, model, inputTokens, outputTokens);
   const toolCalls = choice.message.tool_calls ?? [];
+  const usage = reportedUsage(parsed.data.usage, {
+    requestBytes,
+    answerBytes: utf8Bytes(choice.message.content ?? '') + (toolCalls.length ? serializedBytes(toolCalls) : 0),
+  });
+  const { inputTokens, outputTokens } = usage;
+  const cost = costOf(prices, model, inputTokens, outputTokens);
   const result: ModelCallResult = {
     model,
     message: {
@@ -116,6 +126,7 @@ export function parseCompletion(completion: unknown, model: string, prices: Pric
     outputTokens,
     costUsd: cost.costUsd,
     costKnown: cost.known,
+    ...(usage.estimated && { usageEstimated: true as const }),
   };
   // Temporal rejects a payload over 2 MB; an answer that big would fail the activity on every retry anyway.
   const bytes = serializedBytes(result);

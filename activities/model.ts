@@ -8,10 +8,13 @@ import OpenAI from 'openai';
 import { liveAnswer } from '../src/live-answer';
 import { summaryRequest } from '../src/summaries';
 import type { ChatMessage } from '../src/types';
+import { serializedBytes, utf8Bytes } from '../src/validation';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
 import { knownModels, recordModelCall, type ModelKnowledge } from './metrics';
-import { classifyModelError } from './model-errors';
+import { classifyModelError, displayEndpoint } from './model-errors';
+import { cutAtCap, OutputCapChoice, overran, overrunBytes, type CapParameters } from './output-cap';
+import { SilentUsageNotice } from './usage-estimate';
 import { parseCompletion } from './model-response';
 import { readCompletion, StreamingChoice, type StreamedAnswer } from './model-stream';
 import type { TranscriptStore } from './transcript-store';
@@ -23,12 +26,30 @@ export interface ModelActivityDeps extends ModelKnowledge {
   transcripts: TranscriptStore;
   /** Whether model calls ask for a streamed answer (`MODEL_STREAMING`; on unless set false). */
   streamModelCalls?: boolean;
+  /** The field each model's output cap goes in (`MODEL_OUTPUT_CAP_PARAMETERS`). */
+  outputCaps?: CapParameters;
+  /** Whether `OPENAI_API_KEY` is set: a failure at OpenAI's endpoint without one says how to go on. */
+  apiKeySet?: boolean;
+}
+
+/**
+ * The messages as the endpoint gets them: an assistant message that only calls tools carries `""`,
+ * not `null` (llama-cpp-python's server answers 500 to null; every server measured accepts "").
+ * The run's transcript keeps its null; only the request changes.
+ */
+export function wireMessages(messages: ChatMessage[]): ChatMessage[] {
+  return messages.map((message) =>
+    message.role === 'assistant' && message.content === null ? { ...message, content: '' } : message,
+  );
 }
 
 /** Builds the model activities around one shared client. */
 export function createModelActivities(deps: ModelActivityDeps) {
   const { openai, prices, transcripts, streamModelCalls = true } = deps;
   const streaming = new StreamingChoice(streamModelCalls);
+  const caps = new OutputCapChoice(deps.outputCaps);
+  const silentUsage = new SilentUsageNotice();
+  const endpoint = displayEndpoint(openai.baseURL);
   // A run's input names any model it likes; the metrics name only these (activities/metrics.ts).
   const metricModels = knownModels(deps);
   /**
@@ -49,24 +70,65 @@ export function createModelActivities(deps: ModelActivityDeps) {
     const publish = (answer: StreamedAnswer) =>
       heartbeats.report(() => liveAnswer(input.step, context.info.attempt, answer.liveText(), answer.textBytes));
     let completion: unknown;
+    let requestBytes: number;
     try {
-      const messages = build(await transcripts.resolve(input, context.info.workflowExecution));
+      const messages = wireMessages(build(await transcripts.resolve(input, context.info.workflowExecution)));
+      requestBytes = serializedBytes(messages) + (input.tools.length ? serializedBytes(input.tools) : 0);
       completion = await request(input, messages, context, live ? publish : undefined).catch((error: unknown) => {
         // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
         // failure (in history, and the worker's one line per attempt) carries a message only.
         context.log.debug('model call error', { error });
         throw error instanceof ApplicationFailure
           ? error
-          : classifyModelError(error, { endpoint: openai.baseURL, requestTimeoutMs: input.requestTimeoutMs });
+          : classifyModelError(error, {
+              endpoint: openai.baseURL,
+              requestTimeoutMs: input.requestTimeoutMs,
+              apiKeySet: deps.apiKeySet,
+            });
       });
     } finally {
       heartbeats.stop();
     }
     // Whatever the endpoint answered is checked here, so nothing off-spec reaches the run.
-    const result = parseCompletion(completion, input.model, prices);
+    const parsed = parseCompletion(completion, input.model, prices, requestBytes);
+    const result = withinCap(input, parsed, completion, context);
+    if (result.usageEstimated) silentUsage.noticed(input.model, endpoint, (message) => context.log.warn(message));
     recordModelCall(input.agent, result, metricModels);
     const { messages: _whole, ...recorded } = input;
     return withRecordedInput(result, recorded, startedAtMs);
+  }
+
+  /**
+   * `result` held to the call's output cap: an answer that overran it (the endpoint ignored the field
+   * it was sent) is cut at the cap, finishes for `length`, and the model's cap goes in both fields
+   * from now on (said once in the log).
+   */
+  function withinCap(
+    input: ModelCallInput,
+    result: ModelCallResult,
+    completion: unknown,
+    context: Context,
+  ): ModelCallResult {
+    const cap = input.maxOutputTokens;
+    const text = result.message.content;
+    if (cap === undefined) return result;
+    const stopped = (completion as { overranCap?: unknown } | null)?.overranCap === true;
+    const reported = result.usageEstimated ? undefined : result.outputTokens;
+    if (!stopped && !overran(cap, utf8Bytes(text ?? ''), reported)) return result;
+    const ignored = caps.learn(input.model);
+    if (ignored) {
+      context.log.warn(
+        `model ${input.model} at ${endpoint} answered past the ${cap}-token cap sent as ${ignored}: ` +
+          'its answers are cut at the cap, and its cap goes in both max_completion_tokens and max_tokens from now on ' +
+          '(MODEL_OUTPUT_CAP_PARAMETERS)',
+      );
+    }
+    if (text === null) return result;
+    return {
+      ...result,
+      message: { ...result.message, content: cutAtCap(text, cap, reported) },
+      finishReason: 'length',
+    };
   }
 
   /**
@@ -87,7 +149,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
         tools: input.tools.map((tool) => ({ type: 'function' as const, function: tool })),
         ...(input.toolChoice && { tool_choice: input.toolChoice }),
       }),
-      ...(input.maxOutputTokens && { max_completion_tokens: input.maxOutputTokens }),
+      ...(input.maxOutputTokens && caps.fields(input.model, input.maxOutputTokens)),
     };
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new OpenAI.APIConnectionTimeoutError()), input.requestTimeoutMs);
@@ -112,7 +174,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
         streaming.refused(input.model);
         return answer;
       }
-      return await readCompletion(response, controller, openai, onText ?? (() => undefined));
+      return await readCompletion(response, controller, openai, onText ?? (() => undefined), {
+        ...(input.maxOutputTokens && { stopAtTextBytes: overrunBytes(input.maxOutputTokens) }),
+      });
     } catch (error) {
       // A cancelled call stays cancelled (the SDK's own abort error), a stalled one times out.
       if (context.cancellationSignal.aborted) throw new OpenAI.APIUserAbortError();

@@ -35,10 +35,11 @@ function markdownMessage(message: ChatMessage): string {
   }
 }
 
-/** The per-step usage as a markdown table, with a total row. */
+/** The per-step usage as a markdown table, with a total row; estimated counts read `~120`, with a note. */
 function markdownSteps(transcript: RunTranscript): string {
   const { usage } = transcript;
   const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  const count = (tokens: number, estimated?: boolean) => `${estimated ? '~' : ''}${tokens}`;
   return [
     row(['step', 'model', 'tokens in', 'tokens out', 'cost (USD)', 'latency (s)']),
     '| ---: | --- | ---: | ---: | ---: | ---: |',
@@ -46,8 +47,8 @@ function markdownSteps(transcript: RunTranscript): string {
       row([
         step.step,
         step.model,
-        step.inputTokens,
-        step.outputTokens,
+        count(step.inputTokens, step.estimated),
+        count(step.outputTokens, step.estimated),
         step.costUsd.toFixed(6),
         step.seconds.toFixed(2),
       ]),
@@ -55,11 +56,12 @@ function markdownSteps(transcript: RunTranscript): string {
     row([
       'total',
       '',
-      usage.inputTokens,
-      usage.outputTokens,
+      count(usage.inputTokens, usage.estimated),
+      count(usage.outputTokens, usage.estimated),
       usage.costUsd.toFixed(6),
       transcript.steps.reduce((sum, step) => sum + step.seconds, 0).toFixed(2),
     ]),
+    ...(usage.estimated ? ['', '~ estimated: the endpoint reported no usage for these calls'] : []),
   ].join('\n');
 }
 

@@ -5,16 +5,20 @@ import { formatCost, formatDollars } from '../src/pricing';
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { ApprovalRecord } from '../client/approval-records';
+import { withDecisions } from './export-writers';
 import type { RunTranscript, StepUsage } from '../client/history-transcript';
 import type { RunReport, RunSummary } from '../client/run-types';
 import { programName, shellWord, startWorkerHint } from '../client/shell-hints';
 import type { WaitNotice } from '../client/waiting';
-import { withDecisions } from './export-writers';
+
+/** What estimated usage says after its figures: where they come from. */
+export const ESTIMATED_USAGE = 'estimated: the endpoint reported no usage';
 
 export function formatUsage(usage: Usage): string {
   // As the Web UI's details show it too (src/pricing.ts).
   const cost = formatCost(usage);
-  return `${usage.totalTokens} tokens (${usage.inputTokens} in, ${usage.outputTokens} out), ${cost}`;
+  const estimated = usage.estimated ? ` (${ESTIMATED_USAGE})` : '';
+  return `${usage.totalTokens} tokens (${usage.inputTokens} in, ${usage.outputTokens} out), ${cost}${estimated}`;
 }
 
 /** One transcript entry as a line or two; the system prompt is left out. */
@@ -102,11 +106,12 @@ function table(header: string[], rows: string[][]): string {
 
 /** Per model call: step, model, tokens in and out, cost and latency; then the totals. */
 export function formatSteps(steps: StepUsage[]): string {
+  // An estimated count (the endpoint reported no usage) reads `~120`.
   const row = (step: string, model: string, usage: Omit<StepUsage, 'step' | 'model'>) => [
     step,
     model,
-    String(usage.inputTokens),
-    String(usage.outputTokens),
+    `${usage.estimated ? '~' : ''}${usage.inputTokens}`,
+    `${usage.estimated ? '~' : ''}${usage.outputTokens}`,
     formatDollars(usage.costUsd),
     `${usage.seconds.toFixed(2)} s`,
   ];
@@ -116,13 +121,15 @@ export function formatSteps(steps: StepUsage[]): string {
       outputTokens: sum.outputTokens + step.outputTokens,
       costUsd: sum.costUsd + step.costUsd,
       seconds: sum.seconds + step.seconds,
+      ...((sum.estimated || step.estimated) && { estimated: true as const }),
     }),
-    { inputTokens: 0, outputTokens: 0, costUsd: 0, seconds: 0 },
+    { inputTokens: 0, outputTokens: 0, costUsd: 0, seconds: 0 } as Omit<StepUsage, 'step' | 'model'>,
   );
-  return table(
+  const rows = table(
     ['STEP', 'MODEL', 'IN', 'OUT', 'COST', 'LATENCY'],
     [...steps.map((step) => row(String(step.step), step.model, step)), row('total', '', total)],
   );
+  return total.estimated ? `${rows}\n~ ${ESTIMATED_USAGE}` : rows;
 }
 
 /** A decision, without the call it was on: approved or denied, by whom, where, when, the note and any edit. */

@@ -6,6 +6,7 @@ import type { temporal } from '@temporalio/proto';
 import { ApprovalReader, withToolCalls, type ApprovalRecord } from './approval-records';
 import type { ModelCallInput, ModelCallResult, ToolCallInput, ToolCallOutcome } from '../src/activity-contract';
 import { callRecordsOf } from '../src/recorded-calls';
+import { ToolResultPrefix } from '../src/tool-result-kinds';
 import { TRANSCRIPT_ACTIVITY_TYPES, TranscriptReplay, type TranscriptCarrier } from '../src/transcript-replay';
 import type { ChatMessage, TokenUsage, ToolCall } from '../src/types';
 
@@ -21,6 +22,8 @@ export interface StepUsage {
   costUsd: number;
   /** From the call's scheduled event to its completed event. */
   seconds: number;
+  /** Set when the endpoint reported no usage for this call: its tokens are estimated. */
+  estimated?: true;
 }
 
 export interface RunTranscript {
@@ -112,6 +115,7 @@ export async function recordsFromHistory(
       outputTokens: result!.outputTokens,
       costUsd: result!.costUsd,
       seconds: Math.round(endMs! - startMs) / 1_000,
+      ...(result!.usageEstimated && { estimated: true as const }),
     }));
   const usage = totalUsage(steps);
   const callsByStep = new Map<number, ToolCall[]>();
@@ -134,7 +138,8 @@ export async function recordsFromHistory(
     for (const { outcome, index } of results) {
       const call = answer.tool_calls?.[index - 1];
       if (!call || !outcome) continue;
-      const content = outcome.ok ? outcome.content : JSON.stringify({ error: outcome.error });
+      // As the run words it (workflows/tool-messages.ts).
+      const content = outcome.ok ? outcome.content : `${ToolResultPrefix.error}${outcome.error}`;
       messages.push({ role: 'tool', tool_call_id: call.id, content });
     }
   }
@@ -149,6 +154,7 @@ export function totalUsage(steps: StepUsage[]): TokenUsage {
       outputTokens: sum.outputTokens + step.outputTokens,
       totalTokens: sum.totalTokens + step.inputTokens + step.outputTokens,
       costUsd: sum.costUsd + step.costUsd,
+      ...((sum.estimated || step.estimated) && { estimated: true as const }),
     }),
     { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
   );

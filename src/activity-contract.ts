@@ -22,7 +22,10 @@ export interface ModelCallInput extends TranscriptCarrier {
   requestTimeoutMs: number;
   /** `none` for a run's wrap-up call: the model answers from what it has, calling no tool. */
   toolChoice?: 'none';
-  /** Caps the answer (`max_completion_tokens`) so a wrap-up call stays inside a token or cost budget. */
+  /**
+   * Caps the answer so a wrap-up call stays inside a token or cost budget: sent as
+   * `max_completion_tokens`, `max_tokens` or both (activities/output-cap.ts), and cut there if overrun.
+   */
   maxOutputTokens?: number;
 }
 
@@ -46,6 +49,8 @@ export interface ModelCallResult {
   outputTokens: number;
   costUsd: number;
   costKnown: boolean;
+  /** Set when the endpoint reported no usage: the tokens (and so the cost) are estimated from the sizes. */
+  usageEstimated?: true;
 }
 
 export interface ToolCallInput {

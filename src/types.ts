@@ -45,6 +45,8 @@ export interface TokenUsage {
   outputTokens: number;
   totalTokens: number;
   costUsd: number;
+  /** Set once any of them came from an endpoint that reported no usage: their tokens are estimated. */
+  estimated?: true;
 }
 
 /** Token usage and cost summed over every model response of a run. */
@@ -142,6 +144,13 @@ export interface ModelCallPolicy {
   maxAttempts: number;
   /** How long 429s are retried, apart from `maxAttempts` (absent in specs recorded before it existed). */
   rateLimitBudgetMs?: number;
+  /**
+   * How long an outage of the call's last model is retried once `maxAttempts` are spent, from the
+   * call's first failure (absent in specs recorded before: the default).
+   */
+  unavailableBudgetMs?: number;
+  /** Times a step asks again when the server could not parse the model's output (absent: the default). */
+  unparsedAttempts?: number;
   /** Calls run as local activities, on the worker running the run's workflow task; absent means regular ones. */
   local?: boolean;
   /** The task queue regular calls are scheduled on (the model role polls it); absent: the run's own. */

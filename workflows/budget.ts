@@ -8,6 +8,11 @@ import { LimitName, type AgentSpec, type Budgets, type Limits, type Usage } from
 
 export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, costKnown: true };
 
+/**
+ * `usage` with `response` added. Estimated usage (an endpoint that reports none) counts like any
+ * other, so budgets hold, and marks the sum (and its model's) `estimated`; only then, so usage
+ * without estimates reads as it always did.
+ */
 export function addUsage(usage: Usage, response: ModelCallResult): Usage {
   const tokens = response.inputTokens + response.outputTokens;
   const model = usage.byModel?.[response.model];
@@ -17,6 +22,7 @@ export function addUsage(usage: Usage, response: ModelCallResult): Usage {
     totalTokens: usage.totalTokens + tokens,
     costUsd: usage.costUsd + response.costUsd,
     costKnown: usage.costKnown && response.costKnown,
+    ...((usage.estimated || response.usageEstimated) && { estimated: true as const }),
     byModel: {
       ...usage.byModel,
       [response.model]: {
@@ -25,6 +31,7 @@ export function addUsage(usage: Usage, response: ModelCallResult): Usage {
         outputTokens: (model?.outputTokens ?? 0) + response.outputTokens,
         totalTokens: (model?.totalTokens ?? 0) + tokens,
         costUsd: (model?.costUsd ?? 0) + response.costUsd,
+        ...((model?.estimated || response.usageEstimated) && { estimated: true as const }),
       },
     },
   };

@@ -39,7 +39,14 @@ function carriedStateSchema() {
   const count = z.number().int().nonnegative();
   const amount = z.number().nonnegative();
 
-  const tokenUsage = z.object({ inputTokens: count, outputTokens: count, totalTokens: count, costUsd: amount });
+  const tokenUsage = z.object({
+    inputTokens: count,
+    outputTokens: count,
+    totalTokens: count,
+    costUsd: amount,
+    // Estimated usage stays marked across continue-as-new.
+    estimated: z.literal(true).optional(),
+  });
 
   const toolCallSchema = z.object({
     id: z.string(),

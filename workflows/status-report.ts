@@ -90,7 +90,8 @@ export function currentDetails(
   pending: PendingApproval[],
   workflowId: string,
 ): string {
-  const summary = `**${status}** · step ${step} · ${usage.totalTokens} tokens · ${formatCost(usage)}`;
+  const tokens = `${usage.totalTokens} tokens${usage.estimated ? ' (estimated: the endpoint reports no usage)' : ''}`;
+  const summary = `**${status}** · step ${step} · ${tokens} · ${formatCost(usage)}`;
   if (!pending.length) return summary;
   const calls = pending.map(({ callId, tool, args }) => {
     const json = JSON.stringify(args);

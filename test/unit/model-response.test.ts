@@ -69,8 +69,27 @@ describe('parseCompletion', () => {
     ['usage null', completion({}, { usage: null })],
     ['usage without counts', completion({}, { usage: {} })],
     ['counts null', completion({}, { usage: { prompt_tokens: null, completion_tokens: null } })],
-  ])('counts %s as 0 tokens', (_case, body) => {
-    expect(parse(body)).toMatchObject({ inputTokens: 0, outputTokens: 0, costUsd: 0 });
+    ['zero tokens for a request that sent some', completion({}, { usage: { prompt_tokens: 0, completion_tokens: 0 } })],
+  ])('estimates %s from the sizes (4 bytes a token), marked estimated and priced', (_case, body) => {
+    // A 400-byte request; the answer "Hello." is 6 bytes.
+    const parsed = parseCompletion(body, 'gpt-4o-mini', DEFAULT_PRICES, 400);
+    const price = DEFAULT_PRICES['gpt-4o-mini'];
+    expect(parsed).toMatchObject({ inputTokens: 100, outputTokens: 2, usageEstimated: true });
+    expect(parsed.costUsd).toBeCloseTo((100 * price.inputPerMillion + 2 * price.outputPerMillion) / 1_000_000, 12);
+  });
+
+  it('estimates only the count an endpoint left out', () => {
+    const parsed = parseCompletion(
+      completion({}, { usage: { prompt_tokens: 55 } }),
+      'gpt-4o-mini',
+      DEFAULT_PRICES,
+      400,
+    );
+    expect(parsed).toMatchObject({ inputTokens: 55, outputTokens: 2, usageEstimated: true });
+  });
+
+  it('reported usage is not marked estimated', () => {
+    expect(parse(completion())).not.toHaveProperty('usageEstimated');
   });
 
   it.each([
@@ -88,8 +107,10 @@ describe('parseCompletion', () => {
     expect(parse({ choices: [{ message: { content: 'Hi' } }] })).toMatchObject({
       message: { role: 'assistant', content: 'Hi' },
       finishReason: null,
+      // No usage: estimated (no request bytes here; "Hi" is one token).
       inputTokens: 0,
-      outputTokens: 0,
+      outputTokens: 1,
+      usageEstimated: true,
     });
   });
 
