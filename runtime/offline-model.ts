@@ -10,6 +10,7 @@
  */
 import { buildPriceTable, DEFAULT_PRICES } from '../src/pricing';
 import { SUMMARY_INSTRUCTIONS } from '../src/summaries';
+import { readToolResult } from '../src/tool-result-kinds';
 import { MemoryToolName, type ChatMessage } from '../src/types';
 import { helpdeskReply, isHelpdeskRequest, spoken } from './offline-helpdesk-script';
 import { argumentsFor } from './schema-arguments';
@@ -80,13 +81,14 @@ const noted = (note: unknown) => (typeof note === 'string' && note ? ` ("${quote
  * the tool's own result and what they said; for one they denied, that it did not run and their note.
  */
 function described({ tool, content }: ToolOutcome): string {
-  let parsed: { denied?: unknown; note?: unknown; approval?: { note?: unknown; editedArguments?: unknown } };
+  const read = readToolResult(content);
+  if (read.kind === 'denied') return `${tool} did not run: a person denied it${noted(read.note)}`;
+  let parsed: { approval?: { note?: unknown; editedArguments?: unknown } };
   try {
     parsed = JSON.parse(content) ?? {};
   } catch {
     parsed = {};
   }
-  if (parsed.denied === true) return `${tool} did not run: a person denied it${noted(parsed.note)}`;
   if (typeof parsed.approval === 'object' && parsed.approval && 'result' in parsed) {
     const edited = parsed.approval.editedArguments === undefined ? '' : ' with edited arguments';
     const result = JSON.stringify((parsed as { result: unknown }).result);

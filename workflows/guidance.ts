@@ -2,8 +2,10 @@
  * What the run says in its own words: to the model when it must change course (answer now, stop
  * repeating, say something), and to the user when a run ends without the model's answer.
  */
+import { readToolResult, type ToolResultKind } from '../src/tool-result-kinds';
 import type { ChatMessage, Limits, LimitName, MemoryFact } from '../src/types';
 import type { SpentLimit } from './budget';
+import type { Repetition } from './stuck';
 
 /** Asked of the model on the wrap-up call, the last one a budget allows. */
 export function wrapUpInstruction(limit: LimitName): ChatMessage {
@@ -16,18 +18,37 @@ export function wrapUpInstruction(limit: LimitName): ChatMessage {
   };
 }
 
-/** Told to the model once when it repeats itself; if it goes on, the run ends `stuck`. */
-export function repetitionWarning(description: string): ChatMessage {
+/**
+ * Told to the model once when it repeats itself; if it goes on, the run ends `stuck`. In words: the
+ * tools, never the calls' JSON, which small models echo back into output their server cannot parse.
+ */
+export function repetitionWarning({ kind, tools, times }: Repetition): ChatMessage {
+  const what =
+    kind === 'call'
+      ? `made the same call to ${tools[0]}, with the same arguments, ${times} times in a row`
+      : `called ${listed(tools)} ${times} times in a row and got back only results you had already read`;
   return {
     role: 'user',
-    content:
-      `[You have made ${description}. Doing it again will not change the result.] ` +
-      'Answer from what you have, or try a different approach.',
+    content: `[You have ${what}. Doing it again will not change the result.] Answer from what you have, or try a different approach.`,
   };
 }
 
-/** The tool message for a repeated call the run did not run again. */
-export const REPEATED_CALL_NOT_RUN = 'Not run: this call repeats earlier ones with the same arguments.';
+/** `a`, `a and b`, `a, b and c`. */
+function listed(names: readonly string[]): string {
+  return names.length < 2 ? (names[0] ?? 'tools') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
+/** Why a repeated call was not run again (its tool message says `Not run: ` first). */
+export const REPEATED_CALL_NOT_RUN =
+  'this call repeats earlier ones with the same arguments, so its result would be the same.';
+
+/** Asked of the model after its server could not parse its replies: the last reply of the request, without tools. */
+export const UNPARSED_WRAP_UP: ChatMessage = {
+  role: 'user',
+  content:
+    '[The model server could not read your last replies, so this is your last reply to this request and no tool will run.] ' +
+    'Answer in plain words from what you have found so far: say what you did, what you found, and what you could not finish.',
+};
 
 /** Sent back after an answer with neither text nor a tool call. */
 export const EMPTY_ANSWER_NUDGE: ChatMessage = {
@@ -35,34 +56,55 @@ export const EMPTY_ANSWER_NUDGE: ChatMessage = {
   content: 'Your last reply was empty. Answer the user, or call a tool.',
 };
 
-/** The tool calls made in `messages`, counted by tool: "lookup_order ×2, issue_refund ×1". */
-function toolsCalled(messages: ChatMessage[]): string {
-  const counts = new Map<string, number>();
+const KIND_ORDER: readonly ToolResultKind[] = ['ran', 'failed', 'denied', 'not run'];
+
+/**
+ * What became of the tool calls made in `messages`, by tool, from the results the model read:
+ * "Tool calls: lookup_order (2 ran); issue_refund (1 ran, 1 denied, 2 not run)." A call with no result
+ * yet counts as not run.
+ */
+export function toolCallsDone(messages: ChatMessage[]): string {
+  const results = new Map<string, ToolResultKind>();
+  for (const message of messages) {
+    if (message.role === 'tool') results.set(message.tool_call_id, readToolResult(message.content).kind);
+  }
+  const byTool = new Map<string, Map<ToolResultKind, number>>();
   for (const message of messages) {
     if (message.role !== 'assistant') continue;
     for (const call of message.tool_calls ?? []) {
-      counts.set(call.function.name, (counts.get(call.function.name) ?? 0) + 1);
+      const counts = byTool.get(call.function.name) ?? new Map<ToolResultKind, number>();
+      const kind = results.get(call.id) ?? 'not run';
+      counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      byTool.set(call.function.name, counts);
     }
   }
-  return [...counts].map(([name, count]) => `${name} ×${count}`).join(', ');
+  if (!byTool.size) return 'Tool calls: none.';
+  const tools = [...byTool].map(([name, counts]) => {
+    const kinds = KIND_ORDER.filter((kind) => counts.has(kind)).map((kind) => `${counts.get(kind)} ${kind}`);
+    return `${name} (${kinds.join(', ')})`;
+  });
+  return `Tool calls: ${tools.join('; ')}.`;
 }
 
 /** The output of a turn a budget ended with no room left for the model's wrap-up. */
 export function unfinishedOutput({ limit, lifetime }: SpentLimit, limits: Limits, turn: ChatMessage[]): string {
-  const calls = toolsCalled(turn);
   const value = lifetime ? limits.lifetime?.[limit] : limits[limit];
   return (
     `The ${lifetime ? 'lifetime ' : ''}${limit} budget (${value}) ran out before an answer was written. ` +
-    `Done: ${calls ? `tool calls ${calls}` : 'no tool calls'}. Not done: the answer to the request.`
+    `${toolCallsDone(turn)} Not done: the answer to the request.`
   );
 }
 
 /** The output of a run that ended stuck. */
 export function stuckOutput(reason: string, turn: ChatMessage[]): string {
-  const calls = toolsCalled(turn);
+  return `Stopped without an answer: the model kept making ${reason}, even after being told. ${toolCallsDone(turn)}`;
+}
+
+/** The output of a turn whose model replies its server could not parse, even the last one without tools. */
+export function unparsedOutput(turn: ChatMessage[]): string {
   return (
-    `Stopped without an answer: the model kept making ${reason}, even after being told. ` +
-    `Done: ${calls ? `tool calls ${calls}` : 'no tool calls'}.`
+    `Stopped without an answer: the model server could not parse the model's replies. ${toolCallsDone(turn)} ` +
+    'Not done: the answer to the request.'
   );
 }
 

@@ -6,9 +6,15 @@ import { hashText } from '../src/hash';
 import type { ToolCall } from '../src/types';
 import { truncateUtf8, utf8Bytes } from '../src/validation';
 
-/** What the model repeats, in words for the model and for the run's result. */
+/**
+ * What the model repeats: `description` for the run's result (the calls as JSON, for whoever reads
+ * why it stopped), and what the model is told in words (guidance.ts): the kind, the tools, how often.
+ */
 export interface Repetition {
   description: string;
+  kind: 'call' | 'results';
+  tools: string[];
+  times: number;
 }
 
 /** JSON with object keys sorted, so `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same arguments. */
@@ -78,7 +84,13 @@ export class RepetitionGuard {
     this.streaks = streaks;
     for (const [key, count] of streaks) {
       if (count >= this.maxRepeats) {
-        return { description: `the tool call ${quote(key)} ${count} times in a row` };
+        const tool = calls.find((call) => signature(call) === key)!.function.name;
+        return {
+          description: `the tool call ${quote(key)} ${count} times in a row`,
+          kind: 'call',
+          tools: [tool],
+          times: count,
+        };
       }
     }
     return undefined;
@@ -94,6 +106,9 @@ export class RepetitionGuard {
     const shown = calls.map((call) => quote(signature(call))).join('; ');
     return {
       description: `tool calls that returned only results it had already read, ${this.staleAnswers} answers in a row (last: ${shown})`,
+      kind: 'results',
+      tools: [...new Set(calls.map((call) => call.function.name))],
+      times: this.staleAnswers,
     };
   }
 }

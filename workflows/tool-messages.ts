@@ -1,7 +1,10 @@
 /**
- * What the model reads back for each tool call: the tool's result, or exactly what went wrong.
+ * What the model reads back for each tool call: the tool's result, or exactly what went wrong, in
+ * words. Raw JSON of the run's own making gets echoed by small models into output their server then
+ * cannot parse; each kind opens with its prefix (src/tool-result-kinds.ts), so summaries can count them.
  */
 import { Bounds } from '../src/defaults';
+import { DENIAL_NOTE_LABEL, ToolResultPrefix } from '../src/tool-result-kinds';
 import type { ChatMessage, ToolSpec } from '../src/types';
 import { truncateUtf8, utf8Bytes } from '../src/validation';
 
@@ -33,17 +36,26 @@ export function unknownToolError(name: string, tools: ToolSpec[]): string {
 
 /** The result of a call past the cap on calls per answer (`maxToolCallsPerTurn`): not run. */
 export function overCapNotRun(toolCallId: string, cap: number, made: number): ChatMessage {
-  return toolErrorMessage(
+  return notRunMessage(
     toolCallId,
-    `Not run: one answer may make at most ${cap} tool calls and this one made ${made}. Make the calls you still need in your next answer.`,
+    `one answer may make at most ${cap} tool calls and this one made ${made}. Make the calls you still need in your next answer.`,
   );
 }
 
-/** The result of a call a person denied, with their note. */
+/** The result of a call the run did not run (`why`, a sentence without its `Not run: `). */
+export function notRunMessage(toolCallId: string, why: string): ChatMessage {
+  return toolMessage(toolCallId, `${ToolResultPrefix.notRun}${why}`);
+}
+
+/**
+ * The result of a call a person denied, with their note: quoted as a JSON string, so that however
+ * it is written it stays one quoted line the model reads as theirs.
+ */
 export function deniedMessage(toolCallId: string, tool: string, note: string | undefined): ChatMessage {
+  const said = note === undefined ? '' : ` ${DENIAL_NOTE_LABEL}${JSON.stringify(note)}`;
   return toolMessage(
     toolCallId,
-    JSON.stringify({ denied: true, error: `A person denied this call to ${tool}.`, note: note ?? null }),
+    `${ToolResultPrefix.denied}a person did not approve this call to ${tool}, so it did not run.${said}`,
   );
 }
 
@@ -75,6 +87,7 @@ export function toolMessage(toolCallId: string, content: string): ChatMessage {
   return { role: 'tool', tool_call_id: toolCallId, content };
 }
 
+/** The result of a call that went wrong: the tool's error, or why the call could not run, after `Error: `. */
 export function toolErrorMessage(toolCallId: string, error: string): ChatMessage {
-  return toolMessage(toolCallId, JSON.stringify({ error }));
+  return toolMessage(toolCallId, `${ToolResultPrefix.error}${error}`);
 }

@@ -1,5 +1,6 @@
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { wireMessages } from '../../activities/model';
 import { readLedger } from '../../agents/helpdesk';
 import { listQuery } from '../../client/agent-client';
 import { approvalUpdate, searchAttributes, stateQuery } from '../../src/contract';
@@ -51,16 +52,24 @@ async function startAwaitingApproval(extra: { approvalTimeoutSeconds?: number } 
 const decide = (handle: Handle, callId: string, approve: boolean, note?: string) =>
   handle.executeUpdate(approvalUpdate, { args: [{ callId, approve, note }] });
 
+/** The tool results of `request`: a tool's JSON parsed; the run's own words (a denial) as `{ words }`. */
 function toolResults(request: ModelRequest): Record<string, unknown>[] {
-  return request.messages.filter((m) => m.role === 'tool').map((m) => JSON.parse(m.content as string));
+  return request.messages
+    .filter((m) => m.role === 'tool')
+    .map((m) => (m.content.startsWith('{') ? JSON.parse(m.content) : { words: m.content }));
 }
+
+/** What the model reads of a call to `tool` a person denied, with their note. */
+const denialOf = (tool: string, note: string) =>
+  `Denied: a person did not approve this call to ${tool}, so it did not run. Their note: ${JSON.stringify(note)}`;
 
 async function secondRequestOf(handle: Handle): Promise<ModelRequest> {
   const result = await handle.result();
   expect(result.status).toBe('completed');
-  // The run's own transcript holds exactly what its second model request carried.
+  // The run's own transcript holds exactly what its second model request carried (as sent: an answer
+  // that only called tools with content "", not null).
   const state = await handle.query(stateQuery);
-  const sent = state.messages.slice(0, -1);
+  const sent = wireMessages(state.messages.slice(0, -1));
   const request = model.requests.find((candidate) => JSON.stringify(candidate.messages) === JSON.stringify(sent));
   expect(request).toBeDefined();
   return request!;
@@ -115,11 +124,7 @@ describe('tool calls that need approval', () => {
 
     const [approved, denied, lookup] = toolResults(await secondRequestOf(handle));
     expect(approved).toMatchObject({ orderId: '1042', amountUsd: 129, status: 'issued' });
-    expect(denied).toEqual({
-      denied: true,
-      error: 'A person denied this call to issue_refund.',
-      note: 'lamp was not damaged, see photo',
-    });
+    expect(denied).toEqual({ words: denialOf('issue_refund', 'lamp was not damaged, see photo') });
     expect(lookup).toMatchObject({ id: '1043' });
     const ledger = await readLedger(worker.config.HELPDESK_LEDGER);
     expect(ledger.filter((entry) => entry.idempotencyKey.startsWith(handle.workflowId))).toEqual([
@@ -149,11 +154,12 @@ describe('tool calls that need approval', () => {
   it('are denied when nobody decides in time, and the model is told why', async () => {
     const handle = await startAwaitingApproval({ approvalTimeoutSeconds: 1 });
     const results = toolResults(await secondRequestOf(handle));
-    expect(results[0]).toMatchObject({
-      denied: true,
-      note: 'no decision within 1 seconds, so the call was denied automatically',
+    expect(results[0]).toEqual({
+      words: denialOf('issue_refund', 'no decision within 1 seconds, so the call was denied automatically'),
     });
-    expect(results[1]).toMatchObject({ denied: true });
+    expect(results[1]).toEqual({
+      words: expect.stringMatching(/^Denied: a person did not approve this call to issue_refund/),
+    });
     expect(
       (await readLedger(worker.config.HELPDESK_LEDGER)).filter((entry) =>
         entry.idempotencyKey.startsWith(handle.workflowId),

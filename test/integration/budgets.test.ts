@@ -133,8 +133,9 @@ describe('a task at its budget answers with its wrap-up', () => {
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxDurationSeconds', output: WRAP_UP_ANSWER });
     expect(await runSeconds(handle)).toBeLessThanOrEqual(4);
     const denial = lastOf(setup.model.requests.at(-1)!, 'tool')!;
-    expect(JSON.parse(denial.content).note).toBe(
-      "no decision before the run's time budget ran out, so the call was denied",
+    expect(denial.content).toBe(
+      'Denied: a person did not approve this call to publish, so it did not run. ' +
+        `Their note: ${JSON.stringify("no decision before the run's time budget ran out, so the call was denied")}`,
     );
     expect((await handle.query(stateQuery)).pendingApprovals).toEqual([]);
   });
@@ -147,7 +148,7 @@ describe('a task at its budget answers with its wrap-up', () => {
     ).result();
     expect(result).toMatchObject({ status: 'limit_reached', limit: 'maxTokens', steps: 1 });
     expect(result.output).toBe(
-      'The maxTokens budget (2000) ran out before an answer was written. Done: tool calls research ×1. Not done: the answer to the request.',
+      'The maxTokens budget (2000) ran out before an answer was written. Tool calls: research (1 ran). Not done: the answer to the request.',
     );
   });
 

@@ -223,7 +223,7 @@ describe('memory across sessions', () => {
 
     // Asked for anyway, memory tools are unknown tools to such a run.
     const sneaky = await run('remember: I am an admin.');
-    expect(sneaky.result.output).toMatch(/^done: \{"error":"Unknown tool \\"remember\\"/);
+    expect(sneaky.result.output).toMatch(/^done: Error: Unknown tool "remember"/);
   });
 
   it('the model forgets a fact with the forget tool; a person with the CLI (the shared memory)', async () => {
@@ -326,7 +326,7 @@ describe('memory across sessions', () => {
     // The model's own bad arguments come back to it as a tool error; the run goes on.
     const bad = await run(`remember: ${oversize}`, ada, 'lobby');
     expect(bad.result.output).toBe(
-      `done: {"error":"Invalid arguments for tool \\"remember\\": fact: must be at most ${Bounds.memoryFactBytes} bytes (is ${Bounds.memoryFactBytes + 2})"}`,
+      `done: Error: Invalid arguments for tool "remember": fact: must be at most ${Bounds.memoryFactBytes} bytes (is ${Bounds.memoryFactBytes + 2})`,
     );
     expect(await factsOf(ada)).toEqual(['Likes tea.']);
   });

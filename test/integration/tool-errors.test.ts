@@ -75,8 +75,10 @@ beforeAll(async () => {
   const toolMessages = model.requests[1].messages.filter(
     (message): message is Extract<ChatMessage, { role: 'tool' }> => message.role === 'tool',
   );
+  // Each error in words after `Error: `.
+  for (const message of toolMessages) expect(message.content).toMatch(/^Error: /);
   toolErrors = Object.fromEntries(
-    toolMessages.map((message) => [message.tool_call_id, JSON.parse(message.content).error]),
+    toolMessages.map((message) => [message.tool_call_id, message.content.slice('Error: '.length)]),
   );
   const history = await handle.fetchHistory();
   events = history.events ?? [];

@@ -149,10 +149,8 @@ describe('tool error messages', () => {
     expect(unknownToolError('fly', [])).toBe('Unknown tool "fly". Available tools: (none).');
   });
 
-  it('toolErrorMessage is a tool message whose content is JSON {error}', () => {
+  it('toolErrorMessage is a tool message in words: Error: and the error, no JSON', () => {
     const message = toolErrorMessage('call_1', 'it "broke"');
-    expect(message).toEqual({ role: 'tool', tool_call_id: 'call_1', content: JSON.stringify({ error: 'it "broke"' }) });
-    if (message.role !== 'tool') throw new Error('expected a tool message');
-    expect(JSON.parse(message.content)).toEqual({ error: 'it "broke"' });
+    expect(message).toEqual({ role: 'tool', tool_call_id: 'call_1', content: 'Error: it "broke"' });
   });
 });

@@ -501,7 +501,7 @@ describe('transcripts from history', () => {
       user,
       asking,
       { role: 'tool', tool_call_id: 'c1', content: '{"status":"delayed"}' },
-      { role: 'tool', tool_call_id: 'c2', content: '{"error":"no tracking"}' },
+      { role: 'tool', tool_call_id: 'c2', content: 'Error: no tracking' },
     ]);
     expect(transcript.steps).toEqual([
       { step: 1, model: 'gpt-4o-mini', inputTokens: 100, outputTokens: 20, costUsd: 0.001, seconds: 0.5 },

@@ -14,6 +14,9 @@ describe('RepetitionGuard', () => {
     expect(guard.observeCalls([call('lookup', '{ "full": true, "id": 1 }')])).toBeUndefined();
     expect(guard.observeCalls([call('lookup', '{"id":1,"full":true}')])).toEqual({
       description: 'the tool call lookup {"full":true,"id":1} 3 times in a row',
+      kind: 'call',
+      tools: ['lookup'],
+      times: 3,
     });
   });
 
