@@ -10,6 +10,8 @@ import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
 import { readRunHistory, TranscriptStore } from '../activities/transcript-store';
 import { boundedFetch } from '../activities/bounded-body';
+import { openAIErrorBodies } from '../activities/error-body-shape';
+import { buildCapParameters } from '../activities/output-cap';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
 import { describeAddress, WorkerRole, type WorkerConfig } from '../src/config';
 import { connectionCause, connectionHint } from '../src/connection-errors';
@@ -19,6 +21,7 @@ import { LocalCallKind } from '../src/types';
 import type { AgentRegistry } from '../src/registry';
 import { buildRegistry } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
+import { serverContextWindows } from './context-window-probe';
 import { callLogAttributes } from './logging';
 import { workerTracing } from './worker-tracing';
 import { WORKFLOW_BUNDLE_MODULES, workflowBundleOptions } from './workflow-modules';
@@ -195,6 +198,21 @@ function deploymentOptions(config: WorkerConfig) {
   };
 }
 
+/**
+ * The context windows the model server says the models this worker knows have (its default model, its
+ * agents' models and fallback models): runs started here record them. Only a worker that runs runs asks.
+ */
+function modelServerWindows(config: WorkerConfig, agents: AgentRegistry): Promise<Record<string, number>> {
+  if (config.WORKER_ROLE !== WorkerRole.all && config.WORKER_ROLE !== WorkerRole.workflows) return Promise.resolve({});
+  const models = [
+    config.AGENT_MODEL,
+    ...agents
+      .entries()
+      .flatMap(({ agent }) => [...(agent.model ? [agent.model] : []), ...(agent.fallbackModels ?? [])]),
+  ];
+  return serverContextWindows(config.OPENAI_BASE_URL, models, (line) => Runtime.instance().logger.info(line));
+}
+
 /** Creates a worker for `config`; the caller runs it and closes `connection` afterwards. */
 export async function createAgentWorker(
   config: WorkerConfig,
@@ -211,14 +229,17 @@ export async function createAgentWorker(
     apiKey: config.OPENAI_API_KEY ?? 'no-key-set',
     maxRetries: 0,
     timeout: requestTimeoutMs,
-    // Whatever the endpoint sends is read through a byte bound (and, streamed, event by event).
-    fetch: boundedFetch(),
+    // Whatever the endpoint sends is read through a byte bound (and, streamed, event by event); error
+    // bodies not in OpenAI's shape (vLLM's, FastAPI's) are put in it, so the client reads their words.
+    fetch: openAIErrorBodies(boundedFetch()),
   });
   const activities = createActivities({
-    ...specSettingsOf(config),
+    ...specSettingsOf(config, await modelServerWindows(config, agents)),
     registry: agents,
     openai,
     streamModelCalls: config.MODEL_STREAMING,
+    outputCaps: buildCapParameters(config.MODEL_OUTPUT_CAP_PARAMETERS),
+    apiKeySet: config.OPENAI_API_KEY !== undefined,
     resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
     unknownAgentWaitMs: config.UNKNOWN_AGENT_WAIT_SECONDS * 1000,
     transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),

@@ -17,6 +17,8 @@ import {
   DEFAULT_MODEL_MAX_ATTEMPTS,
   DEFAULT_MODEL_RATE_LIMIT_SECONDS,
   DEFAULT_MODEL_TIMEOUT_SECONDS,
+  DEFAULT_MODEL_UNAVAILABLE_SECONDS,
+  DEFAULT_MODEL_UNPARSED_ATTEMPTS,
   DEFAULT_TASK_QUEUE,
   DEFAULT_TEMPORAL_NAMESPACE,
   DEFAULT_TOOL_RESULT_MAX_BYTES,
@@ -105,6 +107,12 @@ const workerEnvSchema = temporalEnvSchema.extend({
   MODEL_MAX_ATTEMPTS: z.coerce.number().int().positive().default(DEFAULT_MODEL_MAX_ATTEMPTS),
   /** How long 429s are retried, apart from MODEL_MAX_ATTEMPTS. */
   MODEL_RATE_LIMIT_SECONDS: seconds.default(DEFAULT_MODEL_RATE_LIMIT_SECONDS),
+  /** How long an outage of a call's last model is retried once its MODEL_MAX_ATTEMPTS are spent, from its first failure. */
+  MODEL_UNAVAILABLE_SECONDS: seconds.default(DEFAULT_MODEL_UNAVAILABLE_SECONDS),
+  /** Times a step asks again when the server could not parse the model's output, before an answer without tools. */
+  MODEL_UNPARSED_ATTEMPTS: z.coerce.number().int().positive().default(DEFAULT_MODEL_UNPARSED_ATTEMPTS),
+  /** The request field of each model's output cap, JSON: {"model": "max_tokens" | "max_completion_tokens" | "both", "*": ...}. */
+  MODEL_OUTPUT_CAP_PARAMETERS: z.string().optional(),
   /** The most time between two heartbeats reaching the server (both of the worker's heartbeat throttles). */
   HEARTBEAT_THROTTLE_MS: z.coerce.number().int().positive().default(DEFAULT_HEARTBEAT_THROTTLE_MS),
   /** How long a run's workflow task waits for the worker that ran its last one before any worker may take it. */

@@ -1,7 +1,8 @@
 /**
- * How many tokens a model reads at most: a built-in table of known models, extended or corrected by
- * env `MODEL_CONTEXT_WINDOWS`, and overridden by an agent's `contextWindowTokens`. A run keeps its
- * conversation under a share of it by summarising the oldest part.
+ * How many tokens a model reads at most: a built-in table of known models, extended by what the model
+ * server says (llama-server, vLLM, Ollama), extended or corrected by env `MODEL_CONTEXT_WINDOWS`, and
+ * overridden by an agent's `contextWindowTokens`. A run keeps its conversation under a share of it
+ * by summarising the oldest part.
  */
 import { z } from 'zod';
 import { parseJsonVariable } from './validation';
@@ -29,10 +30,14 @@ export const DEFAULT_CONTEXT_WINDOWS: ContextWindows = {
 
 const windowsSchema = z.record(z.string().min(1), z.number().int().positive());
 
-/** The default table extended by a JSON table (the value of `MODEL_CONTEXT_WINDOWS`). */
-export function buildContextWindows(extraJson?: string): ContextWindows {
-  if (!extraJson) return { ...DEFAULT_CONTEXT_WINDOWS };
-  return { ...DEFAULT_CONTEXT_WINDOWS, ...parseJsonVariable('MODEL_CONTEXT_WINDOWS', extraJson, windowsSchema) };
+/**
+ * The default table, then the windows the model server said (`discovered`: runtime/context-window-probe.ts),
+ * then a JSON table (the value of `MODEL_CONTEXT_WINDOWS`): the operator's word wins, as for a server
+ * that reports more than it serves (Ollama without `num_ctx`).
+ */
+export function buildContextWindows(extraJson?: string, discovered: ContextWindows = {}): ContextWindows {
+  const configured = extraJson ? parseJsonVariable('MODEL_CONTEXT_WINDOWS', extraJson, windowsSchema) : {};
+  return { ...DEFAULT_CONTEXT_WINDOWS, ...discovered, ...configured };
 }
 
 /** The window of `model`: its own entry, else the longest entry it is a dated or suffixed name of. */

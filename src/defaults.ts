@@ -24,6 +24,21 @@ export const DEFAULT_MODEL_MAX_ATTEMPTS = 5;
 export const DEFAULT_MODEL_RATE_LIMIT_SECONDS = 600;
 
 /**
+ * An outage of the last model a call may try (connection failures, 5xx, cut streams, timeouts) is
+ * retried for this long, counted from the call's first failure, when its attempts are spent (env
+ * `MODEL_UNAVAILABLE_SECONDS`): a model server restarting or loading a model must not fail every run.
+ */
+export const DEFAULT_MODEL_UNAVAILABLE_SECONDS = 300;
+/** The longest wait between two tries of a model that is down. */
+export const LONGEST_MODEL_OUTAGE_DELAY_SECONDS = 30;
+
+/**
+ * Times a step asks again when the model server could not parse what the model wrote (env
+ * `MODEL_UNPARSED_ATTEMPTS`); then the step asks for an answer without tools.
+ */
+export const DEFAULT_MODEL_UNPARSED_ATTEMPTS = 3;
+
+/**
  * How long a workflow task waits on the queue of the worker that ran the run's last task before any
  * worker may take it (Temporal's default is 10 s): after a worker dies, this is what its runs wait
  * on top of their activities' timeouts (env `WORKER_STICKY_TIMEOUT_SECONDS`).

@@ -37,6 +37,17 @@ export const Patch = {
    * model reads an approval's note and edits with the tool's result (before: neither).
    */
   approvalEdits: 'approval-edits-and-notes',
+  /**
+   * The last model a call may try, once its attempts are spent on an outage, is tried again with
+   * backoff until `MODEL_UNAVAILABLE_SECONDS`; output the server could not parse is asked for again a
+   * few times, then the step asks for an answer without tools (before: both failed the run).
+   */
+  modelOutagesByTime: 'model-outages-by-time',
+  /**
+   * A request the server refuses as past the model's context window is shortened (summarised, or
+   * its old tool results omitted) and sent once more (before: the run failed `ModelBadRequest`).
+   */
+  contextExceededCompacts: 'context-exceeded-compacts',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 

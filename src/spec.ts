@@ -81,9 +81,10 @@ export type WorkerSpecSettings = Omit<SpecOptions, 'model' | 'fallbackModels'>;
 
 /**
  * The worker's configuration as the settings every spec it resolves records: the one place where a
- * run-recorded setting goes from env to spec (CONTRIBUTING.md lists the others).
+ * run-recorded setting goes from env to spec (CONTRIBUTING.md lists the others). `discoveredWindows`:
+ * the context windows the model server said (runtime/context-window-probe.ts).
  */
-export function specSettingsOf(config: WorkerConfig): WorkerSpecSettings {
+export function specSettingsOf(config: WorkerConfig, discoveredWindows: ContextWindows = {}): WorkerSpecSettings {
   return {
     defaultModel: config.AGENT_MODEL,
     modelCall: {
@@ -91,10 +92,12 @@ export function specSettingsOf(config: WorkerConfig): WorkerSpecSettings {
       heartbeatTimeoutMs: config.MODEL_HEARTBEAT_SECONDS * 1000,
       maxAttempts: config.MODEL_MAX_ATTEMPTS,
       rateLimitBudgetMs: config.MODEL_RATE_LIMIT_SECONDS * 1000,
+      unavailableBudgetMs: config.MODEL_UNAVAILABLE_SECONDS * 1000,
+      unparsedAttempts: config.MODEL_UNPARSED_ATTEMPTS,
     },
     transcriptMaxBytes: config.TRANSCRIPT_MAX_BYTES,
     prices: buildPriceTable(config.MODEL_PRICES),
-    contextWindows: buildContextWindows(config.MODEL_CONTEXT_WINDOWS),
+    contextWindows: buildContextWindows(config.MODEL_CONTEXT_WINDOWS, discoveredWindows),
     contextCompactAt: config.CONTEXT_COMPACT_AT,
     continueAsNewAtBytes: config.CONTINUE_AS_NEW_AT_BYTES,
     historyLimitBytes: config.HISTORY_LIMIT_BYTES,

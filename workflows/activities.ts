@@ -12,6 +12,7 @@ import type {
   ToolCallInput,
   ToolCallOutcome,
 } from '../activities';
+import { LONGEST_MODEL_OUTAGE_DELAY_SECONDS } from '../src/defaults';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
 import type { AgentSpec, ToolSpec } from '../src/types';
 import { Patch } from './patch-checks';
@@ -42,7 +43,8 @@ function until(deadlineMs: number | undefined) {
 /**
  * The model activities under the worker's model-call policy, shown as `summary` in the Web UI: local
  * activities when the spec says so (no heartbeats there: a dead worker's call is retried with its
- * workflow task).
+ * workflow task). 429s and output the server could not parse come back at once: the run retries them
+ * (model-calls.ts). Runs whose spec has an outage budget wait at most 30 s between attempts.
  */
 function modelActivities(spec: AgentSpec, summary: string, deadlineMs: number | undefined) {
   const options = {
@@ -53,8 +55,13 @@ function modelActivities(spec: AgentSpec, summary: string, deadlineMs: number | 
       maximumAttempts: spec.modelCall.maxAttempts,
       initialInterval: '1s',
       backoffCoefficient: 2,
-      maximumInterval: '60s',
-      nonRetryableErrorTypes: [...NON_RETRYABLE_MODEL_ERRORS, ErrorType.ModelRateLimited],
+      maximumInterval:
+        spec.modelCall.unavailableBudgetMs === undefined ? '60s' : LONGEST_MODEL_OUTAGE_DELAY_SECONDS * 1000,
+      nonRetryableErrorTypes: [
+        ...NON_RETRYABLE_MODEL_ERRORS,
+        ErrorType.ModelRateLimited,
+        ErrorType.ModelOutputUnparsed,
+      ],
     },
   };
   return spec.modelCall.local

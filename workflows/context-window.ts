@@ -3,13 +3,16 @@
  * spec's threshold (`compactAtTokens`, a share of the window), the oldest part of the conversation
  * is summarised by a model call and replaced by one summary message. The system prompt, the message
  * the current turn answers and the most recent messages stay as they are; a tool call is never
- * separated from its result.
+ * separated from its result. When the server refuses a request as past its window anyway (a local
+ * model's window the run did not know), the conversation is shortened to well under it.
  */
 import { log } from '@temporalio/workflow';
 import { SUMMARY_HEADING, summaryMessage } from '../src/summaries';
 import type { AgentSpec, ChatMessage } from '../src/types';
 import { serializedBytes } from '../src/validation';
+import type { ContextExceededDetails } from '../activities/model-errors';
 import { summarizeConversation } from './activities';
+import { compactTranscript } from './compaction';
 import type { Budget } from './budget';
 import { callModelWithFallback } from './model-calls';
 import type { StatusReport } from './status-report';
@@ -95,6 +98,20 @@ export async function fitContextWindow(context: ContextWindowContext, turnStart:
     return turnStart;
   }
   const step = progress.step + 1;
+  return (await summariseStretch(context, turnStart, stretch, { window, bytesPerToken, step, tokens })) ?? turnStart;
+}
+
+/**
+ * Replaces `stretch` with a summary asked of the run's model (shown as `summarize · step N`, before
+ * step `step`); returns where the current turn starts afterwards, or undefined when no summary came.
+ */
+async function summariseStretch(
+  context: ContextWindowContext,
+  turnStart: number,
+  stretch: { from: number; to: number },
+  { window, bytesPerToken, step, tokens }: { window: number; bytesPerToken: number; step: number; tokens: number },
+): Promise<number | undefined> {
+  const { spec, messages, progress } = context;
   const outcome = await callModelWithFallback(
     spec,
     messages,
@@ -116,17 +133,54 @@ export async function fitContextWindow(context: ContextWindowContext, turnStart:
       ),
     { transcripts: context.transcripts },
   );
-  if (!('response' in outcome)) return turnStart;
+  if (!('response' in outcome)) return undefined;
   const { response } = outcome;
   progress.spend(response);
   context.status.reportUsage(progress.step, progress.usage);
   const summary = response.message.content?.trim();
   if (!summary) {
     log.warn('the summary came back empty; the conversation stays as it is', { step });
-    return turnStart;
+    return undefined;
   }
   const { from, to } = stretch;
   messages.splice(from, to - from, summaryMessage(summary));
   log.info('conversation summarised', { step, summarisedMessages: to - from, estimatedTokens: tokens });
   return turnStart >= to ? turnStart - (to - from) + 1 : turnStart;
+}
+
+/** The share of a refused request's window the shortened conversation aims at: well under it, to be let in. */
+const REFUSED_TARGET_SHARE = 0.5;
+
+/**
+ * After the server refused the request of step `step` as past the context window (`exceeded`: the
+ * numbers it said, if any): the oldest part of the conversation summarised, or, with nothing old
+ * enough to summarise, old tool results and turns replaced by notes, so the request can be sent
+ * once more. Returns where the current turn starts afterwards, and whether anything was shortened.
+ */
+export async function shortenRefusedRequest(
+  context: ContextWindowContext,
+  turnStart: number,
+  step: number,
+  exceeded: ContextExceededDetails,
+): Promise<{ turnStart: number; shortened: boolean }> {
+  const { spec, messages, budget } = context;
+  const bytes = context.requestBytes();
+  const tokens = exceeded.requestTokens ?? budget.inputTokensFor(bytes);
+  const bytesPerToken = Math.max(FEWEST_BYTES_PER_TOKEN, bytes / Math.max(1, tokens));
+  // The window the server said, else the one the run knows, else less than what it refused.
+  const window = exceeded.windowTokens ?? spec.contextWindowTokens ?? Math.floor(tokens * REFUSED_TARGET_SHARE);
+  const targetBytes = Math.floor(window * REFUSED_TARGET_SHARE * bytesPerToken);
+  const stretch = stretchToSummarise(messages, turnStart, Math.floor(targetBytes * KEPT_SHARE));
+  if (stretch) {
+    const summarised = await summariseStretch(context, turnStart, stretch, { window, bytesPerToken, step, tokens });
+    if (summarised !== undefined) return { turnStart: summarised, shortened: true };
+  }
+  const { replaced } = compactTranscript(messages, targetBytes);
+  log.warn('the model server refused the request as past its context window; shortened it to ask again', {
+    step,
+    requestTokens: tokens,
+    windowTokens: window,
+    omittedMessages: replaced,
+  });
+  return { turnStart, shortened: replaced > 0 };
 }

@@ -1,11 +1,19 @@
 /**
  * A model call as the run makes it: 429s retried on a time budget of their own (after the delay the
  * provider asks for), then the next fallback model when the retries of a retryable failure are spent.
+ * The last model that is down is retried on a time budget too (`MODEL_UNAVAILABLE_SECONDS`: a model
+ * server restarting must not fail the run), output the server could not parse is asked for again a
+ * few times, and a request past the context window comes back to the caller to shorten.
  */
 import { ActivityFailure, ApplicationFailure, isCancellation, log, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { ModelCallResult } from '../activities';
-import type { RateLimitDetails } from '../activities/model-errors';
-import { DEFAULT_MODEL_RATE_LIMIT_SECONDS } from '../src/defaults';
+import type { ContextExceededDetails, RateLimitDetails } from '../activities/model-errors';
+import {
+  DEFAULT_MODEL_RATE_LIMIT_SECONDS,
+  DEFAULT_MODEL_UNAVAILABLE_SECONDS,
+  DEFAULT_MODEL_UNPARSED_ATTEMPTS,
+  LONGEST_MODEL_OUTAGE_DELAY_SECONDS,
+} from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { describeFailure } from '../src/failures';
 import { costOf } from '../src/pricing';
@@ -21,10 +29,15 @@ const FALLBACK_TYPES: readonly string[] = [
   ErrorType.ModelUnreachable,
   ErrorType.ModelRateLimited,
   ErrorType.ModelBadResponse,
+  ErrorType.ModelOutputUnparsed,
 ];
+
+/** Failures of a model that is down, or whose connection broke: waiting may help (timeouts too). */
+const OUTAGE_TYPES: readonly string[] = [ErrorType.ModelUnavailable, ErrorType.ModelUnreachable];
 
 const FIRST_RATE_LIMIT_DELAY_MS = 1_000;
 const LONGEST_RATE_LIMIT_DELAY_MS = 60_000;
+const FIRST_OUTAGE_DELAY_MS = 1_000;
 
 /**
  * One call of a model activity (a step, or a summary) to `model`, with the transcript as `carrier`
@@ -42,8 +55,21 @@ export interface ModelCallOptions {
   deadlineMs?: number;
 }
 
-/** The answer, or `deadline` when the call's deadline passed before any model answered. */
-export type ModelCallOutcome = { response: ModelCallResult } | { deadline: true };
+/**
+ * The answer, or `deadline` when the call's deadline passed before any model answered; in runs with
+ * `Patch.modelOutagesByTime`, `unparsed` when the server could not parse the last model's output as
+ * often as a call may ask (the caller asks for an answer without tools, or fails); in runs with
+ * `Patch.contextExceededCompacts`, `contextExceeded` when the request passed the model's context
+ * window (the caller shortens the conversation and asks once more, or fails). Each carries the failure.
+ */
+export type ModelCallOutcome =
+  | { response: ModelCallResult }
+  | { deadline: true }
+  | { unparsed: true; failure: unknown }
+  | { contextExceeded: ContextExceededDetails; failure: unknown };
+
+/** What one model's tries ended with when it gave no answer: the failure, and what kind when that matters. */
+type ModelFailure = { failure: unknown; unparsed?: true; contextExceeded?: ContextExceededDetails };
 
 /** The ApplicationFailure behind an activity failure, if there is one. */
 function applicationCause(error: unknown): ApplicationFailure | undefined {
@@ -62,32 +88,92 @@ function fallsBack(error: unknown): boolean {
   return FALLBACK_TYPES.includes(describeFailure(error).type ?? '');
 }
 
-/** One model's answer, its 429s retried while their budget and the deadline allow; or its failure. */
-async function callRetryingRateLimits(
+/** Whether `error` says the model is down or out of reach (a timeout, a 5xx, a refused or cut connection). */
+function isOutage(error: unknown): boolean {
+  if (error instanceof ActivityFailure && error.cause instanceof TimeoutFailure) return true;
+  return OUTAGE_TYPES.includes(describeFailure(error).type ?? '');
+}
+
+/** The details of a failure that says the request passed the context window, if it is one. */
+function contextExceededOf(failure: ApplicationFailure | undefined): ContextExceededDetails | undefined {
+  const details = failure?.details?.[0] as Partial<ContextExceededDetails> | undefined;
+  return failure?.type === ErrorType.ModelBadRequest && details?.contextExceeded === true
+    ? (details as ContextExceededDetails)
+    : undefined;
+}
+
+/** How long to wait before trying again, growing to a bound: one per kind of trouble. */
+class Backoff {
+  constructor(
+    private delayMs: number,
+    private readonly longestMs: number,
+  ) {}
+
+  next(): number {
+    const waitMs = this.delayMs;
+    this.delayMs = Math.min(this.delayMs * 2, this.longestMs);
+    return waitMs;
+  }
+}
+
+/**
+ * One model's answer, its 429s retried while their budget and the deadline allow (and, in runs with
+ * `Patch.modelOutagesByTime`, an outage of the `last` model while the outage budget allows, and
+ * output the server could not parse a few times); or its failure.
+ */
+async function callRetrying(
   spec: AgentSpec,
   model: string,
   messages: readonly ChatMessage[],
   invoke: ModelInvoker,
-  { transcripts, ...options }: ModelCallOptions & { fallback: boolean },
-): Promise<ModelCallOutcome | { failure: unknown }> {
-  const budgetMs = spec.modelCall.rateLimitBudgetMs ?? DEFAULT_MODEL_RATE_LIMIT_SECONDS * 1000;
+  { transcripts, last, ...options }: ModelCallOptions & { fallback: boolean; last: boolean },
+): Promise<Exclude<ModelCallOutcome, { unparsed: true } | { contextExceeded: ContextExceededDetails }> | ModelFailure> {
+  const rateBudgetMs = spec.modelCall.rateLimitBudgetMs ?? DEFAULT_MODEL_RATE_LIMIT_SECONDS * 1000;
+  const outageBudgetMs = spec.modelCall.unavailableBudgetMs ?? DEFAULT_MODEL_UNAVAILABLE_SECONDS * 1000;
+  const unparsedAttempts = spec.modelCall.unparsedAttempts ?? DEFAULT_MODEL_UNPARSED_ATTEMPTS;
+  const rateLimits = new Backoff(FIRST_RATE_LIMIT_DELAY_MS, LONGEST_RATE_LIMIT_DELAY_MS);
+  const outages = new Backoff(FIRST_OUTAGE_DELAY_MS, LONGEST_MODEL_OUTAGE_DELAY_SECONDS * 1000);
   let throttledSinceMs: number | undefined;
-  let delayMs = FIRST_RATE_LIMIT_DELAY_MS;
+  let downSinceMs: number | undefined;
+  let unparsed = 0;
   for (;;) {
+    const triedAtMs = Date.now();
     try {
       return { response: await transcripts.send(messages, (carrier) => invoke(model, carrier, options)) };
     } catch (error) {
       if (isCancellation(error)) throw error;
       if (options.deadlineMs !== undefined && Date.now() >= options.deadlineMs) return { deadline: true };
       const failure = applicationCause(error);
-      if (failure?.type !== ErrorType.ModelRateLimited) return { failure: error };
-      throttledSinceMs ??= Date.now();
-      const waitMs = retryAfterMs(failure) ?? delayMs;
-      delayMs = Math.min(delayMs * 2, LONGEST_RATE_LIMIT_DELAY_MS);
-      const retryAtMs = Date.now() + waitMs;
-      if (retryAtMs - throttledSinceMs > budgetMs || retryAtMs >= (options.deadlineMs ?? Infinity)) {
+      // Each check of a patch comes only where the run's path would change, so other runs record no marker.
+      const exceeded = contextExceededOf(failure);
+      if (exceeded)
+        return hasPatch(spec, Patch.contextExceededCompacts)
+          ? { failure: error, contextExceeded: exceeded }
+          : { failure: error };
+      if (failure?.type === ErrorType.ModelOutputUnparsed && hasPatch(spec, Patch.modelOutagesByTime)) {
+        // What the model wrote varies from one try to the next: ask again at once, a few times.
+        unparsed += 1;
+        if (unparsed >= unparsedAttempts) return { failure: error, unparsed: true };
+        log.warn('the model server could not parse the model output; asking again', { model, unparsed });
+        continue;
+      }
+      let waitMs: number;
+      let sinceMs: number;
+      let budgetMs: number;
+      if (failure?.type === ErrorType.ModelRateLimited) {
+        throttledSinceMs ??= Date.now();
+        waitMs = retryAfterMs(failure) ?? rateLimits.next();
+        [sinceMs, budgetMs] = [throttledSinceMs, rateBudgetMs];
+      } else if (last && isOutage(error) && hasPatch(spec, Patch.modelOutagesByTime)) {
+        // The call's attempts are spent and no other model is left: a server that is down may come back.
+        downSinceMs ??= triedAtMs;
+        waitMs = outages.next();
+        [sinceMs, budgetMs] = [downSinceMs, outageBudgetMs];
+      } else {
         return { failure: error };
       }
+      const retryAtMs = Date.now() + waitMs;
+      if (retryAtMs - sinceMs > budgetMs || retryAtMs >= (options.deadlineMs ?? Infinity)) return { failure: error };
       await sleep(waitMs);
     }
   }
@@ -116,11 +202,19 @@ export async function callModelWithFallback(
   const models = [spec.model, ...(spec.fallbackModels ?? [])];
   for (let index = 0; ; index += 1) {
     const model = models[index];
-    const outcome = await callRetryingRateLimits(spec, model, messages, invoke, { ...options, fallback: index > 0 });
+    const next = models[index + 1];
+    const outcome = await callRetrying(spec, model, messages, invoke, {
+      ...options,
+      fallback: index > 0,
+      last: next === undefined,
+    });
     if ('response' in outcome) return { response: atRecordedPrices(spec, outcome.response) };
     if (!('failure' in outcome)) return outcome;
-    const next = models[index + 1];
-    if (next === undefined || !fallsBack(outcome.failure)) throw runFailure(outcome.failure);
-    log.warn('model call failed; falling back', { model, next, failure: describeFailure(outcome.failure).message });
+    const { failure, unparsed, contextExceeded } = outcome;
+    // Every model reads the same transcript: a request too long for one goes back to be shortened.
+    if (contextExceeded) return { contextExceeded, failure };
+    if (next === undefined && unparsed) return { unparsed, failure };
+    if (next === undefined || !fallsBack(failure)) throw runFailure(failure);
+    log.warn('model call failed; falling back', { model, next, failure: describeFailure(failure).message });
   }
 }

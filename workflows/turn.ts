@@ -2,18 +2,22 @@
  * One turn of a run: model calls and tool calls, from a user message to the answer, within the
  * budgets, watching for a model that repeats itself.
  */
+import { log } from '@temporalio/workflow';
 import type { ModelCallResult, ModelTool } from '../activities';
+import { describeFailure } from '../src/failures';
 import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN } from '../src/defaults';
 import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type ToolCall } from '../src/types';
 import type { Budget, BudgetDecision, SpentLimit } from './budget';
-import { fitContextWindow } from './context-window';
-import { ensurePayloadFits, noAnswer } from './run-failures';
+import { fitContextWindow, shortenRefusedRequest } from './context-window';
+import { ensurePayloadFits, noAnswer, runFailure } from './run-failures';
 import {
   EMPTY_ANSWER_NUDGE,
   REPEATED_CALL_NOT_RUN,
   repetitionWarning,
   stuckOutput,
   unfinishedOutput,
+  UNPARSED_WRAP_UP,
+  unparsedOutput,
   wrapUpInstruction,
 } from './guidance';
 import { callModel } from './activities';
@@ -23,7 +27,7 @@ import type { RunProgress } from './run-progress';
 import type { StatusReport } from './status-report';
 import { RepetitionGuard, type GuardMemory, type Repetition } from './stuck';
 import { runToolCalls, type PendingStep, type ToolCallContext } from './tool-calls';
-import { toolErrorMessage } from './tool-messages';
+import { notRunMessage } from './tool-messages';
 import type { TranscriptSender } from './transcript-sender';
 
 /** A budget ended the turn: the answer is the wrap-up's, or says what was and was not done. */
@@ -138,15 +142,19 @@ class Turn {
     status.setPhase(RunStatus.running);
     ensurePayloadFits(`the model call of step ${step}`, wrapUp ? turn.requestBytes() : requestBytes);
     const calledAtMs = Date.now();
-    const outcome = await this.callModel(step, decision, wrapUp !== undefined);
+    const { outcome, shortened } = await this.askModel(step, decision, wrapUp !== undefined);
     if ('deadline' in outcome) {
       // The budget decides what comes next: the wrap-up, or (after the wrap-up's own deadline) nothing.
       if (!wrapUp) return undefined;
       return { ...wrapUp, answer: unfinishedOutput(wrapUp, limits, this.doneSoFar()) };
     }
+    if ('unparsed' in outcome) {
+      if (wrapUp) throw runFailure(outcome.failure);
+      return this.answerWithoutTools(outcome.failure);
+    }
     const { response } = outcome;
     progress.spend(response);
-    budget.record(response, requestBytes, Date.now() - calledAtMs);
+    budget.record(response, shortened ? turn.requestBytes() : requestBytes, Date.now() - calledAtMs);
     status.reportUsage(step, progress.usage);
     if (wrapUp) {
       // No tool runs after a wrap-up, whatever the model asked for.
@@ -158,11 +166,64 @@ class Turn {
     return this.onAnswer(response.message, step, decision.deadlineMs);
   }
 
-  /** The step's model call (a wrap-up calls no tool and may be capped), with its fallbacks. */
+  /**
+   * The step's model call; a request the server refused as past the context window is shortened and
+   * sent once more (`shortened`), and fails the run `ModelBadRequest` if it cannot be or is refused again.
+   */
+  private async askModel(
+    step: number,
+    decision: Exclude<BudgetDecision, { next: 'stop' }>,
+    wrapUp: boolean,
+  ): Promise<{ outcome: Exclude<ModelCallOutcome, { contextExceeded: unknown }>; shortened: boolean }> {
+    const first = await this.callModel(step, decision, wrapUp);
+    if (!('contextExceeded' in first)) return { outcome: first, shortened: false };
+    const shortening = await shortenRefusedRequest(this.turn, this.start, step, first.contextExceeded);
+    this.start = shortening.turnStart;
+    if (!shortening.shortened) throw runFailure(first.failure);
+    const again = await this.callModel(step, decision, wrapUp);
+    if ('contextExceeded' in again) throw runFailure(again.failure);
+    return { outcome: again, shortened: true };
+  }
+
+  /**
+   * The model server could not parse what the model wrote, each time the step asked: one more call,
+   * without tools, for an answer from what the run has, within the budgets (a step of its own). The
+   * turn ends with that answer; the run fails `ModelOutputUnparsed` only if it cannot be parsed either.
+   */
+  private async answerWithoutTools(failure: unknown): Promise<TurnOutcome> {
+    const { limits, messages, progress, budget, status } = this.turn;
+    log.warn('the model server could not parse the model output; asking for an answer without tools', {
+      step: progress.step,
+      failure: describeFailure(failure).message,
+    });
+    const decision = this.rules.nextCall(budget, this.turn.requestBytes());
+    if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision, limits, this.doneSoFar()) };
+    messages.push(UNPARSED_WRAP_UP);
+    const step = progress.nextStep();
+    const requestBytes = this.turn.requestBytes();
+    ensurePayloadFits(`the model call of step ${step}`, requestBytes);
+    const calledAtMs = Date.now();
+    const outcome = await this.callModel(step, decision, true, []);
+    if ('unparsed' in outcome || 'contextExceeded' in outcome) throw runFailure(outcome.failure);
+    if ('deadline' in outcome) return { answer: unparsedOutput(this.doneSoFar()) };
+    const { response } = outcome;
+    progress.spend(response);
+    budget.record(response, requestBytes, Date.now() - calledAtMs);
+    status.reportUsage(step, progress.usage);
+    messages.push({ role: 'assistant', content: response.message.content });
+    const answer = response.message.content?.trim();
+    return { answer: answer || unparsedOutput(this.doneSoFar()) };
+  }
+
+  /**
+   * The step's model call (a wrap-up calls no tool and may be capped; `tools`: those offered, the
+   * agent's unless said), with its fallbacks.
+   */
   private callModel(
     step: number,
     decision: Exclude<BudgetDecision, { next: 'stop' }>,
     wrapUp: boolean,
+    tools?: ModelTool[],
   ): Promise<ModelCallOutcome> {
     const { spec, modelTools, messages, transcripts } = this.turn;
     return callModelWithFallback(
@@ -174,7 +235,7 @@ class Turn {
           {
             model,
             step,
-            tools: modelTools,
+            tools: tools ?? modelTools,
             ...carrier,
             ...(wrapUp && { toolChoice: 'none' as const }),
             ...(decision.maxOutputTokens !== undefined && { maxOutputTokens: decision.maxOutputTokens }),
@@ -205,7 +266,7 @@ class Turn {
     const cap = this.rules.toolCallCap(calls.length, limits.maxToolCallsPerTurn ?? DEFAULT_MAX_TOOL_CALLS_PER_TURN);
     const repeated = this.rules.repetition(this.guard.observeCalls(calls.slice(0, cap)));
     if (repeated) {
-      messages.push(...calls.map((call) => toolErrorMessage(call.id, REPEATED_CALL_NOT_RUN)));
+      messages.push(...calls.map((call) => notRunMessage(call.id, REPEATED_CALL_NOT_RUN)));
       return this.onRepetition(repeated);
     }
     return this.runStepTools(calls, cap, step, deadlineMs);
@@ -217,7 +278,7 @@ class Turn {
       return { stuck: repetition.description, answer: stuckOutput(repetition.description, this.doneSoFar()) };
     }
     this.warned = true;
-    this.turn.messages.push(repetitionWarning(repetition.description));
+    this.turn.messages.push(repetitionWarning(repetition));
     return undefined;
   }
 

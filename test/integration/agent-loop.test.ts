@@ -99,7 +99,10 @@ describe('agentRun', () => {
     const result = await handle.result();
     expect(result).toMatchObject({ status: 'completed', output: 'Order 1043 was delivered on 10 November.', steps: 3 });
 
-    const errors = toolMessages(setup.model.requests[1].messages).map((message) => JSON.parse(message.content).error);
+    // In words, each after `Error: `.
+    const contents = toolMessages(setup.model.requests[1].messages).map((message) => message.content);
+    for (const content of contents) expect(content).toMatch(/^Error: /);
+    const errors = contents.map((content) => content.slice('Error: '.length));
     expect(errors[0]).toMatch(/Invalid arguments for tool "lookup_order": orderId: an order number has four digits/);
     expect(errors[1]).toMatch(/not valid JSON/);
     expect(errors[2]).toBe(

@@ -48,7 +48,13 @@ describe("a worker's model diagnostics", () => {
     const key = `sk-diagnostics-${randomUUID()}`;
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}/v1`;
-    const env = workerEnv({ OPENAI_BASE_URL: endpoint, OPENAI_API_KEY: key, MODEL_MAX_ATTEMPTS: '2' });
+    // Its 2 attempts, and no outage budget after them (MODEL_UNAVAILABLE_SECONDS=1).
+    const env = workerEnv({
+      OPENAI_BASE_URL: endpoint,
+      OPENAI_API_KEY: key,
+      MODEL_MAX_ATTEMPTS: '2',
+      MODEL_UNAVAILABLE_SECONDS: '1',
+    });
     const worker = processes.spawn(env);
     await waitUntilPolling(worker);
 
@@ -86,6 +92,7 @@ describe("a worker's model diagnostics", () => {
       OPENAI_BASE_URL: model.baseUrl,
       MODEL_TIMEOUT_SECONDS: '1',
       MODEL_MAX_ATTEMPTS: '1',
+      MODEL_UNAVAILABLE_SECONDS: '1',
       WORKER_LOG_LEVEL: 'debug',
     });
     const worker = processes.spawn(env);

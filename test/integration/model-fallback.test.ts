@@ -7,7 +7,13 @@ import { useScriptedWorker } from '../support/harness';
 import { activitySummaries } from '../support/history';
 import { runFailureOf } from '../support/outcomes';
 
-const setup = useScriptedWorker({ MODEL_MAX_ATTEMPTS: '2', MODEL_RATE_LIMIT_SECONDS: '4' });
+// The last model that is down is retried for MODEL_UNAVAILABLE_SECONDS once its attempts are spent:
+// 1 s here, so each model gets its 2 attempts and no more (test/integration/model-servers.test.ts waits longer).
+const setup = useScriptedWorker({
+  MODEL_MAX_ATTEMPTS: '2',
+  MODEL_RATE_LIMIT_SECONDS: '4',
+  MODEL_UNAVAILABLE_SECONDS: '1',
+});
 
 const requestsTo = (name: string) => setup.model.requests.filter((request) => request.model === name).length;
 const input = { agent: 'helpdesk', message: 'Hello', model: 'primary', fallbackModels: ['backup', 'last-resort'] };

@@ -30,6 +30,8 @@ describe('loadWorkerConfig', () => {
       MODEL_STREAMING: true,
       MODEL_MAX_ATTEMPTS: 5,
       MODEL_RATE_LIMIT_SECONDS: 600,
+      MODEL_UNAVAILABLE_SECONDS: 300,
+      MODEL_UNPARSED_ATTEMPTS: 3,
       HEARTBEAT_THROTTLE_MS: 250,
       WORKER_STICKY_TIMEOUT_SECONDS: 1,
       TOOL_RESULT_MAX_BYTES: 32_768,
@@ -221,6 +223,8 @@ describe('createAgentWorker', () => {
       heartbeatTimeoutMs: 30_000,
       maxAttempts: 5,
       rateLimitBudgetMs: 600_000,
+      unavailableBudgetMs: 300_000,
+      unparsedAttempts: 3,
       taskQueue: 'agents-model',
     });
   });
