@@ -3,13 +3,23 @@
  * (so a retried request gets the same answer as the first try), and the replies go out through real
  * HTTP to the real `openai` client, streamed or not. The offline demo model (offline-model.ts) is one
  * script; the scripted model that tests use, this project's and agent authors' own, is another
- * (`durable-agents/testing`, testing/scripted-model.ts, adds the helpers for writing them).
+ * (`durable-agents/testing`, testing/scripted-model.ts, adds the helpers for writing them). A
+ * compatibility profile (scripted-server-profiles.ts) makes it answer as llama-server, llama-cpp-python,
+ * vLLM or Ollama do, and it can be taken down and brought up on its port (a model server's outage).
  */
 import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChatMessage } from '../src/types';
+import {
+  cappedContent,
+  profiledCap,
+  profiledRefusal,
+  profiledRoute,
+  UNPARSED_OUTPUT_ERROR,
+  type ServerProfile,
+} from './scripted-server-profiles';
 
 export interface ModelRequest {
   model: string;
@@ -19,6 +29,9 @@ export interface ModelRequest {
   receivedAt: number;
   /** Whether the client asked for the answer as a stream of server-sent events. */
   stream: boolean;
+  /** The output caps the request sent, if any. */
+  maxCompletionTokens?: number;
+  maxTokens?: number;
 }
 
 export interface ScriptedToolCall {
@@ -47,7 +60,12 @@ export type Reply =
   /** Holds the request open until the server closes: a model call in flight. */
   | { kind: 'hang' }
   /** An answer that never ends: the start of a body of `contentType`, then filler until the client leaves. */
-  | { kind: 'endless'; contentType: string };
+  | { kind: 'endless'; contentType: string }
+  /**
+   * Output the server could not parse, as llama-server answers it: HTTP 500 unstreamed; streamed,
+   * HTTP 200, then an SSE `error` event with the same body and no `[DONE]`.
+   */
+  | { kind: 'unparsed' };
 
 /** How a streamed answer's content is sent: in these pieces, this far apart, and whether it breaks off. */
 export interface Streaming {
@@ -82,6 +100,8 @@ export const reply = {
     options: { status?: number; headers?: Record<string, string>; delayMs?: number } = {},
   ): Reply => ({ kind: 'raw', body, ...options }),
   hang: (): Reply => ({ kind: 'hang' }),
+  /** Model output the server could not parse (llama-server's 500 "… does not match the expected peg-native format"). */
+  unparsed: (): Reply => ({ kind: 'unparsed' }),
   /** A body that never ends (`application/json` unless another type is given): a hostile endpoint. */
   endless: (contentType = 'application/json'): Reply => ({ kind: 'endless', contentType }),
   /**
@@ -109,10 +129,21 @@ export interface ScriptedModel {
   baseUrl: string;
   /** Every request received, in order. */
   requests: ModelRequest[];
+  /** Stops listening and cuts every connection: the port refuses until `bringUp` (a model server's outage). */
+  takeDown(): Promise<void>;
+  /** Listens again on the same port. */
+  bringUp(): Promise<void>;
   close(): Promise<void>;
 }
 
-type MessageReply = Extract<Reply, { kind: 'message' }>;
+/** How the scripted server behaves beyond its script. */
+export interface ScriptedModelOptions {
+  /** Answer as this server does (`serverProfiles.llamaServer()`, ...); OpenAI's behaviour without one. */
+  profile?: ServerProfile;
+}
+
+/** A message reply as sent: cut at the request's cap by a profiled server (`cut`). */
+type MessageReply = Extract<Reply, { kind: 'message' }> & { cut?: boolean };
 
 function toolCallsOf(reply: MessageReply, index: number) {
   return reply.toolCalls?.map((call, position) => ({
@@ -127,7 +158,7 @@ function usageOf(reply: MessageReply) {
   return { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output };
 }
 
-function completion(request: ModelRequest, reply: MessageReply, index: number) {
+function completion(request: ModelRequest, reply: MessageReply, index: number, profile?: ServerProfile) {
   const toolCalls = toolCallsOf(reply, index);
   return {
     id: `chatcmpl-scripted-${index}`,
@@ -142,10 +173,10 @@ function completion(request: ModelRequest, reply: MessageReply, index: number) {
           content: reply.content ?? null,
           ...(toolCalls?.length && { tool_calls: toolCalls }),
         },
-        finish_reason: toolCalls?.length ? 'tool_calls' : 'stop',
+        finish_reason: reply.cut ? 'length' : toolCalls?.length ? 'tool_calls' : 'stop',
       },
     ],
-    usage: usageOf(reply),
+    ...(!profile?.noUsage && { usage: usageOf(reply) }),
   };
 }
 
@@ -159,7 +190,7 @@ async function sendStream(
   request: ModelRequest,
   reply: MessageReply,
   index: number,
-  options: { includeUsage: boolean; signal: AbortSignal },
+  options: { includeUsage: boolean; signal: AbortSignal; profile?: ServerProfile },
 ): Promise<void> {
   const base = {
     id: `chatcmpl-scripted-${index}`,
@@ -173,7 +204,7 @@ async function sendStream(
   });
   const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  event(chunk({ role: 'assistant', content: '' }));
+  event(chunk({ role: 'assistant', content: options.profile?.nullFirstDelta ? null : '' }));
   const pieces = reply.streaming?.pieces ?? (reply.content ? [reply.content] : []);
   for (const [position, piece] of pieces.entries()) {
     if (position > 0 && reply.streaming?.everyMs)
@@ -186,8 +217,9 @@ async function sendStream(
   }
   const toolCalls = toolCallsOf(reply, index) ?? [];
   for (const [position, call] of toolCalls.entries()) event(chunk({ tool_calls: [{ index: position, ...call }] }));
-  event(chunk({}, toolCalls.length ? 'tool_calls' : 'stop'));
-  if (options.includeUsage) event({ ...base, choices: [], usage: usageOf(reply) });
+  event(chunk({}, reply.cut ? 'length' : toolCalls.length ? 'tool_calls' : 'stop'));
+  if (options.includeUsage && !options.profile?.noUsageInStreams)
+    event({ ...base, choices: [], usage: usageOf(reply) });
   response.end('data: [DONE]\n\n');
 }
 
@@ -221,62 +253,123 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
   response.end(JSON.stringify(body));
 }
 
-/** Starts the server on a free loopback port. */
-export async function startScriptedModel(script: Script): Promise<ScriptedModel> {
+/**
+ * llama-server's answer to output it could not parse: HTTP 500 unstreamed; streamed, HTTP 200, the
+ * role's first chunk, then an SSE `error` event with the same body, and no `[DONE]`.
+ */
+function sendUnparsed(response: ServerResponse, stream: boolean): void {
+  if (!stream) {
+    send(response, 500, { error: UNPARSED_OUTPUT_ERROR });
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  response.write(
+    `data: ${JSON.stringify({ choices: [{ index: 0, delta: { role: 'assistant', content: null } }] })}\n\n`,
+  );
+  response.end(`event: error\ndata: ${JSON.stringify({ error: UNPARSED_OUTPUT_ERROR })}\n\n`);
+}
+
+/** `reply` as a profiled server sends it under `cap`: its text cut there, finishing for `length`. */
+function capped(reply: MessageReply, cap: number | undefined): MessageReply {
+  const { content, cut } = cappedContent(reply.content ?? '', cap);
+  if (!cut) return reply;
+  const usage = reply.usage ?? DEFAULT_USAGE;
+  return { ...reply, content, cut, usage: { input: usage.input, output: cap! }, streaming: { pieces: [content] } };
+}
+
+/** The request as scripts read it. */
+function modelRequest(body: Record<string, unknown>, req: IncomingMessage): ModelRequest {
+  const cap = (value: unknown) => (typeof value === 'number' ? { value } : undefined);
+  return {
+    model: body.model as string,
+    messages: body.messages as ChatMessage[],
+    tools: body.tools as ModelRequest['tools'],
+    headers: req.headers,
+    receivedAt: Date.now(),
+    stream: body.stream === true,
+    ...(cap(body.max_completion_tokens) && { maxCompletionTokens: body.max_completion_tokens as number }),
+    ...(cap(body.max_tokens) && { maxTokens: body.max_tokens as number }),
+  };
+}
+
+/** Sends `scripted` (any reply but `hang`) as the answer to `request` (whose JSON body is `body`). */
+async function sendReply(
+  res: ServerResponse,
+  scripted: Exclude<Reply, { kind: 'hang' }>,
+  options: {
+    request: ModelRequest;
+    body: Record<string, unknown>;
+    index: number;
+    profile?: ServerProfile;
+    signal: AbortSignal;
+  },
+): Promise<void> {
+  const { request, body, index, profile, signal } = options;
+  switch (scripted.kind) {
+    case 'error':
+      send(
+        res,
+        scripted.status,
+        { error: { message: scripted.message, type: 'scripted_error', code: null } },
+        scripted.headers,
+      );
+      return;
+    case 'endless':
+      await sendEndless(res, scripted.contentType, signal);
+      return;
+    case 'unparsed':
+      sendUnparsed(res, request.stream);
+      return;
+  }
+  if (scripted.delayMs) await sleep(scripted.delayMs, undefined, { signal });
+  if (scripted.kind === 'raw') {
+    res.writeHead(scripted.status ?? 200, { 'content-type': 'application/json', ...scripted.headers });
+    res.end(typeof scripted.body === 'string' ? scripted.body : JSON.stringify(scripted.body));
+    return;
+  }
+  const sent = capped(scripted, profiledCap(profile, body));
+  if (request.stream) {
+    const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    await sendStream(res, request, sent, index, { includeUsage, signal, profile });
+    return;
+  }
+  send(res, 200, completion(request, sent, index, profile));
+}
+
+/** Starts the server on a free loopback port; `options.profile` makes it answer as a real server does. */
+export async function startScriptedModel(script: Script, options: ScriptedModelOptions = {}): Promise<ScriptedModel> {
+  const { profile } = options;
   const requests: ModelRequest[] = [];
   const hanging = new Set<ServerResponse>();
   const closing = new AbortController();
   // Every delayed reply listens for the close: many at once are normal here, not a leak.
   setMaxListeners(0, closing.signal);
   const server = createServer(async (req, res) => {
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-      send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
+    const path = new URL(req.url ?? '/', 'http://scripted').pathname;
+    if (req.method !== 'POST' || !path.endsWith('/chat/completions')) {
+      const routed = profiledRoute(profile, req.method, path);
+      if (routed) send(res, routed.status, routed.body);
+      else send(res, 404, { error: { message: `no route ${req.method} ${req.url}`, type: 'invalid_request_error' } });
       return;
     }
     try {
       const body = JSON.parse(await readBody(req));
-      const request: ModelRequest = {
-        model: body.model,
-        messages: body.messages,
-        tools: body.tools,
-        headers: req.headers,
-        receivedAt: Date.now(),
-        stream: body.stream === true,
-      };
+      const request = modelRequest(body, req);
       const index = requests.push(request) - 1;
+      const refused = profiledRefusal(profile, body);
+      if (refused) {
+        send(res, refused.status, refused.body);
+        return;
+      }
       const scripted = await script(request, index);
       if (scripted.kind === 'hang') {
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
         return;
       }
-      if (scripted.kind === 'error') {
-        send(
-          res,
-          scripted.status,
-          { error: { message: scripted.message, type: 'scripted_error', code: null } },
-          scripted.headers,
-        );
-        return;
-      }
-      if (scripted.kind === 'endless') {
-        await sendEndless(res, scripted.contentType, closing.signal);
-        return;
-      }
-      if (scripted.delayMs) await sleep(scripted.delayMs, undefined, { signal: closing.signal });
-      if (scripted.kind === 'raw') {
-        res.writeHead(scripted.status ?? 200, { 'content-type': 'application/json', ...scripted.headers });
-        res.end(typeof scripted.body === 'string' ? scripted.body : JSON.stringify(scripted.body));
-        return;
-      }
-      if (request.stream) {
-        const includeUsage = body.stream_options?.include_usage === true;
-        await sendStream(res, request, scripted, index, { includeUsage, signal: closing.signal });
-        return;
-      }
-      send(res, 200, completion(request, scripted, index));
+      await sendReply(res, scripted, { request, body, index, profile, signal: closing.signal });
     } catch (error) {
-      if (closing.signal.aborted) return;
+      if (closing.signal.aborted || res.destroyed) return;
       send(res, 500, {
         error: { message: `scripted model failed: ${(error as Error).message}`, type: 'server_error' },
       });
@@ -284,15 +377,20 @@ export async function startScriptedModel(script: Script): Promise<ScriptedModel>
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        closing.abort();
-        for (const res of hanging) res.destroy();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    takeDown: stop,
+    bringUp: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
+    close: () => {
+      closing.abort();
+      return stop();
+    },
   };
 }

@@ -12,7 +12,7 @@ import { AgentClient } from '../client/agent-client';
 import { createAgentWorker } from '../runtime/create-worker';
 import type { AgentWorker } from '../runtime/agent-worker';
 import { createWorkerLogger } from '../runtime/logging';
-import { startScriptedModel, type Script, type ScriptedModel } from './scripted-model';
+import { startScriptedModel, type Script, type ScriptedModel, type ServerProfile } from './scripted-model';
 import type { AgentDefinition } from '../src/agent';
 import { loadWorkerConfig, type WorkerConfig } from '../src/config';
 import { searchAttributes } from '../src/contract';
@@ -24,6 +24,8 @@ export interface AgentTestOptions {
   agents?: readonly AgentDefinition[];
   /** How the model answers each request (`reply.text`, `reply.tools`, `byTurn`, ...). */
   script: Script;
+  /** The model server to copy (`serverProfiles.llamaServer()`, `.llamaCppPython()`, `.vllm()`, ...); OpenAI's ways without one. */
+  modelProfile?: ServerProfile;
   /**
    * A running Temporal server (host:port) to use instead of starting one, e.g. one a jest globalSetup
    * started for every test file (`startDevServer`); its Agent* search attributes are registered if
@@ -149,7 +151,7 @@ export async function startAgentTest(options: AgentTestOptions): Promise<AgentTe
   try {
     const server = await startServer(options);
     if (server.stop) closers.push(server.stop);
-    const model = await startScriptedModel(options.script);
+    const model = await startScriptedModel(options.script, { profile: options.modelProfile });
     closers.push(() => model.close());
     const config = loadWorkerConfig({
       TASK_QUEUE: `agent-test-${randomUUID()}`,

@@ -10,12 +10,15 @@ export {
   isSummaryRequest,
   lastOf,
   reply,
+  serverProfiles,
   startScriptedModel,
   turnOf,
   type ModelRequest,
   type Reply,
   type Script,
   type ScriptedModel,
+  type ScriptedModelOptions,
   type ScriptedToolCall,
+  type ServerProfile,
 } from './scripted-model';
 export { startDevServer, stopDevServer, type DevServer } from './dev-server';

@@ -1,7 +1,7 @@
 /**
  * The scripted model tests point a worker's `OPENAI_BASE_URL` at: the runtime's scripted Chat
  * Completions server (runtime/scripted-chat-completions.ts, which the offline demo model also runs
- * on) and the helpers for writing its scripts.
+ * on), the helpers for writing its scripts, and its compatibility profiles (real model servers' ways).
  */
 import { turnOf, type ModelRequest, type Reply, type Script } from '../runtime/scripted-chat-completions';
 import { SUMMARY_INSTRUCTIONS } from '../src/summaries';
@@ -15,9 +15,11 @@ export {
   type Reply,
   type Script,
   type ScriptedModel,
+  type ScriptedModelOptions,
   type ScriptedToolCall,
   type Streaming,
 } from '../runtime/scripted-chat-completions';
+export { serverProfiles, type ServerProfile } from '../runtime/scripted-server-profiles';
 
 /**
  * Whether the request asks for a summary of the conversation (the run nears its model's context
