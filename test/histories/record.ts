@@ -284,7 +284,7 @@ async function main(): Promise<void> {
   const longRunWorker = await startTestWorker({
     OPENAI_BASE_URL: model.baseUrl,
     WORKFLOW_BUNDLE: undefined,
-    AGENT_MODULES: 'test/support/long-run-agent.ts',
+    AGENT_MODULES: 'helpdesk,test/support/long-run-agent.ts',
     CONTINUE_AS_NEW_AT_BYTES: '20000',
     HISTORY_LIMIT_BYTES: '60000',
     MODEL_CONTEXT_WINDOWS: '{"small-window": 2000}',
