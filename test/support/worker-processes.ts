@@ -3,7 +3,7 @@
  * client on the test server and the test's scripted models.
  */
 import { Client, Connection } from '@temporalio/client';
-import { startScriptedModel, type Script, type ScriptedModel } from '../../testing';
+import { startScriptedModel, type Script, type ScriptedModel, type ScriptedModelOptions } from '../../testing';
 import { testAddress } from './harness';
 import { spawnWorker, type WorkerProcess } from './worker-process';
 
@@ -12,8 +12,8 @@ export interface WorkerProcesses {
   readonly client: Client;
   /** Spawns a worker process (with command-line `args`), SIGKILLed (if still running) after the test. */
   spawn(env: Record<string, string>, args?: string[]): WorkerProcess;
-  /** Starts the test's scripted model, closed after the test. */
-  startModel(script: Script): Promise<ScriptedModel>;
+  /** Starts the test's scripted model (as `options.profile`'s server, if given), closed after the test. */
+  startModel(script: Script, options?: ScriptedModelOptions): Promise<ScriptedModel>;
 }
 
 /** Sets up `WorkerProcesses` for the calling test file. */
@@ -46,8 +46,8 @@ export function useWorkerProcesses(): WorkerProcesses {
       children.push(worker);
       return worker;
     },
-    async startModel(script) {
-      const model = await startScriptedModel(script);
+    async startModel(script, options) {
+      const model = await startScriptedModel(script, options);
       models.push(model);
       return model;
     },
