@@ -5,34 +5,18 @@
  * TEMPORAL_PORT=A in their environment, and each says which server it uses and why. The worker's first
  * lines carry no bundler report and no SDK warning about the queues its roles leave out.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { byTurn, reply, startScriptedModel, type ScriptedModel } from '../../testing';
+import { runCommand } from '../support/cli';
 import { freePort } from '../support/dev-server';
 import { tempPath, testAddress } from '../support/harness';
 import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 
 const REPO = join(__dirname, '..', '..');
-const execute = promisify(execFile);
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(command: string, args: string[], env: Record<string, string>): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await execute(command, args, { cwd: REPO, env, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as Outcome;
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const run = (command: string, args: string[], env: Record<string, string>) => runCommand(command, args, env, 120_000);
 
 /** Whether the run `id` is on the server at `address`. */
 async function runOn(address: string, id: string): Promise<string | undefined> {

@@ -16,19 +16,30 @@ export interface CliOutcome {
   stderr: string;
 }
 
-/** Runs `durable-agents <args>` with `env` (and PATH) and returns its exit code and output. */
-export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliOutcome> {
+/** Runs `command` in the repo with exactly `env` and returns its exit code and output (never throws). */
+export async function runCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<CliOutcome> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli.ts', ...args], {
-      cwd: REPO,
-      env: { PATH: process.env.PATH!, ...env },
-      timeout: timeoutMs,
-    });
+    const { stdout, stderr } = await run(command, args, { cwd: REPO, env, timeout: timeoutMs });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as CliOutcome;
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** Runs `durable-agents <args>` with `env` (and PATH) and returns its exit code and output. */
+export async function runCli(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<CliOutcome> {
+  return runCommand(
+    process.execPath,
+    ['--import', 'tsx', 'cli.ts', ...args],
+    { PATH: process.env.PATH!, ...env },
+    timeoutMs,
+  );
 }
 
 /**

@@ -202,6 +202,7 @@ describe('run summaries', () => {
         user: 'u1',
         steps: 3,
         tokens: 1234,
+        costUsd: 0.000027,
         startTime: new Date('2025-01-02T03:04:05.000Z'),
         closed: true,
       },
@@ -209,7 +210,8 @@ describe('run summaries', () => {
     ];
     const lines = formatRunList(runs).split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0].split(/\s+/)).toEqual(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'STARTED']);
+    expect(lines[0].split(/\s+/)).toEqual(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'COST', 'STARTED']);
+    // The cost as `status` shows it, six decimals.
     expect(lines[1].split(/\s+/)).toEqual([
       'agent-run-1',
       'completed',
@@ -217,11 +219,12 @@ describe('run summaries', () => {
       'u1',
       '3',
       '1234',
+      '$0.000027',
       '2025-01-02T03:04:05.000Z',
     ]);
-    expect(lines[2].split(/\s+/)).toEqual(['r2', 'running', '0', '0', '2025-01-03T00:00:00.000Z']);
+    expect(lines[2].split(/\s+/)).toEqual(['r2', 'running', '0', '0', '$0.000000', '2025-01-03T00:00:00.000Z']);
     // Every column starts at the same offset on every line.
-    for (const title of ['STATUS', 'AGENT', 'STEPS', 'STARTED']) {
+    for (const title of ['STATUS', 'AGENT', 'STEPS', 'COST', 'STARTED']) {
       const column = lines[0].indexOf(title);
       expect(lines[1][column - 1]).toBe(' ');
       expect(lines[1][column]).not.toBe(' ');

@@ -749,14 +749,18 @@ describe('runStream: approvals, status and the end', () => {
 });
 
 describe('runStream: calls no worker takes', () => {
+  /** A tool call scheduled now that no worker has taken. */
+  const scheduledTool = (extra: Record<string, unknown> = {}) => ({
+    activityType: { name: 'runTool' },
+    activityId: '7',
+    attempt: 1,
+    state: temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
+    scheduledTime: { seconds: Math.floor(Date.now() / 1_000), nanos: 0 },
+    ...extra,
+  });
+
   it('tells a call that has waited 5 s for a worker, once', async () => {
-    const waiting = {
-      activityType: { name: 'runTool' },
-      activityId: '7',
-      attempt: 1,
-      state: temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
-      scheduledTime: { seconds: Math.floor(Date.now() / 1_000), nanos: 0 },
-    };
+    const waiting = scheduledTool();
     const run = new ScriptedRun([
       { otherActivities: [waiting], run: runState([user('Hi')]), ms: 4_000 },
       { otherActivities: [waiting], run: runState([user('Hi')]), ms: 8_000 },
@@ -769,14 +773,7 @@ describe('runStream: calls no worker takes', () => {
   });
 
   it('tells at once a call whose task queue no worker polls, naming the queue', async () => {
-    const waiting = {
-      activityType: { name: 'runTool' },
-      activityId: '7',
-      attempt: 1,
-      state: temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
-      scheduledTime: { seconds: Math.floor(Date.now() / 1_000), nanos: 0 },
-      activityOptions: { taskQueue: { name: 'agents-tools' } },
-    };
+    const waiting = scheduledTool({ activityOptions: { taskQueue: { name: 'agents-tools' } } });
     const run = new ScriptedRun([
       { otherActivities: [waiting], run: runState([user('Hi')]), ms: 1_000 },
       { closed: 'COMPLETED' },
