@@ -64,6 +64,9 @@ Commands:
   stop               Stop the dev server (SIGTERM, then SIGKILL after ${STOP_TIMEOUT_S}s).
   status             Show whether the server is running (exit 0) or not (exit 3).
   logs [-f]          Show the last \${LINES:-100} lines of the server log; -f follows.
+  cluster up|down|status|...  A Temporal cluster on PostgreSQL, its services as separate
+                     processes, built with Go (deploy/local-cluster/; ./temporal-dev.sh
+                     cluster help).
   help               Show this help.
 
 Environment:
@@ -531,6 +534,7 @@ main() {
       cmd_status
       ;;
     logs) cmd_logs "$@" ;;
+    cluster) exec "$SCRIPT_DIR/deploy/local-cluster/cluster.sh" "$@" ;;
     help | -h | --help) usage ;;
     *)
       usage >&2
