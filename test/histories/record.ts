@@ -137,7 +137,45 @@ const scenarios: Record<string, (start: Start) => Promise<Handle>> = {
     await handle.result();
     return handle;
   },
+  'task-outage-waited': async (start) => {
+    // The model answers 503 to its first two requests: one call's 2 attempts, then a wait and a second call.
+    const handle = await start({ agent: 'helpdesk', message: 'outage: are you there?' });
+    await handle.result();
+    return handle;
+  },
+  'task-unparsed-answer-without-tools': async (start) => {
+    // Every request with tools gets llama-server's parse failure: three, then one without tools.
+    const handle = await start({ agent: 'helpdesk', message: 'unparsed: where is order 1042?' });
+    await handle.result();
+    return handle;
+  },
+  'session-context-exceeded': async (start) => {
+    // A request past 5,000 bytes of messages gets llama-server's context-size 400: summarised, asked again.
+    const handle = await start({ agent: 'helpdesk', message: 'window: hello', mode: 'session' });
+    for (let turn = 1; turn <= 5; turn += 1) {
+      await handle.executeUpdate(chatUpdate, { args: [{ text: `window note ${turn}: ${'detail '.repeat(150)}` }] });
+    }
+    await handle.signal(endSignal);
+    await handle.result();
+    return handle;
+  },
 };
+
+/** Requests so far of each conversation, by its first message: the outage scenario answers by count. */
+const outageRequests = new Map<string, number>();
+
+/** llama-server's 400 for a request past its context size (`n_ctx`). */
+function contextSizeRefusal(request: ModelRequest): Reply {
+  const tokens = Math.ceil(JSON.stringify(request.messages).length / 4);
+  const error = {
+    code: 400,
+    message: `request (${tokens} tokens) exceeds the available context size (1250 tokens), try increasing it`,
+    type: 'exceed_context_size_error',
+    n_prompt_tokens: tokens,
+    n_ctx: 1250,
+  };
+  return reply.raw({ error }, { status: 400 });
+}
 
 /**
  * Scenarios of long runs, on a worker that continues runs as new past 20 KB of history (30 KB at the
@@ -222,6 +260,17 @@ async function main(): Promise<void> {
     const said = lastOf(request, 'user')?.content ?? '';
     const asked = request.messages.find((message) => message.role === 'user')?.content ?? '';
     if (isSummaryRequest(request)) return reply.text('Notes: the user shared six notes of detail.');
+    if (asked.startsWith('outage')) {
+      const seen = (outageRequests.get(asked) ?? 0) + 1;
+      outageRequests.set(asked, seen);
+      if (seen <= 2) return reply.error(503, 'loading model');
+    }
+    if (asked.startsWith('unparsed')) {
+      return request.tools?.length ? reply.unparsed() : reply.text('I could not look it up: ask again later.');
+    }
+    if (asked.startsWith('window') && JSON.stringify(request.messages).length > 5_000) {
+      return contextSizeRefusal(request);
+    }
     if (request.model === 'primary') return reply.error(503, 'overloaded');
     if (said.startsWith('Read')) {
       const page = request.messages.filter((message) => message.role === 'assistant').length;
