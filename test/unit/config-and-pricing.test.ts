@@ -192,7 +192,8 @@ describe('loadWorkerConfig', () => {
 describe('createAgentWorker', () => {
   /** The options `createAgentWorker` gives `Worker.create`, once per task queue, for `env`, without a server. */
   async function allWorkerOptions(env: Record<string, string>): Promise<WorkerOptions[]> {
-    const config = loadWorkerConfig(env);
+    // The example agent, named as a worker must name it now (a worker registers only what it is told).
+    const config = loadWorkerConfig({ AGENT_MODULES: 'helpdesk', ...env });
     const connection = { close: jest.fn(async () => undefined) } as unknown as NativeConnection;
     const connect = jest.spyOn(NativeConnection, 'connect').mockResolvedValue(connection);
     const create = jest.spyOn(Worker, 'create').mockResolvedValue({} as Worker);
