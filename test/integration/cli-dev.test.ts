@@ -220,6 +220,8 @@ describe('npm run demo', () => {
     const code = await new Promise((resolve) => demo.once('exit', resolve));
     expect({ code, output }).toMatchObject({ code: 0 });
     const address = `127.0.0.1:${env.TEMPORAL_PORT}`;
+    // Its first line says where Temporal is, and why there.
+    expect(output.split('\n')).toContain(`Temporal at ${address} (started here: ./temporal-dev.sh start)`);
     const link = new RegExp(`Web UI: http://localhost:${env.TEMPORAL_UI_PORT}/namespaces/default/workflows/(\\S+)`);
     const id = link.exec(output)?.[1];
     expect(id).toBeDefined();
