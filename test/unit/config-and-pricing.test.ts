@@ -193,7 +193,12 @@ describe('createAgentWorker', () => {
   /** The options `createAgentWorker` gives `Worker.create`, once per task queue, for `env`, without a server. */
   async function allWorkerOptions(env: Record<string, string>): Promise<WorkerOptions[]> {
     // The example agent, named as a worker must name it now (a worker registers only what it is told).
-    const config = loadWorkerConfig({ AGENT_MODULES: 'helpdesk', ...env });
+    // The suite's prebuilt bundle: a worker bundles the sources itself (seconds) only without one.
+    const config = loadWorkerConfig({
+      AGENT_MODULES: 'helpdesk',
+      WORKFLOW_BUNDLE: process.env.TEST_WORKFLOW_BUNDLE!,
+      ...env,
+    });
     const connection = { close: jest.fn(async () => undefined) } as unknown as NativeConnection;
     const connect = jest.spyOn(NativeConnection, 'connect').mockResolvedValue(connection);
     const create = jest.spyOn(Worker, 'create').mockResolvedValue({} as Worker);
