@@ -9,6 +9,7 @@ import { liveAnswer } from '../src/live-answer';
 import { summaryRequest } from '../src/summaries';
 import type { ChatMessage } from '../src/types';
 import { serializedBytes, utf8Bytes } from '../src/validation';
+import { wireMessages } from '../src/wire-messages';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
 import { knownModels, recordModelCall, type ModelKnowledge } from './metrics';
@@ -30,17 +31,6 @@ export interface ModelActivityDeps extends ModelKnowledge {
   outputCaps?: CapParameters;
   /** Whether `OPENAI_API_KEY` is set: a failure at OpenAI's endpoint without one says how to go on. */
   apiKeySet?: boolean;
-}
-
-/**
- * The messages as the endpoint gets them: an assistant message that only calls tools carries `""`,
- * not `null` (llama-cpp-python's server answers 500 to null; every server measured accepts "").
- * The run's transcript keeps its null; only the request changes.
- */
-export function wireMessages(messages: ChatMessage[]): ChatMessage[] {
-  return messages.map((message) =>
-    message.role === 'assistant' && message.content === null ? { ...message, content: '' } : message,
-  );
 }
 
 /** Builds the model activities around one shared client. */

@@ -6,6 +6,7 @@
  * approval's note, edited arguments) in the tool results.
  */
 import type { ChatMessage } from '../src/types';
+import { wireMessages } from '../src/wire-messages';
 import type { ApprovalRecord } from '../client/approval-records';
 import type { RunTranscript } from '../client/history-transcript';
 
@@ -123,14 +124,14 @@ export function exportJsonl(transcript: RunTranscript): string {
   ].join('\n');
 }
 
-/** A Chat Completions request body that replays the transcript against its model. */
+/** A Chat Completions request body that replays the transcript against its model, as the run sent it. */
 export function exportOpenAi(transcript: RunTranscript): string {
   const tools = transcript.tools.map(({ name, description, parameters }) => ({
     type: 'function',
     function: { name, description, parameters },
   }));
   return JSON.stringify(
-    { model: transcript.model, messages: transcript.messages, ...(tools.length && { tools }) },
+    { model: transcript.model, messages: wireMessages(transcript.messages), ...(tools.length && { tools }) },
     null,
     2,
   );

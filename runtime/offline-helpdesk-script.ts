@@ -3,6 +3,7 @@
  * customer-support exchange that reads like a real model's (search the policy and look up the order,
  * refund it once a person approves, say what happens next), so the demo shows the whole path.
  */
+import { readToolResult } from '../src/tool-result-kinds';
 import { reply, turnOf, type ModelRequest, type Reply } from './scripted-chat-completions';
 
 /** The customer's request the script answers: the demo's, and the one to try with an offline worker. */
@@ -26,6 +27,10 @@ export function spoken(text: string, usage: { input: number; output: number }): 
 export function helpdeskReply(request: ModelRequest): Reply {
   const toolSaid = (text: string) =>
     request.messages.some((message) => message.role === 'tool' && message.content.includes(text));
+  // A denial in the run's words (or, recorded before, its JSON).
+  const denied = request.messages.some(
+    (message) => message.role === 'tool' && readToolResult(message.content).kind === 'denied',
+  );
   switch (turnOf(request)) {
     case 0:
       return reply.tools(
@@ -51,7 +56,7 @@ export function helpdeskReply(request: ModelRequest): Reply {
           'Order 1042 is delayed past its estimated delivery, so I have refunded the full $129 to your original payment method. It should appear within 5 business days.',
           { input: 1080, output: 41 },
         );
-      if (toolSaid('"denied":true'))
+      if (denied)
         return spoken('I could not issue the refund for order 1042 right now; a colleague will follow up with you.', {
           input: 1060,
           output: 25,

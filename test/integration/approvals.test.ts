@@ -1,6 +1,6 @@
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { wireMessages } from '../../activities/model';
+import { wireMessages } from '../../src/wire-messages';
 import { readLedger } from '../../agents/helpdesk';
 import { listQuery } from '../../client/agent-client';
 import { approvalUpdate, searchAttributes, stateQuery } from '../../src/contract';

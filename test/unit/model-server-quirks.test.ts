@@ -6,7 +6,7 @@
  */
 import OpenAI from 'openai';
 import { openAIErrorBodies } from '../../activities/error-body-shape';
-import { wireMessages } from '../../activities/model';
+import { wireMessages } from '../../src/wire-messages';
 import { classifyModelError } from '../../activities/model-errors';
 import { buildCapParameters, cutAtCap, OutputCapChoice, overran } from '../../activities/output-cap';
 import { probeContextWindows } from '../../runtime/context-window-probe';
