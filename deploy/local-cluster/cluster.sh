@@ -80,8 +80,8 @@ Commands:
 
 Environment:
   TEMPORAL_CLUSTER_DIR    run folder (default .temporal/cluster); another folder is another cluster
-  TEMPORAL_CLUSTER_PORT   frontend gRPC port at the first up (default 7333); the next ten ports are
-                          the other services', PostgreSQL's (+9) and the frontend's HTTP API (+2)
+  TEMPORAL_CLUSTER_PORT   frontend gRPC port at the first up (default 7333, at most 32759); the next
+                          nine are the other services', the frontend's HTTP API (+2) and PostgreSQL's (+9)
   TEMPORAL_CLUSTER_UI_PORT  Web UI port at the first up (default frontend + 1000)
   TEMPORAL_CLUSTER_SHARDS   history shards at the first up (default 4)
   TEMPORAL_CLUSTER_LOG_LEVEL  the services' log level (default warn)
@@ -129,7 +129,8 @@ load_ports() {
 # Chooses the ports from TEMPORAL_CLUSTER_PORT (and _UI_PORT) and records them, at the first `up`.
 choose_ports() {
   local base="${TEMPORAL_CLUSTER_PORT:-7333}" i key
-  is_port "$base" && ((base <= 65525)) || die "TEMPORAL_CLUSTER_PORT must be a port number below 65526"
+  # Temporal's SQL schema keeps the services' membership ports in a smallint column.
+  is_port "$base" && ((base + 8 <= 32767)) || die "TEMPORAL_CLUSTER_PORT must be a port number up to 32759 (Temporal's PostgreSQL schema stores the services' ports as smallint)"
   for i in {0..9}; do
     key="${PORT_KEYS[$i]}"
     printf -v "$key" '%s' "$((base + i))"
@@ -443,7 +444,7 @@ start_part() {
   deadline=$((SECONDS + START_TIMEOUT_S))
   until port_in_use "$(ports_of "$part" | cut -d' ' -f1)"; do
     if ! alive "$pid"; then
-      tail -n 20 "$LOG_DIR/$part.log" >&2
+      tail -n 5 "$LOG_DIR/$part.log" | cut -c1-600 >&2
       die "$part exited during start-up (log: $(rel "$LOG_DIR/$part.log"))"
     fi
     ((SECONDS < deadline)) || die "$part did not listen on its port within ${START_TIMEOUT_S}s (log: $(rel "$LOG_DIR/$part.log"))"
