@@ -76,6 +76,25 @@ describe('the model label', () => {
   });
 });
 
+describe('estimated usage', () => {
+  it('counts in agent_tokens like any, and again in agent_tokens_estimated', () => {
+    const records = recorded(() => {
+      recordModelCall('support', { ...call('agent-model'), usageEstimated: true }, models);
+      recordModelCall('support', call('agent-model'), models);
+    });
+    const sum = (metric: string) =>
+      records.filter((record) => record.metric === metric).reduce((total, record) => total + record.value, 0);
+    expect(sum('agent_tokens')).toBe(24);
+    expect(sum('agent_tokens_estimated')).toBe(12);
+    expect(records.filter((record) => record.metric === 'agent_tokens_estimated').map((record) => record.tags)).toEqual(
+      [
+        { agent: 'support', model: 'agent-model', direction: 'input' },
+        { agent: 'support', model: 'agent-model', direction: 'output' },
+      ],
+    );
+  });
+});
+
 describe('every label value', () => {
   it('is cut to 128 characters', () => {
     const long = 'x'.repeat(5_000);

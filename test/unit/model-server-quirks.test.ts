@@ -16,7 +16,10 @@ import { ConfigError, ErrorType } from '../../src/errors';
 import { readToolResult } from '../../src/tool-result-kinds';
 import type { ChatMessage } from '../../src/types';
 import { reply, serverProfiles, startScriptedModel, type ScriptedModel, type ServerProfile } from '../../testing';
+import { formatSteps, formatUsage } from '../../cli/format';
+import { formatLogEntry } from '../../runtime/logging';
 import { repetitionWarning, toolCallsDone } from '../../workflows/guidance';
+import { currentDetails } from '../../workflows/status-report';
 import { deniedMessage, notRunMessage, toolErrorMessage, toolMessage } from '../../workflows/tool-messages';
 import type { ApplicationFailure } from '@temporalio/common';
 
@@ -309,5 +312,47 @@ describe('what the run says to the model, in words', () => {
     expect(answer).toMatchObject({
       content: `${OFFLINE_ANSWER_LABEL} book did not run: a person denied it ("too pricey").`,
     });
+  });
+});
+
+describe('estimated usage, as people read it', () => {
+  const usage = { inputTokens: 100, outputTokens: 20, totalTokens: 120, costUsd: 0.5, costKnown: true };
+
+  it('status and results say it is estimated; a table marks each estimated count ~', () => {
+    expect(formatUsage({ ...usage, estimated: true })).toBe(
+      '120 tokens (100 in, 20 out), $0.500000 (estimated: the endpoint reported no usage)',
+    );
+    expect(formatUsage(usage)).toBe('120 tokens (100 in, 20 out), $0.500000');
+    const steps = formatSteps([
+      { step: 1, model: 'local', inputTokens: 100, outputTokens: 20, costUsd: 0, seconds: 1, estimated: true },
+    ]);
+    expect(steps).toMatch(/^1\s+local\s+~100\s+~20\s/m);
+    expect(steps).toMatch(/^total\s+~100\s+~20\s/m);
+    expect(steps.split('\n').at(-1)).toBe('~ estimated: the endpoint reported no usage');
+  });
+
+  it("the Web UI's details say so", () => {
+    expect(currentDetails('running', { step: 2, usage: { ...usage, estimated: true } }, [], 'id')).toMatch(
+      /^\*\*running\*\* · step 2 · 120 tokens \(estimated: the endpoint reports no usage\) · \$0\.5/,
+    );
+  });
+});
+
+describe('a failed attempt in the worker log', () => {
+  it('is one line, whatever its failure says', () => {
+    const line = formatLogEntry({
+      level: 'WARN',
+      message: 'Activity failed',
+      timestampNanos: 0n,
+      meta: {
+        activityType: 'callModel',
+        attempt: 1,
+        maxAttempts: 5,
+        step: 1,
+        model: 'm',
+        error: new Error('a\n  b\r\nc'),
+      },
+    });
+    expect(line).toBe('1970-01-01T00:00:00.000Z [WARN] model call failed (attempt 1/5, step 1, m): a b c');
   });
 });
