@@ -23,12 +23,12 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@tempo
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../runtime/workflow-modules';
 import { WorkflowType } from '../../src/contract';
-import type { AgentRunResult } from '../../src/types';
 import { lastOf, startScriptedModel, turnOf, type ModelRequest, type Reply } from '../../testing';
-import { readJsonLines, type Invocation, type LedgerEntry } from '../chaos/chaos-agent';
+import { readJsonLines, type Invocation } from '../chaos/chaos-agent';
 import { checkCliOnCluster, helpdeskScript } from './cluster-cli-checks';
 import { freeClusterPort, LocalCluster, type ClusterPart } from './cluster-control';
 import { Fleet, type Role } from './cluster-fleet';
+import { argsOf, checkLedger, printRecoveries, type Recovery, type RunPlan } from './cluster-verdict';
 
 const RUNS = Number(process.env.CLUSTER_RUNS ?? 100);
 /** Model turns that call tools; the turn after them answers. */
@@ -67,18 +67,6 @@ const between = (min: number, max: number) => Math.round(min + random() * (max -
 // ---------------------------------------------------------------------------------------------------
 // The plan: what each run's model asks for, decided up front from the seed (as the chaos test's).
 
-interface RunPlan {
-  index: number;
-  workflowId: string;
-  calls: number[];
-  delays: number[];
-  firstExecutionRunId?: string;
-  startedAt?: number;
-  closedAt?: number;
-  status?: string;
-  result?: AgentRunResult;
-}
-
 const plans: RunPlan[] = Array.from({ length: RUNS }, (_, index) => ({
   index,
   workflowId: `cluster-${seed}-${index}`,
@@ -87,11 +75,6 @@ const plans: RunPlan[] = Array.from({ length: RUNS }, (_, index) => ({
   delays: Array.from({ length: TOOL_STEPS + 1 }, () => between(300, 1500)),
 }));
 const byWorkflowId = new Map(plans.map((run) => [run.workflowId, run]));
-
-const argsOf = (run: number, step: number, call: number) => ({
-  payee: `payee-${run}-${step}-${call}`,
-  amountCents: 10_000 * (run + 1) + 100 * step + call,
-});
 
 /** Model requests of the paying runs as they came: a retry asks for a (run, turn) asked for before. */
 const modelCalls: { at: number; run: number; retry: boolean }[] = [];
@@ -126,15 +109,6 @@ function script(request: ModelRequest): Reply {
   return { kind: 'message', content: `run ${run.index} paid: ${receipts.join(' ')}`, delayMs };
 }
 
-function expectedKeys(run: RunPlan): { key: string; args: ReturnType<typeof argsOf> }[] {
-  return run.calls.flatMap((count, turn) =>
-    Array.from({ length: count }, (_, call) => ({
-      key: `${run.workflowId}/${run.firstExecutionRunId}/${turn + 1}.${call + 1}`,
-      args: argsOf(run.index, turn + 1, call + 1),
-    })),
-  );
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The faults, and what recovering from one means.
 
@@ -152,19 +126,6 @@ const FAULTS: Fault[] = [
   { what: 'SIGKILL + restart frontend', kind: 'service', part: 'frontend' },
   { what: 'restart PostgreSQL', kind: 'postgres' },
 ];
-
-interface Recovery {
-  what: string;
-  at: number;
-  openRuns: number;
-  /** The part is back: the new worker polls, the restarted service or database answers. */
-  backAt: number;
-  /** Every run open at the fault has moved on (a new model or tool call, or its end) since. */
-  recoveredAt?: number;
-  slowestRun?: string;
-  /** Model and tool calls tried again between the fault and the recovery: work the fault cut off. */
-  retried: number;
-}
 
 const failures: string[] = [];
 const check = (ok: boolean, message: string) => ok || failures.push(message);
@@ -370,7 +331,9 @@ async function main(): Promise<void> {
     recovery.retried = retriedBetween(at, recovery.recoveredAt ?? Date.now());
     if (recovery.recoveredAt) {
       const took = recovery.recoveredAt - at;
-      log(`${fault.what}: recovered in ${seconds(took)} (${recovery.retried} calls retried)`);
+      log(
+        `${fault.what}: recovered in ${seconds(took)} (${recovery.retried} calls retried; last to move: ${recovery.slowestRun})`,
+      );
       check(
         took < RECOVERY_LIMIT_MS,
         `${fault.what}: recovery took ${seconds(took)}, over ${RECOVERY_LIMIT_MS / 1000} s`,
@@ -389,7 +352,7 @@ async function main(): Promise<void> {
   const lastClose = Math.max(...plans.map((run) => run.closedAt ?? 0));
   log(`${plans.filter((run) => run.closedAt).length}/${RUNS} runs closed, the last at ${since(lastClose)}`);
 
-  verdict(paths);
+  failures.push(...checkLedger(plans, paths, fleet.unplannedExits));
 
   // ---- the project CLI against the cluster's visibility
   const cliAt = Date.now();
@@ -404,7 +367,7 @@ async function main(): Promise<void> {
       `approval after ${cli.listedAwaitingAfter ?? '—'} s and completed after ${cli.listedCompletedAfter ?? '—'} s`,
   );
 
-  report(recoveries, upMs);
+  printRecoveries(recoveries, upMs, RECOVERY_LIMIT_MS);
   const workers = fleet.workers;
   await cleanUp();
   if (process.env.CLUSTER_VERBOSE) {
@@ -419,73 +382,6 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     console.log(`\nPASSED in ${seconds(Date.now() - t0)} (seed ${seed})`);
   }
-
-  function verdict(files: typeof paths): void {
-    const ledger = readJsonLines<LedgerEntry>(files.ledger);
-    const byKey = new Map<string, LedgerEntry[]>();
-    for (const entry of ledger) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
-    const expected = new Set<string>();
-    for (const run of plans) {
-      const keys = expectedKeys(run);
-      keys.forEach(({ key }) => expected.add(key));
-      if (!run.closedAt) {
-        failures.push(`${run.workflowId} did not finish (${run.startedAt ? 'started' : 'never started'})`);
-        continue;
-      }
-      check(run.status === 'COMPLETED', `${run.workflowId} ended ${run.status}`);
-      if (run.status !== 'COMPLETED') continue;
-      const receipts = keys.map(({ key }) => byKey.get(key)?.[0]?.receipt ?? `(no payment for ${key})`);
-      const output = `run ${run.index} paid: ${receipts.join(' ')}`;
-      check(run.result?.status === 'completed', `${run.workflowId}: result status ${run.result?.status}`);
-      check(run.result?.output === output, `${run.workflowId}: output ${run.result?.output}, expected ${output}`);
-      for (const { key, args } of keys) {
-        const entry = byKey.get(key)?.[0];
-        check(
-          !entry || (entry.payee === args.payee && entry.amountCents === args.amountCents),
-          `${key}: paid ${entry?.amountCents} to ${entry?.payee}, asked ${args.amountCents} to ${args.payee}`,
-        );
-      }
-    }
-    const duplicated = [...byKey].filter(([, entries]) => entries.length > 1);
-    const missing = [...expected].filter((key) => !byKey.has(key));
-    const unexpected = [...byKey.keys()].filter((key) => !expected.has(key));
-    check(!duplicated.length, `duplicated payments: ${duplicated.map(([key, e]) => `${key} ×${e.length}`).join(', ')}`);
-    check(!missing.length, `missing payments: ${missing.join(', ')}`);
-    check(!unexpected.length, `payments for keys no call has: ${unexpected.join(', ')}`);
-    check(ledger.length === expected.size, `ledger has ${ledger.length} payments, expected ${expected.size}`);
-    check(
-      !fleet.unplannedExits.length,
-      `${fleet.unplannedExits.length} worker(s) exited on their own:\n${fleet.unplannedExits.join('\n')}`,
-    );
-    const invocations = readJsonLines<Invocation>(files.invocations);
-    const executions = invocations.filter((line) => line.event === 'started');
-    console.log(
-      `\nruns: ${plans.filter((run) => run.status === 'COMPLETED').length}/${RUNS} completed; tool calls: ` +
-        `${expected.size} expected, ${executions.length} executions (${executions.filter((line) => line.attempt > 1).length} ` +
-        `retries), ${ledger.length} payments, ${invocations.filter((line) => line.event === 'deduplicated').length} ` +
-        `answered from the ledger; duplicated ${duplicated.length}, missing ${missing.length}`,
-    );
-  }
-}
-
-function report(recoveries: Recovery[], upMs: number): void {
-  const rows = recoveries.map((r) => [
-    r.what,
-    String(r.openRuns),
-    seconds(r.backAt - r.at),
-    r.recoveredAt ? seconds(r.recoveredAt - r.at) : '—',
-    String(r.retried),
-  ]);
-  const titles = ['fault', 'open runs', 'fault→back', 'fault→recovered', 'calls retried'];
-  const widths = titles.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) =>
-    `  ${cells.map((cell, column) => (column ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join('  ')}`;
-  console.log(`\ncluster up in ${seconds(upMs)}. recovery: back = the new worker polls / the restarted part answers;`);
-  console.log(
-    `recovered = every run open at the fault has moved on (a new model or tool call, or its end); limit ${RECOVERY_LIMIT_MS / 1000} s`,
-  );
-  console.log(line(titles));
-  for (const row of rows) console.log(line(row));
 }
 
 process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
