@@ -62,7 +62,9 @@ describe('where every entry connects', () => {
 
   it('is the dev server temporal-dev.sh runs, over TEMPORAL_PORT; a name given wins over both', async () => {
     // A live process whose command line is a dev server's, as the script checks (never a real server here).
-    devServer = spawn('bash', ['-c', 'exec -a "temporal server start-dev" sleep 60'], { stdio: 'ignore' });
+    // One exec, argv[0] set by spawn itself: 'spawn' fires after it, while a shell's `exec -a` would
+    // leave a window where /proc shows an empty command line mid-exec.
+    devServer = spawn('sleep', ['60'], { argv0: 'temporal server start-dev', stdio: 'ignore' });
     await new Promise((resolve) => devServer!.once('spawn', resolve));
     const dir = runFolder(37_411, devServer.pid);
     expect(found({ TEMPORAL_RUN_DIR: dir, TEMPORAL_PORT: '27233' })).toEqual({
