@@ -48,6 +48,12 @@ export const Patch = {
    * its old tool results omitted) and sent once more (before: the run failed `ModelBadRequest`).
    */
   contextExceededCompacts: 'context-exceeded-compacts',
+  /**
+   * A model call retried on a time budget (429s, an outage) whose next backoff would pass the budget
+   * waits until the budget's end and tries once more there (before: it gave up at once, so a slow
+   * machine could give up an outage after 4 s of a 6 s `MODEL_UNAVAILABLE_SECONDS`).
+   */
+  retriesUseWholeBudget: 'retries-use-whole-budget',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 

@@ -173,7 +173,13 @@ async function callRetrying(
         return { failure: error };
       }
       const retryAtMs = Date.now() + waitMs;
-      if (retryAtMs - sinceMs > budgetMs || retryAtMs >= (options.deadlineMs ?? Infinity)) return { failure: error };
+      if (retryAtMs >= (options.deadlineMs ?? Infinity)) return { failure: error };
+      if (retryAtMs - sinceMs > budgetMs) {
+        // The budget is time the trouble may last: the last try comes at its end, not a backoff early.
+        const leftMs = sinceMs + budgetMs - Date.now();
+        if (leftMs <= 0 || !hasPatch(spec, Patch.retriesUseWholeBudget)) return { failure: error };
+        waitMs = leftMs;
+      }
       await sleep(waitMs);
     }
   }
