@@ -340,5 +340,6 @@ describe('runs whose worker has gone', () => {
     );
     expect(openStatus.ms).toBeLessThan(10_000);
     await runCli(['cancel', open], queue);
-  });
+    // Fourteen CLI processes, each a tsx start: past a minute on a loaded 2-core machine.
+  }, 150_000);
 });
