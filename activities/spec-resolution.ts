@@ -56,7 +56,8 @@ export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings
         );
       }
       // This worker's workflow code runs the run (the spec is resolved by a local activity): it has these changes.
-      return { ...resolveSpec(agent, { ...request, ...settings }), patches: [...PATCHES_IN_SPEC] };
+      const spec = resolveSpec(agent, { ...request, ...settings }, registry.mcpServersOf(agent));
+      return { ...spec, patches: [...PATCHES_IN_SPEC] };
     },
   };
 }

@@ -25,6 +25,8 @@ export interface ToolActivityDeps {
   resultMaxBytes: number;
   /** How long a call whose tool this worker does not register is scheduled again, for a worker that does. */
   unknownAgentWaitMs: number;
+  /** Calls a tool of an MCP server (activities/mcp-calls.ts). */
+  callMcpTool(input: ToolCallInput & { mcp: NonNullable<ToolCallInput['mcp']> }): Promise<ToolCallOutcome>;
 }
 
 /**
@@ -45,6 +47,23 @@ export function limitResult(content: string, maxBytes: number): string {
     note: `The result had ${bytes} bytes; only the first ${maxBytes} are shown.`,
     partial: truncateUtf8(content, maxBytes),
   });
+}
+
+/**
+ * The failure of a call whose tool (`what`) this worker does not register. Retrying here would spend
+ * the tool's attempts on this worker: the run schedules the call again, for another worker of the
+ * queue, for as long as this worker's setting says (`details`).
+ */
+export function toolNotRegistered(what: string, unknownAgentWaitMs: number): ApplicationFailure {
+  const details: ToolNotRegisteredDetails = { waitMs: unknownAgentWaitMs };
+  return withoutStack(
+    ApplicationFailure.create({
+      message: `${what} is not registered on this worker`,
+      type: ErrorType.ToolNotRegistered,
+      nonRetryable: true,
+      details: [details],
+    }),
+  );
 }
 
 /**
@@ -72,22 +91,10 @@ function failureOutcome(error: unknown): ToolOutcome {
     : ToolOutcome.failed;
 }
 
-export function createToolActivities({ registry, resultMaxBytes, unknownAgentWaitMs }: ToolActivityDeps) {
+export function createToolActivities({ registry, resultMaxBytes, unknownAgentWaitMs, callMcpTool }: ToolActivityDeps) {
   function findTool(agentName: string, toolName: string): ToolDefinition {
     const tool = registry.get(agentName)?.tools.find((candidate) => candidate.name === toolName);
-    if (!tool) {
-      // Retrying here would spend the tool's attempts on this worker: the run schedules the call again,
-      // for another worker of the queue, for as long as this worker's setting says (`details`).
-      const details: ToolNotRegisteredDetails = { waitMs: unknownAgentWaitMs };
-      throw withoutStack(
-        ApplicationFailure.create({
-          message: `tool "${toolName}" of agent "${agentName}" is not registered on this worker`,
-          type: ErrorType.ToolNotRegistered,
-          nonRetryable: true,
-          details: [details],
-        }),
-      );
-    }
+    if (!tool) throw toolNotRegistered(`tool "${toolName}" of agent "${agentName}"`, unknownAgentWaitMs);
     return tool;
   }
 
@@ -176,7 +183,7 @@ export function createToolActivities({ registry, resultMaxBytes, unknownAgentWai
       const startedAtMs = Date.now();
       let outcome: ToolCallOutcome;
       try {
-        outcome = await execute(input);
+        outcome = await (input.mcp ? callMcpTool({ ...input, mcp: input.mcp }) : execute(input));
       } catch (error) {
         recordToolCall(input.agent, input.tool, failureOutcome(error));
         throw error;

@@ -1,14 +1,16 @@
 /**
  * The agents a worker registers: those of the plug-in modules named in env `AGENT_MODULES`, and the
  * example agents it names (`helpdesk`) or the offline demo model brings. A module's default export is
- * an array of agents, or a function that receives `pluginApi` (`{ defineAgent, defineTool, ToolError,
- * z }`) and returns one. A TypeScript module (.ts, .mts, .cts) needs a loader: the worker from the
+ * an array of agents (and MCP servers, which agents of any module may name), or a function that
+ * receives `pluginApi` (`{ defineAgent, defineTool, defineMcpServer, fromEnv, ToolError, z }`) and
+ * returns one. A TypeScript module (.ts, .mts, .cts) needs a loader: the worker from the
  * sources runs under tsx already, the compiled one (the package's dist/) brings tsx in for it.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EXAMPLE_AGENT_NAMES, exampleAgents, type ExampleAgentOptions } from '../agents';
 import type { AgentDefinition } from '../src/agent';
+import type { McpServerDefinition } from '../src/mcp-server';
 import { WorkerRole, type WorkerConfig } from '../src/config';
 import { DefinitionError } from '../src/errors';
 import { pluginApi } from '../src/plugin-api';
@@ -38,8 +40,11 @@ export function parseModuleList(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-/** Imports one module (relative paths from `cwd`) and returns its agents, or throws naming the module. */
-export async function loadAgentModule(path: string, cwd = process.cwd()): Promise<AgentDefinition[]> {
+/** Imports one module (relative paths from `cwd`) and returns its agents and MCP servers, or throws naming the module. */
+export async function loadAgentModule(
+  path: string,
+  cwd = process.cwd(),
+): Promise<(AgentDefinition | McpServerDefinition)[]> {
   const absolute = resolve(cwd, path);
   let loaded: Record<string, unknown>;
   try {
@@ -109,5 +114,5 @@ export async function buildRegistry(config: WorkerConfig): Promise<AgentRegistry
     registry.add(examplesNamed(DEMO_AGENT, examples), EXAMPLE_SOURCE);
   }
   if (!registry.names().length && config.WORKER_ROLE !== WorkerRole.model) throw new DefinitionError(NO_AGENTS);
-  return registry;
+  return registry.checkMcpServers();
 }

@@ -13,7 +13,11 @@ export interface RoleWorker {
 }
 
 export class AgentWorker {
-  constructor(readonly workers: readonly RoleWorker[]) {}
+  /** `afterStop`: what the process holds for its calls (MCP servers' processes and sessions), released once all stopped. */
+  constructor(
+    readonly workers: readonly RoleWorker[],
+    private readonly afterStop: () => Promise<void> = async () => undefined,
+  ) {}
 
   /** Runs every worker until all have stopped; when one fails, stops the others and throws its error. */
   async run(): Promise<void> {
@@ -24,6 +28,8 @@ export class AgentWorker {
       this.shutdown();
       await Promise.allSettled(runs);
       throw error;
+    } finally {
+      await this.afterStop();
     }
   }
 

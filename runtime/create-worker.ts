@@ -10,6 +10,7 @@ import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
 import { readRunHistory, TranscriptStore } from '../activities/transcript-store';
 import { boundedFetch } from '../activities/bounded-body';
+import { McpConnections } from '../activities/mcp-connections';
 import { openAIErrorBodies } from '../activities/error-body-shape';
 import { buildCapParameters } from '../activities/output-cap';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
@@ -174,7 +175,7 @@ async function roleOptions(role: RoleWorker['role'], config: WorkerConfig, activ
       return {
         taskQueue: config.TOOL_TASK_QUEUE,
         options: {
-          activities: { runTool: activities.runTool },
+          activities: { runTool: activities.runTool, listMcpTools: activities.listMcpTools },
           ...(config.TOOL_CONCURRENCY !== undefined && {
             maxConcurrentActivityTaskExecutions: config.TOOL_CONCURRENCY,
           }),
@@ -233,7 +234,10 @@ export async function createAgentWorker(
     // bodies not in OpenAI's shape (vLLM's, FastAPI's) are put in it, so the client reads their words.
     fetch: openAIErrorBodies(boundedFetch()),
   });
+  // One connection per MCP server, shared by every run's calls here; closed when the worker stops.
+  const mcpConnections = new McpConnections(config.MCP_LIST_TTL_SECONDS * 1000);
   const activities = createActivities({
+    mcpConnections,
     ...specSettingsOf(config, await modelServerWindows(config, agents)),
     registry: agents,
     openai,
@@ -293,7 +297,12 @@ export async function createAgentWorker(
       endpoint: displayEndpoint(openai.baseURL),
       apiKeySet: config.OPENAI_API_KEY !== undefined,
     };
-    return { worker: new AgentWorker(roleWorkers), connection, registry: agents, model };
+    return {
+      worker: new AgentWorker(roleWorkers, () => mcpConnections.close()),
+      connection,
+      registry: agents,
+      model,
+    };
   } catch (error) {
     await connection.close();
     throw error;

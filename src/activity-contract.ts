@@ -65,7 +65,31 @@ export interface ToolCallInput {
    * the reuse of a workflow id. Absent from calls scheduled by runs started before it was sent.
    */
   runChainId?: string;
+  /** Set for a tool of an MCP server: the server, and the tool's own name there (`tool` is the model's name). */
+  mcp?: { server: string; tool: string };
 }
+
+/** A run's request for the tools of one of its MCP servers; `known`: the fingerprint of the list it has. */
+export interface McpListInput {
+  agent: string;
+  server: string;
+  known?: string;
+}
+
+/** A tool as its MCP server lists it (description and schema bounded by the worker). */
+export interface McpListedTool {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
+/**
+ * An MCP server's tools: the list and its fingerprint, with the tools left out and why (over the
+ * bounds); or only that the list is the one the run has (`unchanged`), so history holds each list once.
+ */
+export type McpToolList =
+  | { server: string; fingerprint: string; tools: McpListedTool[]; leftOut?: { name: string; reason: string }[] }
+  | { server: string; fingerprint: string; unchanged: true };
 
 /** `ok: false` carries a message written for the model, so it can correct its call. */
 export type ToolCallOutcome = { ok: true; content: string } | { ok: false; error: string };

@@ -3,6 +3,7 @@
  */
 import { DefinitionError } from './errors';
 import { fallbackModelsSchema, limitsSchema } from './input';
+import { isMcpServerDefinition, MCP_SERVER_NAME, type McpServerDefinition } from './mcp-server';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
 import { LimitName, LocalCallKind, MemoryScope, MemoryToolName, type Limits } from './types';
@@ -44,6 +45,11 @@ export interface AgentConfig {
    * Local calls skip a round trip to the server per call, at a price (README: The local-activity fast path).
    */
   localActivities?: LocalCallKind[];
+  /**
+   * MCP servers whose tools the agent's runs offer the model, as `<server>_<tool>`: `defineMcpServer`
+   * results, or the names of servers a plug-in module exports (docs/mcp.md).
+   */
+  mcpServers?: (McpServerDefinition | string)[];
 }
 
 /** Which calls of an agent wait for a person, and for how long. */
@@ -74,6 +80,7 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   memory: true,
   memoryScope: true,
   localActivities: true,
+  mcpServers: true,
 });
 const LOCAL_CALL_KINDS: readonly unknown[] = Object.values(LocalCallKind);
 const MEMORY_TOOL_NAMES: readonly string[] = Object.values(MemoryToolName);
@@ -136,6 +143,22 @@ function checkMemory({ name, memory, memoryScope }: AgentConfig, toolNames: stri
   }
 }
 
+/** The name of each server of `mcpServers` (a definition's, or the name given), or what is wrong with the list. */
+export function mcpServerNames(mcpServers: AgentConfig['mcpServers']): string[] | string {
+  if (mcpServers === undefined) return [];
+  if (!Array.isArray(mcpServers)) return 'mcpServers must be a list of defineMcpServer(...) results or server names';
+  const names: string[] = [];
+  for (const server of mcpServers) {
+    const name = isMcpServerDefinition(server) ? server.name : server;
+    if (typeof name !== 'string' || !MCP_SERVER_NAME.test(name)) {
+      return `mcpServers: ${JSON.stringify(server)} is neither a defineMcpServer(...) result nor a server name`;
+    }
+    if (names.includes(name)) return `mcpServers lists server "${name}" twice`;
+    names.push(name);
+  }
+  return names;
+}
+
 /** Defines an agent; checks it at once so that a bad one stops the worker at start-up. */
 export function defineAgent(config: AgentConfig): AgentDefinition {
   const name = config?.name;
@@ -159,6 +182,8 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
     throw new DefinitionError(`agent "${name}" lists tool "${repeated[0]}" twice`);
   }
   checkMemory(config, toolNames);
+  const servers = mcpServerNames(config.mcpServers);
+  if (typeof servers === 'string') throw new DefinitionError(`agent "${name}": ${servers}`);
   const local = config.localActivities;
   if (
     local !== undefined &&

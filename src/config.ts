@@ -29,6 +29,7 @@ import {
   DEFAULT_TRANSCRIPT_CACHE_MB,
   DEFAULT_TRANSCRIPT_MAX_BYTES,
   DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS,
+  DEFAULT_MCP_LIST_TTL_SECONDS,
   DEFAULT_WORKER_STICKY_TIMEOUT_SECONDS,
   DEFAULT_SHUTDOWN_GRACE_SECONDS,
   HISTORY_LIMITS,
@@ -122,6 +123,8 @@ const workerEnvSchema = temporalEnvSchema.extend({
    * register is left to workers that may register it before it fails; 0: fail at once.
    */
   UNKNOWN_AGENT_WAIT_SECONDS: z.coerce.number().nonnegative().default(DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS),
+  /** How long this worker answers listings of an MCP server's tools from its last one (unless the server says it changed). */
+  MCP_LIST_TTL_SECONDS: z.coerce.number().nonnegative().default(DEFAULT_MCP_LIST_TTL_SECONDS),
   /** Extra or overriding prices, JSON: {"model": {"inputPerMillion": 0.15, "outputPerMillion": 0.6}}. */
   MODEL_PRICES: z.string().optional(),
   TOOL_RESULT_MAX_BYTES: z.coerce.number().int().positive().default(DEFAULT_TOOL_RESULT_MAX_BYTES),

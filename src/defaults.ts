@@ -113,7 +113,22 @@ export const Bounds = {
   signalBytesPerRun: 1_048_576,
   /** One fact of a user's memory (`remember`/`forget` `{fact}`). */
   memoryFactBytes: 1_024,
+  /** The input schema of one MCP tool; a tool with a larger one is left out of the run's tools, with why. */
+  mcpToolSchemaBytes: 16_384,
+  /** The description of one MCP tool (longer ones are cut). */
+  mcpToolDescriptionBytes: 2_048,
+  /** Tools of one MCP server a run offers (Chat Completions takes 128 tools a request); the rest are left out. */
+  mcpToolsPerServer: 100,
 } as const;
+
+/**
+ * How long a worker answers runs' listings of an MCP server's tools from its last listing (env
+ * `MCP_LIST_TTL_SECONDS`), unless the server says its list changed (`notifications/tools/list_changed`).
+ */
+export const DEFAULT_MCP_LIST_TTL_SECONDS = 60;
+
+/** How long a worker waits for an MCP server to start and answer `initialize`, or to list its tools. */
+export const MCP_CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * Facts one user's memory keeps (agent option `memory`); past it the oldest are forgotten. With

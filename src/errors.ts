@@ -65,6 +65,20 @@ export const ErrorType = {
    */
   TranscriptUnavailable: 'TranscriptUnavailable',
   /**
+   * An MCP server could not be reached: its stdio process would not start or exited, its URL did not
+   * answer, or a variable its definition reads is not set on the worker. Retried; then the model reads it.
+   */
+  McpServerUnavailable: 'McpServerUnavailable',
+  /** An MCP server answered a request with a JSON-RPC error, or with what is not MCP. Retried; then the model reads it. */
+  McpProtocolError: 'McpProtocolError',
+  /** An MCP server did not answer a call within its timeout (the request was cancelled). Retried; then the model reads it. */
+  McpTimeout: 'McpTimeout',
+  /**
+   * Two tools of a run's MCP servers (or one and a tool of the agent) have the same name for the model
+   * (`<server>_<tool>`, cut to 64 characters): the run fails at the listing that made them clash.
+   */
+  McpToolNameClash: 'McpToolNameClash',
+  /**
    * The run's history would pass what Temporal allows (50 MB or 51,200 events) before the run could
    * continue as new: the run ends with this instead of being terminated by the server.
    */

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { defineAgent } from './agent';
 import { ToolError } from './errors';
+import { defineMcpServer, fromEnv } from './mcp-server';
 import { defineTool } from './tool';
 
-export const pluginApi = { defineAgent, defineTool, ToolError, z } as const;
+export const pluginApi = { defineAgent, defineTool, defineMcpServer, fromEnv, ToolError, z } as const;
 export type PluginApi = typeof pluginApi;

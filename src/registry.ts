@@ -1,17 +1,30 @@
 /**
- * The agents a worker can run, by name. Built once at start-up; a duplicate stops the worker there.
+ * The agents a worker can run, by name, and the MCP servers they use. Built once at start-up; a
+ * duplicate stops the worker there.
  */
 import type { AgentDefinition } from './agent';
 import { DefinitionError } from './errors';
+import { isMcpServerDefinition, type McpServerDefinition } from './mcp-server';
 
 export class AgentRegistry {
   private readonly agents = new Map<string, { agent: AgentDefinition; source: string }>();
+  private readonly mcpServers = new Map<string, { server: McpServerDefinition; source: string }>();
 
-  /** Adds agents, naming `source` (a module path, or "built-in") in any error. */
-  add(agents: readonly AgentDefinition[], source: string): this {
-    for (const agent of agents) {
+  /**
+   * Adds agents and MCP servers (a plug-in module may export both), naming `source` (a module path,
+   * or "built-in") in any error. An agent's own server definitions are added with it.
+   */
+  add(definitions: readonly (AgentDefinition | McpServerDefinition)[], source: string): this {
+    for (const definition of definitions) {
+      if (isMcpServerDefinition(definition)) {
+        this.addMcpServer(definition, source);
+        continue;
+      }
+      const agent = definition;
       if (agent?.kind !== 'agent') {
-        throw new DefinitionError(`${source}: ${JSON.stringify(agent)} is not a defineAgent(...) result`);
+        throw new DefinitionError(
+          `${source}: ${JSON.stringify(agent)} is neither a defineAgent(...) nor a defineMcpServer(...) result`,
+        );
       }
       const existing = this.agents.get(agent.name);
       if (existing) {
@@ -20,12 +33,53 @@ export class AgentRegistry {
         );
       }
       this.agents.set(agent.name, { agent, source });
+      for (const server of agent.mcpServers ?? []) if (isMcpServerDefinition(server)) this.addMcpServer(server, source);
     }
     return this;
   }
 
+  private addMcpServer(server: McpServerDefinition, source: string): void {
+    const existing = this.mcpServers.get(server.name);
+    // One definition listed by several agents is one server; two definitions of one name are a mistake.
+    if (existing && existing.server !== server) {
+      throw new DefinitionError(
+        `${source}: MCP server "${server.name}" is already defined by ${existing.source}; server names must be unique`,
+      );
+    }
+    this.mcpServers.set(server.name, { server, source });
+  }
+
   get(name: string): AgentDefinition | undefined {
     return this.agents.get(name)?.agent;
+  }
+
+  mcpServer(name: string): McpServerDefinition | undefined {
+    return this.mcpServers.get(name)?.server;
+  }
+
+  /** The MCP servers `agent` uses, its names resolved; throws naming a server nobody defined. */
+  mcpServersOf(agent: AgentDefinition): McpServerDefinition[] {
+    return (agent.mcpServers ?? []).map((entry) => {
+      const server = typeof entry === 'string' ? this.mcpServer(entry) : entry;
+      if (!server) {
+        const known = [...this.mcpServers.keys()].sort().join(', ') || '(none)';
+        throw new DefinitionError(
+          `agent "${agent.name}" uses MCP server "${String(entry)}", which no module defines (known: ${known})`,
+        );
+      }
+      return server;
+    });
+  }
+
+  /** Every MCP server definition added, its agents' own included. */
+  mcpServerDefinitions(): McpServerDefinition[] {
+    return [...this.mcpServers.values()].map(({ server }) => server);
+  }
+
+  /** Throws if an agent names an MCP server that no definition added provides. */
+  checkMcpServers(): this {
+    for (const { agent } of this.agents.values()) this.mcpServersOf(agent);
+    return this;
   }
 
   names(): string[] {

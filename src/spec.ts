@@ -12,6 +12,7 @@ import {
 } from './defaults';
 import type { WorkerConfig } from './config';
 import { buildContextWindows, runContextWindow, type ContextWindows } from './context-windows';
+import type { McpServerDefinition, McpServerSpec } from './mcp-server';
 import { buildPriceTable, type PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
 import { LocalCallKind, MemoryScope, type AgentSpec, type ModelCallPolicy, type ToolSpec } from './types';
@@ -51,6 +52,18 @@ function toolSpec(
     taskQueue: tool.taskQueue ?? (local ? undefined : toolTaskQueue),
     // Only when on, so the specs of regular tools stay as they were recorded.
     ...(local && { local: true }),
+  };
+}
+
+/** What a run records of an MCP server: the policy of its calls, and the task queue they go to. */
+function mcpServerSpec(server: McpServerDefinition, toolTaskQueue: string | undefined): McpServerSpec {
+  return {
+    name: server.name,
+    requiresApproval: server.requiresApproval ?? false,
+    startToCloseTimeoutMs: msToNumber(server.timeout ?? DEFAULT_TOOL_TIMEOUT),
+    heartbeatTimeoutMs: msToNumber(server.heartbeatTimeout ?? DEFAULT_TOOL_HEARTBEAT_TIMEOUT),
+    retry: { ...DEFAULT_TOOL_RETRY, ...server.retry },
+    ...((server.taskQueue ?? toolTaskQueue) !== undefined && { taskQueue: server.taskQueue ?? toolTaskQueue }),
   };
 }
 
@@ -108,10 +121,14 @@ export function specSettingsOf(config: WorkerConfig, discoveredWindows: ContextW
 }
 
 /**
- * Resolves the spec of `agent`; the model comes from the run, else the agent, else `defaultModel`,
- * and the fallback models from the run, else the agent.
+ * Resolves the spec of `agent`, whose MCP servers are `mcpServers`; the model comes from the run, else
+ * the agent, else `defaultModel`, and the fallback models from the run, else the agent.
  */
-export function resolveSpec(agent: AgentDefinition, options: SpecOptions): AgentSpec {
+export function resolveSpec(
+  agent: AgentDefinition,
+  options: SpecOptions,
+  mcpServers: readonly McpServerDefinition[] = [],
+): AgentSpec {
   const model = options.model ?? agent.model ?? options.defaultModel;
   const fallbackModels = options.fallbackModels ?? agent.fallbackModels ?? [];
   const priced = [model, ...fallbackModels].filter((name) => Object.hasOwn(options.prices, name));
@@ -147,5 +164,9 @@ export function resolveSpec(agent: AgentDefinition, options: SpecOptions): Agent
     // Only when on, so the specs of agents without memory stay as they were recorded. The scope is
     // always recorded with it: a spec without one is from before scopes, and runs as it was recorded.
     ...(agent.memory && { memory: true, memoryScope: agent.memoryScope ?? MemoryScope.agent }),
+    // Only for agents with servers, so the specs of others stay as they were recorded.
+    ...(mcpServers.length > 0 && {
+      mcpServers: mcpServers.map((server) => mcpServerSpec(server, options.toolTaskQueue)),
+    }),
   };
 }

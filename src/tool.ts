@@ -98,7 +98,7 @@ const RETRY_OPTIONS = namesOf<RetryPolicy>({
 });
 
 /** Whether `value` is a positive duration Temporal accepts: milliseconds, or a string like "30s". */
-function isDuration(value: unknown): boolean {
+export function isDuration(value: unknown): boolean {
   try {
     const ms = msToNumber(value as Duration);
     return Number.isFinite(ms) && ms > 0;

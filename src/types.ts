@@ -4,6 +4,7 @@
  */
 import type { RetryPolicy } from '@temporalio/common';
 import type { Limits } from './input';
+import type { McpServerSpec } from './mcp-server';
 import type { PriceTable } from './pricing';
 
 /** Every status a run reports through the `state` query and the `AgentStatus` search attribute. */
@@ -135,6 +136,8 @@ export interface ToolSpec {
   taskQueue?: string;
   /** Runs as a local activity, on the worker running the run's workflow task; absent means a regular one. */
   local?: boolean;
+  /** A tool of an MCP server, listed by the run: the server's name and the tool's own name there. */
+  mcp?: { server: string; tool: string };
 }
 
 /** How model calls are timed and retried; from the worker's configuration at run start. */
@@ -198,6 +201,11 @@ export interface AgentSpec {
    * marker for them; absent in specs recorded before changes were listed.
    */
   patches?: string[];
+  /**
+   * The MCP servers whose tools the run offers (their tools join `tools` once listed, `mcp` set);
+   * absent in specs of agents without MCP servers, and in specs recorded before MCP servers existed.
+   */
+  mcpServers?: McpServerSpec[];
 }
 
 /**

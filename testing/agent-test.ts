@@ -14,14 +14,18 @@ import type { AgentWorker } from '../runtime/agent-worker';
 import { createWorkerLogger } from '../runtime/logging';
 import { startScriptedModel, type Script, type ScriptedModel, type ServerProfile } from './scripted-model';
 import type { AgentDefinition } from '../src/agent';
+import type { McpServerDefinition } from '../src/mcp-server';
 import { loadWorkerConfig, type WorkerConfig } from '../src/config';
 import { searchAttributes } from '../src/contract';
 import { AgentRegistry } from '../src/registry';
 import { findTemporalBinary } from './dev-server';
 
 export interface AgentTestOptions {
-  /** The agents the worker runs (`defineAgent` results); default: those `env`'s `AGENT_MODULES` names (as `npm run worker`). */
-  agents?: readonly AgentDefinition[];
+  /**
+   * The agents the worker runs (`defineAgent` results), and MCP servers they name (`defineMcpServer`
+   * results); default: those `env`'s `AGENT_MODULES` names (as `npm run worker`).
+   */
+  agents?: readonly (AgentDefinition | McpServerDefinition)[];
   /** How the model answers each request (`reply.text`, `reply.tools`, `byTurn`, ...). */
   script: Script;
   /** The model server to copy (`serverProfiles.llamaServer()`, `.llamaCppPython()`, `.vllm()`, ...); OpenAI's ways without one. */
@@ -162,7 +166,7 @@ export async function startAgentTest(options: AgentTestOptions): Promise<AgentTe
       TEMPORAL_NAMESPACE: server.namespace,
       OPENAI_BASE_URL: model.baseUrl,
     });
-    const registry = options.agents && new AgentRegistry().add(options.agents, 'startAgentTest');
+    const registry = options.agents && new AgentRegistry().add(options.agents, 'startAgentTest').checkMcpServers();
     const { worker, connection } = await createAgentWorker(config, registry);
     closers.push(() => connection.close());
     const running = worker.run();

@@ -14,6 +14,8 @@ import type {
 } from '../activities';
 import { LONGEST_MODEL_OUTAGE_DELAY_SECONDS } from '../src/defaults';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
+import type { McpListInput, McpToolList } from '../src/activity-contract';
+import type { McpServerSpec } from '../src/mcp-server';
 import type { AgentSpec, ToolSpec } from '../src/types';
 import { Patch } from './patch-checks';
 
@@ -130,4 +132,17 @@ export function runTool(tool: ToolSpec, input: ToolCallInput, deadlineMs?: numbe
     ? proxyLocalActivities<Activities>(options)
     : proxyActivities<Activities>({ ...options, heartbeatTimeout: tool.heartbeatTimeoutMs, taskQueue: tool.taskQueue });
   return activities.runTool(input);
+}
+
+/**
+ * The tools of one of the run's MCP servers (shown as `mcp <server> · tools/list`), listed on a worker
+ * of the queue its calls go to, which holds the connection to the server (and its cached list).
+ */
+export function listMcpTools(server: McpServerSpec, input: McpListInput): Promise<McpToolList> {
+  return proxyActivities<Activities>({
+    summary: `mcp ${server.name} · tools/list`,
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotRegistered] },
+    taskQueue: server.taskQueue,
+  }).listMcpTools(input);
 }

@@ -17,7 +17,7 @@ import type { QueuedMessage } from './inbox';
 import { hasPatch, Patch } from './patch-checks';
 import { ensureProvenContinuation } from './proven-continuation';
 import { invalidInput } from './run-failures';
-import { acceptInput, setUpRun, startRun, type RunSetup } from './run-setup';
+import { acceptInput, listMcpToolsForTurn, setUpRun, startRun, type RunSetup } from './run-setup';
 import { RunState } from './run-state';
 import { runTurn, type TurnContext, type TurnMemory } from './turn';
 
@@ -42,15 +42,15 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     if (run.carried) await ensureProvenContinuation(invalidInput);
     const setup = setUpRun(run, await startRun(run));
     const policy = new ContinueAsNewPolicy(run, setup, rawInput);
-    const turn = turnContext(run, setup, policy);
 
     /** Answers one message (or goes on with the turn a predecessor carried); a result when the run ends with it. */
     async function answer(next: QueuedMessage, resume?: TurnMemory): Promise<AgentRunResult | undefined> {
       if (!resume) {
         run.messages.push({ role: 'user', content: next.text });
         if (run.input.mode === RunMode.session) setup.budget.startTurn(Date.now());
+        await listMcpToolsForTurn(setup);
       }
-      const outcome = await runTurn(turn, policy.during(next), resume);
+      const outcome = await runTurn(turnContext(run, setup, policy), policy.during(next), resume);
       inbox.answer(next, outcome.answer);
       // A budget of one session turn ends only the turn: its wrap-up is the reply.
       if ('stuck' in outcome || ('limit' in outcome && (run.input.mode === RunMode.task || outcome.lifetime))) {
@@ -104,7 +104,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
   }
 }
 
-/** What each turn of the run works with. */
+/** What a turn of the run works with (the tools offered as the turn's start listed them). */
 function turnContext(run: RunState, setup: RunSetup, policy: ContinueAsNewPolicy): TurnContext {
   const { spec, limits, budget, modelTools, toolsBytes, memoryId, transcript, transcripts } = setup;
   return {

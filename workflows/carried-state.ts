@@ -82,6 +82,7 @@ function carriedStateSchema() {
         retry: z.looseObject({}),
         taskQueue: z.string().optional(),
         local: z.boolean().optional(),
+        mcp: z.object({ server: z.string(), tool: z.string() }).optional(),
       }),
     ),
     limits: limitsSchema,
@@ -103,6 +104,19 @@ function carriedStateSchema() {
     compactAtTokens: z.number().int().positive().optional(),
     continueAsNewAtBytes: z.number().int().positive().optional(),
     historyLimitBytes: z.number().int().positive().optional(),
+    mcpServers: z
+      .array(
+        z.looseObject({
+          name: z.string(),
+          requiresApproval: z.union([z.boolean(), z.array(z.string())]),
+          startToCloseTimeoutMs: z.number().positive(),
+          heartbeatTimeoutMs: z.number().positive(),
+          retry: z.looseObject({}),
+          taskQueue: z.string().optional(),
+          listed: z.string().optional(),
+        }),
+      )
+      .optional(),
   });
 
   const usageSchema = z.object({

@@ -17,6 +17,7 @@ import { resolveAgentSpec } from './activities';
 import { Budget, budgetsOf, costBudgetPrice } from './budget';
 import { compactTranscript } from './compaction';
 import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory-tools';
+import { listRunMcpTools } from './mcp-tool-lists';
 import { hasLoopGuards } from './patch-checks';
 import type { RunState } from './run-state';
 import { invalidInput, runFailure, unpricedModel } from './run-failures';
@@ -91,6 +92,26 @@ export interface RunSetup {
   transcripts: TranscriptSender;
 }
 
+/** The tools the model is offered: the spec's (its MCP servers' among them, once listed) and the memory tools. */
+function modelToolsOf(spec: AgentSpec, memoryId: string | undefined): ModelTool[] {
+  return [
+    ...spec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
+    ...(memoryId !== undefined ? MEMORY_TOOLS : []),
+  ];
+}
+
+/**
+ * At the start of a turn (a task's only one), for a run with MCP servers: lists their tools, and
+ * offers the model the lists that changed (workflows/mcp-tool-lists.ts).
+ */
+export async function listMcpToolsForTurn(setup: RunSetup): Promise<void> {
+  if (!setup.spec.mcpServers?.length) return;
+  const reserved = setup.memoryId !== undefined ? MEMORY_TOOLS.map((tool) => tool.name) : [];
+  if (!(await listRunMcpTools(setup.spec, reserved))) return;
+  setup.modelTools = modelToolsOf(setup.spec, setup.memoryId);
+  setup.toolsBytes = serializedBytes(setup.modelTools);
+}
+
 /** Sets up the turns of `run` under `spec`; fails `UnpricedModel` when a cost budget cannot be kept. */
 export function setUpRun(run: RunState, spec: AgentSpec): RunSetup {
   const limits: Limits = { maxSteps: DEFAULT_MAX_STEPS, ...spec.limits, ...run.input.limits };
@@ -104,10 +125,7 @@ export function setUpRun(run: RunState, spec: AgentSpec): RunSetup {
     run.carried?.budget,
   );
   const memoryId = runMemoryId(spec, run.input.userId);
-  const modelTools = [
-    ...spec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
-    ...(memoryId !== undefined ? MEMORY_TOOLS : []),
-  ];
+  const modelTools = modelToolsOf(spec, memoryId);
   return {
     spec,
     limits,

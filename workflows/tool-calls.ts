@@ -158,7 +158,14 @@ export async function runToolCall(
     // Runs that scheduled calls before the chain id was sent keep their keys: a retry must deduplicate.
     const runChainId = hasPatch(spec, Patch.idempotencyKeyPerRunChain) ? workflowInfo().firstExecutionRunId : undefined;
     // An approver's edited arguments replace the model's (the update's handler checked them).
-    const input = { agent: spec.name, tool: tool.name, args: decision?.args ?? parsed.args, callId, runChainId };
+    const input = {
+      agent: spec.name,
+      tool: tool.name,
+      args: decision?.args ?? parsed.args,
+      callId,
+      runChainId,
+      ...(tool.mcp && { mcp: tool.mcp }),
+    };
     // A local tool runs on this worker, which has it; a regular one may reach a worker that has not.
     const outcome = tool.local
       ? await runTool(tool, input, deadlineMs)
@@ -188,7 +195,8 @@ async function approvalOf(
   { spec, approvals, approvalTimeoutMs, deadlineMs, interruptsApprovalWait }: ToolCallContext,
   carried?: CarriedApproval,
 ): Promise<{ decision?: ApprovalDecision } | { message: ChatMessage } | Waiting> {
-  if (!carried) {
+  // An MCP tool's arguments are its server's to check, when it is called: there is no schema here to check them by.
+  if (!carried && !tool.mcp) {
     const checked = await onRegisteringWorker(
       spec,
       tool.name,
@@ -222,6 +230,8 @@ export async function checkEditedArguments(
 ): Promise<string | undefined> {
   // Runs that started before approvals could edit arguments record a marker from here on.
   if (!hasPatch(spec, Patch.approvalEdits)) return 'this run started before approvals could edit arguments';
+  // The server checks an MCP tool's arguments when it is called; the model reads what it says of them.
+  if (spec.tools.find((candidate) => candidate.name === tool)?.mcp) return undefined;
   const checked = await onRegisteringWorker(spec, tool, () => checkToolArguments({ agent: spec.name, tool, args }));
   return checked.ok ? undefined : checked.error;
 }

@@ -112,7 +112,9 @@ export function useScriptedWorker(
   let test: AgentTest | undefined;
   beforeAll(async () => {
     test = await startAgentTest({
-      ...(registry && { agents: registry.entries().map(({ agent }) => agent) }),
+      ...(registry && {
+        agents: [...registry.entries().map(({ agent }) => agent), ...registry.mcpServerDefinitions()],
+      }),
       script: (request, index) => setup.script(request, index),
       address: testAddress(),
       env: workerEnv(overrides),
