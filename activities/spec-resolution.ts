@@ -8,6 +8,7 @@ import { ErrorType } from '../src/errors';
 import type { AgentRegistry } from '../src/registry';
 import { PATCHES_IN_SPEC } from '../src/patches';
 import { resolveSpec, type SpecOptions } from '../src/spec';
+import { subAgentSpecs } from '../src/sub-agent-definitions';
 import type { AgentSpec } from '../src/types';
 
 /** The registry, the worker's settings that a spec records, and how long an unknown agent's run is left to others. */
@@ -57,7 +58,7 @@ export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings
       }
       // This worker's workflow code runs the run (the spec is resolved by a local activity): it has these changes.
       const spec = resolveSpec(agent, { ...request, ...settings }, registry.mcpServersOf(agent));
-      return { ...spec, patches: [...PATCHES_IN_SPEC] };
+      return { ...spec, ...subAgentSpecs(agent, registry), patches: [...PATCHES_IN_SPEC] };
     },
   };
 }

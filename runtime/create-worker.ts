@@ -20,6 +20,7 @@ import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
 import { specSettingsOf } from '../src/spec';
 import { LocalCallKind } from '../src/types';
 import type { AgentRegistry } from '../src/registry';
+import { checkSubAgentTree } from '../src/sub-agent-definitions';
 import { buildRegistry } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
 import { serverContextWindows } from './context-window-probe';
@@ -223,6 +224,7 @@ export async function createAgentWorker(
   // Bad PAYLOAD_KEYS stop the worker here, before it connects or takes any task.
   const codecs = payloadCodecs(config.PAYLOAD_KEYS, { onKeyError: options.onPayloadKeyError });
   const agents = registry ?? (await buildRegistry(config));
+  checkSubAgentTree(agents);
   const requestTimeoutMs = config.MODEL_TIMEOUT_SECONDS * 1000;
   const openai = new OpenAI({
     baseURL: config.OPENAI_BASE_URL,

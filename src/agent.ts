@@ -4,6 +4,7 @@
 import { DefinitionError } from './errors';
 import { fallbackModelsSchema, limitsSchema } from './input';
 import { isMcpServerDefinition, MCP_SERVER_NAME, type McpServerDefinition } from './mcp-server';
+import { subAgentsProblem, type SubAgentReference } from './sub-agent-definitions';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
 import { LimitName, LocalCallKind, MemoryScope, MemoryToolName, type Limits } from './types';
@@ -13,12 +14,22 @@ import { describeIssues } from './validation';
 export interface AgentConfig {
   /** The name runs use (`{"agent": "helpdesk"}`). */
   name: string;
+  /**
+   * What the model of an agent that lists this one in `agents` reads about it, to decide when to call
+   * it (required for a sub-agent; at most 2 KiB).
+   */
   description?: string;
   /** The system prompt. */
   instructions: string;
   /** Default model; a run's input overrides it, env `AGENT_MODEL` is the fallback. */
   model?: string;
   tools: ToolDefinition[];
+  /**
+   * Sub-agents: definitions, or names of agents registered on the worker. The model sees each as a tool
+   * named after it, with input `{ "message": string }`; a call runs it as a child run whose answer is
+   * the tool's result (docs/sub-agents.md).
+   */
+  agents?: SubAgentReference[];
   /** Default budgets and guards; a run's input overrides each one it names. */
   limits?: Limits;
   approval?: ApprovalPolicy;
@@ -73,6 +84,7 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   instructions: true,
   model: true,
   tools: true,
+  agents: true,
   limits: true,
   approval: true,
   fallbackModels: true,
@@ -89,7 +101,7 @@ const APPROVAL_OPTIONS = namesOf<ApprovalPolicy>({ tools: true, timeoutSeconds: 
 const BUDGET_NAMES: readonly string[] = Object.values(LimitName);
 const LIMIT_NAMES = [
   ...BUDGET_NAMES,
-  ...namesOf<Omit<Limits, LimitName>>({ maxRepeats: true, maxToolCallsPerTurn: true, lifetime: true }),
+  ...namesOf<Omit<Limits, LimitName>>({ maxRepeats: true, maxToolCallsPerTurn: true, maxDepth: true, lifetime: true }),
 ];
 
 /** What is wrong with the approval policy, or undefined; a wrong one would let calls run unapproved. */
@@ -184,6 +196,8 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   checkMemory(config, toolNames);
   const servers = mcpServerNames(config.mcpServers);
   if (typeof servers === 'string') throw new DefinitionError(`agent "${name}": ${servers}`);
+  const subAgents = subAgentsProblem(config, toolNames);
+  if (subAgents) throw new DefinitionError(`agent "${name}": ${subAgents}`);
   const local = config.localActivities;
   if (
     local !== undefined &&

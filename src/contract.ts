@@ -5,6 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SubAgentReport } from './input';
 import type {
   AgentRunState,
   ApprovalDecision,
@@ -71,6 +72,19 @@ export const chatUpdate = defineUpdate<string, [UserMessage]>('chat');
 
 /** Update `approval` `{callId, approve, note?}`: a person's decision on a tool call awaiting approval. */
 export const approvalUpdate = defineUpdate<string, [ApprovalDecision]>('approval');
+
+/**
+ * Signal `subAgentReport` (from a sub-agent's run to its parent's, `src/input.ts`): the usage of its
+ * tree so far and the calls waiting for approval in it, so the root's budget, status and approvals
+ * are the whole tree's while the sub-agents run.
+ */
+export const subAgentReportSignal = defineSignal<[SubAgentReport]>('subAgentReport');
+
+/**
+ * Signal `forwardedApproval` (from a parent run to a sub-agent's) `{callId, approve, note?}`: a
+ * decision made on the root, on a call waiting in this run (or, by a path of call ids, below it).
+ */
+export const forwardedApprovalSignal = defineSignal<[ApprovalDecision]>('forwardedApproval');
 
 /** Update `remember` `{fact}` (`userMemory`): store a fact about the user, or refresh it; returns what was done. */
 export const rememberUpdate = defineUpdate<string, [MemoryFactInput]>('remember');

@@ -103,8 +103,12 @@ export const Bounds = {
   userIdBytes: 256,
   /** An approval's `note`. */
   noteBytes: 4_096,
-  /** An approval's `callId` (`step.index`). */
-  callIdBytes: 32,
+  /** An approval's `callId`: `step.index`, or a path of them for a call in a sub-agent (`1.1/2.1`). */
+  callIdBytes: 128,
+  /** A workflow id (Temporal allows 1,000 by default); a sub-agent's is its parent's and a call id. */
+  workflowIdBytes: 1_000,
+  /** An agent's `description`, which the model of an agent that has it as a sub-agent reads. */
+  descriptionBytes: 2_048,
   /** The arguments of one tool call, as the model wrote them; larger ones go back to the model as an error. */
   toolArgumentsBytes: 65_536,
   /** Any activity input or continue-as-new input the run schedules: it fails with `PayloadTooLarge` rather than send more. */
@@ -135,6 +139,9 @@ export const MCP_CONNECT_TIMEOUT_MS = 30_000;
  * `Bounds.memoryFactBytes` it bounds the memory workflow's state and what a run starts with (~100 KiB).
  */
 export const MAX_MEMORY_FACTS = 100;
+
+/** How deep sub-agents may nest below a run that sets no `limits.maxDepth` (a call past it is a tool error). */
+export const DEFAULT_MAX_DEPTH = 3;
 
 /** Longer tool results are cut, with a note (env `TOOL_RESULT_MAX_BYTES`). */
 export const DEFAULT_TOOL_RESULT_MAX_BYTES = 32_768;

@@ -9,6 +9,8 @@ import { LimitName, RunMode } from './types';
 import { boundedString, serializedBytes } from './validation';
 
 const positive = z.number().positive();
+/** The deepest nesting a run may allow: each level is a run and a workflow id longer by a call id. */
+const MAX_DEPTH_LIMIT = 8;
 
 /** Budgets; each is optional and unbounded when absent. */
 export const budgetsSchema = z
@@ -33,6 +35,8 @@ export const limitsSchema = budgetsSchema
     // One repeat is normal (a retry after a fix elsewhere); the guard starts at two.
     maxRepeats: z.number().int().min(2),
     maxToolCallsPerTurn: z.number().int().positive(),
+    // How many levels of sub-agents may run below this run (0: its sub-agent calls are tool errors).
+    maxDepth: z.number().int().min(0).max(MAX_DEPTH_LIMIT),
     lifetime: budgetsSchema,
   })
   .partial()
@@ -77,6 +81,24 @@ export const approvalDecisionSchema = z
     path: ['args'],
   });
 
+/**
+ * Set by a parent run on the input of a sub-agent's run (accepted only from a parent workflow): the
+ * agents from the root down to this run, and what the tree has left for it. Each cap bounds the
+ * sub-agent's own limit of that name; `maxDepth` how many levels may still run below it.
+ */
+export const subAgentLinkSchema = z
+  .object({
+    path: z
+      .array(boundedString(Bounds.nameBytes).min(1))
+      .min(1)
+      .max(MAX_DEPTH_LIMIT + 1),
+    caps: budgetsSchema
+      .omit({ [LimitName.maxSteps]: true })
+      .extend({ maxDepth: z.number().int().min(0).max(MAX_DEPTH_LIMIT) })
+      .strict(),
+  })
+  .strict();
+
 export const agentRunInputSchema = z
   .object({
     agent: boundedString(Bounds.nameBytes).min(1, 'must name an agent'),
@@ -88,6 +110,7 @@ export const agentRunInputSchema = z
     approvalTimeoutSeconds: positive.optional(),
     limits: limitsSchema.optional(),
     fallbackModels: fallbackModelsSchema.optional(),
+    subAgent: subAgentLinkSchema.optional(),
   })
   .strict();
 
@@ -97,6 +120,56 @@ export type Limits = z.infer<typeof limitsSchema>;
 export type UserMessage = z.infer<typeof userMessageSchema>;
 /** Payload of the `approval` update. */
 export type ApprovalDecision = z.infer<typeof approvalDecisionSchema>;
+
+export type SubAgentLink = z.infer<typeof subAgentLinkSchema>;
+
+const count = z.number().int().nonnegative();
+const tokenUsageSchema = z.object({
+  inputTokens: count,
+  outputTokens: count,
+  totalTokens: count,
+  costUsd: z.number().nonnegative(),
+  estimated: z.literal(true).optional(),
+});
+
+/** Usage as a run reports it (`Usage`), checked when another run sends it. */
+export const usageSchema = tokenUsageSchema.extend({
+  costKnown: z.boolean(),
+  byModel: z
+    .record(boundedString(Bounds.nameBytes), tokenUsageSchema.extend({ calls: count }))
+    .refine((models) => Object.keys(models).length <= 64, 'at most 64 models')
+    .optional(),
+});
+
+/** The calls waiting for approval a sub-agent reports at most; more would crowd its parent's state. */
+const MAX_REPORTED_APPROVALS = 64;
+
+/**
+ * Payload of the `subAgentReport` signal, which a sub-agent's run sends its parent's as it goes: its
+ * tree's usage so far, and the calls waiting for approval in it (ids as it lists them).
+ */
+export const subAgentReportSchema = z
+  .object({
+    workflowId: boundedString(Bounds.workflowIdBytes),
+    usage: usageSchema,
+    pendingApprovals: z
+      .array(
+        z
+          .object({
+            callId: boundedString(Bounds.callIdBytes),
+            tool: boundedString(Bounds.nameBytes),
+            args: z.unknown().refine((args) => serializedBytes(args) <= Bounds.toolArgumentsBytes, 'args too large'),
+            agentPath: z
+              .array(boundedString(Bounds.nameBytes))
+              .max(MAX_DEPTH_LIMIT + 1)
+              .optional(),
+          })
+          .strict(),
+      )
+      .max(MAX_REPORTED_APPROVALS),
+  })
+  .strict();
+export type SubAgentReport = z.infer<typeof subAgentReportSchema>;
 
 /** Input as a caller writes it (optional fields may be left out). */
 export type AgentRunInput = z.input<typeof agentRunInputSchema>;

@@ -27,6 +27,8 @@ export class AgentRegistry {
         );
       }
       const existing = this.agents.get(agent.name);
+      // A sub-agent given inline is registered with the agent that lists it; listed again, it is the same one.
+      if (existing?.agent === agent) continue;
       if (existing) {
         throw new DefinitionError(
           `${source}: agent "${agent.name}" is already defined by ${existing.source}; agent names must be unique`,
@@ -34,6 +36,8 @@ export class AgentRegistry {
       }
       this.agents.set(agent.name, { agent, source });
       for (const server of agent.mcpServers ?? []) if (isMcpServerDefinition(server)) this.addMcpServer(server, source);
+      const inline = (agent.agents ?? []).filter((sub): sub is AgentDefinition => typeof sub !== 'string');
+      if (inline.length) this.add(inline, `${source} (sub-agent of "${agent.name}")`);
     }
     return this;
   }

@@ -77,6 +77,17 @@ export interface PendingApproval {
   callId: string;
   tool: string;
   args: unknown;
+  /**
+   * Set for a call waiting in a sub-agent's run: the agents it sits under, from this run's sub-agent
+   * down to the one whose tool waits. Its `callId` is then the path of call ids (`1.1/2.1`) to decide it by.
+   */
+  agentPath?: string[];
+}
+
+/** A sub-agent as a run records it: the tool its model sees. */
+export interface SubAgentSpec {
+  name: string;
+  description: string;
 }
 
 /** What the `state` query returns. */
@@ -87,7 +98,11 @@ export interface AgentRunState {
   userId?: string;
   step: number;
   messages: ChatMessage[];
+  /** With sub-agents: the whole tree's (this run's and every descendant's so far). */
   usage: Usage;
+  /** Set for a run with sub-agents: its own model calls' usage alone. */
+  ownUsage?: Usage;
+  /** Calls waiting for a person, this run's and (with `agentPath`) its sub-agents'. */
   pendingApprovals: PendingApproval[];
   /** User messages received and not yet answered. */
   queuedMessages: number;
@@ -109,7 +124,10 @@ export interface AgentRunResult {
   output: string;
   /** Model calls made. */
   steps: number;
+  /** With sub-agents: the whole tree's. */
   usage: Usage;
+  /** Set for a run with sub-agents: its own model calls' usage alone. */
+  ownUsage?: Usage;
   /** Set when `status` is `limit_reached`: the budget that stopped the run. */
   limit?: LimitName;
   /** Set when `status` is `stuck`: what the model kept repeating. */
@@ -196,6 +214,8 @@ export interface AgentSpec {
    * use the memory shared by all agents and recall it into a system message, as they were recorded.
    */
   memoryScope?: MemoryScope;
+  /** The agent's sub-agents, which the model calls as tools; absent means none. */
+  subAgents?: SubAgentSpec[];
   /**
    * The workflow changes (`src/patches.ts`) the run has from its start, so it records no `patched()`
    * marker for them; absent in specs recorded before changes were listed.

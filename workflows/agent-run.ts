@@ -19,6 +19,7 @@ import { ensureProvenContinuation } from './proven-continuation';
 import { invalidInput } from './run-failures';
 import { acceptInput, listMcpToolsForTurn, setUpRun, startRun, type RunSetup } from './run-setup';
 import { RunState } from './run-state';
+import { handleTreeSignals } from './sub-agent-tree';
 import { runTurn, type TurnContext, type TurnMemory } from './turn';
 
 export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<AgentRunResult> {
@@ -35,6 +36,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
   setHandler(approvalUpdate, (decision) => approvals.decide(decision), {
     validator: (decision) => approvals.validate(decision),
   });
+  handleTreeSignals(run.subAgentTree, approvals);
 
   status.identify(run.input.agent, run.input.userId);
 
@@ -106,7 +108,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
 
 /** What a turn of the run works with (the tools offered as the turn's start listed them). */
 function turnContext(run: RunState, setup: RunSetup, policy: ContinueAsNewPolicy): TurnContext {
-  const { spec, limits, budget, modelTools, toolsBytes, memoryId, transcript, transcripts } = setup;
+  const { spec, limits, budget, modelTools, toolsBytes, memoryId, transcript, transcripts, subAgents } = setup;
   return {
     spec,
     limits,
@@ -121,6 +123,7 @@ function turnContext(run: RunState, setup: RunSetup, policy: ContinueAsNewPolicy
       approvalTimeoutMs: (run.input.approvalTimeoutSeconds ?? spec.approvalTimeoutSeconds) * 1000,
       memoryUserId: memoryId,
       interruptsApprovalWait: () => policy.mustStop(),
+      subAgents,
     },
     requestBytes: () => transcript.compact() + toolsBytes,
     transcripts,

@@ -3,7 +3,7 @@
  * handler (which checks edited arguments against the tool's schema before the decision counts), and
  * the wait itself, which denies a call nobody decided in time.
  */
-import { ApplicationFailure, condition } from '@temporalio/workflow';
+import { ApplicationFailure, condition, log } from '@temporalio/workflow';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
 import { approvalDecisionSchema } from '../src/input';
@@ -16,12 +16,25 @@ type Entry = PendingApproval & { decision?: ApprovalDecision; checking?: boolean
 /** Checks edited arguments of a call to `tool` against its schema: an error for the approver, or none. */
 export type EditedArgumentsCheck = (tool: string, args: Record<string, unknown>) => Promise<string | undefined>;
 
-/** Orders call ids (`step.index`) numerically: 2.10 after 2.9. */
-function compareCallIds(a: string, b: string): number {
-  const [stepA, indexA] = a.split('.').map(Number);
-  const [stepB, indexB] = b.split('.').map(Number);
-  return stepA - stepB || indexA - indexB;
+/** The calls waiting in a run's sub-agents, listed and decided through the run (sub-agent-tree.ts). */
+export interface ForwardedApprovals {
+  pending(): PendingApproval[];
+  validate(decision: ApprovalDecision): void;
+  forward(decision: ApprovalDecision): Promise<string>;
 }
+
+/** Orders call ids (`step.index`, or paths of them into sub-agents: `1.1/2.1`) numerically: 2.10 after 2.9. */
+function compareCallIds(a: string, b: string): number {
+  const numbers = (id: string) => id.split(/[./]/).map(Number);
+  const [left, right] = [numbers(a), numbers(b)];
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    if (left[index] !== right[index]) return left[index] - right[index];
+  }
+  return left.length - right.length;
+}
+
+/** Whether a call id is a path into a sub-agent's run (`1.1/2.1`) rather than one of this run's calls. */
+const isPathIntoSubAgent = (callId: string) => callId.includes('/');
 
 export class Approvals {
   private readonly entries = new Map<string, Entry>();
@@ -30,14 +43,19 @@ export class Approvals {
   constructor(
     private readonly onChange: () => void,
     private readonly checkEdited: EditedArgumentsCheck,
+    /** The calls waiting in the run's sub-agents. */
+    private readonly forwarded?: ForwardedApprovals,
   ) {}
 
-  /** Calls still waiting, in the order the model made them (whichever argument check finished first). */
+  /**
+   * Calls still waiting, in the order the model made them (whichever argument check finished first);
+   * then, in a run with sub-agents, those waiting below it by path.
+   */
   pending(): PendingApproval[] {
-    return [...this.entries.values()]
+    const own = [...this.entries.values()]
       .filter((entry) => !entry.decision)
-      .sort((a, b) => compareCallIds(a.callId, b.callId))
       .map(({ callId, tool, args }) => ({ callId, tool, args }));
+    return [...own, ...(this.forwarded?.pending() ?? [])].sort((a, b) => compareCallIds(a.callId, b.callId));
   }
 
   /**
@@ -92,6 +110,7 @@ export class Approvals {
     const parsed = approvalDecisionSchema.safeParse(payload);
     if (!parsed.success) throw new Error(describeIssues(parsed.error));
     const decision = parsed.data;
+    if (this.forwarded && isPathIntoSubAgent(decision.callId)) return this.forwarded.validate(decision);
     const entry = this.entries.get(decision.callId);
     if (!entry) {
       const open = this.pending().map((pending) => pending.callId);
@@ -111,6 +130,7 @@ export class Approvals {
    * waits on for a decision.
    */
   async decide(decision: ApprovalDecision): Promise<string> {
+    if (this.forwarded && isPathIntoSubAgent(decision.callId)) return this.forwarded.forward(decision);
     const entry = this.entries.get(decision.callId)!;
     if (decision.args !== undefined) {
       entry.checking = true;
@@ -137,6 +157,19 @@ export class Approvals {
     this.onChange();
     const edited = args !== undefined ? ' with edited arguments' : '';
     return approve ? `approved ${entry.tool} (${entry.callId})${edited}` : `denied ${entry.tool} (${entry.callId})`;
+  }
+}
+
+/**
+ * The `forwardedApproval` signal's handler: a decision made on an ancestor run, taken as the `approval`
+ * update would take it. A signal cannot be refused, so one the update would reject is logged and ignored.
+ */
+export async function takeForwardedDecision(approvals: Approvals, payload: unknown): Promise<void> {
+  try {
+    approvals.validate(payload);
+    await approvals.decide(payload as ApprovalDecision);
+  } catch (error) {
+    log.warn('ignored a forwarded approval', { problem: error instanceof Error ? error.message : String(error) });
   }
 }
 

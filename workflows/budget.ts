@@ -37,6 +37,33 @@ export function addUsage(usage: Usage, response: ModelCallResult): Usage {
   };
 }
 
+/** `a` and `b` added up: the usage of a run and of its sub-agents' runs, as one tree's. */
+export function sumUsage(a: Usage, b: Usage): Usage {
+  const byModel = { ...a.byModel };
+  for (const [model, used] of Object.entries(b.byModel ?? {})) {
+    const mine = byModel[model];
+    byModel[model] = mine
+      ? {
+          calls: mine.calls + used.calls,
+          inputTokens: mine.inputTokens + used.inputTokens,
+          outputTokens: mine.outputTokens + used.outputTokens,
+          totalTokens: mine.totalTokens + used.totalTokens,
+          costUsd: mine.costUsd + used.costUsd,
+          ...((mine.estimated || used.estimated) && { estimated: true as const }),
+        }
+      : used;
+  }
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    costUsd: a.costUsd + b.costUsd,
+    costKnown: a.costKnown && b.costKnown,
+    ...((a.estimated || b.estimated) && { estimated: true as const }),
+    ...((a.byModel || b.byModel) && { byModel }),
+  };
+}
+
 /** The budgets among `limits` (without the guards and the lifetime budgets). */
 export function budgetsOf(limits: Limits): Budgets {
   return Object.fromEntries(
@@ -108,6 +135,8 @@ const BYTES_PER_TOKEN = 3;
 const MOST_BYTES_PER_TOKEN = 4;
 /** The answer length assumed before the run has seen one. */
 const FIRST_OUTPUT_TOKENS = 256;
+/** What a sub-agent's answer is reckoned to add to its parent's next request, in tokens. */
+const SUB_AGENT_ANSWER_TOKENS = 512;
 /** A wrap-up shorter than this could not say anything useful. */
 const MIN_WRAP_UP_TOKENS = 32;
 /** The time kept for the wrap-up before the run has timed a model call. */
@@ -265,6 +294,31 @@ export class Budget {
       grown >= 0 ? last.inputTokens + grown / BYTES_PER_TOKEN : (last.inputTokens * requestBytes) / last.requestBytes;
     // An endpoint that reports no usage (or too little) must not make a long transcript look short.
     return Math.ceil(Math.max(estimate, requestBytes / MOST_BYTES_PER_TOKEN));
+  }
+
+  /**
+   * What sub-agents starting now (`calls` of them) may spend together, where tokens or cost are
+   * budgeted: the least left in any scope, less what this run needs after their answers come back
+   * (one more call over a request of `requestBytes` and their answers: its wrap-up).
+   */
+  leftForSubAgents(requestBytes: number, calls: number): { maxTokens?: number; maxCostUsd?: number } {
+    const wrapUp = {
+      input: this.inputTokensFor(requestBytes) + calls * SUB_AGENT_ANSWER_TOKENS,
+      output: this.longestOutput || FIRST_OUTPUT_TOKENS,
+    };
+    const left: { maxTokens?: number; maxCostUsd?: number } = {};
+    const scopes = [
+      { limits: this.turnLimits, spent: this.turnSpent() },
+      { limits: this.lifetimeLimits, spent: this.lifetime() },
+    ];
+    for (const { limits, spent } of scopes) {
+      for (const budget of this.tokenBudgets(limits, spent)) {
+        const name = budget.limit as 'maxTokens' | 'maxCostUsd';
+        const after = budget.left - wrapUp.input * budget.perInput - wrapUp.output * budget.perOutput;
+        left[name] = Math.min(left[name] ?? Infinity, Math.max(0, after));
+      }
+    }
+    return left;
   }
 
   /** When a session's lifetime time budget runs out (workflow time), if it has one. */

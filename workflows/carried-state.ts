@@ -18,7 +18,9 @@ export interface CarriedState {
   spec: AgentSpec;
   messages: ChatMessage[];
   step: number;
+  /** The run's own usage; with `subAgentUsage`, that of its sub-agents' runs that ended. */
   usage: Usage;
+  subAgentUsage?: Usage;
   lastAnswer: string;
   startedAtMs: number;
   /** What the run's budget had learned (absent from runs that continued before it was carried). */
@@ -175,6 +177,7 @@ function carriedStateSchema() {
     messages: z.array(messageSchema),
     step: count,
     usage: usageSchema,
+    subAgentUsage: usageSchema.optional(),
     lastAnswer: z.string(),
     startedAtMs: z.number().int().nonnegative(),
     budget: budgetMemorySchema.optional(),

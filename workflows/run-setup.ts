@@ -19,6 +19,7 @@ import { compactTranscript } from './compaction';
 import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory-tools';
 import { listRunMcpTools } from './mcp-tool-lists';
 import { hasLoopGuards } from './patch-checks';
+import { cappedLimits, SubAgentCaller, subAgentTools } from './sub-agent-calls';
 import type { RunState } from './run-state';
 import { invalidInput, runFailure, unpricedModel } from './run-failures';
 import { TranscriptSender } from './transcript-sender';
@@ -27,6 +28,8 @@ import { TranscriptSender } from './transcript-sender';
 export function acceptInput(rawInput: unknown): ParsedAgentRunInput {
   const parsed = agentRunInputSchema.safeParse(rawInput);
   if (!parsed.success) throw invalidInput(describeIssues(parsed.error));
+  // Only a parent run hands a run its place in a tree (and the budget the tree has left for it).
+  if (parsed.data.subAgent && !workflowInfo().parent) throw invalidInput('subAgent is set by a parent run only');
   // A run under a memory's id would take that id from the memory: its `remember` calls would all fail.
   const { workflowId } = workflowInfo();
   if (isMemoryWorkflowId(workflowId))
@@ -88,15 +91,18 @@ export interface RunSetup {
   toolsBytes: number;
   /** The workflow id of the user's memory this run uses (the spec recorded its scope); none without memory. */
   memoryId: string | undefined;
+  /** Set when the spec has sub-agents. */
+  subAgents?: SubAgentCaller;
   transcript: TranscriptBound;
   transcripts: TranscriptSender;
 }
 
-/** The tools the model is offered: the spec's (its MCP servers' among them, once listed) and the memory tools. */
+/** The tools the model is offered: the spec's (its MCP servers' among them, once listed), the memory tools and the sub-agents. */
 function modelToolsOf(spec: AgentSpec, memoryId: string | undefined): ModelTool[] {
   return [
     ...spec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
     ...(memoryId !== undefined ? MEMORY_TOOLS : []),
+    ...subAgentTools(spec),
   ];
 }
 
@@ -114,7 +120,10 @@ export async function listMcpToolsForTurn(setup: RunSetup): Promise<void> {
 
 /** Sets up the turns of `run` under `spec`; fails `UnpricedModel` when a cost budget cannot be kept. */
 export function setUpRun(run: RunState, spec: AgentSpec): RunSetup {
-  const limits: Limits = { maxSteps: DEFAULT_MAX_STEPS, ...spec.limits, ...run.input.limits };
+  const limits = cappedLimits(
+    { maxSteps: DEFAULT_MAX_STEPS, ...spec.limits, ...run.input.limits },
+    run.input.subAgent?.caps,
+  );
   const price = costBudgetPrice(spec, limits);
   if (price === 'unpriced' && hasLoopGuards(spec)) throw unpricedModel(spec);
   const budget = new Budget(
@@ -133,6 +142,9 @@ export function setUpRun(run: RunState, spec: AgentSpec): RunSetup {
     modelTools,
     toolsBytes: serializedBytes(modelTools),
     memoryId,
+    ...(spec.subAgents?.length
+      ? { subAgents: new SubAgentCaller(spec, run.input, limits, budget, run.subAgentTree, run.messages) }
+      : {}),
     transcript: new TranscriptBound(run.messages, spec.transcriptMaxBytes ?? spec.transcriptMaxChars),
     transcripts: new TranscriptSender(spec, run.carried?.messages),
   };

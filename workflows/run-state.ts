@@ -4,13 +4,15 @@
  * tells the world (the status report). A run starts it fresh or from what its predecessor carried;
  * the workflow's handlers and loop read and change it only through here.
  */
-import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
 import type { ParsedAgentRunInput } from '../src/input';
 import { RunStatus, type AgentRunResult, type AgentRunState, type AgentSpec, type ChatMessage } from '../src/types';
 import { Approvals } from './approvals';
 import type { CarriedState } from './carried-state';
 import { Inbox } from './inbox';
+import { ParentLink } from './parent-link';
 import { RunProgress } from './run-progress';
+import { SubAgentTree } from './sub-agent-tree';
 import { StatusReport } from './status-report';
 import { carriedApprovals, checkEditedArguments } from './tool-calls';
 import type { LimitOutcome, StuckOutcome } from './turn';
@@ -26,6 +28,10 @@ export class RunState {
   readonly approvals: Approvals;
   readonly status: StatusReport;
   readonly inbox: Inbox;
+  /** The run's sub-agent calls in flight (none unless its spec has sub-agents). */
+  readonly subAgentTree: SubAgentTree;
+  /** Set for a sub-agent's run: its reports to the parent run. */
+  private readonly parentLink: ParentLink | undefined;
 
   constructor(
     readonly input: ParsedAgentRunInput,
@@ -34,17 +40,28 @@ export class RunState {
     this.startedAtMs = carried?.startedAtMs ?? Date.now();
     this.spec = carried?.spec;
     this.messages = carried?.messages ?? [];
-    this.progress = new RunProgress(carried?.step, carried?.usage);
+    this.progress = new RunProgress(carried?.step, carried?.usage, carried?.subAgentUsage);
+    this.subAgentTree = new SubAgentTree(this.progress, () => {
+      this.status.report();
+      this.status.reportUsage(this.progress.step, this.progress.usage);
+    });
+    const parent = input.subAgent && workflowInfo().parent;
+    this.parentLink = parent ? new ParentLink(parent.workflowId) : undefined;
     this.lastAnswer = carried?.lastAnswer ?? '';
     // A call waits for approval only once the run has its spec: edits are checked against it.
     this.approvals = new Approvals(
       () => this.status.report(),
       (tool, args) => checkEditedArguments(this.spec!, tool, args),
+      this.subAgentTree,
     );
     if (carried?.turn?.pendingStep) {
       this.approvals.carryOver(carriedApprovals(carried.turn.pendingStep, carried.messages));
     }
-    this.status = new StatusReport(this.approvals, () => this.progress);
+    this.status = new StatusReport(
+      this.approvals,
+      () => this.progress,
+      () => this.parentLink?.report(this.progress.usage, this.approvals.pending()),
+    );
     // A new run starts with its first message; a continuation with what its predecessor had not answered.
     this.inbox = new Inbox(input.mode, () => this.status.status, carried ? (carried.queued ?? []) : [input.message]);
     if (carried?.ending) this.inbox.end();
@@ -72,6 +89,7 @@ export class RunState {
       step: this.progress.step,
       messages: this.messages,
       usage: this.progress.usage,
+      ...this.ownUsage(),
       pendingApprovals: this.approvals.pending(),
       queuedMessages: this.inbox.size,
     };
@@ -82,7 +100,12 @@ export class RunState {
     this.inbox.close();
     this.status.end(result.status);
     await condition(allHandlersFinished);
-    return { ...result, steps: this.progress.step, usage: this.progress.usage };
+    return { ...result, steps: this.progress.step, usage: this.progress.usage, ...this.ownUsage() };
+  }
+
+  /** A run with sub-agents shows its own usage beside the tree's. */
+  private ownUsage(): { ownUsage?: AgentRunState['usage'] } {
+    return this.spec?.subAgents?.length ? { ownUsage: this.progress.ownUsage } : {};
   }
 
   /** Ends the run after a turn that did not answer: stuck, or a budget of the run (not of one session turn). */

@@ -18,6 +18,8 @@ export class StatusReport {
   constructor(
     private readonly approvals: Approvals,
     private readonly progress: () => { step: number; usage: Usage },
+    /** Runs after each report (a sub-agent's run tells its parent). */
+    private readonly afterReport: () => void = () => {},
   ) {}
 
   /** `awaiting_approval` while any call waits for a person, else the loop's phase. */
@@ -56,6 +58,7 @@ export class StatusReport {
       this.reported = current;
       upsertSearchAttributes([{ key: searchAttributes.agentStatus, value: current }]);
     }
+    this.afterReport();
   }
 
   /** The usage attributes, after each model call. */
@@ -65,6 +68,7 @@ export class StatusReport {
       { key: searchAttributes.agentTokens, value: usage.totalTokens },
       { key: searchAttributes.agentCostUsd, value: usage.costUsd },
     ]);
+    this.afterReport();
   }
 }
 

@@ -8,6 +8,7 @@ import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCal
 import { checkToolArguments, runTool } from './activities';
 import { hasPatch, Patch } from './patch-checks';
 import type { Approvals } from './approvals';
+import type { SubAgentCaller } from './sub-agent-calls';
 import { isMemoryTool, runMemoryCall } from './memory-tools';
 import { onRegisteringWorker } from './tool-worker-wait';
 import {
@@ -34,6 +35,8 @@ export interface ToolCallContext {
    * the calls still waiting are then carried to the continuation, which waits on.
    */
   interruptsApprovalWait?: () => boolean;
+  /** Set for a run whose spec has sub-agents: calls to them run as child runs. */
+  subAgents?: SubAgentCaller;
 }
 
 /** A call waiting for approval, carried to a continuation: when its wait ends, and the decision if one came. */
@@ -72,6 +75,10 @@ export async function runToolCalls(
   cap: number,
   pending?: PendingStep,
 ): Promise<ChatMessage[] | PendingStep> {
+  context.subAgents?.beginAnswer(
+    calls.slice(0, cap).filter((_, index) => !pending?.results[index]),
+    context.deadlineMs,
+  );
   const settled = await Promise.allSettled(
     calls.slice(0, cap).map(async (call, index) => {
       const done = pending?.results[index];
@@ -143,6 +150,7 @@ export async function runToolCall(
   // Memory tools are the run's own (an agent with memory cannot define tools of those names): no approval.
   if (memoryUserId !== undefined && isMemoryTool(call.function.name))
     return runMemoryCall(call, memoryUserId, deadlineMs);
+  if (context.subAgents?.has(call.function.name)) return context.subAgents.call(call, callId);
   const tool = spec.tools.find((candidate) => candidate.name === call.function.name);
   if (!tool) return toolErrorMessage(call.id, unknownToolError(call.function.name, spec.tools));
   const parsed = parseArguments(call.function.arguments);

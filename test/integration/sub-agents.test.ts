@@ -1,0 +1,100 @@
+/**
+ * Sub-agents (issue #25): a lead agent's model calls its sub-agents as tools; each call is a child
+ * run whose answer the lead's model reads, and the lead's usage is the tree's.
+ */
+import { z } from 'zod';
+import { searchAttributes, stateQuery } from '../../src/contract';
+import { defineAgent } from '../../src/agent';
+import { AgentRegistry } from '../../src/registry';
+import { defineTool } from '../../src/tool';
+import type { AgentRunResult } from '../../src/types';
+import { lastOf, reply, type ModelRequest, type Reply } from '../../testing';
+import { useScriptedWorker } from '../support/harness';
+
+const lookups: string[] = [];
+
+const researcher = defineAgent({
+  name: 'researcher',
+  description: 'Finds facts about a topic.',
+  instructions: 'You research.',
+  tools: [
+    defineTool({
+      name: 'search_notes',
+      description: 'Searches the notes.',
+      input: z.object({ query: z.string() }),
+      execute: ({ query }) => {
+        lookups.push(query);
+        return { found: `notes on ${query}` };
+      },
+    }),
+  ],
+});
+const writer = defineAgent({
+  name: 'writer',
+  description: 'Writes a paragraph from facts.',
+  instructions: 'You write.',
+  tools: [],
+});
+const lead = defineAgent({
+  name: 'lead',
+  instructions: 'You lead.',
+  tools: [],
+  agents: [researcher, 'writer'],
+});
+
+const setup = useScriptedWorker({}, new AgentRegistry().add([lead, writer], 'test'));
+
+/** Which agent a request is for, by its instructions. */
+const agentOf = (request: ModelRequest) => (request.messages[0].content as string).replace(/^You |\.$/g, '');
+/** How many tool results the request carries. */
+const toolResults = (request: ModelRequest) => request.messages.filter((message) => message.role === 'tool');
+
+/** Answers each agent's n-th request from its own list. */
+function scriptByAgent(replies: Record<string, (request: ModelRequest) => Reply>) {
+  return (request: ModelRequest) => replies[agentOf(request)](request);
+}
+
+describe('sub-agents', () => {
+  it('a lead with two sub-agents answers using both; its usage is the sum of the three runs', async () => {
+    setup.script = scriptByAgent({
+      lead: (request) =>
+        toolResults(request).length
+          ? reply.text(
+              'Report: ' +
+                toolResults(request)
+                  .map((m) => m.content)
+                  .join(' | '),
+              { input: 300, output: 30 },
+            )
+          : reply.tools(
+              [
+                { name: 'researcher', args: { message: 'find facts on otters' } },
+                { name: 'writer', args: { message: 'write about otters' } },
+              ],
+              { input: 200, output: 20 },
+            ),
+      research: (request) =>
+        toolResults(request).length
+          ? reply.text(`Facts: ${lastOf(request, 'tool')!.content}`, { input: 120, output: 12 })
+          : reply.tools([{ name: 'search_notes', args: { query: 'otters' } }], { input: 100, output: 10 }),
+      write: () => reply.text('Otters are playful.', { input: 50, output: 5 }),
+    });
+    const handle = await setup.worker.start({ agent: 'lead', message: 'Tell me about otters' });
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.output).toBe('Report: Facts: {"found":"notes on otters"} | Otters are playful.');
+    const child = (callId: string) => setup.worker.client.workflow.getHandle(`${handle.workflowId}/${callId}`);
+    const research = (await child('1.1').result()) as AgentRunResult;
+    const write = (await child('1.2').result()) as AgentRunResult;
+    expect(research.usage.totalTokens).toBe(242);
+    expect(write.usage.totalTokens).toBe(55);
+    expect(result.ownUsage!.totalTokens).toBe(550);
+    expect(result.usage.totalTokens).toBe(550 + 242 + 55);
+    const state = await handle.query(stateQuery);
+    expect(state.usage.totalTokens).toBe(847);
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(searchAttributes.agentTokens)).toBe(847);
+    expect((await child('1.1').describe()).parentExecution?.workflowId).toBe(handle.workflowId);
+    expect(lookups).toEqual(['otters']);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * A run's sub-agents as the run sees them while they work: the child run of each sub-agent call in
+ * flight, what their reports say (`subAgentReport`: their usage goes into the run's progress, so its
+ * budget, status and search attributes are the tree's; their calls waiting for approval are listed as
+ * this run's, by the path of call ids), and the decisions on those calls, forwarded down to the run
+ * that waits (`forwardedApproval`).
+ */
+import { getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { forwardedApprovalSignal, subAgentReportSignal } from '../src/contract';
+import { subAgentReportSchema } from '../src/input';
+import type { ApprovalDecision, PendingApproval, Usage } from '../src/types';
+import { describeIssues } from '../src/validation';
+import { takeForwardedDecision, type Approvals } from './approvals';
+import type { RunProgress } from './run-progress';
+
+/** A sub-agent call in flight: its agent, its run's workflow id, the calls waiting for approval in it. */
+interface ChildRun {
+  agent: string;
+  workflowId: string;
+  pending: PendingApproval[];
+}
+
+/** Separates the call ids of a path (`1.1/2.1`): a sub-agent's workflow id is its parent's, `/`, the call id. */
+export const CALL_PATH_SEPARATOR = '/';
+
+export class SubAgentTree {
+  /** By the call id of the parent's call. */
+  private readonly children = new Map<string, ChildRun>();
+  /** Calls below decided through this run: no longer listed, whatever a later report of the child says. */
+  private readonly decided = new Set<string>();
+
+  constructor(
+    private readonly progress: RunProgress,
+    /** Runs after anything a client reads changed: usage, the calls waiting. */
+    private readonly onChange: () => void,
+  ) {}
+
+  /** The sub-agent run of call `callId` is about to start (listed first, so its first report is taken). */
+  started(callId: string, agent: string, workflowId: string): void {
+    this.children.set(callId, { agent, workflowId, pending: [] });
+  }
+
+  /** The sub-agent run of call `callId` ended, having spent `usage` (undefined: as it last reported). */
+  ended(callId: string, usage: Usage | undefined): void {
+    this.children.delete(callId);
+    this.progress.childSettled(callId, usage);
+    this.onChange();
+  }
+
+  /** The `subAgentReport` signal's handler: a signal cannot be refused, so a bad one is logged and ignored. */
+  receive(payload: unknown): void {
+    const parsed = subAgentReportSchema.safeParse(payload);
+    if (!parsed.success) {
+      log.warn('ignored a malformed sub-agent report', { problems: describeIssues(parsed.error) });
+      return;
+    }
+    const report = parsed.data;
+    const prefix = `${workflowInfo().workflowId}${CALL_PATH_SEPARATOR}`;
+    const callId = report.workflowId.startsWith(prefix) ? report.workflowId.slice(prefix.length) : '';
+    const child = this.children.get(callId);
+    if (!child || child.workflowId !== report.workflowId) {
+      log.warn('ignored a report from a run that is no sub-agent call in flight of this run', {
+        from: report.workflowId.slice(0, 200),
+      });
+      return;
+    }
+    this.progress.childSpent(callId, report.usage);
+    child.pending = report.pendingApprovals.map((call) => ({
+      callId: `${callId}${CALL_PATH_SEPARATOR}${call.callId}`,
+      tool: call.tool,
+      args: call.args,
+      agentPath: [child.agent, ...(call.agentPath ?? [])],
+    }));
+    this.onChange();
+  }
+
+  /** The calls waiting for approval in the sub-agents' runs, by path. */
+  pending(): PendingApproval[] {
+    return [...this.children.values()].flatMap((child) =>
+      child.pending.filter((call) => !this.decided.has(call.callId)),
+    );
+  }
+
+  /** The `approval` update's check of a decision on a call below (its id a path): throws what is wrong. */
+  validate(decision: ApprovalDecision): void {
+    if (this.decided.has(decision.callId)) throw new Error(`tool call ${decision.callId} was already decided`);
+    if (!this.pending().some((call) => call.callId === decision.callId)) {
+      const open = this.pending().map((call) => call.callId);
+      throw new Error(`no tool call ${decision.callId} awaits approval; pending below: ${open.join(', ') || '(none)'}`);
+    }
+    if (decision.args !== undefined) {
+      const [callId] = decision.callId.split(CALL_PATH_SEPARATOR);
+      throw new Error(
+        `edited arguments are checked by the run whose tool waits: decide ${decision.callId} with edits on ` +
+          `that run (${this.children.get(callId)!.workflowId}), or without edits here`,
+      );
+    }
+  }
+
+  /** Sends a decision `validate` accepted down to the sub-agent under which the call waits. */
+  async forward(decision: ApprovalDecision): Promise<string> {
+    const [callId, ...below] = decision.callId.split(CALL_PATH_SEPARATOR);
+    const child = this.children.get(callId)!;
+    const call = child.pending.find((pending) => pending.callId === decision.callId)!;
+    this.decided.add(decision.callId);
+    this.onChange();
+    await getExternalWorkflowHandle(child.workflowId).signal(forwardedApprovalSignal, {
+      ...decision,
+      callId: below.join(CALL_PATH_SEPARATOR),
+    });
+    const where = `in ${call.agentPath?.join(' › ')}`;
+    return decision.approve
+      ? `approved ${call.tool} (${decision.callId}) ${where}`
+      : `denied ${call.tool} (${decision.callId}) ${where}`;
+  }
+}
+
+/** The signals of a tree of runs: reports from this run's sub-agents, decisions forwarded from its parent. */
+export function handleTreeSignals(tree: SubAgentTree, approvals: Approvals): void {
+  setHandler(subAgentReportSignal, (report) => tree.receive(report));
+  setHandler(forwardedApprovalSignal, (decision) => takeForwardedDecision(approvals, decision));
+}
