@@ -7,6 +7,7 @@ import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/t
 import type { ApprovalRecord } from '../client/approval-records';
 import { withDecisions } from './export-writers';
 import type { RunTranscript, StepUsage } from '../client/history-transcript';
+import type { RunTreeNode } from '../client/run-tree';
 import type { RunReport, RunSummary } from '../client/run-types';
 import { programName, shellWord, startWorkerHint } from '../client/shell-hints';
 import type { WaitNotice } from '../client/waiting';
@@ -179,6 +180,26 @@ export function formatRunList(runs: RunSummary[]): string {
     run.startTime.toISOString(),
   ]);
   return table(['ID', 'STATUS', 'AGENT', 'USER', 'STEPS', 'TOKENS', 'COST', 'STARTED'], rows);
+}
+
+/**
+ * A run's sub-agents as an indented tree, a line each: agent, status, steps, the tokens and cost of its
+ * tree (with its own where it has sub-agents of its own) and its id.
+ */
+export function formatSubAgentTree(nodes: RunTreeNode[]): string[] {
+  const lines: string[] = [];
+  const walk = (level: RunTreeNode[], depth: number) => {
+    for (const node of level) {
+      const own = node.subAgents.length ? ` (own ${node.ownTokens} tokens, ${formatDollars(node.ownCostUsd)})` : '';
+      lines.push(
+        `${'  '.repeat(depth)}${terminalSafe(node.agent ?? '?')} · ${node.status} · ${node.steps ?? 0} steps · ` +
+          `${node.tokens ?? 0} tokens · ${formatDollars(node.costUsd ?? 0)}${own} · ${terminalSafe(node.workflowId)}`,
+      );
+      walk(node.subAgents, depth + 1);
+    }
+  };
+  walk(nodes, 1);
+  return lines.length ? ['Sub-agents:', ...lines] : [];
 }
 
 /** What a waiting command says on stderr while it waits, one line per notice (per approval). */

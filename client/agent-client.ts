@@ -35,6 +35,7 @@ import { memoryHandle } from './memory-handle';
 import { closedWording } from './run-failure';
 import { RunListing } from './run-listing';
 import { runReport, streamEnding } from './run-report';
+import { subAgentTree, type RunTreeNode } from './run-tree';
 import { startRun } from './run-start';
 import { answerOf } from './run-state-query';
 import type { ListFilter } from './run-status';
@@ -49,6 +50,7 @@ import { whileWaiting } from './wait-watch';
 export type { ConnectOptions, RunFailure, RunReport, RunSummary } from './run-types';
 export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
 export type { RunStreamEvent, StreamOptions } from './run-stream';
+export type { RunTreeNode } from './run-tree';
 export { connectionCause } from '../src/connection-errors';
 export { listQuery, reportedStatus, type ListFilter } from './run-status';
 export { checkRunInput } from './run-start';
@@ -103,6 +105,14 @@ export class AgentClient {
    */
   async report(workflowId: string): Promise<RunReport> {
     return runReport(this.client, this.call, workflowId);
+  }
+
+  /**
+   * The runs of the run's sub-agents, as a tree (each with its own sub-agents): agent, status, steps,
+   * tokens and cost of each, from Temporal's visibility (which may lag a run that just started).
+   */
+  async subAgents(workflowId: string): Promise<RunTreeNode[]> {
+    return subAgentTree(this.listing, workflowId);
   }
 
   /**

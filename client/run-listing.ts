@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { searchAttributes } from '../src/contract';
-import { listQuery, reportedStatus, type ListFilter } from './run-status';
+import { listQuery, quote, reportedStatus, type ListFilter } from './run-status';
 import type { RunSummary } from './run-types';
 import type { Call } from './temporal-calls';
 
@@ -35,6 +35,11 @@ export class RunListing {
     }
     const runs = await this.listBy(listQuery(filter), filter.limit);
     return runs.sort((a, b) => b.startTime.getTime() - a.startTime.getTime());
+  }
+
+  /** The runs `workflowId` started as sub-agents (their latest execution each). */
+  async children(workflowId: string): Promise<RunSummary[]> {
+    return this.listBy(`ParentWorkflowId = ${quote(workflowId)} AND ExecutionStatus != "ContinuedAsNew"`, 1_000);
   }
 
   private async listBy(query: string, limit = 50): Promise<RunSummary[]> {

@@ -11,6 +11,8 @@ export interface ListFilter {
   agent?: string;
   user?: string;
   limit?: number;
+  /** Sub-agents' runs too (by default only runs no other run started: the roots of trees). */
+  all?: boolean;
 }
 
 /** Statuses only an open run can have: a closed run still showing one was terminated or timed out. */
@@ -54,6 +56,8 @@ export function listQuery(filter: ListFilter): string {
     `WorkflowType = ${quote(WorkflowType.agentRun)}`,
     // A chain that continued as new is one run to its callers: its latest execution stands for it.
     'ExecutionStatus != "ContinuedAsNew"',
+    // A sub-agent's run belongs to its root's tree (`status <root>` shows it).
+    ...(filter.all ? [] : ['ParentWorkflowId IS NULL']),
     ...(filter.status ? [`${searchAttributes.agentStatus.name} = ${quote(filter.status)}`] : []),
     // A terminated run keeps the status it had: only open runs are waiting or working.
     ...(live ? ['ExecutionStatus = "Running"'] : []),

@@ -17,6 +17,7 @@ import {
   formatRunList,
   formatRunTranscript,
   formatState,
+  formatSubAgentTree,
 } from '../format';
 import { formatProgress } from '../live-line';
 import { print, say, tellWaiting, warn } from '../output';
@@ -27,28 +28,32 @@ export function registerStatusCommand(program: Command, context: CommandContext)
   program
     .command('status')
     .description(
-      "show a run's status, usage and pending approvals; a closed run's ending comes from its history " +
+      "show a run's status, usage, pending approvals and tree of sub-agents; a closed run's ending comes from its history " +
         '(exit code 1 if it failed, timed out or was terminated)',
     )
     .argument('<id>', 'run id', runId)
     .action(async (id: string) => {
       const json = context.json();
-      const report = await (await context.connect()).report(id);
+      const agents = await context.connect();
+      const report = await agents.report(id);
       const { state, noWorker } = report;
+      const subAgents = await agents.subAgents(id);
+      const tree = subAgents.length ? { subAgents } : {};
       // An open run speaks for itself; a closed one is how it ended (with its state, where a worker can replay it).
       // An open run's calls in flight (one being retried: its attempt and last error) and each step's usage follow.
       // Then every decision on a call that awaited approval: the run's audit trail, from its history.
       const progress = [
+        ...formatSubAgentTree(subAgents),
         ...(report.closed ? [] : formatProgress(report, Date.now())),
         ...formatApprovals(report.approvals ?? []),
       ];
       const { callsInFlight, stepUsage, approvals } = report;
       if (state && !report.closed) {
         // Keyed by `workflowId`, as `list` and a closed run's report are; each pending approval with its command.
-        print(json, { workflowId: id, ...state, callsInFlight, stepUsage, approvals }, () =>
+        print(json, { workflowId: id, ...state, callsInFlight, stepUsage, approvals, ...tree }, () =>
           [formatState(state, id), ...progress].join('\n'),
         );
-      } else print(json, report, () => [formatReport(report), ...progress].join('\n'));
+      } else print(json, { ...report, ...tree }, () => [formatReport(report), ...progress].join('\n'));
       if (noWorker) {
         const why = noWorker.workflow
           ? `no worker answered the run on task queue "${noWorker.taskQueue}"`
@@ -142,11 +147,14 @@ export function registerExportCommand(program: Command, context: CommandContext)
 export function registerListCommand(program: Command, context: CommandContext): void {
   program
     .command('list')
-    .description('list agent runs, newest first, with their steps, tokens and cost')
+    .description(
+      "list agent runs, newest first, with their steps, tokens and cost (a tree's for a run with sub-agents)",
+    )
     .addOption(new Option('--status <status>', 'only runs in this status').choices(Object.values(RunStatus)))
     .option('--agent <name>', 'only runs of this agent')
     .option('--user <id>', 'only runs of this user')
     .option('--limit <n>', 'at most this many', positiveNumber, 50)
+    .option('--all', "sub-agents' runs too (by default, only the runs at the root of their trees)")
     .action(async (options) => {
       const runs = await (await context.connect()).list(options);
       print(context.json(), runs, () => formatRunList(runs));

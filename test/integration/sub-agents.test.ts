@@ -9,6 +9,9 @@ import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
 import type { AgentRunResult } from '../../src/types';
 import { lastOf, reply, type ModelRequest, type Reply } from '../../testing';
+import type { RunTreeNode } from '../../client/run-tree';
+import { runCli } from '../support/cli';
+import { eventually } from '../support/eventually';
 import { useScriptedWorker } from '../support/harness';
 
 const lookups: string[] = [];
@@ -96,5 +99,72 @@ describe('sub-agents', () => {
     expect(described.typedSearchAttributes.get(searchAttributes.agentTokens)).toBe(847);
     expect((await child('1.1').describe()).parentExecution?.workflowId).toBe(handle.workflowId);
     expect(lookups).toEqual(['otters']);
+
+    // status --json: the tree of three runs, each with its usage; the root's is their sum.
+    const env = { TEMPORAL_ADDRESS: setup.worker.config.TEMPORAL_ADDRESS };
+    const status = await eventually(async () => {
+      const shown = JSON.parse((await runCli(['status', handle.workflowId, '--json'], env)).stdout) as {
+        tokens: number;
+        subAgents?: RunTreeNode[];
+      };
+      return shown.subAgents?.length === 2 ? shown : undefined;
+    }, 'status to show both sub-agents');
+    expect(status.tokens).toBe(847);
+    expect(status.subAgents).toEqual([
+      expect.objectContaining({
+        workflowId: `${handle.workflowId}/1.1`,
+        agent: 'researcher',
+        status: 'completed',
+        steps: 2,
+        tokens: 242,
+      }),
+      expect.objectContaining({
+        workflowId: `${handle.workflowId}/1.2`,
+        agent: 'writer',
+        status: 'completed',
+        steps: 1,
+        tokens: 55,
+      }),
+    ]);
+    const text = (await runCli(['status', handle.workflowId], env)).stdout;
+    expect(text).toContain(`\nSub-agents:\n  researcher · completed · 2 steps · 242 tokens`);
+    // list shows the root alone; --all its sub-agents too.
+    const listed = async (...args: string[]) =>
+      (JSON.parse((await runCli(['list', '--agent', ...args, '--json'], env)).stdout) as { workflowId: string }[]).map(
+        (run) => run.workflowId,
+      );
+    expect(await listed('researcher')).not.toContain(`${handle.workflowId}/1.1`);
+    expect(await listed('researcher', '--all')).toContain(`${handle.workflowId}/1.1`);
+    expect(await listed('lead')).toContain(handle.workflowId);
+  });
+
+  it('a call past limits.maxDepth is a tool error the model reads; no child starts', async () => {
+    setup.script = scriptByAgent({
+      lead: (request) =>
+        toolResults(request).length
+          ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`)
+          : reply.tools([{ name: 'writer', args: { message: 'write' } }]),
+    });
+    const handle = await setup.worker.start({ agent: 'lead', message: 'Write', limits: { maxDepth: 0 } });
+    const result = await handle.result();
+    expect(result.output).toBe(
+      'Told: Error: Sub-agent writer was not run: sub-agents may not nest deeper here (limits.maxDepth). Answer with what you have.',
+    );
+    await expect(setup.worker.client.workflow.getHandle(`${handle.workflowId}/1.1`).describe()).rejects.toThrow(
+      /not found/,
+    );
+  });
+
+  it('a sub-agent that fails is a tool error, not a failed lead', async () => {
+    setup.script = scriptByAgent({
+      lead: (request) =>
+        toolResults(request).length
+          ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`)
+          : reply.tools([{ name: 'writer', args: { message: 'write' } }]),
+      write: () => ({ kind: 'error', status: 401, message: 'bad key sk-secret' }),
+    });
+    const result = await (await setup.worker.start({ agent: 'lead', message: 'Write' })).result();
+    expect(result.status).toBe('completed');
+    expect(result.output).toMatch(/^Told: Error: Sub-agent writer failed \(ModelAuthError\): /);
   });
 });

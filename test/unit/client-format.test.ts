@@ -27,10 +27,14 @@ import { terminalSafe } from '../../src/terminal-text';
 import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
 
 describe('listQuery', () => {
-  const runs = 'WorkflowType = "agentRun" AND ExecutionStatus != "ContinuedAsNew"';
+  const runs = 'WorkflowType = "agentRun" AND ExecutionStatus != "ContinuedAsNew" AND ParentWorkflowId IS NULL';
 
-  it('matches agent runs, one per chain, when no filter is given', () => {
+  it('matches agent runs at the root of their trees, one per chain, when no filter is given', () => {
     expect(listQuery({})).toBe(runs);
+  });
+
+  it("with all, sub-agents' runs too", () => {
+    expect(listQuery({ all: true })).toBe('WorkflowType = "agentRun" AND ExecutionStatus != "ContinuedAsNew"');
   });
 
   it('ANDs status, agent and user filters in that order; a live status only matches open runs', () => {
