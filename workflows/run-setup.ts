@@ -112,7 +112,10 @@ function modelToolsOf(spec: AgentSpec, memoryId: string | undefined): ModelTool[
  */
 export async function listMcpToolsForTurn(setup: RunSetup): Promise<void> {
   if (!setup.spec.mcpServers?.length) return;
-  const reserved = setup.memoryId !== undefined ? MEMORY_TOOLS.map((tool) => tool.name) : [];
+  const reserved = [
+    ...(setup.memoryId !== undefined ? MEMORY_TOOLS.map((tool) => tool.name) : []),
+    ...(setup.spec.subAgents ?? []).map((sub) => sub.name),
+  ];
   if (!(await listRunMcpTools(setup.spec, reserved))) return;
   setup.modelTools = modelToolsOf(setup.spec, setup.memoryId);
   setup.toolsBytes = serializedBytes(setup.modelTools);
