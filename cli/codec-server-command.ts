@@ -15,7 +15,7 @@ interface CodecServerOptions {
 }
 
 /** Resolves on the first SIGINT or SIGTERM: how a long-running command is told to stop. */
-function stopRequested(): Promise<void> {
+export function stopRequested(): Promise<void> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -14,7 +14,9 @@ import { registerCodecServerCommand } from './codec-server-command';
 import { commandContext } from './command-context';
 import { warn } from './output';
 import { registerRunCommands } from './runs';
+import { registerMcpCommand } from './mcp/mcp-command';
 import { registerWorkerSideCommands, type LoadWorkerSide } from './workers';
+import { noWorkerSide } from './workers/worker-side';
 import { localAgentNames } from './workers/agents-command';
 
 const EXIT_FAILED = 1;
@@ -44,6 +46,7 @@ Examples:
   $ durable-agents --profile cloud list --agent helpdesk
   $ durable-agents dev                  # a local dev server and an offline worker, for a tour
   $ durable-agents agents --json
+  $ durable-agents mcp                  # every agent as an MCP tool (stdio; --http PORT)
 
 Environment (a flag wins over its variable):
   TEMPORAL_ADDRESS     Temporal's host:port (--address); unset: the dev server ./temporal-dev.sh runs,
@@ -76,14 +79,17 @@ export function buildProgram(loadWorkerSide?: LoadWorkerSide): Command {
     .configureOutput({ outputError: (text, write) => write(terminalSafe(text)) })
     .exitOverride();
 
-  // start, send, approve, deny, end, status, result, watch, transcript, export, cancel, list, memory (cli/runs/).
-  registerRunCommands(program, {
+  const context = {
     ...commandContext(program),
     ...(loadWorkerSide && { localAgents: () => localAgentNames(loadWorkerSide, process.env) }),
-  });
+  };
+  // start, send, approve, deny, end, status, result, watch, transcript, export, cancel, list, memory (cli/runs/).
+  registerRunCommands(program, context);
   registerCodecServerCommand(program);
   // agents, worker, dev (cli/workers/): they run worker code, which `loadWorkerSide` loads for them.
   registerWorkerSideCommands(program, loadWorkerSide);
+  // mcp (cli/mcp/): the agents this environment registers (worker code) as MCP tools, runs through the client.
+  registerMcpCommand(program, context, loadWorkerSide ?? noWorkerSide);
   return program;
 }
 

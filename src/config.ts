@@ -403,3 +403,21 @@ export type CodecServerConfig = z.output<typeof codecServerEnvSchema>;
 export function loadCodecServerConfig(env: Env = process.env): CodecServerConfig {
   return parseEnv(codecServerEnvSchema, setVariables(env));
 }
+
+/** `durable-agents mcp --http`: the bearer token, held to the codec server's token rule (long, URL-safe). */
+const mcpServerEnvSchema = z.object({
+  // As for the codec server's token, messages never repeat the value.
+  MCP_SERVER_TOKEN: z
+    .string()
+    .regex(
+      CODEC_SERVER_TOKEN_PATTERN,
+      'must be 32 to 256 characters of A-Z a-z 0-9 . _ ~ - (e.g. openssl rand -hex 32)',
+    )
+    .optional(),
+});
+export type McpServerConfig = z.output<typeof mcpServerEnvSchema>;
+
+/** Reads what `durable-agents mcp --http` needs from env: its bearer token, if one is set. */
+export function loadMcpServerConfig(env: Env = process.env): McpServerConfig {
+  return parseEnv(mcpServerEnvSchema, setVariables(env));
+}
