@@ -2,6 +2,7 @@
  * The CLI's argument and option parsers: a bad value is a usage error (exit code 2, with the
  * command's help) before the command connects to anything.
  */
+import { isIP } from 'node:net';
 import { InvalidArgumentError } from 'commander';
 import { checkRunId } from '../src/run-id';
 
@@ -15,6 +16,12 @@ export function portNumber(value: string): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || number > 65_535) throw new InvalidArgumentError('expected a port number (0-65535)');
   return number;
+}
+
+/** An IP address to listen on (a host name could resolve anywhere: whether it is loopback is then unknown). */
+export function ipAddress(value: string): string {
+  if (!isIP(value)) throw new InvalidArgumentError('expected an IP address, such as 127.0.0.1, 0.0.0.0 or ::1');
+  return value;
 }
 
 /** A run id argument, held to the run id rule (src/run-id.ts) before the command connects to anything. */

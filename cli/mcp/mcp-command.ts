@@ -7,7 +7,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import { loadMcpServerConfig, loadWorkerConfig } from '../../src/config';
-import { portNumber } from '../arg-parsers';
+import { ipAddress, portNumber } from '../arg-parsers';
 import { stopRequested } from '../codec-server-command';
 import type { CommandContext } from '../command-context';
 import { warn } from '../output';
@@ -68,6 +68,7 @@ export function registerMcpCommand(program: Command, context: CommandContext, lo
     .option(
       '--host <address>',
       'the IP address --http listens on; beyond loopback MCP_SERVER_TOKEN is required',
+      ipAddress,
       '127.0.0.1',
     )
     .option('--require-token', 'require MCP_SERVER_TOKEN on loopback too', false)
