@@ -17,7 +17,7 @@ import { AgentClientError, ClientErrorKind } from '../../src/errors';
 import { messageTextSchema } from '../../src/input';
 import { runIdProblem } from '../../src/run-id';
 import { RunMode } from '../../src/types';
-import { boundedString } from '../../src/validation';
+import { boundedString, truncateUtf8 } from '../../src/validation';
 import { ProgressTeller, sendRunProgress, type ProgressSink } from './mcp-progress';
 import { RunTaskStore, TASK_POLL_INTERVAL_MS, type RunTaskContext } from './run-task-store';
 import { asToolResult, textResult } from './run-tool-results';
@@ -78,10 +78,8 @@ function registerAgentTool(server: McpServer, agents: AgentClient, tool: AgentTo
         const sink = progressSink(extra);
         // The answer does not wait for the progress: it is told beside the task, until the run ends.
         if (sink) void sendRunProgress(agents, runId, sink, { started: runId });
-        const context: RunTaskContext = { runId };
-        return {
-          task: await extra.taskStore.createTask({ context: { ...context }, pollInterval: TASK_POLL_INTERVAL_MS }),
-        };
+        const context = { runId } satisfies RunTaskContext;
+        return { task: await extra.taskStore.createTask({ context, pollInterval: TASK_POLL_INTERVAL_MS }) };
       },
       getTask: async (_args, extra) => extra.taskStore.getTask(extra.taskId),
       getTaskResult: async (_args, extra) => (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
@@ -145,9 +143,10 @@ function registerApproveTool(server: McpServer, agents: AgentClient): void {
     },
     ({ runId, callId, approve, note }) =>
       asToolResult(async () => {
-        // The client's name where it introduced itself on this connection (stateless HTTP has none).
+        // The client's name where it introduced itself on this connection (stateless HTTP has none), bounded
+        // as the run bounds `decidedBy`: the client chooses it.
         const client = server.server.getClientVersion()?.name;
-        const decidedBy = (client ? `mcp:${client}` : 'mcp').slice(0, 128);
+        const decidedBy = truncateUtf8(client ? `mcp:${client}` : 'mcp', Bounds.nameBytes);
         return textResult(await agents.decide(runId, { callId, approve, ...(note && { note }), decidedBy }), {
           runId,
           callId,
@@ -161,6 +160,7 @@ function registerApproveTool(server: McpServer, agents: AgentClient): void {
 async function firstAnswer(agents: AgentClient, runId: string, extra: Extra): Promise<string> {
   const sink = progressSink(extra);
   const teller = sink && new ProgressTeller(sink);
+  await teller?.say(`started session ${runId}`).catch(() => undefined);
   for await (const event of agents.stream(runId, { signal: extra.signal })) {
     await teller?.tell(event).catch(() => undefined);
     if (event.type === 'assistant' && event.answer) return event.text;
