@@ -16,9 +16,13 @@ const HISTORIES = join(__dirname, 'histories');
 
 /**
  * The workflow id to replay `history` under: a user's memory checks that its id is its user's, so it
- * replays under that id; any other run under its file's name.
+ * replays under that id; a run that started sub-agents under its own, which their ids (`<id>/<call
+ * id>`, recorded in history) begin with; any other run under its file's name.
  */
 function recordedWorkflowId(history: ReturnType<typeof historyFromJSON>, file: string): string {
+  const child = history.events?.find((event) => event.startChildWorkflowExecutionInitiatedEventAttributes)
+    ?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+  if (child) return child.slice(0, child.lastIndexOf('/'));
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   if (started?.workflowType?.name !== WorkflowType.userMemory) return file;
   const input = defaultPayloadConverter.fromPayload<UserMemoryInput>(started.input!.payloads![0]);
