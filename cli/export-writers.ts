@@ -96,31 +96,37 @@ function markdownDecision(record: ApprovalRecord): string {
   ].join('\n');
 }
 
-export function exportMarkdown(transcript: RunTranscript): string {
+export function exportMarkdown(transcript: RunTranscript, level = 1): string {
+  const heading = '#'.repeat(level);
   return [
-    `# Run ${transcript.workflowId}`,
+    `${heading} ${level > 1 ? 'Sub-agent run' : 'Run'} ${transcript.workflowId}`,
     [`- agent: ${transcript.agent ?? '(unknown)'}`, `- status: ${transcript.status}`].join('\n'),
     ...withDecisions(transcript, markdownMessage, (records) =>
-      records.length ? [`## approvals\n\n${records.map(markdownDecision).join('\n')}`] : [],
+      records.length ? [`${heading}# approvals\n\n${records.map(markdownDecision).join('\n')}`] : [],
     ),
-    '## usage',
+    `${heading}# usage`,
     markdownSteps(transcript),
+    // Sub-agents' transcripts, nested one heading level down, in the order they were called.
+    ...(transcript.subAgents ?? []).map((sub) => exportMarkdown(sub, level + 1)),
   ].join('\n\n');
 }
 
 /**
  * One JSON object a line: each message (`type: "message"`), each decision on a call after the message
- * that made it (`type: "approval"`), then the usage (`type: "usage"`).
+ * that made it (`type: "approval"`), then the usage (`type: "usage"`); then each sub-agent's run the
+ * same way, every line of it naming the run (`workflowId`).
  */
-export function exportJsonl(transcript: RunTranscript): string {
+export function exportJsonl(transcript: RunTranscript, nested = false): string {
   const { workflowId, agent, status, steps, usage } = transcript;
+  const run = nested ? { workflowId } : {};
   return [
     ...withDecisions(
       transcript,
-      (message) => JSON.stringify({ type: 'message', ...message }),
-      (records) => records.map((record) => JSON.stringify({ type: 'approval', ...record })),
+      (message) => JSON.stringify({ type: 'message', ...run, ...message }),
+      (records) => records.map((record) => JSON.stringify({ type: 'approval', ...run, ...record })),
     ),
     JSON.stringify({ type: 'usage', workflowId, agent, status, ...usage, steps }),
+    ...(transcript.subAgents ?? []).map((sub) => exportJsonl(sub, true)),
   ].join('\n');
 }
 

@@ -164,7 +164,13 @@ export function formatRunTranscript(transcript: RunTranscript): string {
     (records) => records.map((record) => `  ${record.approved ? '✓' : '✗'} ${record.callId} ${formatDecision(record)}`),
     formatApprovals,
   );
-  return [...lines.filter(Boolean), '', formatSteps(transcript.steps)].join('\n');
+  const own = [...lines.filter(Boolean), '', formatSteps(transcript.steps)].join('\n');
+  // Each sub-agent's transcript after the run's, under a line that says whose it is.
+  const nested = (transcript.subAgents ?? []).map(
+    (sub) =>
+      `\n── sub-agent ${terminalSafe(sub.agent ?? '?')} (${terminalSafe(sub.workflowId)}) ──\n${formatRunTranscript(sub)}`,
+  );
+  return [own, ...nested].join('\n');
 }
 
 export function formatRunList(runs: RunSummary[]): string {

@@ -35,7 +35,7 @@ import { memoryHandle } from './memory-handle';
 import { closedWording } from './run-failure';
 import { RunListing } from './run-listing';
 import { runReport, streamEnding } from './run-report';
-import { subAgentTree, type RunTreeNode } from './run-tree';
+import { byCall, subAgentTree, type RunTreeNode } from './run-tree';
 import { startRun } from './run-start';
 import { answerOf } from './run-state-query';
 import type { ListFilter } from './run-status';
@@ -118,9 +118,14 @@ export class AgentClient {
   /**
    * The run's transcript and per-step usage, rebuilt from its history: no worker needed, and an
    * encrypted run decodes with this client's keys. A chain that continued as new is read in its latest run.
+   * A run with sub-agents carries their transcripts too (`subAgents`), in the order they were called.
    */
   async transcript(workflowId: string): Promise<RunTranscript> {
-    return runTranscript(this.client, this.call, workflowId);
+    const transcript = await runTranscript(this.client, this.call, workflowId);
+    // Sub-agents' runs from visibility (which may lag a run that just started them), nested in call order.
+    const children = (await this.listing.children(workflowId)).sort(byCall);
+    if (!children.length) return transcript;
+    return { ...transcript, subAgents: await Promise.all(children.map((child) => this.transcript(child.workflowId))) };
   }
 
   /**

@@ -41,6 +41,8 @@ export interface RunTranscript {
   usage: TokenUsage;
   /** Every decision on a call that awaited approval, in the order they took effect. */
   approvals: ApprovalRecord[];
+  /** The transcripts of the run's sub-agents' runs, in the order they were called (each with its own). */
+  subAgents?: RunTranscript[];
 }
 
 /** What one run's history holds: its transcript parts, and the tool calls of each step's answer. */

@@ -30,7 +30,7 @@ function callOrder(workflowId: string): number[] {
 }
 
 /** Orders sub-agents' runs as their calls were made: step, then place in the step's answer. */
-function byCall(a: RunSummary, b: RunSummary): number {
+export function byCall(a: RunSummary, b: RunSummary): number {
   const [left, right] = [callOrder(a.workflowId), callOrder(b.workflowId)];
   return (left[0] ?? 0) - (right[0] ?? 0) || (left[1] ?? 0) - (right[1] ?? 0);
 }

@@ -136,6 +136,29 @@ describe('sub-agents', () => {
     expect(await listed('researcher')).not.toContain(`${handle.workflowId}/1.1`);
     expect(await listed('researcher', '--all')).toContain(`${handle.workflowId}/1.1`);
     expect(await listed('lead')).toContain(handle.workflowId);
+
+    // transcript and export of the root carry the sub-agents' transcripts, in call order.
+    const transcript = JSON.parse((await runCli(['transcript', handle.workflowId, '--json'], env)).stdout) as {
+      subAgents: { workflowId: string; agent: string; messages: { role: string; content: string | null }[] }[];
+    };
+    expect(transcript.subAgents.map((sub) => [sub.workflowId, sub.agent])).toEqual([
+      [`${handle.workflowId}/1.1`, 'researcher'],
+      [`${handle.workflowId}/1.2`, 'writer'],
+    ]);
+    expect(transcript.subAgents[0].messages.map((message) => message.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+    ]);
+    const markdown = (await runCli(['export', handle.workflowId, '--format', 'md'], env)).stdout;
+    const headings = markdown.split('\n').filter((line) => /^#{1,2} .*Run /i.test(line));
+    expect(headings).toEqual([
+      `# Run ${handle.workflowId}`,
+      `## Sub-agent run ${handle.workflowId}/1.1`,
+      `## Sub-agent run ${handle.workflowId}/1.2`,
+    ]);
   });
 
   it('a call past limits.maxDepth is a tool error the model reads; no child starts', async () => {
