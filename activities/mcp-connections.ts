@@ -5,6 +5,8 @@
  * for `MCP_LIST_TTL_SECONDS`, or until the server says the list changed, so runs starting together
  * list once. Secrets (`${VAR}`, `fromEnv`) are read from the worker's environment here, at connect.
  */
+import { createInterface } from 'node:readline';
+import type { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -134,12 +136,16 @@ class McpServerConnection {
     let client = this.newClient();
     if ('command' in definition) {
       const transport = new StdioClientTransport({
-        command: definition.command,
+        command: workerValue(definition.command, env, `${where} command`),
         args: (definition.args ?? []).map((arg, index) => workerValue(arg, env, `${where} args[${index}]`)),
         env: workerValues(definition.env, env, `${where} env`),
-        ...(definition.cwd !== undefined && { cwd: definition.cwd }),
-        stderr: 'inherit',
+        ...(definition.cwd !== undefined && { cwd: workerValue(definition.cwd, env, `${where} cwd`) }),
+        stderr: 'pipe',
       });
+      // The server's own log goes to the worker's stderr, each line saying whose it is.
+      createInterface({ input: transport.stderr as PassThrough }).on('line', (line) =>
+        process.stderr.write(`mcp ${definition.name}: ${line}\n`),
+      );
       await this.open(client, transport, options);
       return client;
     }

@@ -38,3 +38,17 @@ export async function workflowInput<T>(handle: WorkflowHandle): Promise<T> {
   const started = events![0].workflowExecutionStartedEventAttributes!;
   return defaultPayloadConverter.fromPayload<T>(started.input!.payloads![0]);
 }
+
+/** The results of the run's completed activities of `type`, in the order they completed. */
+export async function activityResults<T>(handle: WorkflowHandle, type: string): Promise<T[]> {
+  const { events } = await handle.fetchHistory();
+  const ofType = new Set(
+    (events ?? [])
+      .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === type)
+      .map((event) => String(event.eventId)),
+  );
+  return (events ?? [])
+    .map((event) => event.activityTaskCompletedEventAttributes)
+    .filter((completed) => completed && ofType.has(String(completed.scheduledEventId)))
+    .map((completed) => defaultPayloadConverter.fromPayload<T>(completed!.result!.payloads![0]));
+}
