@@ -70,10 +70,12 @@ export function boundedListing(listed: Tool[]): McpListing {
       leftOut.push({ name, reason: `the server lists more than ${Bounds.mcpToolsPerServer} tools` });
     } else {
       const description = tool.description ?? tool.title ?? '';
+      // The dialect says nothing to a model, and some providers refuse it (TypeScript tools' schemas drop it too).
+      const { $schema: _dialect, ...inputSchema } = tool.inputSchema;
       tools.push({
         name: tool.name,
         description: truncateUtf8(description, Bounds.mcpToolDescriptionBytes),
-        inputSchema: tool.inputSchema as Record<string, unknown>,
+        inputSchema,
       });
     }
   }
