@@ -6,11 +6,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { approvalUpdate, stateQuery } from '../../src/contract';
+import { z } from 'zod';
 import { defineAgent } from '../../src/agent';
+import { defineTool } from '../../src/tool';
 import { defineMcpServer, fromEnv } from '../../src/mcp-server';
 import { AgentRegistry } from '../../src/registry';
 import { byTurn, reply, type ModelRequest } from '../../testing';
 import { eventually } from '../support/eventually';
+import { runFailureOf } from '../support/outcomes';
 import { activitySummaries } from '../support/history';
 import { useScriptedWorker, tempPath } from '../support/harness';
 import { FILESYSTEM_SERVER, freePort, proxied, requestsOf, startEverythingHttp } from '../support/mcp-servers';
@@ -41,6 +44,13 @@ const registry = new AgentRegistry().add(
     everything,
     defineAgent({ name: 'everything', instructions: 'Try the tools.', tools: [], mcpServers: ['everything'] }),
     defineAgent({ name: 'legacy', instructions: 'Try the tools.', tools: [], mcpServers: [legacy] }),
+    // A tool of its own that has the name the model would see for one of the server's.
+    defineAgent({
+      name: 'clash',
+      instructions: 'List the folder.',
+      tools: [defineTool({ name: 'fs_list_directory', description: 'Lists.', input: z.object({}), execute: () => [] })],
+      mcpServers: [files],
+    }),
   ],
   'test',
 );
@@ -113,6 +123,20 @@ describe('an agent with an MCP server over stdio (server-filesystem)', () => {
       { tool: 'read_text_file', key: key('1.1') },
       { tool: 'write_file', key: key('2.1') },
     ]);
+  });
+});
+
+describe('MCP tool names', () => {
+  it('that clash with a tool of the agent fail the run at its listing, naming both', async () => {
+    scripted.script = () => reply.text('never asked');
+    const handle = await scripted.worker.start({ agent: 'clash', message: 'list' });
+    expect(await runFailureOf(handle)).toMatchObject({
+      type: 'McpToolNameClash',
+      message:
+        'tool "list_directory" of MCP server "fs" and the agent\'s tool "fs_list_directory" are both ' +
+        '"fs_list_directory" for the model: rename the server (or the agent\'s tool)',
+    });
+    expect(scripted.model.requests).toHaveLength(0);
   });
 });
 
