@@ -9,6 +9,7 @@
  */
 import { metricMeter } from '@temporalio/activity';
 import type { ContextWindows } from '../src/context-windows';
+import type { ModelCallResult } from '../src/activity-contract';
 import type { PriceTable } from '../src/pricing';
 import type { AgentRegistry } from '../src/registry';
 
@@ -60,25 +61,52 @@ export const ToolOutcome = {
 export type ToolOutcome = (typeof ToolOutcome)[keyof typeof ToolOutcome];
 
 /**
- * One model call answered: `agent_model_calls`, `agent_tokens` (by direction) and `agent_cost_usd`,
- * labelled with its model if it is one of `models` (`knownModels`), else `other`.
+ * The kinds `agent_tokens` counts apart, each a part of one `direction` (so old queries by direction
+ * still sum to the totals): input not read from the prompt cache, input read from it (billed at the
+ * cached price), output that is not reasoning, and reasoning (billed as output). Four values, bounded.
  */
-export function recordModelCall(
-  agent: string,
-  {
-    model,
-    inputTokens,
-    outputTokens,
-    costUsd,
-    usageEstimated,
-  }: { model: string; inputTokens: number; outputTokens: number; costUsd: number; usageEstimated?: boolean },
-  models: ReadonlySet<string>,
-): void {
+export const TokenKind = {
+  input: 'input',
+  cachedInput: 'cached_input',
+  output: 'output',
+  reasoning: 'reasoning',
+} as const;
+
+/** What the metrics read of a model call's result. */
+type CallMetrics = Pick<
+  ModelCallResult,
+  'model' | 'inputTokens' | 'outputTokens' | 'cachedInputTokens' | 'reasoningTokens' | 'costUsd' | 'usageEstimated'
+>;
+
+/** The tokens of one call by kind, as `agent_tokens` counts them: parts that sum to input plus output. */
+function tokensByKind({
+  inputTokens,
+  outputTokens,
+  cachedInputTokens = 0,
+  reasoningTokens = 0,
+}: CallMetrics): [string, 'input' | 'output', number][] {
+  return [
+    [TokenKind.input, 'input', inputTokens - cachedInputTokens],
+    [TokenKind.cachedInput, 'input', cachedInputTokens],
+    [TokenKind.output, 'output', outputTokens - reasoningTokens],
+    [TokenKind.reasoning, 'output', reasoningTokens],
+  ];
+}
+
+/**
+ * One model call answered: `agent_model_calls`, `agent_tokens` (by direction and kind) and
+ * `agent_cost_usd` (as billed), labelled with its model if it is one of `models` (`knownModels`), else `other`.
+ */
+export function recordModelCall(agent: string, result: CallMetrics, models: ReadonlySet<string>): void {
+  const { model, inputTokens, outputTokens, costUsd, usageEstimated } = result;
   const tags = { agent: labelValue(agent), model: models.has(model) ? labelValue(model) : OTHER_MODEL };
   metricMeter.createCounter('agent_model_calls', 'calls', 'Model calls answered').add(1, tags);
-  const tokens = metricMeter.createCounter('agent_tokens', 'tokens', 'Tokens model calls read and wrote');
-  tokens.add(inputTokens, { ...tags, direction: 'input' });
-  tokens.add(outputTokens, { ...tags, direction: 'output' });
+  const tokens = metricMeter.createCounter('agent_tokens', 'tokens', 'Tokens model calls read and wrote, by kind');
+  for (const [kind, direction, count] of tokensByKind(result)) {
+    // A kind the call had none of adds no series: most endpoints report neither cache nor reasoning.
+    if (count > 0 || kind === TokenKind.input || kind === TokenKind.output)
+      tokens.add(count, { ...tags, direction, kind });
+  }
   if (usageEstimated) {
     // The share of agent_tokens that is estimated: the endpoint reported no usage for these calls.
     const estimated = metricMeter.createCounter(
@@ -91,6 +119,23 @@ export function recordModelCall(
   }
   // A histogram, since counters count whole numbers: its `_sum` is the dollars spent.
   metricMeter.createHistogram('agent_cost_usd', 'float', 'USD', 'Cost of each model call').record(costUsd, tags);
+}
+
+/**
+ * A model call waited `seconds` before its request for the provider's rate limit (`limit`: `tokens` or
+ * `requests`), or this worker's `MODEL_TOKENS_PER_MINUTE` (`worker_tokens`): `agent_model_paced_seconds`.
+ */
+export function recordPacedWait(
+  agent: string,
+  model: string,
+  limit: string,
+  seconds: number,
+  models: ReadonlySet<string>,
+): void {
+  const tags = { agent: labelValue(agent), model: models.has(model) ? labelValue(model) : OTHER_MODEL, limit };
+  metricMeter
+    .createHistogram('agent_model_paced_seconds', 'float', 's', 'Time model calls waited for a rate limit to reset')
+    .record(seconds, tags);
 }
 
 /** One tool call ended: `agent_tool_calls`. */

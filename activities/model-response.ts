@@ -9,10 +9,10 @@ import { z } from 'zod';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
-import { costOf, type PriceTable } from '../src/pricing';
+import { addBilledParts, costOf, type BilledParts, type PriceTable } from '../src/pricing';
 import { serializedBytes, utf8Bytes } from '../src/validation';
 import type { ModelCallResult } from '../src/activity-contract';
-import { reportedUsage } from './usage-estimate';
+import { reportedUsage, type CallUsage } from './usage-estimate';
 
 /** At most this many problems are listed in a failure message (2,500 bad tool calls make 2,500). */
 const LISTED_ISSUES = 3;
@@ -51,7 +51,15 @@ const completionSchema = z.object({
       }),
     )
     .min(1),
-  usage: z.object({ prompt_tokens: tokenCount, completion_tokens: tokenCount }).nullish(),
+  usage: z
+    .object({
+      prompt_tokens: tokenCount,
+      completion_tokens: tokenCount,
+      // The parts of each count billed apart: input read from the prompt cache, output spent reasoning.
+      prompt_tokens_details: z.object({ cached_tokens: tokenCount }).nullish(),
+      completion_tokens_details: z.object({ reasoning_tokens: tokenCount }).nullish(),
+    })
+    .nullish(),
 });
 
 function badResponse(message: string): ApplicationFailure {
@@ -93,6 +101,18 @@ function describeOffSpec(completion: unknown, error: z.ZodError): string {
 }
 
 /**
+ * The cached input and reasoning tokens an answer reported, each only when above 0 (so results without
+ * them keep their shape) and never more than the count it is part of: a report that says otherwise is
+ * believed only as far as it can be true. Estimated usage has no parts.
+ */
+function billedParts(reported: z.infer<typeof completionSchema>['usage'], usage: CallUsage): BilledParts {
+  if (usage.estimated) return {};
+  const cached = Math.min(reported?.prompt_tokens_details?.cached_tokens ?? 0, usage.inputTokens);
+  const reasoning = Math.min(reported?.completion_tokens_details?.reasoning_tokens ?? 0, usage.outputTokens);
+  return addBilledParts(undefined, { cachedInputTokens: cached, reasoningTokens: reasoning });
+}
+
+/**
  * The activity's result for `completion`, the body the endpoint answered for `model` to a request of
  * `requestBytes`; throws a retryable `ModelBadResponse` when it is off the Chat Completions shape or
  * too big for a payload. Well-formed tool calls come back however many there are: the run decides
@@ -113,7 +133,8 @@ export function parseCompletion(
     answerBytes: utf8Bytes(choice.message.content ?? '') + (toolCalls.length ? serializedBytes(toolCalls) : 0),
   });
   const { inputTokens, outputTokens } = usage;
-  const cost = costOf(prices, model, inputTokens, outputTokens);
+  const parts = billedParts(parsed.data.usage, usage);
+  const cost = costOf(prices, model, { inputTokens, outputTokens, ...parts });
   const result: ModelCallResult = {
     model,
     message: {
@@ -124,6 +145,7 @@ export function parseCompletion(
     finishReason: choice.finish_reason,
     inputTokens,
     outputTokens,
+    ...parts,
     costUsd: cost.costUsd,
     costKnown: cost.known,
     ...(usage.estimated && { usageEstimated: true as const }),

@@ -10,12 +10,14 @@ import { summaryRequest } from '../src/summaries';
 import type { ChatMessage } from '../src/types';
 import { serializedBytes, utf8Bytes } from '../src/validation';
 import { wireMessages } from '../src/wire-messages';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
-import { knownModels, recordModelCall, type ModelKnowledge } from './metrics';
+import { knownModels, recordModelCall, recordPacedWait, type ModelKnowledge } from './metrics';
 import { classifyModelError, displayEndpoint } from './model-errors';
 import { cutAtCap, OutputCapChoice, overran, overrunBytes, type CapParameters } from './output-cap';
-import { SilentUsageNotice } from './usage-estimate';
+import { ModelCallPacer, pacingKey, type PacingWait } from './rate-limit-pacing';
+import { estimatedTokens, SilentUsageNotice } from './usage-estimate';
 import { parseCompletion } from './model-response';
 import { readCompletion, StreamingChoice, type StreamedAnswer } from './model-stream';
 import type { TranscriptStore } from './transcript-store';
@@ -31,15 +33,36 @@ export interface ModelActivityDeps extends ModelKnowledge {
   outputCaps?: CapParameters;
   /** Whether `OPENAI_API_KEY` is set: a failure at OpenAI's endpoint without one says how to go on. */
   apiKeySet?: boolean;
+  /** The worker's rate-limit knowledge (with `MODEL_TOKENS_PER_MINUTE`); one of its own otherwise. */
+  pacer?: ModelCallPacer;
+}
+
+/** What an activity's start-to-close keeps beyond its request timeout (workflows/activities.ts): not for pacing. */
+const REQUEST_MARGIN_MS = 5_000;
+
+/** The output a call without a cap is assumed to take, for pacing: what a provider counts it at is unknown. */
+const UNCAPPED_OUTPUT_ESTIMATE = 1_024;
+
+/** A call's output cap: the budget's (a wrap-up's), the agent's `max_completion_tokens`, whichever is lower. */
+function outputCapOf(input: ModelCallInput): number | undefined {
+  const caps = [input.maxOutputTokens, input.modelSettings?.max_completion_tokens].filter((cap) => cap !== undefined);
+  return caps.length ? Math.min(...caps) : undefined;
+}
+
+/** What a request answered: its body, and the headers it came with (the provider's rate limits). */
+interface Answered {
+  completion: unknown;
+  headers?: Headers;
 }
 
 /** Builds the model activities around one shared client. */
 export function createModelActivities(deps: ModelActivityDeps) {
-  const { openai, prices, transcripts, streamModelCalls = true } = deps;
+  const { openai, prices, transcripts, streamModelCalls = true, pacer = new ModelCallPacer() } = deps;
   const streaming = new StreamingChoice(streamModelCalls);
   const caps = new OutputCapChoice(deps.outputCaps);
   const silentUsage = new SilentUsageNotice();
   const endpoint = displayEndpoint(openai.baseURL);
+  const limitsKey = pacingKey(openai.baseURL, openai.apiKey ?? '');
   // A run's input names any model it likes; the metrics name only these (activities/metrics.ts).
   const metricModels = knownModels(deps);
   /**
@@ -64,18 +87,25 @@ export function createModelActivities(deps: ModelActivityDeps) {
     try {
       const messages = wireMessages(build(await transcripts.resolve(input, context.info.workflowExecution)));
       requestBytes = serializedBytes(messages) + (input.tools.length ? serializedBytes(input.tools) : 0);
-      completion = await request(input, messages, context, live ? publish : undefined).catch((error: unknown) => {
-        // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
-        // failure (in history, and the worker's one line per attempt) carries a message only.
-        context.log.debug('model call error', { error });
-        throw error instanceof ApplicationFailure
-          ? error
-          : classifyModelError(error, {
-              endpoint: openai.baseURL,
-              requestTimeoutMs: input.requestTimeoutMs,
-              apiKeySet: deps.apiKeySet,
-            });
-      });
+      const estimate = estimatedTokens(requestBytes) + (outputCapOf(input) ?? UNCAPPED_OUTPUT_ESTIMATE);
+      const answered = await paced(input, estimate, context, heartbeats)
+        .then(() => request(input, messages, context, live ? publish : undefined))
+        .catch((error: unknown) => {
+          // A refusal's headers say what is left too (a 429's: nothing, until the reset).
+          if (error instanceof OpenAI.APIError) pacer.learn(limitsKey, error.headers);
+          // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
+          // failure (in history, and the worker's one line per attempt) carries a message only.
+          context.log.debug('model call error', { error });
+          throw error instanceof ApplicationFailure
+            ? error
+            : classifyModelError(error, {
+                endpoint: openai.baseURL,
+                requestTimeoutMs: input.requestTimeoutMs,
+                apiKeySet: deps.apiKeySet,
+              });
+        });
+      pacer.learn(limitsKey, answered.headers);
+      completion = answered.completion;
     } finally {
       heartbeats.stop();
     }
@@ -99,7 +129,7 @@ export function createModelActivities(deps: ModelActivityDeps) {
     completion: unknown,
     context: Context,
   ): ModelCallResult {
-    const cap = input.maxOutputTokens;
+    const cap = outputCapOf(input);
     const text = result.message.content;
     if (cap === undefined) return result;
     const stopped = (completion as { overranCap?: unknown } | null)?.overranCap === true;
@@ -122,6 +152,39 @@ export function createModelActivities(deps: ModelActivityDeps) {
   }
 
   /**
+   * Waits, before the request of a call of `estimate` tokens, while the provider's counters (or the
+   * worker's own ceiling) leave too little for it: until the reset, heartbeating what it waits for, and
+   * cancellable. A call waits only as long as its activity's start-to-close leaves beyond its request
+   * timeout (runs recorded before pacing leave none): a longer reset is left to the provider's 429.
+   */
+  async function paced(
+    input: ModelCallInput,
+    estimate: number,
+    context: Context,
+    heartbeats: ReturnType<typeof startHeartbeats>,
+  ): Promise<void> {
+    const startedAtMs = Date.now();
+    const slackMs = context.info.startToCloseTimeoutMs - input.requestTimeoutMs - REQUEST_MARGIN_MS;
+    let waited: PacingWait | undefined;
+    for (let wait = pacer.waitFor(limitsKey, estimate); wait; wait = pacer.waitFor(limitsKey, estimate)) {
+      if (Date.now() + wait.waitMs - startedAtMs > slackMs) break;
+      waited = wait;
+      const pacing = { limit: wait.limit, resumesAtMs: Date.now() + wait.waitMs };
+      heartbeats.heartbeat({ pacing });
+      context.log.debug('model call paced', { limit: wait.limit, waitMs: wait.waitMs });
+      try {
+        await sleep(wait.waitMs, undefined, { signal: context.cancellationSignal });
+      } catch (error) {
+        if (context.cancellationSignal.aborted) throw new OpenAI.APIUserAbortError();
+        throw error;
+      }
+    }
+    pacer.spend(limitsKey, estimate);
+    if (waited)
+      recordPacedWait(input.agent, input.model, waited.limit, (Date.now() - startedAtMs) / 1_000, metricModels);
+  }
+
+  /**
    * The endpoint's answer to one request: streamed (the text reported to `onText` as it grows) unless
    * this worker streams no model calls or the endpoint refused to stream. The request timeout bounds
    * the whole answer, not only its first byte, so an answer that stalls mid-stream times out too.
@@ -131,15 +194,21 @@ export function createModelActivities(deps: ModelActivityDeps) {
     messages: ChatMessage[],
     context: Context,
     onText: ((answer: StreamedAnswer) => void) | undefined,
-  ): Promise<unknown> {
+  ): Promise<Answered> {
+    // The agent's settings as they are, but the cap (sent as the model takes one) and the parallel-call
+    // switch (which an endpoint refuses in a request without tools).
+    const { max_completion_tokens: _cap, parallel_tool_calls, ...settings } = input.modelSettings ?? {};
+    const cap = outputCapOf(input);
     const body = {
+      ...settings,
       model: input.model,
       messages,
       ...(input.tools.length && {
         tools: input.tools.map((tool) => ({ type: 'function' as const, function: tool })),
         ...(input.toolChoice && { tool_choice: input.toolChoice }),
+        ...(parallel_tool_calls !== undefined && { parallel_tool_calls }),
       }),
-      ...(input.maxOutputTokens && caps.fields(input.model, input.maxOutputTokens)),
+      ...(cap && caps.fields(input.model, cap)),
     };
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new OpenAI.APIConnectionTimeoutError()), input.requestTimeoutMs);
@@ -149,7 +218,10 @@ export function createModelActivities(deps: ModelActivityDeps) {
     context.cancellationSignal.addEventListener('abort', abort(context.cancellationSignal), { once: true });
     const options = { timeout: input.requestTimeoutMs, maxRetries: 0, signal: controller.signal };
     try {
-      if (!streaming.streams(input.model)) return await openai.chat.completions.create(body, options);
+      if (!streaming.streams(input.model)) {
+        const { data, response } = await openai.chat.completions.create(body, options).withResponse();
+        return { completion: data, headers: response.headers };
+      }
       const response = await openai.chat.completions
         .create({ ...body, stream: true, stream_options: { include_usage: true } }, options)
         .asResponse()
@@ -160,13 +232,14 @@ export function createModelActivities(deps: ModelActivityDeps) {
       if (!response) {
         // Refused, or a bad request either way: asked unstreamed, an endpoint that cannot stream answers
         // (and is not asked to stream again), and a bad request fails as it would have.
-        const answer = await openai.chat.completions.create(body, options);
+        const { data, response: unstreamed } = await openai.chat.completions.create(body, options).withResponse();
         streaming.refused(input.model);
-        return answer;
+        return { completion: data, headers: unstreamed.headers };
       }
-      return await readCompletion(response, controller, openai, onText ?? (() => undefined), {
-        ...(input.maxOutputTokens && { stopAtTextBytes: overrunBytes(input.maxOutputTokens) }),
+      const completion = await readCompletion(response, controller, openai, onText ?? (() => undefined), {
+        ...(cap && { stopAtTextBytes: overrunBytes(cap) }),
       });
+      return { completion, headers: response.headers };
     } catch (error) {
       // A cancelled call stays cancelled (the SDK's own abort error), a stalled one times out.
       if (context.cancellationSignal.aborted) throw new OpenAI.APIUserAbortError();

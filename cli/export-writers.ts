@@ -13,6 +13,14 @@ import type { RunTranscript } from '../client/history-transcript';
 export const EXPORT_FORMATS = ['md', 'jsonl', 'openai'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
+/**
+ * A token count with the part of it billed apart, if any: `1200 (1000 cached)`, `400 (300 reasoning)`;
+ * an estimated count (the endpoint reported no usage) reads `~120`.
+ */
+export function tokenCount(count: number, part: number | undefined, label: string, estimated?: boolean): string {
+  return `${estimated ? '~' : ''}${count}${part ? ` (${part} ${label})` : ''}`;
+}
+
 /** A fence for `text` in markdown: longer than any run of backticks in it. */
 function fenced(text: string, language = ''): string {
   const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((run) => run.length));
@@ -36,11 +44,13 @@ function markdownMessage(message: ChatMessage): string {
   }
 }
 
-/** The per-step usage as a markdown table, with a total row; estimated counts read `~120`, with a note. */
+/**
+ * The per-step usage as a markdown table, with a total row; cached input and reasoning read
+ * `1200 (1000 cached)`, estimated counts `~120`, with a note.
+ */
 function markdownSteps(transcript: RunTranscript): string {
   const { usage } = transcript;
   const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
-  const count = (tokens: number, estimated?: boolean) => `${estimated ? '~' : ''}${tokens}`;
   return [
     row(['step', 'model', 'tokens in', 'tokens out', 'cost (USD)', 'latency (s)']),
     '| ---: | --- | ---: | ---: | ---: | ---: |',
@@ -48,8 +58,8 @@ function markdownSteps(transcript: RunTranscript): string {
       row([
         step.step,
         step.model,
-        count(step.inputTokens, step.estimated),
-        count(step.outputTokens, step.estimated),
+        tokenCount(step.inputTokens, step.cachedInputTokens, 'cached', step.estimated),
+        tokenCount(step.outputTokens, step.reasoningTokens, 'reasoning', step.estimated),
         step.costUsd.toFixed(6),
         step.seconds.toFixed(2),
       ]),
@@ -57,8 +67,8 @@ function markdownSteps(transcript: RunTranscript): string {
     row([
       'total',
       '',
-      count(usage.inputTokens, usage.estimated),
-      count(usage.outputTokens, usage.estimated),
+      tokenCount(usage.inputTokens, usage.cachedInputTokens, 'cached', usage.estimated),
+      tokenCount(usage.outputTokens, usage.reasoningTokens, 'reasoning', usage.estimated),
       usage.costUsd.toFixed(6),
       transcript.steps.reduce((sum, step) => sum + step.seconds, 0).toFixed(2),
     ]),

@@ -1,11 +1,11 @@
 /**
  * How the CLI shows runs to people (`--json` prints the raw objects instead).
  */
-import { formatCost, formatDollars } from '../src/pricing';
+import { addBilledParts, formatCost, formatDollars } from '../src/pricing';
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
 import type { ApprovalRecord } from '../client/approval-records';
-import { withDecisions } from './export-writers';
+import { tokenCount, withDecisions } from './export-writers';
 import type { RunTranscript, StepUsage } from '../client/history-transcript';
 import type { RunTreeNode } from '../client/run-tree';
 import type { RunReport, RunSummary } from '../client/run-types';
@@ -19,7 +19,9 @@ export function formatUsage(usage: Usage): string {
   // As the Web UI's details show it too (src/pricing.ts).
   const cost = formatCost(usage);
   const estimated = usage.estimated ? ` (${ESTIMATED_USAGE})` : '';
-  return `${usage.totalTokens} tokens (${usage.inputTokens} in, ${usage.outputTokens} out), ${cost}${estimated}`;
+  const input = tokenCount(usage.inputTokens, usage.cachedInputTokens, 'cached');
+  const output = tokenCount(usage.outputTokens, usage.reasoningTokens, 'reasoning');
+  return `${usage.totalTokens} tokens (${input} in, ${output} out), ${cost}${estimated}`;
 }
 
 /** One transcript entry as a line or two; the system prompt is left out. */
@@ -105,14 +107,13 @@ function table(header: string[], rows: string[][]): string {
     .join('\n');
 }
 
-/** Per model call: step, model, tokens in and out, cost and latency; then the totals. */
+/** Per model call: step, model, tokens in and out (cached and reasoning apart), cost and latency; then the totals. */
 export function formatSteps(steps: StepUsage[]): string {
-  // An estimated count (the endpoint reported no usage) reads `~120`.
   const row = (step: string, model: string, usage: Omit<StepUsage, 'step' | 'model'>) => [
     step,
     model,
-    `${usage.estimated ? '~' : ''}${usage.inputTokens}`,
-    `${usage.estimated ? '~' : ''}${usage.outputTokens}`,
+    tokenCount(usage.inputTokens, usage.cachedInputTokens, 'cached', usage.estimated),
+    tokenCount(usage.outputTokens, usage.reasoningTokens, 'reasoning', usage.estimated),
     formatDollars(usage.costUsd),
     `${usage.seconds.toFixed(2)} s`,
   ];
@@ -120,6 +121,7 @@ export function formatSteps(steps: StepUsage[]): string {
     (sum, step) => ({
       inputTokens: sum.inputTokens + step.inputTokens,
       outputTokens: sum.outputTokens + step.outputTokens,
+      ...addBilledParts(sum, step),
       costUsd: sum.costUsd + step.costUsd,
       seconds: sum.seconds + step.seconds,
       ...((sum.estimated || step.estimated) && { estimated: true as const }),

@@ -6,6 +6,7 @@
  * activities, their queues' pollers) and the `state` query, so nothing is added to the run's history.
  * `status` and the run's stream say the calls in flight with the same words.
  */
+import { pacingText, resumesIn } from '../src/pacing-notice';
 import { terminalSafe } from '../src/terminal-text';
 import type { AgentRunState } from '../src/types';
 import { retrying, type CallInFlight, type LiveDescription } from '../client/calls-in-flight';
@@ -13,10 +14,14 @@ import { programName, roleWorkerCommand, runsWorkerCommand } from '../client/she
 import { formatSteps, formatWaitNotice } from './format';
 import type { StepUsage } from '../client/history-transcript';
 
-/** A live line without its clock: `text`, and when what it describes began (for `(2.1 s)`), if it says. */
+/**
+ * A live line without its clock: `text`, and when what it describes began (for `(2.1 s)`), or when a
+ * call that waits for a rate limit resumes (for `, resumes in 4.2 s`), if it says.
+ */
 export interface LiveLineParts {
   text: string;
   sinceMs?: number;
+  resumesAtMs?: number;
 }
 
 /** How long since `sinceMs`: `2.1 s`, or `3 min 5 s` past a minute. */
@@ -146,6 +151,10 @@ export function liveLineParts(
   const prefix = (step: number | undefined) => (step === undefined ? '' : `step ${step} · `);
   const failing = calls.find((call) => retrying(call));
   if (failing) return { text: `${prefix(stepOf(failing))}${failingLine(failing, taskQueue)}` };
+  const paced = calls.find((call) => call.pacing);
+  if (paced?.pacing) {
+    return { text: `${prefix(stepOf(paced))}${pacingText(paced.pacing.limit)}`, resumesAtMs: paced.pacing.resumesAtMs };
+  }
   if (calls.length) {
     // Only a call a worker runs is `running`; one no worker has taken says what it waits for.
     const running = calls.filter((call) => call.running);
@@ -174,6 +183,7 @@ export function liveLine(
 ): string | undefined {
   const parts = liveLineParts(description, state);
   if (!parts) return undefined;
+  if (parts.resumesAtMs !== undefined) return `${parts.text}, ${resumesIn(parts.resumesAtMs, now)}`;
   return parts.sinceMs === undefined ? parts.text : `${parts.text} (${elapsed(parts.sinceMs, now)})`;
 }
 
@@ -185,6 +195,7 @@ export function formatCallInFlight(call: CallInFlight, now: number, runTaskQueue
   const what = call.summary ?? call.type;
   const retried = retriedState(call, runTaskQueue);
   if (retried) return `${what}: ${retried}`;
+  if (call.pacing) return `${what}: ${pacingText(call.pacing.limit)}, ${resumesIn(call.pacing.resumesAtMs, now)}`;
   const waits = call.running ? 'running' : `waiting ${waitingFor(call, runTaskQueue) ?? 'for a worker'}`;
   return `${what}: ${waits} (${elapsed(call.sinceMs, now)})`;
 }

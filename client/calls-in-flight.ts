@@ -6,9 +6,14 @@
  * live line shows them: one reading for all three.
  */
 import { temporal } from '@temporalio/proto';
+import { pacingNoticeSchema, type PacingNotice } from '../src/pacing-notice';
 
 type DescribeResponse = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
 type Failure = temporal.api.failure.v1.IFailure;
+type Payload = temporal.api.common.v1.IPayload;
+
+/** What a model call waits for before its request, and until when (its heartbeat says: src/pacing-notice.ts). */
+export type CallPacing = PacingNotice['pacing'];
 
 /** An activity of the run in flight (a model call, a tool, ...), as `describe()` reports it. */
 export interface CallInFlight {
@@ -39,6 +44,8 @@ export interface CallInFlight {
   polled?: boolean;
   /** The identity of the worker that stopped mid-call (`workerLost`): the server may list it polling for a while. */
   lostWorker?: string;
+  /** A running model call that waits for a rate limit before its request: which, and until when. */
+  pacing?: CallPacing;
 }
 
 /** What `describe()` says about a run, for its live line. */
@@ -73,10 +80,33 @@ function failureOf(failure: Failure, heartbeatSeconds: number | undefined): Call
   return { ...(type && { type }), message: current.message ?? '' };
 }
 
-/** The calls in flight of a described run; `summaries` are the activities' summaries by activity id. */
+/**
+ * The pacing the running calls of a described run report in their heartbeat details, by activity id:
+ * details a worker sent, decoded with `decode` (the client's converter and codecs) and checked; details
+ * that say anything else (a streamed answer's text) or cannot be read are no pacing.
+ */
+export async function pacingOf(
+  response: DescribeResponse,
+  decode: (payload: Payload) => Promise<unknown>,
+): Promise<Map<string, CallPacing>> {
+  const paced = new Map<string, CallPacing>();
+  for (const pending of response.pendingActivities ?? []) {
+    const [details] = pending.heartbeatDetails?.payloads ?? [];
+    if (!details) continue;
+    const parsed = pacingNoticeSchema.safeParse(await decode(details).catch(() => undefined));
+    if (parsed.success) paced.set(pending.activityId ?? '', parsed.data.pacing);
+  }
+  return paced;
+}
+
+/**
+ * The calls in flight of a described run; `summaries` are the activities' summaries by activity id,
+ * `pacing` what running ones wait for (`pacingOf`).
+ */
 export function callsInFlight(
   response: DescribeResponse,
   summaries: ReadonlyMap<string, string> = new Map(),
+  pacing: ReadonlyMap<string, CallPacing> = new Map(),
 ): CallInFlight[] {
   const { PENDING_ACTIVITY_STATE_STARTED } = temporal.api.enums.v1.PendingActivityState;
   return (response.pendingActivities ?? []).map((pending) => {
@@ -92,6 +122,7 @@ export function callsInFlight(
     const taskQueue = pending.activityOptions?.taskQueue?.name || undefined;
     const heartbeatSeconds = Number(pending.activityOptions?.heartbeatTimeout?.seconds ?? 0) || undefined;
     const lastFailure = pending.lastFailure ? failureOf(pending.lastFailure, heartbeatSeconds) : undefined;
+    const paced = running ? pacing.get(activityId) : undefined;
     return {
       activityId,
       type: pending.activityType?.name ?? '',
@@ -103,6 +134,7 @@ export function callsInFlight(
       ...(lastFailure && { lastFailure }),
       ...(taskQueue && { taskQueue }),
       ...(lastFailure?.workerLost && pending.lastWorkerIdentity && { lostWorker: pending.lastWorkerIdentity }),
+      ...(paced && { pacing: paced }),
     };
   });
 }

@@ -5,6 +5,7 @@
 import type { temporal } from '@temporalio/proto';
 import { ApprovalReader, withToolCalls, type ApprovalRecord } from './approval-records';
 import type { ModelCallInput, ModelCallResult, ToolCallInput, ToolCallOutcome } from '../src/activity-contract';
+import { addBilledParts } from '../src/pricing';
 import { callRecordsOf } from '../src/recorded-calls';
 import { ToolResultPrefix } from '../src/tool-result-kinds';
 import { TRANSCRIPT_ACTIVITY_TYPES, TranscriptReplay, type TranscriptCarrier } from '../src/transcript-replay';
@@ -19,6 +20,9 @@ export interface StepUsage {
   model: string;
   inputTokens: number;
   outputTokens: number;
+  /** Of the input, tokens read from the provider's prompt cache; of the output, reasoning tokens (when reported). */
+  cachedInputTokens?: number;
+  reasoningTokens?: number;
   costUsd: number;
   /** From the call's scheduled event to its completed event. */
   seconds: number;
@@ -115,6 +119,7 @@ export async function recordsFromHistory(
       model: result!.model,
       inputTokens: result!.inputTokens,
       outputTokens: result!.outputTokens,
+      ...addBilledParts(undefined, result!),
       costUsd: result!.costUsd,
       seconds: Math.round(endMs! - startMs) / 1_000,
       ...(result!.usageEstimated && { estimated: true as const }),
@@ -155,6 +160,7 @@ export function totalUsage(steps: StepUsage[]): TokenUsage {
       inputTokens: sum.inputTokens + step.inputTokens,
       outputTokens: sum.outputTokens + step.outputTokens,
       totalTokens: sum.totalTokens + step.inputTokens + step.outputTokens,
+      ...addBilledParts(sum, step),
       costUsd: sum.costUsd + step.costUsd,
       ...((sum.estimated || step.estimated) && { estimated: true as const }),
     }),

@@ -9,7 +9,7 @@ import { historyPayloadDecoder } from '../src/history-payloads';
 import type { AgentRunResult, RunStatus } from '../src/types';
 import { summariesFromHistory } from './activity-summaries';
 import type { ApprovalRecord } from './approval-records';
-import { callsInFlight } from './calls-in-flight';
+import { callsInFlight, pacingOf } from './calls-in-flight';
 import { chainTranscript } from './chain-transcript';
 import type { StepUsage } from './history-transcript';
 import { runFailure } from './run-failure';
@@ -86,7 +86,7 @@ async function progress(
   const calls = await withWorkers(
     client,
     call,
-    callsInFlight(description.raw, await summariesFromHistory(events, decode)),
+    callsInFlight(description.raw, await summariesFromHistory(events, decode), await pacingOf(description.raw, decode)),
   );
   const { steps, approvals } = await chainTranscript(client, call, workflowId, events, decode).catch(() => ({
     steps: [] as StepUsage[],

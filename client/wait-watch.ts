@@ -5,7 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { ActivitySummaries } from './activity-summaries';
-import { callsInFlight, type LiveDescription } from './calls-in-flight';
+import { historyPayloadDecoder } from '../src/history-payloads';
+import { callsInFlight, pacingOf, type LiveDescription } from './calls-in-flight';
 import { QUERY_TIMEOUT_MS, queryWithin } from './run-state-query';
 import { taskQueueWorkers, withWorkers } from './task-queue-pollers';
 import { runHandle, type Call } from './temporal-calls';
@@ -79,5 +80,6 @@ async function liveDescription(
   const named = activityIds.length
     ? await summaries.of({ workflowId, runId }, activityIds).catch(() => new Map<string, string>())
     : new Map<string, string>();
-  return { workflowId, taskQueue, calls: await withWorkers(client, call, callsInFlight(raw, named)) };
+  const pacing = await pacingOf(raw, historyPayloadDecoder(client.options.loadedDataConverter));
+  return { workflowId, taskQueue, calls: await withWorkers(client, call, callsInFlight(raw, named, pacing)) };
 }

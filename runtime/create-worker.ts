@@ -13,6 +13,7 @@ import { boundedFetch } from '../activities/bounded-body';
 import { McpConnections } from '../activities/mcp-connections';
 import { openAIErrorBodies } from '../activities/error-body-shape';
 import { buildCapParameters } from '../activities/output-cap';
+import { ModelCallPacer } from '../activities/rate-limit-pacing';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
 import { describeAddress, WorkerRole, type WorkerConfig } from '../src/config';
 import { connectionCause, connectionHint } from '../src/connection-errors';
@@ -246,6 +247,7 @@ export async function createAgentWorker(
     streamModelCalls: config.MODEL_STREAMING,
     outputCaps: buildCapParameters(config.MODEL_OUTPUT_CAP_PARAMETERS),
     apiKeySet: config.OPENAI_API_KEY !== undefined,
+    pacer: new ModelCallPacer(config.MODEL_TOKENS_PER_MINUTE),
     resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
     unknownAgentWaitMs: config.UNKNOWN_AGENT_WAIT_SECONDS * 1000,
     transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),

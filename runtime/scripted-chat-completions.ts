@@ -20,6 +20,7 @@ import {
   UNPARSED_OUTPUT_ERROR,
   type ServerProfile,
 } from './scripted-server-profiles';
+import { RateLimitWindow, type ScriptedRateLimit } from './scripted-rate-limits';
 
 export interface ModelRequest {
   model: string;
@@ -27,11 +28,25 @@ export interface ModelRequest {
   tools?: { type: 'function'; function: { name: string; description: string; parameters: unknown } }[];
   headers: IncomingMessage['headers'];
   receivedAt: number;
+  /** The request's JSON body, as sent (its sampling and reasoning parameters among the rest). */
+  body?: Record<string, unknown>;
   /** Whether the client asked for the answer as a stream of server-sent events. */
   stream: boolean;
   /** The output caps the request sent, if any. */
   maxCompletionTokens?: number;
   maxTokens?: number;
+  /** Set when the server's rate limit (`rateLimit`) refused it with a 429. */
+  throttled?: true;
+  /** When its answer went out (its first byte, streamed or not). */
+  answeredAt?: number;
+}
+
+/** The usage a reply reports: `cached` of the input read from the prompt cache, `reasoning` of the output, as OpenAI reports them. */
+export interface ScriptedUsage {
+  input: number;
+  output: number;
+  cached?: number;
+  reasoning?: number;
 }
 
 export interface ScriptedToolCall {
@@ -46,8 +61,10 @@ export type Reply =
       kind: 'message';
       content?: string | null;
       toolCalls?: ScriptedToolCall[];
-      usage?: { input: number; output: number };
+      usage?: ScriptedUsage;
       delayMs?: number;
+      /** Sent with the answer: `x-ratelimit-remaining-tokens`, ... (`rateLimit` sends its own). */
+      headers?: Record<string, string>;
       /** How a streamed answer is sent (a request with `stream: true`); the content in one piece otherwise. */
       streaming?: Streaming;
     }
@@ -77,7 +94,7 @@ export interface Streaming {
 
 export type Script = (request: ModelRequest, index: number) => Reply | Promise<Reply>;
 
-const DEFAULT_USAGE = { input: 100, output: 20 };
+const DEFAULT_USAGE: ScriptedUsage = { input: 100, output: 20 };
 
 /** Replies for scripts. */
 export const reply = {
@@ -110,7 +127,7 @@ export const reply = {
    */
   streamed: (
     pieces: string[],
-    options: { everyMs?: number; breakAfter?: number; usage?: { input: number; output: number } } = {},
+    options: { everyMs?: number; breakAfter?: number; usage?: ScriptedUsage } = {},
   ): Reply => ({
     kind: 'message',
     content: pieces.join(''),
@@ -140,6 +157,8 @@ export interface ScriptedModel {
 export interface ScriptedModelOptions {
   /** Answer as this server does (`serverProfiles.llamaServer()`, ...); OpenAI's behaviour without one. */
   profile?: ServerProfile;
+  /** A budget of tokens per window, said in headers and refused with 429s past it (scripted-rate-limits.ts). */
+  rateLimit?: ScriptedRateLimit;
 }
 
 /** A message reply as sent: cut at the request's cap by a profiled server (`cut`). */
@@ -154,8 +173,14 @@ function toolCallsOf(reply: MessageReply, index: number) {
 }
 
 function usageOf(reply: MessageReply) {
-  const usage = reply.usage ?? DEFAULT_USAGE;
-  return { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output };
+  const usage: ScriptedUsage = reply.usage ?? DEFAULT_USAGE;
+  return {
+    prompt_tokens: usage.input,
+    completion_tokens: usage.output,
+    total_tokens: usage.input + usage.output,
+    ...(usage.cached !== undefined && { prompt_tokens_details: { cached_tokens: usage.cached } }),
+    ...(usage.reasoning !== undefined && { completion_tokens_details: { reasoning_tokens: usage.reasoning } }),
+  };
 }
 
 function completion(request: ModelRequest, reply: MessageReply, index: number, profile?: ServerProfile) {
@@ -203,7 +228,7 @@ async function sendStream(
     choices: [{ index: 0, delta, finish_reason: finishReason }],
   });
   const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
-  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
   event(chunk({ role: 'assistant', content: options.profile?.nullFirstDelta ? null : '' }));
   const pieces = reply.streaming?.pieces ?? (reply.content ? [reply.content] : []);
   for (const [position, piece] of pieces.entries()) {
@@ -285,6 +310,7 @@ function modelRequest(body: Record<string, unknown>, req: IncomingMessage): Mode
     messages: body.messages as ChatMessage[],
     tools: body.tools as ModelRequest['tools'],
     headers: req.headers,
+    body,
     receivedAt: Date.now(),
     stream: body.stream === true,
     ...(cap(body.max_completion_tokens) && { maxCompletionTokens: body.max_completion_tokens as number }),
@@ -333,12 +359,22 @@ async function sendReply(
     await sendStream(res, request, sent, index, { includeUsage, signal, profile });
     return;
   }
-  send(res, 200, completion(request, sent, index, profile));
+  send(res, 200, completion(request, sent, index, profile), sent.headers);
 }
 
 /** Starts the server on a free loopback port; `options.profile` makes it answer as a real server does. */
 export async function startScriptedModel(script: Script, options: ScriptedModelOptions = {}): Promise<ScriptedModel> {
   const { profile } = options;
+  const rateWindow = options.rateLimit && new RateLimitWindow(options.rateLimit);
+  /** `reply` under the rate limit: sent with what is left, or a 429 when it would pass the window's budget. */
+  const limited = (reply: Reply, request: ModelRequest): Reply => {
+    if (!rateWindow || reply.kind !== 'message') return reply;
+    const usage = reply.usage ?? DEFAULT_USAGE;
+    const decision = rateWindow.take(usage.input + usage.output);
+    if (decision.allowed) return { ...reply, headers: { ...decision.headers, ...reply.headers } };
+    request.throttled = true;
+    return { kind: 'error', status: 429, message: 'Rate limit reached for tokens per min', headers: decision.headers };
+  };
   const requests: ModelRequest[] = [];
   const hanging = new Set<ServerResponse>();
   const closing = new AbortController();
@@ -361,13 +397,14 @@ export async function startScriptedModel(script: Script, options: ScriptedModelO
         send(res, refused.status, refused.body);
         return;
       }
-      const scripted = await script(request, index);
+      const scripted = limited(await script(request, index), request);
       if (scripted.kind === 'hang') {
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
         return;
       }
       await sendReply(res, scripted, { request, body, index, profile, signal: closing.signal });
+      request.answeredAt = Date.now();
     } catch (error) {
       if (closing.signal.aborted || res.destroyed) return;
       send(res, 500, {

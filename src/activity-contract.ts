@@ -3,6 +3,7 @@
  * them, the workflow schedules them, and the client and the worker read them back from history (a
  * run's transcript and usage are rebuilt from these records). Workflow-safe: shapes only.
  */
+import type { ModelSettings } from './model-settings';
 import type { TranscriptCarrier } from './transcript-replay';
 import type { ChatMessage, UserMemoryInput } from './types';
 
@@ -27,6 +28,8 @@ export interface ModelCallInput extends TranscriptCarrier {
    * `max_completion_tokens`, `max_tokens` or both (activities/output-cap.ts), and cut there if overrun.
    */
   maxOutputTokens?: number;
+  /** The agent's `modelSettings`, sent with the request as they are (absent in runs without them). */
+  modelSettings?: ModelSettings;
 }
 
 /**
@@ -47,6 +50,10 @@ export interface ModelCallResult {
   finishReason: string | null;
   inputTokens: number;
   outputTokens: number;
+  /** Of `inputTokens`, those the provider read from its prompt cache (billed at the cached price); absent when none. */
+  cachedInputTokens?: number;
+  /** Of `outputTokens`, those the model spent reasoning (billed as output); absent when none were reported. */
+  reasoningTokens?: number;
   costUsd: number;
   costKnown: boolean;
   /** Set when the endpoint reported no usage: the tokens (and so the cost) are estimated from the sizes. */

@@ -5,6 +5,7 @@ import { DefinitionError } from './errors';
 import { fallbackModelsSchema, limitsSchema } from './input';
 import { isMcpServerDefinition, MCP_SERVER_NAME, type McpServerDefinition } from './mcp-server';
 import { subAgentsProblem, type SubAgentReference } from './sub-agent-definitions';
+import { modelSettingsSchema, type ModelSettings } from './model-settings';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
 import { LimitName, LocalCallKind, MemoryScope, MemoryToolName, type Limits } from './types';
@@ -61,6 +62,12 @@ export interface AgentConfig {
    * results, or the names of servers a plug-in module exports (docs/mcp.md).
    */
   mcpServers?: (McpServerDefinition | string)[];
+  /**
+   * Request parameters sent with each of this agent's model calls, by their Chat Completions names:
+   * `reasoning_effort`, `temperature`, `top_p`, `max_completion_tokens`, `seed`, ... (docs/agents.md).
+   * Checked here; a run records them in its spec.
+   */
+  modelSettings?: ModelSettings;
 }
 
 /** Which calls of an agent wait for a person, and for how long. */
@@ -93,6 +100,7 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   memoryScope: true,
   localActivities: true,
   mcpServers: true,
+  modelSettings: true,
 });
 const LOCAL_CALL_KINDS: readonly unknown[] = Object.values(LocalCallKind);
 const MEMORY_TOOL_NAMES: readonly string[] = Object.values(MemoryToolName);
@@ -223,6 +231,10 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   const fallbackModels = fallbackModelsSchema.safeParse(config.fallbackModels ?? []);
   if (!fallbackModels.success) {
     throw new DefinitionError(`agent "${name}" fallbackModels: ${describeIssues(fallbackModels.error)}`);
+  }
+  const settings = modelSettingsSchema.safeParse(config.modelSettings ?? {});
+  if (!settings.success) {
+    throw new DefinitionError(`agent "${name}" modelSettings: ${describeIssues(settings.error)}`);
   }
   const window = config.contextWindowTokens;
   if (window !== undefined && !(Number.isInteger(window) && window >= 1_000)) {

@@ -165,6 +165,11 @@ const workerEnvSchema = temporalEnvSchema.extend({
   TOOL_TASK_QUEUE: z.string().min(1).optional(),
   /** Model calls a second across the whole fleet, enforced by the server for the model task queue. */
   MODEL_CALLS_PER_SECOND: z.coerce.number().positive().optional(),
+  /**
+   * Tokens a minute this worker's model calls may take (estimated before each call), a ceiling of its
+   * own beside the provider's `x-ratelimit-*` headers, for endpoints that send none.
+   */
+  MODEL_TOKENS_PER_MINUTE: z.coerce.number().int().positive().optional(),
   /** Model calls this worker makes at once (local ones too, on the worker that runs them). */
   MODEL_CONCURRENCY: z.coerce.number().int().positive().optional(),
   /** Tool calls this worker runs at once (local ones too, on the worker that runs them). */

@@ -37,6 +37,11 @@ export const LONGEST_MODEL_OUTAGE_DELAY_SECONDS = 30;
  * `MODEL_UNPARSED_ATTEMPTS`); then the step asks for an answer without tools.
  */
 export const DEFAULT_MODEL_UNPARSED_ATTEMPTS = 3;
+/**
+ * The longest a model call waits, before its request, for the provider's rate limit to reset (longer
+ * resets are left to the provider's 429): its activity's start-to-close is this much longer.
+ */
+export const LONGEST_MODEL_PACING_SECONDS = 60;
 
 /**
  * How long a workflow task waits on the queue of the worker that ran the run's last task before any

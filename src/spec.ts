@@ -9,6 +9,7 @@ import {
   DEFAULT_TOOL_HEARTBEAT_TIMEOUT,
   DEFAULT_TOOL_RETRY,
   DEFAULT_TOOL_TIMEOUT,
+  LONGEST_MODEL_PACING_SECONDS,
 } from './defaults';
 import type { WorkerConfig } from './config';
 import { buildContextWindows, runContextWindow, type ContextWindows } from './context-windows';
@@ -107,6 +108,7 @@ export function specSettingsOf(config: WorkerConfig, discoveredWindows: ContextW
       rateLimitBudgetMs: config.MODEL_RATE_LIMIT_SECONDS * 1000,
       unavailableBudgetMs: config.MODEL_UNAVAILABLE_SECONDS * 1000,
       unparsedAttempts: config.MODEL_UNPARSED_ATTEMPTS,
+      pacingWaitMs: LONGEST_MODEL_PACING_SECONDS * 1000,
     },
     transcriptMaxBytes: config.TRANSCRIPT_MAX_BYTES,
     prices: buildPriceTable(config.MODEL_PRICES),
@@ -161,6 +163,8 @@ export function resolveSpec(
     }),
     continueAsNewAtBytes: options.continueAsNewAtBytes,
     historyLimitBytes: options.historyLimitBytes,
+    // Only when set, so the specs of other agents stay as they were recorded.
+    ...(agent.modelSettings && Object.keys(agent.modelSettings).length && { modelSettings: agent.modelSettings }),
     // Only when on, so the specs of agents without memory stay as they were recorded. The scope is
     // always recorded with it: a spec without one is from before scopes, and runs as it was recorded.
     ...(agent.memory && { memory: true, memoryScope: agent.memoryScope ?? MemoryScope.agent }),

@@ -5,6 +5,7 @@
 import type { RetryPolicy } from '@temporalio/common';
 import type { Limits } from './input';
 import type { McpServerSpec } from './mcp-server';
+import type { ModelSettings } from './model-settings';
 import type { PriceTable } from './pricing';
 
 /** Every status a run reports through the `state` query and the `AgentStatus` search attribute. */
@@ -45,6 +46,12 @@ export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
+  /**
+   * Of `inputTokens`, those read from the provider's prompt cache (billed at the cached price); of
+   * `outputTokens`, those spent reasoning (billed as output). Each present once a call reported some.
+   */
+  cachedInputTokens?: number;
+  reasoningTokens?: number;
   costUsd: number;
   /** Set once any of them came from an endpoint that reported no usage: their tokens are estimated. */
   estimated?: true;
@@ -170,6 +177,11 @@ export interface ModelCallPolicy {
    * call's first failure (absent in specs recorded before: the default).
    */
   unavailableBudgetMs?: number;
+  /**
+   * The longest a call waits for the provider's rate limit before its request, added to its
+   * start-to-close (absent in specs recorded before pacing: calls wait only within the usual margin).
+   */
+  pacingWaitMs?: number;
   /** Times a step asks again when the server could not parse the model's output (absent: the default). */
   unparsedAttempts?: number;
   /** Calls run as local activities, on the worker running the run's workflow task; absent means regular ones. */
@@ -199,6 +211,8 @@ export interface AgentSpec {
   fallbackModels?: string[];
   /** Prices of `model` and the fallback models that have one, for cost budgets. */
   prices?: PriceTable;
+  /** Request parameters the agent sends with every model call (`modelSettings`); absent when it sets none. */
+  modelSettings?: ModelSettings;
   /** Tokens the run's models read at most, when known (absent in specs recorded before windows were known). */
   contextWindowTokens?: number;
   /** Past this many input tokens, the oldest part of the conversation is summarised. */

@@ -17,8 +17,10 @@ export {
   type ScriptedModel,
   type ScriptedModelOptions,
   type ScriptedToolCall,
+  type ScriptedUsage,
   type Streaming,
 } from '../runtime/scripted-chat-completions';
+export type { ScriptedRateLimit } from '../runtime/scripted-rate-limits';
 export { serverProfiles, type ServerProfile } from '../runtime/scripted-server-profiles';
 
 /**

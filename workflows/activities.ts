@@ -51,7 +51,8 @@ function until(deadlineMs: number | undefined) {
 function modelActivities(spec: AgentSpec, summary: string, deadlineMs: number | undefined) {
   const options = {
     summary,
-    startToCloseTimeout: spec.modelCall.requestTimeoutMs + 5_000,
+    // Room for the request and, in runs recorded since pacing, a wait for the provider's rate limit before it.
+    startToCloseTimeout: spec.modelCall.requestTimeoutMs + 5_000 + (spec.modelCall.pacingWaitMs ?? 0),
     ...until(deadlineMs),
     retry: {
       maximumAttempts: spec.modelCall.maxAttempts,
@@ -98,6 +99,7 @@ export function callModel(
     ...input,
     agent: spec.name,
     requestTimeoutMs: spec.modelCall.requestTimeoutMs,
+    ...(spec.modelSettings && { modelSettings: spec.modelSettings }),
   });
 }
 
@@ -112,6 +114,7 @@ export function summarizeConversation(
     ...input,
     agent: spec.name,
     requestTimeoutMs: spec.modelCall.requestTimeoutMs,
+    ...(spec.modelSettings && { modelSettings: spec.modelSettings }),
   });
 }
 

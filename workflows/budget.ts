@@ -4,6 +4,7 @@
  * call without tools that answers from what the run has), capped to what is left.
  */
 import type { ModelCallResult } from '../activities';
+import { addBilledParts } from '../src/pricing';
 import { LimitName, type AgentSpec, type Budgets, type Limits, type Usage } from '../src/types';
 
 export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0, costKnown: true };
@@ -20,6 +21,7 @@ export function addUsage(usage: Usage, response: ModelCallResult): Usage {
     inputTokens: usage.inputTokens + response.inputTokens,
     outputTokens: usage.outputTokens + response.outputTokens,
     totalTokens: usage.totalTokens + tokens,
+    ...addBilledParts(usage, response),
     costUsd: usage.costUsd + response.costUsd,
     costKnown: usage.costKnown && response.costKnown,
     ...((usage.estimated || response.usageEstimated) && { estimated: true as const }),
@@ -30,6 +32,7 @@ export function addUsage(usage: Usage, response: ModelCallResult): Usage {
         inputTokens: (model?.inputTokens ?? 0) + response.inputTokens,
         outputTokens: (model?.outputTokens ?? 0) + response.outputTokens,
         totalTokens: (model?.totalTokens ?? 0) + tokens,
+        ...addBilledParts(model, response),
         costUsd: (model?.costUsd ?? 0) + response.costUsd,
         ...((model?.estimated || response.usageEstimated) && { estimated: true as const }),
       },

@@ -7,6 +7,8 @@ import { workflowInfo } from '@temporalio/workflow';
 import { z } from 'zod';
 import { approvalDecisionSchema, limitsSchema } from '../src/input';
 import { Bounds } from '../src/defaults';
+import { modelSettingsSchema } from '../src/model-settings';
+import { modelPriceSchema } from '../src/pricing';
 import { MemoryScope, type AgentSpec, type ChatMessage, type Usage } from '../src/types';
 import { describeIssues, utf8Bytes } from '../src/validation';
 import type { BudgetMemory } from './budget';
@@ -46,6 +48,8 @@ function carriedStateSchema() {
     outputTokens: count,
     totalTokens: count,
     costUsd: amount,
+    cachedInputTokens: count.optional(),
+    reasoningTokens: count.optional(),
     // Estimated usage stays marked across continue-as-new.
     estimated: z.literal(true).optional(),
   });
@@ -99,7 +103,8 @@ function carriedStateSchema() {
     transcriptMaxBytes: z.number().int().positive().optional(),
     transcriptMaxChars: z.number().int().positive().optional(),
     fallbackModels: z.array(z.string()).optional(),
-    prices: z.record(z.string(), z.object({ inputPerMillion: amount, outputPerMillion: amount })).optional(),
+    prices: z.record(z.string(), modelPriceSchema).optional(),
+    modelSettings: modelSettingsSchema.optional(),
     memory: z.boolean().optional(),
     memoryScope: z.enum([MemoryScope.agent, MemoryScope.shared]).optional(),
     contextWindowTokens: z.number().int().positive().optional(),

@@ -191,7 +191,9 @@ async function callRetrying(
  */
 function atRecordedPrices(spec: AgentSpec, response: ModelCallResult): ModelCallResult {
   if (!hasPatch(spec, Patch.spendAtRecordedPrices)) return response;
-  const { costUsd, known } = costOf(spec.prices ?? {}, response.model, response.inputTokens, response.outputTokens);
+  // Cached input at the cached price the run recorded; a spec recorded before cached prices has none,
+  // so its cached tokens cost the input price, as they did.
+  const { costUsd, known } = costOf(spec.prices ?? {}, response.model, response);
   return { ...response, costUsd, costKnown: known };
 }
 

@@ -91,7 +91,7 @@ describe('transcript and export of a closed run, with no worker', () => {
     const rows = `STEP${table}`.trimEnd().split('\n');
     const { costUsd } = run.result.usage;
     const cost = (tokensIn: number, tokensOut: number) =>
-      `\\$${costOf(DEFAULT_PRICES, MODEL, tokensIn, tokensOut).costUsd.toFixed(6)}`;
+      `\\$${costOf(DEFAULT_PRICES, MODEL, { inputTokens: tokensIn, outputTokens: tokensOut }).costUsd.toFixed(6)}`;
     expect(rows[0]).toMatch(/^STEP\s+MODEL\s+IN\s+OUT\s+COST\s+LATENCY$/);
     expect(rows[1]).toMatch(new RegExp(`^1\\s+${MODEL}\\s+400\\s+25\\s+${cost(400, 25)}\\s+\\d+\\.\\d\\d s$`));
     expect(rows[2]).toMatch(new RegExp(`^2\\s+${MODEL}\\s+600\\s+15\\s+${cost(600, 15)}\\s+\\d+\\.\\d\\d s$`));

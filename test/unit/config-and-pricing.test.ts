@@ -231,6 +231,7 @@ describe('createAgentWorker', () => {
       rateLimitBudgetMs: 600_000,
       unavailableBudgetMs: 300_000,
       unparsedAttempts: 3,
+      pacingWaitMs: 60_000,
       taskQueue: 'agents-model',
     });
   });
@@ -426,7 +427,11 @@ describe('buildPriceTable', () => {
     expect(table['llama3.1:8b']).toEqual({ inputPerMillion: 0, outputPerMillion: 0 });
     expect(table['gpt-4o']).toEqual({ inputPerMillion: 1, outputPerMillion: 2 });
     expect(table['gpt-4o-mini']).toEqual(DEFAULT_PRICES['gpt-4o-mini']);
-    expect(DEFAULT_PRICES['gpt-4o']).toEqual({ inputPerMillion: 2.5, outputPerMillion: 10 });
+    expect(DEFAULT_PRICES['gpt-4o']).toEqual({
+      inputPerMillion: 2.5,
+      cachedInputPerMillion: 1.25,
+      outputPerMillion: 10,
+    });
   });
 
   it('rejects text that is not JSON', () => {
@@ -453,19 +458,57 @@ describe('buildPriceTable', () => {
 
 describe('costOf', () => {
   it('prices input and output tokens per million', () => {
-    const { costUsd, known } = costOf(DEFAULT_PRICES, 'gpt-4o', 1_000_000, 500_000);
+    const { costUsd, known } = costOf(DEFAULT_PRICES, 'gpt-4o', { inputTokens: 1_000_000, outputTokens: 500_000 });
     expect(known).toBe(true);
     expect(costUsd).toBeCloseTo(2.5 + 5, 12);
-    expect(costOf(DEFAULT_PRICES, 'gpt-4o-mini', 1000, 200).costUsd).toBeCloseTo((1000 * 0.15 + 200 * 0.6) / 1e6, 15);
+    expect(costOf(DEFAULT_PRICES, 'gpt-4o-mini', { inputTokens: 1000, outputTokens: 200 }).costUsd).toBeCloseTo(
+      (1000 * 0.15 + 200 * 0.6) / 1e6,
+      15,
+    );
+  });
+
+  it('bills cached input at the cached price, and reported reasoning inside the output', () => {
+    const prices = { m: { inputPerMillion: 2, cachedInputPerMillion: 0.5, outputPerMillion: 8 } };
+    // 1,200 prompt tokens of which 1,000 cached; 400 completion tokens (reasoning among them).
+    const { costUsd } = costOf(prices, 'm', { inputTokens: 1200, cachedInputTokens: 1000, outputTokens: 400 });
+    expect(costUsd).toBeCloseTo((200 * 2 + 1000 * 0.5 + 400 * 8) / 1e6, 15);
+  });
+
+  it('bills cached input at the input price when the model has no cached price (prices recorded before them)', () => {
+    const prices = { m: { inputPerMillion: 2, outputPerMillion: 8 } };
+    const tokens = { inputTokens: 1200, cachedInputTokens: 1000, outputTokens: 400 };
+    expect(costOf(prices, 'm', tokens).costUsd).toBeCloseTo((1200 * 2 + 400 * 8) / 1e6, 15);
+  });
+
+  it('never bills more cached tokens than the input held (a hostile report)', () => {
+    const prices = { m: { inputPerMillion: 2, cachedInputPerMillion: 0, outputPerMillion: 8 } };
+    expect(costOf(prices, 'm', { inputTokens: 10, cachedInputTokens: 1e9, outputTokens: 0 }).costUsd).toBe(0);
+  });
+
+  it('lists a cached price for every built-in model, below its input price', () => {
+    for (const price of Object.values(DEFAULT_PRICES)) {
+      expect(price.cachedInputPerMillion).toBeLessThan(price.inputPerMillion);
+    }
+    expect(buildPriceTable('{"m":{"inputPerMillion":1,"cachedInputPerMillion":0.1,"outputPerMillion":2}}').m).toEqual({
+      inputPerMillion: 1,
+      cachedInputPerMillion: 0.1,
+      outputPerMillion: 2,
+    });
   });
 
   it('charges 0 and marks the cost unknown for a model without a price', () => {
-    expect(costOf(DEFAULT_PRICES, 'my-local-model', 1000, 1000)).toEqual({ costUsd: 0, known: false });
+    expect(costOf(DEFAULT_PRICES, 'my-local-model', { inputTokens: 1000, outputTokens: 1000 })).toEqual({
+      costUsd: 0,
+      known: false,
+    });
   });
 
   // A model name that collides with an Object.prototype member must not find a "price".
   it.each(['constructor', 'toString', '__proto__'])('treats the model name %j as unpriced', (model) => {
-    expect(costOf(buildPriceTable(), model, 1000, 1000)).toEqual({ costUsd: 0, known: false });
+    expect(costOf(buildPriceTable(), model, { inputTokens: 1000, outputTokens: 1000 })).toEqual({
+      costUsd: 0,
+      known: false,
+    });
   });
 });
 

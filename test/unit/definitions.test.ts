@@ -265,7 +265,7 @@ describe('defineAgent', () => {
     [
       'an option with no near name, listing the known ones',
       { temperature: 0.2 },
-      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels, contextWindowTokens, memory, memoryScope, localActivities',
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, limits, approval, fallbackModels, contextWindowTokens, memory, memoryScope, localActivities, modelSettings',
     ],
     [
       'a misspelt name, on an agent without one',
@@ -312,8 +312,23 @@ describe('defineAgent', () => {
       approval: { tools: ['weather'], timeoutSeconds: 300 },
       fallbackModels: ['gpt-4o-mini'],
       localActivities: ['model', 'tools'],
+      modelSettings: { reasoning_effort: 'high', temperature: 0, top_p: 1, max_completion_tokens: 4_096, seed: 42 },
     };
     expect(agent(options)).toMatchObject({ kind: 'agent', name: 'forecaster', ...options });
+  });
+
+  it.each([
+    ['an unknown setting', { temprature: 0.2 }, 'Unrecognized key: "temprature"'],
+    ['a temperature past 2', { temperature: 3 }, 'temperature'],
+    ['an effort no model knows', { reasoning_effort: 'extreme' }, 'reasoning_effort'],
+    ['a cap that is no whole number', { max_completion_tokens: 1.5 }, 'max_completion_tokens'],
+    ['an unbounded cap', { max_completion_tokens: 1e12 }, 'max_completion_tokens'],
+    ['five stop sequences', { stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
+    ['settings that are no object', 'hot', 'modelSettings'],
+  ])('rejects modelSettings with %s, naming it', (_case, modelSettings, named) => {
+    const message = definitionError(() => agent({ modelSettings } as unknown as Partial<AgentConfig>)).message;
+    expect(message).toMatch(/^agent "forecaster" modelSettings: /);
+    expect(message).toContain(named);
   });
 });
 

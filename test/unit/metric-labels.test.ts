@@ -6,7 +6,14 @@
  */
 import { asyncLocalStorage, type Context } from '@temporalio/activity';
 import type { MetricTags } from '@temporalio/common';
-import { knownModels, OTHER_MODEL, recordModelCall, recordToolCall, ToolOutcome } from '../../activities/metrics';
+import {
+  knownModels,
+  OTHER_MODEL,
+  recordModelCall,
+  recordPacedWait,
+  recordToolCall,
+  ToolOutcome,
+} from '../../activities/metrics';
 import { defineAgent } from '../../src/agent';
 import { buildContextWindows } from '../../src/context-windows';
 import { buildPriceTable } from '../../src/pricing';
@@ -92,6 +99,44 @@ describe('estimated usage', () => {
         { agent: 'support', model: 'agent-model', direction: 'output' },
       ],
     );
+  });
+});
+
+describe('agent_tokens by kind', () => {
+  it('counts cached input and reasoning apart, as parts of their direction that sum to the totals', () => {
+    const records = recorded(() =>
+      recordModelCall(
+        'support',
+        { ...call('agent-model'), inputTokens: 1200, cachedInputTokens: 1000, outputTokens: 400, reasoningTokens: 300 },
+        models,
+      ),
+    );
+    const tokens = records.filter((record) => record.metric === 'agent_tokens');
+    expect(tokens.map(({ value, tags }) => [tags.direction, tags.kind, value])).toEqual([
+      ['input', 'input', 200],
+      ['input', 'cached_input', 1000],
+      ['output', 'output', 100],
+      ['output', 'reasoning', 300],
+    ]);
+  });
+
+  it('adds no cached or reasoning series for a call that reported neither: four kinds at most', () => {
+    const records = recorded(() => recordModelCall('support', call('agent-model'), models));
+    const kinds = records.filter((record) => record.metric === 'agent_tokens').map((record) => record.tags.kind);
+    expect(kinds).toEqual(['input', 'output']);
+  });
+});
+
+describe('agent_model_paced_seconds', () => {
+  it('records the seconds a call waited, by agent, known model and limit', () => {
+    const records = recorded(() => {
+      recordPacedWait('support', 'agent-model', 'tokens', 2.1, models);
+      recordPacedWait('support', 'made-up', 'requests', 0.5, models);
+    });
+    expect(records.map(({ metric, value, tags }) => [metric, value, tags])).toEqual([
+      ['agent_model_paced_seconds', 2.1, { agent: 'support', model: 'agent-model', limit: 'tokens' }],
+      ['agent_model_paced_seconds', 0.5, { agent: 'support', model: OTHER_MODEL, limit: 'requests' }],
+    ]);
   });
 });
 

@@ -88,6 +88,55 @@ describe('parseCompletion', () => {
     expect(parsed).toMatchObject({ inputTokens: 55, outputTokens: 2, usageEstimated: true });
   });
 
+  it('reads cached input and reasoning tokens from an unstreamed answer, and bills the cache at its price', () => {
+    const usage = {
+      prompt_tokens: 1_200,
+      completion_tokens: 400,
+      prompt_tokens_details: { cached_tokens: 1_000 },
+      completion_tokens_details: { reasoning_tokens: 300 },
+    };
+    const parsed = parse(completion({}, { usage }));
+    expect(parsed).toMatchObject({
+      inputTokens: 1_200,
+      cachedInputTokens: 1_000,
+      outputTokens: 400,
+      reasoningTokens: 300,
+    });
+    const price = DEFAULT_PRICES['gpt-4o-mini'];
+    const byHand = 200 * price.inputPerMillion + 1_000 * price.cachedInputPerMillion! + 400 * price.outputPerMillion;
+    expect(parsed.costUsd).toBeCloseTo(byHand / 1e6, 15);
+  });
+
+  it.each([
+    ['zeros', { cached_tokens: 0 }, { reasoning_tokens: 0 }],
+    ['nulls', { cached_tokens: null }, null],
+  ])('leaves the parts out when an answer reports %s', (_case, prompt, completionDetails) => {
+    const usage = {
+      prompt_tokens: 100,
+      completion_tokens: 20,
+      prompt_tokens_details: prompt,
+      completion_tokens_details: completionDetails,
+    };
+    const parsed = parse(completion({}, { usage }));
+    expect(parsed).not.toHaveProperty('cachedInputTokens');
+    expect(parsed).not.toHaveProperty('reasoningTokens');
+  });
+
+  it('believes no more cached or reasoning tokens than the counts they are part of', () => {
+    const usage = {
+      prompt_tokens: 10,
+      completion_tokens: 5,
+      prompt_tokens_details: { cached_tokens: 1e9 },
+      completion_tokens_details: { reasoning_tokens: 1e9 },
+    };
+    expect(parse(completion({}, { usage }))).toMatchObject({ cachedInputTokens: 10, reasoningTokens: 5 });
+  });
+
+  it('refuses parts that are not token counts, as it refuses the counts', () => {
+    const usage = { prompt_tokens: 10, completion_tokens: 5, prompt_tokens_details: { cached_tokens: 'lots' } };
+    expect(offSpec(completion({}, { usage })).message).toContain('usage.prompt_tokens_details.cached_tokens');
+  });
+
   it('reported usage is not marked estimated', () => {
     expect(parse(completion())).not.toHaveProperty('usageEstimated');
   });
