@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { approvalUpdate, chatUpdate, endSignal, enqueueUpdate, messageSignal, stateQuery } from '../../src/contract';
 import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
+import { saveChain } from './saved-histories';
 import { eventually } from '../support/eventually';
 import { startTestWorker } from '../support/harness';
 import { isSummaryRequest, lastOf, reply, startScriptedModel, type ModelRequest, type Reply } from '../../testing';
@@ -221,25 +222,8 @@ const longRunScenarios: Record<string, (start: Start) => Promise<Handle[]>> = {
   },
 };
 
-/** Saves the history of every run of `workflowId` (oldest first) as `<name>.json`, or `<name>-<n>.json` for chains. */
 /** Scenarios recorded again on a worker with `LOCAL_ACTIVITIES=model,tools`, as `local-<name>`. */
 const LOCAL_SCENARIOS = ['task-parallel-tools', 'task-invalid-tool-calls', 'session-chat-signal-approval'];
-
-function saveChain(address: string, folder: string, name: string, workflowId: string): void {
-  const temporal = (args: string[]) =>
-    execFileSync(temporalBinary(), [...args, '--address', address, '-o', 'json'], { encoding: 'utf8' });
-  const runs = (
-    JSON.parse(temporal(['workflow', 'list', '--query', `WorkflowId = "${workflowId}"`])) as {
-      execution: { runId: string };
-      startTime: string;
-    }[]
-  ).sort((a, b) => a.startTime.localeCompare(b.startTime));
-  runs.forEach(({ execution }, index) => {
-    const path = join(folder, runs.length > 1 ? `${name}-${index + 1}.json` : `${name}.json`);
-    writeFileSync(path, temporal(['workflow', 'show', '--workflow-id', workflowId, '--run-id', execution.runId]));
-    console.log(`recorded ${path}`);
-  });
-}
 
 async function main(): Promise<void> {
   const version = process.argv[2];
