@@ -128,6 +128,8 @@ const tokenUsageSchema = z.object({
   inputTokens: count,
   outputTokens: count,
   totalTokens: count,
+  cachedInputTokens: count.optional(),
+  reasoningTokens: count.optional(),
   costUsd: z.number().nonnegative(),
   estimated: z.literal(true).optional(),
 });

@@ -51,6 +51,7 @@ export function sumUsage(a: Usage, b: Usage): Usage {
           inputTokens: mine.inputTokens + used.inputTokens,
           outputTokens: mine.outputTokens + used.outputTokens,
           totalTokens: mine.totalTokens + used.totalTokens,
+          ...addBilledParts(mine, used),
           costUsd: mine.costUsd + used.costUsd,
           ...((mine.estimated || used.estimated) && { estimated: true as const }),
         }
@@ -60,6 +61,7 @@ export function sumUsage(a: Usage, b: Usage): Usage {
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     totalTokens: a.totalTokens + b.totalTokens,
+    ...addBilledParts(a, b),
     costUsd: a.costUsd + b.costUsd,
     costKnown: a.costKnown && b.costKnown,
     ...((a.estimated || b.estimated) && { estimated: true as const }),
