@@ -64,7 +64,7 @@ function progressSink(extra: Extra): ProgressSink | undefined {
 }
 
 /** An agent's tool: each call a run; the SDK polls the run's task for a call that is not task-augmented. */
-function registerAgentTool(server: McpServer, agents: AgentClient, tool: AgentTool): void {
+function registerAgentTool(server: McpServer, agents: AgentClient, store: RunTaskStore, tool: AgentTool): void {
   server.experimental.tasks.registerToolTask(
     tool.name,
     {
@@ -76,8 +76,8 @@ function registerAgentTool(server: McpServer, agents: AgentClient, tool: AgentTo
       createTask: async ({ message }, extra) => {
         const runId = await agents.start({ agent: tool.name, message });
         const sink = progressSink(extra);
-        // The answer does not wait for the progress: it is told beside the task, until the run ends.
-        if (sink) void sendRunProgress(agents, runId, sink, { started: runId });
+        // Progress is told beside the task until the run ends; the result waits (briefly) for it to catch up.
+        if (sink) store.tellingProgress(runId, sendRunProgress(agents, runId, sink, { started: runId }));
         const context = { runId } satisfies RunTaskContext;
         return { task: await extra.taskStore.createTask({ context, pollInterval: TASK_POLL_INTERVAL_MS }) };
       },
@@ -223,20 +223,29 @@ function registerSendTool(server: McpServer, agents: AgentClient, tools: AgentTo
   );
 }
 
-/** A server for one connection (stdio) or one request (HTTP): all of them share `agents`. */
-export function createAgentToolsServer(agents: AgentClient, tools: AgentTool[], version: string): McpServer {
+/**
+ * A server for one connection (stdio) or one request (HTTP): all of them share `agents`. `closed`
+ * aborts when that connection has gone.
+ */
+export function createAgentToolsServer(
+  agents: AgentClient,
+  tools: AgentTool[],
+  version: string,
+  closed?: AbortSignal,
+): McpServer {
+  const store = new RunTaskStore(agents, closed);
   const server = new McpServer(
     { name: 'durable-agents', version },
     {
       capabilities: { tools: {}, tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } } },
-      taskStore: new RunTaskStore(agents),
+      taskStore: store,
       instructions:
         'Each agent tool starts a durable agent run (on Temporal) and answers with its result; the run goes on ' +
         'if this connection ends. agent_status follows a run, agent_approve decides a call awaiting approval, ' +
         'agent_send talks to a session.',
     },
   );
-  for (const tool of tools) registerAgentTool(server, agents, tool);
+  for (const tool of tools) registerAgentTool(server, agents, store, tool);
   registerStatusTool(server, agents);
   registerApproveTool(server, agents);
   registerSendTool(server, agents, tools);

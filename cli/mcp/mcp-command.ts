@@ -82,7 +82,8 @@ export function registerMcpCommand(program: Command, context: CommandContext, lo
       const registry = await (await loadWorkerSide()).buildRegistry(loadWorkerConfig(commandEnv(command)));
       const tools = agentToolsOf(registry);
       const agents = await context.connect();
-      const serverFor = () => createAgentToolsServer(agents, tools, program.version() ?? '0.0.0');
+      const serverFor = (closed?: AbortSignal) =>
+        createAgentToolsServer(agents, tools, program.version() ?? '0.0.0', closed);
       const names = tools.map((tool) => tool.name).join(', ');
       if (options.http === undefined) {
         const server = serverFor();

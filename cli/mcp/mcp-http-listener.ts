@@ -22,8 +22,8 @@ export interface McpHttpOptions {
   port: number;
   /** The bearer token clients must send; required unless `host` is loopback. */
   token?: string;
-  /** A new server per request (each is connected to the request's own transport). */
-  serverFor: () => McpServer;
+  /** A new server per request (each is connected to the request's own transport); `closed` aborts when it ends. */
+  serverFor: (closed: AbortSignal) => McpServer;
   /** Where failures of single requests are told (stderr). */
   onError: (message: string) => void;
 }
@@ -93,7 +93,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: McpHtt
   if (req.method !== 'POST') return refuse(res, 405, 'method not allowed: POST only', { allow: 'POST' });
   const body = await readBody(req, res);
   if (body === undefined) return;
-  const server = options.serverFor();
+  const closed = new AbortController();
+  const server = options.serverFor(closed.signal);
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     ...(isLoopback(options.host) && {
@@ -102,6 +103,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: McpHtt
     }),
   });
   res.on('close', () => {
+    closed.abort();
     void transport.close();
     void server.close();
   });

@@ -4,10 +4,12 @@
  * holds nothing, so a client fetches a task's result from another process, after either side
  * restarted, as long as Temporal keeps the run (its namespace's retention).
  */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { CreateTaskOptions, TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
 import type { Result, Task } from '@modelcontextprotocol/sdk/types.js';
-import type { AgentClient, RunReport, RunSummary } from '../../client/agent-client';
-import { AgentClientError, ClientErrorKind } from '../../src/errors';
+import { reportedStatus, type AgentClient, type RunSummary } from '../../client/agent-client';
+import { searchAttributes, WorkflowType } from '../../src/contract';
+import { AgentClientError } from '../../src/errors';
 import { RunStatus } from '../../src/types';
 import { runFailedResult, runResultContent } from './run-tool-results';
 
@@ -19,21 +21,12 @@ export interface RunTaskContext {
   runId: string;
 }
 
-/** What a task says while its run waits for a person: how to go on. */
-function waitingMessage(report: RunReport): string | undefined {
-  const pending = report.state?.pendingApprovals ?? [];
-  if (report.status !== RunStatus.awaitingApproval || !pending.length) return report.status;
-  const calls = pending.map(({ callId, tool }) => `${callId} (${tool})`).join(', ');
-  return `awaiting approval of ${calls}: call agent_approve with runId ${report.workflowId}`;
-}
+type TaskRun = Pick<RunSummary, 'workflowId' | 'status' | 'closed' | 'startTime'>;
 
 const RESULT_STATUSES: string[] = [RunStatus.completed, RunStatus.limitReached, RunStatus.stuck];
 
 /** A run as an MCP task: `working` while it is open, then how it ended (a result, a cancel, a failure). */
-export function taskOf(
-  run: Pick<RunSummary, 'workflowId' | 'status' | 'closed' | 'startTime'>,
-  statusMessage?: string,
-): Task {
+export function taskOf(run: TaskRun, statusMessage?: string): Task {
   const status: Task['status'] = !run.closed
     ? 'working'
     : RESULT_STATUSES.includes(run.status)
@@ -53,44 +46,82 @@ export function taskOf(
   };
 }
 
-/** A run's report as a task, saying what an open run waits for or why a closed one failed. */
-function reportTask(report: RunReport): Task {
-  return taskOf(report, report.closed ? report.failure?.error : waitingMessage(report));
+/** What a task says while its run waits for a person: how to go on. */
+function waitingMessage(run: TaskRun): string | undefined {
+  if (run.closed || run.status !== RunStatus.awaitingApproval) return undefined;
+  return `awaiting approval: agent_status lists the calls of run ${run.workflowId}, agent_approve decides them`;
 }
 
-/** A report, or undefined for an id that names no run (a task not found, as the protocol says it). */
-async function reportOrNone(agents: AgentClient, runId: string): Promise<RunReport | undefined> {
-  try {
-    return await agents.report(runId);
-  } catch (error) {
-    if (error instanceof AgentClientError && error.kind === ClientErrorKind.notFound) return undefined;
-    throw error;
-  }
-}
+/**
+ * How long a run's result waits for the progress told of it to catch up (ms): the progress reads the
+ * run as it goes, a little behind, and what it tells after the answer would reach no one.
+ */
+const PROGRESS_CATCH_UP_MS = 3_000;
 
 export class RunTaskStore implements TaskStore {
-  constructor(private readonly agents: AgentClient) {}
+  /** The progress being told of runs this server started, by run id: their results wait for it. */
+  private readonly progress = new Map<string, Promise<void>>();
+
+  /**
+   * `closed`: the connection this store serves has gone (an HTTP request's): the SDK's polling of a
+   * call that was not task-augmented stops asking, instead of asking until the run ends.
+   */
+  constructor(
+    private readonly agents: AgentClient,
+    private readonly closed?: AbortSignal,
+  ) {}
+
+  /** Lets the result of run `runId` wait (a little) until `telling` has told the run's progress. */
+  tellingProgress(runId: string, telling: Promise<void>): void {
+    this.progress.set(runId, telling);
+    void telling.then(() => this.progress.delete(runId));
+  }
 
   /** The run has started already (the tool's `createTask` started it): this only names it as a task. */
   async createTask(options: CreateTaskOptions): Promise<Task> {
     const { runId } = (options.context ?? {}) as Partial<RunTaskContext>;
-    if (!runId) throw new Error('a task is created only for a run the tool started');
-    return reportTask(await this.agents.report(runId));
+    const task = runId && (await this.getTask(runId));
+    if (!task) throw new Error('a task is created only for a run the tool started');
+    return task;
   }
 
+  /**
+   * The run's task, from its description alone (its status search attribute, kept true by the run):
+   * cheap enough to be asked every poll. Undefined for an id that names no agent run.
+   */
   async getTask(taskId: string): Promise<Task | null> {
-    const report = await reportOrNone(this.agents, taskId);
-    return report ? reportTask(report) : null;
+    if (this.closed?.aborted) throw new Error('the connection closed; the run goes on');
+    let description;
+    try {
+      description = await this.agents.client.workflow.getHandle(taskId).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return null;
+      throw error;
+    }
+    if (description.type !== WorkflowType.agentRun) return null;
+    const attribute = description.typedSearchAttributes.get(searchAttributes.agentStatus);
+    const run = {
+      workflowId: taskId,
+      status: reportedStatus(attribute, description.status.name),
+      closed: description.status.name !== 'RUNNING',
+      startTime: description.startTime,
+    };
+    return taskOf(run, waitingMessage(run));
   }
 
   /** Temporal holds the run's result: nothing to store. */
   async storeTaskResult(): Promise<void> {}
 
+  /** The run's answer, or its failure (one line, as `result` words it) as a tool error. */
   async getTaskResult(taskId: string): Promise<Result> {
-    const report = await this.agents.report(taskId);
-    if (report.result) return runResultContent(taskId, report.result);
-    if (report.failure) return runFailedResult(report.failure.error);
-    throw new Error(`run ${taskId} has not finished (${report.status})`);
+    const telling = this.progress.get(taskId);
+    if (telling) await Promise.race([telling, new Promise((resolve) => setTimeout(resolve, PROGRESS_CATCH_UP_MS))]);
+    try {
+      return runResultContent(taskId, await this.agents.result(taskId));
+    } catch (error) {
+      if (error instanceof AgentClientError) return runFailedResult(error.message);
+      throw error;
+    }
   }
 
   /** The one change a client asks for is `tasks/cancel`: the run is asked to stop. */

@@ -179,6 +179,7 @@ async function expectAgentTools(client: Client, decidedBy: string): Promise<void
   expect(approved.isError).toBeFalsy();
   const refunded = await refund;
   expect(textOf(refunded)).toBe('Refund handled.');
+  // The answer waits for the progress to catch up: what the approved call returned is told before it.
   expect(refundProgress).toContainEqual(expect.stringMatching(/^tool result: A person approved this call/));
   const { approvals } = await agents.report(pending);
   expect(approvals).toEqual([expect.objectContaining({ approved: true, note: 'ok over MCP', decidedBy })]);
