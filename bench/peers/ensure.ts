@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /**
- * Returns the absolute path of `bench/peers/<name>/run.mjs`, first installing that peer's own
+ * Returns the absolute path of `bench/peers/<name>/<entry>` (default `run.mjs`), first installing that peer's own
  * dependencies from its lockfile (`npm ci`, output on stderr) when they are missing or older than the
  * lockfile. Peers are not dependencies of the project: they are installed only when benchmarked.
  *
@@ -12,9 +12,9 @@ import { dirname, join, resolve } from 'node:path';
  *
  * @throws Error when there is no such peer or when `npm ci` fails.
  */
-export function ensurePeer(name: string): string {
+export function ensurePeer(name: string, entry = 'run.mjs'): string {
   const dir = join(__dirname, name);
-  const runner = join(dir, 'run.mjs');
+  const runner = join(dir, entry);
   const lockfile = join(dir, 'package-lock.json');
   if (!existsSync(runner) || !existsSync(lockfile)) throw new Error(`no benchmark peer "${name}" in ${__dirname}`);
   // npm writes this file last, so it is missing after an install that did not finish.

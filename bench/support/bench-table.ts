@@ -3,7 +3,7 @@
  * the bench, and as markdown into docs/performance.md by `npm run bench:figures`, so the figures in
  * the docs are the bench's own, never retyped.
  */
-import { fixed, formatTable, mb, type Cell } from './table';
+import { fixed, formatTable, markdownTable, mb, type Cell } from './table';
 
 /** What the table reads of a row of the bench's JSON. */
 export interface BenchTableRow {
@@ -16,6 +16,9 @@ export interface BenchTableRow {
   serverCpuSecondsPerStep?: number;
   workerRssBytes: number;
   history?: { eventsPerStep: number; bytesPerStep: number };
+  /** A peer engine's own persisted bytes (no Temporal history). */
+  persisted?: { bytesPerStep: number };
+  recovery?: { resumeMs: number; completeMs: number };
 }
 
 const HEADERS = [
@@ -28,12 +31,15 @@ const HEADERS = [
   'server CPU ms/step',
   'worker RSS MB',
   'events/step',
-  'history KB/step',
+  'persisted KB/step',
+  'recovery: resumed s',
+  'recovery: done s',
 ];
 
 const ms = (seconds: number | undefined) => fixed(seconds === undefined ? undefined : seconds * 1000, 2);
 
 function cells(row: BenchTableRow): Cell[] {
+  const persisted = row.history?.bytesPerStep ?? row.persisted?.bytesPerStep;
   return [
     row.label,
     fixed(row.runsPerSecond, 1),
@@ -44,7 +50,9 @@ function cells(row: BenchTableRow): Cell[] {
     ms(row.serverCpuSecondsPerStep),
     mb(row.workerRssBytes),
     fixed(row.history?.eventsPerStep, 1),
-    fixed(row.history && row.history.bytesPerStep / 1e3, 2),
+    fixed(persisted === undefined ? undefined : persisted / 1e3, 2),
+    fixed(row.recovery && row.recovery.resumeMs / 1e3, 1),
+    fixed(row.recovery && row.recovery.completeMs / 1e3, 1),
   ];
 }
 
@@ -55,13 +63,5 @@ export function benchTextTable(rows: BenchTableRow[]): string {
 
 /** The same table in markdown (figures right-aligned). */
 export function benchMarkdownTable(rows: BenchTableRow[]): string {
-  const line = (values: Cell[]) =>
-    `| ${values.map((value) => (value === undefined ? '—' : String(value))).join(' | ')} |`;
-  return [
-    line(HEADERS),
-    `| --- | ${HEADERS.slice(1)
-      .map(() => '---:')
-      .join(' | ')} |`,
-    ...rows.map((row) => line(cells(row))),
-  ].join('\n');
+  return markdownTable(HEADERS, rows.map(cells));
 }

@@ -1,6 +1,7 @@
 /** What a run costs in Temporal history: events and bytes, from `describe()` of finished runs, and what their events say. */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { countBillableActions } from './billable-actions';
 
 const { EventType } = temporal.api.enums.v1;
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -12,6 +13,8 @@ export interface HistorySample {
   events: number;
   /** Mean history bytes per run. */
   bytes: number;
+  /** Mean Temporal Cloud billable Actions per run, counted from the histories (billable-actions.ts). */
+  actions: number;
   /** In the first run's history: activities scheduled on the task queue, and markers (local activities record one each). */
   activitiesScheduled: number;
   markers: number;
@@ -59,6 +62,7 @@ export async function sampleHistory(client: Client, workflowIds: readonly string
     runs: described.length,
     events: mean(described.map((run) => run.historyLength)),
     bytes: mean(described.map((run) => run.historySize ?? NaN)),
+    actions: mean(histories.map(countBillableActions)),
     activitiesScheduled: count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED),
     markers: count(EventType.EVENT_TYPE_MARKER_RECORDED),
     eventTypes,

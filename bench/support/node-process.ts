@@ -32,8 +32,22 @@ export function spawnNodeProcess(
   env: Record<string, string>,
   options: { ipc?: boolean } = {},
 ): NodeProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, script)], {
-    cwd: REPO,
+  return spawnMeasuredProcess(process.execPath, ['--import', 'tsx', join(REPO, script)], env, options);
+}
+
+/**
+ * Starts `command` with `args` in `cwd` (default: the repo root) with exactly `env` (plus PATH and
+ * HOME), its output kept: a peer's plain-JavaScript process or a server binary, one process each.
+ */
+export function spawnMeasuredProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  options: { ipc?: boolean; cwd?: string } = {},
+): NodeProcess {
+  const script = args.at(-1) ?? command;
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? REPO,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe', ...(options.ipc ? ['ipc' as const] : [])],
   });

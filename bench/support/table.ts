@@ -22,3 +22,17 @@ export function fixed(value: number | undefined | null, digits: number): string 
 export function mb(bytes: number | undefined): string | undefined {
   return fixed(bytes === undefined ? undefined : bytes / 1e6, 1);
 }
+
+/** The same table in markdown: figures right-aligned, undefined as `—`. */
+export function markdownTable(headers: string[], rows: Cell[][]): string {
+  const line = (values: Cell[]) =>
+    `| ${values.map((value) => (value === undefined ? '—' : String(value))).join(' | ')} |`;
+  return [
+    line(headers),
+    `| --- | ${headers
+      .slice(1)
+      .map(() => '---:')
+      .join(' | ')} |`,
+    ...rows.map(line),
+  ].join('\n');
+}

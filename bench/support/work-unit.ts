@@ -5,9 +5,11 @@
  * are tagged in their message and answered with text at once, one model call per message.
  */
 import { reply, turnOf, type ModelRequest, type Reply } from '../../testing';
+import { pluginApi } from '../../src/plugin-api';
+import { toolParameters } from '../../src/spec';
 import type { AgentRunInput } from '../../src/input';
 import type { AgentRunResult } from '../../src/types';
-import { BENCH_AGENT } from '../agent';
+import benchAgents, { BENCH_AGENT } from '../agent';
 
 /** Model calls of one run; also its steps. */
 export const MODEL_CALLS = 6;
@@ -27,6 +29,19 @@ export const SESSION_REPLY = 'ok';
 
 /** The input of one bench run. */
 export const taskInput: AgentRunInput = { agent: BENCH_AGENT, message: TASK_MESSAGE };
+
+/**
+ * What a run sends the model outside Temporal (the bare loop, the durable peers): the bench agent's
+ * instructions and tool schemas, as `agentRun` sends them, and the task message.
+ */
+export function benchTask() {
+  const [agent] = benchAgents(pluginApi);
+  const tools = agent.tools.map((tool) => ({
+    type: 'function' as const,
+    function: { name: tool.name, description: tool.description, parameters: toolParameters(tool) },
+  }));
+  return { instructions: agent.instructions, message: TASK_MESSAGE, tools };
+}
 
 /** The input of one idle-session run. */
 export const sessionInput: AgentRunInput = { agent: BENCH_AGENT, message: `${SESSION_TAG} hello`, mode: 'session' };

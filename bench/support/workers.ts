@@ -21,10 +21,12 @@ export interface AgentWorkerOptions {
   modelBaseUrl: string;
   /** `LOCAL_ACTIVITIES=model,tools`: model and tool calls as local activities. */
   local?: boolean;
-  /** Further worker env (the bench's `--worker-env KEY=VALUE`). */
   /** Model and tool calls on the runs' own task queue (MODEL_TASK_QUEUE = TOOL_TASK_QUEUE = TASK_QUEUE), not their own. */
   oneQueue?: boolean;
+  /** Further worker env (the bench's `--worker-env KEY=VALUE`). */
   extraEnv?: Record<string, string>;
+  /** The task queue to poll (default: a fresh one): a restarted worker takes its predecessor's. */
+  taskQueue?: string;
 }
 
 /** The fast path's worker env value: model and tool calls as local activities. */
@@ -33,9 +35,9 @@ export const LOCAL_MODEL_AND_TOOLS = 'model,tools';
 /** The absolute path of the bench's plug-in agent module, for `AGENT_MODULES`. */
 export const BENCH_AGENT_MODULE = join(REPO, 'bench', 'agent.ts');
 
-/** Starts `worker.ts` on a fresh task queue serving the bench agent; resolves once it polls. */
+/** Starts `worker.ts` on a fresh task queue (or `options.taskQueue`) serving the bench agent; resolves once it polls. */
 export async function startAgentWorker(options: AgentWorkerOptions): Promise<WorkerProcess> {
-  const taskQueue = `bench-agent-${randomUUID().slice(0, 8)}`;
+  const taskQueue = options.taskQueue ?? `bench-agent-${randomUUID().slice(0, 8)}`;
   const worker = spawnNodeProcess('worker.ts', {
     TEMPORAL_ADDRESS: options.address,
     TASK_QUEUE: taskQueue,
