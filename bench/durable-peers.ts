@@ -11,7 +11,7 @@
  * Each is a `DurableEngine`: the bench measures its processes from /proc, and kills and restarts its
  * loop process to time recovery (support/recovery.ts).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from '../testing/dev-server';
@@ -107,7 +107,11 @@ function folderBytes(dir: string): number {
 export async function startRestate(modelBaseUrl: string): Promise<DurableEngine> {
   const service = ensurePeer('restate', 'service.mjs');
   const peerDir = dirname(service);
-  const binary = join(peerDir, 'node_modules', '@restatedev', `restate-server-linux-x64`, 'bin', 'restate-server');
+  // The platform package npm installed beside @restatedev/restate-server carries the binary.
+  const platform = `restate-server-${process.platform}-${process.arch}`;
+  const binary = join(peerDir, 'node_modules', '@restatedev', platform, 'bin', 'restate-server');
+  if (!existsSync(binary))
+    throw new Error(`no restate-server binary for ${process.platform}-${process.arch} at ${binary}`);
   const base = mkdtempSync(join(tmpdir(), 'bench-restate-'));
   const [ingress, admin, fabric, servicePort] = [
     await freePort(),

@@ -9,8 +9,14 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchMarkdownTable, type BenchTableRow } from './support/bench-table';
-import type { CapacityLine, CapacityQuestion } from './support/capacity';
-import { capacityCaption, capacityMarkdownTable } from './support/capacity-table';
+import type { CapacityQuestion } from './support/capacity';
+import {
+  capacityCaption,
+  capacityLines,
+  capacityMarkdownTable,
+  tokensPerRun,
+  type CapacityRow,
+} from './support/capacity-table';
 
 export const REFERENCE = join(__dirname, 'reference', 'bench.json');
 export const PERFORMANCE_PAGE = join(__dirname, '..', 'docs', 'performance.md');
@@ -25,13 +31,15 @@ export const GENERATED = [
 /** The reference results: when and where they were measured, and the rows. */
 export interface BenchReference {
   at: string;
-  machine: { cpus: number; cpuModel?: string; node: string };
-  rows: BenchTableRow[];
-  capacity: { question: CapacityQuestion; lines: CapacityLine[] };
+  machine: { cpus: number; cpuModel?: string; node: string; loadAverage?: { before: number[]; after: number[] } };
+  rows: (BenchTableRow & CapacityRow)[];
+  /** The capacity table is computed again from the rows: only the question is read. */
+  capacity: { question: CapacityQuestion };
 }
 
 function measuredAt({ at, machine }: BenchReference): string {
-  return `Measured ${at.slice(0, 10)} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}), Node ${machine.node}: bench/reference/bench.json.`;
+  const load = machine.loadAverage ? `, load average ${machine.loadAverage.before[0].toFixed(1)} at the start` : '';
+  return `Measured ${at.slice(0, 10)} on ${machine.cpus} cores (${machine.cpuModel ?? 'unknown CPU'}${load}), Node ${machine.node}: bench/reference/bench.json.`;
 }
 
 /** The docs' table block for `reference`: what stands between the markers. */
@@ -41,8 +49,9 @@ export function figuresBlock(reference: BenchReference): string {
 
 /** The capacity page's block for `reference`. */
 export function capacityBlock(reference: BenchReference): string {
-  const { question, lines } = reference.capacity;
-  return `${capacityCaption(question)}\n\n${capacityMarkdownTable(lines)}\n\n${measuredAt(reference)}\n\n`;
+  const { question } = reference.capacity;
+  const lines = capacityLines(question, reference.rows);
+  return `${capacityCaption(question, tokensPerRun(reference.rows))}\n\n${capacityMarkdownTable(lines)}\n\n${measuredAt(reference)}\n\n`;
 }
 
 /** `page` with the block between its `marker`:begin and `marker`:end comments replaced by `block`. */

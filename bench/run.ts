@@ -46,7 +46,7 @@ import {
   type RowName,
 } from './support/bench-row';
 import { parseLatency, parseTokenPrice, PricesSchema, type CapacityQuestion } from './support/capacity';
-import { capacityCaption, capacityLines, capacityTextTable } from './support/capacity-table';
+import { capacityCaption, capacityLines, capacityTextTable, tokensPerRun } from './support/capacity-table';
 import { startModelProcess, type ModelProcess } from './support/model-process';
 import { runPool } from './support/pool';
 import { cpuMeter } from './support/proc';
@@ -321,7 +321,9 @@ async function main(): Promise<void> {
   if (!bare) console.log('\n(no bare row: overhead per step and the capacity table need it)');
   const capacity = capacityLines(settings.question, rows);
   if (capacity.length)
-    console.log(`\nCapacity (docs/capacity.md): ${capacityCaption(settings.question)}\n${capacityTextTable(capacity)}`);
+    console.log(
+      `\nCapacity (docs/capacity.md): ${capacityCaption(settings.question, tokensPerRun(rows))}\n${capacityTextTable(capacity)}`,
+    );
   const file = writeResults('bench', {
     at: new Date().toISOString(),
     machine: {
@@ -334,7 +336,7 @@ async function main(): Promise<void> {
     workUnit: { modelCalls: MODEL_CALLS, toolCalls: TOOL_CALLS, steps: STEPS, floorActivities: AGENT_RUN_ACTIVITIES },
     rows,
     ratios,
-    capacity: { question: settings.question, lines: capacity },
+    capacity: { question: settings.question, tokensPerRun: tokensPerRun(rows), lines: capacity },
     failed,
   });
   console.log(`\nresults: ${file}`);

@@ -15,9 +15,14 @@ export interface CapacityRow {
   tokensPerRun?: { input: number; output: number };
 }
 
-/** The lines of `rows` that have an overhead (a bare row ran); tokens from the first row that counted them. */
+/** The model's tokens per run: the first row's that counted them (every row sends the same requests). */
+export function tokensPerRun(rows: readonly CapacityRow[]): { input: number; output: number } {
+  return rows.find((row) => row.tokensPerRun)?.tokensPerRun ?? { input: 0, output: 0 };
+}
+
+/** The lines of `rows` that have an overhead (a bare row ran). */
 export function capacityLines(question: CapacityQuestion, rows: readonly CapacityRow[]): CapacityLine[] {
-  const tokens = rows.find((row) => row.tokensPerRun)?.tokensPerRun ?? { input: 0, output: 0 };
+  const tokens = tokensPerRun(rows);
   return rows
     .filter((row) => row.overheadPerStepMs !== undefined)
     .map((row) =>
@@ -45,6 +50,7 @@ const HEADERS = [
   'actions $/hour',
   'history KB/run',
   'model $/hour',
+  'actions $ / model $',
 ];
 
 function cells(line: CapacityLine): Cell[] {
@@ -59,16 +65,18 @@ function cells(line: CapacityLine): Cell[] {
     fixed(line.actionsUsdPerHour, 2),
     fixed(line.historyBytesPerRun === undefined ? undefined : line.historyBytesPerRun / 1e3, 1),
     fixed(line.modelUsdPerHour, 2),
+    line.actionsOverModelCost === undefined ? undefined : `${(line.actionsOverModelCost * 100).toFixed(0)}%`,
   ];
 }
 
 /** What the table assumes, in one sentence. */
-export function capacityCaption(question: CapacityQuestion): string {
+export function capacityCaption(question: CapacityQuestion, tokens: { input: number; output: number }): string {
   const { prices } = question;
   return (
     `Per ${question.concurrentRuns} runs in flight at a model latency of ${question.modelLatencyMs} ms a step, ` +
-    `${question.stepsPerRun} steps a run; model tokens at $${prices.inputPerMillionTokens} / $${prices.outputPerMillionTokens} ` +
-    `per million input / output, Temporal Actions at $${prices.perMillionActions} per million.`
+    `${question.stepsPerRun} steps a run; the bench's ${tokens.input.toFixed(0)} input and ${tokens.output.toFixed(0)} ` +
+    `output tokens a run at $${prices.inputPerMillionTokens} / $${prices.outputPerMillionTokens} ` +
+    `per million, Temporal Actions at $${prices.perMillionActions} per million.`
   );
 }
 

@@ -55,6 +55,8 @@ export interface CapacityLine {
   actionsUsdPerHour?: number;
   historyBytesPerRun?: number;
   modelUsdPerHour: number;
+  /** Temporal Actions' cost over the model's, for the same runs. */
+  actionsOverModelCost?: number;
 }
 
 /** The figures of one row for `question`. */
@@ -66,6 +68,12 @@ export function capacityLine(question: CapacityQuestion, row: CapacityInput): Ca
   const stepsPerSecond = question.concurrentRuns / stepSeconds;
   const { prices } = question;
   const actionsPerHour = row.actionsPerRun === undefined ? undefined : runsPerHour * row.actionsPerRun;
+  const actionsUsdPerHour =
+    actionsPerHour === undefined ? undefined : (actionsPerHour * prices.perMillionActions) / 1e6;
+  const modelUsdPerHour =
+    (runsPerHour *
+      (row.inputTokensPerRun * prices.inputPerMillionTokens + row.outputTokensPerRun * prices.outputPerMillionTokens)) /
+    1e6;
   return {
     label: row.label,
     runSeconds,
@@ -75,13 +83,11 @@ export function capacityLine(question: CapacityQuestion, row: CapacityInput): Ca
     serverCores: row.serverCpuSecondsPerStep === undefined ? undefined : stepsPerSecond * row.serverCpuSecondsPerStep,
     actionsPerRun: row.actionsPerRun,
     actionsPerHour,
-    actionsUsdPerHour: actionsPerHour === undefined ? undefined : (actionsPerHour * prices.perMillionActions) / 1e6,
+    actionsUsdPerHour,
     historyBytesPerRun: row.historyBytesPerRun,
-    modelUsdPerHour:
-      (runsPerHour *
-        (row.inputTokensPerRun * prices.inputPerMillionTokens +
-          row.outputTokensPerRun * prices.outputPerMillionTokens)) /
-      1e6,
+    modelUsdPerHour,
+    actionsOverModelCost:
+      actionsUsdPerHour === undefined || modelUsdPerHour === 0 ? undefined : actionsUsdPerHour / modelUsdPerHour,
   };
 }
 

@@ -44,6 +44,7 @@ describe('capacityLine', () => {
     expect(line.actionsUsdPerHour).toBeCloseTo(240); // 4.8 M × $50 / M
     // 240,000 runs × (1000 × $3 + 100 × $15) / M = 240,000 × $0.0045
     expect(line.modelUsdPerHour).toBeCloseTo(1080);
+    expect(line.actionsOverModelCost).toBeCloseTo(240 / 1080);
   });
 
   it('leaves Temporal figures out of rows that have none, and never counts a negative overhead', () => {
