@@ -180,8 +180,10 @@ export function createModelActivities(deps: ModelActivityDeps) {
       }
     }
     pacer.spend(limitsKey, estimate);
-    if (waited)
-      recordPacedWait(input.agent, input.model, waited.limit, (Date.now() - startedAtMs) / 1_000, metricModels);
+    if (!waited) return;
+    // The call goes now: its details stop saying it waits (an unstreamed answer sends no others).
+    heartbeats.heartbeat(undefined);
+    recordPacedWait(input.agent, input.model, waited.limit, (Date.now() - startedAtMs) / 1_000, metricModels);
   }
 
   /**
