@@ -211,6 +211,9 @@ export function createModelActivities(deps: ModelActivityDeps) {
         ...(parallel_tool_calls !== undefined && { parallel_tool_calls }),
       }),
       ...(cap && caps.fields(input.model, cap)),
+      ...(input.responseFormat && {
+        response_format: { type: 'json_schema' as const, json_schema: input.responseFormat },
+      }),
     };
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new OpenAI.APIConnectionTimeoutError()), input.requestTimeoutMs);

@@ -3,7 +3,7 @@
  */
 import { addBilledParts, formatCost, formatDollars } from '../src/pricing';
 import { terminalSafe } from '../src/terminal-text';
-import type { AgentRunResult, AgentRunState, ChatMessage, Usage } from '../src/types';
+import type { AgentRunResult, AgentRunState, ChatMessage, RunOutput, Usage } from '../src/types';
 import type { ApprovalRecord } from '../client/approval-records';
 import { tokenCount, withDecisions } from './export-writers';
 import type { RunTranscript, StepUsage } from '../client/history-transcript';
@@ -80,14 +80,20 @@ export function formatOutcome(result: AgentRunResult): string {
   return [
     `status: ${result.status}${result.limit ? ` (${result.limit})` : ''} · steps: ${result.steps} · ${formatUsage(result.usage)}`,
     ...(result.reason ? [`reason: ${result.reason}`] : []),
+    ...(result.outputError ? [`output: ${result.outputError}`] : []),
     ...(result.unansweredMessages?.length
       ? ['unanswered messages:', ...result.unansweredMessages.map((text) => `  ${text}`)]
       : []),
   ].join('\n');
 }
 
+/** A run's answer as printed: its text, or the object of an agent with an output schema as JSON. */
+export function formatAnswer(output: RunOutput): string {
+  return typeof output === 'string' ? output : JSON.stringify(output, null, 2);
+}
+
 export function formatResult(result: AgentRunResult): string {
-  return [result.output, '', formatOutcome(result)].join('\n');
+  return [formatAnswer(result.output), '', formatOutcome(result)].join('\n');
 }
 
 /**

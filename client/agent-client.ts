@@ -20,11 +20,13 @@ import {
   factsQuery,
   forgetUpdate,
   stateQuery,
+  steerUpdate,
 } from '../src/contract';
+import type { AgentDefinition, OutputOf, OutputSchema } from '../src/agent';
 import { AgentClientError, ClientErrorKind } from '../src/errors';
 import { approvalDecisionSchema, ApprovalSurface, type AgentRunInput } from '../src/input';
 import { memoryFactInputSchema } from '../src/memory';
-import type { AgentRunResult, AgentRunState, ApprovalDecision, MemoryFact } from '../src/types';
+import type { AgentRunResult, AgentRunState, ApprovalDecision, MemoryFact, RunOutput } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
 import { ActivitySummaries } from './activity-summaries';
@@ -40,14 +42,14 @@ import { startRun } from './run-start';
 import { answerOf } from './run-state-query';
 import type { ListFilter } from './run-status';
 import { runStream, type RunStreamEvent, type StreamOptions } from './run-stream';
-import type { ConnectOptions, RunReport, RunSummary } from './run-types';
+import type { ConnectOptions, RunReport, RunSummary, TypedRunResult } from './run-types';
 import { openConnection } from './server-connection';
 import { activityPolled, taskQueueWorkers } from './task-queue-pollers';
 import { callWrapper, runHandle, type Call } from './temporal-calls';
 import type { TaskQueueWorkers, WaitOptions } from './waiting';
 import { whileWaiting } from './wait-watch';
 
-export type { ConnectOptions, RunFailure, RunReport, RunSummary } from './run-types';
+export type { ConnectOptions, RunFailure, RunReport, RunSummary, TypedRunResult } from './run-types';
 export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
 export type { RunStreamEvent, StreamOptions } from './run-stream';
 export type { RunTreeNode } from './run-tree';
@@ -138,10 +140,11 @@ export class AgentClient {
   }
 
   /**
-   * Sends a message to a session and waits for the reply to it (the `chat` update); `options.onWait`
-   * hears, while it waits, that no worker polls the run's task queue or that the run awaits approval.
+   * Sends a message to a session and waits for the reply to it (the `chat` update): its text, or for
+   * an agent with an output schema the object; `options.onWait` hears, while it waits, that no worker
+   * polls the run's task queue or that the run awaits approval.
    */
-  async chat(workflowId: string, text: string, options: WaitOptions = {}): Promise<string> {
+  async chat(workflowId: string, text: string, options: WaitOptions = {}): Promise<RunOutput> {
     const replied = this.call(
       () => this.handle(workflowId).executeUpdate(chatUpdate, { args: [{ text }] }),
       workflowId,
@@ -152,6 +155,15 @@ export class AgentClient {
   /** Queues a message to a session without waiting for its reply (the `enqueue` update: validated, returns once queued). */
   async message(workflowId: string, text: string): Promise<string> {
     return this.call(() => this.handle(workflowId).executeUpdate(enqueueUpdate, { args: [{ text }] }), workflowId);
+  }
+
+  /**
+   * Steers a run (task or session) while it works (the `steer` update): the message joins the turn in
+   * progress at its next step, after the calls in flight finish, so the model's next request reads
+   * it; between turns it is queued. Returns once the run has accepted it, saying which it was.
+   */
+  async steer(workflowId: string, text: string): Promise<string> {
+    return this.call(() => this.handle(workflowId).executeUpdate(steerUpdate, { args: [{ text }] }), workflowId);
   }
 
   async end(workflowId: string): Promise<void> {
@@ -218,11 +230,30 @@ export class AgentClient {
   /**
    * Waits for the run to finish and returns its result; a failed run throws with its failure type.
    * `options.onWait` hears, while it waits, that no worker polls the run's task queue or that the
-   * run awaits approval.
+   * run awaits approval. With `options.agent`, the run's agent definition, an output in its schema
+   * is parsed with it (so its transforms and defaults apply) and typed from it.
    */
-  async result(workflowId: string, options: WaitOptions = {}): Promise<AgentRunResult> {
+  async result(workflowId: string, options?: WaitOptions): Promise<AgentRunResult>;
+  async result<Output extends OutputSchema>(
+    workflowId: string,
+    options: WaitOptions & { agent: AgentDefinition<Output> },
+  ): Promise<TypedRunResult<OutputOf<AgentDefinition<Output>>>>;
+  async result(
+    workflowId: string,
+    options: WaitOptions & { agent?: AgentDefinition } = {},
+  ): Promise<AgentRunResult | TypedRunResult<unknown>> {
     const finished = this.call(() => this.handle(workflowId).result(), workflowId);
-    return whileWaiting(this.client, this.call, workflowId, finished, options);
+    const result = await whileWaiting(this.client, this.call, workflowId, finished, options);
+    const schema = options.agent?.output;
+    if (!schema || typeof result.output === 'string') return result;
+    const parsed = schema.safeParse(result.output);
+    if (!parsed.success) {
+      throw new AgentClientError(
+        `run ${workflowId}'s output does not fit agent ${options.agent!.name}'s output schema: ${describeIssues(parsed.error)}`,
+        ClientErrorKind.invalidInput,
+      );
+    }
+    return { ...result, output: parsed.data };
   }
 
   /**

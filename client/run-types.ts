@@ -3,7 +3,7 @@
  * why a run closed without a result. In a module of their own, so that the client's modules (the run
  * stream, the report's parts) share them without importing the client.
  */
-import type { AgentRunResult, AgentRunState, RunStatus, Usage } from '../src/types';
+import type { AgentRunResult, AgentRunState, FinalStatus, RunStatus, Usage } from '../src/types';
 import type { ApprovalRecord } from './approval-records';
 import type { CallInFlight } from './calls-in-flight';
 import type { StepUsage } from './history-transcript';
@@ -69,6 +69,14 @@ export interface RunReport {
    */
   noWorker?: TaskQueueWorkers;
 }
+
+/**
+ * The result of a run of an agent whose output is `Output`: a completed run's `output` is always the
+ * object; a run a budget or a stuck loop ended may have only the text saying why (and `outputError`).
+ */
+export type TypedRunResult<Output> =
+  | (AgentRunResult<Output> & { status: typeof RunStatus.completed })
+  | (AgentRunResult<Output | string> & { status: Exclude<FinalStatus, typeof RunStatus.completed> });
 
 export interface ConnectOptions {
   /** How long to wait for the server's first answer (default 5 s); a refused connection fails at once. */

@@ -39,6 +39,8 @@ export interface ModelRequest {
   throttled?: true;
   /** When its answer went out (its first byte, streamed or not). */
   answeredAt?: number;
+  /** The request's `response_format`, if it sent one (`{ type: 'json_schema', json_schema }`). */
+  responseFormat?: unknown;
 }
 
 /** The usage a reply reports: `cached` of the input read from the prompt cache, `reasoning` of the output, as OpenAI reports them. */
@@ -315,6 +317,7 @@ function modelRequest(body: Record<string, unknown>, req: IncomingMessage): Mode
     stream: body.stream === true,
     ...(cap(body.max_completion_tokens) && { maxCompletionTokens: body.max_completion_tokens as number }),
     ...(cap(body.max_tokens) && { maxTokens: body.max_tokens as number }),
+    ...(body.response_format !== undefined && { responseFormat: body.response_format }),
   };
 }
 

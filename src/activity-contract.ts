@@ -5,7 +5,7 @@
  */
 import type { ModelSettings } from './model-settings';
 import type { TranscriptCarrier } from './transcript-replay';
-import type { ChatMessage, UserMemoryInput } from './types';
+import type { ChatMessage, OutputSpec, UserMemoryInput } from './types';
 
 /** A tool as offered to the model. */
 export interface ModelTool {
@@ -30,6 +30,8 @@ export interface ModelCallInput extends TranscriptCarrier {
   maxOutputTokens?: number;
   /** The agent's `modelSettings`, sent with the request as they are (absent in runs without them). */
   modelSettings?: ModelSettings;
+  /** The agent's output schema, sent as `response_format: { type: 'json_schema', json_schema }`. */
+  responseFormat?: Pick<OutputSpec, 'name' | 'schema' | 'strict'>;
 }
 
 /**

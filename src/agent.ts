@@ -1,18 +1,23 @@
 /**
  * Agent definitions: instructions, a model, tools, budgets and an approval policy.
  */
+import type { z } from 'zod';
 import { DefinitionError } from './errors';
 import { fallbackModelsSchema, limitsSchema } from './input';
 import { isMcpServerDefinition, MCP_SERVER_NAME, type McpServerDefinition } from './mcp-server';
 import { subAgentsProblem, type SubAgentReference } from './sub-agent-definitions';
 import { modelSettingsSchema, type ModelSettings } from './model-settings';
+import { ANSWER_TOOL_NAME, isZodObject, outputJsonSchema } from './output-schema';
 import { namesOf, unknownNames } from './suggest';
 import type { ToolDefinition } from './tool';
 import { LimitName, LocalCallKind, MemoryScope, MemoryToolName, type Limits } from './types';
 import { describeIssues } from './validation';
 
-/** What an agent author writes. */
-export interface AgentConfig {
+/** An agent's `output`: a zod object schema, or none (the agent answers in text). */
+export type OutputSchema = z.ZodObject | undefined;
+
+/** What an agent author writes; `Output` is its `output` schema's type, so clients can type its results. */
+export interface AgentConfig<Output extends OutputSchema = OutputSchema> {
   /** The name runs use (`{"agent": "helpdesk"}`). */
   name: string;
   /**
@@ -68,6 +73,17 @@ export interface AgentConfig {
    * Checked here; a run records them in its spec.
    */
   modelSettings?: ModelSettings;
+  /**
+   * The final answer's schema, a `z.object(...)`: the run's answer is JSON valid against it, and
+   * `result.output` the parsed object. An answer that does not fit goes back to the model with what
+   * was wrong (`limits.maxOutputRepairs` times), then the run fails `OutputInvalid`.
+   */
+  output?: Output;
+  /**
+   * Whether this agent's models take `response_format: json_schema` (default: the worker's
+   * `MODEL_STRUCTURED_OUTPUT`, on); `false`: with `output`, the model answers through a final `answer` tool.
+   */
+  structuredOutput?: boolean;
 }
 
 /** Which calls of an agent wait for a person, and for how long. */
@@ -79,7 +95,13 @@ export interface ApprovalPolicy {
 }
 
 /** A defined agent, ready to register on a worker. */
-export type AgentDefinition = AgentConfig & { readonly kind: 'agent' };
+export type AgentDefinition<Output extends OutputSchema = OutputSchema> = AgentConfig<Output> & {
+  readonly kind: 'agent';
+};
+
+/** The type of an agent's final answer: its output schema's, or text (`AgentClient.result<OutputOf<typeof agent>>`). */
+export type OutputOf<Agent> =
+  Agent extends AgentDefinition<infer Output> ? (Output extends z.ZodObject ? z.output<Output> : string) : string;
 
 /** What an agent may be named: no `:` or `@`, which memory workflow ids rely on (`memoryWorkflowId`). */
 export const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
@@ -101,6 +123,8 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   localActivities: true,
   mcpServers: true,
   modelSettings: true,
+  output: true,
+  structuredOutput: true,
 });
 const LOCAL_CALL_KINDS: readonly unknown[] = Object.values(LocalCallKind);
 const MEMORY_TOOL_NAMES: readonly string[] = Object.values(MemoryToolName);
@@ -109,7 +133,13 @@ const APPROVAL_OPTIONS = namesOf<ApprovalPolicy>({ tools: true, timeoutSeconds: 
 const BUDGET_NAMES: readonly string[] = Object.values(LimitName);
 const LIMIT_NAMES = [
   ...BUDGET_NAMES,
-  ...namesOf<Omit<Limits, LimitName>>({ maxRepeats: true, maxToolCallsPerTurn: true, maxDepth: true, lifetime: true }),
+  ...namesOf<Omit<Limits, LimitName>>({
+    maxRepeats: true,
+    maxToolCallsPerTurn: true,
+    maxDepth: true,
+    maxOutputRepairs: true,
+    lifetime: true,
+  }),
 ];
 
 /** What is wrong with the approval policy, or undefined; a wrong one would let calls run unapproved. */
@@ -179,8 +209,31 @@ export function mcpServerNames(mcpServers: AgentConfig['mcpServers']): string[] 
   return names;
 }
 
+/** Throws if the output options are wrong: not a zod object, not exportable, or beside a tool named `answer`. */
+function checkOutput({ name, output, structuredOutput }: AgentConfig, toolNames: string[]): void {
+  if (structuredOutput !== undefined && typeof structuredOutput !== 'boolean') {
+    throw new DefinitionError(`agent "${name}": structuredOutput must be true or false`);
+  }
+  if (output === undefined) return;
+  if (!isZodObject(output)) {
+    throw new DefinitionError(`agent "${name}": output must be a z.object({...}) schema (an answer is a JSON object)`);
+  }
+  try {
+    outputJsonSchema(output);
+  } catch (error) {
+    throw new DefinitionError(`agent "${name}": output cannot be sent to a model: ${(error as Error).message}`);
+  }
+  if (toolNames.includes(ANSWER_TOOL_NAME)) {
+    throw new DefinitionError(
+      `agent "${name}" has an output schema, which may bring its own tool "${ANSWER_TOOL_NAME}": rename the agent's tool "${ANSWER_TOOL_NAME}"`,
+    );
+  }
+}
+
 /** Defines an agent; checks it at once so that a bad one stops the worker at start-up. */
-export function defineAgent(config: AgentConfig): AgentDefinition {
+export function defineAgent<Output extends OutputSchema = undefined>(
+  config: AgentConfig<Output>,
+): AgentDefinition<Output> {
   const name = config?.name;
   const unknown = unknownNames(config, AGENT_OPTIONS, 'option');
   if (unknown) {
@@ -206,6 +259,7 @@ export function defineAgent(config: AgentConfig): AgentDefinition {
   if (typeof servers === 'string') throw new DefinitionError(`agent "${name}": ${servers}`);
   const subAgents = subAgentsProblem(config, toolNames);
   if (subAgents) throw new DefinitionError(`agent "${name}": ${subAgents}`);
+  checkOutput(config, toolNames);
   const local = config.localActivities;
   if (
     local !== undefined &&

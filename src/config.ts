@@ -19,6 +19,7 @@ import {
   DEFAULT_MODEL_TIMEOUT_SECONDS,
   DEFAULT_MODEL_UNAVAILABLE_SECONDS,
   DEFAULT_MODEL_UNPARSED_ATTEMPTS,
+  DEFAULT_MODEL_STRUCTURED_OUTPUT,
   DEFAULT_TASK_QUEUE,
   DEFAULT_TEMPORAL_NAMESPACE,
   DEFAULT_TOOL_RESULT_MAX_BYTES,
@@ -112,6 +113,13 @@ const workerEnvSchema = temporalEnvSchema.extend({
   MODEL_UNAVAILABLE_SECONDS: seconds.default(DEFAULT_MODEL_UNAVAILABLE_SECONDS),
   /** Times a step asks again when the server could not parse the model's output, before an answer without tools. */
   MODEL_UNPARSED_ATTEMPTS: z.coerce.number().int().positive().default(DEFAULT_MODEL_UNPARSED_ATTEMPTS),
+  /**
+   * Whether the models take `response_format: json_schema`; `false`: agents with an output schema
+   * answer through a final `answer` tool instead (an agent's own `structuredOutput` wins). Runs record it.
+   */
+  MODEL_STRUCTURED_OUTPUT: flag
+    .default(DEFAULT_MODEL_STRUCTURED_OUTPUT ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1'),
   /** The request field of each model's output cap, JSON: {"model": "max_tokens" | "max_completion_tokens" | "both", "*": ...}. */
   MODEL_OUTPUT_CAP_PARAMETERS: z.string().optional(),
   /** The most time between two heartbeats reaching the server (both of the worker's heartbeat throttles). */

@@ -11,6 +11,7 @@ import type {
   ApprovalDecision,
   MemoryFact,
   MemoryFactInput,
+  StructuredOutput,
   UserMemoryInput,
   UserMessage,
 } from './types';
@@ -67,8 +68,18 @@ export const enqueueUpdate = defineUpdate<string, [UserMessage]>('enqueue');
 /** Signal `end`: finish a session after any turn in progress. */
 export const endSignal = defineSignal('end');
 
-/** Update `chat` `{text}`: send a user message to a session and wait for the assistant's reply to it. */
-export const chatUpdate = defineUpdate<string, [UserMessage]>('chat');
+/**
+ * Update `chat` `{text}`: send a user message to a session and wait for the assistant's reply to it
+ * (the text, or for an agent with an output schema the object).
+ */
+export const chatUpdate = defineUpdate<string | StructuredOutput, [UserMessage]>('chat');
+
+/**
+ * Update `steer` `{text}` (task runs and sessions): a message that joins the turn in progress at its
+ * next step, once the calls in flight finish, so the model's next request reads it; between turns it
+ * is queued as `enqueue` queues. Returns once the run has accepted it, saying which it was.
+ */
+export const steerUpdate = defineUpdate<string, [UserMessage]>('steer');
 
 /** Update `approval` `{callId, approve, note?}`: a person's decision on a tool call awaiting approval. */
 export const approvalUpdate = defineUpdate<string, [ApprovalDecision]>('approval');

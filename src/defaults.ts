@@ -44,6 +44,19 @@ export const DEFAULT_MODEL_UNPARSED_ATTEMPTS = 3;
 export const LONGEST_MODEL_PACING_SECONDS = 60;
 
 /**
+ * Times an answer that does not fit the agent's output schema goes back to the model with what was
+ * wrong (`limits.maxOutputRepairs`), each a step of its own; then the run fails `OutputInvalid`.
+ */
+export const DEFAULT_MAX_OUTPUT_REPAIRS = 2;
+
+/**
+ * Whether the run's models take `response_format: json_schema` (env `MODEL_STRUCTURED_OUTPUT`, an
+ * agent's `structuredOutput`); where they do not, an agent with an output schema answers through a
+ * final `answer` tool whose input is the schema.
+ */
+export const DEFAULT_MODEL_STRUCTURED_OUTPUT = true;
+
+/**
  * How long a workflow task waits on the queue of the worker that ran the run's last task before any
  * worker may take it (Temporal's default is 10 s): after a worker dies, this is what its runs wait
  * on top of their activities' timeouts (env `WORKER_STICKY_TIMEOUT_SECONDS`).
@@ -128,6 +141,8 @@ export const Bounds = {
   mcpToolDescriptionBytes: 2_048,
   /** Tools of one MCP server a run offers (Chat Completions takes 128 tools a request); the rest are left out. */
   mcpToolsPerServer: 100,
+  /** An agent's output schema, as the JSON Schema every run records and sends with each model call. */
+  outputSchemaBytes: 16_384,
 } as const;
 
 /**

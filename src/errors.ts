@@ -83,6 +83,11 @@ export const ErrorType = {
    * continue as new: the run ends with this instead of being terminated by the server.
    */
   HistoryLimit: 'HistoryLimit',
+  /**
+   * The model's behaviour: an agent with an output schema kept answering with JSON that does not parse
+   * or fit the schema, past `limits.maxOutputRepairs`; the message names what was wrong (never the text).
+   */
+  OutputInvalid: 'OutputInvalid',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

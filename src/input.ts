@@ -28,7 +28,8 @@ export const budgetsSchema = z
  * session; `lifetime` bounds a session's whole life (and a task's, where it adds nothing new).
  * `maxRepeats`: the same tool call (or nothing but already-seen tool results) this many answers in a
  * row is a stuck loop. `maxToolCallsPerTurn`: tool calls run per model answer; the excess is answered
- * to the model as not run.
+ * to the model as not run. `maxOutputRepairs`: times an answer that does not fit the agent's output
+ * schema goes back to the model with what was wrong, before the run fails `OutputInvalid`.
  */
 export const limitsSchema = budgetsSchema
   .extend({
@@ -37,6 +38,7 @@ export const limitsSchema = budgetsSchema
     maxToolCallsPerTurn: z.number().int().positive(),
     // How many levels of sub-agents may run below this run (0: its sub-agent calls are tool errors).
     maxDepth: z.number().int().min(0).max(MAX_DEPTH_LIMIT),
+    maxOutputRepairs: z.number().int().nonnegative().max(10),
     lifetime: budgetsSchema,
   })
   .partial()

@@ -54,6 +54,11 @@ export const Patch = {
    * machine could give up an outage after 4 s of a 6 s `MODEL_UNAVAILABLE_SECONDS`).
    */
   retriesUseWholeBudget: 'retries-use-whole-budget',
+  /**
+   * The `steer` update: a message that joins the turn in progress at its next step. Read from the
+   * spec only (runs started before it refuse a steer); never asked of `patched()`.
+   */
+  steering: 'steering',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AgentDefinition } from './agent';
 import {
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  DEFAULT_MODEL_STRUCTURED_OUTPUT,
   DEFAULT_TOOL_HEARTBEAT_TIMEOUT,
   DEFAULT_TOOL_RETRY,
   DEFAULT_TOOL_TIMEOUT,
@@ -14,6 +15,7 @@ import {
 import type { WorkerConfig } from './config';
 import { buildContextWindows, runContextWindow, type ContextWindows } from './context-windows';
 import type { McpServerDefinition, McpServerSpec } from './mcp-server';
+import { outputSpecOf } from './output-schema';
 import { buildPriceTable, type PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
 import { LocalCallKind, MemoryScope, type AgentSpec, type ModelCallPolicy, type ToolSpec } from './types';
@@ -88,6 +90,8 @@ export interface SpecOptions {
   /** Where regular model calls and tool calls (of tools without a queue of their own) are scheduled. */
   modelTaskQueue?: string;
   toolTaskQueue?: string;
+  /** The worker's `MODEL_STRUCTURED_OUTPUT`: whether its models take `response_format: json_schema`. */
+  structuredOutput?: boolean;
 }
 
 /** The worker settings a spec records: all of `SpecOptions` but the run's own choice of models. */
@@ -119,6 +123,7 @@ export function specSettingsOf(config: WorkerConfig, discoveredWindows: ContextW
     localActivities: config.LOCAL_ACTIVITIES,
     modelTaskQueue: config.MODEL_TASK_QUEUE,
     toolTaskQueue: config.TOOL_TASK_QUEUE,
+    structuredOutput: config.MODEL_STRUCTURED_OUTPUT,
   };
 }
 
@@ -171,6 +176,14 @@ export function resolveSpec(
     // Only for agents with servers, so the specs of others stay as they were recorded.
     ...(mcpServers.length > 0 && {
       mcpServers: mcpServers.map((server) => mcpServerSpec(server, options.toolTaskQueue)),
+    }),
+    // Only with a schema, so the specs of text agents stay as they were recorded.
+    ...(agent.output && {
+      output: outputSpecOf(
+        agent.name,
+        agent.output,
+        agent.structuredOutput ?? options.structuredOutput ?? DEFAULT_MODEL_STRUCTURED_OUTPUT,
+      ),
     }),
   };
 }

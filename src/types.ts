@@ -125,10 +125,44 @@ export type LocalCallKind = (typeof LocalCallKind)[keyof typeof LocalCallKind];
 export const RunMode = { task: 'task', session: 'session' } as const;
 export type RunMode = (typeof RunMode)[keyof typeof RunMode];
 
-/** What a finished run returns. */
-export interface AgentRunResult {
+/** An answer in an agent's output schema: a JSON object. */
+export type StructuredOutput = Record<string, unknown>;
+/** A run's final answer: its text, or the object of an agent with an output schema. */
+export type RunOutput = string | StructuredOutput;
+
+/** How an agent with an output schema is asked for it. */
+export const OutputMode = {
+  /** `response_format: { type: 'json_schema' }` on each model call: the answer's text is the JSON. */
+  responseFormat: 'response_format',
+  /** A final `answer` tool whose input is the schema, for models without `json_schema`. */
+  answerTool: 'answer_tool',
+} as const;
+export type OutputMode = (typeof OutputMode)[keyof typeof OutputMode];
+
+/** An agent's output schema as its runs record it (`src/output-schema.ts`). */
+export interface OutputSpec {
+  /** `json_schema.name`: the agent's name, in the letters OpenAI allows. */
+  name: string;
+  /** The JSON Schema, exported from the agent's zod schema; answers are checked against it. */
+  schema: Record<string, unknown>;
+  /** Whether it is sent with `strict: true` (every object closed, every property required). */
+  strict: boolean;
+  mode: OutputMode;
+}
+
+/**
+ * What a finished run returns. `Output`: its final answer, the text, or for an agent with an output
+ * schema the object (`AgentClient.result(id, { agent })` types it from the agent's definition).
+ */
+export interface AgentRunResult<Output = RunOutput> {
   status: FinalStatus;
-  output: string;
+  /**
+   * The final answer. With an output schema, the object; a run a budget or a stuck loop ended
+   * before an answer in the schema has the text saying what it could not do, and `outputError`.
+   */
+  output: Output;
+  /** Set when the run has an output schema and ended (a budget, a stuck loop) without an answer valid in it. */
+  outputError?: string;
   /** Model calls made. */
   steps: number;
   /** With sub-agents: the whole tree's. */
@@ -230,6 +264,11 @@ export interface AgentSpec {
   memoryScope?: MemoryScope;
   /** The agent's sub-agents, which the model calls as tools; absent means none. */
   subAgents?: SubAgentSpec[];
+  /**
+   * The agent's output schema: the final answer is JSON valid against it. Absent: a text answer (and
+   * in specs recorded before structured output).
+   */
+  output?: OutputSpec;
   /**
    * The workflow changes (`src/patches.ts`) the run has from its start, so it records no `patched()`
    * marker for them; absent in specs recorded before changes were listed.

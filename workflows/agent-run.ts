@@ -10,19 +10,20 @@ import { condition, ContinueAsNew, isCancellation, setHandler, workflowInfo } fr
 import { approvalUpdate, chatUpdate, endSignal, enqueueUpdate, messageSignal, stateQuery } from '../src/contract';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../src/defaults';
 import type { AgentRunInput } from '../src/input';
-import { LimitName, RunMode, RunStatus, type AgentRunResult } from '../src/types';
+import { LimitName, RunMode, RunStatus } from '../src/types';
 import { acceptCarriedState, type CarriedState } from './carried-state';
 import { ContinueAsNewPolicy } from './continue-as-new';
 import type { QueuedMessage } from './inbox';
 import { hasPatch, Patch } from './patch-checks';
+import { acceptSteering } from './mid-turn-steering';
 import { ensureProvenContinuation } from './proven-continuation';
 import { invalidInput } from './run-failures';
 import { acceptInput, listMcpToolsForTurn, setUpRun, startRun, type RunSetup } from './run-setup';
-import { RunState } from './run-state';
+import { RunState, type RunResult } from './run-state';
 import { handleTreeSignals } from './sub-agent-tree';
 import { runTurn, type TurnContext, type TurnMemory } from './turn';
 
-export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<AgentRunResult> {
+export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<RunResult> {
   const run = new RunState(acceptInput(rawInput), acceptCarriedState(carriedInput));
   const { inbox, approvals, status } = run;
 
@@ -33,6 +34,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
   setHandler(enqueueUpdate, (message) => inbox.enqueue(message), {
     validator: (message) => inbox.validateMessage(message),
   });
+  acceptSteering(inbox);
   setHandler(approvalUpdate, (decision) => approvals.decide(decision), {
     validator: (decision) => approvals.validate(decision),
   });
@@ -46,19 +48,19 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     const policy = new ContinueAsNewPolicy(run, setup, rawInput);
 
     /** Answers one message (or goes on with the turn a predecessor carried); a result when the run ends with it. */
-    async function answer(next: QueuedMessage, resume?: TurnMemory): Promise<AgentRunResult | undefined> {
+    async function answer(next: QueuedMessage, resume?: TurnMemory): Promise<RunResult | undefined> {
       if (!resume) {
         run.messages.push({ role: 'user', content: next.text });
         if (run.input.mode === RunMode.session) setup.budget.startTurn(Date.now());
         await listMcpToolsForTurn(setup);
       }
       const outcome = await runTurn(turnContext(run, setup, policy), policy.during(next), resume);
-      inbox.answer(next, outcome.answer);
+      inbox.answer(next, outcome.output ?? outcome.answer);
       // A budget of one session turn ends only the turn: its wrap-up is the reply.
       if ('stuck' in outcome || ('limit' in outcome && (run.input.mode === RunMode.task || outcome.lifetime))) {
         return await run.endEarly(outcome);
       }
-      run.lastAnswer = outcome.answer;
+      run.answered(outcome);
       return undefined;
     }
 
@@ -85,7 +87,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
           return await run.finish({
             status: RunStatus.limitReached,
             limit: LimitName.maxDurationSeconds,
-            output: run.lastAnswer,
+            output: run.lastResultOutput(),
           });
         }
         if (!woke) break;
@@ -97,7 +99,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
       const ended = await answer(inbox.take()!);
       if (ended) return ended;
     }
-    return await run.finish({ status: RunStatus.completed, output: run.lastAnswer });
+    return await run.finish({ status: RunStatus.completed, output: run.lastResultOutput() });
   } catch (error) {
     // continueAsNew ends this run by throwing; the run goes on in the next one.
     if (error instanceof ContinueAsNew) throw error;
@@ -126,6 +128,7 @@ function turnContext(run: RunState, setup: RunSetup, policy: ContinueAsNewPolicy
       subAgents,
     },
     requestBytes: () => transcript.compact() + toolsBytes,
+    takeSteering: () => run.inbox.takeSteering(),
     transcripts,
   };
 }

@@ -9,7 +9,7 @@ import { approvalDecisionSchema, limitsSchema } from '../src/input';
 import { Bounds } from '../src/defaults';
 import { modelSettingsSchema } from '../src/model-settings';
 import { modelPriceSchema } from '../src/pricing';
-import { MemoryScope, type AgentSpec, type ChatMessage, type Usage } from '../src/types';
+import { MemoryScope, type AgentSpec, type ChatMessage, type StructuredOutput, type Usage } from '../src/types';
 import { describeIssues, utf8Bytes } from '../src/validation';
 import type { BudgetMemory } from './budget';
 import type { TurnMemory } from './turn';
@@ -24,6 +24,8 @@ export interface CarriedState {
   usage: Usage;
   subAgentUsage?: Usage;
   lastAnswer: string;
+  /** The last answer's object, for an agent with an output schema (absent: none). */
+  lastOutput?: StructuredOutput;
   startedAtMs: number;
   /** What the run's budget had learned (absent from runs that continued before it was carried). */
   budget?: BudgetMemory;
@@ -31,6 +33,8 @@ export interface CarriedState {
   turn?: TurnMemory & { message: string };
   /** Messages received and not yet answered, oldest first. */
   queued?: string[];
+  /** `steer` messages for the carried turn, not yet joined: they join it at its next step. */
+  steering?: string[];
   /** The session was asked to end (after the messages queued before that). */
   ending?: boolean;
 }
@@ -174,6 +178,7 @@ function carriedStateSchema() {
     }),
     warned: z.boolean(),
     emptyAnswers: count,
+    outputRepairs: count.optional(),
     pendingStep: pendingStepSchema.optional(),
   });
 
@@ -184,10 +189,12 @@ function carriedStateSchema() {
     usage: usageSchema,
     subAgentUsage: usageSchema.optional(),
     lastAnswer: z.string(),
+    lastOutput: z.record(z.string(), z.unknown()).optional(),
     startedAtMs: z.number().int().nonnegative(),
     budget: budgetMemorySchema.optional(),
     turn: turnSchema.optional(),
     queued: z.array(userMessageText).optional(),
+    steering: z.array(userMessageText).optional(),
     ending: z.boolean().optional(),
   });
 }

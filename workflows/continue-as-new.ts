@@ -98,6 +98,7 @@ export class ContinueAsNewPolicy {
     const { run, setup } = this;
     setup.transcript.compact();
     const queued = run.inbox.drain();
+    const steering = run.inbox.pendingSteering();
     const next: CarriedState = {
       spec: setup.spec,
       messages: run.messages,
@@ -105,9 +106,11 @@ export class ContinueAsNewPolicy {
       usage: run.progress.ownUsage,
       ...(run.progress.settledSubAgentUsage && { subAgentUsage: run.progress.settledSubAgentUsage }),
       lastAnswer: run.lastAnswer,
+      ...(run.lastOutput && { lastOutput: run.lastOutput }),
       startedAtMs: run.startedAtMs,
       budget: setup.budget.memory(),
       ...(queued.length && { queued }),
+      ...(steering.length && { steering }),
       ...(run.inbox.ending && { ending: true }),
       ...(turnInProgress && { turn: turnInProgress }),
     };

@@ -1,11 +1,12 @@
 /**
  * The user messages a run has received and not yet answered, in order: queued by the `message`
- * signal or the `chat` update, whose caller waits here for the reply to its own message.
+ * signal or the `chat` update, whose caller waits here for the reply to its own message; and the
+ * `steer` messages waiting to join the turn in progress at its next step.
  */
 import { ApplicationFailure, condition, log } from '@temporalio/workflow';
 import { Bounds } from '../src/defaults';
 import { userMessageSchema } from '../src/input';
-import { RunMode, type RunStatus, type UserMessage } from '../src/types';
+import { RunMode, type RunStatus, type StructuredOutput, type UserMessage } from '../src/types';
 import { withoutStack } from '../src/failures';
 import { describeIssues, serializedBytes } from '../src/validation';
 
@@ -17,23 +18,33 @@ export interface QueuedMessage {
 
 export class Inbox {
   private readonly queue: QueuedMessage[] = [];
-  private readonly replies = new Map<number, string>();
+  /** `steer` messages for the turn in progress, oldest first; those left when it ends are queued. */
+  private readonly steering: string[] = [];
+  /** Whether a turn is in progress (a task run is in its one turn from the start). */
+  private inTurn: boolean;
+  private readonly replies = new Map<number, string | StructuredOutput>();
   private nextTurnId = 1;
   private endRequested = false;
   private closed = false;
-  /** Bytes of `message` signals received by this run, accepted or not: history holds them all. */
+  /** Bytes of `message` signals and `steer` updates received by this run: history holds them all. */
   private signalBytes = 0;
 
   /**
    * `statusOf` names the run's status in the answer to a `chat` the run ended before answering;
-   * `waiting` are the messages the run starts with (its first, or those its predecessor carried).
+   * `waiting` are the messages the run starts with (its first, or those its predecessor carried);
+   * `carried`, what a predecessor handed over in the middle of a turn: its steering not yet joined.
+   * `steerable`: whether the run takes `steer` (its spec says it started with steering).
    */
   constructor(
     private readonly mode: RunMode,
     private readonly statusOf: () => RunStatus,
     waiting: string[],
+    private readonly steerable: () => boolean,
+    carried?: { steering: string[] },
   ) {
     this.queue.push(...waiting.map((text) => ({ text })));
+    this.inTurn = mode === RunMode.task || carried !== undefined;
+    this.steering.push(...(carried?.steering ?? []));
   }
 
   get size(): number {
@@ -45,14 +56,30 @@ export class Inbox {
     return this.endRequested;
   }
 
-  /** The next message to answer, oldest first. */
+  /** The next message to answer, oldest first: its turn begins. */
   take(): QueuedMessage | undefined {
+    this.inTurn = true;
     return this.queue.shift();
   }
 
-  /** Hands the reply to the `chat` caller waiting for it, if any. */
-  answer(message: QueuedMessage, reply: string): void {
+  /**
+   * The turn answering `message` ended: the reply goes to the `chat` caller waiting for it, if any,
+   * and steering that came too late to join the turn is queued, as `enqueue` would have queued it.
+   */
+  answer(message: QueuedMessage, reply: string | StructuredOutput): void {
     if (message.turnId !== undefined) this.replies.set(message.turnId, reply);
+    this.inTurn = false;
+    this.queue.push(...this.steering.splice(0).map((text) => ({ text })));
+  }
+
+  /** The steering for the turn's next step, taken. */
+  takeSteering(): string[] {
+    return this.steering.splice(0);
+  }
+
+  /** Steering not yet joined, for a continuation of the turn (which joins it at its next step). */
+  pendingSteering(): string[] {
+    return [...this.steering];
   }
 
   /** The run has ended: waiting `chat` callers are told so. */
@@ -93,6 +120,33 @@ export class Inbox {
     return `queued (${this.queue.length} waiting)`;
   }
 
+  /**
+   * The `steer` update's handler (validated by `validateSteer`): the message joins the turn in
+   * progress at its next step or, between turns, is queued.
+   */
+  steer(message: UserMessage): string {
+    this.signalBytes += serializedBytes(message);
+    const { text } = userMessageSchema.parse(message);
+    if (!this.inTurn) {
+      this.queue.push({ text });
+      return `queued (${this.queue.length} waiting): no turn is in progress`;
+    }
+    this.steering.push(text);
+    return 'accepted: it joins the turn in progress at its next step';
+  }
+
+  /** The validator of the `steer` update: a message like `chat`'s, for task runs and sessions, within the signal budget. */
+  validateSteer(message: unknown): void {
+    if (!this.steerable()) {
+      throw new Error('this run started before steering existed: send it a message, or cancel it');
+    }
+    this.validateOpen();
+    if (this.signalBytes + serializedBytes(message) > Bounds.signalBytesPerRun) {
+      throw new Error(`this run's budget of ${Bounds.signalBytesPerRun} bytes of messages is spent`);
+    }
+    this.validateText(message);
+  }
+
   /** The `end` signal's handler. */
   end(): void {
     this.endRequested = true;
@@ -104,13 +158,22 @@ export class Inbox {
       throw new Error(
         'this run is a task, not a session: start it with mode "session" (durable-agents start --session)',
       );
-    if (this.closed || this.endRequested) throw new Error('this session has ended');
+    this.validateOpen();
+    this.validateText(message);
+  }
+
+  private validateOpen(): void {
+    if (this.closed || this.endRequested)
+      throw new Error(`this ${this.mode === RunMode.session ? 'session' : 'run'} has ended`);
+  }
+
+  private validateText(message: unknown): void {
     const parsed = userMessageSchema.safeParse(message);
     if (!parsed.success) throw new Error(describeIssues(parsed.error));
   }
 
   /** The `chat` update's handler: queues the message and returns the reply to it. */
-  async chat(message: UserMessage): Promise<string> {
+  async chat(message: UserMessage): Promise<string | StructuredOutput> {
     const turnId = this.nextTurnId++;
     this.queue.push({ text: userMessageSchema.parse(message).text, turnId });
     await condition(() => this.replies.has(turnId) || this.closed);

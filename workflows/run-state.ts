@@ -6,7 +6,15 @@
  */
 import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
 import type { ParsedAgentRunInput } from '../src/input';
-import { RunStatus, type AgentRunResult, type AgentRunState, type AgentSpec, type ChatMessage } from '../src/types';
+import { Patch } from '../src/patches';
+import {
+  RunStatus,
+  type AgentRunResult,
+  type AgentRunState,
+  type AgentSpec,
+  type ChatMessage,
+  type StructuredOutput,
+} from '../src/types';
 import { Approvals } from './approvals';
 import type { CarriedState } from './carried-state';
 import { Inbox } from './inbox';
@@ -15,7 +23,10 @@ import { RunProgress } from './run-progress';
 import { SubAgentTree } from './sub-agent-tree';
 import { StatusReport } from './status-report';
 import { carriedApprovals, checkEditedArguments } from './tool-calls';
-import type { LimitOutcome, StuckOutcome } from './turn';
+import type { LimitOutcome, StuckOutcome, TurnAnswer } from './turn';
+
+/** A run's result as the workflow returns it. */
+export type RunResult = AgentRunResult;
 
 export class RunState {
   readonly messages: ChatMessage[];
@@ -23,6 +34,8 @@ export class RunState {
   /** When the chain of runs began (workflow time): budgets of time count from it. */
   readonly startedAtMs: number;
   lastAnswer: string;
+  /** The object of the last answer, for an agent with an output schema. */
+  lastOutput: StructuredOutput | undefined;
   /** Carried, or resolved once the run has started. */
   spec: AgentSpec | undefined;
   readonly approvals: Approvals;
@@ -48,6 +61,7 @@ export class RunState {
     const parent = input.subAgent && workflowInfo().parent;
     this.parentLink = parent ? new ParentLink(parent.workflowId) : undefined;
     this.lastAnswer = carried?.lastAnswer ?? '';
+    this.lastOutput = carried?.lastOutput;
     // A call waits for approval only once the run has its spec: edits are checked against it.
     this.approvals = new Approvals(
       () => this.status.report(),
@@ -63,7 +77,14 @@ export class RunState {
       () => this.parentLink?.report(this.progress.usage, this.approvals.pending()),
     );
     // A new run starts with its first message; a continuation with what its predecessor had not answered.
-    this.inbox = new Inbox(input.mode, () => this.status.status, carried ? (carried.queued ?? []) : [input.message]);
+    this.inbox = new Inbox(
+      input.mode,
+      () => this.status.status,
+      carried ? (carried.queued ?? []) : [input.message],
+      // A run takes `steer` once its spec says it started with steering (or before its spec exists: it just started).
+      () => this.spec === undefined || (this.spec.patches ?? []).includes(Patch.steering),
+      carried?.turn && { steering: carried.steering ?? [] },
+    );
     if (carried?.ending) this.inbox.end();
   }
 
@@ -95,8 +116,19 @@ export class RunState {
     };
   }
 
+  /** A turn answered its message: its answer (and object) are the run's last. */
+  answered({ answer, output }: TurnAnswer): void {
+    this.lastAnswer = answer;
+    this.lastOutput = output;
+  }
+
+  /** The run's output as its result gives it: the last answer's object, else its text. */
+  lastResultOutput(): string | StructuredOutput {
+    return this.lastOutput ?? this.lastAnswer;
+  }
+
   /** Ends the run with `result`, once every handler (a `chat` waiting for its reply) has returned. */
-  async finish(result: Omit<AgentRunResult, 'steps' | 'usage'>): Promise<AgentRunResult> {
+  async finish(result: Omit<RunResult, 'steps' | 'usage'>): Promise<RunResult> {
     this.inbox.close();
     this.status.end(result.status);
     await condition(allHandlersFinished);
@@ -109,18 +141,26 @@ export class RunState {
   }
 
   /** Ends the run after a turn that did not answer: stuck, or a budget of the run (not of one session turn). */
-  endEarly(outcome: LimitOutcome | StuckOutcome): Promise<AgentRunResult> {
+  endEarly(outcome: LimitOutcome | StuckOutcome): Promise<RunResult> {
     const unansweredMessages = this.inbox.drain();
-    const unanswered = unansweredMessages.length ? { unansweredMessages } : {};
+    const unanswered = {
+      ...(unansweredMessages.length && { unansweredMessages }),
+      ...(outcome.outputError !== undefined && { outputError: outcome.outputError }),
+    };
     return this.finish(
       'stuck' in outcome
         ? {
             status: RunStatus.stuck,
             reason: `the model repeated ${outcome.stuck}`,
-            output: outcome.answer,
+            output: outcome.output ?? outcome.answer,
             ...unanswered,
           }
-        : { status: RunStatus.limitReached, limit: outcome.limit, output: outcome.answer, ...unanswered },
+        : {
+            status: RunStatus.limitReached,
+            limit: outcome.limit,
+            output: outcome.output ?? outcome.answer,
+            ...unanswered,
+          },
     );
   }
 

@@ -6,7 +6,14 @@ import { log } from '@temporalio/workflow';
 import type { ModelCallResult, ModelTool } from '../activities';
 import { describeFailure } from '../src/failures';
 import { DEFAULT_MAX_REPEATS, DEFAULT_MAX_TOOL_CALLS_PER_TURN } from '../src/defaults';
-import { RunStatus, type AgentSpec, type ChatMessage, type Limits, type ToolCall } from '../src/types';
+import {
+  RunStatus,
+  type AgentSpec,
+  type ChatMessage,
+  type Limits,
+  type StructuredOutput,
+  type ToolCall,
+} from '../src/types';
 import type { Budget, BudgetDecision, SpentLimit } from './budget';
 import { fitContextWindow, shortenRefusedRequest } from './context-window';
 import { ensurePayloadFits, noAnswer, runFailure } from './run-failures';
@@ -26,16 +33,26 @@ import { LoopGuardRules } from './loop-guard-rules';
 import type { RunProgress } from './run-progress';
 import type { StatusReport } from './status-report';
 import { RepetitionGuard, type GuardMemory, type Repetition } from './stuck';
+import { StructuredAnswers } from './structured-answer';
 import { runToolCalls, type PendingStep, type ToolCallContext } from './tool-calls';
 import { notRunMessage } from './tool-messages';
 import type { TranscriptSender } from './transcript-sender';
 
+/**
+ * The text that answers a turn's message; with an output schema, the object too (`output`), or why
+ * there is none (`outputError`: a budget or a stuck loop ended the turn first).
+ */
+export interface TurnAnswer {
+  answer: string;
+  output?: StructuredOutput;
+  outputError?: string;
+}
 /** A budget ended the turn: the answer is the wrap-up's, or says what was and was not done. */
-export type LimitOutcome = { answer: string } & SpentLimit;
+export type LimitOutcome = TurnAnswer & SpentLimit;
 /** The model kept repeating `stuck` after being told; the answer says so. */
-export type StuckOutcome = { answer: string; stuck: string };
-/** How a turn ended, with the text that answers its message. */
-export type TurnOutcome = { answer: string } | LimitOutcome | StuckOutcome;
+export type StuckOutcome = TurnAnswer & { stuck: string };
+/** How a turn ended, with what answers its message. */
+export type TurnOutcome = TurnAnswer | LimitOutcome | StuckOutcome;
 
 export interface TurnContext {
   spec: AgentSpec;
@@ -49,6 +66,8 @@ export interface TurnContext {
   tools: Omit<ToolCallContext, 'deadlineMs'>;
   /** Compacts the transcript; returns the size of a model request over it, in bytes. */
   requestBytes(): number;
+  /** The `steer` messages that arrived since the last step, taken: they join the turn before its next model call. */
+  takeSteering(): string[];
   transcripts: TranscriptSender;
 }
 
@@ -74,6 +93,8 @@ export interface TurnMemory {
   guard: GuardMemory;
   warned: boolean;
   emptyAnswers: number;
+  /** Answers sent back for not fitting the output schema (absent: none, or no schema). */
+  outputRepairs?: number;
   /** A step whose calls still wait for approval, to finish before the next step. */
   pendingStep?: PendingStep;
 }
@@ -91,6 +112,8 @@ class Turn {
   private readonly rules: LoopGuardRules;
   private warned: boolean;
   private emptyAnswers: number;
+  /** The agent's output schema in this turn, if it has one. */
+  private readonly structured: StructuredAnswers | undefined;
 
   constructor(
     private readonly turn: TurnContext,
@@ -102,9 +125,16 @@ class Turn {
     this.rules = new LoopGuardRules(turn.spec);
     this.warned = resume?.warned ?? false;
     this.emptyAnswers = resume?.emptyAnswers ?? 0;
+    const { output } = turn.spec;
+    this.structured = output && new StructuredAnswers(output, turn.limits, resume?.outputRepairs);
   }
 
   async run(): Promise<TurnOutcome> {
+    const outcome = await this.steps();
+    return this.structured ? this.structured.settle(outcome) : outcome;
+  }
+
+  private async steps(): Promise<TurnOutcome> {
     const pending = this.resume?.pendingStep;
     if (pending) {
       const calls = (this.turn.messages.at(-1) as Extract<ChatMessage, { role: 'assistant' }>).tool_calls ?? [];
@@ -119,8 +149,14 @@ class Turn {
   }
 
   private memory(): TurnMemory {
-    const { start, guard, warned, emptyAnswers } = this;
-    return { start, guard: guard.memory(), warned, emptyAnswers };
+    const { start, guard, warned, emptyAnswers, structured } = this;
+    return {
+      start,
+      guard: guard.memory(),
+      warned,
+      emptyAnswers,
+      ...(structured?.repairs && { outputRepairs: structured.repairs }),
+    };
   }
 
   /** What the turn has added to the transcript so far. */
@@ -132,12 +168,15 @@ class Turn {
   private async step(): Promise<TurnOutcome | undefined> {
     const { turn } = this;
     const { limits, messages, progress, budget, status } = turn;
+    // Steering joins here, once the calls in flight have finished: the model's next request reads it.
+    for (const text of turn.takeSteering()) messages.push({ role: 'user', content: text });
     this.start = await fitContextWindow(turn, this.start);
     const requestBytes = turn.requestBytes();
     const decision = this.rules.nextCall(budget, requestBytes);
     if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision, limits, this.doneSoFar()) };
     const wrapUp = decision.next === 'wrapUp' ? decision : undefined;
-    if (wrapUp) messages.push(wrapUpInstruction(wrapUp.limit));
+    if (wrapUp)
+      messages.push(wrapUpInstruction(wrapUp.limit), ...(this.structured ? [this.structured.wrapUpNote()] : []));
     const step = progress.nextStep();
     status.setPhase(RunStatus.running);
     ensurePayloadFits(`the model call of step ${step}`, wrapUp ? turn.requestBytes() : requestBytes);
@@ -226,6 +265,7 @@ class Turn {
     tools?: ModelTool[],
   ): Promise<ModelCallOutcome> {
     const { spec, modelTools, messages, transcripts } = this.turn;
+    const structured = this.structured?.callOptions();
     return callModelWithFallback(
       spec,
       messages,
@@ -235,8 +275,9 @@ class Turn {
           {
             model,
             step,
-            tools: tools ?? modelTools,
+            tools: tools ?? (structured ? [...modelTools, ...structured.tools] : modelTools),
             ...carrier,
+            ...(structured?.responseFormat && { responseFormat: structured.responseFormat }),
             ...(wrapUp && { toolChoice: 'none' as const }),
             ...(decision.maxOutputTokens !== undefined && { maxOutputTokens: decision.maxOutputTokens }),
           },
@@ -254,6 +295,15 @@ class Turn {
   ): Promise<TurnOutcome | undefined> {
     const { messages, limits } = this.turn;
     const calls = message.tool_calls ?? [];
+    const read = this.structured?.read(message);
+    if (read && 'repair' in read) {
+      messages.push(...read.repair);
+      return undefined;
+    }
+    if (read) {
+      messages.push(...read.messages);
+      return { answer: read.answer, output: read.output };
+    }
     if (!calls.length) {
       const answer = message.content?.trim();
       if (answer) return { answer };

@@ -8,10 +8,10 @@ import { checkRunInput } from '../../client/agent-client';
 import { DEFAULT_UNKNOWN_AGENT_WAIT_SECONDS } from '../../src/defaults';
 import { ApprovalSurface, type AgentRunInput } from '../../src/input';
 import { RUN_ID_MAX_BYTES } from '../../src/run-id';
-import type { Limits } from '../../src/types';
+import type { Limits, RunOutput } from '../../src/types';
 import { jsonObject, positiveNumber, runId } from '../arg-parsers';
 import type { CommandContext } from '../command-context';
-import { formatOutcome, formatResult } from '../format';
+import { formatAnswer, formatOutcome, formatResult } from '../format';
 import { print, say, warn } from '../output';
 import { streamView, whileStreaming, withLiveLine } from '../wait-view';
 
@@ -116,7 +116,7 @@ async function start(context: CommandContext, agent: string, message: string, op
   );
   if (view.json) console.log(JSON.stringify({ workflowId: id, result }));
   else if (view.onStdout) {
-    view.printer.finish(result.output);
+    view.printer.finish(formatAnswer(result.output));
     say(`\n${formatOutcome(result)}`);
   } else say(formatResult(result));
 }
@@ -129,19 +129,29 @@ export function registerSendCommand(program: Command, context: CommandContext): 
     .argument('<text>', 'the message')
     .option('--no-wait', 'queue the message instead of waiting for the reply')
     .option('--no-stream', 'print the reply when it is complete, not as the model writes it')
-    .action((id: string, text: string, options: { wait: boolean; stream: boolean }) =>
-      send(context, id, text, options),
-    );
+    .option(
+      '--steer',
+      'steer a run (task or session) while it works: the message joins the turn in progress at its next step; ' +
+        'returns once the run accepted it',
+    )
+    .action((id: string, text: string, options: SendOptions) => send(context, id, text, options));
 }
 
-async function send(
-  context: CommandContext,
-  id: string,
-  text: string,
-  options: { wait: boolean; stream: boolean },
-): Promise<void> {
+/** `send`'s options, as commander parses them. */
+interface SendOptions {
+  wait: boolean;
+  stream: boolean;
+  steer?: boolean;
+}
+
+async function send(context: CommandContext, id: string, text: string, options: SendOptions): Promise<void> {
   const json = context.json();
   const agents = await context.connect();
+  if (options.steer) {
+    const outcome = await agents.steer(id, text);
+    print(json, { steered: true, outcome }, () => outcome);
+    return;
+  }
   if (!options.wait) {
     const queued = await agents.message(id, text);
     print(json, { queued: true, outcome: queued }, () => queued);
@@ -150,20 +160,28 @@ async function send(
   const view = streamView(json, options.stream, { transcript: false });
   if (!view) {
     const reply = await withLiveLine(json, (options) => agents.chat(id, text, options));
-    print(json, { reply }, () => reply);
+    print(json, { reply }, () => formatAnswer(reply));
     return;
   }
-  const reply = await whileStreaming<string>(
+  const reply = await whileStreaming<RunOutput>(
     agents,
     id,
     view,
     'now',
-    (event, reply) => event.type === 'assistant' && event.text.trim() === reply.trim(),
+    (event, reply) => event.type === 'assistant' && shows(event.text, event.answer, reply),
     () => agents.chat(id, text),
   );
   if (view.json) console.log(JSON.stringify({ reply }));
-  else if (view.onStdout) view.printer.finish(reply);
-  else say(reply);
+  else if (view.onStdout) view.printer.finish(formatAnswer(reply));
+  else say(formatAnswer(reply));
+}
+
+/**
+ * Whether a recorded assistant message is the reply: its text, or for an object (an output schema)
+ * the turn's final text answer (one through the `answer` tool is left to the stream's catch-up time).
+ */
+function shows(text: string, finalAnswer: boolean, reply: RunOutput): boolean {
+  return typeof reply === 'string' ? text.trim() === reply.trim() : finalAnswer;
 }
 
 /** Who decides, for the record, unless `--by` says: the user this command runs as. */

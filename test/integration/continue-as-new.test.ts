@@ -26,7 +26,7 @@ describe('a long session', () => {
   it('continues as new between turns, keeping transcript, steps and usage, and still answers', async () => {
     const handle = await worker.start({ agent: 'helpdesk', message: 'turn 0', mode: 'session' });
     const firstRunId = (await handle.describe()).runId;
-    const replies: string[] = [];
+    const replies: unknown[] = [];
     for (let turn = 1; turn <= 8; turn++) {
       replies.push(await handle.executeUpdate(chatUpdate, { args: [{ text: `turn ${turn}` }] }));
     }

@@ -124,7 +124,7 @@ describe('a long task run', () => {
       expect(referenceResult).toMatchObject({ status: 'completed', steps, output: `Read ${steps - 1} pages.` });
       const referenceRequests = model.requests.splice(0);
       const history = await chainHistory(client, reference.workflowId);
-      const conversation = conversationBytes(referenceRequests, referenceResult.output);
+      const conversation = conversationBytes(referenceRequests, String(referenceResult.output));
       console.log(
         `${steps} steps of 20 KB: history ${history.bytes} bytes in ${history.events} events (${history.runs} run(s)) ` +
           `for ${conversation} bytes of conversation: ${(history.bytes / conversation).toFixed(2)}x`,
@@ -169,7 +169,7 @@ describe('a long task run', () => {
       const result = await handle.result();
       expect(result).toMatchObject({ status: 'completed', steps });
       const history = await chainHistory(worker.client, handle.workflowId);
-      const conversation = conversationBytes(model.requests, result.output);
+      const conversation = conversationBytes(model.requests, String(result.output));
       console.log(
         `${steps} steps of 19,000 CJK characters: history ${history.bytes} bytes in ${history.events} events ` +
           `(${history.runs} runs) for ${conversation} bytes of conversation: ${(history.bytes / conversation).toFixed(2)}x`,

@@ -225,7 +225,7 @@ describe('defineAgent', () => {
     [
       'an unknown budget',
       { limits: { maxMinutes: 5 } as never },
-      /^agent "forecaster" limits: unknown limit "maxMinutes"; known limits: maxSteps, maxTokens, maxCostUsd, maxDurationSeconds, maxRepeats, maxToolCallsPerTurn, lifetime$/,
+      /^agent "forecaster" limits: unknown limit "maxMinutes"; known limits: maxSteps, maxTokens, maxCostUsd, maxDurationSeconds, maxRepeats, maxToolCallsPerTurn, maxOutputRepairs, lifetime$/,
     ],
     [
       'a negative approval timeout',
@@ -248,6 +248,26 @@ describe('defineAgent', () => {
       /agent "forecaster": approval must be an object such as \{ tools: \["issue_refund"\] \}, not true/,
     ],
     [
+      'an output that is not a zod object',
+      { output: z.string() as never },
+      /^agent "forecaster": output must be a z\.object\(\{\.\.\.\}\) schema \(an answer is a JSON object\)$/,
+    ],
+    [
+      'an output schema no model can be sent',
+      { output: z.object({ when: z.date() }) },
+      /^agent "forecaster": output cannot be sent to a model: /,
+    ],
+    [
+      'an output schema beside a tool named answer',
+      { output: z.object({ text: z.string() }), tools: [tool({ name: 'answer' })] },
+      /^agent "forecaster" has an output schema, which may bring its own tool "answer": rename the agent's tool "answer"$/,
+    ],
+    [
+      'a structuredOutput that is not a boolean',
+      { structuredOutput: 'no' as never },
+      /^agent "forecaster": structuredOutput must be true or false$/,
+    ],
+    [
       'approval tools that is not a list',
       { approval: { tools: 'weather' as never } },
       /agent "forecaster": approval\.tools must be a list of tool names, not "weather"/,
@@ -265,7 +285,7 @@ describe('defineAgent', () => {
     [
       'an option with no near name, listing the known ones',
       { temperature: 0.2 },
-      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, agents, limits, approval, fallbackModels, contextWindowTokens, memory, memoryScope, localActivities, mcpServers, modelSettings',
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, agents, limits, approval, fallbackModels, contextWindowTokens, memory, memoryScope, localActivities, mcpServers, modelSettings, output, structuredOutput',
     ],
     [
       'a misspelt name, on an agent without one',
@@ -307,12 +327,15 @@ describe('defineAgent', () => {
         maxDurationSeconds: 60,
         maxRepeats: 4,
         maxToolCallsPerTurn: 8,
+        maxOutputRepairs: 3,
         lifetime: { maxSteps: 500, maxCostUsd: 5 },
       },
       approval: { tools: ['weather'], timeoutSeconds: 300 },
       fallbackModels: ['gpt-4o-mini'],
       localActivities: ['model', 'tools'],
       modelSettings: { reasoning_effort: 'high', temperature: 0, top_p: 1, max_completion_tokens: 4_096, seed: 42 },
+      output: z.object({ forecast: z.string() }),
+      structuredOutput: false,
     };
     expect(agent(options)).toMatchObject({ kind: 'agent', name: 'forecaster', ...options });
   });
@@ -391,6 +414,48 @@ describe('resolveSpec', () => {
     expect(DEFAULT_APPROVAL_TIMEOUT_SECONDS).toBe(86_400);
     expect(spec.tools.map((t) => t.name)).toEqual(['plain', 'gated', 'slow', 'by_agent', 'by_arguments']);
     expect(toolSpec('plain').parameters).toEqual(toolParameters(plain));
+  });
+
+  it('records an output schema as JSON Schema, strict where OpenAI takes it, asked as the agent or worker says', () => {
+    const options = {
+      defaultModel: 'm',
+      modelCall,
+      transcriptMaxBytes: 1_000,
+      prices: DEFAULT_PRICES,
+      ...specSettings,
+    };
+    const closed = z.object({ refundId: z.string(), lines: z.array(z.object({ sku: z.string() })) });
+    expect(resolveSpec(agent({ output: closed }), options).output).toEqual({
+      name: 'forecaster',
+      schema: {
+        type: 'object',
+        properties: {
+          refundId: { type: 'string' },
+          lines: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { sku: { type: 'string' } },
+              required: ['sku'],
+              additionalProperties: false,
+            },
+          },
+        },
+        required: ['refundId', 'lines'],
+        additionalProperties: false,
+      },
+      strict: true,
+      mode: 'response_format',
+    });
+    // An optional field is outside strict mode: sent with strict false, still checked by the run.
+    const open = agent({ output: z.object({ note: z.string().optional() }) });
+    expect(resolveSpec(open, options).output).toMatchObject({ strict: false, mode: 'response_format' });
+    expect(resolveSpec(open, { ...options, structuredOutput: false }).output).toMatchObject({ mode: 'answer_tool' });
+    expect(
+      resolveSpec(agent({ output: closed, structuredOutput: true }), { ...options, structuredOutput: false }).output,
+    ).toMatchObject({ mode: 'response_format' });
+    // Agents without one record none, as specs did before.
+    expect(resolveSpec(agent({}), options)).not.toHaveProperty('output');
   });
 
   it('takes limits and approval timeout from the agent', () => {
