@@ -53,6 +53,7 @@ describe('loadWorkerConfig', () => {
       HEALTH_HOST: '127.0.0.1',
       METRICS_HOST: '127.0.0.1',
       LOG_FORMAT: 'text',
+      MCP_LIST_TTL_SECONDS: 60,
     });
   });
 

@@ -225,7 +225,7 @@ describe('defineAgent', () => {
     [
       'an unknown budget',
       { limits: { maxMinutes: 5 } as never },
-      /^agent "forecaster" limits: unknown limit "maxMinutes"; known limits: maxSteps, maxTokens, maxCostUsd, maxDurationSeconds, maxRepeats, maxToolCallsPerTurn, maxOutputRepairs, lifetime$/,
+      /^agent "forecaster" limits: unknown limit "maxMinutes"; known limits: maxSteps, maxTokens, maxCostUsd, maxDurationSeconds, maxRepeats, maxToolCallsPerTurn, maxDepth, maxOutputRepairs, lifetime$/,
     ],
     [
       'a negative approval timeout',
