@@ -20,6 +20,7 @@ import { RunMode } from '../../src/types';
 import { boundedString, truncateUtf8 } from '../../src/validation';
 import { ProgressTeller, sendRunProgress, type ProgressSink } from './mcp-progress';
 import { RunTaskStore, TASK_POLL_INTERVAL_MS, type RunTaskContext } from './run-task-store';
+import { formatAnswer } from '../format';
 import { asToolResult, textResult } from './run-tool-results';
 
 /** The server's own tools: no agent may take their names. */
@@ -164,7 +165,7 @@ async function firstAnswer(agents: AgentClient, runId: string, extra: Extra): Pr
   for await (const event of agents.stream(runId, { signal: extra.signal })) {
     await teller?.tell(event).catch(() => undefined);
     if (event.type === 'assistant' && event.answer) return event.text;
-    if (event.type === 'result') return event.result.output;
+    if (event.type === 'result') return formatAnswer(event.result.output);
     if (event.type === 'failure') throw new AgentClientError(event.failure.error, ClientErrorKind.runFailed);
   }
   throw new AgentClientError(`the call was cancelled; session ${runId} goes on`, ClientErrorKind.rejected);
@@ -173,13 +174,13 @@ async function firstAnswer(agents: AgentClient, runId: string, extra: Extra): Pr
 /** A message to a session that is open: the reply to it, with progress on the way. */
 async function sessionReply(agents: AgentClient, runId: string, message: string, extra: Extra): Promise<string> {
   const sink = progressSink(extra);
-  if (!sink) return agents.chat(runId, message);
+  if (!sink) return formatAnswer(await agents.chat(runId, message));
   const following = new AbortController();
   const abort = () => following.abort();
   extra.signal.addEventListener('abort', abort);
   const progress = sendRunProgress(agents, runId, { ...sink, signal: following.signal }, { from: 'now' });
   try {
-    return await agents.chat(runId, message);
+    return formatAnswer(await agents.chat(runId, message));
   } finally {
     following.abort();
     extra.signal.removeEventListener('abort', abort);

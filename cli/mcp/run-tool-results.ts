@@ -4,13 +4,17 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AgentRunResult } from '../../src/types';
+import { formatAnswer } from '../format';
 
-/** A finished run's answer: the text the client shows, and the run's id, status, steps and usage for scripts. */
+/**
+ * A finished run's answer: the text the client shows (an output schema's object as JSON), and the
+ * run's id, status, steps and usage (and that object) for scripts.
+ */
 export function runResultContent(runId: string, result: AgentRunResult): CallToolResult {
   const { output, ...rest } = result;
   return {
-    content: [{ type: 'text', text: output }],
-    structuredContent: { runId, ...rest },
+    content: [{ type: 'text', text: formatAnswer(output) }],
+    structuredContent: { runId, ...rest, ...(typeof output !== 'string' && { output }) },
   };
 }
 
