@@ -8,7 +8,7 @@
 import { createInterface } from 'node:readline';
 import type { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { SseError, SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -87,9 +87,12 @@ function wantsSse(error: unknown): boolean {
   return error instanceof StreamableHTTPError && error.code !== undefined && [400, 404, 405].includes(error.code);
 }
 
-/** Whether the server no longer knows the session (Streamable HTTP answers 404): open a new one. */
-export function sessionForgotten(error: unknown): boolean {
-  return error instanceof StreamableHTTPError && error.code === 404;
+/**
+ * Whether the server no longer knows the session: Streamable HTTP asks servers to answer 404, and
+ * some (the reference servers) answer 400 to a session id they do not have. Open a new one.
+ */
+function sessionForgotten(error: unknown): boolean {
+  return error instanceof StreamableHTTPError && (error.code === 404 || error.code === 400);
 }
 
 /** One server definition's connection and its cached tool list. */
@@ -190,8 +193,11 @@ class McpServerConnection {
     return promise;
   }
 
-  private async fetchList(): Promise<McpListing> {
-    const client = await this.connected();
+  private fetchList(): Promise<McpListing> {
+    return this.withClient((client) => this.listPages(client));
+  }
+
+  private async listPages(client: Client): Promise<McpListing> {
     const tools: Tool[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
@@ -206,10 +212,25 @@ class McpServerConnection {
   }
 
   /**
-   * Calls tool `name` once. A Streamable HTTP session the server forgot is opened again and the call
-   * sent once more: the server never saw it.
+   * Runs `request` on the connection. A session the server forgot is opened again and the request
+   * sent once more (the server refused it, so it never ran); after any other HTTP failure the next
+   * use opens a new session, so a server that restarted is reached again by the retry.
    */
-  async call(
+  private async withClient<T>(request: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.connected();
+    try {
+      return await request(client);
+    } catch (error) {
+      // Only the connection that failed is dropped: a request that failed with it may find a new one already.
+      const http = error instanceof StreamableHTTPError || error instanceof SseError;
+      if (http && this.current === client) await this.close();
+      if (!sessionForgotten(error)) throw error;
+      return request(await this.connected());
+    }
+  }
+
+  /** Calls tool `name` once; aborting `signal` cancels the request at the server (`notifications/cancelled`). */
+  call(
     name: string,
     args: Record<string, unknown>,
     meta: Record<string, unknown>,
@@ -219,21 +240,14 @@ class McpServerConnection {
       onprogress?: (progress: { progress: number; total?: number }) => void;
     },
   ): Promise<CallToolResult> {
-    const send = async () =>
-      (await (
-        await this.connected()
-      ).callTool({ name, arguments: args, _meta: meta }, undefined, {
-        signal: options.signal,
-        timeout: options.timeoutMs,
-        onprogress: options.onprogress,
-      })) as CallToolResult;
-    try {
-      return await send();
-    } catch (error) {
-      if (!sessionForgotten(error)) throw error;
-      await this.close();
-      return send();
-    }
+    return this.withClient(
+      async (client) =>
+        (await client.callTool({ name, arguments: args, _meta: meta }, undefined, {
+          signal: options.signal,
+          timeout: options.timeoutMs,
+          onprogress: options.onprogress,
+        })) as CallToolResult,
+    );
   }
 
   /** Closes the connection: a stdio server's process is asked to end, then killed. */

@@ -170,6 +170,29 @@ describe('an agent with an MCP server over HTTP (server-everything)', () => {
     expect(JSON.stringify(await handle.fetchHistory())).not.toContain('s3cret');
   });
 
+  it('opens a new session when the server forgot its own (it restarted)', async () => {
+    scripted.script = byTurn([
+      reply.tools([{ name: 'everything_echo', args: { message: 'again' } }]),
+      reply.text('ok'),
+    ]);
+    const before = await scripted.worker.start({ agent: 'everything', message: 'echo' });
+    expect(await before.result()).toMatchObject({ status: 'completed' });
+    const restarted = httpServers[0];
+    const port = Number(new URL(restarted.url).port);
+    await restarted.stop();
+    httpServers[0] = await startEverythingHttp(port);
+    const after = await scripted.worker.start({ agent: 'everything', message: 'echo' });
+    expect(await after.result()).toMatchObject({ status: 'completed', output: 'ok' });
+    expect(toolMessages(scripted.model.requests.at(-1)!)).toEqual([
+      expect.objectContaining({ content: 'Echo: again' }),
+    ]);
+    // Within the call's first attempt: the stale session cost no retry.
+    const attempts = ((await after.fetchHistory()).events ?? []).map(
+      (event) => event.activityTaskStartedEventAttributes?.attempt,
+    );
+    expect(attempts.filter(Boolean).every((attempt) => attempt === 1)).toBe(true);
+  });
+
   it('falls back to SSE for a server that only speaks it', async () => {
     scripted.script = byTurn([reply.tools([{ name: 'legacy_echo', args: { message: 'over sse' } }]), reply.text('ok')]);
     const handle = await scripted.worker.start({ agent: 'legacy', message: 'echo' });

@@ -134,6 +134,40 @@ describe('MCP servers on worker processes', () => {
     expect(calls.map((call) => call.proxyPid)).toEqual(starts.map((entry) => entry.proxyPid));
     expect(new Set(calls.map((call) => call.meta?.[IDEMPOTENCY_KEY])).size).toBe(1);
     expect(lastOf(model.requests.at(-1)!, 'tool')!.content).toContain('Long running operation completed.');
+
+    // SIGTERM: the worker drains, then stops the server it started.
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    const exits = readProxyLog(env.MCP_EVERYTHING_LOG).filter((entry) => entry.event === 'exit');
+    expect(exits.map((entry) => entry.proxyPid)).toEqual(starts.map((entry) => entry.proxyPid));
+  });
+
+  it('a run cancelled during an MCP call cancels the request at the server', async () => {
+    const model = await processes.startModel(
+      byTurn([
+        reply.tools([{ name: 'everything_trigger-long-running-operation', args: { duration: 20, steps: 20 } }]),
+        reply.text('Done.'),
+      ]),
+    );
+    const env = mcpWorkerEnv(model.baseUrl);
+    await spawnPolling(env);
+    const handle = await start(env, 'mcp-slow', 'run the long operation');
+    const [call] = await eventually(() => {
+      const calls = requestsOf(env.MCP_EVERYTHING_LOG, 'tools/call');
+      return calls.length ? calls : undefined;
+    }, 'the call to reach the server');
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    const [cancelled] = await eventually(
+      () => {
+        const notices = requestsOf(env.MCP_EVERYTHING_LOG, 'notifications/cancelled');
+        return notices.length ? notices : undefined;
+      },
+      'the server to be told',
+      10_000,
+    );
+    expect(cancelled).toMatchObject({ cancelled: call.id });
+    expect(model.requests).toHaveLength(1);
   });
 
   it('a server that does not answer in time: the call times out typed, is cancelled, then the model reads why', async () => {

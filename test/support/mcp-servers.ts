@@ -27,6 +27,9 @@ export interface ProxyLogEntry {
   workerPid: number;
   serverPid?: number;
   method?: string;
+  /** A request's JSON-RPC id; `cancelled`: the id a `notifications/cancelled` names. */
+  id?: number | string;
+  cancelled?: number | string;
   tool?: string;
   meta?: Record<string, unknown>;
   at: number;
