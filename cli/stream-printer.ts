@@ -47,6 +47,25 @@ function displayWidth(char: string): number {
 }
 const up = (rows: number) => (rows > 0 ? `\x1b[${rows}A` : '');
 
+/**
+ * `out` with each line opened by `label` (and never live): where a sub-agent's events are shown, beside
+ * its parent's, a message at a time.
+ */
+export function labelledOutput(out: PrinterOutput, label: string): PrinterOutput {
+  let lineStart = true;
+  return {
+    write(text: string) {
+      let shown = '';
+      for (const char of text) {
+        if (lineStart && char !== '\n') shown += label;
+        lineStart = char === '\n';
+        shown += char;
+      }
+      return out.write(shown);
+    },
+  };
+}
+
 /** Which events a command shows besides the model's answers: `watch` shows all; `send` and `start` the calls. */
 export interface PrinterOptions {
   /** User messages and status changes (`watch`). */

@@ -38,6 +38,7 @@ import { closedWording } from './run-failure';
 import { RunListing } from './run-listing';
 import { runReport, streamEnding } from './run-report';
 import { byCall, subAgentTree, type RunTreeNode } from './run-tree';
+import { treeStream, type TreeStreamEvent } from './tree-stream';
 import { startRun } from './run-start';
 import { answerOf } from './run-state-query';
 import type { ListFilter } from './run-status';
@@ -53,6 +54,7 @@ export type { ConnectOptions, RunFailure, RunReport, RunSummary, TypedRunResult 
 export type { TaskQueueWorkers, WaitNotice, WaitOptions } from './waiting';
 export type { RunStreamEvent, StreamOptions } from './run-stream';
 export type { RunTreeNode } from './run-tree';
+export type { TreeStreamEvent } from './tree-stream';
 export { connectionCause } from '../src/connection-errors';
 export { listQuery, reportedStatus, type ListFilter } from './run-status';
 export { checkRunInput } from './run-start';
@@ -210,6 +212,22 @@ export class AgentClient {
    * worker polls the run's task queue, and the events follow once one does.
    */
   stream(workflowId: string, options: StreamOptions = {}): AsyncGenerator<RunStreamEvent> {
+    return this.runEvents(workflowId, options);
+  }
+
+  /**
+   * `stream` of the run and of its sub-agents' runs, merged: each sub-agent's event labelled with
+   * `agentPath` (the sub-agents from the run down to it); the run's ending comes last.
+   */
+  streamTree(workflowId: string, options: StreamOptions = {}): AsyncGenerator<TreeStreamEvent> {
+    return treeStream(
+      workflowId,
+      (id) => this.runEvents(id, id === workflowId ? options : { signal: options.signal }),
+      (id) => this.listing.children(id),
+    );
+  }
+
+  private runEvents(workflowId: string, options: StreamOptions): AsyncGenerator<RunStreamEvent> {
     const { client, call } = this;
     const handle = this.handle(workflowId);
     const summaries = new ActivitySummaries(client);

@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import type { RunReport } from '../../client/run-types';
 import type { RunStreamEvent } from '../../client/run-stream';
 import { startWorkerHint } from '../../client/shell-hints';
+import { terminalSafe } from '../../src/terminal-text';
 import { RunStatus } from '../../src/types';
 import { positiveNumber, runId } from '../arg-parsers';
 import type { CommandContext } from '../command-context';
@@ -21,7 +22,7 @@ import {
 } from '../format';
 import { formatProgress } from '../live-line';
 import { print, say, tellWaiting, warn } from '../output';
-import { StreamPrinter } from '../stream-printer';
+import { labelledOutput, StreamPrinter } from '../stream-printer';
 import { withLiveLine } from '../wait-view';
 
 export function registerStatusCommand(program: Command, context: CommandContext): void {
@@ -85,7 +86,8 @@ export function registerWatchCommand(program: Command, context: CommandContext):
   program
     .command('watch')
     .description(
-      'follow new messages and status changes until the run ends (exit code 1 if it failed, was cancelled or terminated)',
+      "follow new messages and status changes until the run ends, its sub-agents' labelled with their agent path " +
+        '(exit code 1 if it failed, was cancelled or terminated)',
     )
     .argument('<id>', 'run id', runId)
     .option('--no-stream', "show the model's answers when they are complete, not as it writes them")
@@ -94,14 +96,23 @@ export function registerWatchCommand(program: Command, context: CommandContext):
 
 async function watch(context: CommandContext, id: string, options: { stream: boolean }): Promise<void> {
   // Off a terminal (and with --no-stream) whole messages, a line each; with --json every event.
-  const printer = new StreamPrinter(options.stream ? process.stdout : { write: (text) => process.stdout.write(text) }, {
-    transcript: true,
-  });
+  const stdout = { write: (text: string) => process.stdout.write(text) };
+  const printer = new StreamPrinter(options.stream ? process.stdout : stdout, { transcript: true });
+  // A sub-agent's events, a message at a time, each line opened with its agent path.
+  const subAgentPrinters = new Map<string, StreamPrinter>();
+  const printerOf = (path: string[] | undefined) => {
+    if (!path) return printer;
+    const label = `[${path.map(terminalSafe).join(' › ')}] `;
+    if (!subAgentPrinters.has(label)) {
+      subAgentPrinters.set(label, new StreamPrinter(labelledOutput(stdout, label), { transcript: true }));
+    }
+    return subAgentPrinters.get(label)!;
+  };
   let ending: RunStreamEvent | undefined;
-  for await (const event of (await context.connect()).stream(id, { onWait: tellWaiting })) {
+  for await (const event of (await context.connect()).streamTree(id, { onWait: tellWaiting })) {
     if (context.json()) console.log(JSON.stringify(event));
-    else printer.show(event);
-    ending = event;
+    else printerOf(event.agentPath).show(event);
+    if (!event.agentPath) ending = event;
   }
   // A run that failed, timed out or was terminated ends the command with its one-line error.
   if (ending?.type === 'failure' && ending.status !== RunStatus.cancelled) throw new Error(ending.failure.error);

@@ -137,6 +137,22 @@ describe('sub-agents', () => {
     expect(await listed('researcher', '--all')).toContain(`${handle.workflowId}/1.1`);
     expect(await listed('lead')).toContain(handle.workflowId);
 
+    // watch follows the sub-agents' runs too, each event labelled with its agent path; the root's ending last.
+    const watched = (await runCli(['watch', handle.workflowId, '--json'], env)).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; tool?: string; agentPath?: string[] });
+    expect(watched.find((event) => event.type === 'tool_call' && event.tool === 'search_notes')?.agentPath).toEqual([
+      'researcher',
+    ]);
+    expect(watched.filter((event) => event.agentPath?.[0] === 'writer').map((event) => event.type)).toContain(
+      'assistant',
+    );
+    expect(watched.at(-1)).toMatchObject({ type: 'result' });
+    expect(watched.at(-1)!.agentPath).toBeUndefined();
+    const watchedText = (await runCli(['watch', handle.workflowId], env)).stdout;
+    expect(watchedText).toMatch(/^\[researcher\] .*search_notes/m);
+
     // transcript and export of the root carry the sub-agents' transcripts, in call order.
     const transcript = JSON.parse((await runCli(['transcript', handle.workflowId, '--json'], env)).stdout) as {
       subAgents: { workflowId: string; agent: string; messages: { role: string; content: string | null }[] }[];
