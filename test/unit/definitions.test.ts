@@ -657,8 +657,9 @@ describe('AgentRegistry', () => {
     expect(registry.get('alpha')).toBe(alpha);
   });
 
-  it('rejects a duplicate within one batch', () => {
-    expect(definitionError(() => new AgentRegistry().add([alpha, alpha], 'mod.js')).message).toMatch(
+  it('takes one definition listed twice as one agent (sub-agents given inline), and refuses a second of its name', () => {
+    expect(new AgentRegistry().add([alpha, alpha], 'mod.js').get('alpha')).toBe(alpha);
+    expect(definitionError(() => new AgentRegistry().add([alpha, agent({ name: 'alpha' })], 'mod.js')).message).toMatch(
       /already defined by mod\.js/,
     );
   });
@@ -668,7 +669,9 @@ describe('AgentRegistry', () => {
     ['undefined', undefined],
   ])('rejects %s that is not a defineAgent result, naming the source', (_case, entry) => {
     const error = definitionError(() => new AgentRegistry().add([entry as unknown as AgentDefinition], 'mod.js'));
-    expect(error.message).toMatch(/^mod\.js: .* is not a defineAgent\(\.\.\.\) result$/);
+    expect(error.message).toMatch(
+      /^mod\.js: .* is neither a defineAgent\(\.\.\.\) nor a defineMcpServer\(\.\.\.\) result$/,
+    );
   });
 });
 
