@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
 import { ErrorType } from '../src/errors';
+import { handoffSpecs } from '../src/handoff-targets';
 import type { AgentRegistry } from '../src/registry';
 import { PATCHES_IN_SPEC } from '../src/patches';
 import { resolveSpec, type SpecOptions } from '../src/spec';
@@ -58,7 +59,12 @@ export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings
       }
       // This worker's workflow code runs the run (the spec is resolved by a local activity): it has these changes.
       const spec = resolveSpec(agent, { ...request, ...settings }, registry.mcpServersOf(agent));
-      return { ...spec, ...subAgentSpecs(agent, registry), patches: [...PATCHES_IN_SPEC] };
+      return {
+        ...spec,
+        ...subAgentSpecs(agent, registry),
+        ...handoffSpecs(agent, registry),
+        patches: [...PATCHES_IN_SPEC],
+      };
     },
   };
 }

@@ -18,6 +18,7 @@ import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
 import { describeAddress, WorkerRole, type WorkerConfig } from '../src/config';
 import { connectionCause, connectionHint } from '../src/connection-errors';
 import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
+import { checkHandoffTargets } from '../src/handoff-targets';
 import { specSettingsOf } from '../src/spec';
 import { LocalCallKind } from '../src/types';
 import type { AgentRegistry } from '../src/registry';
@@ -226,6 +227,8 @@ export async function createAgentWorker(
   const codecs = payloadCodecs(config.PAYLOAD_KEYS, { onKeyError: options.onPayloadKeyError });
   const agents = registry ?? (await buildRegistry(config));
   checkSubAgentTree(agents);
+  // A handoff to an agent this worker lacks stops it here, not a run mid-conversation.
+  checkHandoffTargets(agents);
   const requestTimeoutMs = config.MODEL_TIMEOUT_SECONDS * 1000;
   const openai = new OpenAI({
     baseURL: config.OPENAI_BASE_URL,

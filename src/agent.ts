@@ -3,9 +3,10 @@
  */
 import type { z } from 'zod';
 import { DefinitionError } from './errors';
+import { handoffToolName, MAX_TOOL_NAME_LENGTH, targetName } from './handoff-targets';
 import { fallbackModelsSchema, limitsSchema } from './input';
 import { isMcpServerDefinition, MCP_SERVER_NAME, type McpServerDefinition } from './mcp-server';
-import { subAgentsProblem, type SubAgentReference } from './sub-agent-definitions';
+import { subAgentName, subAgentsProblem, type SubAgentReference } from './sub-agent-definitions';
 import { modelSettingsSchema, type ModelSettings } from './model-settings';
 import { ANSWER_TOOL_NAME, isZodObject, outputJsonSchema } from './output-schema';
 import { namesOf, unknownNames } from './suggest';
@@ -22,7 +23,7 @@ export interface AgentConfig<Output extends OutputSchema = OutputSchema> {
   name: string;
   /**
    * What the model of an agent that lists this one in `agents` reads about it, to decide when to call
-   * it (required for a sub-agent; at most 2 KiB).
+   * it, or of one that hands off to it, to decide when to transfer (required for either; at most 2 KiB).
    */
   description?: string;
   /** The system prompt. */
@@ -84,6 +85,12 @@ export interface AgentConfig<Output extends OutputSchema = OutputSchema> {
    * `MODEL_STRUCTURED_OUTPUT`, on); `false`: with `output`, the model answers through a final `answer` tool.
    */
   structuredOutput?: boolean;
+  /**
+   * Agents this one may hand the conversation to (definitions, or names of agents registered on the
+   * same workers): its model gets a tool `transfer_to_<agent>` each, and a run that calls one goes on
+   * as that agent, in the same workflow (docs/handoffs.md).
+   */
+  handoffs?: (AgentDefinition | string)[];
 }
 
 /** Which calls of an agent wait for a person, and for how long. */
@@ -125,6 +132,7 @@ const AGENT_OPTIONS = namesOf<AgentConfig>({
   modelSettings: true,
   output: true,
   structuredOutput: true,
+  handoffs: true,
 });
 const LOCAL_CALL_KINDS: readonly unknown[] = Object.values(LocalCallKind);
 const MEMORY_TOOL_NAMES: readonly string[] = Object.values(MemoryToolName);
@@ -230,6 +238,33 @@ function checkOutput({ name, output, structuredOutput }: AgentConfig, toolNames:
   }
 }
 
+/**
+ * What is wrong with the handoffs, or undefined: each a definition or an agent name, none twice, not
+ * the agent itself, and each transfer tool's name a valid tool name that none of the agent's tools or
+ * sub-agents has. Whether the named agents exist is checked when the worker starts (`checkHandoffTargets`).
+ */
+function handoffsProblem({ name, handoffs, agents }: AgentConfig, toolNames: string[]): string | undefined {
+  if (handoffs === undefined) return undefined;
+  const valid = (target: unknown) =>
+    (typeof target === 'string' && AGENT_NAME.test(target)) ||
+    (typeof target === 'object' && target !== null && (target as AgentDefinition).kind === 'agent');
+  if (!Array.isArray(handoffs) || !handoffs.every(valid)) {
+    return 'handoffs must be a list of agents (defineAgent(...) results) or agent names';
+  }
+  const names = handoffs.map(targetName);
+  const tools = names.map(handoffToolName);
+  const twice = tools.find((tool, index) => tools.indexOf(tool) !== index);
+  if (twice) return `handoffs name two agents whose transfer tool is "${twice}"`;
+  if (names.includes(name)) return 'an agent cannot hand off to itself';
+  const long = tools.find((tool) => tool.length > MAX_TOOL_NAME_LENGTH);
+  if (long)
+    return `the transfer tool "${long}" is longer than ${MAX_TOOL_NAME_LENGTH} characters: shorten the agent's name`;
+  const taken = tools.find((tool) => toolNames.includes(tool));
+  if (taken) return `the tool "${taken}" has the name of a handoff's transfer tool: rename the tool`;
+  const subAgent = tools.find((tool) => (agents ?? []).some((reference) => subAgentName(reference) === tool));
+  return subAgent ? `the sub-agent "${subAgent}" has the name of a handoff's transfer tool: rename one` : undefined;
+}
+
 /** Defines an agent; checks it at once so that a bad one stops the worker at start-up. */
 export function defineAgent<Output extends OutputSchema = undefined>(
   config: AgentConfig<Output>,
@@ -257,7 +292,7 @@ export function defineAgent<Output extends OutputSchema = undefined>(
   checkMemory(config, toolNames);
   const servers = mcpServerNames(config.mcpServers);
   if (typeof servers === 'string') throw new DefinitionError(`agent "${name}": ${servers}`);
-  const subAgents = subAgentsProblem(config, toolNames);
+  const subAgents = subAgentsProblem(config, toolNames) ?? handoffsProblem(config, toolNames);
   if (subAgents) throw new DefinitionError(`agent "${name}": ${subAgents}`);
   checkOutput(config, toolNames);
   const local = config.localActivities;

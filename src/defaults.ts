@@ -87,6 +87,12 @@ export const DEFAULT_MAX_REPEATS = 3;
 /** Tool calls run per model answer; the excess is answered to the model as not run (input `maxToolCallsPerTurn`). */
 export const DEFAULT_MAX_TOOL_CALLS_PER_TURN = 64;
 
+/**
+ * Handoffs one turn may make (docs/handoffs.md); a transfer past it is refused and the agent in charge
+ * answers itself, so two agents cannot pass a conversation back and forth without end.
+ */
+export const MAX_HANDOFFS_PER_TURN = 4;
+
 /** Consecutive answers with neither text nor a tool call after which the run fails with `ModelNoAnswer`. */
 export const MAX_EMPTY_ANSWERS = 3;
 
@@ -143,6 +149,8 @@ export const Bounds = {
   mcpToolsPerServer: 100,
   /** An agent's output schema, as the JSON Schema every run records and sends with each model call. */
   outputSchemaBytes: 16_384,
+  /** The `reason` a model may give when it hands the conversation to another agent. */
+  handoffReasonBytes: 500,
 } as const;
 
 /**

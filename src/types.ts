@@ -113,6 +113,11 @@ export interface AgentRunState {
   pendingApprovals: PendingApproval[];
   /** User messages received and not yet answered. */
   queuedMessages: number;
+  /**
+   * The agent the run acts as now (`agent` until a handoff: docs/handoffs.md); set in runs whose agent
+   * can hand off.
+   */
+  activeAgent?: string;
 }
 
 /**
@@ -175,6 +180,11 @@ export interface AgentRunResult<Output = RunOutput> {
   reason?: string;
   /** Messages a session received and did not answer before it ended (a budget or a stuck loop ended it). */
   unansweredMessages?: string[];
+  /**
+   * The agent the run acted as when it ended, whose answer `output` is: the run's own agent, or the
+   * one a handoff passed it to (docs/handoffs.md). Set in runs whose agent can hand off.
+   */
+  answeredBy?: string;
 }
 
 /** A tool as the workflow sees it: its JSON schema and execution policy, no code. */
@@ -197,6 +207,15 @@ export interface ToolSpec {
   local?: boolean;
   /** A tool of an MCP server, listed by the run: the server's name and the tool's own name there. */
   mcp?: { server: string; tool: string };
+}
+
+/** An agent a run may be handed to, as the model sees it: a tool `transfer_to_<agent>` (docs/handoffs.md). */
+export interface HandoffSpec {
+  agent: string;
+  /** The tool's name: `transfer_to_` and the agent's name (`handoffToolName`). */
+  tool: string;
+  /** What the model reads about the agent: its `description`. */
+  description: string;
 }
 
 /** How model calls are timed and retried; from the worker's configuration at run start. */
@@ -269,6 +288,11 @@ export interface AgentSpec {
    * in specs recorded before structured output).
    */
   output?: OutputSpec;
+  /**
+   * The agents a run of this agent may hand the conversation to (`transfer_to_<agent>` tools); absent
+   * for agents without handoffs, whose runs record specs as before.
+   */
+  handoffs?: HandoffSpec[];
   /**
    * The workflow changes (`src/patches.ts`) the run has from its start, so it records no `patched()`
    * marker for them; absent in specs recorded before changes were listed.
