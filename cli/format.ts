@@ -63,6 +63,8 @@ export function formatState(state: AgentRunState, workflowId?: string): string {
   return [
     `status: ${state.status}`,
     `agent: ${state.agent} (${state.mode})${state.userId ? `, user ${state.userId}` : ''}`,
+    // After a handoff the run acts as another agent (docs/handoffs.md).
+    ...(state.activeAgent && state.activeAgent !== state.agent ? [`active agent: ${state.activeAgent}`] : []),
     `steps: ${state.step}`,
     `usage: ${formatUsage(state.usage)}`,
     ...(state.queuedMessages ? [`queued messages: ${state.queuedMessages}`] : []),
@@ -79,6 +81,7 @@ export function formatState(state: AgentRunState, workflowId?: string): string {
 export function formatOutcome(result: AgentRunResult): string {
   return [
     `status: ${result.status}${result.limit ? ` (${result.limit})` : ''} · steps: ${result.steps} · ${formatUsage(result.usage)}`,
+    ...(result.answeredBy ? [`answered by: ${result.answeredBy}`] : []),
     ...(result.reason ? [`reason: ${result.reason}`] : []),
     ...(result.outputError ? [`output: ${result.outputError}`] : []),
     ...(result.unansweredMessages?.length
@@ -258,6 +261,7 @@ export function formatReport(report: RunReport): string {
     ...(report.agent ? [`agent: ${report.agent}${report.userId ? `, user ${report.userId}` : ''}`] : []),
     `steps: ${report.step ?? 0}`,
     `usage: ${usage}`,
+    ...(result?.answeredBy ? [`answered by: ${result.answeredBy}`] : []),
     ...(result?.reason ? [`reason: ${result.reason}`] : []),
     ...(report.closeTime ? [`closed: ${report.closeTime.toISOString()}`] : []),
   ].join('\n');

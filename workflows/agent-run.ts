@@ -4,13 +4,14 @@
  *
  * This file is the wiring and the loop. The run's state is `RunState` (run-state.ts), its setup
  * run-setup.ts, the decision to continue as new `ContinueAsNewPolicy` (continue-as-new.ts), one turn
- * `runTurn` (turn.ts).
+ * `runTurn` (turn.ts), a handoff to another agent `AgentHandoffs` (agent-handoffs.ts).
  */
 import { condition, ContinueAsNew, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { approvalUpdate, chatUpdate, endSignal, enqueueUpdate, messageSignal, stateQuery } from '../src/contract';
 import { DEFAULT_IDLE_TIMEOUT_SECONDS } from '../src/defaults';
 import type { AgentRunInput } from '../src/input';
 import { LimitName, RunMode, RunStatus } from '../src/types';
+import { AgentHandoffs } from './agent-handoffs';
 import { acceptCarriedState, type CarriedState } from './carried-state';
 import { ContinueAsNewPolicy } from './continue-as-new';
 import type { QueuedMessage } from './inbox';
@@ -108,27 +109,38 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
   }
 }
 
-/** What a turn of the run works with (the tools offered as the turn's start listed them). */
+/**
+ * What a turn of the run works with (the tools offered as the turn's start listed them); what is its
+ * agent's is read from `setup` at each use: a handoff changes it.
+ */
 function turnContext(run: RunState, setup: RunSetup, policy: ContinueAsNewPolicy): TurnContext {
-  const { spec, limits, budget, modelTools, toolsBytes, memoryId, transcript, transcripts, subAgents } = setup;
   return {
-    spec,
-    limits,
-    messages: run.messages,
-    modelTools,
-    progress: run.progress,
-    budget,
-    status: run.status,
-    tools: {
-      spec,
-      approvals: run.approvals,
-      approvalTimeoutMs: (run.input.approvalTimeoutSeconds ?? spec.approvalTimeoutSeconds) * 1000,
-      memoryUserId: memoryId,
-      interruptsApprovalWait: () => policy.mustStop(),
-      subAgents,
+    get spec() {
+      return setup.spec;
     },
-    requestBytes: () => transcript.compact() + toolsBytes,
+    limits: setup.limits,
+    messages: run.messages,
+    get modelTools() {
+      return setup.modelTools;
+    },
+    progress: run.progress,
+    get budget() {
+      return setup.budget;
+    },
+    status: run.status,
+    get tools() {
+      return {
+        spec: setup.spec,
+        approvals: run.approvals,
+        approvalTimeoutMs: (run.input.approvalTimeoutSeconds ?? setup.spec.approvalTimeoutSeconds) * 1000,
+        memoryUserId: setup.memoryId,
+        interruptsApprovalWait: () => policy.mustStop(),
+        subAgents: setup.subAgents,
+      };
+    },
+    requestBytes: () => setup.transcript.compact() + setup.toolsBytes,
     takeSteering: () => run.inbox.takeSteering(),
-    transcripts,
+    transcripts: setup.transcripts,
+    handoffs: new AgentHandoffs(run, setup),
   };
 }

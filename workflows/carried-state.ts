@@ -17,7 +17,10 @@ import type { PendingStep } from './tool-calls';
 import { invalidInput } from './run-failures';
 
 export interface CarriedState {
+  /** The spec of the run's own agent, as it was resolved at the chain's start. */
   spec: AgentSpec;
+  /** The spec of the agent a handoff passed the run to, which the continuation goes on as. */
+  handedTo?: AgentSpec;
   messages: ChatMessage[];
   step: number;
   /** The run's own usage; with `subAgentUsage`, that of its sub-agents' runs that ended. */
@@ -128,6 +131,7 @@ function carriedStateSchema() {
         }),
       )
       .optional(),
+    handoffs: z.array(z.object({ agent: z.string(), tool: z.string(), description: z.string() })).optional(),
   });
 
   const usageSchema = z.object({
@@ -184,6 +188,7 @@ function carriedStateSchema() {
 
   return z.object({
     spec: specSchema,
+    handedTo: specSchema.optional(),
     messages: z.array(messageSchema),
     step: count,
     usage: usageSchema,

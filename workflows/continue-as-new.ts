@@ -100,7 +100,9 @@ export class ContinueAsNewPolicy {
     const queued = run.inbox.drain();
     const steering = run.inbox.pendingSteering();
     const next: CarriedState = {
-      spec: setup.spec,
+      // The run's own spec (its limits are the run's); the agent a handoff passed it to goes on apart.
+      spec: run.spec!,
+      ...(run.handedTo && { handedTo: run.handedTo }),
       messages: run.messages,
       step: run.progress.step,
       usage: run.progress.ownUsage,

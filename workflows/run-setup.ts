@@ -9,12 +9,13 @@ import type { ModelTool } from '../activities';
 import { isMemoryWorkflowId, MEMORY_IDS_RESERVED } from '../src/contract';
 import { DEFAULT_MAX_STEPS } from '../src/defaults';
 import { ErrorType } from '../src/errors';
+import { handoffModelTools } from '../src/handoff-targets';
 import { describeFailure, withoutStack } from '../src/failures';
 import { agentRunInputSchema, type ParsedAgentRunInput } from '../src/input';
 import type { AgentSpec, ChatMessage, Limits } from '../src/types';
 import { describeIssues, serializedBytes } from '../src/validation';
 import { resolveAgentSpec } from './activities';
-import { Budget, budgetsOf, costBudgetPrice } from './budget';
+import { Budget, budgetsOf, costBudgetPrice, type BudgetMemory } from './budget';
 import { compactTranscript } from './compaction';
 import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory-tools';
 import { listRunMcpTools } from './mcp-tool-lists';
@@ -81,8 +82,9 @@ export class TranscriptBound {
   }
 }
 
-/** What every turn of a run works with. */
+/** What every turn of a run works with; a handoff replaces what is its agent's (`AgentSetup`). */
 export interface RunSetup {
+  /** The spec of the agent the run acts as: its own, or the one a handoff passed it to. */
   spec: AgentSpec;
   limits: Limits;
   budget: Budget;
@@ -97,12 +99,16 @@ export interface RunSetup {
   transcripts: TranscriptSender;
 }
 
-/** The tools the model is offered: the spec's (its MCP servers' among them, once listed), the memory tools and the sub-agents. */
+/**
+ * The tools the model is offered: the spec's (its MCP servers' among them, once listed), the memory
+ * tools, the sub-agents and the transfer tools of its handoffs.
+ */
 function modelToolsOf(spec: AgentSpec, memoryId: string | undefined): ModelTool[] {
   return [
     ...spec.tools.map(({ name, description, parameters }) => ({ name, description, parameters })),
     ...(memoryId !== undefined ? MEMORY_TOOLS : []),
     ...subAgentTools(spec),
+    ...handoffModelTools(spec),
   ];
 }
 
@@ -115,18 +121,40 @@ export async function listMcpToolsForTurn(setup: RunSetup): Promise<void> {
   const reserved = [
     ...(setup.memoryId !== undefined ? MEMORY_TOOLS.map((tool) => tool.name) : []),
     ...(setup.spec.subAgents ?? []).map((sub) => sub.name),
+    ...(setup.spec.handoffs ?? []).map((handoff) => handoff.tool),
   ];
   if (!(await listRunMcpTools(setup.spec, reserved))) return;
   setup.modelTools = modelToolsOf(setup.spec, setup.memoryId);
   setup.toolsBytes = serializedBytes(setup.modelTools);
 }
 
-/** Sets up the turns of `run` under `spec`; fails `UnpricedModel` when a cost budget cannot be kept. */
+/**
+ * Sets up the turns of `run` under `spec`, as the agent a predecessor was handed to if it was (the
+ * limits stay the run's own); fails `UnpricedModel` when a cost budget cannot be kept.
+ */
 export function setUpRun(run: RunState, spec: AgentSpec): RunSetup {
   const limits = cappedLimits(
     { maxSteps: DEFAULT_MAX_STEPS, ...spec.limits, ...run.input.limits },
     run.input.subAgent?.caps,
   );
+  const agent = run.handedTo ?? spec;
+  return {
+    limits,
+    ...setUpAgent(run, agent, limits, run.carried?.budget),
+    transcript: new TranscriptBound(run.messages, spec.transcriptMaxBytes ?? spec.transcriptMaxChars),
+    transcripts: new TranscriptSender(agent, run.carried?.messages),
+  };
+}
+
+/** What of a run's setup is its agent's: what a handoff sets up again for the agent it hands the run to. */
+export type AgentSetup = Pick<RunSetup, 'spec' | 'budget' | 'modelTools' | 'toolsBytes' | 'memoryId' | 'subAgents'>;
+
+/**
+ * The setup of `run` as the agent of `spec` under the run's `limits`: its budget priced for that
+ * agent's models (going on from `budgetMemory`), the tools its model is offered, its memory and its
+ * sub-agents.
+ */
+export function setUpAgent(run: RunState, spec: AgentSpec, limits: Limits, budgetMemory?: BudgetMemory): AgentSetup {
   const price = costBudgetPrice(spec, limits);
   if (price === 'unpriced' && hasLoopGuards(spec)) throw unpricedModel(spec);
   const budget = new Budget(
@@ -134,21 +162,19 @@ export function setUpRun(run: RunState, spec: AgentSpec): RunSetup {
     limits.lifetime ?? {},
     price === 'unpriced' ? undefined : price,
     () => ({ steps: run.progress.step, usage: run.progress.usage, startedAtMs: run.startedAtMs }),
-    run.carried?.budget,
+    budgetMemory,
   );
   const memoryId = runMemoryId(spec, run.input.userId);
   const modelTools = modelToolsOf(spec, memoryId);
   return {
     spec,
-    limits,
     budget,
     modelTools,
     toolsBytes: serializedBytes(modelTools),
     memoryId,
-    ...(spec.subAgents?.length
-      ? { subAgents: new SubAgentCaller(spec, run.input, limits, budget, run.subAgentTree, run.messages) }
-      : {}),
-    transcript: new TranscriptBound(run.messages, spec.transcriptMaxBytes ?? spec.transcriptMaxChars),
-    transcripts: new TranscriptSender(spec, run.carried?.messages),
+    // Set to undefined when the agent has none: a handoff from an agent with sub-agents drops its caller.
+    subAgents: spec.subAgents?.length
+      ? new SubAgentCaller(spec, run.input, limits, budget, run.subAgentTree, run.messages)
+      : undefined,
   };
 }

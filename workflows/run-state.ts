@@ -36,8 +36,10 @@ export class RunState {
   lastAnswer: string;
   /** The object of the last answer, for an agent with an output schema. */
   lastOutput: StructuredOutput | undefined;
-  /** Carried, or resolved once the run has started. */
+  /** The spec of the run's own agent: carried, or resolved once the run has started. */
   spec: AgentSpec | undefined;
+  /** The spec of the agent a handoff passed the run to last (agent-handoffs.ts); absent before any. */
+  handedTo: AgentSpec | undefined;
   readonly approvals: Approvals;
   readonly status: StatusReport;
   readonly inbox: Inbox;
@@ -52,6 +54,7 @@ export class RunState {
   ) {
     this.startedAtMs = carried?.startedAtMs ?? Date.now();
     this.spec = carried?.spec;
+    this.handedTo = carried?.handedTo;
     this.messages = carried?.messages ?? [];
     this.progress = new RunProgress(carried?.step, carried?.usage, carried?.subAgentUsage);
     this.subAgentTree = new SubAgentTree(this.progress, () => {
@@ -65,7 +68,7 @@ export class RunState {
     // A call waits for approval only once the run has its spec: edits are checked against it.
     this.approvals = new Approvals(
       () => this.status.report(),
-      (tool, args) => checkEditedArguments(this.spec!, tool, args),
+      (tool, args) => checkEditedArguments((this.handedTo ?? this.spec)!, tool, args),
       this.subAgentTree,
     );
     if (carried?.turn?.pendingStep) {
@@ -100,6 +103,11 @@ export class RunState {
     return this.carried.turn || this.carried.queued?.length ? RunStatus.running : RunStatus.awaitingInput;
   }
 
+  /** In runs whose agent can hand off, the agent the run acts as now (its own, or a handoff's); else undefined. */
+  private get actingAgent(): string | undefined {
+    return this.spec?.handoffs ? (this.handedTo ?? this.spec).name : undefined;
+  }
+
   /** The `state` query's answer. */
   snapshot(): AgentRunState {
     return {
@@ -113,6 +121,7 @@ export class RunState {
       ...this.ownUsage(),
       pendingApprovals: this.approvals.pending(),
       queuedMessages: this.inbox.size,
+      ...(this.actingAgent && { activeAgent: this.actingAgent }),
     };
   }
 
@@ -132,12 +141,19 @@ export class RunState {
     this.inbox.close();
     this.status.end(result.status);
     await condition(allHandlersFinished);
-    return { ...result, steps: this.progress.step, usage: this.progress.usage, ...this.ownUsage() };
+    const answeredBy = this.actingAgent;
+    return {
+      ...result,
+      steps: this.progress.step,
+      usage: this.progress.usage,
+      ...this.ownUsage(),
+      ...(answeredBy && { answeredBy }),
+    };
   }
 
-  /** A run with sub-agents shows its own usage beside the tree's. */
+  /** A run with sub-agents (its own agent's, or those of an agent it was handed to) shows its own usage beside the tree's. */
   private ownUsage(): { ownUsage?: AgentRunState['usage'] } {
-    return this.spec?.subAgents?.length ? { ownUsage: this.progress.ownUsage } : {};
+    return this.spec?.subAgents?.length || this.handedTo?.subAgents?.length ? { ownUsage: this.progress.ownUsage } : {};
   }
 
   /** Ends the run after a turn that did not answer: stuck, or a budget of the run (not of one session turn). */

@@ -29,10 +29,15 @@ export class TranscriptSender {
    * transcript whole and echo the delta in their results, which it does hold.
    */
   constructor(
-    private readonly spec: Pick<AgentSpec, 'patches' | 'modelCall'>,
+    private spec: Pick<AgentSpec, 'patches' | 'modelCall'>,
     carried: readonly ChatMessage[] = [],
   ) {
     this.encoder = new DeltaEncoder(carried);
+  }
+
+  /** After a handoff: calls go as the new agent's spec says (local or not); the deltas go on from the last call. */
+  follow(spec: Pick<AgentSpec, 'patches' | 'modelCall'>): void {
+    this.spec = spec;
   }
 
   /**

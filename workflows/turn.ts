@@ -69,6 +69,13 @@ export interface TurnContext {
   /** The `steer` messages that arrived since the last step, taken: they join the turn before its next model call. */
   takeSteering(): string[];
   transcripts: TranscriptSender;
+  /**
+   * Hands the run to another agent when an answer asks for it (`AgentHandoffs`, agent-handoffs.ts):
+   * then the answer's tool messages; undefined, at once, for an answer that runs its tools.
+   */
+  handoffs: {
+    transfer(calls: ToolCall[], cap: number, turnSoFar: readonly ChatMessage[]): Promise<ChatMessage[]> | undefined;
+  };
 }
 
 /**
@@ -344,7 +351,10 @@ class Turn {
     pending?: PendingStep,
   ): Promise<TurnOutcome | undefined> {
     const context = { ...this.turn.tools, deadlineMs };
-    let outcome = await runToolCalls(calls, step, context, cap, pending);
+    // An answer that hands the run to another agent runs none of its tools (agent-handoffs.ts); any
+    // other schedules them with no await before, as histories recorded it.
+    const transfer = pending ? undefined : this.turn.handoffs.transfer(calls, cap, this.doneSoFar());
+    let outcome = transfer ? await transfer : await runToolCalls(calls, step, context, cap, pending);
     while (!Array.isArray(outcome)) {
       await this.continuation.awaitingApproval({ ...this.memory(), pendingStep: outcome });
       outcome = await runToolCalls(calls, step, context, cap, outcome);
