@@ -285,7 +285,7 @@ describe('defineAgent', () => {
     [
       'an option with no near name, listing the known ones',
       { temperature: 0.2 },
-      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, agents, limits, approval, fallbackModels, contextWindowTokens, memory, memoryScope, localActivities, mcpServers, modelSettings, output, structuredOutput',
+      'agent "forecaster": unknown option "temperature"; known options: name, description, instructions, model, tools, agents, limits, approval, fallbackModels, contextWindowTokens, memory, memoryScope, localActivities, mcpServers, modelSettings, output, structuredOutput, handoffs',
     ],
     [
       'a misspelt name, on an agent without one',
