@@ -61,7 +61,8 @@ export function subAgentTools(spec: AgentSpec): ModelTool[] {
 /** A sub-agent's result, checked: it comes from another run. */
 const subAgentResultSchema = z.looseObject({
   status: z.enum([RunStatus.completed, RunStatus.limitReached, RunStatus.stuck]),
-  output: z.string(),
+  // Text, or the object of a sub-agent with an output schema.
+  output: z.union([z.string(), z.record(z.string(), z.unknown())]),
   usage: usageSchema,
   limit: z.string().optional(),
   reason: z.string().optional(),
@@ -186,10 +187,9 @@ export class SubAgentCaller {
 /** What the model reads of a sub-agent's answer: bounded like a tool's result, with how it ended if it ran out. */
 function answerOf(agent: string, result: z.infer<typeof subAgentResultSchema>): string {
   const bound = DEFAULT_TOOL_RESULT_MAX_BYTES;
+  const text = typeof result.output === 'string' ? result.output : JSON.stringify(result.output);
   const output =
-    utf8Bytes(result.output) > bound
-      ? `${truncateUtf8(result.output, bound)}\n[cut: the answer was longer than ${bound} bytes]`
-      : result.output;
+    utf8Bytes(text) > bound ? `${truncateUtf8(text, bound)}\n[cut: the answer was longer than ${bound} bytes]` : text;
   if (result.status === RunStatus.limitReached) {
     return `Sub-agent ${agent} stopped at its budget (${result.status}, ${truncateUtf8(result.limit ?? '', 64)}). What it had:\n${output}`;
   }

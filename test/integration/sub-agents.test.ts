@@ -45,7 +45,17 @@ const lead = defineAgent({
   agents: [researcher, 'writer'],
 });
 
-const setup = useScriptedWorker({}, new AgentRegistry().add([lead, writer], 'test'));
+/** A sub-agent with an output schema, and a lead that asks it. */
+const counter = defineAgent({
+  name: 'counter',
+  description: 'Counts things.',
+  instructions: 'You count.',
+  tools: [],
+  output: z.object({ count: z.number() }),
+});
+const planner = defineAgent({ name: 'planner', instructions: 'You plan.', tools: [], agents: [counter] });
+
+const setup = useScriptedWorker({}, new AgentRegistry().add([lead, writer, planner], 'test'));
 
 /** Which agent a request is for, by its instructions. */
 const agentOf = (request: ModelRequest) => (request.messages[0].content as string).replace(/^You |\.$/g, '');
@@ -192,6 +202,21 @@ describe('sub-agents', () => {
     await expect(setup.worker.client.workflow.getHandle(`${handle.workflowId}/1.1`).describe()).rejects.toThrow(
       /not found/,
     );
+  });
+
+  it("a sub-agent with an output schema answers its object, which the lead's model reads as JSON", async () => {
+    setup.script = scriptByAgent({
+      plan: (request) =>
+        toolResults(request).length
+          ? reply.text(`Counted: ${lastOf(request, 'tool')!.content}`)
+          : reply.tools([{ name: 'counter', args: { message: 'count the otters' } }]),
+      count: () => reply.text('{"count": 3}'),
+    });
+    const handle = await setup.worker.start({ agent: 'planner', message: 'How many otters?' });
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'completed', output: 'Counted: {"count":3}' });
+    const child = (await setup.worker.client.workflow.getHandle(`${handle.workflowId}/1.1`).result()) as AgentRunResult;
+    expect(child.output).toEqual({ count: 3 });
   });
 
   it('a sub-agent that fails is a tool error, not a failed lead', async () => {
