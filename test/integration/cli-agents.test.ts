@@ -126,7 +126,7 @@ describe('durable-agents agents', () => {
     [
       'a module whose export is no agent',
       'test/fixtures/broken-agent.mjs',
-      /^error: test\/fixtures\/broken-agent\.mjs: \{"name":"not-defined-with-defineAgent"\} is not a defineAgent\(\.\.\.\) result$/,
+      /^error: test\/fixtures\/broken-agent\.mjs: \{"name":"not-defined-with-defineAgent"\} is neither a defineAgent\(\.\.\.\) nor a defineMcpServer\(\.\.\.\) result$/,
     ],
     ['a misspelt option', 'test/fixtures/typo-agent.mjs', /^error: agent module \S+typo-agent\.mjs: .*requireApproval/],
   ])('%s: one line on stderr, exit code 1', async (_what, module, message) => {

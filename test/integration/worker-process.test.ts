@@ -133,7 +133,7 @@ describe('a worker process', () => {
     ['helpdesk,test/fixtures/duplicate-agent.js', /agent "helpdesk" is already defined by built-in/],
     ['helpdsk', /AGENT_MODULES names "helpdsk", which is neither a module path .* \(did you mean "helpdesk"\?\)$/],
     ['', /no agents to run: AGENT_MODULES names none\. .*AGENT_MODULES=\.\/weather\.mjs.*helpdesk.*--offline/],
-    ['test/fixtures/broken-agent.mjs', /is not a defineAgent\(\.\.\.\) result/],
+    ['test/fixtures/broken-agent.mjs', /is neither a defineAgent\(\.\.\.\) nor a defineMcpServer\(\.\.\.\) result/],
     ['test/fixtures/missing.mjs', /cannot load agent module .*missing\.mjs/],
     [
       'test/fixtures/typo-agent.mjs',
