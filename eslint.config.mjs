@@ -9,7 +9,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.temporal/', 'bench/peers/', 'test/histories/**/*.json'] },
+  { ignores: ['node_modules/', 'dist/', '.temporal/', '.real-model/', 'bench/peers/', 'test/histories/**/*.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
