@@ -3,7 +3,6 @@
  * server-filesystem (a read, a write held for approval) and a session on a server whose tool list
  * changes between its turns, each on a fresh dev server, saved as JSON beside record.ts's folders.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +11,11 @@ import { defineAgent } from '../../src/agent';
 import { defineMcpServer } from '../../src/mcp-server';
 import { AgentRegistry } from '../../src/registry';
 import { lastOf, reply, startScriptedModel, type ModelRequest, type Reply } from '../../testing';
-import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
+import { startDevServer, stopDevServer } from '../support/dev-server';
 import { eventually } from '../support/eventually';
 import { startTestWorker, type TestWorker } from '../support/harness';
 import { FILESYSTEM_SERVER } from '../support/mcp-servers';
+import { saveChain } from './saved-histories';
 
 /** The MCP servers and agents the scenarios run, in `folder` (the files the filesystem server may touch). */
 function mcpRegistry(folder: string): AgentRegistry {
@@ -91,11 +91,7 @@ async function main(): Promise<void> {
   );
   try {
     for (const [name, scenario] of Object.entries(scenarios)) {
-      const workflowId = await scenario(worker, `history-${name}`);
-      const path = join(folder, `${name}.json`);
-      const show = ['workflow', 'show', '--workflow-id', workflowId, '--address', server.address, '-o', 'json'];
-      writeFileSync(path, execFileSync(temporalBinary(), show, { encoding: 'utf8' }));
-      console.log(`recorded ${path}`);
+      saveChain(server.address, folder, name, await scenario(worker, `history-${name}`));
     }
   } finally {
     await worker.stop();
