@@ -165,7 +165,12 @@ describe('steering a session between turns', () => {
     };
     const sent = await runCli(['--json', 'send', handle.workflowId, 'and order 1043?', '--steer'], env);
     expect(JSON.parse(sent.stdout)).toEqual({ steered: true, outcome: 'queued (1 waiting): no turn is in progress' });
-    await eventually(async () => (await handle.query(stateQuery)).step === 2, 'the steer to be answered');
+    // The step counts up when its model call starts; the turn is answered when the session waits again.
+    const answered = async () => {
+      const { step, status } = await handle.query(stateQuery);
+      return step === 2 && status === 'awaiting_input';
+    };
+    await eventually(answered, 'the steer to be answered');
     const state = await handle.query(stateQuery);
     expect(state.messages.at(-1)).toEqual({ role: 'assistant', content: 're: and order 1043?' });
   });
