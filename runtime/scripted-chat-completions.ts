@@ -229,9 +229,9 @@ async function sendStream(
     ...base,
     choices: [{ index: 0, delta, finish_reason: finishReason }],
   });
-  const event = (data: unknown) => response.write(`data: ${JSON.stringify(data)}\n\n`);
+  const event = (data: unknown) => write(response, `data: ${JSON.stringify(data)}\n\n`);
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...reply.headers });
-  event(chunk({ role: 'assistant', content: options.profile?.nullFirstDelta ? null : '' }));
+  await event(chunk({ role: 'assistant', content: options.profile?.nullFirstDelta ? null : '' }));
   const pieces = reply.streaming?.pieces ?? (reply.content ? [reply.content] : []);
   for (const [position, piece] of pieces.entries()) {
     if (position > 0 && reply.streaming?.everyMs)
@@ -240,13 +240,14 @@ async function sendStream(
       response.destroy();
       return;
     }
-    event(chunk({ content: piece }));
+    await event(chunk({ content: piece }));
   }
   const toolCalls = toolCallsOf(reply, index) ?? [];
-  for (const [position, call] of toolCalls.entries()) event(chunk({ tool_calls: [{ index: position, ...call }] }));
-  event(chunk({}, reply.cut ? 'length' : toolCalls.length ? 'tool_calls' : 'stop'));
+  for (const [position, call] of toolCalls.entries())
+    await event(chunk({ tool_calls: [{ index: position, ...call }] }));
+  await event(chunk({}, reply.cut ? 'length' : toolCalls.length ? 'tool_calls' : 'stop'));
   if (options.includeUsage && !options.profile?.noUsageInStreams)
-    event({ ...base, choices: [], usage: usageOf(reply) });
+    await event({ ...base, choices: [], usage: usageOf(reply) });
   response.end('data: [DONE]\n\n');
 }
 
@@ -255,17 +256,23 @@ async function sendEndless(response: ServerResponse, contentType: string, signal
   response.writeHead(200, { 'content-type': contentType });
   response.write(contentType.includes('event-stream') ? 'data: {"choices":[{"delta":{"content":"' : '{"choices":[');
   const filler = 'a'.repeat(65_536);
-  const writable = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        response.off('drain', done).off('close', done);
-        resolve();
-      };
-      response.on('drain', done).on('close', done);
-    });
-  while (!response.destroyed && !signal.aborted) {
-    if (!response.write(filler)) await writable();
-  }
+  while (!response.destroyed && !signal.aborted) await write(response, filler);
+}
+
+/**
+ * Writes `data`, then waits while the client has not read what is buffered (or until it leaves). An
+ * answer written without waiting piles every piece into one writev at `end`, which Node 24 refuses
+ * (EINVAL) past the system's limit of pieces, and the client sees the connection close.
+ */
+async function write(response: ServerResponse, data: string): Promise<void> {
+  if (response.write(data) || response.destroyed) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      response.off('drain', done).off('close', done);
+      resolve();
+    };
+    response.on('drain', done).on('close', done);
+  });
 }
 
 /** The request's body as text, decoded once: a chunk may end inside a multi-byte character. */
