@@ -14,7 +14,14 @@ import {
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
-import { factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate, WorkflowType } from '../src/contract';
+import {
+  factsQuery,
+  forgetUpdate,
+  memoryWorkflowId,
+  rememberUpdate,
+  searchAttributes,
+  WorkflowType,
+} from '../src/contract';
 import { describeFailure } from '../src/failures';
 import type { MemoryFact, UserMemoryInput } from '../src/types';
 import type { MemoryCallInput, MemoryOutcome } from '../src/activity-contract';
@@ -148,6 +155,11 @@ export function createMemoryActivities(updates = new MemoryUpdates()) {
           taskQueue,
           args: [memoryInput],
           workflowIdConflictPolicy: 'USE_EXISTING',
+          // How a client finds every memory of a user's (`durable-agents memory <user>`).
+          typedSearchAttributes: [
+            { key: searchAttributes.agentUser, value: userId },
+            ...(agent === undefined ? [] : [{ key: searchAttributes.agentName, value: agent }]),
+          ],
           staticSummary:
             agent === undefined ? `memory of user ${userId}` : `memory of agent ${agent} for user ${userId}`,
         });

@@ -26,14 +26,14 @@ import type { AgentDefinition, OutputOf, OutputSchema } from '../src/agent';
 import { AgentClientError, ClientErrorKind } from '../src/errors';
 import { approvalDecisionSchema, ApprovalSurface, type AgentRunInput } from '../src/input';
 import { memoryFactInputSchema } from '../src/memory';
-import type { AgentRunResult, AgentRunState, ApprovalDecision, MemoryFact, RunOutput } from '../src/types';
+import type { AgentRunResult, AgentRunState, ApprovalDecision, RememberedFact, RunOutput } from '../src/types';
 import { describeIssues } from '../src/validation';
 import type { agentRun } from '../workflows';
 import { ActivitySummaries } from './activity-summaries';
 import { runTranscript } from './chain-transcript';
 import { clientInterceptors } from './client-tracing';
 import type { RunTranscript } from './history-transcript';
-import { memoryHandle } from './memory-handle';
+import { userMemories } from './memory-handle';
 import { closedWording } from './run-failure';
 import { RunListing } from './run-listing';
 import { runReport, streamEnding } from './run-report';
@@ -275,23 +275,34 @@ export class AgentClient {
   }
 
   /**
-   * What memory-enabled agents remember about `userId`, oldest first (the `facts` query of its memory
-   * workflow, `memory:<userId>`); none for a user nothing was remembered about.
+   * What memory-enabled agents remember about `userId`, oldest first: with `agent`, in that agent's own
+   * memory; without, in the shared memory and every agent's own, each fact with its `agent` (none for
+   * the shared memory). None for a user nothing was remembered about.
    */
-  async memory(userId: string): Promise<MemoryFact[]> {
-    const handle = await memoryHandle(this.client, this.call, userId);
-    return handle ? this.call(() => handle.query(factsQuery), handle.workflowId) : [];
+  async memory(userId: string, options: { agent?: string } = {}): Promise<RememberedFact[]> {
+    const facts: RememberedFact[] = [];
+    for (const { memory, handle } of await userMemories(this.client, this.call, userId, options.agent)) {
+      const held = await this.call(() => handle.query(factsQuery), handle.workflowId);
+      facts.push(...held.map((fact) => ({ ...fact, ...(memory.agent !== undefined && { agent: memory.agent }) })));
+    }
+    return facts.sort((a, b) => a.rememberedAt.localeCompare(b.rememberedAt));
   }
 
-  /** Forgets a fact remembered about `userId` (case and surrounding spaces ignored); whether it was there. */
-  async forget(userId: string, fact: string): Promise<boolean> {
+  /**
+   * Forgets a fact remembered about `userId` (case and surrounding spaces ignored): with `agent`, in
+   * that agent's own memory; without, in every memory of the user's. Whether any memory held it.
+   */
+  async forget(userId: string, fact: string, options: { agent?: string } = {}): Promise<boolean> {
     const checked = memoryFactInputSchema.safeParse({ fact });
     if (!checked.success) {
       throw new AgentClientError(`invalid ${describeIssues(checked.error)}`, ClientErrorKind.invalidInput);
     }
-    const handle = await memoryHandle(this.client, this.call, userId);
-    if (!handle) return false;
-    return this.call(() => handle.executeUpdate(forgetUpdate, { args: [{ fact }] }), handle.workflowId);
+    let forgotten = false;
+    for (const { handle } of await userMemories(this.client, this.call, userId, options.agent)) {
+      const held = await this.call(() => handle.executeUpdate(forgetUpdate, { args: [{ fact }] }), handle.workflowId);
+      forgotten ||= held;
+    }
+    return forgotten;
   }
 
   /**

@@ -323,6 +323,11 @@ export interface MemoryFact {
   rememberedAt: string;
 }
 
+/** A fact as a client lists a user's memories: with the agent whose own memory holds it; none for the shared one. */
+export interface RememberedFact extends MemoryFact {
+  agent?: string;
+}
+
 /**
  * The `userMemory` workflow's input: whose memory it is, the user's and, for an agent's own memory, the
  * agent's (its workflow id is `memoryWorkflowId(userId, agent)`). Without `agent`: the shared memory.

@@ -4,15 +4,23 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { AgentClient } from '../../client/agent-client';
 import { defineAgent } from '../../src/agent';
 import { loadTemporalConfig } from '../../src/config';
-import { factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate, WorkflowType } from '../../src/contract';
+import {
+  factsQuery,
+  forgetUpdate,
+  memoryWorkflowId,
+  rememberUpdate,
+  searchAttributes,
+  WorkflowType,
+} from '../../src/contract';
 import { Bounds, MAX_MEMORY_FACTS } from '../../src/defaults';
 import { callRecordsOf } from '../../src/recorded-calls';
 import { AgentRegistry } from '../../src/registry';
 import { AgentClientError } from '../../src/errors';
-import type { AgentSpec, ChatMessage, MemoryFact } from '../../src/types';
+import type { AgentSpec, ChatMessage, MemoryFact, RememberedFact } from '../../src/types';
 import { lastOf, reply, startScriptedModel, turnOf, type ModelRequest, type ScriptedModel } from '../../testing';
 import type { userMemory } from '../../workflows';
 import { expectOneLineError, runCli } from '../support/cli';
+import { eventually } from '../support/eventually';
 import { startDevServer, stopDevServer, type DevServer } from '../support/dev-server';
 import { startTestWorker, type TestWorker } from '../support/harness';
 import { activitySummaries } from '../support/history';
@@ -191,6 +199,64 @@ describe('memory across sessions', () => {
     expect(factsIn((await run('Tea?', ada, 'concierge')).requests[0])).toEqual(['Likes tea.']);
     expect(await factsOf(ada)).toEqual(['Takes the stairs.']);
     expect(await factsOf(ada, 'concierge')).toEqual(['Likes tea.']);
+  });
+
+  it("the CLI lists and forgets in every memory of the user's, or in one agent's own with --agent", async () => {
+    const ada = newUser('ada');
+    await run('remember: Likes tea.', ada, 'concierge');
+    await run('remember: Takes the stairs.', ada, 'lobby');
+    await run('remember: Travels light.', ada, 'bellhop');
+    // Grace's memory, under a search attribute that names ada: it is never listed as hers.
+    const grace = newUser('grace');
+    await worker.client.workflow.executeUpdateWithStart(rememberUpdate, {
+      args: [{ fact: 'Is grace.' }],
+      startWorkflowOperation: new WithStartWorkflowOperation(WorkflowType.userMemory, {
+        workflowId: memoryWorkflowId(grace, 'concierge'),
+        taskQueue: worker.config.TASK_QUEUE,
+        args: [{ userId: grace, agent: 'concierge' }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [{ key: searchAttributes.agentUser, value: ada }],
+      }),
+    });
+    // An agent's own memory is found by its AgentUser search attribute, which lists within a moment.
+    const named = async () =>
+      (await worker.client.workflow.count(`WorkflowType = "userMemory" AND AgentUser = "${ada}"`)).count;
+    await eventually(async () => (await named()) === 4, 'the four memories that name ada to list');
+    const listed = JSON.parse((await cli(['memory', ada, '--json'])).stdout) as RememberedFact[];
+    expect(listed).toEqual([
+      { text: 'Likes tea.', rememberedAt: expect.any(String), agent: 'concierge' },
+      { text: 'Takes the stairs.', rememberedAt: expect.any(String) },
+      { text: 'Travels light.', rememberedAt: expect.any(String), agent: 'bellhop' },
+    ]);
+    const human = await cli(['memory', ada]);
+    expect(human.stdout.split('\n').map((line) => line.replace(/^\S+ {2}/, ''))).toEqual([
+      "Likes tea. (agent concierge's memory)",
+      'Takes the stairs.',
+      "Travels light. (agent bellhop's memory)",
+      '',
+    ]);
+    expect((await cli(['memory', ada, '--agent', 'concierge'])).stdout).toMatch(
+      /^\S+ {2}Likes tea\. \(agent concierge's memory\)\n$/,
+    );
+    expect(await cli(['memory', ada, '--agent', 'doorman'])).toEqual({
+      code: 0,
+      stdout: `nothing is remembered about user ${ada} (agent doorman's memory)\n`,
+      stderr: '',
+    });
+
+    expectOneLineError(
+      await cli(['memory', ada, '--agent', 'bellhop', '--forget', 'likes tea.']),
+      1,
+      /^error: no fact "likes tea\." is remembered about user \S+ \(agent bellhop's memory\)/,
+    );
+    expect(await cli(['memory', ada, '--forget', 'likes tea.'])).toEqual({
+      code: 0,
+      stdout: `forgot "likes tea." about user ${ada}\n`,
+      stderr: '',
+    });
+    expect(await factsOf(ada, 'concierge')).toEqual([]);
+    expect(await factsOf(ada, 'bellhop')).toEqual(['Travels light.']);
+    expect(await factsOf(ada)).toEqual(['Takes the stairs.']);
   });
 
   it('a fact that tries to close the block or pass for instructions stays one quoted line of data', async () => {
