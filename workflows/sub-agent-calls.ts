@@ -20,6 +20,7 @@ import { WorkflowType } from '../src/contract';
 import { DEFAULT_MAX_DEPTH, DEFAULT_TOOL_RESULT_MAX_BYTES } from '../src/defaults';
 import { describeFailure } from '../src/failures';
 import { messageTextSchema, usageSchema, type ParsedAgentRunInput, type SubAgentLink } from '../src/input';
+import { RUN_ID_MAX_BYTES } from '../src/run-id';
 import {
   RunMode,
   RunStatus,
@@ -118,9 +119,9 @@ export class SubAgentCaller {
     const args = z.object({ message: messageTextSchema }).strict().safeParse(parsed.args);
     if (!args.success) return invalidArgumentsMessage(call.id, agent, describeIssues(args.error));
     this.caps ??= this.capsFor(1, undefined);
-    const refusal = this.refusal();
-    if (refusal) return toolErrorMessage(call.id, `Sub-agent ${agent} was not run: ${refusal}`);
     const workflowId = `${workflowInfo().workflowId}${CALL_PATH_SEPARATOR}${callId}`;
+    const refusal = this.refusal(workflowId);
+    if (refusal) return toolErrorMessage(call.id, `Sub-agent ${agent} was not run: ${refusal}`);
     this.tree.started(callId, agent, workflowId);
     let usage: AgentRunResult['usage'] | undefined;
     try {
@@ -148,11 +149,15 @@ export class SubAgentCaller {
     }
   }
 
-  /** Why no sub-agent may start now (too deep, no budget left), or undefined. */
-  private refusal(): string | undefined {
+  /** Why no sub-agent may start now as `workflowId` (too deep, no budget left, an id too long), or undefined. */
+  private refusal(workflowId: string): string | undefined {
     const caps = this.caps!;
     if ((this.limits.maxDepth ?? DEFAULT_MAX_DEPTH) < 1) {
       return 'sub-agents may not nest deeper here (limits.maxDepth). Answer with what you have.';
+    }
+    // SQL persistence stores a workflow id in 255 characters, and a child start past that never ends.
+    if (utf8Bytes(workflowId) > RUN_ID_MAX_BYTES) {
+      return `its run id would pass ${RUN_ID_MAX_BYTES} bytes (this run's id is too long to nest under). Answer with what you have.`;
     }
     if (caps.maxTokens !== undefined && caps.maxTokens < MIN_SUB_AGENT_TOKENS) {
       return 'too few tokens are left in the budget (maxTokens). Answer with what you have.';

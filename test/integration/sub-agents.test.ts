@@ -204,6 +204,25 @@ describe('sub-agents', () => {
     );
   });
 
+  it('a call whose run id would pass 255 bytes is a tool error the model reads; no child starts', async () => {
+    setup.script = scriptByAgent({
+      lead: (request) =>
+        toolResults(request).length
+          ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`)
+          : reply.tools([{ name: 'writer', args: { message: 'write' } }]),
+    });
+    // 253 bytes: `/1.1` would make the child's id 257, past what SQL persistence stores.
+    const workflowId = `lead-${'x'.repeat(248)}`;
+    const handle = await setup.worker.start({ agent: 'lead', message: 'Write' }, workflowId);
+    expect((await handle.result()).output).toBe(
+      "Told: Error: Sub-agent writer was not run: its run id would pass 255 bytes (this run's id is too long to nest under). Answer with what you have.",
+    );
+    expect(await setup.worker.client.workflow.count(`ParentWorkflowId = "${workflowId}"`)).toEqual({
+      count: 0,
+      groups: [],
+    });
+  });
+
   it("a sub-agent with an output schema answers its object, which the lead's model reads as JSON", async () => {
     setup.script = scriptByAgent({
       plan: (request) =>
