@@ -16,20 +16,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../runtime/workflow-modules';
-import { WorkflowType } from '../../src/contract';
-import type { AgentRunResult } from '../../src/types';
-import { lastOf, reply, startScriptedModel, turnOf, type ModelRequest, type Reply } from '../../testing';
-import type { agentRun } from '../../workflows';
+import { reply, startScriptedModel } from '../../testing';
 import { freePort, searchAttributeFlags, temporalBinary } from '../support/dev-server';
+import { judgeLedger } from '../support/ledger-verdict';
+import { PayingRuns } from '../support/paying-runs';
+import { seededRandom } from '../support/seeded-random';
 import { spawnWorker, waitUntilPolling, type WorkerProcess } from '../support/worker-process';
-import { readJsonLines, type Invocation, type LedgerEntry } from './chaos-agent';
+import { readJsonLines, type Invocation } from './chaos-agent';
 
 const RUNS = 30;
-/** Model turns that call tools; the turn after them answers. */
-const TOOL_STEPS = 4;
 const WORKER_KILLS = 3;
 /** The runs must all be done this long after the start; past WATCHDOG_MS the test gives up whatever it waits for. */
 const DEADLINE_MS = 150_000;
@@ -42,91 +40,11 @@ const t0 = Date.now();
 const since = (at: number) => `+${((at - t0) / 1000).toFixed(1)}s`;
 const log = (line: string) => console.log(`[chaos ${since(Date.now())}] ${line}`);
 
-/** mulberry32: a small seeded generator, so a failing schedule can be replayed with CHAOS_SEED. */
-function seeded(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(seed);
-const between = (min: number, max: number) => Math.round(min + random() * (max - min));
-
-// ---------------------------------------------------------------------------------------------------
-// The plan: what each run's model asks for, decided up front from the seed.
-
-interface RunPlan {
-  index: number;
-  workflowId: string;
-  /** Tool calls per tool step (1 or 2). */
-  calls: number[];
-  /** Model latency per turn, ms. */
-  delays: number[];
-  firstExecutionRunId?: string;
-  handle?: WorkflowHandleWithFirstExecutionRunId<typeof agentRun>;
-  closedAt?: number;
-  status?: string;
-  result?: AgentRunResult;
-}
-
-const plans: RunPlan[] = Array.from({ length: RUNS }, (_, index) => ({
-  index,
-  workflowId: `chaos-${seed}-${index}`,
-  calls: Array.from({ length: TOOL_STEPS }, () => between(1, 2)),
-  delays: Array.from({ length: TOOL_STEPS + 1 }, () => between(150, 600)),
-}));
-
-/** Distinct arguments for every call, so no run looks like a model repeating itself. */
-const argsOf = (run: number, step: number, call: number) => ({
-  payee: `payee-${run}-${step}-${call}`,
-  amountCents: 10_000 * (run + 1) + 100 * step + call,
-});
-
-/** Model requests as they came: a retry asks for a (run, turn) asked for before. */
-const modelCalls: { at: number; retry: boolean }[] = [];
-const seenModelCalls = new Set<string>();
-
-/** Each run's message names it; the script answers from the request alone, so a retried call gets the same reply. */
-function script(request: ModelRequest): Reply {
-  const run = plans[Number(/chaos run (\d+)/.exec(String(lastOf(request, 'user')?.content))?.[1])];
-  if (!run) return reply.error(400, 'not a chaos run');
-  const turn = turnOf(request);
-  const call = `${run.index}/${turn}`;
-  modelCalls.push({ at: request.receivedAt, retry: seenModelCalls.has(call) });
-  seenModelCalls.add(call);
-  const delayMs = run.delays[Math.min(turn, TOOL_STEPS)];
-  if (turn < TOOL_STEPS) {
-    const step = turn + 1;
-    const calls = Array.from({ length: run.calls[turn] }, (_, call) => ({
-      name: 'pay',
-      args: argsOf(run.index, step, call + 1),
-    }));
-    return { kind: 'message', content: null, toolCalls: calls, delayMs };
-  }
-  // The answer lists the receipts the run's tool calls returned, in order.
-  const receipts = request.messages
-    .filter((message) => message.role === 'tool')
-    .map((message) => {
-      try {
-        return (JSON.parse(String(message.content)) as { receipt: string }).receipt ?? `!${message.content}`;
-      } catch {
-        return `!${message.content}`;
-      }
-    });
-  return { kind: 'message', content: `run ${run.index} paid: ${receipts.join(' ')}`, delayMs };
-}
-
-/** The idempotency keys the run's calls must have, in call order. */
-function expectedKeys(run: RunPlan): { key: string; args: ReturnType<typeof argsOf> }[] {
-  return run.calls.flatMap((count, turn) =>
-    Array.from({ length: count }, (_, call) => ({
-      key: `${run.workflowId}/${run.firstExecutionRunId}/${turn + 1}.${call + 1}`,
-      args: argsOf(run.index, turn + 1, call + 1),
-    })),
-  );
-}
+// The seed draws the plan and the schedule, so a failing one replays with CHAOS_SEED.
+const { random, between } = seededRandom(seed);
+/** What each run's model asks for, decided up front from the seed. */
+const runs = new PayingRuns(`chaos-${seed}`, RUNS, between, { min: 150, max: 600 });
+const plans = runs.plans;
 
 // ---------------------------------------------------------------------------------------------------
 // A dev server of our own, on a file, that can be killed and started again on the same port.
@@ -225,7 +143,7 @@ async function main(): Promise<void> {
   cleanups.push(() => stopServer(server, 'SIGKILL'));
   // The scripted model puts an abort listener per delayed reply on one signal: 30 runs pass Node's warning at 10.
   EventEmitter.defaultMaxListeners = 2 * RUNS;
-  const model = await startScriptedModel(script);
+  const model = await startScriptedModel((request) => runs.answer(request) ?? reply.error(400, 'not a chaos run'));
   cleanups.push(() => model.close());
   const bundle = await bundling;
   writeFileSync(paths.bundle, bundle.code);
@@ -278,47 +196,17 @@ async function main(): Promise<void> {
   await startWorker();
 
   // The runs.
-  await Promise.all(
-    plans.map(async (run) => {
-      run.handle = await client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
-        taskQueue,
-        workflowId: run.workflowId,
-        args: [{ agent: 'chaos', message: `chaos run ${run.index}: pay them` }],
-      });
-      run.firstExecutionRunId = run.handle.firstExecutionRunId;
-    }),
-  );
+  await Promise.all(plans.map((run) => runs.start(client, taskQueue, run)));
   log(`${RUNS} runs started`);
-
-  // Completions, from one visibility query a round (it gives the server's close time); a round that
-  // fails while the server is away is simply tried again.
-  let tracking = true;
-  const byWorkflowId = new Map(plans.map((run) => [run.workflowId, run]));
-  const tracker = (async () => {
-    while (tracking) {
-      try {
-        const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus != "Running"`;
-        for await (const execution of client.workflow.list({ query })) {
-          const run = byWorkflowId.get(execution.workflowId);
-          if (!run || run.closedAt) continue;
-          if (execution.status.name === 'COMPLETED') run.result = await run.handle!.result();
-          run.status = execution.status.name;
-          run.closedAt = execution.closeTime?.getTime() ?? Date.now();
-        }
-      } catch {
-        // The server is away.
-      }
-      await sleep(300);
-    }
-  })();
-  const openRuns = () => plans.filter((run) => !run.closedAt).length;
+  const stopTracking = runs.trackCompletions(client, taskQueue, 300);
+  const openRuns = () => runs.openRuns().length;
 
   /** When the runs first moved after `after` (and before `before`): model requests, tool executions, payments, completions. */
   function progressBetween(after: number, before = Infinity): Progress {
     const first = (times: number[]) => times.filter((at) => at > after && at < before).sort((a, b) => a - b)[0];
     const invocations = readJsonLines<Invocation>(paths.invocations);
     const calls = [
-      ...modelCalls,
+      ...runs.modelCalls,
       ...invocations
         .filter((line) => line.event === 'started')
         .map((line) => ({ at: line.at, retry: line.attempt > 1 })),
@@ -424,50 +312,23 @@ async function main(): Promise<void> {
   // Every run to its end.
   const deadline = t0 + DEADLINE_MS;
   while (openRuns() && Date.now() < deadline) await sleep(200);
-  tracking = false;
-  await tracker;
+  await stopTracking();
   // Each fault's recovery, up to the next fault.
   const progress = recoveries.map((recovery, i) => progressBetween(recovery.readyAt, recoveries[i + 1]?.at));
 
   // The verdict.
-  const ledger = readJsonLines<LedgerEntry>(paths.ledger);
   const invocations = readJsonLines<Invocation>(paths.invocations);
-  const byKey = new Map<string, LedgerEntry[]>();
-  for (const entry of ledger) byKey.set(entry.key, [...(byKey.get(entry.key) ?? []), entry]);
-  const expected = new Set<string>();
-  for (const run of plans) {
-    const keys = expectedKeys(run);
-    keys.forEach(({ key }) => expected.add(key));
-    if (!run.closedAt) {
-      const pending = await run.handle!.describe().then(
+  const verdict = await judgeLedger(plans, paths.ledger, async (run) => {
+    const pending = await client.workflow
+      .getHandle(run.workflowId)
+      .describe()
+      .then(
         (description) => description.raw.pendingActivities?.map((activity) => activity.activityType?.name),
         (error: Error) => error.message,
       );
-      failures.push(`${run.workflowId} did not finish within ${DEADLINE_MS / 1000} s (pending: ${pending})`);
-      continue;
-    }
-    check(run.status === 'COMPLETED', `${run.workflowId} ended ${run.status}`);
-    if (run.status !== 'COMPLETED') continue;
-    const receipts = keys.map(({ key }) => byKey.get(key)?.[0]?.receipt ?? `(no payment for ${key})`);
-    const output = `run ${run.index} paid: ${receipts.join(' ')}`;
-    check(run.result?.status === 'completed', `${run.workflowId}: result status ${run.result?.status}`);
-    check(run.result?.output === output, `${run.workflowId}: output ${run.result?.output}, expected ${output}`);
-    for (const { key, args } of keys) {
-      const entry = byKey.get(key)?.[0];
-      check(
-        !entry || (entry.payee === args.payee && entry.amountCents === args.amountCents),
-        `${key}: paid ${entry?.amountCents} to ${entry?.payee}, asked ${args.amountCents} to ${args.payee}`,
-      );
-    }
-  }
-  const duplicated = [...byKey].filter(([, entries]) => entries.length > 1);
-  const missing = [...expected].filter((key) => !byKey.has(key));
-  const unexpected = [...byKey.keys()].filter((key) => !expected.has(key));
-  check(!duplicated.length, `duplicated payments: ${duplicated.map(([key, e]) => `${key} ×${e.length}`).join(', ')}`);
-  check(!missing.length, `missing payments: ${missing.join(', ')}`);
-  check(!unexpected.length, `payments for keys no call has: ${unexpected.join(', ')}`);
-  check(ledger.length === expected.size, `ledger has ${ledger.length} payments, expected ${expected.size}`);
-
+    return `${run.workflowId} did not finish within ${DEADLINE_MS / 1000} s (pending: ${pending})`;
+  });
+  failures.push(...verdict.failures);
   const started = invocations.filter((line) => line.event === 'started');
   const deduplicated = invocations.filter((line) => line.event === 'deduplicated');
   const retries = started.filter((line) => line.attempt > 1);
@@ -511,8 +372,8 @@ async function main(): Promise<void> {
     `\nruns: ${plans.filter((run) => run.status === 'COMPLETED').length}/${RUNS} completed, the last at ${since(lastClose)}`,
   );
   console.log(
-    `tool calls: ${expected.size} expected, ${started.length} executions (${retries.length} retries, ` +
-      `${afterPayment.length} of them after the call had paid), ${ledger.length} payments written, ` +
+    `tool calls: ${verdict.expected} expected, ${started.length} executions (${retries.length} retries, ` +
+      `${afterPayment.length} of them after the call had paid), ${verdict.payments} payments written, ` +
       `${deduplicated.length} executions answered from the ledger instead of paying again`,
   );
   console.log(`workers: ${workers.length} processes, ${kills} SIGKILLed, ${unplannedExits.length} exited on their own`);

@@ -19,20 +19,19 @@ import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { workflowBundleOptions } from '../../runtime/workflow-modules';
-import { WorkflowType } from '../../src/contract';
-import { lastOf, startScriptedModel, turnOf, type ModelRequest, type Reply } from '../../testing';
+import { startScriptedModel } from '../../testing';
 import { readJsonLines, type Invocation } from '../chaos/chaos-agent';
+import { PayingRuns } from '../support/paying-runs';
+import { seededRandom } from '../support/seeded-random';
 import { checkCliOnCluster, helpdeskScript } from './cluster-cli-checks';
 import { freeClusterPort, LocalCluster, type ClusterPart } from './cluster-control';
 import { Fleet, type Role } from './cluster-fleet';
-import { argsOf, checkLedger, printRecoveries, type Recovery, type RunPlan } from './cluster-verdict';
+import { checkLedger, printRecoveries, type Recovery } from './cluster-verdict';
 
 const RUNS = Number(process.env.CLUSTER_RUNS ?? 100);
-/** Model turns that call tools; the turn after them answers. */
-const TOOL_STEPS = 4;
 /**
  * Runs open at once, at most; runs held back per fault still to come, so every fault meets open runs;
  * and the fewest open runs the pool lets it come to while it holds runs back.
@@ -52,62 +51,14 @@ const since = (at: number) => `+${((at - t0) / 1000).toFixed(1)}s`;
 const log = (line: string) => console.log(`[cluster ${since(Date.now())}] ${line}`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** mulberry32, as the chaos test's: a failing plan and order of faults replay with CLUSTER_SEED. */
-function seeded(state: number): () => number {
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = seeded(seed);
-const between = (min: number, max: number) => Math.round(min + random() * (max - min));
-
-// ---------------------------------------------------------------------------------------------------
-// The plan: what each run's model asks for, decided up front from the seed (as the chaos test's).
-
-const plans: RunPlan[] = Array.from({ length: RUNS }, (_, index) => ({
-  index,
-  workflowId: `cluster-${seed}-${index}`,
-  calls: Array.from({ length: TOOL_STEPS }, () => between(1, 2)),
-  // Slower than the chaos test's model (150-600 ms): the runs must outlast seven faults.
-  delays: Array.from({ length: TOOL_STEPS + 1 }, () => between(300, 1500)),
-}));
-const byWorkflowId = new Map(plans.map((run) => [run.workflowId, run]));
-
-/** Model requests of the paying runs as they came: a retry asks for a (run, turn) asked for before. */
-const modelCalls: { at: number; run: number; retry: boolean }[] = [];
-const seenModelCalls = new Set<string>();
-
-function script(request: ModelRequest): Reply {
-  const match = /chaos run (\d+)/.exec(String(lastOf(request, 'user')?.content));
-  if (!match) return helpdeskScript(request);
-  const run = plans[Number(match[1])];
-  const turn = turnOf(request);
-  const call = `${run.index}/${turn}`;
-  modelCalls.push({ at: request.receivedAt, run: run.index, retry: seenModelCalls.has(call) });
-  seenModelCalls.add(call);
-  const delayMs = run.delays[Math.min(turn, TOOL_STEPS)];
-  if (turn < TOOL_STEPS) {
-    const step = turn + 1;
-    const calls = Array.from({ length: run.calls[turn] }, (_, call) => ({
-      name: 'pay',
-      args: argsOf(run.index, step, call + 1),
-    }));
-    return { kind: 'message', content: null, toolCalls: calls, delayMs };
-  }
-  const receipts = request.messages
-    .filter((message) => message.role === 'tool')
-    .map((message) => {
-      try {
-        return (JSON.parse(String(message.content)) as { receipt: string }).receipt ?? `!${message.content}`;
-      } catch {
-        return `!${message.content}`;
-      }
-    });
-  return { kind: 'message', content: `run ${run.index} paid: ${receipts.join(' ')}`, delayMs };
-}
+// The seed draws the plan and the order of faults, so a failing one replays with CLUSTER_SEED.
+const { random, between } = seededRandom(seed);
+/**
+ * What each run's model asks for, decided up front from the seed (as the chaos test's), its latency
+ * slower than the chaos test's model (150-600 ms): the runs must outlast seven faults.
+ */
+const runs = new PayingRuns(`cluster-${seed}`, RUNS, between, { min: 300, max: 1500 });
+const plans = runs.plans;
 
 // ---------------------------------------------------------------------------------------------------
 // The faults, and what recovering from one means.
@@ -162,7 +113,7 @@ async function main(): Promise<void> {
   }, WATCHDOG_MS).unref();
 
   EventEmitter.defaultMaxListeners = 4 * MAX_OPEN;
-  const model = await startScriptedModel(script);
+  const model = await startScriptedModel((request) => runs.answer(request) ?? helpdeskScript(request));
   cleanups.push(() => model.close());
   writeFileSync(paths.bundle, (await bundling).code);
   const connection = await Connection.connect({ address });
@@ -195,30 +146,19 @@ async function main(): Promise<void> {
   const order = FAULTS.map((fault) => ({ fault, key: random() })).sort((a, b) => a.key - b.key);
   let faultsLeft = order.length;
   let started = 0;
-  const openRuns = () => plans.filter((run) => run.startedAt && !run.closedAt);
   let starting = true;
   const starter = (async () => {
     while (starting && started < RUNS) {
-      const open = openRuns().length;
+      const open = runs.openRuns().length;
       const allowed = RUNS - HELD_BACK_PER_FAULT * faultsLeft;
       if (open < MAX_OPEN && (started < allowed || open < MIN_OPEN)) {
-        const run = plans[started];
         try {
-          const handle = await client.workflow.start(WorkflowType.agentRun, {
-            taskQueue,
-            workflowId: run.workflowId,
-            args: [{ agent: 'chaos', message: `chaos run ${run.index}: pay them` }],
-          });
-          run.firstExecutionRunId = handle.firstExecutionRunId;
-        } catch (error) {
-          // Started, though the answer was lost to a fault: the run is there.
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
-            await sleep(500);
-            continue;
-          }
-          run.firstExecutionRunId = (await client.workflow.getHandle(run.workflowId).describe()).runId;
+          await runs.start(client, taskQueue, plans[started]);
+        } catch {
+          // The cluster is away: try again.
+          await sleep(500);
+          continue;
         }
-        run.startedAt = Date.now();
         started += 1;
         continue;
       }
@@ -226,26 +166,7 @@ async function main(): Promise<void> {
     }
   })();
 
-  // Completions, from visibility (the server's close time); a round that fails during a fault is tried again.
-  let tracking = true;
-  const tracker = (async () => {
-    while (tracking) {
-      try {
-        const query = `TaskQueue = "${taskQueue}" AND ExecutionStatus != "Running"`;
-        for await (const execution of client.workflow.list({ query })) {
-          const run = byWorkflowId.get(execution.workflowId);
-          if (!run || run.closedAt) continue;
-          if (execution.status.name === 'COMPLETED')
-            run.result = await client.workflow.getHandle(run.workflowId).result();
-          run.status = execution.status.name;
-          run.closedAt = execution.closeTime?.getTime() ?? Date.now();
-        }
-      } catch {
-        // The cluster is away.
-      }
-      await sleep(500);
-    }
-  })();
+  const stopTracking = runs.trackCompletions(client, taskQueue, 500);
 
   /** When each run first moved on after `after`: a model or tool call asked for the first time, or its end. */
   function movesAfter(after: number): Map<number, number> {
@@ -253,10 +174,9 @@ async function main(): Promise<void> {
     const note = (run: number, at: number) => {
       if (at > after && at < (moves.get(run) ?? Infinity)) moves.set(run, at);
     };
-    for (const call of modelCalls) if (!call.retry) note(call.run, call.at);
+    for (const call of runs.modelCalls) if (!call.retry) note(call.run, call.at);
     for (const line of readJsonLines<Invocation>(paths.invocations))
-      if (line.event === 'started' && line.attempt === 1)
-        note(byWorkflowId.get(line.key.split('/')[0])!.index, line.at);
+      if (line.event === 'started' && line.attempt === 1) note(runs.runOf(line.key.split('/')[0])!.index, line.at);
     for (const run of plans) if (run.closedAt) note(run.index, run.closedAt);
     return moves;
   }
@@ -265,7 +185,7 @@ async function main(): Promise<void> {
     const tools = readJsonLines<Invocation>(paths.invocations).filter(
       (line) => line.event === 'started' && line.attempt > 1 && line.at > from && line.at <= to,
     );
-    return tools.length + modelCalls.filter((call) => call.retry && call.at > from && call.at <= to).length;
+    return tools.length + runs.modelCalls.filter((call) => call.retry && call.at > from && call.at <= to).length;
   }
 
   /** Waits until a tools worker has made a payment after `after`: the fleet is mid-work. */
@@ -273,7 +193,8 @@ async function main(): Promise<void> {
     const deadline = Date.now() + RECOVERY_LIMIT_MS;
     const paid = (line: Invocation) => line.at > after && (line.event === 'paid' || line.event === 'deduplicated');
     while (!readJsonLines<Invocation>(paths.invocations).some(paid)) {
-      if (started === RUNS && !openRuns().length) throw new Error('every run completed before the faults were over');
+      if (started === RUNS && !runs.openRuns().length)
+        throw new Error('every run completed before the faults were over');
       if (Date.now() > deadline) throw new Error(`no payment in ${RECOVERY_LIMIT_MS / 1000} s`);
       await sleep(50);
     }
@@ -285,7 +206,7 @@ async function main(): Promise<void> {
   for (const { fault } of order) {
     await waitForPayment(calmSince);
     await sleep(between(0, 1000));
-    const open = openRuns().map((run) => run.index);
+    const open = runs.openRuns().map((run) => run.index);
     const at = Date.now();
     faultsLeft -= 1;
     let backAt: number;
@@ -344,15 +265,14 @@ async function main(): Promise<void> {
 
   // ---- every run to its end
   const finishBy = Date.now() + FINISH_MS;
-  while ((started < RUNS || openRuns().length) && Date.now() < finishBy) await sleep(250);
+  while ((started < RUNS || runs.openRuns().length) && Date.now() < finishBy) await sleep(250);
   starting = false;
   await starter;
-  tracking = false;
-  await tracker;
+  await stopTracking();
   const lastClose = Math.max(...plans.map((run) => run.closedAt ?? 0));
   log(`${plans.filter((run) => run.closedAt).length}/${RUNS} runs closed, the last at ${since(lastClose)}`);
 
-  failures.push(...checkLedger(plans, paths, fleet.unplannedExits));
+  failures.push(...(await checkLedger(plans, paths, fleet.unplannedExits)));
 
   // ---- the project CLI against the cluster's visibility
   const cliAt = Date.now();
