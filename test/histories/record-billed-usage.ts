@@ -5,19 +5,14 @@
  * them paced by a provider's token reset and one stopped by `maxCostUsd` at the billed cost.
  * `npx tsx test/histories/record-billed-usage.ts`
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
-import { byTurn, reply, startScriptedModel } from '../../testing';
-import { startDevServer, stopDevServer } from '../support/dev-server';
-import { startTestWorker } from '../support/harness';
-import { saveChain } from './saved-histories';
+import { byTurn, reply } from '../../testing';
+import { finishedRun, recordHistories } from './saved-histories';
 
-const FOLDER = join(__dirname, 'v9-billed-usage');
 const USAGE = { input: 1_200, cached: 1_000, output: 400, reasoning: 300 };
 
 const agent = defineAgent({
@@ -35,52 +30,34 @@ const agent = defineAgent({
   modelSettings: { reasoning_effort: 'low', temperature: 0.2, seed: 7, max_completion_tokens: 900 },
 });
 
-async function main(): Promise<void> {
-  if (existsSync(FOLDER)) throw new Error(`${FOLDER} exists: keep recorded histories, record into a new folder`);
-  mkdirSync(FOLDER);
-  const server = await startDevServer();
-  const model = await startScriptedModel(
-    byTurn([
-      // Little is left of the provider's tokens: the next call waits for the reset.
-      {
-        kind: 'message',
-        toolCalls: [{ id: 'call_1', name: 'lookup', args: { id: '1043' } }],
-        usage: USAGE,
-        headers: { 'x-ratelimit-remaining-tokens': '100', 'x-ratelimit-reset-tokens': '1s' },
-      },
-      reply.text('Order 1043 has shipped.', USAGE),
-    ]),
-  );
-  process.env.TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.TEST_TMP_DIR = tmpdir();
-  const worker = await startTestWorker(
+recordHistories({
+  folder: join(__dirname, 'v9-billed-usage'),
+  script: byTurn([
+    // Little is left of the provider's tokens: the next call waits for the reset.
     {
-      OPENAI_BASE_URL: model.baseUrl,
-      WORKFLOW_BUNDLE: undefined,
-      MODEL_PRICES: JSON.stringify({
-        'billed-model': { inputPerMillion: 10, cachedInputPerMillion: 1, outputPerMillion: 1 },
-      }),
+      kind: 'message',
+      toolCalls: [{ id: 'call_1', name: 'lookup', args: { id: '1043' } }],
+      usage: USAGE,
+      headers: { 'x-ratelimit-remaining-tokens': '100', 'x-ratelimit-reset-tokens': '1s' },
     },
-    new AgentRegistry().add([agent], 'history'),
-  );
-  try {
-    const scenarios = {
-      'task-cached-reasoning-paced': { agent: 'billed', message: 'Where is order 1043?' },
-      'task-cost-limit-billed': { agent: 'billed', message: 'Where is order 1043?', limits: { maxCostUsd: 0.01 } },
-    };
-    for (const [name, input] of Object.entries(scenarios)) {
-      const handle = await worker.start(input, `history-${name}`);
-      await handle.result();
-      saveChain(server.address, FOLDER, name, handle.workflowId);
-    }
-  } finally {
-    await worker.stop();
-    await model.close();
-    await stopDevServer(server.process);
-  }
-}
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+    reply.text('Order 1043 has shipped.', USAGE),
+  ]),
+  workers: {
+    worker: {
+      env: {
+        MODEL_PRICES: JSON.stringify({
+          'billed-model': { inputPerMillion: 10, cachedInputPerMillion: 1, outputPerMillion: 1 },
+        }),
+      },
+      registry: new AgentRegistry().add([agent], 'history'),
+    },
+  },
+  scenarios: {
+    'task-cached-reasoning-paced': finishedRun({ agent: 'billed', message: 'Where is order 1043?' }),
+    'task-cost-limit-billed': finishedRun({
+      agent: 'billed',
+      message: 'Where is order 1043?',
+      limits: { maxCostUsd: 0.01 },
+    }),
+  },
 });

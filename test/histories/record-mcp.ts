@@ -3,19 +3,17 @@
  * server-filesystem (a read, a write held for approval) and a session on a server whose tool list
  * changes between its turns, each on a fresh dev server, saved as JSON beside record.ts's folders.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { approvalUpdate, chatUpdate, endSignal, stateQuery } from '../../src/contract';
 import { defineAgent } from '../../src/agent';
 import { defineMcpServer } from '../../src/mcp-server';
 import { AgentRegistry } from '../../src/registry';
-import { lastOf, reply, startScriptedModel, type ModelRequest, type Reply } from '../../testing';
-import { startDevServer, stopDevServer } from '../support/dev-server';
+import { lastOf, reply, type ModelRequest, type Reply } from '../../testing';
 import { eventually } from '../support/eventually';
-import { startTestWorker, type TestWorker } from '../support/harness';
 import { FILESYSTEM_SERVER } from '../support/mcp-servers';
-import { saveChain } from './saved-histories';
+import { recordHistories } from './saved-histories';
 
 /** The MCP servers and agents the scenarios run, in `folder` (the files the filesystem server may touch). */
 function mcpRegistry(folder: string): AgentRegistry {
@@ -54,53 +52,30 @@ function answerTo(folder: string) {
   };
 }
 
-const scenarios: Record<string, (worker: TestWorker, workflowId: string) => Promise<string>> = {
-  'task-mcp-read-and-approved-write': async (worker, workflowId) => {
-    const handle = await worker.start({ agent: 'files', message: 'copy the notes' }, workflowId);
-    await eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length > 0, 'the write to wait');
-    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '2.1', approve: true }] });
-    await handle.result();
-    return handle.workflowId;
-  },
-  'session-mcp-tool-list-changes': async (worker, workflowId) => {
-    const handle = await worker.start({ agent: 'changer', message: 'add a tool', mode: 'session' }, workflowId);
-    await handle.executeUpdate(chatUpdate, { args: [{ text: 'use it' }] });
-    await handle.executeUpdate(chatUpdate, { args: [{ text: 'thanks' }] });
-    await handle.signal(endSignal);
-    await handle.result();
-    return handle.workflowId;
-  },
-};
+const version = process.argv[2];
+if (!version || !/^v\d+-mcp$/.test(version)) throw new Error('usage: npm run histories:record-mcp -- v<N>-mcp');
+/** The files the filesystem server may touch. */
+const files = join(tmpdir(), `record-mcp-${process.pid}`);
+mkdirSync(files, { recursive: true });
+writeFileSync(join(files, 'notes.txt'), 'milk');
 
-async function main(): Promise<void> {
-  const version = process.argv[2];
-  if (!version || !/^v\d+-mcp$/.test(version)) throw new Error('usage: npm run histories:record-mcp -- v<N>-mcp');
-  const folder = join(__dirname, version);
-  if (existsSync(folder)) throw new Error(`${folder} exists: record into a new version, keep the old histories`);
-  mkdirSync(folder);
-  const files = join(tmpdir(), `record-mcp-${process.pid}`);
-  mkdirSync(files, { recursive: true });
-  writeFileSync(join(files, 'notes.txt'), 'milk');
-  const server = await startDevServer();
-  const model = await startScriptedModel(answerTo(files));
-  process.env.TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.TEST_TMP_DIR = tmpdir();
-  const worker = await startTestWorker(
-    { OPENAI_BASE_URL: model.baseUrl, WORKFLOW_BUNDLE: undefined, AGENT_MODULES: undefined },
-    mcpRegistry(files),
-  );
-  try {
-    for (const [name, scenario] of Object.entries(scenarios)) {
-      saveChain(server.address, folder, name, await scenario(worker, `history-${name}`));
-    }
-  } finally {
-    await worker.stop();
-    await model.close();
-    await stopDevServer(server.process);
-  }
-}
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+recordHistories({
+  folder: join(__dirname, version),
+  script: answerTo(files),
+  workers: { worker: { env: { AGENT_MODULES: undefined }, registry: mcpRegistry(files) } },
+  scenarios: {
+    'task-mcp-read-and-approved-write': async (start) => {
+      const handle = await start({ agent: 'files', message: 'copy the notes' });
+      await eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length > 0, 'the write to wait');
+      await handle.executeUpdate(approvalUpdate, { args: [{ callId: '2.1', approve: true }] });
+      await handle.result();
+    },
+    'session-mcp-tool-list-changes': async (start) => {
+      const handle = await start({ agent: 'changer', message: 'add a tool', mode: 'session' });
+      await handle.executeUpdate(chatUpdate, { args: [{ text: 'use it' }] });
+      await handle.executeUpdate(chatUpdate, { args: [{ text: 'thanks' }] });
+      await handle.signal(endSignal);
+      await handle.result();
+    },
+  },
 });

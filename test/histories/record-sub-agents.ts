@@ -4,9 +4,6 @@
  * `<scenario>.json`, a sub-agent's run as `<scenario>--<call path>.json` (`/` written `~`), each run
  * of a chain that continued as new numbered. The replay test replays each under the id it had.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
@@ -15,10 +12,10 @@ import { approvalUpdate, stateQuery } from '../../src/contract';
 import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
-import { lastOf, reply, startScriptedModel, turnOf, type ModelRequest, type Reply } from '../../testing';
-import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
+import { lastOf, reply, turnOf, type ModelRequest, type Reply } from '../../testing';
+import { agentOf, middle } from '../support/clerk-agents';
 import { eventually } from '../support/eventually';
-import { startTestWorker, type TestWorker } from '../support/harness';
+import { recordHistories, saveTree, settledRun, type Scenario } from './saved-histories';
 
 const researcher = defineAgent({
   name: 'researcher',
@@ -39,38 +36,6 @@ const writer = defineAgent({
   instructions: 'You are the writer.',
   tools: [],
 });
-const clerk = defineAgent({
-  name: 'clerk',
-  description: 'Files reports and does paperwork.',
-  instructions: 'You are the clerk.',
-  tools: [
-    defineTool({
-      name: 'file_report',
-      description: 'Files a report (a person approves it).',
-      input: z.object({ title: z.string() }),
-      requiresApproval: true,
-      execute: ({ title }) => ({ filed: title }),
-    }),
-    defineTool({
-      name: 'long_task',
-      description: 'Paperwork that takes a minute.',
-      input: z.object({}),
-      timeout: '90s',
-      retry: { maximumAttempts: 1 },
-      async execute(_args, ctx) {
-        while (!ctx.signal.aborted) await sleep(200);
-        throw ctx.signal.reason;
-      },
-    }),
-  ],
-});
-const middle = defineAgent({
-  name: 'middle',
-  description: 'Manages the clerk.',
-  instructions: 'You are the manager.',
-  tools: [],
-  agents: [clerk],
-});
 const lead = defineAgent({
   name: 'lead',
   instructions: 'You are the lead.',
@@ -81,7 +46,6 @@ const lead = defineAgent({
 const USAGE = { input: 300, output: 50 };
 const isWrapUp = (request: ModelRequest) =>
   /^\[The run's \w+ budget is nearly spent/.test(lastOf(request, 'user')?.content ?? '');
-const agentOf = (request: ModelRequest) => /You are the (\w+)/.exec(request.messages[0].content as string)![1];
 const asked = (request: ModelRequest) => request.messages.find((message) => message.role === 'user')!.content;
 const toolBack = (request: ModelRequest) =>
   request.messages.at(-1)?.role === 'tool'
@@ -130,108 +94,48 @@ function answer(request: ModelRequest): Reply {
   return reply.text('Otters are playful.', USAGE);
 }
 
-type Handle = WorkflowHandle;
+/** Waits for a run that may fail (a budget, a cancellation) to close. */
+const settled = (handle: WorkflowHandle) => handle.result().catch(() => undefined);
 
 /** Each scenario drives one tree to its end. */
-const scenarios: Record<
-  string,
-  { on: 'worker' | 'continuing'; run: (start: (input: object) => Promise<Handle>) => Promise<Handle> }
-> = {
-  'sub-agent': { on: 'worker', run: async (start) => finished(await start({ agent: 'lead', message: 'one: otters' })) },
-  'concurrent-sub-agents': {
-    on: 'worker',
-    run: async (start) => finished(await start({ agent: 'lead', message: 'two: otters' })),
+const scenarios: Record<string, Scenario<'worker' | 'continuing'>> = {
+  'sub-agent': settledRun({ agent: 'lead', message: 'one: otters' }),
+  'concurrent-sub-agents': settledRun({ agent: 'lead', message: 'two: otters' }),
+  'approval-in-grandchild': async (start) => {
+    const handle = await start({ agent: 'lead', message: 'file: the Q3 report' });
+    await eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length > 0, 'the approval');
+    await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1/1.1/1.1', approve: true }] });
+    await settled(handle);
   },
-  'approval-in-grandchild': {
-    on: 'worker',
-    run: async (start) => {
-      const handle = await start({ agent: 'lead', message: 'file: the Q3 report' });
-      await eventually(async () => (await handle.query(stateQuery)).pendingApprovals.length > 0, 'the approval');
-      await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1/1.1/1.1', approve: true }] });
-      return finished(handle);
-    },
-  },
-  'budget-exhausted-by-children': {
-    on: 'worker',
-    run: async (start) =>
-      finished(await start({ agent: 'lead', message: 'spend: forever', limits: { maxTokens: 6_000 } })),
-  },
-  'cancel-tree': {
-    on: 'worker',
-    run: async (start) => {
-      const handle = await start({ agent: 'lead', message: 'paperwork: now' });
-      await eventually(async () => (await handle.query(stateQuery)).step >= 1, 'the lead to delegate');
-      await sleep(3_000);
-      await handle.cancel();
-      return finished(handle);
-    },
+  'budget-exhausted-by-children': settledRun({
+    agent: 'lead',
+    message: 'spend: forever',
+    limits: { maxTokens: 6_000 },
+  }),
+  'cancel-tree': async (start) => {
+    const handle = await start({ agent: 'lead', message: 'paperwork: now' });
+    await eventually(async () => (await handle.query(stateQuery)).step >= 1, 'the lead to delegate');
+    await sleep(3_000);
+    await handle.cancel();
+    await settled(handle);
   },
   'continue-as-new-parent-child-in-flight': {
     on: 'continuing',
-    run: async (start) => finished(await start({ agent: 'lead', message: 'one: otters' })),
+    run: settledRun({ agent: 'lead', message: 'one: otters' }),
   },
 };
 
-async function finished(handle: Handle): Promise<Handle> {
-  await handle.result().catch(() => undefined);
-  return handle;
-}
-
-/** Saves every run of the tree under `rootId`, each run of a chain numbered. */
-function saveTree(address: string, folder: string, name: string, rootId: string): void {
-  const temporal = (args: string[]) =>
-    execFileSync(temporalBinary(), [...args, '--address', address, '-o', 'json'], { encoding: 'utf8' });
-  const runs = (
-    JSON.parse(temporal(['workflow', 'list', '--query', `RootWorkflowId = "${rootId}"`])) as {
-      execution: { workflowId: string; runId: string };
-      startTime: string;
-    }[]
-  ).sort((a, b) => a.startTime.localeCompare(b.startTime));
-  const byId = new Map<string, string[]>();
-  for (const { execution } of runs)
-    byId.set(execution.workflowId, [...(byId.get(execution.workflowId) ?? []), execution.runId]);
-  for (const [workflowId, runIds] of byId) {
-    const below = workflowId.slice(rootId.length).replace(/^\//, '').replaceAll('/', '~');
-    runIds.forEach((runId, index) => {
-      const base = below ? `${name}--${below}` : name;
-      const path = join(folder, runIds.length > 1 ? `${base}-${index + 1}.json` : `${base}.json`);
-      writeFileSync(path, temporal(['workflow', 'show', '--workflow-id', workflowId, '--run-id', runId]));
-      console.log(`recorded ${path}`);
-    });
-  }
-}
-
-async function main(): Promise<void> {
-  const version = process.argv[2];
-  if (!version) throw new Error('usage: tsx test/histories/record-sub-agents.ts <folder>');
-  const folder = join(__dirname, version);
-  if (!existsSync(folder)) mkdirSync(folder, { recursive: true });
-  const server = await startDevServer();
-  const model = await startScriptedModel(answer);
-  process.env.TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.TEST_TMP_DIR = tmpdir();
-  const registry = () => new AgentRegistry().add([lead], 'record-sub-agents');
-  const settings = { OPENAI_BASE_URL: model.baseUrl, WORKFLOW_BUNDLE: undefined };
-  const workers: Record<string, TestWorker> = {
-    worker: await startTestWorker(settings, registry()),
+const version = process.argv[2];
+if (!version) throw new Error('usage: tsx test/histories/record-sub-agents.ts <folder>');
+const registry = () => new AgentRegistry().add([lead], 'record-sub-agents');
+recordHistories({
+  folder: join(__dirname, version),
+  script: answer,
+  workers: {
+    worker: { registry: registry() },
     // A run continues as new at its first step boundary past 3 KB: the lead's, after its sub-agent answered.
-    continuing: await startTestWorker({ ...settings, CONTINUE_AS_NEW_AT_BYTES: '3000' }, registry()),
-  };
-  try {
-    for (const [name, { on, run }] of Object.entries(scenarios)) {
-      const rootId = `history-${name}`;
-      await run((input) => workers[on].start(input as never, rootId));
-      await sleep(1_000); // visibility lists every run of the tree
-      saveTree(server.address, folder, name, rootId);
-    }
-  } finally {
-    for (const worker of Object.values(workers)) await worker.stop();
-    await model.close();
-    await stopDevServer(server.process);
-  }
-}
-
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+    continuing: { env: { CONTINUE_AS_NEW_AT_BYTES: '3000' }, registry: registry() },
+  },
+  scenarios,
+  save: saveTree,
 });

@@ -3,8 +3,6 @@
  * test/histories/record-typed-steer.ts): an output repaired once (response_format), one through the
  * `answer` tool, a steer joining a turn at its next step, and one carried across continue-as-new.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -12,13 +10,10 @@ import { steerUpdate } from '../../src/contract';
 import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
-import { startDevServer, stopDevServer } from '../support/dev-server';
 import { eventually } from '../support/eventually';
-import { startTestWorker } from '../support/harness';
-import { byTurn, lastOf, reply, startScriptedModel, turnOf, type Script } from '../../testing';
-import { saveChain } from './saved-histories';
+import { byTurn, lastOf, reply, turnOf, type Script } from '../../testing';
+import { finishedRun, recordHistories, type ScenarioRun } from './saved-histories';
 
-const FOLDER = join(__dirname, 'v9-typed-steer');
 const STEER = 'use order 1043 instead';
 
 let lookupsRunning = 0;
@@ -61,45 +56,27 @@ const script: Script = (request, index) => {
   return reply.text(lastOf(request, 'user')?.content === STEER ? 'Order 1043, then.' : 'Order 1042 has shipped.');
 };
 
-async function main(): Promise<void> {
-  if (existsSync(FOLDER)) throw new Error(`${FOLDER} exists: record into a new folder, keep the old histories`);
-  mkdirSync(FOLDER);
-  const server = await startDevServer();
-  process.env.TEST_TEMPORAL_ADDRESS = server.address;
-  process.env.TEST_TMP_DIR = tmpdir();
-  const model = await startScriptedModel(script);
-  const registry = new AgentRegistry().add(agents, 'record-typed-steer');
-  const base = { OPENAI_BASE_URL: model.baseUrl, WORKFLOW_BUNDLE: undefined };
-  const worker = await startTestWorker(base, registry);
-  // Continues as new between steps as soon as that pays: the steer is carried to the continuation.
-  const continuing = await startTestWorker({ ...base, CONTINUE_AS_NEW_AT_BYTES: '1' }, registry);
-  const steered = async (on: typeof worker, name: string) => {
-    const handle = await on.start({ agent: 'orders', message: 'where is order 1042?' }, `history-${name}`);
-    await eventually(async () => lookupsRunning > 0, 'the lookup to start');
-    await handle.executeUpdate(steerUpdate, { args: [{ text: STEER }] });
-    await handle.result();
-    saveChain(server.address, FOLDER, name, handle.workflowId);
-  };
-  try {
-    for (const [name, agent, message] of [
-      ['task-output-repaired', 'refunds', 'json: refund order 1042'],
-      ['task-output-answer-tool', 'refunds-by-tool', 'tool: refund order 1042'],
-    ]) {
-      const handle = await worker.start({ agent, message }, `history-${name}`);
-      await handle.result();
-      saveChain(server.address, FOLDER, name, handle.workflowId);
-    }
-    await steered(worker, 'task-steered');
-    await steered(continuing, 'task-steer-continued');
-  } finally {
-    await continuing.stop();
-    await worker.stop();
-    await model.close();
-    await stopDevServer(server.process);
-  }
-}
+/** Steers the lookup of order 1042 to order 1043 while the lookup runs. */
+const steered: ScenarioRun = async (start) => {
+  const handle = await start({ agent: 'orders', message: 'where is order 1042?' });
+  await eventually(async () => lookupsRunning > 0, 'the lookup to start');
+  await handle.executeUpdate(steerUpdate, { args: [{ text: STEER }] });
+  await handle.result();
+};
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
+const registry = new AgentRegistry().add(agents, 'record-typed-steer');
+recordHistories({
+  folder: join(__dirname, 'v9-typed-steer'),
+  script,
+  workers: {
+    worker: { registry },
+    // Continues as new between steps as soon as that pays: the steer is carried to the continuation.
+    continuing: { env: { CONTINUE_AS_NEW_AT_BYTES: '1' }, registry },
+  },
+  scenarios: {
+    'task-output-repaired': finishedRun({ agent: 'refunds', message: 'json: refund order 1042' }),
+    'task-output-answer-tool': finishedRun({ agent: 'refunds-by-tool', message: 'tool: refund order 1042' }),
+    'task-steered': steered,
+    'task-steer-continued': { on: 'continuing', run: steered },
+  },
 });

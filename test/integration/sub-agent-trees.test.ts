@@ -3,71 +3,22 @@
  * grandchild is the root's to decide, cancelling the root stops every run and tool of the tree, and
  * the root's budget bounds what the whole tree spends.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { z } from 'zod';
 import { approvalUpdate, searchAttributes, stateQuery } from '../../src/contract';
 import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
-import { defineTool } from '../../src/tool';
 import { lastOf, reply, type ModelRequest, type Reply } from '../../testing';
 import { runCli } from '../support/cli';
+import { agentOf, filedReports, longTasks, middle } from '../support/clerk-agents';
 import { eventually } from '../support/eventually';
 import { useScriptedWorker } from '../support/harness';
 import { updateRejectionOf } from '../support/outcomes';
 
-/** What ran: `file_report` titles, and each `long_task`'s abort. */
-const filed: string[] = [];
-const longTasks: { startedAt: number; abortedAt?: number; finishedAt?: number }[] = [];
-
-const clerk = defineAgent({
-  name: 'clerk',
-  description: 'Files reports and does long paperwork.',
-  instructions: 'You are the clerk.',
-  tools: [
-    defineTool({
-      name: 'file_report',
-      description: 'Files a report (a person approves it).',
-      input: z.object({ title: z.string() }),
-      requiresApproval: true,
-      execute: ({ title }) => {
-        filed.push(title);
-        return { filed: title };
-      },
-    }),
-    defineTool({
-      name: 'long_task',
-      description: 'Paperwork that takes a minute.',
-      input: z.object({}),
-      timeout: '90s',
-      retry: { maximumAttempts: 1 },
-      async execute(_args, ctx) {
-        const record: (typeof longTasks)[number] = { startedAt: Date.now() };
-        longTasks.push(record);
-        ctx.signal.addEventListener('abort', () => (record.abortedAt = Date.now()), { once: true });
-        while (!ctx.signal.aborted && Date.now() - record.startedAt < 60_000) {
-          ctx.heartbeat();
-          await sleep(200);
-        }
-        record.finishedAt = Date.now();
-        throw ctx.signal.reason;
-      },
-    }),
-  ],
-});
-const middle = defineAgent({
-  name: 'middle',
-  description: 'Manages the clerk.',
-  instructions: 'You are the manager.',
-  tools: [],
-  agents: [clerk],
-});
 const lead = defineAgent({ name: 'lead', instructions: 'You are the lead.', tools: [], agents: [middle] });
 
 const setup = useScriptedWorker({}, new AgentRegistry().add([lead], 'test'));
 
-const agentOf = (request: ModelRequest) => /You are the (\w+)/.exec(request.messages[0].content as string)![1];
 const lastTool = (request: ModelRequest) =>
   request.messages.at(-1)?.role === 'tool' ? lastOf(request, 'tool') : undefined;
 
@@ -117,7 +68,7 @@ describe('approvals in a grandchild', () => {
     const result = await handle.result();
     expect(result.status).toBe('completed');
     expect(result.output).toBe('lead heard: manager heard: clerk heard: {"filed":"Q3"}');
-    expect(filed).toEqual(['Q3']);
+    expect(filedReports).toEqual(['Q3']);
     expect((await handle.query(stateQuery)).pendingApprovals).toEqual([]);
   });
 
@@ -149,7 +100,7 @@ describe('approvals in a grandchild', () => {
     expect(result.output).toBe(
       'lead heard: manager heard: clerk heard: Denied: a person did not approve this call to file_report, so it did not run. Their note: "not yet"',
     );
-    expect(filed).not.toContain('Q4');
+    expect(filedReports).not.toContain('Q4');
   });
 });
 
