@@ -175,7 +175,8 @@ describe('the audit trail', () => {
     expect(status.stdout).toMatch(
       /\napprovals:\n {2}1\.1 {2}transfer {2}approved by bob via cli at \S+ · note: ok by ops$/m,
     );
-  });
+    // Seven CLI processes, each a Node start and a connection: on a busy 2-core machine, past 60 s.
+  }, 150_000);
 
   it('records a call nobody decided in time as denied by the run', async () => {
     const id = await client.start({ agent: 'bank', message: 'transfer 300', approvalTimeoutSeconds: 1 });
