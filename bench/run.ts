@@ -25,8 +25,8 @@
  * --skip-peers (BENCH_PEERS=0: no langgraph, restate, dbos), --no-recovery (BENCH_RECOVERY=0),
  * --model-latency 2s, --concurrent-runs 1000, --price IN,OUT (USD per million tokens, 3,15),
  * --action-price USD (per million Temporal Actions, 50), --eager / --no-eager (BENCH_EAGER=0: the dev server's eager
- * activity dispatch, on by default), --one-queue (agentRun's model and tool calls on the runs' task
- * queue instead of their own), --worker-env KEY=VALUE (repeatable: more env for both workers).
+ * activity dispatch, on by default), --separate-queues (agentRun's model and tool calls on queues of
+ * their own, as a fleet by role routes them, instead of the runs' queue, a single worker's default), --worker-env KEY=VALUE (repeatable: more env for both workers).
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -70,7 +70,7 @@ function settingsFromArgs() {
       only: { type: 'string' },
       'skip-peers': { type: 'boolean' },
       'no-recovery': { type: 'boolean' },
-      'one-queue': { type: 'boolean' },
+      'separate-queues': { type: 'boolean' },
       'model-latency': { type: 'string' },
       'concurrent-runs': { type: 'string' },
       price: { type: 'string' },
@@ -104,7 +104,7 @@ function settingsFromArgs() {
     rows: ROWS.filter((row) => rows.includes(row) && !(PEER_ROWS.includes(row) && skipPeers)),
     skipPeers,
     recovery: !values['no-recovery'] && process.env.BENCH_RECOVERY !== '0',
-    oneQueue: Boolean(values['one-queue']),
+    separateQueues: Boolean(values['separate-queues']),
     eager: eagerChoice(values),
     workerEnv: parseEnvPairs(values['worker-env']),
     question,
@@ -313,7 +313,7 @@ async function main(): Promise<void> {
       `${RECOVERY_MODEL_DELAY_MS} ms), started again at once; seconds from the kill until the call is resent, and until ` +
       `the run is done. ` +
       `Eager activity dispatch: ${temporalRows ? (settings.eager ? 'on' : 'off') : 'n/a'}; agentRun's model and tool ` +
-      `calls ${settings.oneQueue ? "on the runs' task queue (--one-queue)" : 'on their own task queues'}.\n`,
+      `calls ${settings.separateQueues ? 'on their own task queues (--separate-queues)' : "on the runs' task queue"}.\n`,
   );
   printTable(rows);
   const { ratios, lines } = comparisons(rows);

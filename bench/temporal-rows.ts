@@ -160,7 +160,7 @@ export async function agentRow(context: Context, row: 'agent' | 'agent-unstreame
     address: context.server!.address,
     bundlePath: context.bundles.agent!.path,
     local,
-    oneQueue: context.settings.oneQueue,
+    separateQueues: context.settings.separateQueues,
     extraEnv: { ...context.settings.workerEnv, ...(row === 'agent-unstreamed' && { MODEL_STREAMING: 'false' }) },
   };
   const worker = await startAgentWorker({ ...options, modelBaseUrl: context.model.baseUrl });

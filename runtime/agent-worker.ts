@@ -10,6 +10,8 @@ export interface RoleWorker {
   role: Exclude<WorkerRole, 'all'>;
   taskQueue: string;
   worker: Worker;
+  /** A worker of every role that keeps calls on TASK_QUEUE still serves this role's queue for runs that recorded it. */
+  forEarlierRuns?: true;
 }
 
 export class AgentWorker {

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities } from '../activities';
 import { displayEndpoint } from '../activities/model-errors';
@@ -15,7 +15,7 @@ import { openAIErrorBodies } from '../activities/error-body-shape';
 import { buildCapParameters } from '../activities/output-cap';
 import { ModelCallPacer } from '../activities/rate-limit-pacing';
 import { payloadCodecs, type EncryptionCodecOptions } from '../codec';
-import { describeAddress, WorkerRole, type WorkerConfig } from '../src/config';
+import { describeAddress, separateCallQueues, WorkerRole, type WorkerConfig } from '../src/config';
 import { connectionCause, connectionHint } from '../src/connection-errors';
 import { LOCAL_MODEL_WORKFLOW_CONCURRENCY } from '../src/defaults';
 import { checkHandoffTargets } from '../src/handoff-targets';
@@ -217,6 +217,25 @@ function modelServerWindows(config: WorkerConfig, agents: AgentRegistry): Promis
   return serverContextWindows(config.OPENAI_BASE_URL, models, (line) => Runtime.instance().logger.info(line));
 }
 
+/** One Temporal worker per task queue the role of `config` polls, with `shared` options. */
+async function createRoleWorkers(
+  config: WorkerConfig,
+  activities: Activities,
+  shared: Omit<WorkerOptions, 'taskQueue'>,
+): Promise<RoleWorker[]> {
+  const roleWorkers: RoleWorker[] = [];
+  for (const role of rolesOf(config.WORKER_ROLE)) {
+    const { taskQueue, options } = await roleOptions(role, config, activities);
+    // Calls routed to the runs' own queue are the workflows worker's, which registers every activity.
+    // Runs started when separate queues were the default recorded those: they are still served.
+    const forEarlierRuns = role !== WorkerRole.workflows && taskQueue === config.TASK_QUEUE;
+    const polled = forEarlierRuns ? separateCallQueues(config.TASK_QUEUE)[role] : taskQueue;
+    const worker = await Worker.create({ ...shared, ...options, taskQueue: polled });
+    roleWorkers.push({ role, taskQueue: polled, worker, ...(forEarlierRuns && { forEarlierRuns }) });
+  }
+  return roleWorkers;
+}
+
 /** Creates a worker for `config`; the caller runs it and closes `connection` afterwards. */
 export async function createAgentWorker(
   config: WorkerConfig,
@@ -291,14 +310,7 @@ export async function createAgentWorker(
       defaultHeartbeatThrottleInterval: config.HEARTBEAT_THROTTLE_MS,
       ...deploymentOptions(config),
     };
-    const roleWorkers: RoleWorker[] = [];
-    for (const role of rolesOf(config.WORKER_ROLE)) {
-      const { taskQueue, options } = await roleOptions(role, config, activities);
-      // Calls routed to the runs' own queue are the workflows worker's: it registers every activity.
-      if (role !== WorkerRole.workflows && config.WORKER_ROLE === WorkerRole.all && taskQueue === config.TASK_QUEUE)
-        continue;
-      roleWorkers.push({ role, taskQueue, worker: await Worker.create({ ...shared, taskQueue, ...options }) });
-    }
+    const roleWorkers = await createRoleWorkers(config, activities, shared);
     const model = {
       model: config.AGENT_MODEL,
       endpoint: displayEndpoint(openai.baseURL),

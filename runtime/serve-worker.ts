@@ -34,9 +34,18 @@ export function describeModel({ model, endpoint, apiKeySet }: ModelEndpoint, off
 
 const POLLED_FOR = { workflows: 'runs', model: 'model calls', tools: 'tool calls' } as const;
 
-/** The task queues a worker polls, each with what for: `task queue "agents" (runs), "agents-model" (model calls)`. */
+/**
+ * The task queues a worker polls, each with what for: `task queue "agents" (runs), "agents-model"
+ * (model calls)`, or for one worker that keeps calls on the runs' queue, `"agents" (runs, model calls,
+ * tool calls), "agents-model" (model calls of earlier runs), ...`.
+ */
 function describeQueues(worker: AgentWorker): string {
-  return `task queue ${worker.workers.map(({ role, taskQueue }) => `"${taskQueue}" (${POLLED_FOR[role]})`).join(', ')}`;
+  const onRunsQueue = worker.workers.filter((role) => role.forEarlierRuns).map(({ role }) => POLLED_FOR[role]);
+  const described = worker.workers.map(({ role, taskQueue, forEarlierRuns }) => {
+    if (forEarlierRuns) return `"${taskQueue}" (${POLLED_FOR[role]} of earlier runs)`;
+    return `"${taskQueue}" (${[POLLED_FOR[role], ...(role === WorkerRole.workflows ? onRunsQueue : [])].join(', ')})`;
+  });
+  return `task queue ${described.join(', ')}`;
 }
 
 /**

@@ -167,9 +167,9 @@ const workerEnvSchema = temporalEnvSchema.extend({
   /** Calls that run as local activities on this worker unless an agent says otherwise: `model`, `tools`, both, or none. */
   LOCAL_ACTIVITIES: localCallKinds,
   WORKER_ROLE: z.enum(WORKER_ROLES).default(WorkerRole.all),
-  /** Where model calls are scheduled (default `<TASK_QUEUE>-model`); the `model` role polls it. */
+  /** Where model calls are scheduled (default: `callQueueDefaults`); the `model` role polls it. */
   MODEL_TASK_QUEUE: z.string().min(1).optional(),
-  /** Where tool calls are scheduled (default `<TASK_QUEUE>-tools`), unless a tool names its own; the `tools` role polls it. */
+  /** Where tool calls are scheduled (default: `callQueueDefaults`), unless a tool names its own; the `tools` role polls it. */
   TOOL_TASK_QUEUE: z.string().min(1).optional(),
   /** Model calls a second across the whole fleet, enforced by the server for the model task queue. */
   MODEL_CALLS_PER_SECOND: z.coerce.number().positive().optional(),
@@ -331,6 +331,28 @@ export function loadTemporalConfig(env: Env = process.env, overrides: TemporalOv
   return resolveTemporal(set, parseEnv(temporalEnvSchema, set), Boolean(overrides.address));
 }
 
+/** The queues a fleet by role sends model and tool calls to: `<TASK_QUEUE>-model` and `<TASK_QUEUE>-tools`. */
+export function separateCallQueues(taskQueue: string): { model: string; tools: string } {
+  return { model: `${taskQueue}-model`, tools: `${taskQueue}-tools` };
+}
+
+/**
+ * Where model and tool calls go when MODEL_TASK_QUEUE and TOOL_TASK_QUEUE are not set. A worker of
+ * every role (one worker: the demo, `dev`, most first deployments) keeps them on TASK_QUEUE, where it
+ * hands each call to itself as it schedules it (eager dispatch) instead of paying a poll per call;
+ * a limit of the calls' own (MODEL_CONCURRENCY, MODEL_CALLS_PER_SECOND, TOOL_CONCURRENCY) needs a
+ * queue of their own. Any other role uses the separate queues, as a fleet by role does.
+ */
+function callQueueDefaults(parsed: z.output<typeof workerEnvSchema>): { model: string; tools: string } {
+  const separate = separateCallQueues(parsed.TASK_QUEUE);
+  if (parsed.WORKER_ROLE !== WorkerRole.all) return separate;
+  const modelLimited = parsed.MODEL_CONCURRENCY !== undefined || parsed.MODEL_CALLS_PER_SECOND !== undefined;
+  return {
+    model: modelLimited ? separate.model : parsed.TASK_QUEUE,
+    tools: parsed.TOOL_CONCURRENCY !== undefined ? separate.tools : parsed.TASK_QUEUE,
+  };
+}
+
 /** Reads everything a worker needs; `overrides` (the CLI's flags) win over env, and Temporal is found as for a client. */
 export function loadWorkerConfig(env: Env = process.env, overrides: TemporalOverrides = {}): WorkerConfig {
   const set = withStandardNames(setVariables(withTemporalOverrides(env, overrides)));
@@ -339,9 +361,10 @@ export function loadWorkerConfig(env: Env = process.env, overrides: TemporalOver
     throw new ConfigError('invalid environment: set WORKER_DEPLOYMENT_NAME and WORKER_BUILD_ID together, or neither');
   }
   const { TEMPORAL_TLS: _tls, TEMPORAL_PROFILE: _profile, ...worker } = parsed;
+  const defaults = callQueueDefaults(parsed);
   const queues = {
-    MODEL_TASK_QUEUE: parsed.MODEL_TASK_QUEUE ?? `${parsed.TASK_QUEUE}-model`,
-    TOOL_TASK_QUEUE: parsed.TOOL_TASK_QUEUE ?? `${parsed.TASK_QUEUE}-tools`,
+    MODEL_TASK_QUEUE: parsed.MODEL_TASK_QUEUE ?? defaults.model,
+    TOOL_TASK_QUEUE: parsed.TOOL_TASK_QUEUE ?? defaults.tools,
   };
   // A model or tools worker on the runs' own queue would be handed calls it does not register.
   const ownQueue = { model: 'MODEL_TASK_QUEUE', tools: 'TOOL_TASK_QUEUE' } as const;

@@ -84,7 +84,7 @@ export interface BenchSettings {
   rows: RowName[];
   recovery: boolean;
   eager: boolean;
-  oneQueue: boolean;
+  separateQueues: boolean;
   workerEnv: Record<string, string>;
 }
 

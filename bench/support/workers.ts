@@ -21,8 +21,8 @@ export interface AgentWorkerOptions {
   modelBaseUrl: string;
   /** `LOCAL_ACTIVITIES=model,tools`: model and tool calls as local activities. */
   local?: boolean;
-  /** Model and tool calls on the runs' own task queue (MODEL_TASK_QUEUE = TOOL_TASK_QUEUE = TASK_QUEUE), not their own. */
-  oneQueue?: boolean;
+  /** Model and tool calls on queues of their own (`<TASK_QUEUE>-model`, `-tools`), as a fleet by role routes them. */
+  separateQueues?: boolean;
   /** Further worker env (the bench's `--worker-env KEY=VALUE`). */
   extraEnv?: Record<string, string>;
   /** The task queue to poll (default: a fresh one): a restarted worker takes its predecessor's. */
@@ -46,7 +46,7 @@ export async function startAgentWorker(options: AgentWorkerOptions): Promise<Wor
     OPENAI_BASE_URL: options.modelBaseUrl,
     AGENT_MODEL: 'bench',
     ...(options.local && { LOCAL_ACTIVITIES: LOCAL_MODEL_AND_TOOLS }),
-    ...(options.oneQueue && { MODEL_TASK_QUEUE: taskQueue, TOOL_TASK_QUEUE: taskQueue }),
+    ...(options.separateQueues && { MODEL_TASK_QUEUE: `${taskQueue}-model`, TOOL_TASK_QUEUE: `${taskQueue}-tools` }),
     ...options.extraEnv,
   });
   return ready(worker, taskQueue);

@@ -17,8 +17,8 @@ Environment (README "Configuration" has them all):
   TEMPORAL_ADDRESS  Temporal's host:port (--address; unset: the dev server, else TEMPORAL_PORT, else
                     ${DEFAULT_TEMPORAL_ADDRESS}; the first lines say which); also
                     TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, TEMPORAL_API_KEY, TEMPORAL_TLS_*
-  TASK_QUEUE        the runs' task queue (default "${DEFAULT_TASK_QUEUE}"); model and tool calls go to
-                    MODEL_TASK_QUEUE and TOOL_TASK_QUEUE (default <TASK_QUEUE>-model, -tools)
+  TASK_QUEUE        the runs' task queue (default "${DEFAULT_TASK_QUEUE}"); model and tool calls go there too,
+                    or, in a fleet by role, to MODEL_TASK_QUEUE and TOOL_TASK_QUEUE (set them on every worker)
   WORKER_ROLE       workflows, model, tools or all (--role; default all): the queues it polls
   OPENAI_API_KEY    the model's key; OPENAI_BASE_URL any OpenAI-compatible endpoint
   AGENT_MODEL       the model of agents and runs that name none (default gpt-4o-mini; offline: --offline)

@@ -81,7 +81,8 @@ describe('durable-agents dev', () => {
     );
     expect(lines[1]).toMatch(
       new RegExp(
-        `^worker: polling task queue "agents" \\(runs\\), "agents-model" \\(model calls\\), "agents-tools" \\(tool calls\\) on ${address} `,
+        '^worker: polling task queue "agents" \\(runs, model calls, tool calls\\), "agents-model" \\(model calls of ' +
+          `earlier runs\\), "agents-tools" \\(tool calls of earlier runs\\) on ${address} `,
       ),
     );
     expect(lines).toContain(`dev: Temporal at ${address} (started here; Ctrl-C stops it)`);
@@ -141,8 +142,9 @@ describe('durable-agents worker', () => {
       /^worker: model OFFLINE DEMO MODEL \(scripted, no key needed\) at http:\/\/127\.0\.0\.1:\d+\/v1$/,
     );
     expect(second).toBe(
-      `worker: polling task queue "${env.TASK_QUEUE}" (runs), "${env.TASK_QUEUE}-model" (model calls), ` +
-        `"${env.TASK_QUEUE}-tools" (tool calls) on ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS), namespace default, ` +
+      `worker: polling task queue "${env.TASK_QUEUE}" (runs, model calls, tool calls), "${env.TASK_QUEUE}-model" ` +
+        `(model calls of earlier runs), "${env.TASK_QUEUE}-tools" (tool calls of earlier runs) on ` +
+        `${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS), namespace default, ` +
         'role all; agents: helpdesk',
     );
     const id = `worker-${randomUUID()}`;

@@ -96,8 +96,9 @@ describe('one address everywhere', () => {
     const lines = output.split('\n').filter((line) => line.startsWith('worker: '));
     expect(lines[0]).toBe(`worker: model gpt-4o-mini at ${model.baseUrl} (no OPENAI_API_KEY)`);
     expect(lines[1]).toContain(
-      `worker: polling task queue "${shell.TASK_QUEUE}" (runs), "${shell.TASK_QUEUE}-model" (model calls), ` +
-        `"${shell.TASK_QUEUE}-tools" (tool calls) on ${addressB} (${why}), namespace default, role all; agents: `,
+      `worker: polling task queue "${shell.TASK_QUEUE}" (runs, model calls, tool calls), "${shell.TASK_QUEUE}-model" ` +
+        `(model calls of earlier runs), "${shell.TASK_QUEUE}-tools" (tool calls of earlier runs) on ${addressB} ` +
+        `(${why}), namespace default, role all; agents: `,
     );
     // Bundled at start, without webpack's report; its model and tools queues poll no workflows, unwarned.
     expect(output).not.toMatch(/webpack|asset workflow-bundle|Workflow bundle created/);

@@ -46,8 +46,9 @@ describe('loadWorkerConfig', () => {
       HELPDESK_LEDGER: '.data/refund-ledger.jsonl',
       LOCAL_ACTIVITIES: [],
       WORKER_ROLE: 'all',
-      MODEL_TASK_QUEUE: 'agents-model',
-      TOOL_TASK_QUEUE: 'agents-tools',
+      // One worker of every role keeps its calls on the runs' queue (eager dispatch, no poll per call).
+      MODEL_TASK_QUEUE: 'agents',
+      TOOL_TASK_QUEUE: 'agents',
       SHUTDOWN_GRACE_SECONDS: 30,
       // Health and metrics (when their ports are set) on loopback only.
       HEALTH_HOST: '127.0.0.1',
@@ -66,9 +67,27 @@ describe('loadWorkerConfig', () => {
   });
 
   it('reads the role, derives the model and tool task queues from TASK_QUEUE, and checks the fleet settings', () => {
-    expect(loadWorkerConfig({ TASK_QUEUE: 'support', WORKER_ROLE: 'model' })).toMatchObject({
-      WORKER_ROLE: 'model',
+    for (const WORKER_ROLE of ['workflows', 'model', 'tools']) {
+      expect(loadWorkerConfig({ TASK_QUEUE: 'support', WORKER_ROLE })).toMatchObject({
+        WORKER_ROLE,
+        MODEL_TASK_QUEUE: 'support-model',
+        TOOL_TASK_QUEUE: 'support-tools',
+      });
+    }
+    expect(loadWorkerConfig({ TASK_QUEUE: 'support' })).toMatchObject({
+      MODEL_TASK_QUEUE: 'support',
+      TOOL_TASK_QUEUE: 'support',
+    });
+    // A limit of the calls' own needs a queue of their own.
+    expect(loadWorkerConfig({ TASK_QUEUE: 'support', MODEL_CONCURRENCY: '4' })).toMatchObject({
       MODEL_TASK_QUEUE: 'support-model',
+      TOOL_TASK_QUEUE: 'support',
+    });
+    expect(loadWorkerConfig({ TASK_QUEUE: 'support', MODEL_CALLS_PER_SECOND: '2' }).MODEL_TASK_QUEUE).toBe(
+      'support-model',
+    );
+    expect(loadWorkerConfig({ TASK_QUEUE: 'support', TOOL_CONCURRENCY: '2' })).toMatchObject({
+      MODEL_TASK_QUEUE: 'support',
       TOOL_TASK_QUEUE: 'support-tools',
     });
     expect(
@@ -234,7 +253,8 @@ describe('createAgentWorker', () => {
       unavailableBudgetMs: 300_000,
       unparsedAttempts: 3,
       pacingWaitMs: 60_000,
-      taskQueue: 'agents-model',
+      // A worker of every role keeps model calls on the runs' queue; the run records where they go.
+      taskQueue: 'agents',
     });
   });
 
@@ -272,8 +292,14 @@ describe('createAgentWorker', () => {
       { taskQueue: 'agents-tools', maxConcurrentActivityTaskExecutions: 4 },
     ]);
     expect(await roles({ WORKER_ROLE: 'tools' })).toEqual([{ taskQueue: 'agents-tools' }]);
-    // Calls routed to the runs' own queue (one queue for everything) are served by the workflows worker.
-    expect(await roles({ MODEL_TASK_QUEUE: 'agents', TOOL_TASK_QUEUE: 'agents' })).toEqual([{ taskQueue: 'agents' }]);
+    // Calls on the runs' own queue (a single worker's default) are served by the workflows worker; the
+    // separate queues are still polled for the runs that recorded them when they were the default.
+    expect(await roles({})).toEqual([
+      { taskQueue: 'agents' },
+      { taskQueue: 'agents-model' },
+      { taskQueue: 'agents-tools' },
+    ]);
+    expect(await roles({ MODEL_TASK_QUEUE: 'agents', TOOL_TASK_QUEUE: 'agents' })).toEqual(await roles({}));
     const [workflows] = await allWorkerOptions({ WORKER_ROLE: 'workflows', SHUTDOWN_GRACE_SECONDS: '45' });
     expect(workflows).toMatchObject({ shutdownGraceTime: 45_000 });
     expect(Object.keys(workflows.activities ?? {})).toContain('resolveAgentSpec');
