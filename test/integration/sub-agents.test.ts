@@ -62,6 +62,12 @@ const agentOf = (request: ModelRequest) => (request.messages[0].content as strin
 /** How many tool results the request carries. */
 const toolResults = (request: ModelRequest) => request.messages.filter((message) => message.role === 'tool');
 
+/** The lead asks the writer once, then answers with what the call's result said. */
+const leadTellsWhatWriterSaid = (request: ModelRequest) =>
+  toolResults(request).length
+    ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`)
+    : reply.tools([{ name: 'writer', args: { message: 'write' } }]);
+
 /** Answers each agent's n-th request from its own list. */
 function scriptByAgent(replies: Record<string, (request: ModelRequest) => Reply>) {
   return (request: ModelRequest) => replies[agentOf(request)](request);
@@ -188,12 +194,7 @@ describe('sub-agents', () => {
   });
 
   it('a call past limits.maxDepth is a tool error the model reads; no child starts', async () => {
-    setup.script = scriptByAgent({
-      lead: (request) =>
-        toolResults(request).length
-          ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`)
-          : reply.tools([{ name: 'writer', args: { message: 'write' } }]),
-    });
+    setup.script = scriptByAgent({ lead: leadTellsWhatWriterSaid });
     const handle = await setup.worker.start({ agent: 'lead', message: 'Write', limits: { maxDepth: 0 } });
     const result = await handle.result();
     expect(result.output).toBe(
@@ -205,12 +206,7 @@ describe('sub-agents', () => {
   });
 
   it('a call whose run id would pass 255 bytes is a tool error the model reads; no child starts', async () => {
-    setup.script = scriptByAgent({
-      lead: (request) =>
-        toolResults(request).length
-          ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`)
-          : reply.tools([{ name: 'writer', args: { message: 'write' } }]),
-    });
+    setup.script = scriptByAgent({ lead: leadTellsWhatWriterSaid });
     // 253 bytes: `/1.1` would make the child's id 257, past what SQL persistence stores.
     const workflowId = `lead-${'x'.repeat(248)}`;
     const handle = await setup.worker.start({ agent: 'lead', message: 'Write' }, workflowId);
@@ -240,10 +236,7 @@ describe('sub-agents', () => {
 
   it('a sub-agent that fails is a tool error, not a failed lead', async () => {
     setup.script = scriptByAgent({
-      lead: (request) =>
-        toolResults(request).length
-          ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`)
-          : reply.tools([{ name: 'writer', args: { message: 'write' } }]),
+      lead: leadTellsWhatWriterSaid,
       write: () => ({ kind: 'error', status: 401, message: 'bad key sk-secret' }),
     });
     const result = await (await setup.worker.start({ agent: 'lead', message: 'Write' })).result();
