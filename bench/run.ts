@@ -26,7 +26,9 @@
  * --model-latency 2s, --concurrent-runs 1000, --price IN,OUT (USD per million tokens, 3,15),
  * --action-price USD (per million Temporal Actions, 50), --eager / --no-eager (BENCH_EAGER=0: the dev server's eager
  * activity dispatch, on by default), --separate-queues (agentRun's model and tool calls on queues of
- * their own, as a fleet by role routes them, instead of the runs' queue, a single worker's default), --worker-env KEY=VALUE (repeatable: more env for both workers).
+ * their own, as a fleet by role routes them, instead of the runs' queue, a single worker's default),
+ * --server dev|cluster (BENCH_SERVER: the Temporal rows on the dev server, or on a real cluster on
+ * PostgreSQL, `./temporal-dev.sh cluster`), --worker-env KEY=VALUE (repeatable: more env for both workers).
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -52,6 +54,7 @@ import { runPool } from './support/pool';
 import { cpuMeter } from './support/proc';
 import { RECOVERY_MODEL_DELAY_MS } from './support/recovery';
 import { writeResults } from './support/results';
+import { startClusterServer } from './support/cluster-server';
 import { startBenchServer } from './support/server';
 import { fixed } from './support/table';
 import { benchTask, checkModelWork, MODEL_CALLS, STEPS, TOOL_CALLS, AGENT_RUN_ACTIVITIES } from './support/work-unit';
@@ -71,6 +74,7 @@ function settingsFromArgs() {
       'skip-peers': { type: 'boolean' },
       'no-recovery': { type: 'boolean' },
       'separate-queues': { type: 'boolean' },
+      server: { type: 'string' },
       'model-latency': { type: 'string' },
       'concurrent-runs': { type: 'string' },
       price: { type: 'string' },
@@ -105,10 +109,24 @@ function settingsFromArgs() {
     skipPeers,
     recovery: !values['no-recovery'] && process.env.BENCH_RECOVERY !== '0',
     separateQueues: Boolean(values['separate-queues']),
+    server: serverChoice(values.server ?? process.env.BENCH_SERVER),
     eager: eagerChoice(values),
     workerEnv: parseEnvPairs(values['worker-env']),
     question,
   };
+}
+
+/** Which Temporal the Temporal rows run on: the dev server (the default), or a real cluster on PostgreSQL. */
+function serverChoice(value: string | undefined): 'dev' | 'cluster' {
+  if (value === undefined || value === 'dev' || value === 'cluster') return value ?? 'dev';
+  throw new Error(`--server must be dev or cluster, got ${value}`);
+}
+
+/** Whether activities went eagerly to the worker, as the table's notes say it. */
+function eagerNote(settings: { server: string; eager: boolean }, temporalRows: boolean): string {
+  if (!temporalRows) return 'n/a';
+  if (settings.server === 'cluster') return "the cluster's setting (Temporal cluster rows)";
+  return settings.eager ? 'on' : 'off';
 }
 
 /** The bare loop: the same requests, tool and answers as a run, in this process. */
@@ -238,13 +256,18 @@ function measureRow(context: Context, name: RowName): Promise<Row> {
   }
 }
 
-/** Starts the dev server and bundles the workflows the selected rows need (once for all rows). */
+/** Starts the dev server (or the cluster) and bundles the workflows the selected rows need (once for all rows). */
 async function startTemporal(context: Context): Promise<void> {
   const { settings } = context;
-  context.server = await startBenchServer(settings.eager);
-  console.log(
-    `dev server ${context.server.address} (pid ${context.server.pid}), eager activity dispatch ${settings.eager ? 'ON' : 'OFF'}`,
-  );
+  if (settings.server === 'cluster') {
+    context.server = await startClusterServer();
+    console.log(`${context.server.what} at ${context.server.address}; eager activity dispatch as the cluster sets it`);
+  } else {
+    context.server = await startBenchServer(settings.eager);
+    console.log(
+      `dev server ${context.server.address} (pid ${context.server.pid}), eager activity dispatch ${settings.eager ? 'ON' : 'OFF'}`,
+    );
+  }
   // Loaded here, not at the top: the bundler would weigh on the bare row's RSS.
   const { bundleToFile } = await import('./support/bundle.js');
   if (settings.rows.some((row) => row.startsWith('agent')))
@@ -307,12 +330,12 @@ async function main(): Promise<void> {
     `\n${settings.runs} runs per row (after ${settings.warmup} warm-up), ${settings.concurrency} at a time. A run = ` +
       `${MODEL_CALLS} model calls + ${TOOL_CALLS} tool calls; a step = one model call plus the tool call it asked for ` +
       `(${STEPS} per run). Overhead per step = (p50 − p50 of bare) / ${STEPS}; CPU per step over the measured runs ` +
-      `(bare: this process; Temporal rows: the worker process and the dev server from /proc; restate: the service process ` +
+      `(bare: this process; Temporal rows: the worker process and the server from /proc (the dev server, or the cluster's services and PostgreSQL); restate: the service process ` +
       `and restate-server; dbos: the app process and PostgreSQL with its backends; langgraph: its own report). ` +
       `Recovery: SIGKILL of the loop's process in step 4's model call (model answering after ` +
       `${RECOVERY_MODEL_DELAY_MS} ms), started again at once; seconds from the kill until the call is resent, and until ` +
       `the run is done. ` +
-      `Eager activity dispatch: ${temporalRows ? (settings.eager ? 'on' : 'off') : 'n/a'}; agentRun's model and tool ` +
+      `Eager activity dispatch: ${eagerNote(settings, temporalRows)}; agentRun's model and tool ` +
       `calls ${settings.separateQueues ? 'on their own task queues (--separate-queues)' : "on the runs' task queue"}.\n`,
   );
   printTable(rows);

@@ -53,7 +53,7 @@ async function temporalRow(
     const before = await model.stats();
     const meters = {
       worker: cpuMeter(worker.pid),
-      server: cpuMeter(server!.pid),
+      server: cpuMeter(server!.pids),
       model: cpuMeter(model.process.pid),
       client: process.cpuUsage(),
     };
@@ -84,7 +84,7 @@ async function temporalRow(
       workerCpuSeconds: used.worker.own,
       workerCpuSecondsPerStep: used.worker.own / steps,
       workerChildrenCpuSeconds: used.worker.descendants,
-      serverCpuOf: `Temporal dev server ${server!.pid}`,
+      serverCpuOf: server!.what,
       serverCpuSecondsPerStep: used.server.own / steps,
       clientCpuSecondsPerStep: (used.client.user + used.client.system) / 1e6 / steps,
       modelCpuSecondsPerStep: used.model.own / steps,

@@ -85,6 +85,8 @@ export interface BenchSettings {
   recovery: boolean;
   eager: boolean;
   separateQueues: boolean;
+  /** Where the Temporal rows run: the dev server, or a real cluster on PostgreSQL (`--server cluster`). */
+  server: 'dev' | 'cluster';
   workerEnv: Record<string, string>;
 }
 

@@ -87,12 +87,20 @@ export function sampleCpu(pid: number): CpuSample {
   return { own: cpuSeconds(pid), descendants: other };
 }
 
-/** A CPU meter on one process: `stop()` gives the seconds used since it was made (own and descendants'). */
-export function cpuMeter(pid: number): { stop(): CpuSample } {
-  const start = sampleCpu(pid);
+/**
+ * A CPU meter on one process, or several counted together (a cluster's services): `stop()` gives the
+ * seconds used since it was made (own and descendants').
+ */
+export function cpuMeter(pids: number | number[]): { stop(): CpuSample } {
+  const sample = () =>
+    [pids]
+      .flat()
+      .map(sampleCpu)
+      .reduce((sum, one) => ({ own: sum.own + one.own, descendants: sum.descendants + one.descendants }));
+  const start = sample();
   return {
     stop() {
-      const end = sampleCpu(pid);
+      const end = sample();
       return { own: end.own - start.own, descendants: Math.max(0, end.descendants - start.descendants) };
     },
   };

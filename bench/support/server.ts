@@ -7,9 +7,15 @@ import { Client, Connection } from '@temporalio/client';
 import { startDevServer, stopDevServer, type DevServer } from '../../testing/dev-server';
 import { commandName, descendants } from './proc';
 
-export interface BenchServer extends DevServer {
+export interface BenchServer extends Pick<DevServer, 'address'> {
+  /** The server's main process: the dev server, or a cluster's frontend. */
   pid: number;
-  eager: boolean;
+  /** Every process whose CPU is the server's (each with its descendants): the dev server's one, a cluster's five. */
+  pids: number[];
+  /** What it is, for the table's notes: `Temporal dev server 4330`. */
+  what: string;
+  /** Whether activities are dispatched eagerly; undefined where the server's own settings decide (a cluster). */
+  eager?: boolean;
   client: Client;
   /**
    * Rejects if the server exits before `stop()` (killed from outside, crashed), naming its exit code or
@@ -48,8 +54,10 @@ export async function startBenchServer(eager: boolean): Promise<BenchServer> {
   died.catch(() => undefined);
   const connection = await Connection.connect({ address: server.address });
   return {
-    ...server,
+    address: server.address,
     pid,
+    pids: [pid],
+    what: `Temporal dev server ${pid}`,
     eager,
     client: new Client({ connection }),
     died,
