@@ -264,6 +264,45 @@ describe('a traced run', () => {
   }, 120_000);
 });
 
+describe('a traced tree of agents', () => {
+  it("puts a sub-agent's runs and calls in its root's trace", async () => {
+    // The lead asks the sub-agent once; the sub-agent looks a word up once; each then answers.
+    const model = await processes.startModel((request) => {
+      const answered = request.messages.some((message) => message.role === 'tool');
+      if (request.messages[0].content === 'You lead the tracing.') {
+        return answered
+          ? reply.text('The tree was found.', usageOf(1))
+          : reply.tools([{ name: 'traced', args: { message: 'Look up tree.' } }], usageOf(0));
+      }
+      return answered
+        ? reply.text('Found tree.', usageOf(3))
+        : reply.tools([{ name: 'lookup', args: { word: 'tree' } }], usageOf(2));
+    });
+    const env = tracedEnv(model.baseUrl);
+    const worker = processes.spawn(env);
+    await waitUntilPolling(worker);
+    const agents = await connect(env.TASK_QUEUE, receiver.endpoint);
+    try {
+      const workflowId = await agents.start({ agent: 'tracedLead', message: 'Find the tree.' });
+      expect(await agents.result(workflowId)).toMatchObject({ status: 'completed', output: 'The tree was found.' });
+      await flushTracing();
+      const child = `${workflowId}/1.1`;
+      const spans = await eventually(() => {
+        const root = receiver.spans.filter(isRunOf(workflowId));
+        const sub = receiver.spans.filter(isRunOf(child));
+        const complete = root.filter(isChat).length === 2 && sub.filter(isChat).length === 2;
+        return complete && sub.filter(isTool).length === 1 ? [...root, ...sub] : undefined;
+      }, "the tree's spans to arrive");
+      const start = receiver.spans.find((span) => span.name === 'StartWorkflow:agentRun')!;
+      expect(new Set(spans.map((span) => span.traceId))).toEqual(new Set([start.traceId]));
+      // The parent's start of the child is a span of that trace too.
+      expect(receiver.spans.some((span) => span.name === 'StartChildWorkflow:agentRun')).toBe(true);
+    } finally {
+      await agents.close();
+    }
+  }, 120_000);
+});
+
 describe('an untraced run', () => {
   it('sends nothing when OTEL_EXPORTER_OTLP_ENDPOINT is unset, though the other OTel variables are', async () => {
     const model = await processes.startModel(byTurn(SCRIPT.filter((_, turn) => turn !== 1)));
