@@ -6,7 +6,6 @@ import { Option, type Command } from 'commander';
 import type { RunReport } from '../../client/run-types';
 import type { RunStreamEvent } from '../../client/run-stream';
 import { startWorkerHint } from '../../client/shell-hints';
-import { terminalSafe } from '../../src/terminal-text';
 import { RunStatus } from '../../src/types';
 import { positiveNumber, runId } from '../arg-parsers';
 import type { CommandContext } from '../command-context';
@@ -22,7 +21,8 @@ import {
 } from '../format';
 import { formatProgress } from '../live-line';
 import { print, say, tellWaiting, warn } from '../output';
-import { labelledOutput, StreamPrinter } from '../stream-printer';
+import { StreamPrinter } from '../stream-printer';
+import { TreePrinter } from '../tree-printer';
 import { withLiveLine } from '../wait-view';
 
 export function registerStatusCommand(program: Command, context: CommandContext): void {
@@ -98,20 +98,11 @@ async function watch(context: CommandContext, id: string, options: { stream: boo
   // Off a terminal (and with --no-stream) whole messages, a line each; with --json every event.
   const stdout = { write: (text: string) => process.stdout.write(text) };
   const printer = new StreamPrinter(options.stream ? process.stdout : stdout, { transcript: true });
-  // A sub-agent's events, a message at a time, each line opened with its agent path.
-  const subAgentPrinters = new Map<string, StreamPrinter>();
-  const printerOf = (path: string[] | undefined) => {
-    if (!path) return printer;
-    const label = `[${path.map(terminalSafe).join(' › ')}] `;
-    if (!subAgentPrinters.has(label)) {
-      subAgentPrinters.set(label, new StreamPrinter(labelledOutput(stdout, label), { transcript: true }));
-    }
-    return subAgentPrinters.get(label)!;
-  };
+  const tree = new TreePrinter(printer, stdout, { transcript: true });
   let ending: RunStreamEvent | undefined;
   for await (const event of (await context.connect()).streamTree(id, { onWait: tellWaiting })) {
     if (context.json()) console.log(JSON.stringify(event));
-    else printerOf(event.agentPath).show(event);
+    else tree.show(event);
     if (!event.agentPath) ending = event;
   }
   // A run that failed, timed out or was terminated ends the command with its one-line error.
