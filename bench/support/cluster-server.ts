@@ -5,7 +5,7 @@
  * bench's, taken down after. Its CPU is its services' and PostgreSQL's, backends included.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,8 @@ const run = promisify(execFile);
 /** Starts the cluster in a fresh run folder; resolves once it answers, with its parts' pids. */
 export async function startClusterServer(): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
+  // Run as root, PostgreSQL runs as its own user, which must reach its data folder inside this one.
+  chmodSync(dir, 0o755);
   const cluster = (...args: string[]) =>
     run(join(REPO, 'temporal-dev.sh'), ['cluster', ...args], {
       cwd: REPO,
