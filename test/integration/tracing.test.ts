@@ -64,6 +64,13 @@ function tracedEnv(baseUrl: string, overrides: Record<string, string> = {}): Rec
   });
 }
 
+/** A worker process of `env` that polls, and a client on its queue (tracing to `endpoint` when given). */
+async function workerAndClient(env: Record<string, string>, endpoint?: string) {
+  const worker = processes.spawn(env);
+  await waitUntilPolling(worker);
+  return { worker, agents: await connect(env.TASK_QUEUE, endpoint) };
+}
+
 const isRunOf = (workflowId: string) => (span: ReceivedSpan) =>
   span.attributes[SpanAttribute.workflowId] === workflowId || span.attributes.temporalWorkflowId === workflowId;
 const isChat = (span: ReceivedSpan) => span.attributes[SpanAttribute.operation] === 'chat';
@@ -235,9 +242,7 @@ describe('a traced run', () => {
       ]),
     );
     const env = tracedEnv(model.baseUrl, { LOCAL_ACTIVITIES: 'model,tools' });
-    const worker = processes.spawn(env);
-    await waitUntilPolling(worker);
-    const agents = await connect(env.TASK_QUEUE, receiver.endpoint);
+    const { worker, agents } = await workerAndClient(env, receiver.endpoint);
     try {
       const workflowId = await agents.start({ agent: 'traced', message: 'Look it up.' });
       expect(await agents.result(workflowId)).toMatchObject({ status: 'completed', output: 'Found.' });
@@ -278,10 +283,7 @@ describe('a traced tree of agents', () => {
         ? reply.text('Found tree.', usageOf(3))
         : reply.tools([{ name: 'lookup', args: { word: 'tree' } }], usageOf(2));
     });
-    const env = tracedEnv(model.baseUrl);
-    const worker = processes.spawn(env);
-    await waitUntilPolling(worker);
-    const agents = await connect(env.TASK_QUEUE, receiver.endpoint);
+    const { agents } = await workerAndClient(tracedEnv(model.baseUrl), receiver.endpoint);
     try {
       const workflowId = await agents.start({ agent: 'tracedLead', message: 'Find the tree.' });
       expect(await agents.result(workflowId)).toMatchObject({ status: 'completed', output: 'The tree was found.' });
@@ -310,9 +312,7 @@ describe('an untraced run', () => {
       // The SDK would send here if tracing were on: the endpoint alone turns it on.
       OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.endpoint}/v1/traces`,
     });
-    const worker = processes.spawn(env);
-    await waitUntilPolling(worker);
-    const agents = await connect(env.TASK_QUEUE);
+    const { worker, agents } = await workerAndClient(env);
     try {
       const workflowId = await agents.start({ agent: 'traced', message: 'Look things up.' });
       expect(await agents.result(workflowId)).toMatchObject({ status: 'completed', output: 'All done.' });
