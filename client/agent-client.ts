@@ -217,22 +217,13 @@ export class AgentClient {
 
   /**
    * `stream` of the run and of its sub-agents' runs, merged: each sub-agent's event labelled with
-   * `agentPath` (the sub-agents from the run down to it); the run's ending comes last. With `from:
-   * 'now'`, sub-agents listed when it is called (earlier turns') are left out; one that started a
-   * moment before may not be listed yet (visibility lags about a second) and is shown whole.
+   * `agentPath` (the sub-agents from the run down to it); the run's ending comes last.
    */
   streamTree(workflowId: string, options: StreamOptions = {}): AsyncGenerator<TreeStreamEvent> {
-    const earlier =
-      options.from === 'now'
-        ? this.listing.children(workflowId).then((runs) => new Set(runs.map((run) => run.workflowId)))
-        : Promise.resolve(new Set<string>());
     return treeStream(
       workflowId,
       (id) => this.runEvents(id, id === workflowId ? options : { signal: options.signal }),
-      async (id) => {
-        const skipped = await earlier;
-        return (await this.listing.children(id)).filter((run) => !skipped.has(run.workflowId));
-      },
+      (id) => this.listing.children(id),
     );
   }
 
