@@ -251,9 +251,12 @@ describe('StreamPrinter: calls that are retried or wait', () => {
     );
   });
 
+  // Since 7 s before the test, not before the file loaded: on a busy machine the tests start later.
+  const waitingSevenSeconds = () => ({ attempt: 1, lastFailure: undefined, sinceMs: Date.now() - 7_000 });
+
   it('says how long a call has waited for a worker to take it', () => {
     const { printer, written } = offTerminal();
-    printer.show({ type: 'untaken', call: { ...call, attempt: 1, lastFailure: undefined } });
+    printer.show({ type: 'untaken', call: { ...call, ...waitingSevenSeconds() } });
     expect(written()).toMatch(
       /^\(model call waiting 7\.\d s for a worker to take it: none polls its task queue, or all are busy\)\n$/,
     );
@@ -261,7 +264,7 @@ describe('StreamPrinter: calls that are retried or wait', () => {
 
   it('names the queue and the worker to start, as the live line does, where the server says the queue', () => {
     const { printer, written } = offTerminal();
-    const untaken = { ...call, attempt: 1, lastFailure: undefined, taskQueue: 'agents-model', polled: false };
+    const untaken = { ...call, ...waitingSevenSeconds(), taskQueue: 'agents-model', polled: false };
     printer.show({ type: 'untaken', call: untaken });
     expect(written()).toMatch(
       /^\(model call waiting 7\.\d s for a model worker on agents-model — WORKER_ROLE=model npm run worker\)\n$/,
