@@ -381,6 +381,13 @@ describe('resolveSpec', () => {
     continueAsNewAtBytes: 8_000_000,
     historyLimitBytes: 40_000_000,
   };
+  const specOptions = {
+    defaultModel: 'm',
+    modelCall,
+    transcriptMaxBytes: 1_000,
+    prices: DEFAULT_PRICES,
+    ...specSettings,
+  };
   const plain = tool({ name: 'plain' });
   const gated = tool({ name: 'gated', requiresApproval: true });
   const slow = tool({
@@ -417,13 +424,7 @@ describe('resolveSpec', () => {
   });
 
   it('records an output schema as JSON Schema, strict where OpenAI takes it, asked as the agent or worker says', () => {
-    const options = {
-      defaultModel: 'm',
-      modelCall,
-      transcriptMaxBytes: 1_000,
-      prices: DEFAULT_PRICES,
-      ...specSettings,
-    };
+    const options = specOptions;
     const closed = z.object({ refundId: z.string(), lines: z.array(z.object({ sku: z.string() })) });
     expect(resolveSpec(agent({ output: closed }), options).output).toEqual({
       name: 'forecaster',
@@ -459,13 +460,7 @@ describe('resolveSpec', () => {
   });
 
   it('takes limits and approval timeout from the agent', () => {
-    const custom = resolveSpec(agent({ limits: { maxSteps: 4 }, approval: { timeoutSeconds: 60 } }), {
-      defaultModel: 'm',
-      modelCall,
-      transcriptMaxBytes: 1_000,
-      prices: DEFAULT_PRICES,
-      ...specSettings,
-    });
+    const custom = resolveSpec(agent({ limits: { maxSteps: 4 }, approval: { timeoutSeconds: 60 } }), specOptions);
     expect(custom.limits).toEqual({ maxSteps: 4 });
     expect(custom.approvalTimeoutSeconds).toBe(60);
     expect(custom.transcriptMaxBytes).toBe(1_000);
@@ -526,13 +521,7 @@ describe('resolveSpec', () => {
   });
 
   it('takes fallback models from the run, else the agent, with the prices of those that have one', () => {
-    const options = {
-      defaultModel: 'gpt-4o',
-      modelCall,
-      transcriptMaxBytes: 1_000,
-      prices: DEFAULT_PRICES,
-      ...specSettings,
-    };
+    const options = { ...specOptions, defaultModel: 'gpt-4o' };
     const fromAgent = resolveSpec(agent({ fallbackModels: ['gpt-4o-mini', 'local-llama'] }), options);
     expect(fromAgent.fallbackModels).toEqual(['gpt-4o-mini', 'local-llama']);
     expect(fromAgent.prices).toEqual({
@@ -561,13 +550,7 @@ describe('resolveSpec', () => {
   });
 
   it('runs calls as local activities as the tool, else the agent, else the worker says; never a tool on its own task queue', () => {
-    const options = {
-      defaultModel: 'm',
-      modelCall,
-      transcriptMaxBytes: 1_000,
-      prices: DEFAULT_PRICES,
-      ...specSettings,
-    };
+    const options = specOptions;
     const tools = [
       tool({ name: 'plain' }),
       tool({ name: 'never', local: false }),
