@@ -5,6 +5,7 @@
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { memoryOfWorkflowId, memoryWorkflowId, searchAttributes, WorkflowType } from '../src/contract';
+import { AGENT_NAME } from '../src/agent';
 import { AgentClientError, ClientErrorKind } from '../src/errors';
 import type { UserMemoryInput } from '../src/types';
 import { quote } from './run-status';
@@ -24,6 +25,12 @@ export interface FoundMemory {
  * memory that started a moment ago may take the server's visibility delay (about a second) to list.
  */
 export async function userMemories(client: Client, call: Call, userId: string, agent?: string): Promise<FoundMemory[]> {
+  if (agent !== undefined && !AGENT_NAME.test(agent)) {
+    throw new AgentClientError(
+      `invalid agent name ${JSON.stringify(agent)}: must match ${AGENT_NAME}`,
+      ClientErrorKind.invalidInput,
+    );
+  }
   const ids = new Set([memoryWorkflowId(userId, agent)]);
   if (agent === undefined) {
     const query = [
@@ -38,11 +45,12 @@ export async function userMemories(client: Client, call: Call, userId: string, a
   const found: FoundMemory[] = [];
   const polledQueues = new Set<string>();
   for (const workflowId of ids) {
+    // Only a memory whose id names this user (a search attribute is anyone's to set).
     const memory = memoryOfWorkflowId(workflowId);
+    if (memory?.userId !== userId) continue;
     const handle = client.workflow.getHandle(workflowId);
     const taskQueue = await taskQueueOf(handle, call);
-    // Only a memory whose id names this user (a search attribute is anyone's to set).
-    if (taskQueue === undefined || memory?.userId !== userId) continue;
+    if (taskQueue === undefined) continue;
     if (!polledQueues.has(taskQueue)) await expectPolled(client, call, taskQueue, userId);
     polledQueues.add(taskQueue);
     found.push({ memory, handle });

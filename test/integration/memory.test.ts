@@ -238,6 +238,11 @@ describe('memory across sessions', () => {
     expect((await cli(['memory', ada, '--agent', 'concierge'])).stdout).toMatch(
       /^\S+ {2}Likes tea\. \(agent concierge's memory\)\n$/,
     );
+    expectOneLineError(
+      await cli(['memory', ada, '--agent', 'door:man']),
+      1,
+      /^error: invalid agent name "door:man": must match /,
+    );
     expect(await cli(['memory', ada, '--agent', 'doorman'])).toEqual({
       code: 0,
       stdout: `nothing is remembered about user ${ada} (agent doorman's memory)\n`,
