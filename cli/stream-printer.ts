@@ -129,6 +129,10 @@ export class StreamPrinter {
       case 'tool_result':
         this.line(formatToolResult(event.content));
         return;
+      case 'sub_agent':
+        // Its own lines follow, labelled with its path: its run id is for `status`, `approve`, `watch`.
+        this.line(`(sub-agent ${event.agent} runs as ${event.workflowId})`);
+        return;
       case 'status': {
         if (!this.options.transcript) return;
         const pending = event.pendingApprovals.map((approval) => `${approval.callId} ${approval.tool}`).join(', ');

@@ -5,11 +5,13 @@
  */
 import type { AgentClient } from '../client/agent-client';
 import type { RunStreamEvent, StreamOptions } from '../client/run-stream';
+import type { TreeStreamEvent } from '../client/tree-stream';
 import type { WaitNotice, WaitOptions } from '../client/waiting';
 import { formatWaitNotice } from './format';
 import { LiveLinePrinter } from './live-line';
 import { warn } from './output';
 import { StreamPrinter, type PrinterOptions } from './stream-printer';
+import { TreePrinter } from './tree-printer';
 
 /**
  * A command's wait, with a live line on stderr for what the run does now (rewritten in place on a
@@ -35,15 +37,17 @@ export async function withLiveLine<T>(json: boolean, wait: (options: WaitOptions
  * through a `StreamPrinter`. Off a terminal and without `--json` there is no stream to show: the
  * command prints its answer when it has it, with the live line on stderr, as with `--no-stream`.
  */
-export type StreamView = { json: true } | { json: false; printer: StreamPrinter; onStdout: boolean };
+export type StreamView = { json: true } | { json: false; printer: TreePrinter; onStdout: boolean };
 
 export function streamView(json: boolean, stream: boolean, options: PrinterOptions): StreamView | undefined {
   if (!stream) return undefined;
   if (json) return { json: true };
   const terminal = [process.stdout, process.stderr].find((out) => out.isTTY);
-  return (
-    terminal && { json: false, printer: new StreamPrinter(terminal, options), onStdout: terminal === process.stdout }
-  );
+  if (!terminal) return undefined;
+  // Sub-agents' lines go to the same terminal, a message at a time.
+  const plain = { write: (text: string) => terminal.write(text) };
+  const printer = new TreePrinter(new StreamPrinter(terminal, options), plain, options);
+  return { json: false, printer, onStdout: terminal === process.stdout };
 }
 
 /** How long a command waits for the stream to first hear from the run before it acts on it. */
@@ -65,12 +69,13 @@ export async function whileStreaming<T>(
   wait: () => Promise<T>,
 ): Promise<T> {
   const tell = (notice: WaitNotice) =>
-    view.json ? warn(formatWaitNotice(notice)) : view.printer.line(formatWaitNotice(notice));
-  const show = (event: RunStreamEvent) => {
+    view.json ? warn(formatWaitNotice(notice)) : view.printer.root.line(formatWaitNotice(notice));
+  const show = (event: TreeStreamEvent) => {
     if (view.json) console.log(JSON.stringify(event));
     else view.printer.show(event);
-    // The stream tells each call that comes to await approval once, as the wait's notice.
-    if (event.type === 'approval') {
+    // The stream tells each call that comes to await approval once, as the wait's notice; one below
+    // in a sub-agent comes to the run's own stream too, with the id the run lists it by.
+    if (event.type === 'approval' && !event.agentPath) {
       const { type: _approval, ...approval } = event;
       tell({ type: 'awaiting_approval', workflowId: id, pendingApprovals: [approval] });
     }
@@ -81,9 +86,9 @@ export async function whileStreaming<T>(
   const ready = new Promise<void>((resolve) => (heard = resolve));
   const following = (async () => {
     // The stream's looks tell what the run waits for: the wait itself only waits.
-    for await (const event of agents.stream(id, { from, signal: stop.signal, onReady: heard, onWait: tell })) {
+    for await (const event of agents.streamTree(id, { from, signal: stop.signal, onReady: heard, onWait: tell })) {
       show(event);
-      if (answer && caughtUp(event, answer.value)) return;
+      if (answer && !event.agentPath && caughtUp(event, answer.value)) return;
     }
   })().catch((error: Error) => {
     // The wait goes on without it: the answer is shown when it comes.

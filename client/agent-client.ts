@@ -217,14 +217,12 @@ export class AgentClient {
 
   /**
    * `stream` of the run and of its sub-agents' runs, merged: each sub-agent's event labelled with
-   * `agentPath` (the sub-agents from the run down to it); the run's ending comes last.
+   * `agentPath` (the sub-agents from the run down to it); the run's ending comes last. With `from:
+   * 'now'`, the sub-agents started before (earlier turns') are left out. A sub-agent's run is found
+   * by the `sub_agent` event of the run that started it, at once, whatever visibility lists yet.
    */
   streamTree(workflowId: string, options: StreamOptions = {}): AsyncGenerator<TreeStreamEvent> {
-    return treeStream(
-      workflowId,
-      (id) => this.runEvents(id, id === workflowId ? options : { signal: options.signal }),
-      (id) => this.listing.children(id),
-    );
+    return treeStream(workflowId, (id) => this.runEvents(id, id === workflowId ? options : { signal: options.signal }));
   }
 
   private runEvents(workflowId: string, options: StreamOptions): AsyncGenerator<RunStreamEvent> {

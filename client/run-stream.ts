@@ -10,7 +10,14 @@ import { createHash } from 'node:crypto';
 import type { WorkflowExecutionDescription } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { liveAnswerSchema, type LiveAnswer } from '../src/live-answer';
-import type { AgentRunResult, AgentRunState, ChatMessage, PendingApproval, RunStatus } from '../src/types';
+import type {
+  AgentRunResult,
+  AgentRunState,
+  ChatMessage,
+  PendingApproval,
+  RunStatus,
+  SubAgentRunRef,
+} from '../src/types';
 import { callsInFlight, retrying, withQueueWorkers, type CallInFlight, type QueuePolled } from './calls-in-flight';
 import { LIVE_STATUSES } from './run-status';
 import type { RunFailure } from './run-types';
@@ -43,6 +50,11 @@ export type RunStreamEvent =
   | { type: 'assistant'; text: string; answer: boolean }
   | { type: 'tool_call'; callId: string; tool: string; args: string }
   | { type: 'tool_result'; callId: string; content: string }
+  /**
+   * The run started a sub-agent's run (`workflowId`) for its tool call `toolCallId`: told before that
+   * call's result. `AgentClient.streamTree` follows it.
+   */
+  | ({ type: 'sub_agent' } & SubAgentRunRef)
   /** A tool call now waits for a person's decision (`approve` / `deny`). */
   | { type: 'approval'; callId: string; tool: string; args: unknown }
   /** The run's status changed (or which calls await approval did). */
@@ -298,6 +310,8 @@ export async function* runStream(
   const transcript = new TranscriptCursor();
   const live = new LiveText();
   const approvals = new Set<string>();
+  /** The sub-agent runs told (`sub_agent`), by workflow id. */
+  const subAgents = new Set<string>();
   /**
    * Whether a state was taken yet. The first holds what came before the stream, which the text shown
    * so far may look like the start of (the same answer, given twice) without being its answer.
@@ -338,11 +352,21 @@ export async function* runStream(
     }
     ready();
     if (!state) return;
+    const skipped = first && options.from === 'now';
+    const started = (state.subAgentRuns ?? []).filter((run) => !subAgents.has(run.workflowId));
+    for (const run of started) subAgents.add(run.workflowId);
     for (const message of transcript.fresh(state.messages)) {
-      if (first && options.from === 'now') continue;
+      if (skipped) continue;
       if (!first && message.role === 'assistant') yield* live.complete(message.content) ?? [];
+      // A sub-agent run that ended since the last look is told before its answer to the run.
+      const run = message.role === 'tool' ? started.find((ref) => ref.toolCallId === message.tool_call_id) : undefined;
+      if (run) {
+        started.splice(started.indexOf(run), 1);
+        yield { type: 'sub_agent', ...run };
+      }
       yield* messageEvents(message);
     }
+    if (!skipped) for (const run of started) yield { type: 'sub_agent', ...run };
     first = false;
     for (const approval of state.pendingApprovals) {
       if (approvals.has(approval.callId)) continue;

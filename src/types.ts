@@ -118,6 +118,20 @@ export interface AgentRunState {
    * can hand off.
    */
   activeAgent?: string;
+  /**
+   * The sub-agent runs this run started, in call order (since its last continue-as-new): how a
+   * stream finds them at once, by id, where Temporal's visibility lists them a moment later.
+   */
+  subAgentRuns?: SubAgentRunRef[];
+}
+
+/** A sub-agent run a run started: its workflow id is the run's, `/`, `callId` (`step.index`). */
+export interface SubAgentRunRef {
+  callId: string;
+  /** The id the model gave the tool call that asked for it, as the transcript holds it. */
+  toolCallId: string;
+  agent: string;
+  workflowId: string;
 }
 
 /**

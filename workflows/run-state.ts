@@ -122,6 +122,7 @@ export class RunState {
       pendingApprovals: this.approvals.pending(),
       queuedMessages: this.inbox.size,
       ...(this.actingAgent && { activeAgent: this.actingAgent }),
+      ...(this.subAgentTree.started.length && { subAgentRuns: this.subAgentTree.started }),
     };
   }
 

@@ -122,7 +122,7 @@ export class SubAgentCaller {
     const workflowId = `${workflowInfo().workflowId}${CALL_PATH_SEPARATOR}${callId}`;
     const refusal = this.refusal(workflowId);
     if (refusal) return toolErrorMessage(call.id, `Sub-agent ${agent} was not run: ${refusal}`);
-    this.tree.started(callId, agent, workflowId);
+    this.tree.starting({ callId, toolCallId: call.id, agent, workflowId });
     let usage: AgentRunResult['usage'] | undefined;
     try {
       const child = await startChild(WorkflowType.agentRun, {

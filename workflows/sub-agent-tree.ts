@@ -8,7 +8,7 @@
 import { getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { forwardedApprovalSignal, subAgentReportSignal } from '../src/contract';
 import { subAgentReportSchema } from '../src/input';
-import type { ApprovalDecision, PendingApproval, Usage } from '../src/types';
+import type { ApprovalDecision, PendingApproval, SubAgentRunRef, Usage } from '../src/types';
 import { describeIssues } from '../src/validation';
 import { takeForwardedDecision, type Approvals } from './approvals';
 import type { RunProgress } from './run-progress';
@@ -28,6 +28,8 @@ export class SubAgentTree {
   private readonly children = new Map<string, ChildRun>();
   /** Calls below decided through this run: no longer listed, whatever a later report of the child says. */
   private readonly decided = new Set<string>();
+  /** Every sub-agent run started (in flight or ended), in call order, as the `state` query lists them. */
+  readonly started: SubAgentRunRef[] = [];
 
   constructor(
     private readonly progress: RunProgress,
@@ -35,9 +37,10 @@ export class SubAgentTree {
     private readonly onChange: () => void,
   ) {}
 
-  /** The sub-agent run of call `callId` is about to start (listed first, so its first report is taken). */
-  started(callId: string, agent: string, workflowId: string): void {
-    this.children.set(callId, { agent, workflowId, pending: [] });
+  /** The sub-agent run of `run.callId` is about to start (listed first, so its first report is taken). */
+  starting(run: SubAgentRunRef): void {
+    this.children.set(run.callId, { agent: run.agent, workflowId: run.workflowId, pending: [] });
+    this.started.push(run);
   }
 
   /** The sub-agent run of call `callId` ended, having spent `usage` (undefined: as it last reported). */

@@ -116,7 +116,7 @@ async function start(context: CommandContext, agent: string, message: string, op
   );
   if (view.json) console.log(JSON.stringify({ workflowId: id, result }));
   else if (view.onStdout) {
-    view.printer.finish(formatAnswer(result.output));
+    view.printer.root.finish(formatAnswer(result.output));
     say(`\n${formatOutcome(result)}`);
   } else say(formatResult(result));
 }
@@ -172,7 +172,7 @@ async function send(context: CommandContext, id: string, text: string, options: 
     () => agents.chat(id, text),
   );
   if (view.json) console.log(JSON.stringify({ reply }));
-  else if (view.onStdout) view.printer.finish(formatAnswer(reply));
+  else if (view.onStdout) view.printer.root.finish(formatAnswer(reply));
   else say(formatAnswer(reply));
 }
 

@@ -193,6 +193,60 @@ describe('sub-agents', () => {
     ]);
   });
 
+  it("send shows the sub-agents of its own turn, labelled with their path; earlier turns' are left out", async () => {
+    // Each turn the lead asks the writer for the user's words and answers with what it wrote.
+    setup.script = scriptByAgent({
+      lead: (request) =>
+        request.messages.at(-1)!.role === 'user'
+          ? reply.tools([{ name: 'writer', args: { message: lastOf(request, 'user')!.content } }])
+          : reply.text(`Told: ${lastOf(request, 'tool')!.content}`),
+      write: (request) => reply.text(`wrote: ${lastOf(request, 'user')!.content}`),
+    });
+    const handle = await setup.worker.start({ agent: 'lead', message: 'first', mode: 'session' });
+    const env = { TEMPORAL_ADDRESS: setup.worker.config.TEMPORAL_ADDRESS };
+    // The first turn's sub-agent answered before the second turn is sent (visibility may not list it yet).
+    await eventually(async () => (await handle.query(stateQuery)).status === 'awaiting_input', 'the first turn');
+
+    const sent = await runCli(['send', handle.workflowId, 'second', '--json'], env);
+    expect(sent).toMatchObject({ code: 0, stderr: '' });
+    const lines = sent.stdout.trim().split('\n');
+    const events = lines.map((line) => JSON.parse(line) as { type: string; agentPath?: string[]; text?: string });
+    expect(events.at(-1)).toEqual({ reply: 'Told: wrote: second' });
+    const writer = events.filter((event) => event.agentPath?.join() === 'writer');
+    expect(writer.filter((event) => event.type === 'assistant').map((event) => event.text)).toEqual(['wrote: second']);
+    expect(sent.stdout).not.toContain('wrote: first');
+    // The run lists the sub-agent runs it started, by id; send told of this turn's, before its events.
+    const { subAgentRuns } = await handle.query(stateQuery);
+    expect(subAgentRuns?.map((run) => [run.agent, run.workflowId])).toEqual([
+      ['writer', `${handle.workflowId}/1.1`],
+      ['writer', `${handle.workflowId}/3.1`],
+    ]);
+    const told = events.filter((event) => event.type === 'sub_agent');
+    expect(told).toEqual([{ type: 'sub_agent', ...subAgentRuns![1] }]);
+    expect(events.indexOf(told[0])).toBeLessThan(events.indexOf(writer[0]));
+    await handle.cancel();
+  });
+
+  it('start --wait shows the sub-agents as they run, labelled, and the result last', async () => {
+    setup.script = scriptByAgent({ lead: leadTellsWhatWriterSaid, write: () => reply.text('A short poem.') });
+    const { TEMPORAL_ADDRESS, TASK_QUEUE } = setup.worker.config;
+    const started = await runCli(['start', 'lead', 'Write', '--wait', '--json'], { TEMPORAL_ADDRESS, TASK_QUEUE });
+    expect(started).toMatchObject({ code: 0, stderr: '' });
+    const events = started.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type?: string; agentPath?: string[]; text?: string; workflowId?: string });
+    const { workflowId } = events.at(-1)!;
+    expect(events.at(-1)).toMatchObject({ result: { output: 'Told: A short poem.' } });
+    expect(events.find((event) => event.type === 'sub_agent')).toMatchObject({
+      agent: 'writer',
+      workflowId: `${workflowId}/1.1`,
+    });
+    expect(events.find((event) => event.agentPath?.join() === 'writer' && event.type === 'assistant')).toMatchObject({
+      text: 'A short poem.',
+    });
+  });
+
   it('a call past limits.maxDepth is a tool error the model reads; no child starts', async () => {
     setup.script = scriptByAgent({ lead: leadTellsWhatWriterSaid });
     const handle = await setup.worker.start({ agent: 'lead', message: 'Write', limits: { maxDepth: 0 } });
