@@ -10,8 +10,9 @@
  * recovery (until every run open at the fault has moved on) must take under 60 s. Then the project
  * CLI walks a session through an approval and lists and shows runs from the cluster's visibility.
  *
- * `npm run test:cluster` (a tsx script, exit code 1 on failure). The first run builds the server with
- * Go (minutes; cached in .temporal/cluster-bin). Env: `CLUSTER_SEED=<n>` replays a run's plan and
+ * `npm run test:cluster` (a tsx script, exit code 1 on failure; a pass is recorded for CI, which
+ * runs it only on code it has not passed on: cluster-verified.ts). The first run builds the server
+ * with Go (minutes; cached in .temporal/cluster-bin). Env: `CLUSTER_SEED=<n>` replays a run's plan and
  * order of faults, `CLUSTER_RUNS` (default 100), `CLUSTER_VERBOSE=1` prints every worker's output.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ import { checkCliOnCluster, helpdeskScript } from './cluster-cli-checks';
 import { freeClusterPort, LocalCluster, type ClusterPart } from './cluster-control';
 import { Fleet, type Role } from './cluster-fleet';
 import { checkLedger, printRecoveries, type Recovery } from './cluster-verdict';
+import { recordClusterPass } from './cluster-verified';
 
 const RUNS = Number(process.env.CLUSTER_RUNS ?? 100);
 /**
@@ -300,7 +302,8 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   } else {
     rmSync(dir, { recursive: true, force: true });
-    console.log(`\nPASSED in ${seconds(Date.now() - t0)} (seed ${seed})`);
+    recordClusterPass(join(__dirname, '../..'));
+    console.log(`\nPASSED in ${seconds(Date.now() - t0)} (seed ${seed}); recorded in test/cluster/passed-on.sha256`);
   }
 }
 
