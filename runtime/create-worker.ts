@@ -33,6 +33,7 @@ import { checkSubAgentTree } from '../src/sub-agent-definitions';
 import { buildRegistry } from './agent-modules';
 import { AgentWorker, type RoleWorker } from './agent-worker';
 import { serverContextWindows } from './context-window-probe';
+import { registeredOptionalAttributes } from './registered-search-attributes';
 import { callLogAttributes } from './logging';
 import { workerTracing } from './worker-tracing';
 import { WORKFLOW_BUNDLE_MODULES, workflowBundleOptions } from './workflow-modules';
@@ -224,6 +225,13 @@ function modelServerWindows(config: WorkerConfig, agents: AgentRegistry): Promis
   return serverContextWindows(config.OPENAI_BASE_URL, models, (line) => Runtime.instance().logger.info(line));
 }
 
+/** The optional search attributes runs started here keep: only a worker that runs runs asks. */
+function optionalAttributesFor(config: WorkerConfig, connection: NativeConnection): Promise<string[]> {
+  if (config.WORKER_ROLE !== WorkerRole.all && config.WORKER_ROLE !== WorkerRole.workflows) return Promise.resolve([]);
+  const warn = (line: string) => Runtime.instance().logger.warn(line);
+  return registeredOptionalAttributes(connection, config.TEMPORAL_NAMESPACE, warn);
+}
+
 /** One Temporal worker per task queue the role of `config` polls, with `shared` options. */
 async function createRoleWorkers(
   config: WorkerConfig,
@@ -268,19 +276,6 @@ export async function createAgentWorker(
   });
   // One connection per MCP server, shared by every run's calls here; closed when the worker stops.
   const mcpConnections = new McpConnections(config.MCP_LIST_TTL_SECONDS * 1000);
-  const activities = createActivities({
-    mcpConnections,
-    ...specSettingsOf(config, await modelServerWindows(config, agents)),
-    registry: agents,
-    openai,
-    streamModelCalls: config.MODEL_STREAMING,
-    outputCaps: buildCapParameters(config.MODEL_OUTPUT_CAP_PARAMETERS),
-    apiKeySet: config.OPENAI_API_KEY !== undefined,
-    pacer: new ModelCallPacer(config.MODEL_TOKENS_PER_MINUTE),
-    resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
-    unknownAgentWaitMs: config.UNKNOWN_AGENT_WAIT_SECONDS * 1000,
-    transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
-  });
   // One line, as a client says it: the Rust core's debug string is read, not shown.
   const connection = await NativeConnection.connect(config.connection).catch((error: Error) => {
     throw new Error(
@@ -289,6 +284,20 @@ export async function createAgentWorker(
     );
   });
   try {
+    const activities = createActivities({
+      mcpConnections,
+      ...specSettingsOf(config, await modelServerWindows(config, agents)),
+      registeredSearchAttributes: await optionalAttributesFor(config, connection),
+      registry: agents,
+      openai,
+      streamModelCalls: config.MODEL_STREAMING,
+      outputCaps: buildCapParameters(config.MODEL_OUTPUT_CAP_PARAMETERS),
+      apiKeySet: config.OPENAI_API_KEY !== undefined,
+      pacer: new ModelCallPacer(config.MODEL_TOKENS_PER_MINUTE),
+      resultMaxBytes: config.TOOL_RESULT_MAX_BYTES,
+      unknownAgentWaitMs: config.UNKNOWN_AGENT_WAIT_SECONDS * 1000,
+      transcripts: new TranscriptStore(config.TRANSCRIPT_CACHE_MB * 1024 * 1024, readRunHistory),
+    });
     const tracing = await workerTracing(config);
     const shared = {
       connection,

@@ -117,4 +117,17 @@ export const searchAttributes = {
   agentSteps: defineSearchAttributeKey('AgentSteps', SearchAttributeType.INT),
   agentTokens: defineSearchAttributeKey('AgentTokens', SearchAttributeType.INT),
   agentCostUsd: defineSearchAttributeKey('AgentCostUsd', SearchAttributeType.DOUBLE),
+  // Token counts as Double (exact to 2^53): SQL visibility holds three Int attributes per namespace.
+  agentCachedTokens: defineSearchAttributeKey('AgentCachedTokens', SearchAttributeType.DOUBLE),
+  agentReasoningTokens: defineSearchAttributeKey('AgentReasoningTokens', SearchAttributeType.DOUBLE),
 } as const;
+
+/**
+ * The attributes above that came after the first deployments, which may not have registered them: an
+ * upsert of an attribute the namespace lacks fails every workflow task of the run. A worker keeps them
+ * only where it finds them registered at its start, and a run's spec records those it keeps.
+ */
+export const OPTIONAL_SEARCH_ATTRIBUTES: readonly string[] = [
+  searchAttributes.agentCachedTokens.name,
+  searchAttributes.agentReasoningTokens.name,
+];

@@ -92,6 +92,8 @@ export interface SpecOptions {
   toolTaskQueue?: string;
   /** The worker's `MODEL_STRUCTURED_OUTPUT`: whether its models take `response_format: json_schema`. */
   structuredOutput?: boolean;
+  /** The optional search attributes registered in the namespace when the worker started. */
+  registeredSearchAttributes?: readonly string[];
 }
 
 /** The worker settings a spec records: all of `SpecOptions` but the run's own choice of models. */
@@ -176,6 +178,10 @@ export function resolveSpec(
     // Only for agents with servers, so the specs of others stay as they were recorded.
     ...(mcpServers.length > 0 && {
       mcpServers: mcpServers.map((server) => mcpServerSpec(server, options.toolTaskQueue)),
+    }),
+    // Only when some are registered, so specs on servers without them stay as they were recorded.
+    ...(options.registeredSearchAttributes?.length && {
+      searchAttributes: [...options.registeredSearchAttributes],
     }),
     // Only with a schema, so the specs of text agents stay as they were recorded.
     ...(agent.output && {

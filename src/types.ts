@@ -317,6 +317,11 @@ export interface AgentSpec {
    * absent in specs of agents without MCP servers, and in specs recorded before MCP servers existed.
    */
   mcpServers?: McpServerSpec[];
+  /**
+   * The optional search attributes (`OPTIONAL_SEARCH_ATTRIBUTES`) the run keeps current: those the
+   * namespace had registered when the worker that resolved the spec started. Absent: none.
+   */
+  searchAttributes?: string[];
 }
 
 /**

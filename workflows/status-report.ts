@@ -18,6 +18,8 @@ export class StatusReport {
   constructor(
     private readonly approvals: Approvals,
     private readonly progress: () => { step: number; usage: Usage },
+    /** The optional search attributes the run keeps (its spec's), once it has a spec. */
+    private readonly optionalAttributes: () => readonly string[] | undefined,
     /** Runs after each report (a sub-agent's run tells its parent). */
     private readonly afterReport: () => void = () => {},
   ) {}
@@ -67,8 +69,19 @@ export class StatusReport {
       { key: searchAttributes.agentSteps, value: step },
       { key: searchAttributes.agentTokens, value: usage.totalTokens },
       { key: searchAttributes.agentCostUsd, value: usage.costUsd },
+      ...this.tokenKinds(usage),
     ]);
     this.afterReport();
+  }
+
+  /** The cached and reasoning token counts, where the run keeps their attributes. */
+  private tokenKinds(usage: Usage) {
+    const kept = this.optionalAttributes() ?? [];
+    const { agentCachedTokens: cached, agentReasoningTokens: reasoning } = searchAttributes;
+    return [
+      ...(kept.includes(cached.name) ? [{ key: cached, value: usage.cachedInputTokens ?? 0 }] : []),
+      ...(kept.includes(reasoning.name) ? [{ key: reasoning, value: usage.reasoningTokens ?? 0 }] : []),
+    ];
   }
 }
 

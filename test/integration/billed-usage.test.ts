@@ -4,16 +4,23 @@
  * costed with the cached-input price; a `maxCostUsd` budget is held to that cost. An agent's
  * `modelSettings` go out with every request and are recorded in its runs' spec.
  */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import type { ModelCallInput } from '../../activities';
+import { OPTIONAL_SEARCH_ATTRIBUTES, searchAttributes } from '../../src/contract';
 import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
 import type { AgentRunResult } from '../../src/types';
 import { byTurn, reply, type ModelRequest } from '../../testing';
 import { runCli } from '../support/cli';
-import { useScriptedWorker } from '../support/harness';
-import { activityInputs } from '../support/history';
+import { eventually } from '../support/eventually';
+import { testAddress, useScriptedWorker, workerEnv } from '../support/harness';
+import { activityInputs, recordedSpec } from '../support/history';
+import { spawnWorker, waitUntilPolling } from '../support/worker-process';
 
 const MODEL = 'billed-model';
 const PRICE = { inputPerMillion: 10, cachedInputPerMillion: 1, outputPerMillion: 1 };
@@ -111,6 +118,20 @@ describe('usage as billed', () => {
     expect(text.stdout).toContain('3200 tokens (2400 (2000 cached) in, 800 (600 reasoning) out)');
   });
 
+  it('keeps AgentCachedTokens and AgentReasoningTokens current, for visibility queries', async () => {
+    const handle = setup.worker.client.workflow.getHandle(id);
+    expect(await recordedSpec(handle)).toMatchObject({ searchAttributes: OPTIONAL_SEARCH_ATTRIBUTES });
+    const attributes = (await handle.describe()).typedSearchAttributes;
+    expect(attributes.get(searchAttributes.agentCachedTokens)).toBe(2_000);
+    expect(attributes.get(searchAttributes.agentReasoningTokens)).toBe(600);
+    expect(attributes.get(searchAttributes.agentTokens)).toBe(3_200);
+    const query = `WorkflowId = "${id}" AND AgentCachedTokens >= 2000 AND AgentReasoningTokens = 600`;
+    await eventually(
+      async () => (await setup.worker.client.workflow.count(query)).count === 1,
+      'the run listed by them',
+    );
+  });
+
   it("sends the agent's modelSettings with every request and records them in the run's spec", async () => {
     expect(requests).toHaveLength(2);
     for (const request of requests) {
@@ -139,5 +160,61 @@ describe('a maxCostUsd budget', () => {
     expect(result.usage.costUsd).toBeLessThanOrEqual(maxCostUsd);
     // The second call would have passed the budget: it was never made.
     expect(setup.model.requests).toHaveLength(1);
+  });
+});
+
+describe('a namespace that has not registered the optional search attributes', () => {
+  it('runs as before: the worker says so, the spec records none, the run completes without them', async () => {
+    const connection = await Connection.connect({ address: testAddress() });
+    try {
+      const namespace = `no-token-kinds-${randomUUID().slice(0, 8)}`;
+      await connection.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msToTs('1 day'),
+      });
+      const { IndexedValueType } = temporal.api.enums.v1;
+      const required = Object.values(searchAttributes).filter((key) => !OPTIONAL_SEARCH_ATTRIBUTES.includes(key.name));
+      // A new namespace takes a moment to be known to every part of the server.
+      await eventually(
+        () =>
+          connection.operatorService
+            .addSearchAttributes({
+              namespace,
+              searchAttributes: Object.fromEntries(
+                required.map((key) => [key.name, IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}`]]),
+              ),
+            })
+            .then(() => true)
+            .catch(() => false),
+        'the namespace to take search attributes',
+      );
+      const taskQueue = `no-token-kinds-${randomUUID()}`;
+      const worker = spawnWorker(
+        workerEnv({ TASK_QUEUE: taskQueue, TEMPORAL_NAMESPACE: namespace, OPENAI_BASE_URL: setup.model.baseUrl }),
+      );
+      try {
+        await waitUntilPolling(worker);
+        expect(worker.output()).toContain(
+          `namespace ${namespace} has not registered AgentCachedTokens, AgentReasoningTokens: runs started here will not keep them`,
+        );
+        setup.script = () => reply.text('Hello.', USAGE);
+        const client = new Client({ connection, namespace });
+        const handle = await client.workflow.start('agentRun', {
+          taskQueue,
+          workflowId: `no-token-kinds-${randomUUID()}`,
+          args: [{ agent: 'helpdesk', message: 'Hi' }],
+        });
+        await expect(handle.result()).resolves.toMatchObject({ status: 'completed', output: 'Hello.' });
+        expect(await recordedSpec(handle)).not.toHaveProperty('searchAttributes');
+        const attributes = (await handle.describe()).typedSearchAttributes;
+        expect(attributes.get(searchAttributes.agentTokens)).toBe(1_600);
+        expect(attributes.get(searchAttributes.agentCachedTokens)).toBeUndefined();
+      } finally {
+        worker.child.kill('SIGTERM');
+        await worker.exited;
+      }
+    } finally {
+      await connection.close();
+    }
   });
 });

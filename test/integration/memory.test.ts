@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { AgentClient } from '../../client/agent-client';
 import { defineAgent } from '../../src/agent';
 import { loadTemporalConfig } from '../../src/config';
@@ -13,17 +12,16 @@ import {
   WorkflowType,
 } from '../../src/contract';
 import { Bounds, MAX_MEMORY_FACTS } from '../../src/defaults';
-import { callRecordsOf } from '../../src/recorded-calls';
 import { AgentRegistry } from '../../src/registry';
 import { AgentClientError } from '../../src/errors';
-import type { AgentSpec, ChatMessage, MemoryFact, RememberedFact } from '../../src/types';
+import type { ChatMessage, MemoryFact, RememberedFact } from '../../src/types';
 import { lastOf, reply, startScriptedModel, turnOf, type ModelRequest, type ScriptedModel } from '../../testing';
 import type { userMemory } from '../../workflows';
 import { expectOneLineError, runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { startDevServer, stopDevServer, type DevServer } from '../support/dev-server';
 import { startTestWorker, type TestWorker } from '../support/harness';
-import { activitySummaries } from '../support/history';
+import { activitySummaries, recordedSpec } from '../support/history';
 import { runFailureOf, updateRejectionOf } from '../support/outcomes';
 
 /**
@@ -121,17 +119,6 @@ const memoryOf = (userId: string, agent?: string): WorkflowHandle<typeof userMem
   worker.client.workflow.getHandle<typeof userMemory>(memoryWorkflowId(userId, agent));
 const factsOf = async (userId: string, agent?: string): Promise<string[]> =>
   (await memoryOf(userId, agent).query(factsQuery)).map((fact: MemoryFact) => fact.text);
-
-/** The spec the run recorded (the result of its first call, `resolveAgentSpec`, a local activity). */
-async function recordedSpec(handle: WorkflowHandle): Promise<AgentSpec> {
-  const { events } = await handle.fetchHistory();
-  const decode = async (payload: object) => defaultPayloadConverter.fromPayload(payload);
-  for (const event of events!) {
-    const [, completed] = await callRecordsOf(event, decode, (type) => type === 'resolveAgentSpec');
-    if (completed?.kind === 'completed') return (await completed.result()) as AgentSpec;
-  }
-  throw new Error('the run recorded no spec');
-}
 
 const cli = (args: string[]) => runCli(args, { TEMPORAL_ADDRESS: server.address });
 

@@ -3,6 +3,8 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { callRecordsOf } from '../../src/recorded-calls';
+import type { AgentSpec } from '../../src/types';
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
 
@@ -51,4 +53,15 @@ export async function activityResults<T>(handle: WorkflowHandle, type: string): 
     .map((event) => event.activityTaskCompletedEventAttributes)
     .filter((completed) => completed && ofType.has(String(completed.scheduledEventId)))
     .map((completed) => defaultPayloadConverter.fromPayload<T>(completed!.result!.payloads![0]));
+}
+
+/** The spec the run recorded (the result of its first call, `resolveAgentSpec`, a local activity). */
+export async function recordedSpec(handle: WorkflowHandle): Promise<AgentSpec> {
+  const { events } = await handle.fetchHistory();
+  const decode = async (payload: object) => defaultPayloadConverter.fromPayload(payload);
+  for (const event of events!) {
+    const [, completed] = await callRecordsOf(event, decode, (type) => type === 'resolveAgentSpec');
+    if (completed?.kind === 'completed') return (await completed.result()) as AgentSpec;
+  }
+  throw new Error('the run recorded no spec');
 }
