@@ -59,6 +59,11 @@ export const Patch = {
    * spec only (runs started before it refuse a steer); never asked of `patched()`.
    */
   steering: 'steering',
+  /**
+   * A session turn whose model is stuck in a loop ends that turn, its notice the reply, and the session
+   * waits for the next message (before: the whole session ended `stuck`).
+   */
+  stuckSessionTurnEndsTurn: 'stuck-session-turn-ends-turn',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 

@@ -22,7 +22,7 @@ import { invalidInput } from './run-failures';
 import { acceptInput, listMcpToolsForTurn, setUpRun, startRun, type RunSetup } from './run-setup';
 import { RunState, type RunResult } from './run-state';
 import { handleTreeSignals } from './sub-agent-tree';
-import { runTurn, type TurnContext, type TurnMemory } from './turn';
+import { runTurn, type LimitOutcome, type StuckOutcome, type TurnContext, type TurnMemory } from './turn';
 
 export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedState): Promise<RunResult> {
   const run = new RunState(acceptInput(rawInput), acceptCarriedState(carriedInput));
@@ -57,9 +57,10 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
       }
       const outcome = await runTurn(turnContext(run, setup, policy), policy.during(next), resume);
       inbox.answer(next, outcome.output ?? outcome.answer);
-      // A budget of one session turn ends only the turn: its wrap-up is the reply.
-      if ('stuck' in outcome || ('limit' in outcome && (run.input.mode === RunMode.task || outcome.lifetime))) {
-        return await run.endEarly(outcome);
+      if ('stuck' in outcome || 'limit' in outcome) {
+        if (endsRun(run, setup, outcome)) return await run.endEarly(outcome);
+        // The session goes on: its next turn's model reads why this one stopped.
+        if ('stuck' in outcome) run.messages.push({ role: 'assistant', content: outcome.answer });
       }
       run.answered(outcome);
       return undefined;
@@ -107,6 +108,16 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     run.end(isCancellation(error) ? RunStatus.cancelled : RunStatus.failed);
     throw error;
   }
+}
+
+/**
+ * Whether a turn's outcome ends the run: a stuck model or a run's budget. In a session, a budget of
+ * one turn ends only the turn (its wrap-up is the reply), and so does a stuck turn.
+ */
+function endsRun(run: RunState, setup: RunSetup, outcome: LimitOutcome | StuckOutcome): boolean {
+  if (run.input.mode === RunMode.task) return true;
+  if ('limit' in outcome) return outcome.lifetime === true;
+  return !hasPatch(setup.spec, Patch.stuckSessionTurnEndsTurn);
 }
 
 /**

@@ -3,12 +3,13 @@
  * never a run that spends its whole budget or wedges; and messages reach only runs that take them.
  */
 import { z } from 'zod';
-import { endSignal, enqueueUpdate, messageSignal, searchAttributes, stateQuery } from '../../src/contract';
+import { chatUpdate, endSignal, enqueueUpdate, messageSignal, searchAttributes, stateQuery } from '../../src/contract';
 import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
 import type { ChatMessage } from '../../src/types';
 import { lastOf, reply, turnOf, type ModelRequest } from '../../testing';
+import { eventually } from '../support/eventually';
 import { useScriptedWorker } from '../support/harness';
 import { runFailureOf, updateRejectionOf } from '../support/outcomes';
 
@@ -61,6 +62,31 @@ describe('a stuck model', () => {
     expect(toolMessages(setup.model.requests[3]).at(-1)!.content).toMatch(/Not run: this call repeats earlier ones/);
     const status = (await handle.describe()).typedSearchAttributes.get(searchAttributes.agentStatus);
     expect(status).toBe('stuck');
+  });
+
+  it('in a session ends only the turn: its notice is the reply, and the session answers the next message', async () => {
+    const thanked = (request: ModelRequest) => request.messages.some((message) => message.content === 'Thanks anyway.');
+    setup.script = (request) =>
+      thanked(request) ? reply.text('You are welcome.') : reply.tools([{ name: 'check_status', args: { job: 7 } }]);
+    const handle = await setup.worker.start({ agent: 'looper', message: 'Is job 7 done?', mode: 'session' });
+    const stopped = /^Stopped without an answer: .*check_status \{"job":7\}/;
+    const [first] = await Promise.all([
+      handle.executeUpdate(chatUpdate, { args: [{ text: 'Thanks anyway.' }] }),
+      // The second message waits for the first turn, which ends stuck; the session waits on.
+      eventually(
+        async () => (await handle.query(stateQuery)).messages.some((m) => stopped.test(m.content ?? '')),
+        'the notice',
+      ),
+    ]);
+    expect(first).toBe('You are welcome.');
+    // The next turn's model read why the last one stopped, as the session's own answer.
+    const last = setup.model.requests.at(-1)!;
+    expect(
+      last.messages.filter((message) => message.role === 'assistant' && stopped.test(message.content ?? '')),
+    ).toHaveLength(1);
+    expect(await handle.query(stateQuery)).toMatchObject({ status: 'awaiting_input' });
+    await handle.signal(endSignal);
+    expect(await handle.result()).toMatchObject({ status: 'completed', output: 'You are welcome.' });
   });
 
   it('counts the arguments as JSON, so reordered keys are the same call', async () => {
