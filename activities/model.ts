@@ -10,13 +10,12 @@ import { summaryRequest } from '../src/summaries';
 import type { ChatMessage } from '../src/types';
 import { serializedBytes, utf8Bytes } from '../src/validation';
 import { wireMessages } from '../src/wire-messages';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startHeartbeats } from './heartbeat';
 import { withRecordedInput } from './local-record';
 import { knownModels, recordModelCall, recordPacedWait, type ModelKnowledge } from './metrics';
 import { classifyModelError, displayEndpoint } from './model-errors';
 import { cutAtCap, OutputCapChoice, overran, overrunBytes, type CapParameters } from './output-cap';
-import { ModelCallPacer, pacingKey, type PacingWait } from './rate-limit-pacing';
+import { ModelCallPacer, pacingKey, type PacedCall, type PacingWait } from './rate-limit-pacing';
 import { estimatedTokens, SilentUsageNotice } from './usage-estimate';
 import { parseCompletion } from './model-response';
 import { readCompletion, StreamingChoice, type StreamedAnswer } from './model-stream';
@@ -47,12 +46,6 @@ const UNCAPPED_OUTPUT_ESTIMATE = 1_024;
 function outputCapOf(input: ModelCallInput): number | undefined {
   const caps = [input.maxOutputTokens, input.modelSettings?.max_completion_tokens].filter((cap) => cap !== undefined);
   return caps.length ? Math.min(...caps) : undefined;
-}
-
-/** What a request answered: its body, and the headers it came with (the provider's rate limits). */
-interface Answered {
-  completion: unknown;
-  headers?: Headers;
 }
 
 /** Builds the model activities around one shared client. */
@@ -88,11 +81,14 @@ export function createModelActivities(deps: ModelActivityDeps) {
       const messages = wireMessages(build(await transcripts.resolve(input, context.info.workflowExecution)));
       requestBytes = serializedBytes(messages) + (input.tools.length ? serializedBytes(input.tools) : 0);
       const estimate = estimatedTokens(requestBytes) + (outputCapOf(input) ?? UNCAPPED_OUTPUT_ESTIMATE);
-      const answered = await paced(input, estimate, context, heartbeats)
-        .then(() => request(input, messages, context, live ? publish : undefined))
+      completion = await paced(input, estimate, context, heartbeats)
+        .then((call) =>
+          // Heard from whatever happens, or the worker would wait on it for good (later hearings are no-ops).
+          request(input, messages, context, { onText: live ? publish : undefined, call }).finally(() =>
+            call.heard(undefined),
+          ),
+        )
         .catch((error: unknown) => {
-          // A refusal's headers say what is left too (a 429's: nothing, until the reset).
-          if (error instanceof OpenAI.APIError) pacer.learn(limitsKey, error.headers);
           // The client's own error, with its stack and causes, for whoever runs the worker at DEBUG; the
           // failure (in history, and the worker's one line per attempt) carries a message only.
           context.log.debug('model call error', { error });
@@ -104,8 +100,6 @@ export function createModelActivities(deps: ModelActivityDeps) {
                 apiKeySet: deps.apiKeySet,
               });
         });
-      pacer.learn(limitsKey, answered.headers);
-      completion = answered.completion;
     } finally {
       heartbeats.stop();
     }
@@ -153,37 +147,45 @@ export function createModelActivities(deps: ModelActivityDeps) {
 
   /**
    * Waits, before the request of a call of `estimate` tokens, while the provider's counters (or the
-   * worker's own ceiling) leave too little for it: until the reset, heartbeating what it waits for, and
-   * cancellable. A call waits only as long as its activity's start-to-close leaves beyond its request
-   * timeout (runs recorded before pacing leave none): a longer reset is left to the provider's 429.
+   * worker's own ceiling) leave too little for it: until the reset, or until an answer to one of the
+   * worker's calls in flight says what is left, heartbeating what it waits for, and cancellable. A call
+   * waits only as long as its activity's start-to-close leaves beyond its request timeout (runs
+   * recorded before pacing leave none): a longer reset is left to the provider's 429.
    */
   async function paced(
     input: ModelCallInput,
     estimate: number,
     context: Context,
     heartbeats: ReturnType<typeof startHeartbeats>,
-  ): Promise<void> {
+  ): Promise<PacedCall> {
     const startedAtMs = Date.now();
-    const slackMs = context.info.startToCloseTimeoutMs - input.requestTimeoutMs - REQUEST_MARGIN_MS;
+    const deadlineMs = startedAtMs + context.info.startToCloseTimeoutMs - input.requestTimeoutMs - REQUEST_MARGIN_MS;
     let waited: PacingWait | undefined;
     for (let wait = pacer.waitFor(limitsKey, estimate); wait; wait = pacer.waitFor(limitsKey, estimate)) {
-      if (Date.now() + wait.waitMs - startedAtMs > slackMs) break;
+      const untilMs = Date.now() + wait.waitMs;
+      // A reset past the deadline is not waited for; an answer may come before it.
+      if (untilMs > deadlineMs && !wait.untilHeard) break;
+      const resumesAtMs = Math.min(untilMs, deadlineMs);
+      if (resumesAtMs <= Date.now()) break;
+      heartbeats.heartbeat({ pacing: { limit: wait.limit, resumesAtMs: Math.ceil(resumesAtMs) } });
+      // Logged once a limit: a call single-file is woken by every answer to check again.
+      if (waited?.limit !== wait.limit) {
+        context.log.debug('model call paced', { limit: wait.limit, waitMs: resumesAtMs - Date.now() });
+      }
       waited = wait;
-      const pacing = { limit: wait.limit, resumesAtMs: Date.now() + wait.waitMs };
-      heartbeats.heartbeat({ pacing });
-      context.log.debug('model call paced', { limit: wait.limit, waitMs: wait.waitMs });
       try {
-        await sleep(wait.waitMs, undefined, { signal: context.cancellationSignal });
+        await pacer.pause(resumesAtMs - Date.now(), wait.untilHeard, context.cancellationSignal);
       } catch (error) {
         if (context.cancellationSignal.aborted) throw new OpenAI.APIUserAbortError();
         throw error;
       }
     }
-    pacer.spend(limitsKey, estimate);
-    if (!waited) return;
+    const call = pacer.start(limitsKey, estimate);
+    if (!waited) return call;
     // The call goes now: its details stop saying it waits (an unstreamed answer sends no others).
     heartbeats.heartbeat(undefined);
     recordPacedWait(input.agent, input.model, waited.limit, (Date.now() - startedAtMs) / 1_000, metricModels);
+    return call;
   }
 
   /**
@@ -195,8 +197,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
     input: ModelCallInput,
     messages: ChatMessage[],
     context: Context,
-    onText: ((answer: StreamedAnswer) => void) | undefined,
-  ): Promise<Answered> {
+    { onText, call }: { onText: ((answer: StreamedAnswer) => void) | undefined; call: PacedCall },
+  ): Promise<unknown> {
     // The agent's settings as they are, but the cap (sent as the model takes one) and the parallel-call
     // switch (which an endpoint refuses in a request without tools).
     const { max_completion_tokens: _cap, parallel_tool_calls, ...settings } = input.modelSettings ?? {};
@@ -225,7 +227,8 @@ export function createModelActivities(deps: ModelActivityDeps) {
     try {
       if (!streaming.streams(input.model)) {
         const { data, response } = await openai.chat.completions.create(body, options).withResponse();
-        return { completion: data, headers: response.headers };
+        call.heard(response.headers);
+        return data;
       }
       const response = await openai.chat.completions
         .create({ ...body, stream: true, stream_options: { include_usage: true } }, options)
@@ -239,13 +242,17 @@ export function createModelActivities(deps: ModelActivityDeps) {
         // (and is not asked to stream again), and a bad request fails as it would have.
         const { data, response: unstreamed } = await openai.chat.completions.create(body, options).withResponse();
         streaming.refused(input.model);
-        return { completion: data, headers: unstreamed.headers };
+        call.heard(unstreamed.headers);
+        return data;
       }
-      const completion = await readCompletion(response, controller, openai, onText ?? (() => undefined), {
+      // A stream's headers come before its answer: a call waiting its turn goes on what they say.
+      call.heard(response.headers);
+      return await readCompletion(response, controller, openai, onText ?? (() => undefined), {
         ...(cap && { stopAtTextBytes: overrunBytes(cap) }),
       });
-      return { completion, headers: response.headers };
     } catch (error) {
+      // A refusal's headers say what is left too (a 429's: nothing, until the reset).
+      call.heard(error instanceof OpenAI.APIError ? error.headers : undefined);
       // A cancelled call stays cancelled (the SDK's own abort error), a stalled one times out.
       if (context.cancellationSignal.aborted) throw new OpenAI.APIUserAbortError();
       throw deadline.signal.aborted ? deadline.signal.reason : error;
