@@ -1,8 +1,9 @@
 /**
  * Pacing by the provider's token limits (issue #27): a model worker reads `x-ratelimit-*` from every
  * answer and, when the next call would spend more than is left, waits for the reset (saying so to
- * `status`) instead of spending a request on a 429; two workers against a server that refuses past
- * its per-window budget get a burst of twice that budget through with at most one 429.
+ * `status`) instead of spending a request on a 429; two workers of several calls at a time against a
+ * server that refuses past its per-window budget get a burst of twice that budget through with at most
+ * one 429.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -95,14 +96,16 @@ describe('a model worker paced by the provider', () => {
     );
   });
 
-  it('two workers get a burst of twice the window budget through, with at most one 429', async () => {
-    // Each answer counts 60 tokens at the server; a window ("minute") holds 10 of them.
-    const usage = { input: 40, output: 20 };
-    const budget = { tokensPerWindow: 600, windowMs: 2_000 };
+  it('two workers of four calls at a time get a burst of twice the window budget through, with at most one 429', async () => {
+    // Each answer counts 80 tokens at the server, what the worker estimates of the call (20 tokens of
+    // request and its 60-token cap), as OpenAI counts a request; a window ("minute") holds 10 of them.
+    const usage = { input: 20, output: 60 };
+    const budget = { tokensPerWindow: 800, windowMs: 2_000 };
     model = await startScriptedModel(() => reply.text('Done.', usage), { rateLimit: budget });
     const taskQueue = `test-${randomUUID()}`;
-    // One call at a time per worker: each reads what is left from its own last answer.
-    const env = { OPENAI_BASE_URL: model.baseUrl, TASK_QUEUE: taskQueue, MODEL_CONCURRENCY: '1' };
+    // Four calls at a time per worker: side by side far from the limit, one at a time near it, so two
+    // workers told the same remainder spend one call too many at most (side by side to the end: 2-4).
+    const env = { OPENAI_BASE_URL: model.baseUrl, TASK_QUEUE: taskQueue, MODEL_CONCURRENCY: '4' };
     workers.push(await startTestWorker(env, registry()), await startTestWorker(env, registry()));
     const runs = 2 * (budget.tokensPerWindow / (usage.input + usage.output));
     const handles = await Promise.all(
