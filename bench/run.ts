@@ -28,9 +28,12 @@
  * activity dispatch, on by default), --separate-queues (agentRun's model and tool calls on queues of
  * their own, as a fleet by role routes them, instead of the runs' queue, a single worker's default),
  * --server dev|cluster (BENCH_SERVER: the Temporal rows on the dev server, or on a real cluster on
- * PostgreSQL, `./temporal-dev.sh cluster`), --worker-env KEY=VALUE (repeatable: more env for both workers).
+ * PostgreSQL, `./temporal-dev.sh cluster`), --worker-env KEY=VALUE (repeatable: more env for both workers),
+ * --cpu-prof DIR (each Temporal row's worker writes CPU profiles of its threads into DIR/<row> as it
+ * exits; `tsx bench/support/cpu-profile.ts DIR/<row>` says where the time went).
  */
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import type { ChatMessage } from '../src/types';
@@ -79,6 +82,7 @@ function settingsFromArgs() {
       'concurrent-runs': { type: 'string' },
       price: { type: 'string' },
       'action-price': { type: 'string' },
+      'cpu-prof': { type: 'string' },
       ...commonOptions,
     },
     strict: true,
@@ -112,6 +116,7 @@ function settingsFromArgs() {
     server: serverChoice(values.server ?? process.env.BENCH_SERVER),
     eager: eagerChoice(values),
     workerEnv: parseEnvPairs(values['worker-env']),
+    cpuProfileDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
     question,
   };
 }

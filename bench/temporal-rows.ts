@@ -3,6 +3,8 @@
  * the project's worker, with regular activities (streamed and not) and on the local-activity fast
  * path, each followed, for `agentRun`, by a recovery run (support/recovery.ts).
  */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { WorkflowType } from '../src/contract';
 import type { AgentRunResult } from '../src/types';
@@ -99,11 +101,25 @@ async function temporalRow(
   }
 }
 
+/**
+ * The folder the row's measured worker writes its CPU profiles into (`--cpu-prof DIR`), if any, with a
+ * copy of the workflow bundle it runs: support/cpu-profile.ts names the bundle's functions by module.
+ */
+function profileDir(context: Context, row: TemporalRowName): string | undefined {
+  const dir = context.settings.cpuProfileDir;
+  if (dir === undefined) return undefined;
+  const bundle = context.bundles[row === 'floor' ? 'floor' : 'agent']!;
+  mkdirSync(join(dir, row), { recursive: true });
+  copyFileSync(bundle.path, join(dir, row, basename(bundle.path)));
+  return join(dir, row);
+}
+
 export async function floorRow(context: Context): Promise<Row> {
   const worker = await startFloorWorker({
     address: context.server!.address,
     bundlePath: context.bundles.floor!.path,
     extraEnv: context.settings.workerEnv,
+    cpuProfileDir: profileDir(context, 'floor'),
   });
   return temporalRow(context, 'floor', worker, async (client, taskQueue, workflowId) => {
     const handle = await client.workflow.start<typeof floorRun>('floorRun', {
@@ -163,7 +179,11 @@ export async function agentRow(context: Context, row: 'agent' | 'agent-unstreame
     separateQueues: context.settings.separateQueues,
     extraEnv: { ...context.settings.workerEnv, ...(row === 'agent-unstreamed' && { MODEL_STREAMING: 'false' }) },
   };
-  const worker = await startAgentWorker({ ...options, modelBaseUrl: context.model.baseUrl });
+  const worker = await startAgentWorker({
+    ...options,
+    modelBaseUrl: context.model.baseUrl,
+    cpuProfileDir: profileDir(context, row),
+  });
   const tokens: { input: number; output: number }[] = [];
   const measured = await temporalRow(context, row, worker, async (client, taskQueue, workflowId) => {
     const { usage } = await runAgent(client, taskQueue, workflowId);

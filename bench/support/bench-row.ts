@@ -88,6 +88,8 @@ export interface BenchSettings {
   /** Where the Temporal rows run: the dev server, or a real cluster on PostgreSQL (`--server cluster`). */
   server: 'dev' | 'cluster';
   workerEnv: Record<string, string>;
+  /** Where each Temporal row's worker writes its CPU profiles (a folder per row), with `--cpu-prof DIR`. */
+  cpuProfileDir?: string;
 }
 
 export interface Context {

@@ -25,14 +25,24 @@ export interface NodeProcess {
 /**
  * Starts `script` (a path from the repo root, or absolute) under tsx with exactly `env` (plus PATH and
  * HOME): nothing of the bench's own environment leaks into what is measured. `ipc` opens Node's
- * message channel to it (`child.send`, `process.send`).
+ * message channel to it (`child.send`, `process.send`); `nodeArgs` go to node before the script.
  */
 export function spawnNodeProcess(
   script: string,
   env: Record<string, string>,
-  options: { ipc?: boolean } = {},
+  options: { ipc?: boolean; nodeArgs?: readonly string[] } = {},
 ): NodeProcess {
-  return spawnMeasuredProcess(process.execPath, ['--import', 'tsx', join(REPO, script)], env, options);
+  const args = [...(options.nodeArgs ?? []), '--import', 'tsx', join(REPO, script)];
+  return spawnMeasuredProcess(process.execPath, args, env, options);
+}
+
+/**
+ * Node's flags that write a CPU profile of every thread of the process into `dir` when it exits
+ * (`CPU.<date>.<pid>.<tid>.cpuprofile`, one per thread: the worker's main thread and its workflow
+ * threads): the bench's `--cpu-prof DIR`, read by `bench/support/cpu-profile.ts`.
+ */
+export function cpuProfileArgs(dir: string | undefined): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { REPO, spawnNodeProcess, type NodeProcess } from './node-process';
+import { cpuProfileArgs, REPO, spawnNodeProcess, type NodeProcess } from './node-process';
 
 /** Both workers print this line once they poll (runtime/serve-worker.ts, bench/floor/worker.ts). */
 const READY = /^worker: polling task queue/m;
@@ -27,6 +27,8 @@ export interface AgentWorkerOptions {
   extraEnv?: Record<string, string>;
   /** The task queue to poll (default: a fresh one): a restarted worker takes its predecessor's. */
   taskQueue?: string;
+  /** Write the worker's CPU profiles into this folder when it exits (the bench's `--cpu-prof DIR`). */
+  cpuProfileDir?: string;
 }
 
 /** The fast path's worker env value: model and tool calls as local activities. */
@@ -38,17 +40,21 @@ export const BENCH_AGENT_MODULE = join(REPO, 'bench', 'agent.ts');
 /** Starts `worker.ts` on a fresh task queue (or `options.taskQueue`) serving the bench agent; resolves once it polls. */
 export async function startAgentWorker(options: AgentWorkerOptions): Promise<WorkerProcess> {
   const taskQueue = options.taskQueue ?? `bench-agent-${randomUUID().slice(0, 8)}`;
-  const worker = spawnNodeProcess('worker.ts', {
-    TEMPORAL_ADDRESS: options.address,
-    TASK_QUEUE: taskQueue,
-    WORKFLOW_BUNDLE: options.bundlePath,
-    AGENT_MODULES: BENCH_AGENT_MODULE,
-    OPENAI_BASE_URL: options.modelBaseUrl,
-    AGENT_MODEL: 'bench',
-    ...(options.local && { LOCAL_ACTIVITIES: LOCAL_MODEL_AND_TOOLS }),
-    ...(options.separateQueues && { MODEL_TASK_QUEUE: `${taskQueue}-model`, TOOL_TASK_QUEUE: `${taskQueue}-tools` }),
-    ...options.extraEnv,
-  });
+  const worker = spawnNodeProcess(
+    'worker.ts',
+    {
+      TEMPORAL_ADDRESS: options.address,
+      TASK_QUEUE: taskQueue,
+      WORKFLOW_BUNDLE: options.bundlePath,
+      AGENT_MODULES: BENCH_AGENT_MODULE,
+      OPENAI_BASE_URL: options.modelBaseUrl,
+      AGENT_MODEL: 'bench',
+      ...(options.local && { LOCAL_ACTIVITIES: LOCAL_MODEL_AND_TOOLS }),
+      ...(options.separateQueues && { MODEL_TASK_QUEUE: `${taskQueue}-model`, TOOL_TASK_QUEUE: `${taskQueue}-tools` }),
+      ...options.extraEnv,
+    },
+    { nodeArgs: cpuProfileArgs(options.cpuProfileDir) },
+  );
   return ready(worker, taskQueue);
 }
 
@@ -57,14 +63,19 @@ export async function startFloorWorker(options: {
   address: string;
   bundlePath: string;
   extraEnv?: Record<string, string>;
+  cpuProfileDir?: string;
 }): Promise<WorkerProcess> {
   const taskQueue = `bench-floor-${randomUUID().slice(0, 8)}`;
-  const worker = spawnNodeProcess('bench/floor/worker.ts', {
-    TEMPORAL_ADDRESS: options.address,
-    TASK_QUEUE: taskQueue,
-    WORKFLOW_BUNDLE: options.bundlePath,
-    ...options.extraEnv,
-  });
+  const worker = spawnNodeProcess(
+    'bench/floor/worker.ts',
+    {
+      TEMPORAL_ADDRESS: options.address,
+      TASK_QUEUE: taskQueue,
+      WORKFLOW_BUNDLE: options.bundlePath,
+      ...options.extraEnv,
+    },
+    { nodeArgs: cpuProfileArgs(options.cpuProfileDir) },
+  );
   return ready(worker, taskQueue);
 }
 
