@@ -10,38 +10,72 @@
  * it continued): a run started untraced makes no span and adds no trace header to its calls, so it
  * costs its history nothing. Whether a run is traced is in its history, so its replays agree.
  */
-import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
-import { interceptors as openTelemetry } from '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
+import type { interceptors as openTelemetryInterceptors } from '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
 import type { WorkflowInterceptors } from '@temporalio/workflow';
 
-/** Whether the run's start carried a trace context: told by its `execute`, which comes first. */
+/**
+ * The header a traced start carries (`TRACE_HEADER` of the interceptors' instrumentation module,
+ * which a unit test holds this to): read here, not imported, so that an untraced run evaluates none
+ * of OpenTelemetry's modules.
+ */
+export const TRACE_HEADER = '_tracer-data';
+
+/** Whether the run's start carried a trace context (told by its `execute`, which comes first), and its interceptors. */
 interface Traced {
   on: boolean;
+  interceptors?: WorkflowInterceptors;
+}
+
+type Kind = keyof WorkflowInterceptors;
+type Method = (input: unknown, next: (input: unknown) => unknown) => unknown;
+
+/**
+ * Temporal's OpenTelemetry interceptors, made when a run turns out to be traced. Required here, not
+ * imported: the SDK evaluates a bundle's modules again for every run it starts, and OpenTelemetry's
+ * modules with the tracer provider its interceptors make cost each run about 7 ms of the workflow
+ * thread (docs/performance.md), traced or not.
+ */
+function openTelemetry(): WorkflowInterceptors {
+  // eslint-disable-next-line no-restricted-globals, @typescript-eslint/no-require-imports -- webpack bundles it: no I/O
+  const loaded = require('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors') as {
+    interceptors: typeof openTelemetryInterceptors;
+  };
+  return loaded.interceptors();
 }
 
 /**
- * `interceptor` with each of its methods (all take an input and the next interceptor) passed straight
- * to the next one while the run is not traced.
+ * Stands for the OpenTelemetry interceptors of `kind`: every method (each takes an input and the next
+ * interceptor) goes straight to the next one while the run is not traced, and through them when it is.
  */
-function whenTraced<T extends object>(interceptor: T, traced: Traced): T {
-  return new Proxy(interceptor, {
-    get(target, property, receiver) {
-      const method: unknown = Reflect.get(target, property, receiver);
-      if (typeof method !== 'function') return method;
-      return (input: { headers?: Record<string, unknown> }, next: (input: unknown) => unknown) => {
-        if (property === 'execute') traced.on = input.headers?.[TRACE_HEADER] !== undefined;
-        return traced.on ? method.call(target, input, next) : next(input);
-      };
+function whenTraced<K extends Kind>(kind: K, traced: Traced): NonNullable<WorkflowInterceptors[K]>[number] {
+  return new Proxy(
+    {},
+    {
+      get(_target, property) {
+        if (typeof property !== 'string') return undefined;
+        return (input: { headers?: Record<string, unknown> }, next: (input: unknown) => unknown) => {
+          if (property === 'execute' && kind === 'inbound') {
+            traced.on = input.headers?.[TRACE_HEADER] !== undefined;
+            if (traced.on) traced.interceptors ??= openTelemetry();
+          }
+          if (!traced.on) return next(input);
+          const chain = (traced.interceptors?.[kind] ?? []) as Record<string, Method | undefined>[];
+          const through = chain.reduceRight<(input: unknown) => unknown>((inner, interceptor) => {
+            const method = interceptor[property];
+            return method ? (value) => method.call(interceptor, value, inner) : inner;
+          }, next);
+          return through(input);
+        };
+      },
     },
-  });
+  ) as NonNullable<WorkflowInterceptors[K]>[number];
 }
 
 export function interceptors(): WorkflowInterceptors {
   const traced: Traced = { on: false };
-  const { inbound = [], outbound = [], internals = [] } = openTelemetry();
   return {
-    inbound: inbound.map((interceptor) => whenTraced(interceptor, traced)),
-    outbound: outbound.map((interceptor) => whenTraced(interceptor, traced)),
-    internals: internals.map((interceptor) => whenTraced(interceptor, traced)),
+    inbound: [whenTraced('inbound', traced)],
+    outbound: [whenTraced('outbound', traced)],
+    internals: [whenTraced('internals', traced)],
   };
 }

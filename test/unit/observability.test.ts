@@ -2,8 +2,10 @@
  * The worker's observability settings: `LOG_FORMAT` and `OTEL_EXPORTER_OTLP_ENDPOINT` are checked
  * like every other variable, and the JSON log prints one object a line with the entry's fields.
  */
+import { TRACE_HEADER as INSTRUMENTATION_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import { createWorkerLogger, formatLogEntry, formatLogEntryJson } from '../../runtime/logging';
 import { loadTemporalConfig, loadWorkerConfig } from '../../src/config';
+import { TRACE_HEADER } from '../../workflows/tracing-interceptors';
 
 const timestampNanos = BigInt(Date.UTC(2025, 0, 1, 12)) * 1_000_000n;
 
@@ -17,6 +19,11 @@ describe('the observability settings', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'https://api.honeycomb.io',
     });
     expect(() => loadWorkerConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
+  it("tell a traced run by the header Temporal's OpenTelemetry interceptors write", () => {
+    // The workflow interceptors read it without importing the interceptors' modules (tracing-interceptors.ts).
+    expect(TRACE_HEADER).toBe(INSTRUMENTATION_TRACE_HEADER);
   });
 
   it('read LOG_FORMAT as text or json', () => {
