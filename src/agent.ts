@@ -2,6 +2,7 @@
  * Agent definitions: instructions, a model, tools, budgets and an approval policy.
  */
 import type { z } from 'zod';
+import { AGENT_NAME } from './contract';
 import { DefinitionError } from './errors';
 import { handoffToolName, MAX_TOOL_NAME_LENGTH, targetName } from './handoff-targets';
 import { fallbackModelsSchema, limitsSchema } from './input';
@@ -110,8 +111,9 @@ export type AgentDefinition<Output extends OutputSchema = OutputSchema> = AgentC
 export type OutputOf<Agent> =
   Agent extends AgentDefinition<infer Output> ? (Output extends z.ZodObject ? z.output<Output> : string) : string;
 
-/** What an agent may be named: no `:` or `@`, which memory workflow ids rely on (`memoryWorkflowId`). */
-export const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+// Defined with the contract, which workflows import: importing it from here would evaluate this module
+// (and every schema it builds) in every run.
+export { AGENT_NAME };
 
 /** Every option `defineAgent` knows; anything else is a typo it rejects, not an option it ignores. */
 const AGENT_OPTIONS = namesOf<AgentConfig>({
@@ -321,7 +323,7 @@ export function defineAgent<Output extends OutputSchema = undefined>(
   if (!fallbackModels.success) {
     throw new DefinitionError(`agent "${name}" fallbackModels: ${describeIssues(fallbackModels.error)}`);
   }
-  const settings = modelSettingsSchema.safeParse(config.modelSettings ?? {});
+  const settings = modelSettingsSchema().safeParse(config.modelSettings ?? {});
   if (!settings.success) {
     throw new DefinitionError(`agent "${name}" modelSettings: ${describeIssues(settings.error)}`);
   }

@@ -26,6 +26,9 @@ export const WorkflowType = {
 const SHARED_MEMORY_PREFIX = 'memory:';
 const AGENT_MEMORY_PREFIX = 'memory@';
 
+/** What an agent may be named: no `:` or `@`, which memory workflow ids rely on (`memoryWorkflowId`). */
+export const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
+
 /**
  * The workflow id of a user's memory, one `userMemory` workflow each, started by the first `remember`
  * on the task queue of the run that remembered: `memory:<userId>` for the memory agents share (and

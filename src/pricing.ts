@@ -4,17 +4,19 @@
 import { z } from 'zod';
 import { parseJsonVariable } from './validation';
 
-const perMillion = z.number().nonnegative().max(1_000_000);
-
 /**
  * US dollars per million tokens. `cachedInputPerMillion` prices the input tokens the provider read
  * from its prompt cache; without it they cost `inputPerMillion` (as every price recorded before it).
- * Reasoning tokens are output tokens, billed at `outputPerMillion`.
+ * Reasoning tokens are output tokens, billed at `outputPerMillion`. Built on use: workflows import
+ * this module, and the SDK evaluates it again for every run it starts.
  */
-export const modelPriceSchema = z
-  .object({ inputPerMillion: perMillion, cachedInputPerMillion: perMillion.optional(), outputPerMillion: perMillion })
-  .strict();
-export type ModelPrice = z.infer<typeof modelPriceSchema>;
+export function modelPriceSchema() {
+  const perMillion = z.number().nonnegative().max(1_000_000);
+  return z
+    .object({ inputPerMillion: perMillion, cachedInputPerMillion: perMillion.optional(), outputPerMillion: perMillion })
+    .strict();
+}
+export type ModelPrice = z.infer<ReturnType<typeof modelPriceSchema>>;
 export type PriceTable = Record<string, ModelPrice>;
 
 /**
@@ -30,12 +32,13 @@ export const DEFAULT_PRICES: PriceTable = {
   'o4-mini': { inputPerMillion: 1.1, cachedInputPerMillion: 0.275, outputPerMillion: 4.4 },
 };
 
-const priceTableSchema = z.record(z.string(), modelPriceSchema);
-
 /** The default table extended by a JSON table (the value of `MODEL_PRICES`). */
 export function buildPriceTable(extraJson?: string): PriceTable {
   if (!extraJson) return { ...DEFAULT_PRICES };
-  return { ...DEFAULT_PRICES, ...parseJsonVariable('MODEL_PRICES', extraJson, priceTableSchema) };
+  return {
+    ...DEFAULT_PRICES,
+    ...parseJsonVariable('MODEL_PRICES', extraJson, z.record(z.string(), modelPriceSchema())),
+  };
 }
 
 /** Dollars as people are shown them, by the CLI and the Web UI alike: `$0.000027` (six decimals: a call costs fractions of a cent). */

@@ -59,15 +59,20 @@ export function subAgentTools(spec: AgentSpec): ModelTool[] {
   }));
 }
 
-/** A sub-agent's result, checked: it comes from another run. */
-const subAgentResultSchema = z.looseObject({
-  status: z.enum([RunStatus.completed, RunStatus.limitReached, RunStatus.stuck]),
-  // Text, or the object of a sub-agent with an output schema.
-  output: z.union([z.string(), z.record(z.string(), z.unknown())]),
-  usage: usageSchema,
-  limit: z.string().optional(),
-  reason: z.string().optional(),
-});
+/**
+ * A sub-agent's result, checked: it comes from another run. Built on use: the SDK evaluates this
+ * module for every run, with sub-agents or not.
+ */
+function subAgentResultSchema() {
+  return z.looseObject({
+    status: z.enum([RunStatus.completed, RunStatus.limitReached, RunStatus.stuck]),
+    // Text, or the object of a sub-agent with an output schema.
+    output: z.union([z.string(), z.record(z.string(), z.unknown())]),
+    usage: usageSchema,
+    limit: z.string().optional(),
+    reason: z.string().optional(),
+  });
+}
 
 /** What the caps of the sub-agents of one answer are, set once per answer so they split one budget. */
 type Caps = SubAgentLink['caps'];
@@ -134,7 +139,7 @@ export class SubAgentCaller {
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         staticSummary: `sub-agent ${agent} · call ${callId}`,
       });
-      const result = subAgentResultSchema.safeParse(await child.result());
+      const result = subAgentResultSchema().safeParse(await child.result());
       if (!result.success) return toolErrorMessage(call.id, `Sub-agent ${agent} answered in an unknown shape.`);
       usage = result.data.usage;
       return toolMessage(call.id, answerOf(agent, result.data));
@@ -190,7 +195,7 @@ export class SubAgentCaller {
 }
 
 /** What the model reads of a sub-agent's answer: bounded like a tool's result, with how it ended if it ran out. */
-function answerOf(agent: string, result: z.infer<typeof subAgentResultSchema>): string {
+function answerOf(agent: string, result: z.infer<ReturnType<typeof subAgentResultSchema>>): string {
   const bound = DEFAULT_TOOL_RESULT_MAX_BYTES;
   const text = typeof result.output === 'string' ? result.output : JSON.stringify(result.output);
   const output =

@@ -13,8 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
-import { AGENT_NAME } from '../src/agent';
-import { factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate } from '../src/contract';
+import { AGENT_NAME, factsQuery, forgetUpdate, memoryWorkflowId, rememberUpdate } from '../src/contract';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { withoutStack } from '../src/failures';
@@ -28,19 +27,25 @@ export interface CarriedFacts {
   facts: MemoryFact[];
 }
 
-const inputSchema = z
-  .object({
-    userId: boundedString(Bounds.userIdBytes).min(1),
-    agent: z.string().regex(AGENT_NAME, 'must be an agent name').optional(),
-  })
-  .strict();
+// The schemas are built when a memory's run uses them: the SDK evaluates this module for every run the
+// worker starts, agent runs included.
+function inputSchema() {
+  return z
+    .object({
+      userId: boundedString(Bounds.userIdBytes).min(1),
+      agent: z.string().regex(AGENT_NAME, 'must be an agent name').optional(),
+    })
+    .strict();
+}
 
 // Loose objects: a continuation written by a newer worker may carry fields this code does not know.
-const carriedSchema = z.looseObject({
-  facts: z.array(
-    z.looseObject({ text: boundedString(Bounds.memoryFactBytes).trim().min(1), rememberedAt: z.string() }),
-  ),
-});
+function carriedSchema() {
+  return z.looseObject({
+    facts: z.array(
+      z.looseObject({ text: boundedString(Bounds.memoryFactBytes).trim().min(1), rememberedAt: z.string() }),
+    ),
+  });
+}
 
 function invalidMemoryInput(problems: string): ApplicationFailure {
   return withoutStack(
@@ -54,7 +59,7 @@ function invalidMemoryInput(problems: string): ApplicationFailure {
 
 /** The input, checked: a memory under any other id than `memoryWorkflowId(userId, agent)` would never be read. */
 function acceptInput(input: unknown): UserMemoryInput {
-  const parsed = inputSchema.safeParse(input);
+  const parsed = inputSchema().safeParse(input);
   if (!parsed.success) throw invalidMemoryInput(describeIssues(parsed.error));
   const { userId, agent } = parsed.data;
   const expected = memoryWorkflowId(userId, agent);
@@ -73,7 +78,7 @@ function acceptCarriedFacts(carried: unknown): MemoryFact[] {
       'userMemory takes one argument; a second (the facts carried over) is accepted only from the run it continues',
     );
   }
-  const parsed = carriedSchema.safeParse(carried);
+  const parsed = carriedSchema().safeParse(carried);
   if (!parsed.success) throw invalidMemoryInput(`carried facts: ${describeIssues(parsed.error)}`);
   return parsed.data.facts;
 }
