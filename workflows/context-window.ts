@@ -81,9 +81,11 @@ export function stretchToSummarise(
 
 /**
  * Summarises the oldest part of the conversation if the next request would pass the threshold;
- * returns where the current turn starts afterwards (`turnStart` moved for what was replaced).
+ * returns where the current turn starts afterwards (`turnStart` moved for what was replaced): at
+ * once, with no promise, when nothing is summarised (most steps; the SDK takes a stack trace of each
+ * promise a workflow makes).
  */
-export async function fitContextWindow(context: ContextWindowContext, turnStart: number): Promise<number> {
+export function fitContextWindow(context: ContextWindowContext, turnStart: number): number | Promise<number> {
   const { spec, messages, progress, budget } = context;
   const threshold = spec.compactAtTokens;
   const window = spec.contextWindowTokens;
@@ -98,7 +100,9 @@ export async function fitContextWindow(context: ContextWindowContext, turnStart:
     return turnStart;
   }
   const step = progress.step + 1;
-  return (await summariseStretch(context, turnStart, stretch, { window, bytesPerToken, step, tokens })) ?? turnStart;
+  return summariseStretch(context, turnStart, stretch, { window, bytesPerToken, step, tokens }).then(
+    (start) => start ?? turnStart,
+  );
 }
 
 /**

@@ -53,17 +53,21 @@ export class ContinueAsNewPolicy {
     if (!this.run.inbox.size) await this.continueNow();
   }
 
-  /** Between two steps of a turn: a run whose history grew long continues as new here, carrying the turn. */
-  private async beforeStep(answering: QueuedMessage, memory: TurnMemory): Promise<void> {
+  /**
+   * Between two steps of a turn: a run whose history grew long continues as new here, carrying the
+   * turn (the promise of that); undefined when the run goes on here.
+   */
+  private beforeStep(answering: QueuedMessage, memory: TurnMemory): Promise<never> | undefined {
     const { spec, transcript } = this.setup;
     if (
       historyIsLong(spec, transcript.compact()) &&
       allHandlersFinished() &&
       hasPatch(spec, Patch.continueAsNewMidTurn)
     ) {
-      await this.continueNow({ ...memory, message: answering.text });
+      return this.continueNow({ ...memory, message: answering.text });
     }
     ensureHistoryRoom(spec);
+    return undefined;
   }
 
   /**

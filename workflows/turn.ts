@@ -84,8 +84,12 @@ export interface TurnContext {
  * continues as new, carrying the turn.
  */
 export interface TurnContinuation {
-  /** Before each step of the turn but its first in this run, with what the turn has seen so far. */
-  beforeStep(memory: TurnMemory): Promise<void>;
+  /**
+   * Before each step of the turn but its first in this run, with what the turn has seen so far:
+   * undefined when the step goes on at once (a promise costs every step a stack trace, which the
+   * SDK takes of each promise a workflow makes).
+   */
+  beforeStep(memory: TurnMemory): Promise<never> | undefined;
   /**
    * The step's approval waits were interrupted because history grew long: continue as new carrying
    * the turn and the step, or, when it cannot, return so that the step goes on waiting here.
@@ -149,7 +153,8 @@ class Turn {
       if (ended) return ended;
     }
     for (let first = true; ; first = false) {
-      if (!first) await this.continuation.beforeStep(this.memory());
+      const continuing = first ? undefined : this.continuation.beforeStep(this.memory());
+      if (continuing) await continuing;
       const ended = await this.step();
       if (ended) return ended;
     }
@@ -177,7 +182,8 @@ class Turn {
     const { limits, messages, progress, budget, status } = turn;
     // Steering joins here, once the calls in flight have finished: the model's next request reads it.
     for (const text of turn.takeSteering()) messages.push({ role: 'user', content: text });
-    this.start = await fitContextWindow(turn, this.start);
+    const fitted = fitContextWindow(turn, this.start);
+    this.start = typeof fitted === 'number' ? fitted : await fitted;
     const requestBytes = turn.requestBytes();
     const decision = this.rules.nextCall(budget, requestBytes);
     if (decision.next === 'stop') return { ...decision, answer: unfinishedOutput(decision, limits, this.doneSoFar()) };
