@@ -39,8 +39,9 @@ export interface Heartbeats {
 
 /**
  * Starts heartbeating for `context` until `stop()`. Each beat re-sends the details last given to
- * `heartbeat`, so the activity's own progress report is never replaced by an empty one; details given
- * sooner than `DETAILS_EVERY_MS` after the last beat go with the next, the latest of them only.
+ * `heartbeat`, so the activity's own progress report is never replaced by an empty one; details go
+ * out on the next turn of the event loop, or, given sooner than `DETAILS_EVERY_MS` after the last
+ * beat, with the next beat, the latest of them only.
  */
 export function startHeartbeats(context: Context): Heartbeats {
   // A local call cannot heartbeat (the worker would only warn of an unknown activity): it dies with its
@@ -59,9 +60,10 @@ export function startHeartbeats(context: Context): Heartbeats {
   const timer = setInterval(beat, heartbeatInterval(context.info.heartbeatTimeoutMs));
   const report = (details: () => unknown) => {
     last = details;
-    const wait = beatAt + DETAILS_EVERY_MS - Date.now();
-    if (wait <= 0) beat();
-    else next ??= setTimeout(beat, wait);
+    // Even a beat that is due waits for the next turn of the event loop: a call whose answer came
+    // whole (every chunk read at once) is over by then and sends none, one server request less a
+    // call; its result carries the same text.
+    next ??= setTimeout(beat, Math.max(0, beatAt + DETAILS_EVERY_MS - Date.now()));
   };
   return {
     heartbeat: (details) => report(() => details),

@@ -291,15 +291,27 @@ describe('heartbeats', () => {
     const { context, heartbeat } = fakeContext(10_000);
     const beats = startHeartbeats(context);
     beats.heartbeat({ text: 'a' });
+    expect(heartbeat).not.toHaveBeenCalled();
+    jest.advanceTimersByTime(0);
     for (const text of ['ab', 'abc', 'abcd']) {
       jest.advanceTimersByTime(10);
       beats.heartbeat({ text });
     }
-    // The first at once; the rest wait for DETAILS_EVERY_MS after it, and only the latest goes.
+    // The first on the next turn of the event loop; the rest wait for DETAILS_EVERY_MS after it, and
+    // only the latest goes.
     expect(heartbeat.mock.calls).toEqual([[{ text: 'a' }]]);
     jest.advanceTimersByTime(DETAILS_EVERY_MS);
     expect(heartbeat.mock.calls).toEqual([[{ text: 'a' }], [{ text: 'abcd' }]]);
     beats.stop();
+  });
+
+  it('send nothing for a call that ends in the turn of the event loop that gave its details', () => {
+    const { context, heartbeat } = fakeContext(10_000);
+    const beats = startHeartbeats(context);
+    beats.heartbeat({ step: 1, attempt: 1, text: 'the whole answer' });
+    beats.stop();
+    jest.advanceTimersByTime(5_000);
+    expect(heartbeat).not.toHaveBeenCalled();
   });
 
   it('never beat for a local call, which cannot', () => {
@@ -336,6 +348,7 @@ describe('heartbeats', () => {
     const { context, heartbeat } = fakeContext();
     const beats = startHeartbeats(context);
     beats.heartbeat({ done: 3 });
+    jest.advanceTimersByTime(0);
     expect(heartbeat).toHaveBeenLastCalledWith({ done: 3 });
     jest.advanceTimersByTime(1_000);
     expect(heartbeat).toHaveBeenCalledTimes(2);
