@@ -73,6 +73,12 @@ function moduleAt(starts: ModuleStarts, line: number): string {
 
 const PACKAGE = /node_modules\/((?:@[^/]+\/)?[^/]+)/;
 
+/** A bundled module's path as shown: from `node_modules/` for a package's, else without leading `../`. */
+function shownModule(module: string): string {
+  const at = module.indexOf('node_modules/');
+  return at >= 0 ? module.slice(at) : module.replace(/^(\.\.\/)+/, '');
+}
+
 /** Whose code `path` (a file path, or a module path inside a bundle) is. */
 function ownerOfPath(path: string): string {
   const pack = PACKAGE.exec(path);
@@ -89,7 +95,7 @@ function placeOf(frame: CallFrame, bundles: Map<string, ModuleStarts>): Place {
   const bundle = bundles.get(basename(path));
   if (bundle) {
     const module = moduleAt(bundle, lineNumber);
-    return { owner: ownerOfPath(module), where: `bundle ${module.replace(/^(\.\.\/)*(main\/)?/, '')}` };
+    return { owner: ownerOfPath(module), where: `bundle ${shownModule(module)}` };
   }
   const owner = ownerOfPath(path);
   return {
@@ -183,8 +189,8 @@ function addProfile(
       if (placeOfNode(at).owner === 'project') seen.add(label(at));
       // webpack names a module's factory after the module (`./workflows/turn.ts`).
       const factory = nodes.get(at)!.callFrame.functionName;
-      if (evaluating === undefined && placeOfNode(at).where === `bundle ${factory.replace(/^(\.\.\/)*(main\/)?/, '')}`)
-        evaluating = factory;
+      if (evaluating === undefined && placeOfNode(at).where === `bundle ${shownModule(factory)}`)
+        evaluating = shownModule(factory);
     }
     if (evaluating) summary.moduleEvaluation.add(evaluating, ms);
     for (const key of seen) summary.projectInclusive.add(key, ms);
