@@ -11,6 +11,26 @@ export const OMITTED_RESULT = JSON.stringify({
 export const OMITTED_TURN = '[This earlier message was removed to keep the conversation small.]';
 const OMITTED_ARGUMENTS = '{"omitted":true}';
 
+/**
+ * Serialized sizes of a transcript's messages, each measured once: a message object is never changed
+ * in place (compaction and summaries replace it), so the run need not serialize its whole transcript,
+ * which grows with every step, each of the times a step asks its size.
+ */
+export class MessageSizes {
+  private readonly sizes = new WeakMap<ChatMessage, number>();
+
+  of(message: ChatMessage): number {
+    let size = this.sizes.get(message);
+    if (size === undefined) this.sizes.set(message, (size = serializedBytes(message)));
+    return size;
+  }
+
+  /** `serializedBytes(messages)`, from the messages' own: the brackets, a comma between two, each message. */
+  total(messages: readonly ChatMessage[]): number {
+    return messages.reduce((bytes, message) => bytes + this.of(message), 1 + Math.max(1, messages.length));
+  }
+}
+
 /** The message with its text (and a past call's arguments) replaced by notes; undefined if nothing would shrink. */
 function omitted(message: ChatMessage): ChatMessage | undefined {
   switch (message.role) {
@@ -44,15 +64,19 @@ function omitted(message: ChatMessage): ChatMessage | undefined {
  * transcript's serialized size after (measured once here, so callers need not serialize it again);
  * it may still be over `maxBytes` when what must be kept is larger.
  */
-export function compactTranscript(messages: ChatMessage[], maxBytes: number): { replaced: number; bytes: number } {
-  let excess = serializedBytes(messages) - maxBytes;
+export function compactTranscript(
+  messages: ChatMessage[],
+  maxBytes: number,
+  sizes = new MessageSizes(),
+): { replaced: number; bytes: number } {
+  let excess = sizes.total(messages) - maxBytes;
   let replaced = 0;
   const replace = (indexes: number[]) => {
     for (const index of indexes) {
       if (excess <= 0) return;
       const shrunk = omitted(messages[index]);
       if (!shrunk) continue;
-      excess -= serializedBytes(messages[index]) - serializedBytes(shrunk);
+      excess -= sizes.of(messages[index]) - sizes.of(shrunk);
       messages[index] = shrunk;
       replaced += 1;
     }

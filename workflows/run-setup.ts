@@ -16,7 +16,7 @@ import type { AgentSpec, ChatMessage, Limits } from '../src/types';
 import { describeIssues, serializedBytes } from '../src/validation';
 import { resolveAgentSpec } from './activities';
 import { Budget, budgetsOf, costBudgetPrice, type BudgetMemory } from './budget';
-import { compactTranscript } from './compaction';
+import { compactTranscript, MessageSizes } from './compaction';
 import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory-tools';
 import { listRunMcpTools } from './mcp-tool-lists';
 import { hasLoopGuards } from './patch-checks';
@@ -67,6 +67,7 @@ export async function startRun(run: RunState): Promise<AgentSpec> {
 /** The transcript kept within the spec's bound; `bytes` is its size when last compacted (about what a continuation carries). */
 export class TranscriptBound {
   bytes = 0;
+  private readonly sizes = new MessageSizes();
 
   constructor(
     private readonly messages: ChatMessage[],
@@ -75,8 +76,8 @@ export class TranscriptBound {
 
   /** Compacts the transcript to the bound; returns its serialized size. */
   compact(): number {
-    if (!this.maxBytes) return (this.bytes = serializedBytes(this.messages));
-    const { replaced, bytes } = compactTranscript(this.messages, this.maxBytes);
+    if (!this.maxBytes) return (this.bytes = this.sizes.total(this.messages));
+    const { replaced, bytes } = compactTranscript(this.messages, this.maxBytes, this.sizes);
     if (replaced) log.info('transcript compacted', { omittedMessages: replaced });
     return (this.bytes = bytes);
   }

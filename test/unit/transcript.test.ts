@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../../src/types';
-import { compactTranscript, OMITTED_RESULT, OMITTED_TURN } from '../../workflows/compaction';
+import { serializedBytes } from '../../src/validation';
+import { compactTranscript, MessageSizes, OMITTED_RESULT, OMITTED_TURN } from '../../workflows/compaction';
 
 const big = (label: string) => JSON.stringify({ label, data: 'x'.repeat(1_000) });
 
@@ -20,6 +21,20 @@ function transcript(results: number): ChatMessage[] {
 }
 
 const contents = (messages: ChatMessage[]) => messages.filter((m) => m.role === 'tool').map((m) => m.content as string);
+
+describe('MessageSizes', () => {
+  it("sizes a transcript as serializing it whole would, from each message's size measured once", () => {
+    const sizes = new MessageSizes();
+    const messages = transcript(3);
+    messages.push({ role: 'user', content: 'Grüße, 你好 🙂' });
+    for (const count of [0, 1, 2, messages.length]) {
+      expect(sizes.total(messages.slice(0, count))).toBe(serializedBytes(messages.slice(0, count)));
+    }
+    // A message replaced by another object is measured anew; compaction never edits one in place.
+    messages[1] = { role: 'user', content: OMITTED_TURN };
+    expect(sizes.total(messages)).toBe(serializedBytes(messages));
+  });
+});
 
 describe('compactTranscript', () => {
   it('leaves a transcript within the limit untouched', () => {
