@@ -5,26 +5,11 @@
  * `npx tsx test/histories/record-session-stuck.ts`
  */
 import { join } from 'node:path';
-import { z } from 'zod';
 import { chatUpdate, endSignal } from '../../src/contract';
-import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
-import { defineTool } from '../../src/tool';
 import { reply, type ModelRequest } from '../../testing';
+import { looperAgent } from '../support/looper-agent';
 import { recordHistories } from './saved-histories';
-
-const looper = defineAgent({
-  name: 'looper',
-  instructions: 'Check the status until it changes.',
-  tools: [
-    defineTool({
-      name: 'check_status',
-      description: 'The status of a job (it never changes).',
-      input: z.object({ job: z.number() }),
-      execute: () => ({ status: 'pending' }),
-    }),
-  ],
-});
 
 const thanked = (request: ModelRequest) => request.messages.some((message) => message.content === 'Thanks anyway.');
 
@@ -32,7 +17,7 @@ recordHistories({
   folder: join(__dirname, 'v10-session-stuck'),
   script: (request) =>
     thanked(request) ? reply.text('You are welcome.') : reply.tools([{ name: 'check_status', args: { job: 7 } }]),
-  workers: { worker: { registry: new AgentRegistry().add([looper], 'history') } },
+  workers: { worker: { registry: new AgentRegistry().add([looperAgent()], 'history') } },
   scenarios: {
     'session-stuck-turn-then-answer': async (start) => {
       const handle = await start({ agent: 'looper', message: 'Is job 7 done?', mode: 'session' });

@@ -2,35 +2,19 @@
  * A model that goes round in circles, floods tool calls or says nothing ends in a defined outcome,
  * never a run that spends its whole budget or wedges; and messages reach only runs that take them.
  */
-import { z } from 'zod';
 import { chatUpdate, endSignal, enqueueUpdate, messageSignal, searchAttributes, stateQuery } from '../../src/contract';
-import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
-import { defineTool } from '../../src/tool';
 import type { ChatMessage } from '../../src/types';
 import { lastOf, reply, turnOf, type ModelRequest } from '../../testing';
 import { eventually } from '../support/eventually';
 import { useScriptedWorker } from '../support/harness';
+import { looperAgent } from '../support/looper-agent';
 import { runFailureOf, updateRejectionOf } from '../support/outcomes';
 
 /** Arguments `check_status` was run with, in order. */
 let statusChecks: number[] = [];
 
-const agent = defineAgent({
-  name: 'looper',
-  instructions: 'Check the status until it changes.',
-  tools: [
-    defineTool({
-      name: 'check_status',
-      description: 'The status of a job (it never changes).',
-      input: z.object({ job: z.number() }),
-      execute: ({ job }) => {
-        statusChecks.push(job);
-        return { status: 'pending' };
-      },
-    }),
-  ],
-});
+const agent = looperAgent((job) => statusChecks.push(job));
 
 const setup = useScriptedWorker({}, new AgentRegistry().add([agent], 'test'));
 beforeEach(() => {
