@@ -32,7 +32,7 @@ import type { agentRun } from '../workflows';
 import { ActivitySummaries } from './activity-summaries';
 import { runTranscript } from './chain-transcript';
 import { clientInterceptors } from './client-tracing';
-import type { RunTranscript } from './history-transcript';
+import { toldFromHistory, type RunTranscript } from './history-transcript';
 import { userMemories } from './memory-handle';
 import { closedWording } from './run-failure';
 import { RunListing } from './run-listing';
@@ -229,13 +229,18 @@ export class AgentClient {
     const { client, call } = this;
     const handle = this.handle(workflowId);
     const summaries = new ActivitySummaries(client);
+    const decode = historyPayloadDecoder(client.options.loadedDataConverter);
     return runStream(
       workflowId,
       {
         describe: () => call(() => handle.describe(), workflowId),
         state: (taskQueue, closed) => answerOf(client, call, workflowId, taskQueue, closed),
+        recorded: async () => {
+          const { events } = await call(() => handle.fetchHistory(), workflowId);
+          return toldFromHistory(events ?? [], decode);
+        },
         ending: () => streamEnding(client, call, workflowId),
-        decode: historyPayloadDecoder(client.options.loadedDataConverter),
+        decode,
         activityWorkers: (taskQueue, except) => activityPolled(client, call, taskQueue, except),
         summaries: (runId, activityIds) => summaries.of({ workflowId, runId }, activityIds),
       },

@@ -9,7 +9,7 @@ import { addBilledParts } from '../src/pricing';
 import { callRecordsOf } from '../src/recorded-calls';
 import { ToolResultPrefix } from '../src/tool-result-kinds';
 import { TRANSCRIPT_ACTIVITY_TYPES, TranscriptReplay, type TranscriptCarrier } from '../src/transcript-replay';
-import type { ChatMessage, TokenUsage, ToolCall } from '../src/types';
+import type { AgentRunState, ChatMessage, SubAgentRunRef, TokenUsage, ToolCall } from '../src/types';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Payload = temporal.api.common.v1.IPayload;
@@ -151,6 +151,28 @@ export async function recordsFromHistory(
     }
   }
   return { ...recorded, messages, model: last.result?.model ?? last.input.model, tools: last.input.tools };
+}
+
+/**
+ * What a run's history says it told, as its `state` would: its messages, and the sub-agent runs it
+ * started (child runs `<run id>/<step.index>`, each for the tool call of that id). For a closed run
+ * no worker answers for.
+ */
+export async function toldFromHistory(
+  events: HistoryEvent[],
+  decode: (payload: Payload) => Promise<unknown>,
+): Promise<Pick<AgentRunState, 'messages' | 'subAgentRuns'>> {
+  const { messages, callsByStep } = await recordsFromHistory(events, decode);
+  const subAgentRuns: SubAgentRunRef[] = [];
+  for (const event of events) {
+    const workflowId = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    if (!workflowId) continue;
+    const callId = workflowId.slice(workflowId.lastIndexOf('/') + 1);
+    const [step, index] = callId.split('.').map(Number);
+    const call = callsByStep.get(step)?.[index - 1];
+    if (call) subAgentRuns.push({ callId, toolCallId: call.id, agent: call.function.name, workflowId });
+  }
+  return { messages, subAgentRuns };
 }
 
 /** The usage of `steps`, summed. */

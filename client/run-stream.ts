@@ -19,6 +19,7 @@ import type {
   SubAgentRunRef,
 } from '../src/types';
 import { callsInFlight, retrying, withQueueWorkers, type CallInFlight, type QueuePolled } from './calls-in-flight';
+import { QUERY_TIMEOUT_MS } from './run-state-query';
 import { LIVE_STATUSES } from './run-status';
 import type { RunFailure } from './run-types';
 import { WaitTeller, type TaskQueueWorkers, type WaitOptions } from './waiting';
@@ -85,6 +86,8 @@ export interface RunSource {
   describe(): Promise<WorkflowExecutionDescription>;
   /** Who polls `taskQueue`, and the run's state if a worker answers for it. */
   state(taskQueue: string, closed: boolean): Promise<{ workers?: TaskQueueWorkers; state?: AgentRunState }>;
+  /** What a closed run told, read from its history: for when no worker answers for it. */
+  recorded?(): Promise<Pick<AgentRunState, 'messages' | 'subAgentRuns'>>;
   /** How a closed run ended. */
   ending(): Promise<{ result?: AgentRunResult; failure?: RunFailure; status: string }>;
   /** Decodes a payload as the server holds it (through the client's codecs). */
@@ -109,8 +112,6 @@ const WORKERS_CHECK_MS = 1_000;
 const HOLD_TEXT_MS = 1_000;
 /** A call no worker has taken for this long is told (`untaken`). */
 const UNTAKEN_MS = 5_000;
-/** A state query no worker answers within this long counts as unanswered. */
-const QUERY_TIMEOUT_MS = 2_000;
 
 /**
  * The run's calls in flight, named by their summaries (as `status` names them) once one is to be told
@@ -344,18 +345,12 @@ export async function* runStream(
     return question;
   }
 
-  function* take(answer: Answer, taskQueue: string, closed: boolean): Generator<RunStreamEvent> {
-    const { workers, state } = answer;
-    if (!closed && onWait) {
-      teller ??= new WaitTeller(workflowId, taskQueue, onWait);
-      teller.saw(workers, workers?.workflow === false || state !== undefined, QUERY_TIMEOUT_MS);
-    }
-    ready();
-    if (!state) return;
+  /** The messages and sub-agent runs not told yet (all but the first look's, `from: 'now'`). */
+  function* tell(messages: ChatMessage[], subAgentRuns: SubAgentRunRef[]): Generator<RunStreamEvent> {
     const skipped = first && options.from === 'now';
-    const started = (state.subAgentRuns ?? []).filter((run) => !subAgents.has(run.workflowId));
+    const started = subAgentRuns.filter((run) => !subAgents.has(run.workflowId));
     for (const run of started) subAgents.add(run.workflowId);
-    for (const message of transcript.fresh(state.messages)) {
+    for (const message of transcript.fresh(messages)) {
       if (skipped) continue;
       if (!first && message.role === 'assistant') yield* live.complete(message.content) ?? [];
       // A sub-agent run that ended since the last look is told before its answer to the run.
@@ -368,6 +363,17 @@ export async function* runStream(
     }
     if (!skipped) for (const run of started) yield { type: 'sub_agent', ...run };
     first = false;
+  }
+
+  function* take(answer: Answer, taskQueue: string, closed: boolean): Generator<RunStreamEvent> {
+    const { workers, state } = answer;
+    if (!closed && onWait) {
+      teller ??= new WaitTeller(workflowId, taskQueue, onWait);
+      teller.saw(workers, workers?.workflow === false || state !== undefined, QUERY_TIMEOUT_MS);
+    }
+    ready();
+    if (!state) return;
+    yield* tell(state.messages, state.subAgentRuns ?? []);
     for (const approval of state.pendingApprovals) {
       if (approvals.has(approval.callId)) continue;
       approvals.add(approval.callId);
@@ -388,7 +394,11 @@ export async function* runStream(
       // What the run recorded last, asked once it had closed (and what an earlier question got, first).
       const earlier = await asking;
       if (earlier) yield* take(earlier, taskQueue, true);
-      yield* take(await ask(taskQueue, true, historyAt), taskQueue, true);
+      const last = await ask(taskQueue, true, historyAt);
+      yield* take(last, taskQueue, true);
+      // No worker answered (none polls, or none in time): the run's history tells what it recorded.
+      const recorded = !last.state && (await source.recorded?.());
+      if (recorded) yield* tell(recorded.messages, recorded.subAgentRuns ?? []);
       const { result, failure, status } = await source.ending();
       if (result) yield { type: 'result', result };
       else if (failure) yield { type: 'failure', status, failure };

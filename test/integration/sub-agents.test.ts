@@ -10,9 +10,12 @@ import { defineTool } from '../../src/tool';
 import type { AgentRunResult } from '../../src/types';
 import { lastOf, reply, type ModelRequest, type Reply } from '../../testing';
 import type { RunTreeNode } from '../../client/run-tree';
+import { AgentClient } from '../../client/agent-client';
+import type { TreeStreamEvent } from '../../client/tree-stream';
+import { loadTemporalConfig } from '../../src/config';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
-import { useScriptedWorker } from '../support/harness';
+import { startTestWorker, useScriptedWorker } from '../support/harness';
 
 const lookups: string[] = [];
 
@@ -55,7 +58,8 @@ const counter = defineAgent({
 });
 const planner = defineAgent({ name: 'planner', instructions: 'You plan.', tools: [], agents: [counter] });
 
-const setup = useScriptedWorker({}, new AgentRegistry().add([lead, writer, planner], 'test'));
+const registry = new AgentRegistry().add([lead, writer, planner], 'test');
+const setup = useScriptedWorker({}, registry);
 
 /** Which agent a request is for, by its instructions. */
 const agentOf = (request: ModelRequest) => (request.messages[0].content as string).replace(/^You |\.$/g, '');
@@ -245,6 +249,49 @@ describe('sub-agents', () => {
     expect(events.find((event) => event.agentPath?.join() === 'writer' && event.type === 'assistant')).toMatchObject({
       text: 'A short poem.',
     });
+  });
+
+  it('a finished tree with no worker left streams from its histories what a worker tells', async () => {
+    setup.script = scriptByAgent({
+      lead: (request) =>
+        toolResults(request).length
+          ? reply.text('Done.')
+          : reply.tools([
+              { name: 'researcher', args: { message: 'find' } },
+              { name: 'writer', args: { message: 'write' } },
+            ]),
+      research: (request) =>
+        toolResults(request).length
+          ? reply.text('Found.')
+          : reply.tools([{ name: 'search_notes', args: { query: 'otters' } }]),
+      write: () => reply.text('Written.'),
+    });
+    // A worker of its own, stopped once the tree has run.
+    const own = await startTestWorker({ OPENAI_BASE_URL: setup.model.baseUrl }, registry);
+    const agents = await AgentClient.connect(loadTemporalConfig({ TEMPORAL_ADDRESS: own.config.TEMPORAL_ADDRESS }));
+    try {
+      const handle = await own.start({ agent: 'lead', message: 'Go' });
+      await handle.result();
+      // Each run's events, by the agent path that labels them (the streams merge in no fixed order).
+      const tree = async () => {
+        const events: Record<string, TreeStreamEvent[]> = {};
+        for await (const event of agents.streamTree(handle.workflowId)) {
+          (events[event.agentPath?.join('/') ?? ''] ??= []).push(event);
+        }
+        return events;
+      };
+      const told = await tree();
+      const answers = (events: TreeStreamEvent[]) =>
+        events.flatMap((event) => (event.type === 'assistant' && event.answer ? [event.text] : []));
+      expect(Object.keys(told).sort()).toEqual(['', 'researcher', 'writer']);
+      expect([told[''], told.researcher, told.writer].map(answers)).toEqual([['Done.'], ['Found.'], ['Written.']]);
+      expect(told[''].filter((event) => event.type === 'sub_agent')).toHaveLength(2);
+      await own.stop();
+      expect(await tree()).toEqual(told);
+    } finally {
+      await agents.close();
+      await own.stop().catch(() => undefined);
+    }
   });
 
   it('a call past limits.maxDepth is a tool error the model reads; no child starts', async () => {

@@ -32,6 +32,8 @@ interface Look {
   fails?: boolean;
   /** The stream's signal aborts when a look sees this stretch. */
   abort?: boolean;
+  /** The run is closed and no worker answers for it: what its history holds. */
+  recorded?: Pick<AgentRunState, 'messages' | 'subAgentRuns'>;
 }
 
 const PHASE_MS = 600;
@@ -73,6 +75,7 @@ class ScriptedRun implements RunSource {
   looksAfterClose = 0;
   questions = 0;
   endings = 0;
+  historyReads = 0;
   private readonly ends: number[];
   private closedSeen = false;
 
@@ -96,7 +99,7 @@ class ScriptedRun implements RunSource {
 
   state(_taskQueue: string, closed: boolean): Promise<{ state?: AgentRunState }> {
     this.questions++;
-    if (closed) return Promise.resolve({ state: this.stateAt(this.phase()) });
+    if (closed) return Promise.resolve(this.script[this.phase()].recorded ? {} : { state: this.stateAt(this.phase()) });
     let at = this.now() + ANSWER_MS;
     for (let index = this.phase(at); this.script[index].busy && index < this.script.length - 1; index++) {
       at = this.ends[index];
@@ -108,6 +111,11 @@ class ScriptedRun implements RunSource {
         else resolve({ state: this.stateAt(index) });
       }, at - this.now()),
     );
+  }
+
+  async recorded(): Promise<Pick<AgentRunState, 'messages' | 'subAgentRuns'>> {
+    this.historyReads++;
+    return this.script[this.phase()].recorded ?? { messages: [] };
   }
 
   async ending() {
@@ -688,6 +696,30 @@ describe('runStream: approvals, status and the end', () => {
     expect(await eventsOf(run)).toEqual([{ type: 'user', text: 'Bye' }, said('Goodbye.'), ended]);
     expect(run.looksAfterClose).toBe(0);
     expect(run.endings).toBe(1);
+    expect(run.historyReads).toBe(0);
+  });
+
+  it('a closed run no worker answers for: what its history holds and the stream did not tell yet, then its result', async () => {
+    const asked = callingAnswer(null, 'call-w', 'writer', '{"message":"write"}');
+    const subAgentRun = { callId: '2.1', toolCallId: 'call-w', agent: 'writer', workflowId: 'helpdesk-1/2.1' };
+    const told = [system('You help.'), user('Hi'), answer('Hello.')];
+    const recorded = [...told, user('Write'), asked, result('call-w', 'A poem.'), answer('Here it is.')];
+    const run = new ScriptedRun([
+      { run: runState(told.slice(1)) },
+      { closed: 'COMPLETED', recorded: { messages: recorded, subAgentRuns: [subAgentRun] } },
+    ]);
+    expect(withoutText(await eventsOf(run))).toEqual([
+      { type: 'user', text: 'Hi' },
+      said('Hello.'),
+      status(RunStatus.running),
+      { type: 'user', text: 'Write' },
+      { type: 'tool_call', callId: 'call-w', tool: 'writer', args: '{"message":"write"}' },
+      { type: 'sub_agent', ...subAgentRun },
+      { type: 'tool_result', callId: 'call-w', content: 'A poem.' },
+      said('Here it is.'),
+      ended,
+    ]);
+    expect(run.historyReads).toBe(1);
   });
 
   it('a run that failed ends the stream with its failure', async () => {
