@@ -50,6 +50,25 @@ export function streamView(json: boolean, stream: boolean, options: PrinterOptio
   return { json: false, printer, onStdout: terminal === process.stdout };
 }
 
+/** The sub-agent runs a tree's stream told of (`sub_agent`) whose own streams have not ended, by agent path. */
+class SubAgentStreams {
+  private readonly open = new Map<string, number>();
+
+  saw(event: TreeStreamEvent): void {
+    const path =
+      event.type === 'sub_agent'
+        ? [...(event.agentPath ?? []), event.agent]
+        : (event.type === 'result' || event.type === 'failure') && event.agentPath;
+    if (!path) return;
+    const key = path.join('/');
+    this.open.set(key, (this.open.get(key) ?? 0) + (event.type === 'sub_agent' ? 1 : -1));
+  }
+
+  allEnded(): boolean {
+    return [...this.open.values()].every((count) => count <= 0);
+  }
+}
+
 /** How long a command waits for the stream to first hear from the run before it acts on it. */
 const STREAM_READY_MS = 2_000;
 /** How long a command that has its answer waits for the stream to catch up with it. */
@@ -85,10 +104,15 @@ export async function whileStreaming<T>(
   let heard: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (heard = resolve));
   const following = (async () => {
+    const subAgents = new SubAgentStreams();
+    let rootCaughtUp = false;
     // The stream's looks tell what the run waits for: the wait itself only waits.
     for await (const event of agents.streamTree(id, { from, signal: stop.signal, onReady: heard, onWait: tell })) {
       show(event);
-      if (answer && !event.agentPath && caughtUp(event, answer.value)) return;
+      subAgents.saw(event);
+      if (answer && !event.agentPath && caughtUp(event, answer.value)) rootCaughtUp = true;
+      // A sub-agent's stream may still be telling what it said before the answer it gave the run.
+      if (rootCaughtUp && subAgents.allEnded()) return;
     }
   })().catch((error: Error) => {
     // The wait goes on without it: the answer is shown when it comes.
