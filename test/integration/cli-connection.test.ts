@@ -317,10 +317,14 @@ describe('runs whose worker has gone', () => {
     expect(watched.stdout).toBe('[failed]\n');
     expect(watched.stderr).toBe(failedStatus.stderr);
 
+    // With no worker to ask, what the run said is read from its history, then how it ended.
     const watchedTerminated = await runCli(['watch', terminated], queue);
     expect(watchedTerminated).toEqual({
       code: 1,
-      stdout: '[terminated]\n',
+      stdout:
+        'user: refund order 1042\n' +
+        '  → issue_refund({"orderId":"1042","amountUsd":129,"reason":"delayed"})\n' +
+        '[terminated]\n',
       stderr: `error: run ${terminated} was terminated: operator cleanup\n`,
     });
     const terminatedStatus = await runCli(['status', terminated], queue);
