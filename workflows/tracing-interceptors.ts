@@ -10,7 +10,6 @@
  * it continued): a run started untraced makes no span and adds no trace header to its calls, so it
  * costs its history nothing. Whether a run is traced is in its history, so its replays agree.
  */
-import type { interceptors as openTelemetryInterceptors } from '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
 import type { WorkflowInterceptors } from '@temporalio/workflow';
 
 /**
@@ -30,16 +29,16 @@ type Kind = keyof WorkflowInterceptors;
 type Method = (input: unknown, next: (input: unknown) => unknown) => unknown;
 
 /**
- * Temporal's OpenTelemetry interceptors, made when a run turns out to be traced. Required here, not
- * imported: the SDK evaluates a bundle's modules again for every run it starts, and OpenTelemetry's
+ * Temporal's OpenTelemetry interceptors, made when a run turns out to be traced. Imported then, not at
+ * the top: the SDK evaluates a bundle's modules again for every run it starts, and OpenTelemetry's
  * modules with the tracer provider its interceptors make cost each run about 7 ms of the workflow
- * thread (docs/performance.md), traced or not.
+ * thread (docs/performance.md), traced or not. `eager`: webpack puts the module in the bundle itself,
+ * so the import only evaluates it (no chunk to load, no I/O).
  */
-function openTelemetry(): WorkflowInterceptors {
-  // eslint-disable-next-line no-restricted-globals, @typescript-eslint/no-require-imports -- webpack bundles it: no I/O
-  const loaded = require('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors') as {
-    interceptors: typeof openTelemetryInterceptors;
-  };
+async function openTelemetry(): Promise<WorkflowInterceptors> {
+  const loaded = await import(
+    /* webpackMode: "eager" */ '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors.js'
+  );
   return loaded.interceptors();
 }
 
@@ -54,17 +53,25 @@ function whenTraced<K extends Kind>(kind: K, traced: Traced): NonNullable<Workfl
       get(_target, property) {
         if (typeof property !== 'string') return undefined;
         return (input: { headers?: Record<string, unknown> }, next: (input: unknown) => unknown) => {
+          const through = (value: unknown) => {
+            const chain = (traced.interceptors?.[kind] ?? []) as Record<string, Method | undefined>[];
+            const inward = chain.reduceRight<(input: unknown) => unknown>((inner, interceptor) => {
+              const method = interceptor[property];
+              return method ? (argument) => method.call(interceptor, argument, inner) : inner;
+            }, next);
+            return inward(value);
+          };
           if (property === 'execute' && kind === 'inbound') {
             traced.on = input.headers?.[TRACE_HEADER] !== undefined;
-            if (traced.on) traced.interceptors ??= openTelemetry();
+            // The run's code starts once they are made: its calls go through them from the first.
+            if (traced.on && !traced.interceptors) {
+              return openTelemetry().then((made) => {
+                traced.interceptors = made;
+                return through(input);
+              });
+            }
           }
-          if (!traced.on) return next(input);
-          const chain = (traced.interceptors?.[kind] ?? []) as Record<string, Method | undefined>[];
-          const through = chain.reduceRight<(input: unknown) => unknown>((inner, interceptor) => {
-            const method = interceptor[property];
-            return method ? (value) => method.call(interceptor, value, inner) : inner;
-          }, next);
-          return through(input);
+          return traced.on ? through(input) : next(input);
         };
       },
     },
