@@ -5,6 +5,7 @@
 import type { temporal } from '@temporalio/proto';
 import { ApprovalReader, withToolCalls, type ApprovalRecord } from './approval-records';
 import type { ModelCallInput, ModelCallResult, ToolCallInput, ToolCallOutcome } from '../src/activity-contract';
+import { subAgentCallId } from '../src/contract';
 import { addBilledParts } from '../src/pricing';
 import { callRecordsOf } from '../src/recorded-calls';
 import { ToolResultPrefix } from '../src/tool-result-kinds';
@@ -167,7 +168,7 @@ export async function toldFromHistory(
   for (const event of events) {
     const workflowId = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
     if (!workflowId) continue;
-    const callId = workflowId.slice(workflowId.lastIndexOf('/') + 1);
+    const callId = subAgentCallId(workflowId);
     const [step, index] = callId.split('.').map(Number);
     const call = callsByStep.get(step)?.[index - 1];
     if (call) subAgentRuns.push({ callId, toolCallId: call.id, agent: call.function.name, workflowId });

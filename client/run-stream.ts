@@ -87,7 +87,7 @@ export interface RunSource {
   /** Who polls `taskQueue`, and the run's state if a worker answers for it. */
   state(taskQueue: string, closed: boolean): Promise<{ workers?: TaskQueueWorkers; state?: AgentRunState }>;
   /** What a closed run told, read from its history: for when no worker answers for it. */
-  recorded?(): Promise<Pick<AgentRunState, 'messages' | 'subAgentRuns'>>;
+  recorded(): Promise<Pick<AgentRunState, 'messages' | 'subAgentRuns'>>;
   /** How a closed run ended. */
   ending(): Promise<{ result?: AgentRunResult; failure?: RunFailure; status: string }>;
   /** Decodes a payload as the server holds it (through the client's codecs). */
@@ -397,7 +397,7 @@ export async function* runStream(
       const last = await ask(taskQueue, true, historyAt);
       yield* take(last, taskQueue, true);
       // No worker answered (none polls, or none in time): the run's history tells what it recorded.
-      const recorded = !last.state && (await source.recorded?.());
+      const recorded = !last.state && (await source.recorded());
       if (recorded) yield* tell(recorded.messages, recorded.subAgentRuns ?? []);
       const { result, failure, status } = await source.ending();
       if (result) yield { type: 'result', result };

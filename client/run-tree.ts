@@ -3,6 +3,7 @@
  * agent, status, steps, tokens and cost, as the run's search attributes say. A run's tokens and cost
  * are its tree's (its own and its sub-agents'), so each node also says what it spent itself.
  */
+import { subAgentCallId } from '../src/contract';
 import type { RunListing } from './run-listing';
 import type { RunSummary } from './run-types';
 
@@ -26,7 +27,7 @@ const MAX_LEVELS = 8;
 
 /** The call id (`step.index`) a sub-agent's workflow id ends with, as numbers to order calls by. */
 function callOrder(workflowId: string): number[] {
-  return (workflowId.slice(workflowId.lastIndexOf('/') + 1).match(/\d+/g) ?? []).map(Number);
+  return (subAgentCallId(workflowId).match(/\d+/g) ?? []).map(Number);
 }
 
 /** Orders sub-agents' runs as their calls were made: step, then place in the step's answer. */

@@ -26,6 +26,14 @@ export const WorkflowType = {
 const SHARED_MEMORY_PREFIX = 'memory:';
 const AGENT_MEMORY_PREFIX = 'memory@';
 
+/** Separates the call ids of a path (`1.1/2.1`): a sub-agent's workflow id is its parent's, `/`, the call id. */
+export const CALL_PATH_SEPARATOR = '/';
+
+/** The call id (`step.index`) a sub-agent's run was started for: what its workflow id ends with. */
+export function subAgentCallId(workflowId: string): string {
+  return workflowId.slice(workflowId.lastIndexOf(CALL_PATH_SEPARATOR) + 1);
+}
+
 /** What an agent may be named: no `:` or `@`, which memory workflow ids rely on (`memoryWorkflowId`). */
 export const AGENT_NAME = /^[a-zA-Z0-9_.-]{1,64}$/;
 

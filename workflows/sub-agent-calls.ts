@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { ModelTool } from '../activities';
-import { WorkflowType } from '../src/contract';
+import { CALL_PATH_SEPARATOR, WorkflowType } from '../src/contract';
 import { DEFAULT_MAX_DEPTH, DEFAULT_TOOL_RESULT_MAX_BYTES } from '../src/defaults';
 import { describeFailure } from '../src/failures';
 import { messageTextSchema, usageSchema, type ParsedAgentRunInput, type SubAgentLink } from '../src/input';
@@ -32,7 +32,7 @@ import {
 } from '../src/types';
 import { describeIssues, serializedBytes, truncateUtf8, utf8Bytes } from '../src/validation';
 import type { Budget } from './budget';
-import { CALL_PATH_SEPARATOR, type SubAgentTree } from './sub-agent-tree';
+import type { SubAgentTree } from './sub-agent-tree';
 import { invalidArgumentsMessage, parseArguments, toolErrorMessage, toolMessage } from './tool-messages';
 
 /** The input schema the model sees for every sub-agent. */

@@ -6,7 +6,7 @@
  * that waits (`forwardedApproval`).
  */
 import { getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
-import { forwardedApprovalSignal, subAgentReportSignal } from '../src/contract';
+import { CALL_PATH_SEPARATOR, forwardedApprovalSignal, subAgentReportSignal } from '../src/contract';
 import { subAgentReportSchema } from '../src/input';
 import type { ApprovalDecision, PendingApproval, SubAgentRunRef, Usage } from '../src/types';
 import { describeIssues } from '../src/validation';
@@ -19,9 +19,6 @@ interface ChildRun {
   workflowId: string;
   pending: PendingApproval[];
 }
-
-/** Separates the call ids of a path (`1.1/2.1`): a sub-agent's workflow id is its parent's, `/`, the call id. */
-export const CALL_PATH_SEPARATOR = '/';
 
 export class SubAgentTree {
   /** By the call id of the parent's call. */
