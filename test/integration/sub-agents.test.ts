@@ -268,6 +268,7 @@ describe('sub-agents', () => {
     });
     // A worker of its own, stopped once the tree has run.
     const own = await startTestWorker({ OPENAI_BASE_URL: setup.model.baseUrl }, registry);
+    let ownRunning = true;
     const agents = await AgentClient.connect(loadTemporalConfig({ TEMPORAL_ADDRESS: own.config.TEMPORAL_ADDRESS }));
     try {
       const handle = await own.start({ agent: 'lead', message: 'Go' });
@@ -287,10 +288,11 @@ describe('sub-agents', () => {
       expect([told[''], told.researcher, told.writer].map(answers)).toEqual([['Done.'], ['Found.'], ['Written.']]);
       expect(told[''].filter((event) => event.type === 'sub_agent')).toHaveLength(2);
       await own.stop();
+      ownRunning = false;
       expect(await tree()).toEqual(told);
     } finally {
       await agents.close();
-      await own.stop().catch(() => undefined);
+      if (ownRunning) await own.stop();
     }
   });
 
