@@ -64,6 +64,12 @@ export const Patch = {
    * waits for the next message (before: the whole session ended `stuck`).
    */
   stuckSessionTurnEndsTurn: 'stuck-session-turn-ends-turn',
+  /**
+   * A run cancelled before it started (the cancel came with its first task, ahead of the spec's
+   * resolution or the continuation's proof) ends `cancelled` (before: `failed`, the cancellation
+   * wrapped as the run's failure). Asked of `patched()` on that path only: it comes before the spec.
+   */
+  cancelledAtStart: 'cancelled-at-start',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 
@@ -73,5 +79,5 @@ export type PatchId = (typeof Patch)[keyof typeof Patch];
  * included, is genuine).
  */
 export const PATCHES_IN_SPEC: readonly PatchId[] = Object.values(Patch).filter(
-  (id) => id !== Patch.localSpecResolution && id !== Patch.provenContinuation,
+  (id) => id !== Patch.localSpecResolution && id !== Patch.provenContinuation && id !== Patch.cancelledAtStart,
 );

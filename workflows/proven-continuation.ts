@@ -7,7 +7,7 @@
 import { patched, proxyLocalActivities, type ApplicationFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { Patch } from '../src/patches';
-import { runFailure } from './run-failures';
+import { startFailure } from './run-failures';
 
 const { proveContinuation } = proxyLocalActivities<Activities>({
   summary: 'prove continuation',
@@ -25,7 +25,7 @@ export async function ensureProvenContinuation(refuse: (reason: string) => Appli
   try {
     ({ refused } = await proveContinuation());
   } catch (error) {
-    throw runFailure(error);
+    throw startFailure(error);
   }
   if (refused) {
     throw refuse(`a second argument (carried state) is accepted only from the run's own continue-as-new: ${refused}`);

@@ -2,16 +2,26 @@
  * Failures the run ends with. A workflow that throws anything but an ApplicationFailure only fails
  * its task, which Temporal retries forever; these helpers always produce the run's own failure.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { describeFailure, withoutStack } from '../src/failures';
+import { Patch } from '../src/patches';
 import type { AgentSpec } from '../src/types';
 
 /** An activity's failure as the run's non-retryable failure, keeping its type and message. */
 export function runFailure(error: unknown): ApplicationFailure {
   const { type, message } = describeFailure(error);
   return withoutStack(ApplicationFailure.create({ type, message, nonRetryable: true }));
+}
+
+/**
+ * The run's failure for an error of its start (the spec's resolution, the continuation's proof). A
+ * cancellation stays one: a cancel that came with the run's first task cancels the run.
+ */
+export function startFailure(error: unknown): Error {
+  if (isCancellation(error) && patched(Patch.cancelledAtStart)) return error as Error;
+  return runFailure(error);
 }
 
 /** Input the run cannot start with; the message names every bad field. */

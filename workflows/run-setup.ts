@@ -22,7 +22,7 @@ import { listRunMcpTools } from './mcp-tool-lists';
 import { hasLoopGuards } from './patch-checks';
 import { cappedLimits, SubAgentCaller, subAgentTools } from './sub-agent-calls';
 import type { RunState } from './run-state';
-import { invalidInput, runFailure, unpricedModel } from './run-failures';
+import { invalidInput, startFailure, unpricedModel } from './run-failures';
 import { TranscriptSender } from './transcript-sender';
 
 /** The run's input, checked: the same checks for a start from code, the project CLI or the Temporal CLI. */
@@ -56,7 +56,7 @@ export async function startRun(run: RunState): Promise<AgentSpec> {
     // of the queue again (one that registers the agent, with luck) instead of failing it. Nothing was
     // recorded yet, so no command changes.
     if (type === ErrorType.AgentNotOnThisWorker) throw withoutStack(new Error(message));
-    throw runFailure(error);
+    throw startFailure(error);
   }
   run.messages.push({ role: 'system', content: run.spec.instructions });
   const recalled = await recalledFacts(run.spec, userId);

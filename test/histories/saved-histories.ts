@@ -17,8 +17,15 @@ import type { agentRun } from '../../workflows';
 import { startDevServer, stopDevServer, temporalBinary } from '../support/dev-server';
 import { startTestWorker, type TestWorker } from '../support/harness';
 
-/** Starts a run of the scenario as `history-<scenario>`, or `history-<scenario>-<suffix>` when it starts several. */
-export type StartRun = (input: AgentRunInput, suffix?: string) => Promise<WorkflowHandle<typeof agentRun>>;
+/**
+ * Starts a run of the scenario as `history-<scenario>`, or `history-<scenario>-<suffix>` when it starts
+ * several; `options` as a test worker's `start` takes them.
+ */
+export type StartRun = (
+  input: AgentRunInput,
+  suffix?: string,
+  options?: Parameters<TestWorker['start']>[2],
+) => Promise<WorkflowHandle<typeof agentRun>>;
 /** Drives the runs it starts to their end. */
 export type ScenarioRun = (start: StartRun) => Promise<unknown>;
 /** A scenario on the first worker declared, or on the one it names. */
@@ -85,10 +92,10 @@ async function record<Worker extends string>({
       const { on, run } = typeof scenario === 'function' ? { on: [...workers.keys()][0], run: scenario } : scenario;
       const worker = workers.get(on)!;
       const runs: Record<string, string> = {}; // file name to workflow id
-      await run((input, suffix) => {
+      await run((input, suffix, options) => {
         const file = suffix ? `${name}-${suffix}` : name;
         runs[file] = `history-${file}`;
-        return worker.start(input, runs[file]);
+        return worker.start(input, runs[file], options);
       });
       for (const [file, workflowId] of Object.entries(runs)) {
         await save(server.address, folder, file, workflowId);

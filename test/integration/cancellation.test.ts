@@ -275,6 +275,33 @@ describe('cancelling a run while a heartbeating tool runs', () => {
   }, 60_000);
 });
 
+describe('cancelling a run before a worker has taken it', () => {
+  it('ends the run cancelled, not failed, having called no model', async () => {
+    const label = `early ${randomUUID()}`;
+    // The run's first workflow task waits out the delay: the cancel request comes with it.
+    const handle = await worker.start({ agent: agent.name, message: label }, undefined, { startDelay: '2s' });
+    const closed = closedOf(handle);
+    await handle.cancel();
+    expectCancelled(await closed);
+    const { events } = await handle.fetchHistory();
+    expect(events!.map((event) => event.eventType)).toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED);
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    await eventually(
+      async () =>
+        (await handle.describe()).typedSearchAttributes.get(searchAttributes.agentStatus) === 'cancelled' || undefined,
+      'the AgentStatus search attribute to say cancelled',
+      10_000,
+    );
+    expect(await cli(['status', handle.workflowId])).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining('cancelled'),
+    });
+    expect(model.requests.filter((request) => request.messages.some((message) => message.content === label))).toEqual(
+      [],
+    );
+  });
+});
+
 describe('cancelling a run while a call awaits approval', () => {
   it('ends the run cancelled with no approval pending and the tool never run', async () => {
     const label = `approve ${randomUUID()}`;

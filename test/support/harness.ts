@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { WorkflowType } from '../../src/contract';
 import { loadWorkerConfig, type WorkerConfig } from '../../src/config';
@@ -53,15 +54,22 @@ export interface TestWorker {
   config: WorkerConfig;
   client: Client;
   worker: AgentWorker;
-  /** Starts an `agentRun` on this worker's task queue. */
-  start(input: AgentRunInput, workflowId?: string): Promise<WorkflowHandleWithFirstExecutionRunId<typeof agentRun>>;
+  /**
+   * Starts an `agentRun` on this worker's task queue; with `startDelay`, its first workflow task comes
+   * only after that delay (what arrives before, a cancel, comes with it).
+   */
+  start(
+    input: AgentRunInput,
+    workflowId?: string,
+    options?: { startDelay?: Duration },
+  ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof agentRun>>;
   stop(): Promise<void>;
 }
 
 /** Starts a run of the agent `agentRun` on `taskQueue`, as a test worker's `start` does. */
 function starter(client: Client, taskQueue: string): TestWorker['start'] {
-  return (input, workflowId = `test-${randomUUID()}`) =>
-    client.workflow.start<typeof agentRun>(WorkflowType.agentRun, { taskQueue, workflowId, args: [input] });
+  return (input, workflowId = `test-${randomUUID()}`, options = {}) =>
+    client.workflow.start<typeof agentRun>(WorkflowType.agentRun, { taskQueue, workflowId, args: [input], ...options });
 }
 
 /** Starts a worker in this process, configured like `npm run worker` is from env. */
