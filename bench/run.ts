@@ -213,26 +213,40 @@ function printTable(rows: Row[]): void {
   }
 }
 
-/** The ratios and targets of issue #10 that these rows can answer. */
+/** The targets of issue #29 (`agentRun` with regular activities against the floor) and of issue #10 (the fast path). */
+const TARGETS = { workerCpuOverFloor: 1.3, serverCpuOverFloor: 1.15, p50OverFloor: 1.5 } as const;
+
+/** The ratios and targets these rows can answer, and the share of a step's worker CPU that is the project's. */
 function comparisons(rows: Row[]) {
   const find = (name: RowName) => rows.find((row) => row.row === name);
-  const [floor, agent, local, langgraph] = [find('floor'), find('agent'), find('agent-local'), find('langgraph')];
+  const [bare, floor, agent, local, langgraph] = [
+    find('bare'),
+    find('floor'),
+    find('agent'),
+    find('agent-local'),
+    find('langgraph'),
+  ];
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined && b !== 0 ? a / b : undefined);
   const result = {
     agentOverFloorOverheadPerStep: ratio(agent?.overheadPerStepMs, floor?.overheadPerStepMs),
     agentOverFloorP50: ratio(agent?.p50Ms, floor?.p50Ms),
     agentOverFloorWorkerCpuPerStep: ratio(agent?.workerCpuSecondsPerStep, floor?.workerCpuSecondsPerStep),
+    agentOverFloorServerCpuPerStep: ratio(agent?.serverCpuSecondsPerStep, floor?.serverCpuSecondsPerStep),
     agentLocalOverLanggraphOverheadPerStep: ratio(local?.overheadPerStepMs, langgraph?.overheadPerStepMs),
     agentLocalOverAgentOverheadPerStep: ratio(local?.overheadPerStepMs, agent?.overheadPerStepMs),
   };
   const lines: string[] = [];
   const x = (value?: number) => (value === undefined ? 'n/a' : `${value.toFixed(2)}x`);
+  const verdict = (value: number | undefined, target: number) =>
+    `${x(value)} (target ${target}x: ${value !== undefined && value <= target ? 'met' : 'NOT met'})`;
   if (agent && floor) {
     lines.push(
-      `agentRun / floor: overhead per step ${x(result.agentOverFloorOverheadPerStep)}, p50 ${x(result.agentOverFloorP50)}, ` +
-        `worker CPU per step ${x(result.agentOverFloorWorkerCpuPerStep)}` +
-        ` — target p50 within 1.1x: ${result.agentOverFloorP50! <= 1.1 ? 'met' : 'NOT met'}`,
+      `agentRun / floor: worker CPU per step ${verdict(result.agentOverFloorWorkerCpuPerStep, TARGETS.workerCpuOverFloor)}, ` +
+        `server CPU per step ${verdict(result.agentOverFloorServerCpuPerStep, TARGETS.serverCpuOverFloor)}, ` +
+        `p50 ${verdict(result.agentOverFloorP50, TARGETS.p50OverFloor)}, overhead per step ${x(result.agentOverFloorOverheadPerStep)}`,
     );
+    const split = workerCpuSplit(agent, floor, bare);
+    if (split) lines.push(split);
   }
   if (local && agent)
     lines.push(`agentRun local / regular: overhead per step ${x(result.agentLocalOverAgentOverheadPerStep)}`);
@@ -243,6 +257,23 @@ function comparisons(rows: Row[]) {
     );
   }
   return { ratios: result, lines };
+}
+
+/**
+ * Whose `agentRun`'s worker CPU per step is: the engine's (the floor's), the work's (the bare loop's:
+ * the `openai` client's HTTP and the tools, which the floor's no-op activities do not do), and the
+ * rest, the project's.
+ */
+function workerCpuSplit(agent: Row, floor: Row, bare?: Row): string | undefined {
+  const ms = (seconds: number) => `${(seconds * 1e3).toFixed(2)} ms`;
+  if (agent.workerCpuSecondsPerStep === undefined || floor.workerCpuSecondsPerStep === undefined) return undefined;
+  if (bare?.workerCpuSecondsPerStep === undefined) return undefined;
+  const project = agent.workerCpuSecondsPerStep - floor.workerCpuSecondsPerStep - bare.workerCpuSecondsPerStep;
+  return (
+    `agentRun's worker CPU per step ${ms(agent.workerCpuSecondsPerStep)}: the engine's (floor) ` +
+    `${ms(floor.workerCpuSecondsPerStep)}, the work's (bare loop) ${ms(bare.workerCpuSecondsPerStep)}, ` +
+    `the project's ${ms(project)}`
+  );
 }
 
 function measureRow(context: Context, name: RowName): Promise<Row> {
