@@ -23,6 +23,8 @@ import {
   WorkflowType,
 } from '../src/contract';
 import { describeFailure } from '../src/failures';
+import { RUN_ID_MAX_BYTES } from '../src/run-id';
+import { utf8Bytes } from '../src/validation';
 import type { MemoryFact, UserMemoryInput } from '../src/types';
 import type { MemoryCallInput, MemoryOutcome } from '../src/activity-contract';
 
@@ -132,12 +134,27 @@ async function outcomeOf<T>(update: () => Promise<T>): Promise<MemoryOutcome<T>>
   }
 }
 
+/**
+ * Whether a memory can have `workflowId`: SQL stores (PostgreSQL, MySQL) keep a workflow id in 255
+ * characters, and the agent's name and the prefixes make a memory's id up to 72 bytes longer than
+ * the user id. A longer one would be refused by the server as an internal error and retried until
+ * the call's timeout; it is refused here at once, on every store alike.
+ */
+const fitsMemoryId = (workflowId: string) => utf8Bytes(workflowId) <= RUN_ID_MAX_BYTES;
+
+/** What `remember` answers for a user whose memory's id would be too long. */
+const USER_ID_TOO_LONG =
+  `nothing can be remembered for this user: the user id is too long for a memory ` +
+  `(a memory's workflow id, which holds it, may have at most ${RUN_ID_MAX_BYTES} bytes)`;
+
 export function createMemoryActivities(updates = new MemoryUpdates()) {
   return {
     /** The user's facts, oldest first; none for a user nothing was remembered about. */
     async recallFacts({ userId, agent }: UserMemoryInput): Promise<MemoryFact[]> {
+      const workflowId = memoryWorkflowId(userId, agent);
+      if (!fitsMemoryId(workflowId)) return [];
       try {
-        const handle = Context.current().client.workflow.getHandle(memoryWorkflowId(userId, agent));
+        const handle = Context.current().client.workflow.getHandle(workflowId);
         return await handle.query(factsQuery);
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return [];
@@ -149,6 +166,7 @@ export function createMemoryActivities(updates = new MemoryUpdates()) {
     async rememberFact({ userId, agent, fact, taskQueue }: MemoryCallInput): Promise<MemoryOutcome<string>> {
       const memoryInput: UserMemoryInput = { userId, ...(agent !== undefined && { agent }) };
       const workflowId = memoryWorkflowId(userId, agent);
+      if (!fitsMemoryId(workflowId)) return { ok: false, error: USER_ID_TOO_LONG };
       const startWorkflowOperation = () =>
         new WithStartWorkflowOperation(WorkflowType.userMemory, {
           workflowId,
@@ -179,6 +197,7 @@ export function createMemoryActivities(updates = new MemoryUpdates()) {
     /** Forgets a fact about the user; whether it was remembered. A user with no memory workflow gets none started. */
     async forgetFact({ userId, agent, fact }: Omit<MemoryCallInput, 'taskQueue'>): Promise<MemoryOutcome<boolean>> {
       const workflowId = memoryWorkflowId(userId, agent);
+      if (!fitsMemoryId(workflowId)) return { ok: true, value: false };
       const handle = Context.current().client.workflow.getHandle(workflowId);
       const id = updateId('forget');
       try {

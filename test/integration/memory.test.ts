@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { AgentClient } from '../../client/agent-client';
 import { defineAgent } from '../../src/agent';
 import { loadTemporalConfig } from '../../src/config';
@@ -315,6 +315,20 @@ describe('memory across sessions', () => {
 
     const next = await run('Anything on file?', ada, 'lobby');
     expect(factsBlock(next.requests[0])).toBeUndefined();
+  });
+
+  it('a user id too long for a memory id gets a tool error from remember, at once, and no memory', async () => {
+    // 244 bytes: a run takes it, but `memory@concierge:<id>` would pass the 255 bytes SQL stores keep.
+    const longUser = newUser('x'.repeat(235));
+    const { result, requests } = await run(`remember: Likes tea (${randomUUID()}).`, longUser);
+    expect(requests).toHaveLength(2);
+    expect(lastOf(requests[1], 'tool')?.content).toContain('nothing can be remembered for this user');
+    expect(result.output).toContain('the user id is too long for a memory');
+    await expect(memoryOf(longUser).describe()).rejects.toThrow(WorkflowNotFoundError);
+    // The shared memory's id is shorter: it still fits.
+    const coffee = `Likes coffee (${randomUUID()}).`;
+    await run(`remember: ${coffee}`, longUser, 'lobby');
+    expect(await factsOf(longUser)).toEqual([coffee]);
   });
 
   it('an unknown user has no facts, and forgetting for one starts no memory', async () => {
