@@ -37,7 +37,7 @@ import {
 } from './defaults';
 import { ConfigError } from './errors';
 import { foundTemporalAddress, type AddressFrom } from './temporal-address';
-import { LocalCallKind } from './types';
+import { LocalCallKind, UsageAttributes } from './types';
 import { describeIssues } from './validation';
 
 type Env = Record<string, string | undefined>;
@@ -122,6 +122,8 @@ const workerEnvSchema = temporalEnvSchema.extend({
     .transform((value) => value === 'true' || value === '1'),
   /** The request field of each model's output cap, JSON: {"model": "max_tokens" | "max_completion_tokens" | "both", "*": ...}. */
   MODEL_OUTPUT_CAP_PARAMETERS: z.string().optional(),
+  /** When runs started here write their usage search attributes (`UsageAttributes`): `each-call` or `with-status`. */
+  USAGE_ATTRIBUTES: z.enum([UsageAttributes.eachCall, UsageAttributes.withStatus]).default(UsageAttributes.eachCall),
   /** The most time between two heartbeats reaching the server (both of the worker's heartbeat throttles). */
   HEARTBEAT_THROTTLE_MS: z.coerce.number().int().positive().default(DEFAULT_HEARTBEAT_THROTTLE_MS),
   /** How long a run's workflow task waits for the worker that ran its last one before any worker may take it. */

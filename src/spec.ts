@@ -18,7 +18,14 @@ import type { McpServerDefinition, McpServerSpec } from './mcp-server';
 import { outputSpecOf } from './output-schema';
 import { buildPriceTable, type PriceTable } from './pricing';
 import type { ToolDefinition } from './tool';
-import { LocalCallKind, MemoryScope, type AgentSpec, type ModelCallPolicy, type ToolSpec } from './types';
+import {
+  LocalCallKind,
+  MemoryScope,
+  UsageAttributes,
+  type AgentSpec,
+  type ModelCallPolicy,
+  type ToolSpec,
+} from './types';
 
 /** The JSON schema the model sees for a tool's arguments, exported from its zod schema. */
 export function toolParameters(tool: ToolDefinition): Record<string, unknown> {
@@ -94,6 +101,8 @@ export interface SpecOptions {
   structuredOutput?: boolean;
   /** The optional search attributes registered in the namespace when the worker started. */
   registeredSearchAttributes?: readonly string[];
+  /** The worker's `USAGE_ATTRIBUTES`. */
+  usageAttributes?: UsageAttributes;
 }
 
 /** The worker settings a spec records: all of `SpecOptions` but the run's own choice of models. */
@@ -126,6 +135,7 @@ export function specSettingsOf(config: WorkerConfig, discoveredWindows: ContextW
     modelTaskQueue: config.MODEL_TASK_QUEUE,
     toolTaskQueue: config.TOOL_TASK_QUEUE,
     structuredOutput: config.MODEL_STRUCTURED_OUTPUT,
+    usageAttributes: config.USAGE_ATTRIBUTES,
   };
 }
 
@@ -179,6 +189,8 @@ export function resolveSpec(
     ...(mcpServers.length > 0 && {
       mcpServers: mcpServers.map((server) => mcpServerSpec(server, options.toolTaskQueue)),
     }),
+    // Only when not the default, so other specs stay as they were recorded.
+    ...(options.usageAttributes === UsageAttributes.withStatus && { usageAttributes: UsageAttributes.withStatus }),
     // Only when some are registered, so specs on servers without them stay as they were recorded.
     ...(options.registeredSearchAttributes?.length && {
       searchAttributes: [...options.registeredSearchAttributes],

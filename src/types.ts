@@ -138,6 +138,15 @@ export interface SubAgentRunRef {
  * The calls a run can make as Temporal local activities (the fast path), as `LOCAL_ACTIVITIES` and an
  * agent's `localActivities` name them: model calls, tool calls.
  */
+/**
+ * When a run writes its usage search attributes (`AgentSteps`, `AgentTokens`, `AgentCostUsd`, and the
+ * token kinds it keeps): after each model call, or only with each change of `AgentStatus` (the run
+ * starts working, waits for a person or a message, continues as new, ends), which saves a search
+ * attribute upsert (an event, a visibility write and, on Temporal Cloud, an Action) per model call.
+ */
+export const UsageAttributes = { eachCall: 'each-call', withStatus: 'with-status' } as const;
+export type UsageAttributes = (typeof UsageAttributes)[keyof typeof UsageAttributes];
+
 export const LocalCallKind = { model: 'model', tools: 'tools' } as const;
 export type LocalCallKind = (typeof LocalCallKind)[keyof typeof LocalCallKind];
 
@@ -322,6 +331,8 @@ export interface AgentSpec {
    * namespace had registered when the worker that resolved the spec started. Absent: none.
    */
   searchAttributes?: string[];
+  /** `with-status` when the run writes its usage attributes only with its status; absent: after each model call. */
+  usageAttributes?: typeof UsageAttributes.withStatus;
 }
 
 /**

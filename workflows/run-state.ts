@@ -77,7 +77,7 @@ export class RunState {
     this.status = new StatusReport(
       this.approvals,
       () => this.progress,
-      () => this.spec?.searchAttributes,
+      () => this.spec,
       () => this.parentLink?.report(this.progress.usage, this.approvals.pending()),
     );
     // A new run starts with its first message; a continuation with what its predecessor had not answered.

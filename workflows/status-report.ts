@@ -6,20 +6,25 @@
 import { metricMeter, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { searchAttributes } from '../src/contract';
 import { formatCost } from '../src/pricing';
-import { RunStatus, type PendingApproval, type Usage } from '../src/types';
+import { RunStatus, UsageAttributes, type AgentSpec, type PendingApproval, type Usage } from '../src/types';
 import { truncateUtf8, utf8Bytes } from '../src/validation';
 import type { Approvals } from './approvals';
+
+/** What of a run's spec decides which attributes it writes, and when. */
+type ReportedSpec = Pick<AgentSpec, 'searchAttributes' | 'usageAttributes'>;
 
 export class StatusReport {
   private phase: RunStatus = RunStatus.starting;
   private reported: RunStatus | undefined;
   private agent = '';
+  /** Usage not written yet, in a run that writes it with its status only. */
+  private unreportedUsage: { step: number; usage: Usage } | undefined;
 
   constructor(
     private readonly approvals: Approvals,
     private readonly progress: () => { step: number; usage: Usage },
-    /** The optional search attributes the run keeps (its spec's), once it has a spec. */
-    private readonly optionalAttributes: () => readonly string[] | undefined,
+    /** The run's spec, once it has one. */
+    private readonly spec: () => ReportedSpec | undefined,
     /** Runs after each report (a sub-agent's run tells its parent). */
     private readonly afterReport: () => void = () => {},
   ) {}
@@ -58,25 +63,35 @@ export class StatusReport {
     setCurrentDetails(currentDetails(current, this.progress(), this.approvals.pending(), workflowInfo().workflowId));
     if (current !== this.reported) {
       this.reported = current;
-      upsertSearchAttributes([{ key: searchAttributes.agentStatus, value: current }]);
+      const usage = this.unreportedUsage;
+      this.unreportedUsage = undefined;
+      upsertSearchAttributes([
+        { key: searchAttributes.agentStatus, value: current },
+        ...(usage ? this.usageAttributes(usage.step, usage.usage) : []),
+      ]);
     }
     this.afterReport();
   }
 
-  /** The usage attributes, after each model call. */
+  /** The usage attributes, after each model call: written now, or with the next status (`UsageAttributes`). */
   reportUsage(step: number, usage: Usage): void {
-    upsertSearchAttributes([
+    if (this.spec()?.usageAttributes === UsageAttributes.withStatus) this.unreportedUsage = { step, usage };
+    else upsertSearchAttributes(this.usageAttributes(step, usage));
+    this.afterReport();
+  }
+
+  private usageAttributes(step: number, usage: Usage) {
+    return [
       { key: searchAttributes.agentSteps, value: step },
       { key: searchAttributes.agentTokens, value: usage.totalTokens },
       { key: searchAttributes.agentCostUsd, value: usage.costUsd },
       ...this.tokenKinds(usage),
-    ]);
-    this.afterReport();
+    ];
   }
 
   /** The cached and reasoning token counts, where the run keeps their attributes. */
   private tokenKinds(usage: Usage) {
-    const kept = this.optionalAttributes() ?? [];
+    const kept = this.spec()?.searchAttributes ?? [];
     const { agentCachedTokens: cached, agentReasoningTokens: reasoning } = searchAttributes;
     return [
       ...(kept.includes(cached.name) ? [{ key: cached, value: usage.cachedInputTokens ?? 0 }] : []),

@@ -39,6 +39,7 @@ describe('loadWorkerConfig', () => {
       TRANSCRIPT_MAX_BYTES: 1_000_000,
       // A run of an agent this worker does not register is left to others this long (a mixed fleet).
       UNKNOWN_AGENT_WAIT_SECONDS: 600,
+      USAGE_ATTRIBUTES: 'each-call',
       TRANSCRIPT_CACHE_MB: 256,
       CONTEXT_COMPACT_AT: 0.75,
       CONTINUE_AS_NEW_AT_BYTES: 8 * 1024 * 1024,
@@ -166,6 +167,7 @@ describe('loadWorkerConfig', () => {
     ['TOOL_RESULT_MAX_BYTES', 'lots'],
     ['OPENAI_BASE_URL', 'not a url'],
     ['TEMPORAL_TLS', 'yes'],
+    ['USAGE_ATTRIBUTES', 'sometimes'],
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError(() => loadWorkerConfig({ [name]: value }));
     expect(error.message).toMatch(new RegExp(`^invalid environment: ${name}: `));
