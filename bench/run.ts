@@ -9,7 +9,8 @@
  *   `agentRun` of the work unit: 1 local, 11 regular) on a worker configured like the agent worker:
  *   the engine's own cost;
  * - agent: `agentRun` on the project's worker (`worker.ts`, its own process), regular activities;
- *   agent-unstreamed: the same with MODEL_STREAMING=false;
+ *   agent-unstreamed: the same with MODEL_STREAMING=false; agent-status-usage: with
+ *   USAGE_ATTRIBUTES=with-status (usage search attributes written with the status only);
  * - agent-local: the same with `LOCAL_ACTIVITIES=model,tools` (the local-activity fast path);
  * - langgraph, restate, dbos: the other engines (peer-rows.ts, bench/peers/, installed on demand).
  *
@@ -219,10 +220,11 @@ const TARGETS = { workerCpuOverFloor: 1.3, serverCpuOverFloor: 1.15, p50OverFloo
 /** The ratios and targets these rows can answer, and the share of a step's worker CPU that is the project's. */
 function comparisons(rows: Row[]) {
   const find = (name: RowName) => rows.find((row) => row.row === name);
-  const [bare, floor, agent, local, langgraph] = [
+  const [bare, floor, agent, statusUsage, local, langgraph] = [
     find('bare'),
     find('floor'),
     find('agent'),
+    find('agent-status-usage'),
     find('agent-local'),
     find('langgraph'),
   ];
@@ -232,6 +234,7 @@ function comparisons(rows: Row[]) {
     agentOverFloorP50: ratio(agent?.p50Ms, floor?.p50Ms),
     agentOverFloorWorkerCpuPerStep: ratio(agent?.workerCpuSecondsPerStep, floor?.workerCpuSecondsPerStep),
     agentOverFloorServerCpuPerStep: ratio(agent?.serverCpuSecondsPerStep, floor?.serverCpuSecondsPerStep),
+    statusUsageOverFloorServerCpuPerStep: ratio(statusUsage?.serverCpuSecondsPerStep, floor?.serverCpuSecondsPerStep),
     agentLocalOverLanggraphOverheadPerStep: ratio(local?.overheadPerStepMs, langgraph?.overheadPerStepMs),
     agentLocalOverAgentOverheadPerStep: ratio(local?.overheadPerStepMs, agent?.overheadPerStepMs),
   };
@@ -247,6 +250,12 @@ function comparisons(rows: Row[]) {
     );
     const split = workerCpuSplit(agent, floor, bare);
     if (split) lines.push(split);
+  }
+  if (statusUsage && floor) {
+    lines.push(
+      `agentRun with USAGE_ATTRIBUTES=with-status / floor: server CPU per step ` +
+        verdict(result.statusUsageOverFloorServerCpuPerStep, TARGETS.serverCpuOverFloor),
+    );
   }
   if (local && agent)
     lines.push(`agentRun local / regular: overhead per step ${x(result.agentLocalOverAgentOverheadPerStep)}`);

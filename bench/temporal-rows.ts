@@ -30,7 +30,17 @@ import { startAgentWorker, startFloorWorker, type AgentWorkerOptions, type Worke
 /** Payload of each floor activity, about the size of a small model or tool call's. */
 const FLOOR_PAYLOAD_BYTES = 200;
 
-type TemporalRowName = 'floor' | 'agent' | 'agent-unstreamed' | 'agent-local';
+type AgentRowName = 'agent' | 'agent-unstreamed' | 'agent-status-usage' | 'agent-local';
+type TemporalRowName = 'floor' | AgentRowName;
+
+/** What a regular row's worker runs with besides the bench's own settings, and how its note says it. */
+const REGULAR_VARIANTS: Partial<Record<AgentRowName, { env: Record<string, string>; note: string }>> = {
+  'agent-unstreamed': { env: { MODEL_STREAMING: 'false' }, note: 'model calls not streamed' },
+  'agent-status-usage': {
+    env: { USAGE_ATTRIBUTES: 'with-status' },
+    note: 'model calls streamed, usage attributes written with the status only',
+  },
+};
 
 /**
  * A Temporal row on `worker` (stopped at the end): `runOne` starts one run, waits for its result and
@@ -170,14 +180,15 @@ async function agentRecovery(context: Context, options: Omit<AgentWorkerOptions,
   }
 }
 
-export async function agentRow(context: Context, row: 'agent' | 'agent-unstreamed' | 'agent-local'): Promise<Row> {
+export async function agentRow(context: Context, row: AgentRowName): Promise<Row> {
   const local = row === 'agent-local';
+  const variant = REGULAR_VARIANTS[row];
   const options = {
     address: context.server!.address,
     bundlePath: context.bundles.agent!.path,
     local,
     separateQueues: context.settings.separateQueues,
-    extraEnv: { ...context.settings.workerEnv, ...(row === 'agent-unstreamed' && { MODEL_STREAMING: 'false' }) },
+    extraEnv: { ...context.settings.workerEnv, ...variant?.env },
   };
   const worker = await startAgentWorker({
     ...options,
@@ -195,12 +206,12 @@ export async function agentRow(context: Context, row: 'agent' | 'agent-unstreame
   const allLocal = activitiesScheduled <= 1 && markers >= MODEL_CALLS + TOOL_CALLS;
   measured.note = local
     ? `fast path LOCAL_ACTIVITIES=model,tools: ${allLocal ? 'in effect' : 'NOT in effect (the worker ignored it)'}`
-    : `regular activities, model calls ${row === 'agent-unstreamed' ? 'not streamed' : 'streamed (the default)'}`;
+    : `regular activities, ${variant?.note ?? 'model calls streamed (the default)'}`;
   measured.note += ` (one run's history: ${activitiesScheduled} activities scheduled, ${markers} markers)`;
   const floorRegular = AGENT_RUN_ACTIVITIES - AGENT_RUN_LOCAL_ACTIVITIES;
   if (!local && activitiesScheduled !== floorRegular)
     measured.note += `; NOTE: the floor runs ${floorRegular} regular activities, this run scheduled ${activitiesScheduled}`;
-  if (context.settings.recovery && row !== 'agent-unstreamed')
-    measured.recovery = await agentRecovery(context, options);
+  // Recovery is the same as the default row's where only streaming or visibility differ.
+  if (context.settings.recovery && !variant) measured.recovery = await agentRecovery(context, options);
   return measured;
 }

@@ -12,6 +12,7 @@ export const ROWS = [
   'floor',
   'agent',
   'agent-unstreamed',
+  'agent-status-usage',
   'agent-local',
   'langgraph',
   'restate',
@@ -21,13 +22,20 @@ export type RowName = (typeof ROWS)[number];
 /** Rows of processes other than Temporal's, installed on demand (left out by --skip-peers). */
 export const PEER_ROWS: readonly RowName[] = ['langgraph', 'restate', 'dbos'];
 /** Rows run on the bench's Temporal dev server. */
-export const TEMPORAL_ROWS: readonly RowName[] = ['floor', 'agent', 'agent-unstreamed', 'agent-local'];
+export const TEMPORAL_ROWS: readonly RowName[] = [
+  'floor',
+  'agent',
+  'agent-unstreamed',
+  'agent-status-usage',
+  'agent-local',
+];
 
 export const LABELS: Record<RowName, string> = {
   bare: 'bare loop (in-process, not durable)',
   floor: 'Temporal floor (12 no-op activities, 1 local)',
   agent: 'agentRun (regular activities)',
   'agent-unstreamed': 'agentRun (regular, MODEL_STREAMING=false)',
+  'agent-status-usage': 'agentRun (regular, USAGE_ATTRIBUTES=with-status)',
   'agent-local': 'agentRun (local activities: fast path)',
   langgraph: 'LangGraph.js createReactAgent + SqliteSaver',
   restate: 'Restate service, a ctx.run per call',
