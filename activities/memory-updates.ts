@@ -135,12 +135,16 @@ async function outcomeOf<T>(update: () => Promise<T>): Promise<MemoryOutcome<T>>
 }
 
 /**
- * Whether a memory can have `workflowId`: SQL stores (PostgreSQL, MySQL) keep a workflow id in 255
- * characters, and the agent's name and the prefixes make a memory's id up to 72 bytes longer than
- * the user id. A longer one would be refused by the server as an internal error and retried until
- * the call's timeout; it is refused here at once, on every store alike.
+ * The workflow id of the user's memory (`memoryWorkflowId`), or undefined when it is too long to be
+ * one: SQL stores (PostgreSQL, MySQL) keep a workflow id in 255 characters, and the agent's name and
+ * the prefixes make a memory's id up to 72 bytes longer than the user id. A longer one would be
+ * refused by the server as an internal error and retried until the call's timeout; it is refused
+ * here at once, on every store alike.
  */
-const fitsMemoryId = (workflowId: string) => utf8Bytes(workflowId) <= RUN_ID_MAX_BYTES;
+function storableMemoryId(userId: string, agent?: string): string | undefined {
+  const workflowId = memoryWorkflowId(userId, agent);
+  return utf8Bytes(workflowId) <= RUN_ID_MAX_BYTES ? workflowId : undefined;
+}
 
 /** What `remember` answers for a user whose memory's id would be too long. */
 const USER_ID_TOO_LONG =
@@ -151,8 +155,8 @@ export function createMemoryActivities(updates = new MemoryUpdates()) {
   return {
     /** The user's facts, oldest first; none for a user nothing was remembered about. */
     async recallFacts({ userId, agent }: UserMemoryInput): Promise<MemoryFact[]> {
-      const workflowId = memoryWorkflowId(userId, agent);
-      if (!fitsMemoryId(workflowId)) return [];
+      const workflowId = storableMemoryId(userId, agent);
+      if (!workflowId) return [];
       try {
         const handle = Context.current().client.workflow.getHandle(workflowId);
         return await handle.query(factsQuery);
@@ -165,8 +169,8 @@ export function createMemoryActivities(updates = new MemoryUpdates()) {
     /** Remembers a fact about the user, starting the memory workflow if there is none; returns what was done. */
     async rememberFact({ userId, agent, fact, taskQueue }: MemoryCallInput): Promise<MemoryOutcome<string>> {
       const memoryInput: UserMemoryInput = { userId, ...(agent !== undefined && { agent }) };
-      const workflowId = memoryWorkflowId(userId, agent);
-      if (!fitsMemoryId(workflowId)) return { ok: false, error: USER_ID_TOO_LONG };
+      const workflowId = storableMemoryId(userId, agent);
+      if (!workflowId) return { ok: false, error: USER_ID_TOO_LONG };
       const startWorkflowOperation = () =>
         new WithStartWorkflowOperation(WorkflowType.userMemory, {
           workflowId,
@@ -196,8 +200,8 @@ export function createMemoryActivities(updates = new MemoryUpdates()) {
 
     /** Forgets a fact about the user; whether it was remembered. A user with no memory workflow gets none started. */
     async forgetFact({ userId, agent, fact }: Omit<MemoryCallInput, 'taskQueue'>): Promise<MemoryOutcome<boolean>> {
-      const workflowId = memoryWorkflowId(userId, agent);
-      if (!fitsMemoryId(workflowId)) return { ok: true, value: false };
+      const workflowId = storableMemoryId(userId, agent);
+      if (!workflowId) return { ok: true, value: false };
       const handle = Context.current().client.workflow.getHandle(workflowId);
       const id = updateId('forget');
       try {

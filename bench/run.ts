@@ -214,7 +214,7 @@ function printTable(rows: Row[]): void {
   }
 }
 
-/** The targets of issue #29 (`agentRun` with regular activities against the floor) and of issue #10 (the fast path). */
+/** The targets of issue #29: `agentRun` with regular activities against the floor. */
 const TARGETS = { workerCpuOverFloor: 1.3, serverCpuOverFloor: 1.15, p50OverFloor: 1.5 } as const;
 
 /** The ratios and targets these rows can answer, and the share of a step's worker CPU that is the project's. */

@@ -123,7 +123,7 @@ const workerEnvSchema = temporalEnvSchema.extend({
   /** The request field of each model's output cap, JSON: {"model": "max_tokens" | "max_completion_tokens" | "both", "*": ...}. */
   MODEL_OUTPUT_CAP_PARAMETERS: z.string().optional(),
   /** When runs started here write their usage search attributes (`UsageAttributes`): `each-call` or `with-status`. */
-  USAGE_ATTRIBUTES: z.enum([UsageAttributes.eachCall, UsageAttributes.withStatus]).default(UsageAttributes.eachCall),
+  USAGE_ATTRIBUTES: z.enum(UsageAttributes).default(UsageAttributes.eachCall),
   /** The most time between two heartbeats reaching the server (both of the worker's heartbeat throttles). */
   HEARTBEAT_THROTTLE_MS: z.coerce.number().int().positive().default(DEFAULT_HEARTBEAT_THROTTLE_MS),
   /** How long a run's workflow task waits for the worker that ran its last one before any worker may take it. */

@@ -135,10 +135,6 @@ export interface SubAgentRunRef {
 }
 
 /**
- * The calls a run can make as Temporal local activities (the fast path), as `LOCAL_ACTIVITIES` and an
- * agent's `localActivities` name them: model calls, tool calls.
- */
-/**
  * When a run writes its usage search attributes (`AgentSteps`, `AgentTokens`, `AgentCostUsd`, and the
  * token kinds it keeps): after each model call, or only with each change of `AgentStatus` (the run
  * starts working, waits for a person or a message, continues as new, ends), which saves a search
@@ -147,6 +143,10 @@ export interface SubAgentRunRef {
 export const UsageAttributes = { eachCall: 'each-call', withStatus: 'with-status' } as const;
 export type UsageAttributes = (typeof UsageAttributes)[keyof typeof UsageAttributes];
 
+/**
+ * The calls a run can make as Temporal local activities (the fast path), as `LOCAL_ACTIVITIES` and an
+ * agent's `localActivities` name them: model calls, tool calls.
+ */
 export const LocalCallKind = { model: 'model', tools: 'tools' } as const;
 export type LocalCallKind = (typeof LocalCallKind)[keyof typeof LocalCallKind];
 
