@@ -57,6 +57,9 @@ function invalidMemoryInput(problems: string): ApplicationFailure {
   );
 }
 
+/** Why the facts query is refused while a continuation proves itself (a moment: one local activity). */
+export const MEMORY_CONTINUING = 'this memory is continuing as new and has not taken over its facts yet: ask again';
+
 /** The input, checked: a memory under any other id than `memoryWorkflowId(userId, agent)` would never be read. */
 function acceptInput(input: unknown): UserMemoryInput {
   const parsed = inputSchema().safeParse(input);
@@ -94,7 +97,11 @@ export async function userMemory(rawInput: UserMemoryInput, carried?: CarriedFac
     return memory!;
   };
 
-  setHandler(factsQuery, () => memory?.list() ?? []);
+  // Until then the facts are unknown, not none: a run reading none would forget its user.
+  setHandler(factsQuery, () => {
+    if (!memory) throw new Error(MEMORY_CONTINUING);
+    return memory.list();
+  });
   setHandler(rememberUpdate, async (update) => (await ready()).remember(update, new Date().toISOString()), {
     validator: validateFactInput,
   });
