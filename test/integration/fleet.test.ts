@@ -78,7 +78,9 @@ describe('a fleet of workers by role', () => {
   });
 
   it('drains on SIGTERM: readiness turns 503, the tool in flight finishes, the worker exits 0, the run completes', async () => {
-    const { effects, env } = await fleetEnv();
+    // The tool takes 8 s (within the 10 s drain): the default 3 s left a loaded machine's test too
+    // little time to see the 503 before the drained worker exited and its health port closed.
+    const { effects, env } = await fleetEnv({ EFFECT_DELAY_MS: '8000' });
     await spawnRole(env, 'workflows');
     await spawnRole(env, 'model');
     const healthPort = await freePort();
