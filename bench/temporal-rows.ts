@@ -13,6 +13,7 @@ import type { floorRun } from './floor/workflows';
 import { LABELS, poolFigures, type Context, type Row } from './support/bench-row';
 import { sampleHistory, spreadSample } from './support/history-sample';
 import { runPool } from './support/pool';
+import { resultWithin } from './support/run-deadline';
 import { cpuMeter, memoryBytes } from './support/proc';
 import { measureRecovery, type Recovery } from './support/recovery';
 import {
@@ -139,7 +140,7 @@ export async function floorRow(context: Context): Promise<Row> {
         { activities: AGENT_RUN_ACTIVITIES, local: AGENT_RUN_LOCAL_ACTIVITIES, payloadBytes: FLOOR_PAYLOAD_BYTES },
       ],
     });
-    const result = await handle.result();
+    const result = await resultWithin(handle);
     if (result.activities !== AGENT_RUN_ACTIVITIES)
       throw new Error(`floor run ${workflowId} ran ${result.activities} activities`);
   });
@@ -152,7 +153,7 @@ async function runAgent(client: Client, taskQueue: string, workflowId: string): 
     workflowId,
     args: [taskInput],
   });
-  const result = await handle.result();
+  const result = await resultWithin(handle);
   checkRunResult(result, workflowId);
   return result;
 }
