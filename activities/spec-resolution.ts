@@ -1,16 +1,19 @@
 /**
  * Resolves an agent's spec at run start; the result is recorded in history. A worker that does not
- * register the agent leaves the run to the workers that may, for a while (`UNKNOWN_AGENT_WAIT_SECONDS`).
+ * register the agent leaves the run to the workers that may, for a while (`UNKNOWN_AGENT_WAIT_SECONDS`):
+ * its failure is retryable, so that the resolution, asked again as a regular activity of the run's
+ * queue, is retried until a worker that registers the agent takes it (workflows/activities.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
+import type { AgentNotOnThisWorkerDetails } from '../src/activity-contract';
 import { ErrorType } from '../src/errors';
 import { handoffSpecs } from '../src/handoff-targets';
 import type { AgentRegistry } from '../src/registry';
 import { PATCHES_IN_SPEC } from '../src/patches';
 import { resolveSpec, type SpecOptions } from '../src/spec';
 import { subAgentSpecs } from '../src/sub-agent-definitions';
-import type { AgentSpec } from '../src/types';
+import { LocalCallKind, type AgentSpec } from '../src/types';
 
 /** The registry, the worker's settings that a spec records, and how long an unknown agent's run is left to others. */
 export type SpecActivityDeps = { registry: AgentRegistry; unknownAgentWaitMs: number } & Omit<
@@ -30,6 +33,7 @@ export interface SpecResolutionInput {
 }
 
 export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings }: SpecActivityDeps) {
+  const runsToolsLocally = settings.localActivities?.includes(LocalCallKind.tools) ?? false;
   return {
     async resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec> {
       const { runStartedAtMs, ...request } = input;
@@ -44,11 +48,13 @@ export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings
             `agent "${request.agent}" is not registered on this worker (${known}): leaving the run to a worker ` +
               `that registers it, for ${leftS} s more (UNKNOWN_AGENT_WAIT_SECONDS)`,
           );
-          throw ApplicationFailure.nonRetryable(
-            `agent "${request.agent}" is not registered on this worker (${known}); ` +
+          throw ApplicationFailure.create({
+            type: ErrorType.AgentNotOnThisWorker,
+            message:
+              `agent "${request.agent}" is not registered on this worker (${known}); ` +
               `left to a worker that registers it for ${leftS} s more`,
-            ErrorType.AgentNotOnThisWorker,
-          );
+            details: [{ runsToolsLocally } satisfies AgentNotOnThisWorkerDetails],
+          });
         }
         const waited = unknownAgentWaitMs > 0 && waitedMs !== undefined ? unknownAgentWaitMs / 1000 : undefined;
         throw ApplicationFailure.nonRetryable(

@@ -114,6 +114,14 @@ export interface ToolNotRegisteredDetails {
   waitMs: number;
 }
 
+/**
+ * The details of an `AgentNotOnThisWorker` failure: whether the worker that could not resolve the spec
+ * runs tools as local activities (`LOCAL_ACTIVITIES`), which run on the worker that runs the run.
+ */
+export interface AgentNotOnThisWorkerDetails {
+  runsToolsLocally: boolean;
+}
+
 /** Whose memory (`agent` absent: the shared one; runs recorded before scopes send no agent) and the fact. */
 export interface MemoryCallInput extends UserMemoryInput {
   fact: string;

@@ -4,10 +4,22 @@
  */
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 
-/** The type and message of the ApplicationFailure behind `error`, or the message of the innermost failure. */
-export function describeFailure(error: unknown): { type?: string; message: string } {
+/** Down `error`'s chain of Temporal failures (an activity's, a child run's) to its ApplicationFailure or its end. */
+function innermostFailure(error: unknown): unknown {
   let cause: unknown = error;
   while (cause instanceof TemporalFailure && !(cause instanceof ApplicationFailure) && cause.cause) cause = cause.cause;
+  return cause;
+}
+
+/** The ApplicationFailure behind `error`, if there is one. */
+export function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
+  const cause = innermostFailure(error);
+  return cause instanceof ApplicationFailure ? cause : undefined;
+}
+
+/** The type and message of the ApplicationFailure behind `error`, or the message of the innermost failure. */
+export function describeFailure(error: unknown): { type?: string; message: string } {
+  const cause = innermostFailure(error);
   if (cause instanceof ApplicationFailure) return { type: cause.type ?? undefined, message: cause.message };
   return { message: cause instanceof Error ? cause.message : String(cause) };
 }

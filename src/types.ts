@@ -307,6 +307,12 @@ export interface AgentSpec {
   /** The agent's sub-agents, which the model calls as tools; absent means none. */
   subAgents?: SubAgentSpec[];
   /**
+   * Set by the run, not by the worker that resolved it: a worker of the queue other than the one
+   * that took the run's first task resolved the spec, since that one does not register the agent.
+   * Its tool calls are then not handed to the worker running the run (eager dispatch).
+   */
+  resolvedElsewhere?: true;
+  /**
    * The agent's output schema: the final answer is JSON valid against it. Absent: a text answer (and
    * in specs recorded before structured output).
    */

@@ -24,17 +24,49 @@ const checkOptions = {
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.UnknownAgent, ErrorType.ToolNotRegistered] },
 };
 
-export const { checkToolArguments } = proxyActivities<Activities>(checkOptions);
+/** A tool call's arguments checked against the tool's schema; `eager`: see `onRegisteringWorker`. */
+export function checkToolArguments(input: Parameters<Activities['checkToolArguments']>[0], eager: boolean) {
+  return proxyActivities<Activities>({ ...checkOptions, allowEagerDispatch: eager }).checkToolArguments(input);
+}
+
+type SpecResolutionInput = Parameters<Activities['resolveAgentSpec']>[0];
 
 /**
  * The agent's spec, recorded at run start: by a local activity (the worker running the run reads its
- * own registry, with no round trip through the server) in runs started since that change.
+ * own registry, with no round trip through the server) in runs started since that change. A worker
+ * without the agent says so at once: `resolveAgentSpecOnAnotherWorker` is what follows.
  */
-export function resolveAgentSpec(input: Parameters<Activities['resolveAgentSpec']>[0]): Promise<AgentSpec> {
-  const activities = patched(Patch.localSpecResolution)
-    ? proxyLocalActivities<Activities>(checkOptions)
-    : proxyActivities<Activities>(checkOptions);
-  return activities.resolveAgentSpec(input);
+export function resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec> {
+  if (!patched(Patch.localSpecResolution)) return proxyActivities<Activities>(checkOptions).resolveAgentSpec(input);
+  const { nonRetryableErrorTypes } = checkOptions.retry;
+  return proxyLocalActivities<Activities>({
+    ...checkOptions,
+    retry: {
+      ...checkOptions.retry,
+      nonRetryableErrorTypes: [...nonRetryableErrorTypes, ErrorType.AgentNotOnThisWorker],
+    },
+  }).resolveAgentSpec(input);
+}
+
+/**
+ * The spec resolved by a worker of the run's queue that registers the agent, when the one running the
+ * run does not: a regular activity, which the workers without the agent fail (retryably) and which
+ * is tried again on whichever worker of the queue asks first, a few seconds apart, until one with the
+ * agent takes it, or the wait for one (`UNKNOWN_AGENT_WAIT_SECONDS`) ends in `UnknownAgent`.
+ */
+export function resolveAgentSpecOnAnotherWorker(input: SpecResolutionInput): Promise<AgentSpec> {
+  return proxyActivities<Activities>({
+    summary: `resolving the spec on a worker that registers agent ${input.agent}`,
+    startToCloseTimeout: '30s',
+    // Not back to this worker, which has just said it does not register the agent.
+    allowEagerDispatch: false,
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '5s',
+      nonRetryableErrorTypes: [ErrorType.UnknownAgent],
+    },
+  }).resolveAgentSpec(input);
 }
 
 /** A deadline (workflow time) as the schedule-to-close timeout that enforces it, if there is one. */
@@ -123,7 +155,12 @@ export function summarizeConversation(
  * its spec says so. A cancelled run waits for its tools to stop, so nothing runs on after the run
  * reports `cancelled`.
  */
-export function runTool(tool: ToolSpec, input: ToolCallInput, deadlineMs?: number): Promise<ToolCallOutcome> {
+export function runTool(
+  tool: ToolSpec,
+  input: ToolCallInput,
+  deadlineMs?: number,
+  eager = true,
+): Promise<ToolCallOutcome> {
   const options = {
     summary: `tool ${tool.name}`,
     startToCloseTimeout: tool.startToCloseTimeoutMs,
@@ -133,7 +170,12 @@ export function runTool(tool: ToolSpec, input: ToolCallInput, deadlineMs?: numbe
   };
   const activities = tool.local
     ? proxyLocalActivities<Activities>(options)
-    : proxyActivities<Activities>({ ...options, heartbeatTimeout: tool.heartbeatTimeoutMs, taskQueue: tool.taskQueue });
+    : proxyActivities<Activities>({
+        ...options,
+        heartbeatTimeout: tool.heartbeatTimeoutMs,
+        taskQueue: tool.taskQueue,
+        allowEagerDispatch: eager,
+      });
   return activities.runTool(input);
 }
 
@@ -141,8 +183,9 @@ export function runTool(tool: ToolSpec, input: ToolCallInput, deadlineMs?: numbe
  * The tools of one of the run's MCP servers (shown as `mcp <server> · tools/list`), listed on a worker
  * of the queue its calls go to, which holds the connection to the server (and its cached list).
  */
-export function listMcpTools(server: McpServerSpec, input: McpListInput): Promise<McpToolList> {
+export function listMcpTools(server: McpServerSpec, input: McpListInput, eager = true): Promise<McpToolList> {
   return proxyActivities<Activities>({
+    allowEagerDispatch: eager,
     summary: `mcp ${server.name} · tools/list`,
     startToCloseTimeout: '60s',
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotRegistered] },

@@ -37,8 +37,8 @@ function ensureDistinctNames(tools: ToolSpec[], reserved: readonly string[]): vo
 /** One server's list: `unchanged`, a new one, or (the server unreachable after its retries) none. */
 async function listServer(spec: AgentSpec, server: McpServerSpec): Promise<McpToolList | undefined> {
   try {
-    return await onRegisteringWorker(spec, server.name, () =>
-      listMcpTools(server, { agent: spec.name, server: server.name, known: server.listed }),
+    return await onRegisteringWorker(spec, server.name, (eager) =>
+      listMcpTools(server, { agent: spec.name, server: server.name, known: server.listed }, eager),
     );
   } catch (error) {
     // The run goes on without the server's tools (or with the list it has); a session's next turn asks again.

@@ -6,15 +6,16 @@
  */
 import { log, workflowInfo } from '@temporalio/workflow';
 import type { ModelTool } from '../activities';
+import type { AgentNotOnThisWorkerDetails } from '../src/activity-contract';
 import { isMemoryWorkflowId, MEMORY_IDS_RESERVED } from '../src/contract';
 import { DEFAULT_MAX_STEPS } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { handoffModelTools } from '../src/handoff-targets';
-import { describeFailure, withoutStack } from '../src/failures';
+import { applicationFailureOf, withoutStack } from '../src/failures';
 import { agentRunInputSchema, type ParsedAgentRunInput } from '../src/input';
 import type { AgentSpec, ChatMessage, Limits } from '../src/types';
 import { describeIssues, serializedBytes } from '../src/validation';
-import { resolveAgentSpec } from './activities';
+import { resolveAgentSpec, resolveAgentSpecOnAnotherWorker } from './activities';
 import { Budget, budgetsOf, costBudgetPrice, type BudgetMemory } from './budget';
 import { compactTranscript, MessageSizes } from './compaction';
 import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory-tools';
@@ -39,6 +40,29 @@ export function acceptInput(rawInput: unknown): ParsedAgentRunInput {
 }
 
 /**
+ * Not an ApplicationFailure: only the workflow task fails, nothing is recorded, and Temporal hands the
+ * task to a worker of the queue again, at growing intervals.
+ */
+class RunLeftToAnotherWorker extends Error {}
+
+/**
+ * The spec, resolved by this worker or, when it does not register the agent, by one of the queue's
+ * that does. A worker that runs tools as local activities leaves the run itself to another worker
+ * instead (`RunLeftToAnotherWorker`), since the agent's tools would run where the run runs.
+ */
+async function resolveRunSpec(input: Parameters<typeof resolveAgentSpec>[0]): Promise<AgentSpec> {
+  try {
+    return await resolveAgentSpec(input);
+  } catch (error) {
+    const failure = applicationFailureOf(error);
+    if (failure?.type !== ErrorType.AgentNotOnThisWorker) throw error;
+    const details = failure.details?.[0] as Partial<AgentNotOnThisWorkerDetails> | undefined;
+    if (details?.runsToolsLocally) throw withoutStack(new RunLeftToAnotherWorker(failure.message));
+    return { ...(await resolveAgentSpecOnAnotherWorker(input)), resolvedElsewhere: true };
+  }
+}
+
+/**
  * The run's spec: the one its predecessor carried, or resolved now, when the transcript also opens
  * with the agent's instructions and, for a memory-enabled agent's run with a user, what earlier runs
  * remembered about that user.
@@ -49,14 +73,9 @@ export async function startRun(run: RunState): Promise<AgentSpec> {
   try {
     // The start event's time: `runStartTime` is the first task's, which moves as the task is retried.
     const runStartedAtMs = workflowInfo().startTime.getTime();
-    run.spec = await resolveAgentSpec({ agent, model, fallbackModels, runStartedAtMs });
+    run.spec = await resolveRunSpec({ agent, model, fallbackModels, runStartedAtMs });
   } catch (error) {
-    const { type, message } = describeFailure(error);
-    // Not an ApplicationFailure: only this workflow task fails, and Temporal hands the run to a worker
-    // of the queue again (one that registers the agent, with luck) instead of failing it. Nothing was
-    // recorded yet, so no command changes.
-    if (type === ErrorType.AgentNotOnThisWorker) throw withoutStack(new Error(message));
-    throw startFailure(error);
+    throw error instanceof RunLeftToAnotherWorker ? error : startFailure(error);
   }
   run.messages.push({ role: 'system', content: run.spec.instructions });
   const recalled = await recalledFacts(run.spec, userId);

@@ -177,7 +177,7 @@ export async function runToolCall(
     // A local tool runs on this worker, which has it; a regular one may reach a worker that has not.
     const outcome = tool.local
       ? await runTool(tool, input, deadlineMs)
-      : await onRegisteringWorker(spec, tool.name, () => runTool(tool, input, deadlineMs), deadlineMs);
+      : await onRegisteringWorker(spec, tool.name, (eager) => runTool(tool, input, deadlineMs, eager), deadlineMs);
     if (!outcome.ok) return toolErrorMessage(call.id, outcome.error);
     // The model reads what the approver said and changed (runs started before read the result alone).
     const told = decision && (decision.note !== undefined || decision.args !== undefined);
@@ -208,7 +208,7 @@ async function approvalOf(
     const checked = await onRegisteringWorker(
       spec,
       tool.name,
-      () => checkToolArguments({ agent: spec.name, tool: tool.name, args }),
+      (eager) => checkToolArguments({ agent: spec.name, tool: tool.name, args }, eager),
       deadlineMs,
     );
     if (!checked.ok) return { message: toolErrorMessage(call.id, checked.error) };
@@ -240,6 +240,8 @@ export async function checkEditedArguments(
   if (!hasPatch(spec, Patch.approvalEdits)) return 'this run started before approvals could edit arguments';
   // The server checks an MCP tool's arguments when it is called; the model reads what it says of them.
   if (spec.tools.find((candidate) => candidate.name === tool)?.mcp) return undefined;
-  const checked = await onRegisteringWorker(spec, tool, () => checkToolArguments({ agent: spec.name, tool, args }));
+  const checked = await onRegisteringWorker(spec, tool, (eager) =>
+    checkToolArguments({ agent: spec.name, tool, args }, eager),
+  );
   return checked.ok ? undefined : checked.error;
 }

@@ -38,8 +38,12 @@ export interface Recorder<Worker extends string> {
   /** A new folder: a recorder never writes into one that exists (in-flight runs have those histories). */
   folder: string;
   script: Script;
-  /** Each worker's settings besides the scripted model's address, and its agents when not from `AGENT_MODULES`. */
-  workers: Record<Worker, { env?: Record<string, string | undefined>; registry?: AgentRegistry }>;
+  /**
+   * Each worker's settings besides the scripted model's address, its agents when not from
+   * `AGENT_MODULES`, and whether it starts only once the first run has started (`late`): a mixed fleet
+   * whose first worker takes that run's first task alone.
+   */
+  workers: Record<Worker, { env?: Record<string, string | undefined>; registry?: AgentRegistry; late?: true }>;
   /** Recorded in order, each saved as soon as it ends, as `<scenario>.json` (or more files, see `save`). */
   scenarios: Record<string, Scenario<NoInfer<Worker>>>;
   /** How a run is saved: every run of its chain (the default), or every run of its tree (`saveTree`). */
@@ -80,22 +84,32 @@ async function record<Worker extends string>({
   process.env.TEST_TEMPORAL_ADDRESS = server.address;
   process.env.TEST_TMP_DIR = tmpdir();
   const workers = new Map<Worker, TestWorker>();
-  try {
+  const startWorkers = async (late: boolean) => {
     for (const name of Object.keys(settings) as Worker[]) {
       const { env, registry } = settings[name];
+      if (Boolean(settings[name].late) !== late) continue;
       workers.set(
         name,
         await startTestWorker({ OPENAI_BASE_URL: model.baseUrl, WORKFLOW_BUNDLE: undefined, ...env }, registry),
       );
     }
+  };
+  try {
+    await startWorkers(false);
+    let lateStarted = false;
     for (const [name, scenario] of Object.entries(scenarios)) {
       const { on, run } = typeof scenario === 'function' ? { on: [...workers.keys()][0], run: scenario } : scenario;
       const worker = workers.get(on)!;
       const runs: Record<string, string> = {}; // file name to workflow id
-      await run((input, suffix, options) => {
+      await run(async (input, suffix, options) => {
         const file = suffix ? `${name}-${suffix}` : name;
         runs[file] = `history-${file}`;
-        return worker.start(input, runs[file], options);
+        const handle = await worker.start(input, runs[file], options);
+        if (!lateStarted) {
+          lateStarted = true;
+          await startWorkers(true);
+        }
+        return handle;
       });
       for (const [file, workflowId] of Object.entries(runs)) {
         await save(server.address, folder, file, workflowId);

@@ -4,6 +4,7 @@
  * registers its agent; only when none takes it within UNKNOWN_AGENT_WAIT_SECONDS does it fail.
  */
 import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
@@ -53,29 +54,60 @@ async function worker(registry: AgentRegistry, env: Record<string, string>): Pro
 }
 
 describe('a mixed fleet on one task queue', () => {
-  it('completes every run of an agent only one of two workers registers, the tool run where it is known', async () => {
-    const queue = { TASK_QUEUE: `mixed-${randomUUID()}` };
+  /** `runs` runs of `bank` on a queue whose first worker lacks it; the one with it starts after they did. */
+  async function runsLeftToTheWorkerWithBank(env: Record<string, string> = {}, runs = 10) {
+    const queue = { TASK_QUEUE: `mixed-${randomUUID()}`, ...env };
     // The worker without `bank` takes the runs' first tasks alone; the one with it starts meanwhile.
     const without = await worker(withoutBank(), queue);
     const handles = await Promise.all(
-      Array.from({ length: 10 }, () => without.start({ agent: 'bank', message: 'What is my balance?' })),
+      Array.from({ length: runs }, () => without.start({ agent: 'bank', message: 'What is my balance?' })),
     );
     await worker(withBank(), queue);
-
     const results = await Promise.all(handles.map((handle) => handle.result()));
     for (const result of results) {
       expect(result).toMatchObject({ status: 'completed', steps: 2 });
       expect(result.output).toBe('Your balance: {"account":"A-1","balanceUsd":1234}');
     }
-    // Each run's first task failed on the worker without the agent, and was handed on.
-    for (const handle of handles) {
-      const failed = ((await handle.fetchHistory()).events ?? []).filter(
-        (event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    return Promise.all(handles.map(async (handle) => (await handle.fetchHistory()).events ?? []));
+  }
+
+  const NOT_HERE =
+    /^agent "bank" is not registered on this worker \(known agents: shop\); left to a worker that registers it for \d+ s more$/;
+
+  it('completes every run of an agent only one of two workers registers: the spec is resolved where it is known', async () => {
+    for (const events of await runsLeftToTheWorkerWithBank()) {
+      // No workflow task failed: the worker without the agent said so, and the resolution went to the queue.
+      expect(events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toEqual([]);
+      const marker = events.find((event) => event.markerRecordedEventAttributes?.failure);
+      const failure = marker?.markerRecordedEventAttributes?.failure;
+      expect(failure?.cause?.message ?? failure?.message).toMatch(NOT_HERE);
+      const resolutions = events.filter(
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveAgentSpec',
       );
+      expect(resolutions).toHaveLength(1);
+      const summary = resolutions[0].userMetadata?.summary;
+      expect(summary && defaultPayloadConverter.fromPayload(summary)).toBe(
+        'resolving the spec on a worker that registers agent bank',
+      );
+      const started = events.find(
+        (event) =>
+          event.activityTaskStartedEventAttributes &&
+          String(event.activityTaskStartedEventAttributes.scheduledEventId) === String(resolutions[0].eventId),
+      )?.activityTaskStartedEventAttributes;
+      // Tries that the worker without the agent took failed; the last is recorded with the try that won.
+      if ((started?.attempt ?? 1) > 1) expect(started?.lastFailure?.message).toMatch(NOT_HERE);
+    }
+  }, 120_000);
+
+  it('leaves the whole run to another worker when the workers run tools locally', async () => {
+    // Two runs: each is handed on by Temporal's retries of its first workflow task, at growing intervals.
+    for (const events of await runsLeftToTheWorkerWithBank({ LOCAL_ACTIVITIES: 'tools' }, 2)) {
+      const failed = events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
       expect(failed.length).toBeGreaterThan(0);
-      expect(failed[0].workflowTaskFailedEventAttributes?.failure?.message).toMatch(
-        /^agent "bank" is not registered on this worker \(known agents: shop\); left to a worker that registers it for \d+ s more$/,
-      );
+      expect(failed[0].workflowTaskFailedEventAttributes?.failure?.message).toMatch(NOT_HERE);
+      expect(
+        events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveAgentSpec'),
+      ).toBe(false);
     }
   }, 240_000);
 
