@@ -28,6 +28,7 @@ import { WorkflowType } from '../src/contract';
 import { defineTool } from '../src/tool';
 import { reply, startAgentTest, startDevServer, stopDevServer, turnOf, type ModelRequest } from '../testing';
 import type { agentRun } from '../workflows';
+import { LATE, resultBy } from './support/run-deadline';
 
 const STEPS = (process.env.BENCH_HISTORY_STEPS ?? '20,60,200').split(',').map((steps) => Number(steps.trim()));
 const RESULT_BYTES = Number(process.env.BENCH_TOOL_RESULT_BYTES ?? 20_000);
@@ -172,12 +173,10 @@ async function main(): Promise<void> {
         workflowId: tag,
         args: [{ agent: agent.name, message: `[${tag}] Fetch ${steps} pages.`, limits: { maxSteps: steps + 5 } }],
       });
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), TIMEOUT_MS)));
       let status: string;
       try {
-        const outcome = await Promise.race([handle.result(), timeout]);
-        if (outcome === 'timeout') {
+        const outcome = await resultBy(handle, TIMEOUT_MS);
+        if (outcome === LATE) {
           await client.workflow
             .getHandle(tag)
             .terminate('bench:history timeout')
@@ -191,8 +190,6 @@ async function main(): Promise<void> {
         }
       } catch (error) {
         status = describeFailure(error);
-      } finally {
-        clearTimeout(timer);
       }
       const seconds = (performance.now() - started) / 1000;
       const { described, latest } = await chainOf(client, tag);

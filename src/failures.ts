@@ -11,10 +11,14 @@ function innermostFailure(error: unknown): unknown {
   return cause;
 }
 
-/** The ApplicationFailure behind `error`, if there is one. */
-export function applicationFailureOf(error: unknown): ApplicationFailure | undefined {
+/**
+ * The first detail of the ApplicationFailure of `type` behind `error`, read as what failures of that
+ * type carry (fields may be missing: a detail is a worker's word); undefined for any other failure.
+ */
+export function detailsOf<T>(error: unknown, type: string): Partial<T> | undefined {
   const cause = innermostFailure(error);
-  return cause instanceof ApplicationFailure ? cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== type) return undefined;
+  return (cause.details?.[0] ?? {}) as Partial<T>;
 }
 
 /** The type and message of the ApplicationFailure behind `error`, or the message of the innermost failure. */

@@ -31,6 +31,15 @@ export function checkToolArguments(input: Parameters<Activities['checkToolArgume
 
 type SpecResolutionInput = Parameters<Activities['resolveAgentSpec']>[0];
 
+/** The local resolution: a worker without the agent is not asked again, the run goes on (run-setup.ts). */
+const localSpecOptions = {
+  ...checkOptions,
+  retry: {
+    ...checkOptions.retry,
+    nonRetryableErrorTypes: [...checkOptions.retry.nonRetryableErrorTypes, ErrorType.AgentNotOnThisWorker],
+  },
+};
+
 /**
  * The agent's spec, recorded at run start: by a local activity (the worker running the run reads its
  * own registry, with no round trip through the server) in runs started since that change. A worker
@@ -38,14 +47,7 @@ type SpecResolutionInput = Parameters<Activities['resolveAgentSpec']>[0];
  */
 export function resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec> {
   if (!patched(Patch.localSpecResolution)) return proxyActivities<Activities>(checkOptions).resolveAgentSpec(input);
-  const { nonRetryableErrorTypes } = checkOptions.retry;
-  return proxyLocalActivities<Activities>({
-    ...checkOptions,
-    retry: {
-      ...checkOptions.retry,
-      nonRetryableErrorTypes: [...nonRetryableErrorTypes, ErrorType.AgentNotOnThisWorker],
-    },
-  }).resolveAgentSpec(input);
+  return proxyLocalActivities<Activities>(localSpecOptions).resolveAgentSpec(input);
 }
 
 /**

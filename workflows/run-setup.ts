@@ -11,7 +11,7 @@ import { isMemoryWorkflowId, MEMORY_IDS_RESERVED } from '../src/contract';
 import { DEFAULT_MAX_STEPS } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { handoffModelTools } from '../src/handoff-targets';
-import { applicationFailureOf, withoutStack } from '../src/failures';
+import { describeFailure, detailsOf, withoutStack } from '../src/failures';
 import { agentRunInputSchema, type ParsedAgentRunInput } from '../src/input';
 import type { AgentSpec, ChatMessage, Limits } from '../src/types';
 import { describeIssues, serializedBytes } from '../src/validation';
@@ -54,10 +54,9 @@ async function resolveRunSpec(input: Parameters<typeof resolveAgentSpec>[0]): Pr
   try {
     return await resolveAgentSpec(input);
   } catch (error) {
-    const failure = applicationFailureOf(error);
-    if (failure?.type !== ErrorType.AgentNotOnThisWorker) throw error;
-    const details = failure.details?.[0] as Partial<AgentNotOnThisWorkerDetails> | undefined;
-    if (details?.runsToolsLocally) throw withoutStack(new RunLeftToAnotherWorker(failure.message));
+    const notHere = detailsOf<AgentNotOnThisWorkerDetails>(error, ErrorType.AgentNotOnThisWorker);
+    if (!notHere) throw error;
+    if (notHere.runsToolsLocally) throw withoutStack(new RunLeftToAnotherWorker(describeFailure(error).message));
     return { ...(await resolveAgentSpecOnAnotherWorker(input)), resolvedElsewhere: true };
   }
 }

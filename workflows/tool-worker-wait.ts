@@ -7,7 +7,7 @@
 import { sleep } from '@temporalio/workflow';
 import type { ToolNotRegisteredDetails } from '../src/activity-contract';
 import { ErrorType } from '../src/errors';
-import { applicationFailureOf } from '../src/failures';
+import { detailsOf } from '../src/failures';
 import type { AgentSpec } from '../src/types';
 import { hasPatch, Patch } from './patch-checks';
 
@@ -16,9 +16,7 @@ const MAX_DELAY_MS = 30_000;
 
 /** How long the worker that failed the call lets others try, if it failed for want of the tool. */
 function notRegisteredWaitMs(error: unknown): number | undefined {
-  const cause = applicationFailureOf(error);
-  if (cause?.type !== ErrorType.ToolNotRegistered) return undefined;
-  const details = cause.details?.[0] as Partial<ToolNotRegisteredDetails> | undefined;
+  const details = detailsOf<ToolNotRegisteredDetails>(error, ErrorType.ToolNotRegistered);
   return typeof details?.waitMs === 'number' ? details.waitMs : undefined;
 }
 

@@ -12,21 +12,30 @@ const EventType = temporal.api.enums.v1.EventType;
 /** Longer than any row's run takes here (a recovery run, the slowest, about 35 s). */
 export const RUN_DEADLINE_MS = 180_000;
 
-const LATE = Symbol('late');
+/** What `resultBy` answers for a run that had no result by its deadline. */
+export const LATE = Symbol('late');
+
+/** `handle`'s result, or `LATE` once `deadlineMs` passed without one. */
+export async function resultBy<W extends Workflow>(
+  handle: WorkflowHandle<W>,
+  deadlineMs: number,
+): Promise<WorkflowResultType<W> | typeof LATE> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), deadlineMs)));
+  try {
+    return await Promise.race([handle.result(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** `handle`'s result, or an error past `deadlineMs` that names the run's first workflow-task failure. */
 export async function resultWithin<W extends Workflow>(
   handle: WorkflowHandle<W>,
   deadlineMs = RUN_DEADLINE_MS,
 ): Promise<WorkflowResultType<W>> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(() => resolve(LATE), deadlineMs)));
-  try {
-    const outcome = await Promise.race([handle.result(), late]);
-    if (outcome !== LATE) return outcome;
-  } finally {
-    clearTimeout(timer);
-  }
+  const outcome = await resultBy(handle, deadlineMs);
+  if (outcome !== LATE) return outcome;
   throw new Error(
     `bench run ${handle.workflowId} did not end within ${deadlineMs / 1000} s: ${await whyStuck(handle)}`,
   );
