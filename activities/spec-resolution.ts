@@ -10,7 +10,7 @@ import type { AgentNotOnThisWorkerDetails } from '../src/activity-contract';
 import { ErrorType } from '../src/errors';
 import { handoffSpecs } from '../src/handoff-targets';
 import type { AgentRegistry } from '../src/registry';
-import { PATCHES_IN_SPEC } from '../src/patches';
+import { patchesKnownTo } from '../src/patches';
 import { resolveSpec, type SpecOptions } from '../src/spec';
 import { subAgentSpecs } from '../src/sub-agent-definitions';
 import { LocalCallKind, type AgentSpec } from '../src/types';
@@ -30,13 +30,18 @@ export interface SpecResolutionInput {
    * that does not register the agent leaves the run to others. Absent: it fails at once.
    */
   runStartedAtMs?: number;
+  /**
+   * The changes the code running the run knows (`PATCHES_IN_SPEC` there): the spec lists only those,
+   * since the worker that resolves it may run other code (a hand-over, run-setup.ts).
+   */
+  knownPatches?: readonly string[];
 }
 
 export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings }: SpecActivityDeps) {
   const runsToolsLocally = settings.localActivities?.includes(LocalCallKind.tools) ?? false;
   return {
     async resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec> {
-      const { runStartedAtMs, ...request } = input;
+      const { runStartedAtMs, knownPatches, ...request } = input;
       const agent = registry.get(request.agent);
       if (!agent) {
         const known = `known agents: ${registry.names().join(', ') || '(none)'}`;
@@ -63,13 +68,12 @@ export function createSpecActivities({ registry, unknownAgentWaitMs, ...settings
           ErrorType.UnknownAgent,
         );
       }
-      // This worker's workflow code runs the run (the spec is resolved by a local activity): it has these changes.
       const spec = resolveSpec(agent, { ...request, ...settings }, registry.mcpServersOf(agent));
       return {
         ...spec,
         ...subAgentSpecs(agent, registry),
         ...handoffSpecs(agent, registry),
-        patches: [...PATCHES_IN_SPEC],
+        patches: patchesKnownTo(knownPatches),
       };
     },
   };

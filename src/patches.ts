@@ -70,6 +70,13 @@ export const Patch = {
    * wrapped as the run's failure). Asked of `patched()` on that path only: it comes before the spec.
    */
   cancelledAtStart: 'cancelled-at-start',
+  /**
+   * In a mixed fleet, a worker running a run whose agent it does not register sends on what it cannot
+   * do: a local tool call it fails `ToolNotRegistered` is made again as a regular activity, for a
+   * worker of the queue that registers the tool, and a handoff's agent is resolved by one that
+   * registers it (before: the tool went back to the model as failed, the handoff was refused).
+   */
+  callsReachRegisteringWorkers: 'calls-reach-registering-workers',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 
@@ -81,3 +88,32 @@ export type PatchId = (typeof Patch)[keyof typeof Patch];
 export const PATCHES_IN_SPEC: readonly PatchId[] = Object.values(Patch).filter(
   (id) => id !== Patch.localSpecResolution && id !== Patch.provenContinuation && id !== Patch.cancelledAtStart,
 );
+
+/**
+ * The changes a spec lists when the run's code sent none with its request: the code that first handed
+ * the resolution to another worker knew these (and sent no list). A spec lists only changes the code
+ * running the run knows, or its replay on later code would take their paths where it did not.
+ */
+export const PATCHES_OF_UNLISTED_HANDOVERS: readonly PatchId[] = [
+  Patch.idleWaitWakesForContinueAsNew,
+  Patch.idempotencyKeyPerRunChain,
+  Patch.loopGuards,
+  Patch.answerMessagesQueuedBeforeEnd,
+  Patch.transcriptByReference,
+  Patch.continueAsNewMidTurn,
+  Patch.continueAsNewAwaitingApproval,
+  Patch.spendAtRecordedPrices,
+  Patch.toolCallsWaitForRegisteringWorker,
+  Patch.approvalEdits,
+  Patch.modelOutagesByTime,
+  Patch.contextExceededCompacts,
+  Patch.retriesUseWholeBudget,
+  Patch.steering,
+  Patch.stuckSessionTurnEndsTurn,
+];
+
+/** The changes of `PATCHES_IN_SPEC` that the code running a run knows too (`known`: the ids it sent). */
+export function patchesKnownTo(known: readonly string[] | undefined): PatchId[] {
+  const runnerKnows = known ?? PATCHES_OF_UNLISTED_HANDOVERS;
+  return PATCHES_IN_SPEC.filter((id) => runnerKnows.includes(id));
+}

@@ -14,7 +14,8 @@ import type {
 } from '../activities';
 import { LONGEST_MODEL_OUTAGE_DELAY_SECONDS } from '../src/defaults';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
-import type { McpListInput, McpToolList } from '../src/activity-contract';
+import type { AgentNotOnThisWorkerDetails, McpListInput, McpToolList } from '../src/activity-contract';
+import { detailsOf } from '../src/failures';
 import type { McpServerSpec } from '../src/mcp-server';
 import type { AgentSpec, ToolSpec } from '../src/types';
 import { Patch } from './patch-checks';
@@ -45,7 +46,7 @@ const localSpecOptions = {
  * own registry, with no round trip through the server) in runs started since that change. A worker
  * without the agent says so at once: `resolveAgentSpecOnAnotherWorker` is what follows.
  */
-export function resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec> {
+function resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec> {
   if (!patched(Patch.localSpecResolution)) return proxyActivities<Activities>(checkOptions).resolveAgentSpec(input);
   return proxyLocalActivities<Activities>(localSpecOptions).resolveAgentSpec(input);
 }
@@ -56,7 +57,7 @@ export function resolveAgentSpec(input: SpecResolutionInput): Promise<AgentSpec>
  * is tried again on whichever worker of the queue asks first, a few seconds apart, until one with the
  * agent takes it, or the wait for one (`UNKNOWN_AGENT_WAIT_SECONDS`) ends in `UnknownAgent`.
  */
-export function resolveAgentSpecOnAnotherWorker(input: SpecResolutionInput): Promise<AgentSpec> {
+function resolveAgentSpecOnAnotherWorker(input: SpecResolutionInput): Promise<AgentSpec> {
   return proxyActivities<Activities>({
     summary: `resolving the spec on a worker that registers agent ${input.agent}`,
     startToCloseTimeout: '30s',
@@ -69,6 +70,24 @@ export function resolveAgentSpecOnAnotherWorker(input: SpecResolutionInput): Pro
       nonRetryableErrorTypes: [ErrorType.UnknownAgent],
     },
   }).resolveAgentSpec(input);
+}
+
+/**
+ * The spec of `input.agent`, resolved by this worker or, when it does not register the agent and
+ * `mayHandOver` allows, by a worker of the queue that does (the run's tool calls are then never eager:
+ * `resolvedElsewhere`). Else this worker's failure is thrown.
+ */
+export async function resolveSpecWhereRegistered(
+  input: SpecResolutionInput,
+  mayHandOver: (notHere: Partial<AgentNotOnThisWorkerDetails>) => boolean,
+): Promise<AgentSpec> {
+  try {
+    return await resolveAgentSpec(input);
+  } catch (error) {
+    const notHere = detailsOf<AgentNotOnThisWorkerDetails>(error, ErrorType.AgentNotOnThisWorker);
+    if (!notHere || !mayHandOver(notHere)) throw error;
+    return { ...(await resolveAgentSpecOnAnotherWorker(input)), resolvedElsewhere: true };
+  }
 }
 
 /** A deadline (workflow time) as the schedule-to-close timeout that enforces it, if there is one. */

@@ -15,8 +15,9 @@ import { Bounds, MAX_HANDOFFS_PER_TURN } from '../src/defaults';
 import { describeFailure } from '../src/failures';
 import type { AgentSpec, ChatMessage, HandoffSpec, ToolCall } from '../src/types';
 import { describeIssues, utf8Bytes } from '../src/validation';
-import { resolveAgentSpec } from './activities';
+import { resolveSpecWhereRegistered } from './activities';
 import { costBudgetPrice } from './budget';
+import { hasPatch, Patch } from './patch-checks';
 import { listMcpToolsForTurn, setUpAgent, type RunSetup } from './run-setup';
 import type { RunState } from './run-state';
 import { notRunMessage, overCapNotRun, parseArguments, toolErrorMessage, toolMessage } from './tool-messages';
@@ -100,7 +101,11 @@ export class AgentHandoffs {
     }
     let resolved: AgentSpec;
     try {
-      resolved = await resolveAgentSpec({ agent: target.agent });
+      // A worker without the new agent (a mixed fleet) leaves its resolution to one that registers it,
+      // for UNKNOWN_AGENT_WAIT_SECONDS from now.
+      resolved = await resolveSpecWhereRegistered({ agent: target.agent, runStartedAtMs: Date.now() }, () =>
+        hasPatch(this.setup.spec, Patch.callsReachRegisteringWorkers),
+      );
     } catch (error) {
       if (isCancellation(error)) throw error;
       return refuse(describeFailure(error).message);

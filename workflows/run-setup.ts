@@ -6,16 +6,16 @@
  */
 import { log, workflowInfo } from '@temporalio/workflow';
 import type { ModelTool } from '../activities';
-import type { AgentNotOnThisWorkerDetails } from '../src/activity-contract';
 import { isMemoryWorkflowId, MEMORY_IDS_RESERVED } from '../src/contract';
 import { DEFAULT_MAX_STEPS } from '../src/defaults';
 import { ErrorType } from '../src/errors';
 import { handoffModelTools } from '../src/handoff-targets';
 import { describeFailure, detailsOf, withoutStack } from '../src/failures';
 import { agentRunInputSchema, type ParsedAgentRunInput } from '../src/input';
+import { PATCHES_IN_SPEC } from '../src/patches';
 import type { AgentSpec, ChatMessage, Limits } from '../src/types';
 import { describeIssues, serializedBytes } from '../src/validation';
-import { resolveAgentSpec, resolveAgentSpecOnAnotherWorker } from './activities';
+import { resolveSpecWhereRegistered } from './activities';
 import { Budget, budgetsOf, costBudgetPrice, type BudgetMemory } from './budget';
 import { compactTranscript, MessageSizes } from './compaction';
 import { MEMORY_TOOLS, recalledFacts, runMemoryId } from './memory-tools';
@@ -46,22 +46,6 @@ export function acceptInput(rawInput: unknown): ParsedAgentRunInput {
 class RunLeftToAnotherWorker extends Error {}
 
 /**
- * The spec, resolved by this worker or, when it does not register the agent, by one of the queue's
- * that does. A worker that runs tools as local activities leaves the run itself to another worker
- * instead (`RunLeftToAnotherWorker`), since the agent's tools would run where the run runs.
- */
-async function resolveRunSpec(input: Parameters<typeof resolveAgentSpec>[0]): Promise<AgentSpec> {
-  try {
-    return await resolveAgentSpec(input);
-  } catch (error) {
-    const notHere = detailsOf<AgentNotOnThisWorkerDetails>(error, ErrorType.AgentNotOnThisWorker);
-    if (!notHere) throw error;
-    if (notHere.runsToolsLocally) throw withoutStack(new RunLeftToAnotherWorker(describeFailure(error).message));
-    return { ...(await resolveAgentSpecOnAnotherWorker(input)), resolvedElsewhere: true };
-  }
-}
-
-/**
  * The run's spec: the one its predecessor carried, or resolved now, when the transcript also opens
  * with the agent's instructions and, for a memory-enabled agent's run with a user, what earlier runs
  * remembered about that user.
@@ -72,9 +56,15 @@ export async function startRun(run: RunState): Promise<AgentSpec> {
   try {
     // The start event's time: `runStartTime` is the first task's, which moves as the task is retried.
     const runStartedAtMs = workflowInfo().startTime.getTime();
-    run.spec = await resolveRunSpec({ agent, model, fallbackModels, runStartedAtMs });
+    // A worker that runs tools as local activities leaves the whole run to another worker instead,
+    // since the agent's tools would run where the run runs.
+    run.spec = await resolveSpecWhereRegistered(
+      { agent, model, fallbackModels, runStartedAtMs, knownPatches: PATCHES_IN_SPEC },
+      (notHere) => !notHere.runsToolsLocally,
+    );
   } catch (error) {
-    throw error instanceof RunLeftToAnotherWorker ? error : startFailure(error);
+    if (!detailsOf(error, ErrorType.AgentNotOnThisWorker)) throw startFailure(error);
+    throw withoutStack(new RunLeftToAnotherWorker(describeFailure(error).message));
   }
   run.messages.push({ role: 'system', content: run.spec.instructions });
   const recalled = await recalledFacts(run.spec, userId);

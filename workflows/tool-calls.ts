@@ -3,7 +3,9 @@
  * checked, held for approval when the tool needs it, then run as an activity.
  */
 import { isCancellation, workflowInfo } from '@temporalio/workflow';
-import { describeFailure } from '../src/failures';
+import type { ToolCallOutcome } from '../activities';
+import { ErrorType } from '../src/errors';
+import { describeFailure, detailsOf } from '../src/failures';
 import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCall, ToolSpec } from '../src/types';
 import { checkToolArguments, runTool } from './activities';
 import { hasPatch, Patch } from './patch-checks';
@@ -174,9 +176,8 @@ export async function runToolCall(
       runChainId,
       ...(tool.mcp && { mcp: tool.mcp }),
     };
-    // A local tool runs on this worker, which has it; a regular one may reach a worker that has not.
     const outcome = tool.local
-      ? await runTool(tool, input, deadlineMs)
+      ? await runLocalTool(spec, tool, input, deadlineMs)
       : await onRegisteringWorker(spec, tool.name, (eager) => runTool(tool, input, deadlineMs, eager), deadlineMs);
     if (!outcome.ok) return toolErrorMessage(call.id, outcome.error);
     // The model reads what the approver said and changed (runs started before read the result alone).
@@ -187,6 +188,27 @@ export async function runToolCall(
   } catch (error) {
     if (isCancellation(error)) throw error;
     return toolFailedMessage(call.id, tool.name, describeFailure(error).message);
+  }
+}
+
+/**
+ * A local tool's call, on this worker. In a mixed fleet this worker may not register the tool (it runs
+ * a run whose agent it lacks): the call is then made again as a regular one, never eager (this worker
+ * would take it back), for a worker of the run's queue that registers it.
+ */
+async function runLocalTool(
+  spec: AgentSpec,
+  tool: ToolSpec,
+  input: Parameters<typeof runTool>[1],
+  deadlineMs: number | undefined,
+): Promise<ToolCallOutcome> {
+  try {
+    return await runTool(tool, input, deadlineMs);
+  } catch (error) {
+    const notHere = detailsOf(error, ErrorType.ToolNotRegistered);
+    if (!notHere || !hasPatch(spec, Patch.callsReachRegisteringWorkers)) throw error;
+    const { local: _local, ...regular } = tool;
+    return onRegisteringWorker(spec, tool.name, () => runTool(regular, input, deadlineMs, false), deadlineMs);
   }
 }
 

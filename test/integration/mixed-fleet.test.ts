@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { defineAgent } from '../../src/agent';
+import { pluginApi } from '../../src/plugin-api';
 import { AgentRegistry } from '../../src/registry';
 import { defineTool } from '../../src/tool';
 import { z } from 'zod';
 import { lastOf, reply, startScriptedModel, type ScriptedModel } from '../../testing';
+import handoffAgents, { actingAgent } from '../support/handoff-agents';
 import { timerSummaries } from '../support/history';
 import { runCli } from '../support/cli';
 import { startTestWorker, testAddress, type TestWorker } from '../support/harness';
@@ -54,15 +56,18 @@ async function worker(registry: AgentRegistry, env: Record<string, string>): Pro
 }
 
 describe('a mixed fleet on one task queue', () => {
-  /** `runs` runs of `bank` on a queue whose first worker lacks it; the one with it starts after they did. */
-  async function runsLeftToTheWorkerWithBank(env: Record<string, string> = {}, runs = 10) {
+  /**
+   * `runs` runs of `bank` on a queue whose first worker lacks it; the one with it starts after they
+   * did, with `withEnv` besides `env`.
+   */
+  async function runsLeftToTheWorkerWithBank(env: Record<string, string> = {}, runs = 10, withEnv = {}) {
     const queue = { TASK_QUEUE: `mixed-${randomUUID()}`, ...env };
     // The worker without `bank` takes the runs' first tasks alone; the one with it starts meanwhile.
     const without = await worker(withoutBank(), queue);
     const handles = await Promise.all(
       Array.from({ length: runs }, () => without.start({ agent: 'bank', message: 'What is my balance?' })),
     );
-    await worker(withBank(), queue);
+    await worker(withBank(), { ...queue, ...withEnv });
     const results = await Promise.all(handles.map((handle) => handle.result()));
     for (const result of results) {
       expect(result).toMatchObject({ status: 'completed', steps: 2 });
@@ -96,6 +101,54 @@ describe('a mixed fleet on one task queue', () => {
       )?.activityTaskStartedEventAttributes;
       // Tries that the worker without the agent took failed; the last is recorded with the try that won.
       if ((started?.attempt ?? 1) > 1) expect(started?.lastFailure?.message).toMatch(NOT_HERE);
+    }
+  }, 120_000);
+
+  it("sends a handed-over run's local tool calls on to a worker that registers the tool", async () => {
+    // The worker with the agent makes model and tool calls local; the one running the runs lacks the tool.
+    for (const events of await runsLeftToTheWorkerWithBank({}, 10, { LOCAL_ACTIVITIES: 'model,tools' })) {
+      // Local calls, in order: the spec, the model, the tool (failed here), the model.
+      const local = events.flatMap((event) => {
+        const payload = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
+        if (event.markerRecordedEventAttributes?.markerName !== 'core_local_activity' || !payload) return [];
+        const { activity_type: type } = defaultPayloadConverter.fromPayload<{ activity_type: string }>(payload);
+        return [`${type}${event.markerRecordedEventAttributes.failure ? ' failed' : ''}`];
+      });
+      expect(local).toEqual(['resolveAgentSpec failed', 'callModel', 'runTool failed', 'callModel']);
+      // Regular calls: the spec, then the tool, scheduled again until a worker with it took it.
+      const scheduled = events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      expect(scheduled.filter((name, index) => name !== scheduled[index - 1])).toEqual(['resolveAgentSpec', 'runTool']);
+    }
+  }, 120_000);
+
+  it("resolves a handed-over run's handoff on a worker that registers the agent it goes to", async () => {
+    // Triage hands the question to billing, which answers it: the runs need no tool of the other worker.
+    const handoffModel = await startScriptedModel((request) =>
+      actingAgent(request) === 'billing'
+        ? reply.text('billing: answered.')
+        : reply.tools([{ name: 'transfer_to_billing', args: { reason: 'an invoice question' } }]),
+    );
+    try {
+      const queue = { TASK_QUEUE: `mixed-${randomUUID()}`, OPENAI_BASE_URL: handoffModel.baseUrl };
+      const without = await worker(withoutBank(), queue);
+      const handles = await Promise.all(
+        Array.from({ length: 4 }, () => without.start({ agent: 'triage', message: 'invoice 7: was it paid?' })),
+      );
+      await worker(new AgentRegistry().add(handoffAgents(pluginApi), 'handoff-agents'), queue);
+      for (const handle of handles) {
+        expect(await handle.result()).toMatchObject({ output: 'billing: answered.', answeredBy: 'billing' });
+        const resolutions = ((await handle.fetchHistory()).events ?? []).flatMap((event) =>
+          event.activityTaskScheduledEventAttributes?.activityType?.name === 'resolveAgentSpec'
+            ? [defaultPayloadConverter.fromPayload(event.userMetadata!.summary!)]
+            : [],
+        );
+        expect(resolutions).toEqual([
+          'resolving the spec on a worker that registers agent triage',
+          'resolving the spec on a worker that registers agent billing',
+        ]);
+      }
+    } finally {
+      await handoffModel.close();
     }
   }, 120_000);
 

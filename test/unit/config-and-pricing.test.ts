@@ -7,6 +7,7 @@ import { buildRegistry, createAgentWorker } from '../../runtime/create-worker';
 import { loadTemporalConfig, loadWorkerConfig } from '../../src/config';
 import { ConfigError } from '../../src/errors';
 import { agentRunInputSchema } from '../../src/input';
+import { Patch, PATCHES_IN_SPEC, PATCHES_OF_UNLISTED_HANDOVERS } from '../../src/patches';
 import { describeIssues } from '../../src/validation';
 import { buildPriceTable, costOf, DEFAULT_PRICES } from '../../src/pricing';
 import { thrown } from '../support/thrown';
@@ -258,6 +259,25 @@ describe('createAgentWorker', () => {
       // A worker of every role keeps model calls on the runs' queue; the run records where they go.
       taskQueue: 'agents',
     });
+  });
+
+  it("lists in a spec only the workflow changes the run's code knows, which it sends", async () => {
+    const activities = (await workerOptions({})).activities as {
+      resolveAgentSpec(input: { agent: string; knownPatches?: string[] }): Promise<{ patches: string[] }>;
+    };
+    const patchesFor = async (knownPatches?: string[]) =>
+      (await activities.resolveAgentSpec({ agent: 'helpdesk', knownPatches })).patches;
+    // The same code (a local resolution): all of them.
+    expect(await patchesFor([...PATCHES_IN_SPEC])).toEqual(PATCHES_IN_SPEC);
+    // Older code running the run (a hand-over to a newer worker): not the changes it lacks; ids it
+    // knows that this worker does not are no concern of this spec.
+    expect(await patchesFor([Patch.steering, Patch.loopGuards, 'a-later-change'])).toEqual([
+      Patch.loopGuards,
+      Patch.steering,
+    ]);
+    // The first code to hand the resolution over sent no list: what it knew.
+    expect(await patchesFor(undefined)).toEqual(PATCHES_OF_UNLISTED_HANDOVERS);
+    expect(PATCHES_OF_UNLISTED_HANDOVERS).not.toContain(Patch.callsReachRegisteringWorkers);
   });
 
   it('reads HEARTBEAT_THROTTLE_MS, WORKER_STICKY_TIMEOUT_SECONDS and MODEL_RATE_LIMIT_SECONDS', async () => {
