@@ -26,8 +26,9 @@ export interface SpecResolutionInput {
   model?: string;
   fallbackModels?: string[];
   /**
-   * When the run started (its start event's time): until `unknownAgentWaitMs` after it, a worker
-   * that does not register the agent leaves the run to others. Absent: it fails at once.
+   * When the wait for a worker that registers the agent began: the run's start (its start event's
+   * time), or a handoff's. Until `unknownAgentWaitMs` after it, a worker that does not register the
+   * agent leaves the resolution to others. Absent: it fails at once. (Named before handoffs waited.)
    */
   runStartedAtMs?: number;
   /**

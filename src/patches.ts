@@ -112,8 +112,11 @@ export const PATCHES_OF_UNLISTED_HANDOVERS: readonly PatchId[] = [
   Patch.stuckSessionTurnEndsTurn,
 ];
 
-/** The changes of `PATCHES_IN_SPEC` that the code running a run knows too (`known`: the ids it sent). */
-export function patchesKnownTo(known: readonly string[] | undefined): PatchId[] {
-  const runnerKnows = known ?? PATCHES_OF_UNLISTED_HANDOVERS;
+/**
+ * The changes of `PATCHES_IN_SPEC` that the code running a run knows too (`known`: the ids it sent;
+ * anything but a list, as none).
+ */
+export function patchesKnownTo(known: unknown): PatchId[] {
+  const runnerKnows: readonly unknown[] = Array.isArray(known) ? known : PATCHES_OF_UNLISTED_HANDOVERS;
   return PATCHES_IN_SPEC.filter((id) => runnerKnows.includes(id));
 }

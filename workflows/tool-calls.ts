@@ -3,7 +3,7 @@
  * checked, held for approval when the tool needs it, then run as an activity.
  */
 import { isCancellation, workflowInfo } from '@temporalio/workflow';
-import type { ToolCallOutcome } from '../activities';
+import type { ToolCallInput, ToolCallOutcome } from '../activities';
 import { ErrorType } from '../src/errors';
 import { describeFailure, detailsOf } from '../src/failures';
 import type { AgentSpec, ApprovalDecision, ChatMessage, PendingApproval, ToolCall, ToolSpec } from '../src/types';
@@ -199,14 +199,14 @@ export async function runToolCall(
 async function runLocalTool(
   spec: AgentSpec,
   tool: ToolSpec,
-  input: Parameters<typeof runTool>[1],
+  input: ToolCallInput,
   deadlineMs: number | undefined,
 ): Promise<ToolCallOutcome> {
   try {
     return await runTool(tool, input, deadlineMs);
   } catch (error) {
-    const notHere = detailsOf(error, ErrorType.ToolNotRegistered);
-    if (!notHere || !hasPatch(spec, Patch.callsReachRegisteringWorkers)) throw error;
+    const notRegistered = detailsOf(error, ErrorType.ToolNotRegistered) !== undefined;
+    if (!notRegistered || !hasPatch(spec, Patch.callsReachRegisteringWorkers)) throw error;
     const { local: _local, ...regular } = tool;
     return onRegisteringWorker(spec, tool.name, () => runTool(regular, input, deadlineMs, false), deadlineMs);
   }

@@ -277,6 +277,8 @@ describe('createAgentWorker', () => {
     ]);
     // The first code to hand the resolution over sent no list: what it knew.
     expect(await patchesFor(undefined)).toEqual(PATCHES_OF_UNLISTED_HANDOVERS);
+    // Not a list (the activity's input is a history's, not typed): as none, never a substring match.
+    expect(await patchesFor('steering' as unknown as string[])).toEqual(PATCHES_OF_UNLISTED_HANDOVERS);
     expect(PATCHES_OF_UNLISTED_HANDOVERS).not.toContain(Patch.callsReachRegisteringWorkers);
   });
 
