@@ -64,17 +64,23 @@ function progressSink(extra: Extra): ProgressSink | undefined {
   return { progressToken, sendNotification: extra.sendNotification, signal: extra.signal };
 }
 
+/** An agent's tool's input: strict, as the server's own tools' are, so a key it does not know is refused. */
+const agentToolInputSchema = z.object({ message: messageTextSchema }).strict();
+
 /** An agent's tool: each call a run; the SDK polls the run's task for a call that is not task-augmented. */
 function registerAgentTool(server: McpServer, agents: AgentClient, store: RunTaskStore, tool: AgentTool): void {
   server.experimental.tasks.registerToolTask(
     tool.name,
     {
       description: tool.description,
-      inputSchema: { message: messageTextSchema },
+      inputSchema: agentToolInputSchema,
       execution: { taskSupport: 'optional' },
     },
     {
-      createTask: async ({ message }, extra) => {
+      // The SDK has checked `args` against the schema, but types a task tool's args `unknown` when its
+      // schema is a whole object (only a raw shape is inferred): parsed again to type them, not cast.
+      createTask: async (args, extra) => {
+        const { message } = agentToolInputSchema.parse(args);
         const runId = await agents.start({ agent: tool.name, message });
         const sink = progressSink(extra);
         // Progress is told beside the task until the run ends; the result waits (briefly) for it to catch up.
@@ -188,6 +194,18 @@ async function sessionReply(agents: AgentClient, runId: string, message: string,
   }
 }
 
+/**
+ * agent_send's `agent`: the name of an agent this server serves, as an enum so that the schema the
+ * client sees lists them. Any other name is refused here: a run of an agent no worker registers would
+ * wait for one (UNKNOWN_AGENT_WAIT_SECONDS) while the call hangs. With no agents it takes no value.
+ */
+function servedAgentSchema(names: string[]) {
+  const refusal = names.length
+    ? `agent must be one of the agents this server serves: ${names.join(', ')}`
+    : 'this server serves no agents: give runId, a session to continue';
+  return z.enum(names, { error: refusal });
+}
+
 /** `agent_send`: a message to a session (runId), or a new session of an agent (agent); answers with the reply. */
 function registerSendTool(server: McpServer, agents: AgentClient, tools: AgentTool[]): void {
   const names = tools.map((tool) => tool.name);
@@ -202,12 +220,12 @@ function registerSendTool(server: McpServer, agents: AgentClient, tools: AgentTo
         .object({
           message: messageTextSchema,
           runId: runIdSchema.optional(),
-          agent: boundedString(Bounds.nameBytes).min(1).optional(),
+          agent: servedAgentSchema(names).optional(),
           userId: boundedString(Bounds.userIdBytes).min(1).optional(),
         })
         .strict()
         .refine((input) => (input.runId === undefined) !== (input.agent === undefined), {
-          message: 'give either runId (a session to continue) or agent (to start one), not both',
+          message: 'give exactly one of runId (a session to continue) and agent (to start one)',
         }),
     },
     ({ message, runId, agent, userId }, extra) =>

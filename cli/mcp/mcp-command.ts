@@ -4,6 +4,7 @@
  * stdout carries the protocol and nothing else: every notice goes to stderr, and so does anything a
  * loaded module logs. The server is cli/mcp/agent-tools-server.ts.
  */
+import { Console } from 'node:console';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import { loadMcpServerConfig, loadWorkerConfig } from '../../src/config';
@@ -35,11 +36,14 @@ Environment:
   MCP_SERVER_TOKEN  the bearer token HTTP clients must send: required beyond loopback and with --require-token
   TEMPORAL_*, TASK_QUEUE, PAYLOAD_KEYS as for every command (durable-agents --help)`;
 
-/** Everything a loaded module (or a library) writes with console.log goes to stderr: stdout is the protocol's. */
+/**
+ * Everything a loaded module (or a library) writes through the console goes to stderr: stdout is the
+ * protocol's. Not only log/info/debug write to stdout: dir, dirxml, table, count, group, time and its
+ * kin do too, so every method is taken from a console writing to stderr alone (a Node Console's
+ * methods are its own properties, bound to it, so its counters, timers and indentation come along).
+ */
 function keepStdoutForProtocol(): void {
-  console.log = console.error;
-  console.info = console.error;
-  console.debug = console.error;
+  Object.assign(console, new Console({ stdout: process.stderr, stderr: process.stderr }));
 }
 
 /** Resolves once the client has closed stdin (it went away) or the process is asked to stop. */

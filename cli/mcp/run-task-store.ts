@@ -21,22 +21,35 @@ export interface RunTaskContext {
   runId: string;
 }
 
-type TaskRun = Pick<RunSummary, 'workflowId' | 'status' | 'closed' | 'startTime'>;
+/** A run as a task sees it; `cancelRequested` where it was read (a description has it, a listing not). */
+type TaskRun = Pick<RunSummary, 'workflowId' | 'status' | 'closed' | 'startTime'> & { cancelRequested?: boolean };
 
 const RESULT_STATUSES: string[] = [RunStatus.completed, RunStatus.limitReached, RunStatus.stuck];
 
-/** A run as an MCP task: `working` while it is open, then how it ended (a result, a cancel, a failure). */
-export function taskOf(run: TaskRun, statusMessage?: string): Task {
-  const status: Task['status'] = !run.closed
-    ? 'working'
-    : RESULT_STATUSES.includes(run.status)
-      ? 'completed'
-      : run.status === RunStatus.cancelled
-        ? 'cancelled'
-        : 'failed';
+/**
+ * An open run is `working`, or `cancelled` once a cancel was asked of it: MCP wants `tasks/cancel` to
+ * answer with the task cancelled, and the run may take a while to stop. A closed run is how it ended.
+ */
+function taskStatus(run: TaskRun): Task['status'] {
+  if (!run.closed) return run.cancelRequested ? 'cancelled' : 'working';
+  if (RESULT_STATUSES.includes(run.status)) return 'completed';
+  return run.status === RunStatus.cancelled ? 'cancelled' : 'failed';
+}
+
+/** What a task says of an open run: that it is stopping, or how to go on when it waits for a person. */
+function openRunMessage(run: TaskRun): string | undefined {
+  if (run.closed) return undefined;
+  if (run.cancelRequested) return `cancel requested: run ${run.workflowId} is stopping`;
+  if (run.status !== RunStatus.awaitingApproval) return undefined;
+  return `awaiting approval: agent_status lists the calls of run ${run.workflowId}, agent_approve decides them`;
+}
+
+/** A run as an MCP task: its status (taskStatus), and what an open run is doing when that needs saying. */
+export function taskOf(run: TaskRun): Task {
+  const statusMessage = openRunMessage(run);
   return {
     taskId: run.workflowId,
-    status,
+    status: taskStatus(run),
     // The run stays as long as its namespace's retention keeps it: no TTL of the server's own.
     ttl: null,
     createdAt: run.startTime.toISOString(),
@@ -44,12 +57,6 @@ export function taskOf(run: TaskRun, statusMessage?: string): Task {
     pollInterval: TASK_POLL_INTERVAL_MS,
     ...(statusMessage && { statusMessage }),
   };
-}
-
-/** What a task says while its run waits for a person: how to go on. */
-function waitingMessage(run: TaskRun): string | undefined {
-  if (run.closed || run.status !== RunStatus.awaitingApproval) return undefined;
-  return `awaiting approval: agent_status lists the calls of run ${run.workflowId}, agent_approve decides them`;
 }
 
 /**
@@ -105,8 +112,9 @@ export class RunTaskStore implements TaskStore {
       status: reportedStatus(attribute, description.status.name),
       closed: description.status.name !== 'RUNNING',
       startTime: description.startTime,
+      cancelRequested: description.raw.workflowExtendedInfo?.cancelRequested ?? false,
     };
-    return taskOf(run, waitingMessage(run));
+    return taskOf(run);
   }
 
   /** Temporal holds the run's result: nothing to store. */
@@ -124,13 +132,19 @@ export class RunTaskStore implements TaskStore {
     }
   }
 
-  /** The one change a client asks for is `tasks/cancel`: the run is asked to stop. */
+  /**
+   * The one change a client asks for is `tasks/cancel`: the run is asked to stop, and its task reads
+   * `cancelled` from then on (getTask: the run's description says a cancel was requested).
+   */
   async updateTaskStatus(taskId: string, status: Task['status']): Promise<void> {
     if (status === 'cancelled') await this.agents.cancel(taskId);
   }
 
-  /** The newest agent runs, as tasks: the list's own bound (50), no further pages. */
+  /**
+   * The newest agent runs, as tasks: the list's own bound (50), no further pages. The listing does not
+   * know of cancel requests (only a description does, one call per run): a stopping run is `working` here.
+   */
   async listTasks(): Promise<{ tasks: Task[] }> {
-    return { tasks: (await this.agents.list({})).map((run) => taskOf(run)) };
+    return { tasks: (await this.agents.list({})).map(taskOf) };
   }
 }

@@ -8,6 +8,8 @@
  * HTTP, a token is required beyond loopback (and with --require-token), and refused when wrong.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -82,15 +84,45 @@ async function connectClient(transport: Transport): Promise<{ client: Client; er
   return { client, errors };
 }
 
-function stdioTransport(): StdioClientTransport {
+function stdioTransport(env = mcpEnv()): StdioClientTransport {
   return new StdioClientTransport({
     command: process.execPath,
     args: ['--import', 'tsx', 'cli.ts', 'mcp'],
     cwd: REPO,
-    env: mcpEnv(),
+    env,
     stderr: 'pipe',
   });
 }
+
+/** What the stdio server wrote to stderr so far, as the transport's client reads it. */
+function stderrOf(transport: StdioClientTransport): () => string {
+  let stderr = '';
+  transport.stderr!.on('data', (chunk) => (stderr += chunk));
+  return () => stderr;
+}
+
+/**
+ * A plug-in module that, as it loads, writes with every console method that writes to stdout in Node
+ * (each with its own marker), and defines the agent `noisy`.
+ */
+const NOISY_MODULE = `
+console.log('log-marker');
+console.info('info-marker');
+console.debug('debug-marker');
+console.dir({ marker: 'dir-marker' });
+console.dirxml('dirxml-marker');
+console.table([{ marker: 'table-marker' }]);
+console.count('count-marker');
+console.group('group-marker');
+console.groupEnd();
+console.time('time-marker');
+console.timeLog('time-marker');
+console.timeEnd('time-marker');
+export default ({ defineAgent }) => [defineAgent({ name: 'noisy', instructions: 'You talk a lot.', tools: [] })];
+`;
+const NOISY_MARKERS = ['log', 'info', 'debug', 'dir', 'dirxml', 'table', 'count', 'group', 'time'].map(
+  (method) => `${method}-marker`,
+);
 
 /** `durable-agents mcp --http 0 ...` as a process; resolves with its URL once it listens. */
 async function startHttpServer(args: string[] = [], env: Record<string, string> = {}) {
@@ -237,8 +269,7 @@ async function expectTaskResult(env: Record<string, string>, taskId: string): Pr
 describe('durable-agents mcp over stdio', () => {
   it('lists the agents, answers a call with progress, and takes an approval through agent_approve', async () => {
     const transport = stdioTransport();
-    let stderr = '';
-    transport.stderr!.on('data', (chunk) => (stderr += chunk));
+    const stderr = stderrOf(transport);
     const { client, errors } = await connectClient(transport);
     try {
       await expectAgentTools(client, 'mcp:jest');
@@ -247,7 +278,28 @@ describe('durable-agents mcp over stdio', () => {
     }
     // Nothing but protocol on stdout (a stray line would be a parse error), notices on stderr.
     expect(errors).toEqual([]);
-    expect(stderr).toContain('mcp: serving helpdesk over stdio');
+    expect(stderr()).toContain('mcp: serving helpdesk over stdio');
+  });
+
+  it('keeps stdout for the protocol when an agent module writes with any console method as it loads', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'mcp-noisy-'));
+    try {
+      const module = join(folder, 'noisy-agent.mjs');
+      writeFileSync(module, NOISY_MODULE);
+      const transport = stdioTransport(mcpEnv({ AGENT_MODULES: module }));
+      const stderr = stderrOf(transport);
+      const { client, errors } = await connectClient(transport);
+      try {
+        expect((await client.listTools()).tools.map((tool) => tool.name)).toContain('noisy');
+      } finally {
+        await client.close();
+      }
+      // Every line of stdout parsed as JSON-RPC (a stray one is a transport error); the module's went to stderr.
+      expect(errors).toEqual([]);
+      for (const marker of NOISY_MARKERS) expect(stderr()).toContain(marker);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('answers a task-augmented call at once; a new client process (and server) fetches its result later', async () => {
@@ -255,7 +307,7 @@ describe('durable-agents mcp over stdio', () => {
     await expectTaskResult({}, await startTask({}));
   });
 
-  it('cancels the run of a task the client cancels (tasks/cancel)', async () => {
+  it('cancels the run of a task the client cancels (tasks/cancel), and says cancelled at once', async () => {
     const { client } = await connectClient(stdioTransport());
     try {
       const stream = client.experimental.tasks.callToolStream(
@@ -265,7 +317,9 @@ describe('durable-agents mcp over stdio', () => {
       );
       const { value } = await stream.next();
       const { taskId } = (value as { task: { taskId: string } }).task;
-      await client.experimental.tasks.cancelTask(taskId);
+      // MCP wants the task cancelled in the answer to tasks/cancel, while the slow run is still stopping.
+      expect((await client.experimental.tasks.cancelTask(taskId)).status).toBe('cancelled');
+      expect((await client.experimental.tasks.getTask(taskId)).status).toBe('cancelled');
       await expect(agents.result(taskId)).rejects.toThrow(/cancelled/);
       expect((await client.experimental.tasks.getTask(taskId)).status).toBe('cancelled');
       expect((await agents.report(taskId)).status).toBe('cancelled');
@@ -294,7 +348,7 @@ describe('durable-agents mcp over stdio', () => {
         name: 'agent_send',
         arguments: { agent: 'helpdesk', runId, message: 'x' },
       })) as CallToolResult;
-      expect(textOf(both)).toMatch(/either runId .* or agent/);
+      expect(textOf(both)).toMatch(/exactly one of runId .* and agent/);
       const unknown = (await client.callTool({
         name: 'agent_status',
         arguments: { runId: 'no-such-run' },

@@ -1,7 +1,13 @@
 /**
- * The parts of `durable-agents mcp` that need no server: who must send a token, how a run's events
- * read as bounded progress lines, and how a run's state maps to an MCP task's.
+ * The parts of `durable-agents mcp` that need no Temporal: who must send a token, how a run's events
+ * read as bounded progress lines, how a run's state maps to an MCP task's, and that the tools refuse
+ * bad input before they ask Temporal anything (the server here has a client that only records starts).
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AgentClient } from '../../client/agent-client';
+import { createAgentToolsServer, type AgentTool } from '../../cli/mcp/agent-tools-server';
 import { isLoopback, listenerToken } from '../../cli/mcp/mcp-http-listener';
 import { PROGRESS_QUOTE_CHARS, progressMessage } from '../../cli/mcp/mcp-progress';
 import { taskOf } from '../../cli/mcp/run-task-store';
@@ -59,11 +65,20 @@ describe('progress lines', () => {
 describe('runs as tasks', () => {
   const run = { workflowId: 'run-1', startTime: new Date('2026-01-01T00:00:00Z') };
 
+  it('are cancelled, saying the run is stopping, once a cancel was asked of a run still open', () => {
+    expect(taskOf({ ...run, closed: false, status: 'running', cancelRequested: true })).toMatchObject({
+      status: 'cancelled',
+      statusMessage: 'cancel requested: run run-1 is stopping',
+    });
+    // A closed run says how it really ended, whatever was asked of it.
+    expect(taskOf({ ...run, closed: true, status: 'completed', cancelRequested: true }).status).toBe('completed');
+  });
+
   it('are working while open, then completed, cancelled or failed as the run ended', () => {
-    expect(taskOf({ ...run, closed: false, status: 'awaiting_approval' }, 'awaiting approval')).toMatchObject({
+    expect(taskOf({ ...run, closed: false, status: 'awaiting_approval' })).toMatchObject({
       taskId: 'run-1',
       status: 'working',
-      statusMessage: 'awaiting approval',
+      statusMessage: expect.stringMatching(/^awaiting approval: agent_status lists the calls of run run-1/),
       createdAt: '2026-01-01T00:00:00.000Z',
       ttl: null,
     });
@@ -78,5 +93,75 @@ describe('tool errors', () => {
   it('are one line of the message, never a stack', () => {
     const error = new Error('run x failed\n  with this');
     expect(toolError(error)).toEqual({ content: [{ type: 'text', text: 'run x failed with this' }], isError: true });
+  });
+});
+
+describe('tool inputs', () => {
+  const tools: AgentTool[] = [
+    { name: 'helpdesk', description: 'Answers.' },
+    { name: 'billing', description: 'Bills.' },
+  ];
+
+  /** A client of a server with `tools`, whose AgentClient records every run it is asked to start. */
+  async function connected(served: AgentTool[]) {
+    const starts: unknown[] = [];
+    const agents = {
+      start: async (input: unknown) => {
+        starts.push(input);
+        throw new Error('this test has no Temporal');
+      },
+    } as unknown as AgentClient;
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    const server = createAgentToolsServer(agents, served, '0.0.0');
+    await server.connect(serverSide);
+    const client = new Client({ name: 'jest', version: '1.0.0' });
+    await client.connect(clientSide);
+    const call = async (name: string, args: Record<string, unknown>) => {
+      const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      const text = result.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+      return { isError: result.isError, text };
+    };
+    return { client, starts, call, close: () => Promise.all([client.close(), server.close()]) };
+  }
+
+  it("list the served agents as agent_send's agent, and refuse any other name before starting a run", async () => {
+    const { client, starts, call, close } = await connected(tools);
+    try {
+      const send = (await client.listTools()).tools.find((tool) => tool.name === 'agent_send')!;
+      expect(send.inputSchema.properties?.agent).toMatchObject({ enum: ['helpdesk', 'billing'] });
+      const ghost = await call('agent_send', { agent: 'ghost-agent', message: 'hi' });
+      expect(ghost.isError).toBe(true);
+      expect(ghost.text).toMatch(/^[^\n]*agent must be one of the agents this server serves: helpdesk, billing/);
+      expect(starts).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('take no agent for agent_send from a server with no agents, and want exactly one of runId and agent', async () => {
+    const { starts, call, close } = await connected([]);
+    try {
+      const any = await call('agent_send', { agent: 'helpdesk', message: 'hi' });
+      expect(any).toEqual({ isError: true, text: expect.stringMatching(/this server serves no agents: give runId/) });
+      const neither = await call('agent_send', { message: 'hi' });
+      expect(neither).toEqual({ isError: true, text: expect.stringMatching(/give exactly one of runId .* and agent/) });
+      expect(neither.text).not.toMatch(/not both/);
+      expect(starts).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it("refuse keys an agent's tool does not know, before starting a run", async () => {
+    const { client, starts, call, close } = await connected(tools);
+    try {
+      const helpdesk = (await client.listTools()).tools.find((tool) => tool.name === 'helpdesk')!;
+      expect(helpdesk.inputSchema).toMatchObject({ required: ['message'], additionalProperties: false });
+      const extra = await call('helpdesk', { message: 'hi', extra: 1 });
+      expect(extra).toEqual({ isError: true, text: expect.stringMatching(/Unrecognized key: "extra"/) });
+      expect(starts).toEqual([]);
+    } finally {
+      await close();
+    }
   });
 });
