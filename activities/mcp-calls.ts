@@ -15,6 +15,7 @@ import type { McpServerDefinition } from '../src/mcp-server';
 import type { AgentRegistry } from '../src/registry';
 import { startHeartbeats } from './heartbeat';
 import { McpSettingMissing, type McpConnections } from './mcp-connections';
+import { withoutUrlSecrets } from './model-errors';
 import { idempotencyKey, limitResult, toolNotRegistered } from './tools';
 
 /** The `_meta` key of a call's idempotency key: the same for every attempt of one logical call. */
@@ -67,6 +68,21 @@ export function mcpResultText(result: CallToolResult): string {
   return content.map(blockText).join('\n');
 }
 
+/**
+ * What the worker's log says of a failed request: the error's name, code and message (URLs without
+ * credentials or queries), never its other fields: a process that would not start carries its
+ * arguments (`spawnargs`), where a `fromEnv` secret may be.
+ */
+export function loggedMcpError(error: unknown): { name?: string; code?: string | number; message: string } {
+  if (typeof error !== 'object' || error === null) return { message: withoutUrlSecrets(String(error)) };
+  const { name, code, message } = error as { name?: unknown; code?: unknown; message?: unknown };
+  return {
+    ...(typeof name === 'string' && { name }),
+    ...((typeof code === 'string' || typeof code === 'number') && { code }),
+    message: withoutUrlSecrets(String(message ?? error)),
+  };
+}
+
 /** What a failed request to `server` is, as a typed failure for Temporal to retry; the server's words only with `exposeErrors`. */
 export function mcpFailure(error: unknown, server: McpServerDefinition, request: string, timeoutMs: number) {
   const who = `MCP server "${server.name}"`;
@@ -106,7 +122,11 @@ export function createMcpCalls(deps: McpCallDeps) {
       try {
         listing = await mcpConnections.of(definition).list();
       } catch (error) {
-        Context.current().log.warn(`listing the tools of MCP server ${server} failed`, { server, agent, error });
+        Context.current().log.warn(`listing the tools of MCP server ${server} failed`, {
+          server,
+          agent,
+          error: loggedMcpError(error),
+        });
         throw mcpFailure(error, definition, 'tools/list', Context.current().info.startToCloseTimeoutMs);
       }
       const { fingerprint, tools, leftOut } = listing;
@@ -138,7 +158,11 @@ export function createMcpCalls(deps: McpCallDeps) {
         );
       } catch (error) {
         if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
-        context.log.warn(`MCP tool ${input.tool} failed`, { tool: input.tool, agent: input.agent, error });
+        context.log.warn(`MCP tool ${input.tool} failed`, {
+          tool: input.tool,
+          agent: input.agent,
+          error: loggedMcpError(error),
+        });
         throw mcpFailure(error, definition, `tools/call ${input.mcp.tool}`, timeoutMs);
       } finally {
         heartbeats.stop();

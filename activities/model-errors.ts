@@ -49,7 +49,7 @@ export function displayEndpoint(baseURL: string): string {
 }
 
 /** `text` with the credentials and queries of any URLs in it removed (fetch quotes a URL with credentials). */
-function withoutUrlSecrets(text: string): string {
+export function withoutUrlSecrets(text: string): string {
   return text
     .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi, '$1')
     .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#]*)[?#]\S*/gi, '$1');

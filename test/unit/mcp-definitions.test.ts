@@ -3,9 +3,10 @@
  * approval rules for the model, the bounds of a listing, what the model reads of a result, the typed
  * failures, and the worker's values (`${VAR}`, `fromEnv`) that never reach a run.
  */
+import { spawn } from 'node:child_process';
 import { ErrorCode, McpError, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { boundedListing, McpSettingMissing, workerValue } from '../../activities/mcp-connections';
-import { mcpFailure, mcpResultText } from '../../activities/mcp-calls';
+import { loggedMcpError, mcpFailure, mcpResultText } from '../../activities/mcp-calls';
 import { defineAgent } from '../../src/agent';
 import { buildContextWindows } from '../../src/context-windows';
 import { Bounds, DEFAULT_TOOL_RETRY } from '../../src/defaults';
@@ -236,6 +237,26 @@ describe('a failed MCP request', () => {
       type: ErrorType.McpServerUnavailable,
       nonRetryable: true,
     });
+  });
+});
+
+describe("a failed MCP request in the worker's log", () => {
+  it("names the error, never the process's arguments or a URL's secrets", async () => {
+    // A real spawn failure: Node's error carries the arguments, where a `fromEnv` secret may be.
+    const spawned = spawn('/nonexistent/mcp-server-command', ['--token', 's3cr3t-arg']);
+    const error = await new Promise<Error>((resolve) => spawned.once('error', resolve));
+    expect(error).toHaveProperty('spawnargs');
+    const logged = loggedMcpError(error);
+    expect(logged).toEqual({
+      name: 'Error',
+      code: 'ENOENT',
+      message: 'spawn /nonexistent/mcp-server-command ENOENT',
+    });
+    expect(JSON.stringify(logged)).not.toContain('s3cr3t');
+    expect(loggedMcpError(new TypeError('fetch failed: https://user:pw@h/mcp?token=secret')).message).toBe(
+      'fetch failed: https://h/mcp',
+    );
+    expect(loggedMcpError('gone')).toEqual({ message: 'gone' });
   });
 });
 
