@@ -16,6 +16,7 @@ import { helpdeskReply, isHelpdeskRequest, spoken } from './offline-helpdesk-scr
 import { argumentsFor } from './schema-arguments';
 import {
   reply,
+  replyWithinCap,
   startScriptedModel,
   turnOf,
   type ModelRequest,
@@ -115,7 +116,7 @@ function answer(request: ModelRequest, sinceUser: ChatMessage[], earlier: ChatMe
  * tools aside: they would store made-up facts), with arguments from their schemas; once the results
  * are in, and for every later message, a short answer that quotes them.
  */
-function anyAgentReply(request: ModelRequest): Reply {
+function anyAgentReply(request: ModelRequest, toolsAllowed: boolean): Reply {
   const { messages } = request;
   let lastUser = messages.length - 1;
   while (lastUser >= 0 && messages[lastUser].role !== 'user') lastUser -= 1;
@@ -126,7 +127,7 @@ function anyAgentReply(request: ModelRequest): Reply {
   const tools = (request.tools ?? []).filter((tool) => !memoryTools.includes(tool.function.name));
   const calledBefore = messages.some((message) => message.role === 'assistant' && message.tool_calls?.length);
   const input = tokens(JSON.stringify([messages, request.tools ?? []]));
-  if (tools.length && !calledBefore) {
+  if (toolsAllowed && tools.length && !calledBefore) {
     const context = { userMessage: quoted(userMessage).replace(/…$/, '') };
     const calls = tools.map((tool, position) => ({
       // Ids from the conversation, not the server's count of requests: a retried request is answered alike.
@@ -146,11 +147,19 @@ function summaryReply(request: ModelRequest): Reply {
   return reply.text(text, { input: tokens(JSON.stringify(request.messages)), output: tokens(text) });
 }
 
-/** The offline model's answer to `request`. */
+/**
+ * The offline model's answer to `request`, held to what the request asks as OpenAI holds it: no tool
+ * call under `tool_choice: "none"` (a run's wrap-up call), and its text within the output cap.
+ */
 export function offlineReply(request: ModelRequest): Reply {
   const first = request.messages[0];
   if (first?.role === 'system' && first.content === SUMMARY_INSTRUCTIONS) return summaryReply(request);
-  return isHelpdeskRequest(request) ? helpdeskReply(request) : anyAgentReply(request);
+  const toolsAllowed = request.body?.tool_choice !== 'none';
+  const scripted =
+    toolsAllowed && isHelpdeskRequest(request) ? helpdeskReply(request) : anyAgentReply(request, toolsAllowed);
+  if (scripted.kind !== 'message') return scripted;
+  const caps = [request.maxCompletionTokens, request.maxTokens].filter((cap): cap is number => (cap ?? 0) > 0);
+  return replyWithinCap(scripted, caps.length ? Math.min(...caps) : undefined);
 }
 
 export function startOfflineModel(): Promise<ScriptedModel> {

@@ -164,7 +164,7 @@ export interface ScriptedModelOptions {
 }
 
 /** A message reply as sent: cut at the request's cap by a profiled server (`cut`). */
-type MessageReply = Extract<Reply, { kind: 'message' }> & { cut?: boolean };
+export type MessageReply = Extract<Reply, { kind: 'message' }> & { cut?: boolean };
 
 function toolCallsOf(reply: MessageReply, index: number) {
   return reply.toolCalls?.map((call, position) => ({
@@ -303,8 +303,8 @@ function sendUnparsed(response: ServerResponse, stream: boolean): void {
   response.end(`event: error\ndata: ${JSON.stringify({ error: UNPARSED_OUTPUT_ERROR })}\n\n`);
 }
 
-/** `reply` as a profiled server sends it under `cap`: its text cut there, finishing for `length`. */
-function capped(reply: MessageReply, cap: number | undefined): MessageReply {
+/** `reply` as a server holding answers to `cap` sends it: its text cut there, finishing for `length`. */
+export function replyWithinCap(reply: MessageReply, cap: number | undefined): MessageReply {
   const { content, cut } = cappedContent(reply.content ?? '', cap);
   if (!cut) return reply;
   const usage = reply.usage ?? DEFAULT_USAGE;
@@ -363,7 +363,7 @@ async function sendReply(
     res.end(typeof scripted.body === 'string' ? scripted.body : JSON.stringify(scripted.body));
     return;
   }
-  const sent = capped(scripted, profiledCap(profile, body));
+  const sent = replyWithinCap(scripted, profiledCap(profile, body));
   if (request.stream) {
     const includeUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     await sendStream(res, request, sent, index, { includeUsage, signal, profile });

@@ -177,6 +177,26 @@ describe('the offline model', () => {
     expect(summary.content).toMatch(/^Offline demo model /);
   });
 
+  it('holds a wrap-up call to what it asks, as OpenAI does: no tool call, the text within its cap', () => {
+    const wrapUp = (tools: ReturnType<typeof offered>[], cap?: number): ModelRequest => ({
+      ...request([user, { role: 'user', content: 'This is your last reply and no tool will run.' }], tools),
+      body: { tool_choice: 'none', ...(cap && { max_completion_tokens: cap }) },
+      ...(cap && { maxCompletionTokens: cap }),
+    });
+    const answer = offlineReply(wrapUp([forecast, book])) as Message;
+    expect(answer.toolCalls).toBeUndefined();
+    expect(answer.content).toMatch(/^Offline demo model .*you said "This is your last reply/);
+
+    const capped = offlineReply(wrapUp([forecast, book], 5)) as Message & { cut?: boolean };
+    expect(capped).toMatchObject({ cut: true, usage: { output: 5 } });
+    expect(capped.content).toBe(answer.content!.slice(0, 20));
+
+    const helpdesk = ['search_knowledge_base', 'lookup_order'].map((name) =>
+      offered(name, z.object({ orderId: z.string() })),
+    );
+    expect((offlineReply(wrapUp(helpdesk)) as Message).toolCalls).toBeUndefined();
+  });
+
   it("plays the helpdesk's scripted conversation for the helpdesk's tools", () => {
     const helpdesk = ['search_knowledge_base', 'lookup_order', 'issue_refund'].map((name) =>
       offered(name, z.object({ orderId: z.string() })),
