@@ -60,6 +60,12 @@ export const ErrorType = {
    */
   ApprovalArgumentsInvalid: 'ApprovalArgumentsInvalid',
   /**
+   * Never ends a run: an update's validator refused it (a message or decision that does not fit, a
+   * call that waits for no decision, a run that has ended), so nothing of it reaches the history.
+   * Not retryable: the same update gets the same answer.
+   */
+  UpdateRejected: 'UpdateRejected',
+  /**
    * The worker could not rebuild the transcript a model call refers to (its cache and the run's
    * history do not hold it): the run sends that call again with the whole transcript.
    */

@@ -3,6 +3,7 @@
  * both want the ApplicationFailure at the bottom of a failure chain. Workflow-safe.
  */
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { ErrorType } from './errors';
 
 /** Down `error`'s chain of Temporal failures (an activity's, a child run's) to its ApplicationFailure or its end. */
 function innermostFailure(error: unknown): unknown {
@@ -37,4 +38,11 @@ export function describeFailure(error: unknown): { type?: string; message: strin
 export function withoutStack<E extends Error>(failure: E): E {
   failure.stack = '';
   return failure;
+}
+
+/** What an update's validator throws: the update is refused, typed and not retryable, and the run goes on. */
+export function updateRejected(problem: string): ApplicationFailure {
+  return withoutStack(
+    ApplicationFailure.create({ type: ErrorType.UpdateRejected, message: problem, nonRetryable: true }),
+  );
 }

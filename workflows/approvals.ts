@@ -5,7 +5,7 @@
  */
 import { ApplicationFailure, condition, log } from '@temporalio/workflow';
 import { ErrorType } from '../src/errors';
-import { withoutStack } from '../src/failures';
+import { updateRejected, withoutStack } from '../src/failures';
 import { approvalDecisionSchema } from '../src/input';
 import type { ApprovalDecision, PendingApproval } from '../src/types';
 import { describeIssues } from '../src/validation';
@@ -108,19 +108,21 @@ export class Approvals {
   /** The `approval` update's validator: a well-formed decision on a call that waits for one. */
   validate(payload: unknown): void {
     const parsed = approvalDecisionSchema.safeParse(payload);
-    if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    if (!parsed.success) throw updateRejected(describeIssues(parsed.error));
     const decision = parsed.data;
     if (this.forwarded && isPathIntoSubAgent(decision.callId)) return this.forwarded.validate(decision);
     const entry = this.entries.get(decision.callId);
     if (!entry) {
       const open = this.pending().map((pending) => pending.callId);
-      throw new Error(`no tool call ${decision.callId} awaits approval; pending: ${open.join(', ') || '(none)'}`);
+      throw updateRejected(`no tool call ${decision.callId} awaits approval; pending: ${open.join(', ') || '(none)'}`);
     }
     if (entry.decision) {
-      throw new Error(`tool call ${decision.callId} was already ${entry.decision.approve ? 'approved' : 'denied'}`);
+      throw updateRejected(
+        `tool call ${decision.callId} was already ${entry.decision.approve ? 'approved' : 'denied'}`,
+      );
     }
     if (entry.checking) {
-      throw new Error(`tool call ${decision.callId} has a decision whose edited arguments are being checked`);
+      throw updateRejected(`tool call ${decision.callId} has a decision whose edited arguments are being checked`);
     }
   }
 

@@ -7,7 +7,7 @@ import { ApplicationFailure, condition, log } from '@temporalio/workflow';
 import { Bounds } from '../src/defaults';
 import { userMessageSchema } from '../src/input';
 import { RunMode, type RunStatus, type StructuredOutput, type UserMessage } from '../src/types';
-import { withoutStack } from '../src/failures';
+import { updateRejected, withoutStack } from '../src/failures';
 import { describeIssues, serializedBytes } from '../src/validation';
 
 export interface QueuedMessage {
@@ -138,11 +138,11 @@ export class Inbox {
   /** The validator of the `steer` update: a message like `chat`'s, for task runs and sessions, within the signal budget. */
   validateSteer(message: unknown): void {
     if (!this.steerable()) {
-      throw new Error('this run started before steering existed: send it a message, or cancel it');
+      throw updateRejected('this run started before steering existed: send it a message, or cancel it');
     }
     this.validateOpen();
     if (this.signalBytes + serializedBytes(message) > Bounds.signalBytesPerRun) {
-      throw new Error(`this run's budget of ${Bounds.signalBytesPerRun} bytes of messages is spent`);
+      throw updateRejected(`this run's budget of ${Bounds.signalBytesPerRun} bytes of messages is spent`);
     }
     this.validateText(message);
   }
@@ -155,7 +155,7 @@ export class Inbox {
   /** The validator of the `chat` and `enqueue` updates. */
   validateMessage(message: unknown): void {
     if (this.mode !== RunMode.session)
-      throw new Error(
+      throw updateRejected(
         'this run is a task, not a session: start it with mode "session" (durable-agents start --session)',
       );
     this.validateOpen();
@@ -164,12 +164,12 @@ export class Inbox {
 
   private validateOpen(): void {
     if (this.closed || this.endRequested)
-      throw new Error(`this ${this.mode === RunMode.session ? 'session' : 'run'} has ended`);
+      throw updateRejected(`this ${this.mode === RunMode.session ? 'session' : 'run'} has ended`);
   }
 
   private validateText(message: unknown): void {
     const parsed = userMessageSchema.safeParse(message);
-    if (!parsed.success) throw new Error(describeIssues(parsed.error));
+    if (!parsed.success) throw updateRejected(describeIssues(parsed.error));
   }
 
   /** The `chat` update's handler: queues the message and returns the reply to it. */

@@ -5,12 +5,13 @@
 import { MAX_MEMORY_FACTS } from '../src/defaults';
 import { memoryFactInputSchema, sameFact } from '../src/memory';
 import type { MemoryFact, MemoryFactInput } from '../src/types';
+import { updateRejected } from '../src/failures';
 import { describeIssues } from '../src/validation';
 
 /** The validator of `remember` and `forget`: a rejected update is never written to history. */
 export function validateFactInput(input: unknown): void {
   const parsed = memoryFactInputSchema.safeParse(input);
-  if (!parsed.success) throw new Error(describeIssues(parsed.error));
+  if (!parsed.success) throw updateRejected(describeIssues(parsed.error));
 }
 
 export class MemoryFacts {

@@ -9,6 +9,7 @@ import { getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@tempo
 import { CALL_PATH_SEPARATOR, forwardedApprovalSignal, subAgentReportSignal } from '../src/contract';
 import { subAgentReportSchema } from '../src/input';
 import type { ApprovalDecision, PendingApproval, SubAgentRunRef, Usage } from '../src/types';
+import { updateRejected } from '../src/failures';
 import { describeIssues } from '../src/validation';
 import { takeForwardedDecision, type Approvals } from './approvals';
 import type { RunProgress } from './run-progress';
@@ -83,14 +84,16 @@ export class SubAgentTree {
 
   /** The `approval` update's check of a decision on a call below (its id a path): throws what is wrong. */
   validate(decision: ApprovalDecision): void {
-    if (this.decided.has(decision.callId)) throw new Error(`tool call ${decision.callId} was already decided`);
+    if (this.decided.has(decision.callId)) throw updateRejected(`tool call ${decision.callId} was already decided`);
     if (!this.pending().some((call) => call.callId === decision.callId)) {
       const open = this.pending().map((call) => call.callId);
-      throw new Error(`no tool call ${decision.callId} awaits approval; pending below: ${open.join(', ') || '(none)'}`);
+      throw updateRejected(
+        `no tool call ${decision.callId} awaits approval; pending below: ${open.join(', ') || '(none)'}`,
+      );
     }
     if (decision.args !== undefined) {
       const [callId] = decision.callId.split(CALL_PATH_SEPARATOR);
-      throw new Error(
+      throw updateRejected(
         `edited arguments are checked by the run whose tool waits: decide ${decision.callId} with edits on ` +
           `that run (${this.children.get(callId)!.workflowId}), or without edits here`,
       );

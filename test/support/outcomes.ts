@@ -4,6 +4,7 @@
  */
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../src/errors';
 
 const settled = (promise: Promise<unknown>): Promise<unknown> =>
   promise.then(
@@ -20,9 +21,18 @@ export async function runFailureOf(handle: WorkflowHandle): Promise<ApplicationF
   return cause as ApplicationFailure;
 }
 
-/** The message an update was rejected (or failed) with; fails the test if it was accepted and answered. */
-export async function updateRejectionOf(update: Promise<unknown>): Promise<string> {
+/**
+ * The message an update was rejected (or failed) with, checked to be a non-retryable failure of
+ * `type` (a validator's refusal by default); fails the test if it was accepted and answered.
+ */
+export async function updateRejectionOf(
+  update: Promise<unknown>,
+  type: string = ErrorType.UpdateRejected,
+): Promise<string> {
   const error = await settled(update);
   expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-  return ((error as WorkflowUpdateFailedError).cause as Error).message;
+  const cause = (error as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause).toMatchObject({ type, nonRetryable: true });
+  return (cause as ApplicationFailure).message;
 }
