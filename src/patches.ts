@@ -77,6 +77,12 @@ export const Patch = {
    * registers it (before: the tool went back to the model as failed, the handoff was refused).
    */
   callsReachRegisteringWorkers: 'calls-reach-registering-workers',
+  /**
+   * A sub-agent that fails counts in its parent's usage with all it spent, read from its failure
+   * (before: with what it last reported, which misses the model call of the task that failed it).
+   * Read from the spec only: the parent's command sequence does not change, its budget's arithmetic does.
+   */
+  failedSubAgentUsage: 'failed-sub-agent-usage',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 

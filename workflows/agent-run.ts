@@ -18,7 +18,7 @@ import type { QueuedMessage } from './inbox';
 import { hasPatch, Patch } from './patch-checks';
 import { acceptSteering } from './mid-turn-steering';
 import { ensureProvenContinuation } from './proven-continuation';
-import { invalidInput } from './run-failures';
+import { failureWithUsage, invalidInput } from './run-failures';
 import { acceptInput, listMcpToolsForTurn, setUpRun, startRun, type RunSetup } from './run-setup';
 import { RunState, type RunResult } from './run-state';
 import { handleTreeSignals } from './sub-agent-tree';
@@ -106,7 +106,7 @@ export async function agentRun(rawInput: AgentRunInput, carriedInput?: CarriedSt
     // continueAsNew ends this run by throwing; the run goes on in the next one.
     if (error instanceof ContinueAsNew) throw error;
     run.end(isCancellation(error) ? RunStatus.cancelled : RunStatus.failed);
-    throw error;
+    throw run.input.subAgent ? failureWithUsage(error, run.progress.usage) : error;
   }
 }
 

@@ -5,9 +5,10 @@
 import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import { Bounds } from '../src/defaults';
 import { ErrorType } from '../src/errors';
-import { describeFailure, withoutStack } from '../src/failures';
+import { describeFailure, detailsOf, withoutStack } from '../src/failures';
+import { usageSchema } from '../src/input';
 import { Patch } from '../src/patches';
-import type { AgentSpec } from '../src/types';
+import type { AgentSpec, Usage } from '../src/types';
 
 /** An activity's failure as the run's non-retryable failure, keeping its type and message. */
 export function runFailure(error: unknown): ApplicationFailure {
@@ -22,6 +23,39 @@ export function runFailure(error: unknown): ApplicationFailure {
 export function startFailure(error: unknown): Error {
   if (isCancellation(error) && patched(Patch.cancelledAtStart)) return error as Error;
   return runFailure(error);
+}
+
+/** What a sub-agent's failure carries for its parent: the usage of its whole tree. */
+interface SubAgentFailureDetails {
+  subAgentUsage: Usage;
+}
+
+/**
+ * `error` (the run's failure) carrying `usage`, the run's tree's: a sub-agent's last report to its
+ * parent, a signal sent in the task that fails the run, is dropped once the run has closed, so the
+ * parent reads what the run spent from its failure. Any other error is returned as it is.
+ */
+export function failureWithUsage(error: unknown, usage: Usage): unknown {
+  if (!(error instanceof ApplicationFailure) || error.details?.length) return error;
+  const details: SubAgentFailureDetails[] = [{ subAgentUsage: usage }];
+  const { type, message, nonRetryable, cause } = error;
+  return withoutStack(
+    ApplicationFailure.create({
+      type: type ?? undefined,
+      message,
+      nonRetryable: nonRetryable ?? undefined,
+      cause,
+      details,
+    }),
+  );
+}
+
+/** The usage a failed sub-agent's failure carries (see `failureWithUsage`), if it is well-formed: the child's word. */
+export function usageOfFailedSubAgent(error: unknown): Usage | undefined {
+  const { type } = describeFailure(error);
+  const details = detailsOf<SubAgentFailureDetails>(error, type ?? '');
+  const usage = usageSchema.safeParse(details?.subAgentUsage);
+  return usage.success ? usage.data : undefined;
 }
 
 /** Input the run cannot start with; the message names every bad field. */

@@ -32,6 +32,8 @@ import {
 } from '../src/types';
 import { describeIssues, serializedBytes, truncateUtf8, utf8Bytes } from '../src/validation';
 import type { Budget } from './budget';
+import { hasPatch, Patch } from './patch-checks';
+import { usageOfFailedSubAgent } from './run-failures';
 import type { SubAgentTree } from './sub-agent-tree';
 import { invalidArgumentsMessage, parseArguments, toolErrorMessage, toolMessage } from './tool-messages';
 
@@ -146,6 +148,7 @@ export class SubAgentCaller {
     } catch (error) {
       // This run's cancellation stops it; a sub-agent cancelled or failed on its own is the model's to handle.
       if (isCancellation(error) && CancellationScope.current().consideredCancelled) throw error;
+      if (hasPatch(this.spec, Patch.failedSubAgentUsage)) usage = usageOfFailedSubAgent(error);
       const { type, message } = describeFailure(error);
       const reason = truncateUtf8(message, FAILURE_REASON_BYTES);
       return toolErrorMessage(call.id, `Sub-agent ${agent} failed${type ? ` (${type})` : ''}: ${reason}`);

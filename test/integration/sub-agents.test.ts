@@ -337,6 +337,30 @@ describe('sub-agents', () => {
     expect(child.output).toEqual({ count: 3 });
   });
 
+  it('a sub-agent that fails counts in the tree with all it spent, its last call too', async () => {
+    let counterCalls = 0;
+    setup.script = scriptByAgent({
+      plan: (request) =>
+        toolResults(request).length
+          ? reply.text(`Told: ${lastOf(request, 'tool')!.content}`, { input: 300, output: 30 })
+          : reply.tools([{ name: 'counter', args: { message: 'count the otters' } }], { input: 200, output: 20 }),
+      // Never the object its schema asks for: the run asks again, then fails `OutputInvalid` in the
+      // task that took its last answer, whose report to the parent the server drops.
+      count: () => {
+        counterCalls += 1;
+        return reply.text('about three', { input: 100, output: 10 });
+      },
+    });
+    const handle = await setup.worker.start({ agent: 'planner', message: 'How many otters?' });
+    const result = await handle.result();
+    expect(result.output).toMatch(/^Told: Error: Sub-agent counter failed \(OutputInvalid\): /);
+    expect(counterCalls).toBeGreaterThan(1);
+    expect(result.ownUsage!.totalTokens).toBe(550);
+    expect(result.usage.totalTokens).toBe(550 + counterCalls * 110);
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.get(searchAttributes.agentTokens)).toBe(550 + counterCalls * 110);
+  });
+
   it('a sub-agent that fails is a tool error, not a failed lead', async () => {
     setup.script = scriptByAgent({
       lead: leadTellsWhatWriterSaid,
