@@ -24,6 +24,12 @@ export interface LiveLineParts {
   resumesAtMs?: number;
 }
 
+/** A running call the run asked to stop (it is being cancelled): its worker runs it until it hears so. */
+const CANCEL_REQUESTED = 'cancel requested';
+
+/** A running call's state: `running`, or `running, cancel requested` while it is being cancelled. */
+const runningState = (call: CallInFlight) => (call.cancelRequested ? `running, ${CANCEL_REQUESTED}` : 'running');
+
 /** How long since `sinceMs`: `2.1 s`, or `3 min 5 s` past a minute. */
 export function elapsed(sinceMs: number, now: number): string {
   const ms = Math.max(0, now - sinceMs);
@@ -93,7 +99,7 @@ function retriedState(call: CallInFlight, runTaskQueue?: string): string | undef
   const waits = !call.running && call.polled === false ? waitingFor(call, runTaskQueue) : undefined;
   if (!call.lastFailure?.workerLost) return `${retry}${waits ? `; waiting ${waits}` : ''}`;
   const of = call.maximumAttempts ? ` of ${call.maximumAttempts}` : '';
-  const next = call.running ? 'running' : `waiting ${waits ?? 'to run again'}`;
+  const next = call.running ? runningState(call) : `waiting ${waits ?? 'to run again'}`;
   return `${call.lastFailure.message}; attempt ${call.attempt}${of} ${next}`;
 }
 
@@ -104,20 +110,22 @@ export function failingLine(call: CallInFlight, runTaskQueue?: string): string |
   return call.lastFailure?.workerLost ? `${calledWhat(call)}: ${state}` : `${calledWhat(call)} failing: ${state}`;
 }
 
+/** What a running call is told apart by, in parentheses: its summary's marks (`fallback`), a cancel asked of it. */
+function marksOf(call: CallInFlight): string {
+  const marks = [...callOf(call).marks, ...(call.cancelRequested ? [CANCEL_REQUESTED] : [])];
+  return marks.length ? ` (${marks.join(', ')})` : '';
+}
+
 /** A call as a phrase: `calling gpt-4o-mini`, `running lookup_order`, `summarizing the conversation`. */
 function doing(call: CallInFlight): string {
-  const { kind, name, marks } = callOf(call);
-  const marked = marks.length ? ` (${marks.join(', ')})` : '';
-  switch (kind) {
-    case 'model':
-      return `calling ${name ?? 'the model'}${marked}`;
-    case 'summary':
-      return `summarizing the conversation${marked}`;
-    case 'tool':
-      return `running ${name ?? 'a tool'}`;
-    case 'other':
-      return name ?? call.type;
-  }
+  const { kind, name } = callOf(call);
+  const phrase = {
+    model: `calling ${name ?? 'the model'}`,
+    summary: 'summarizing the conversation',
+    tool: `running ${name ?? 'a tool'}`,
+    other: name ?? call.type,
+  }[kind];
+  return `${phrase}${marksOf(call)}`;
 }
 
 /** What a failing call is called in its line: `model call`, `tool lookup_order`. */
@@ -161,7 +169,7 @@ export function liveLineParts(
     const tools = running.filter((call) => callOf(call).kind === 'tool');
     const what = [
       ...(tools.length === running.length && tools.length > 1
-        ? [`running ${tools.map((call) => callOf(call).name ?? 'a tool').join(', ')}`]
+        ? [`running ${tools.map((call) => `${callOf(call).name ?? 'a tool'}${marksOf(call)}`).join(', ')}`]
         : running.map(doing)),
       ...calls
         .filter((call) => !call.running)
@@ -196,7 +204,7 @@ export function formatCallInFlight(call: CallInFlight, now: number, runTaskQueue
   const retried = retriedState(call, runTaskQueue);
   if (retried) return `${what}: ${retried}`;
   if (call.pacing) return `${what}: ${pacingText(call.pacing.limit)}, ${resumesIn(call.pacing.resumesAtMs, now)}`;
-  const waits = call.running ? 'running' : `waiting ${waitingFor(call, runTaskQueue) ?? 'for a worker'}`;
+  const waits = call.running ? runningState(call) : `waiting ${waitingFor(call, runTaskQueue) ?? 'for a worker'}`;
   return `${what}: ${waits} (${elapsed(call.sinceMs, now)})`;
 }
 

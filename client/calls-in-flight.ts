@@ -11,6 +11,7 @@ import { pacingNoticeSchema, type PacingNotice } from '../src/pacing-notice';
 type DescribeResponse = temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse;
 type Failure = temporal.api.failure.v1.IFailure;
 type Payload = temporal.api.common.v1.IPayload;
+type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
 
 /** What a model call waits for before its request, and until when (its heartbeat says: src/pacing-notice.ts). */
 export type CallPacing = PacingNotice['pacing'];
@@ -28,6 +29,8 @@ export interface CallInFlight {
   maximumAttempts: number;
   /** Whether a worker runs an attempt now; if not, the call waits for a worker or for its next attempt. */
   running: boolean;
+  /** The run asked to cancel it (the run is being cancelled): a running call stops once its worker hears of it. */
+  cancelRequested?: true;
   /**
    * Since when, in ms since the epoch: the running attempt's start, or since when the call waits for a
    * worker (it was scheduled, or its next attempt was due).
@@ -99,6 +102,18 @@ export async function pacingOf(
   return paced;
 }
 
+const { PENDING_ACTIVITY_STATE_STARTED, PENDING_ACTIVITY_STATE_CANCEL_REQUESTED } =
+  temporal.api.enums.v1.PendingActivityState;
+
+/**
+ * Whether a worker took the activity's attempt (the server says when, or which worker). The server
+ * says `CANCEL_REQUESTED` whether a worker took it or not, and one a worker took still runs until
+ * that worker hears of the cancel and stops. A time the server left unset may read as before 1970.
+ */
+function workerTook(pending: PendingActivity): boolean {
+  return (timestampMs(pending.lastStartedTime) ?? 0) > 0 || Boolean(pending.lastWorkerIdentity);
+}
+
 /**
  * The calls in flight of a described run; `summaries` are the activities' summaries by activity id,
  * `pacing` what running ones wait for (`pacingOf`).
@@ -108,10 +123,10 @@ export function callsInFlight(
   summaries: ReadonlyMap<string, string> = new Map(),
   pacing: ReadonlyMap<string, CallPacing> = new Map(),
 ): CallInFlight[] {
-  const { PENDING_ACTIVITY_STATE_STARTED } = temporal.api.enums.v1.PendingActivityState;
   return (response.pendingActivities ?? []).map((pending) => {
     const activityId = pending.activityId ?? '';
-    const running = pending.state === PENDING_ACTIVITY_STATE_STARTED;
+    const cancelRequested = pending.state === PENDING_ACTIVITY_STATE_CANCEL_REQUESTED;
+    const running = pending.state === PENDING_ACTIVITY_STATE_STARTED || (cancelRequested && workerTook(pending));
     // A call not running waits for a worker since it was scheduled, or since its next attempt was due.
     const takeableMs = Math.max(
       timestampMs(pending.scheduledTime) ?? 0,
@@ -130,6 +145,7 @@ export function callsInFlight(
       attempt: pending.attempt || 1,
       maximumAttempts: pending.maximumAttempts ?? 0,
       running,
+      ...(cancelRequested && { cancelRequested }),
       sinceMs,
       ...(lastFailure && { lastFailure }),
       ...(taskQueue && { taskQueue }),

@@ -142,6 +142,44 @@ describe('callsInFlight', () => {
   });
 });
 
+describe('a call the run asked to cancel', () => {
+  // As describe() lists a tool call while its run is cancelled: the worker that took it still runs it.
+  const cancelling = {
+    activityId: '5',
+    activityType: { name: 'runTool' },
+    state: PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED,
+    attempt: 1,
+    scheduledTime: at(NOW - 7_000),
+    lastStartedTime: at(NOW - 6_700),
+    lastWorkerIdentity: '4242@tools-1',
+    lastHeartbeatTime: at(NOW - 200),
+    activityOptions: { taskQueue: { name: 'agents-tools' } },
+  };
+
+  it('is running, cancel requested, since its worker took it: it waits for no worker', () => {
+    const [taken] = callsInFlight({ pendingActivities: [cancelling] }, new Map([['5', 'tool lookup_order']]));
+    expect(taken).toMatchObject({ running: true, cancelRequested: true, sinceMs: NOW - 6_700 });
+    expect(liveLine({ ...described(taken), taskQueue: 'agents' }, state(), NOW)).toBe(
+      'step 3 · running lookup_order (cancel requested) (6.7 s)',
+    );
+    expect(formatProgress({ callsInFlight: [taken], taskQueue: 'agents' }, NOW)).toEqual([
+      'calls in flight:',
+      '  tool lookup_order: running, cancel requested (6.7 s)',
+    ]);
+  });
+
+  it('is running when the server names only the worker that took it', () => {
+    const [taken] = callsInFlight({ pendingActivities: [{ ...cancelling, lastStartedTime: undefined }] });
+    expect(taken).toMatchObject({ running: true, cancelRequested: true });
+  });
+
+  it('waits for a worker when none took it (a start time before the epoch is an unset one)', () => {
+    const untaken = { ...cancelling, lastWorkerIdentity: '', lastStartedTime: at(-62_135_596_800_000) };
+    const [waiting] = callsInFlight({ pendingActivities: [untaken] });
+    expect(waiting).toMatchObject({ running: false, cancelRequested: true, sinceMs: NOW - 7_000 });
+  });
+});
+
 describe('liveLine', () => {
   it('names the model being called, its step and for how long', () => {
     expect(liveLine(described(call()), state(), NOW)).toBe('step 3 · calling gpt-4o-mini (2.1 s)');
