@@ -23,15 +23,23 @@ export const LIVE_STATUSES: readonly string[] = [
   RunStatus.awaitingApproval,
 ];
 
-/** How a closed execution ended, for a run whose own status attribute did not say (terminated, timed out). */
-const CLOSED_STATUSES: Partial<Record<WorkflowExecutionStatusName, string>> = {
-  COMPLETED: RunStatus.completed,
-  FAILED: RunStatus.failed,
-  CANCELLED: RunStatus.cancelled,
-  TERMINATED: 'terminated',
-  TIMED_OUT: 'timed_out',
-  CONTINUED_AS_NEW: RunStatus.continued,
-};
+/**
+ * How a closed execution ended, for a run whose own status attribute did not say (terminated, timed
+ * out): the status shown, by the execution's status as the SDK names it and as a visibility query does.
+ */
+const CLOSED_STATUSES: { execution: WorkflowExecutionStatusName; queried: string; status: string }[] = [
+  { execution: 'COMPLETED', queried: 'Completed', status: RunStatus.completed },
+  { execution: 'FAILED', queried: 'Failed', status: RunStatus.failed },
+  { execution: 'CANCELLED', queried: 'Canceled', status: RunStatus.cancelled },
+  { execution: 'TERMINATED', queried: 'Terminated', status: 'terminated' },
+  { execution: 'TIMED_OUT', queried: 'TimedOut', status: 'timed_out' },
+  { execution: 'CONTINUED_AS_NEW', queried: 'ContinuedAsNew', status: RunStatus.continued },
+];
+
+/** Every status a run can show (`list --status` takes these): its own, and Temporal's for a run that ended without saying. */
+export const SHOWN_STATUSES: readonly string[] = [
+  ...new Set([...Object.values(RunStatus), ...CLOSED_STATUSES.map(({ status }) => status)]),
+];
 
 /**
  * The status to show for a run: its `AgentStatus`, unless the run has closed without saying how
@@ -40,7 +48,7 @@ const CLOSED_STATUSES: Partial<Record<WorkflowExecutionStatusName, string>> = {
 export function reportedStatus(attribute: string | undefined, execution: WorkflowExecutionStatusName): string {
   if (execution === 'RUNNING') return attribute ?? RunStatus.starting;
   if (attribute && !LIVE_STATUSES.includes(attribute)) return attribute;
-  return CLOSED_STATUSES[execution] ?? execution.toLowerCase();
+  return CLOSED_STATUSES.find((closed) => closed.execution === execution)?.status ?? execution.toLowerCase();
 }
 
 export const isRunStatus = (status: string): status is RunStatus =>
@@ -49,18 +57,31 @@ export const isRunStatus = (status: string): status is RunStatus =>
 /** `value` as a quoted string of a visibility query. */
 export const quote = (value: string): string => `"${value.replace(/["\\]/g, '\\$&')}"`;
 
+/**
+ * The visibility condition of the runs `reportedStatus` shows as `status`: those whose `AgentStatus`
+ * says it (a live one only while open: a terminated run keeps the status it had), and those that
+ * closed without saying how (their `AgentStatus` unset or still live), by how their execution ended.
+ */
+function statusCondition(status: string): string {
+  const attribute = searchAttributes.agentStatus.name;
+  const own = LIVE_STATUSES.includes(status)
+    ? `${attribute} = ${quote(status)} AND ExecutionStatus = "Running"`
+    : `${attribute} = ${quote(status)}`;
+  const closed = CLOSED_STATUSES.find((ending) => ending.status === status);
+  if (!closed) return own;
+  const unsaid = `${attribute} IS NULL OR ${attribute} IN (${LIVE_STATUSES.map(quote).join(', ')})`;
+  return `(${own} OR (ExecutionStatus = ${quote(closed.queried)} AND (${unsaid})))`;
+}
+
 /** A Temporal visibility query for agent runs matching `filter`. */
 export function listQuery(filter: ListFilter): string {
-  const live = filter.status !== undefined && LIVE_STATUSES.includes(filter.status);
   return [
     `WorkflowType = ${quote(WorkflowType.agentRun)}`,
     // A chain that continued as new is one run to its callers: its latest execution stands for it.
     'ExecutionStatus != "ContinuedAsNew"',
     // A sub-agent's run belongs to its root's tree (`status <root>` shows it).
     ...(filter.all ? [] : ['ParentWorkflowId IS NULL']),
-    ...(filter.status ? [`${searchAttributes.agentStatus.name} = ${quote(filter.status)}`] : []),
-    // A terminated run keeps the status it had: only open runs are waiting or working.
-    ...(live ? ['ExecutionStatus = "Running"'] : []),
+    ...(filter.status ? [statusCondition(filter.status)] : []),
     ...(filter.agent ? [`${searchAttributes.agentName.name} = ${quote(filter.agent)}`] : []),
     ...(filter.user ? [`${searchAttributes.agentUser.name} = ${quote(filter.user)}`] : []),
   ].join(' AND ');

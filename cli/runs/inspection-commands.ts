@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander';
 import type { RunReport } from '../../client/run-types';
 import type { RunStreamEvent } from '../../client/run-stream';
+import { SHOWN_STATUSES } from '../../client/run-status';
 import { startWorkerHint } from '../../client/shell-hints';
 import { RunStatus } from '../../src/types';
 import { positiveNumber, runId } from '../arg-parsers';
@@ -152,7 +153,7 @@ export function registerListCommand(program: Command, context: CommandContext): 
     .description(
       "list agent runs, newest first, with their steps, tokens and cost (a tree's for a run with sub-agents)",
     )
-    .addOption(new Option('--status <status>', 'only runs in this status').choices(Object.values(RunStatus)))
+    .addOption(new Option('--status <status>', 'only runs in this status').choices(SHOWN_STATUSES))
     .option('--agent <name>', 'only runs of this agent')
     .option('--user <id>', 'only runs of this user')
     .option('--limit <n>', 'at most this many', positiveNumber, 50)

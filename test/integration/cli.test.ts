@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { AgentClient } from '../../client/agent-client';
 import { loadTemporalConfig } from '../../src/config';
-import { stateQuery } from '../../src/contract';
+import { searchAttributes, stateQuery, WorkflowType } from '../../src/contract';
 import type { AgentRunInput } from '../../src/input';
 import { terminalSafe } from '../../src/terminal-text';
 import { cliScript, expectOneLineError, runCli, type CliOutcome } from '../support/cli';
@@ -423,5 +423,33 @@ describe('the durable-agents CLI', () => {
     expect(JSON.parse((await cli(['list', '--user', user, '--status', 'awaiting_approval', '--json'])).stdout)).toEqual(
       [],
     );
+    // Filtered by the status it is listed with, though its AgentStatus still says it waits.
+    const terminated = await cli(['list', '--user', user, '--status', 'terminated', '--json']);
+    expect(terminated.code).toBe(0);
+    expect(JSON.parse(terminated.stdout)).toEqual([expect.objectContaining({ workflowId: id, status: 'terminated' })]);
+    expect(JSON.parse((await cli(['list', '--user', user, '--status', 'timed_out', '--json'])).stdout)).toEqual([]);
+  });
+
+  it('lists a run that timed out as timed_out, and finds it by that status', async () => {
+    const user = `timed-out-${Date.now()}`;
+    // No worker polls its queue: it stays `starting` until Temporal ends it after its execution timeout.
+    const { workflowId } = await worker.client.workflow.start(WorkflowType.agentRun, {
+      taskQueue: `nobody-polls-${user}`,
+      workflowId: user,
+      args: [{ agent: 'helpdesk', message: 'hello' }],
+      workflowExecutionTimeout: '1s',
+      typedSearchAttributes: [
+        { key: searchAttributes.agentStatus, value: 'starting' },
+        { key: searchAttributes.agentUser, value: user },
+      ],
+    });
+    const listed = await eventually(async () => {
+      const outcome = await cli(['list', '--user', user, '--status', 'timed_out', '--json']);
+      expect(outcome.code).toBe(0);
+      const runs = JSON.parse(outcome.stdout);
+      return runs.length ? runs : undefined;
+    }, 'the run to be listed timed out');
+    expect(listed).toEqual([expect.objectContaining({ workflowId, status: 'timed_out', closed: true })]);
+    expect(JSON.parse((await cli(['list', '--user', user, '--status', 'starting', '--json'])).stdout)).toEqual([]);
   });
 });

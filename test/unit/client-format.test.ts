@@ -7,6 +7,7 @@ import {
   type WaitNotice,
 } from '../../client/agent-client';
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import { SHOWN_STATUSES } from '../../client/run-status';
 import {
   formatMessage,
   formatReport,
@@ -24,7 +25,7 @@ import { exportJsonl, exportMarkdown, exportOpenAi } from '../../cli/export-writ
 import { startWorkerHint } from '../../client/shell-hints';
 import { WaitTeller } from '../../client/waiting';
 import { terminalSafe } from '../../src/terminal-text';
-import type { AgentRunState, ChatMessage, Usage } from '../../src/types';
+import { RunStatus, type AgentRunState, type ChatMessage, type Usage } from '../../src/types';
 
 describe('listQuery', () => {
   const runs = 'WorkflowType = "agentRun" AND ExecutionStatus != "ContinuedAsNew" AND ParentWorkflowId IS NULL';
@@ -41,7 +42,35 @@ describe('listQuery', () => {
     expect(listQuery({ user: 'u7', agent: 'helpdesk', status: 'awaiting_approval', limit: 5 })).toBe(
       `${runs} AND AgentStatus = "awaiting_approval" AND ExecutionStatus = "Running" AND AgentName = "helpdesk" AND AgentUser = "u7"`,
     );
-    expect(listQuery({ status: 'completed' })).toBe(`${runs} AND AgentStatus = "completed"`);
+  });
+
+  it('matches a closed status also on runs that closed without saying it, by how their execution ended', () => {
+    const unsaid =
+      'AgentStatus IS NULL OR AgentStatus IN ("starting", "running", "awaiting_input", "awaiting_approval")';
+    expect(listQuery({ status: 'completed' })).toBe(
+      `${runs} AND (AgentStatus = "completed" OR (ExecutionStatus = "Completed" AND (${unsaid})))`,
+    );
+    // Statuses only Temporal's own can give: a run terminated or timed out ran no code to say so.
+    expect(listQuery({ status: 'terminated' })).toBe(
+      `${runs} AND (AgentStatus = "terminated" OR (ExecutionStatus = "Terminated" AND (${unsaid})))`,
+    );
+    expect(listQuery({ status: 'timed_out' })).toContain('OR (ExecutionStatus = "TimedOut" AND (');
+    expect(listQuery({ status: 'stuck' })).toBe(`${runs} AND AgentStatus = "stuck"`);
+  });
+
+  it('takes every status a listed run can show', () => {
+    const executions: WorkflowExecutionStatusName[] = [
+      'RUNNING',
+      'COMPLETED',
+      'FAILED',
+      'CANCELLED',
+      'TERMINATED',
+      'TIMED_OUT',
+      'CONTINUED_AS_NEW',
+    ];
+    const attributes = [undefined, ...Object.values(RunStatus)];
+    const shown = executions.flatMap((execution) => attributes.map((value) => reportedStatus(value, execution)));
+    expect(new Set(SHOWN_STATUSES)).toEqual(new Set(shown));
   });
 
   it('escapes quotes and backslashes inside values', () => {
