@@ -15,6 +15,19 @@ export class AgentRegistry {
    * or "built-in") in any error. An agent's own server definitions are added with it.
    */
   add(definitions: readonly (AgentDefinition | McpServerDefinition)[], source: string): this {
+    return this.addFrom(definitions, source);
+  }
+
+  /**
+   * `add`, for definitions of `module` listed by the agent `parent` as its sub-agents, if any: each is
+   * labelled with the module and the one agent that lists it, whatever lists that agent.
+   */
+  private addFrom(
+    definitions: readonly (AgentDefinition | McpServerDefinition)[],
+    module: string,
+    parent?: string,
+  ): this {
+    const source = parent === undefined ? module : `${module} (sub-agent of "${parent}")`;
     for (const definition of definitions) {
       if (isMcpServerDefinition(definition)) {
         this.addMcpServer(definition, source);
@@ -37,7 +50,7 @@ export class AgentRegistry {
       this.agents.set(agent.name, { agent, source });
       for (const server of agent.mcpServers ?? []) if (isMcpServerDefinition(server)) this.addMcpServer(server, source);
       const inline = (agent.agents ?? []).filter((sub): sub is AgentDefinition => typeof sub !== 'string');
-      if (inline.length) this.add(inline, `${source} (sub-agent of "${agent.name}")`);
+      if (inline.length) this.addFrom(inline, module, agent.name);
     }
     return this;
   }

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_STEPS,
   DEFAULT_MAX_TOOL_CALLS_PER_TURN,
 } from '../../src/defaults';
+import type { EnvReference, McpServerDefinition } from '../../src/mcp-server';
 import type { AgentRegistry } from '../../src/registry';
 import { terminalSafe } from '../../src/terminal-text';
 import { MemoryToolName, type Budgets, type Limits } from '../../src/types';
@@ -24,6 +25,20 @@ const DEFAULT_LIMITS = {
   maxToolCallsPerTurn: DEFAULT_MAX_TOOL_CALLS_PER_TURN,
 } as const satisfies Limits;
 
+/**
+ * An MCP server an agent uses, as `agents --json` prints it: where it is, and nothing that may be
+ * secret (no arguments, environment, headers, URL credentials or query; `${VAR}` references unfilled).
+ */
+export interface McpServerInfo {
+  name: string;
+  /** A stdio server's command. */
+  command?: string;
+  /** An HTTP server's URL, or `${VAR}` for one the worker reads from its environment. */
+  url?: string;
+  /** `true` for each of its tools, or the patterns of those that need approval. */
+  requiresApproval: boolean | string[];
+}
+
 /** One agent, as `agents --json` prints it. */
 export interface AgentInfo {
   name: string;
@@ -35,6 +50,8 @@ export interface AgentInfo {
   defaultModel: string;
   /** `approvalByArguments`: the tool's `requiresApproval` is a function of the arguments, which decides per call. */
   tools: { name: string; description: string; requiresApproval: boolean; approvalByArguments?: true }[];
+  /** The MCP servers whose tools its runs offer too (listed when a run starts). */
+  mcpServers: McpServerInfo[];
   approvalTimeoutSeconds: number;
   /** The limits in force for a run whose input sets none: the agent's own over the defaults. */
   limits: Limits;
@@ -44,7 +61,32 @@ export interface AgentInfo {
   fallbackModels: string[];
 }
 
-function describeAgent(agent: AgentDefinition, source: string, defaultModel: string): AgentInfo {
+/**
+ * An HTTP server's URL without what may be secret: credentials, query and fragment. One with `${VAR}`
+ * references is no URL until the worker fills it in, so it is cut as text, its credentials first (an
+ * unescaped `?` may be part of a password).
+ */
+function shownUrl(url: string | EnvReference): string {
+  if (typeof url !== 'string') return `\${${url.fromEnv}}`;
+  if (url.includes('${')) return url.replace(/^([^:/?#]+:\/\/)[^/]*@/, '$1').replace(/[?#][^]*$/, '');
+  const { protocol, host, pathname } = new URL(url);
+  return `${protocol}//${host}${pathname}`;
+}
+
+function describeMcpServer(server: McpServerDefinition): McpServerInfo {
+  return {
+    name: server.name,
+    ...('command' in server ? { command: server.command } : { url: shownUrl(server.url) }),
+    requiresApproval: server.requiresApproval ?? false,
+  };
+}
+
+function describeAgent(
+  agent: AgentDefinition,
+  source: string,
+  defaultModel: string,
+  mcpServers: McpServerDefinition[],
+): AgentInfo {
   const approved = agent.approval?.tools ?? [];
   return {
     name: agent.name,
@@ -58,6 +100,7 @@ function describeAgent(agent: AgentDefinition, source: string, defaultModel: str
       requiresApproval: Boolean(tool.requiresApproval) || approved.includes(tool.name),
       ...(typeof tool.requiresApproval === 'function' && { approvalByArguments: true as const }),
     })),
+    mcpServers: mcpServers.map(describeMcpServer),
     approvalTimeoutSeconds: agent.approval?.timeoutSeconds ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS,
     limits: { ...DEFAULT_LIMITS, ...agent.limits },
     agentLimits: agent.limits ?? {},
@@ -68,7 +111,9 @@ function describeAgent(agent: AgentDefinition, source: string, defaultModel: str
 
 /** Every agent of `registry`, by name. */
 export function describeAgents(registry: AgentRegistry, defaultModel: string): AgentInfo[] {
-  return registry.entries().map(({ agent, source }) => describeAgent(agent, source, defaultModel));
+  return registry
+    .entries()
+    .map(({ agent, source }) => describeAgent(agent, source, defaultModel, registry.mcpServersOf(agent)));
 }
 
 /** 86400 → "24h", 90 → "1m 30s". */
@@ -101,6 +146,16 @@ function formatLimits({ limits, agentLimits }: AgentInfo): string {
   return [set.join(', '), defaults.length ? `defaults: ${defaults.join(', ')}` : ''].filter(Boolean).join(' · ');
 }
 
+/** `fs (npx)`, `search (https://mcp.example.com/mcp, needs approval for write_*)`. */
+function formatMcpServer({ name, command, url, requiresApproval }: McpServerInfo): string {
+  const approval = Array.isArray(requiresApproval)
+    ? `, needs approval for ${requiresApproval.join(', ')}`
+    : requiresApproval
+      ? ', needs approval'
+      : '';
+  return `${name} (${command ?? url}${approval})`;
+}
+
 /** `agents` for people: a block per agent. */
 export function formatAgents(agents: AgentInfo[]): string {
   return agents
@@ -112,9 +167,15 @@ export function formatAgents(agents: AgentInfo[]): string {
             ? ' (needs approval)'
             : '';
       const tools = agent.tools.map((tool) => `${tool.name}${approval(tool)}`);
+      // An agent made of MCP servers has no tools of its own, yet its runs have tools.
+      const noTools = agent.mcpServers.length ? 'none of its own; those its MCP servers list' : 'none';
+      const servers: [string, string][] = agent.mcpServers.length
+        ? [['mcp servers', agent.mcpServers.map(formatMcpServer).join(', ')]]
+        : [];
       const rows: [string, string][] = [
         ['model', agent.model ?? `worker default (AGENT_MODEL=${agent.defaultModel})`],
-        ['tools', tools.join(', ') || 'none'],
+        ['tools', tools.join(', ') || noTools],
+        ...servers,
         ['approval timeout', formatSeconds(agent.approvalTimeoutSeconds)],
         ['limits', formatLimits(agent)],
         ['memory', agent.memory ? `on (adds tools ${Object.values(MemoryToolName).join(', ')})` : 'off'],

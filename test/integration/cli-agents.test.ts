@@ -4,6 +4,9 @@
  * for people and for scripts, with no Temporal server; a module that does not load is one line and
  * exit code 1, and so is an environment that gives a worker no agent.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expectOneLineError, runCli } from '../support/cli';
 
 const MODULES = 'test/fixtures/listed-agent.mjs,test/support/recovery-agent.ts';
@@ -81,6 +84,7 @@ describe('durable-agents agents', () => {
       approvalTimeoutSeconds: 5400,
       limits: { maxSteps: 8, maxCostUsd: 0.5, maxRepeats: 2, maxToolCallsPerTurn: 64, lifetime: { maxTokens: 200000 } },
       agentLimits: { maxSteps: 8, maxCostUsd: 0.5, maxRepeats: 2, lifetime: { maxTokens: 200000 } },
+      mcpServers: [],
       memory: true,
       fallbackModels: ['gpt-4o-mini', 'local-llama'],
     });
@@ -95,6 +99,49 @@ describe('durable-agents agents', () => {
       memory: false,
       fallbackModels: [],
     });
+  });
+
+  it("shows an agent's MCP servers, where each is and what needs approval, never a secret", async () => {
+    // Secrets where an author may put them: URL credentials and query, headers, arguments, environment.
+    const folder = mkdtempSync(join(tmpdir(), 'mcp-listed-'));
+    const module = join(folder, 'mcp-listed.mjs');
+    writeFileSync(
+      module,
+      `export default ({ defineAgent, defineMcpServer, fromEnv }) => {
+        const files = defineMcpServer({ name: 'fs', command: 'npx', args: ['--token', 'sk-arg'], env: { TOKEN: 'sk-env' } });
+        const search = defineMcpServer({
+          name: 'search',
+          url: 'https://ada:sk-password@mcp.example.com/mcp?key=sk-query#sk-fragment',
+          headers: { Authorization: 'Bearer sk-header' },
+          requiresApproval: ['write_*', 'delete_*'],
+        });
+        const wiki = defineMcpServer({ name: 'wiki', url: 'https://ada:sk-password@\${WIKI_HOST}/mcp?token=sk-query', requiresApproval: true });
+        const crm = defineMcpServer({ name: 'crm', url: fromEnv('CRM_URL') });
+        return [
+          files,
+          defineAgent({ name: 'clerk', instructions: 'Use your tools.', tools: [], mcpServers: ['fs', search, wiki, crm] }),
+        ];
+      };`,
+    );
+    const text = await runCli(['agents'], env({ AGENT_MODULES: module }));
+    expect({ code: text.code, stderr: text.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(text.stdout).toContain(
+      [
+        '  tools:            none of its own; those its MCP servers list',
+        '  mcp servers:      fs (npx), search (https://mcp.example.com/mcp, needs approval for write_*, delete_*), ' +
+          'wiki (https://${WIKI_HOST}/mcp, needs approval), crm (${CRM_URL})',
+        '  approval timeout: 24h',
+      ].join('\n'),
+    );
+    const json = await runCli(['agents', '--json'], env({ AGENT_MODULES: module }));
+    expect(JSON.parse(json.stdout)[0].mcpServers).toEqual([
+      { name: 'fs', command: 'npx', requiresApproval: false },
+      { name: 'search', url: 'https://mcp.example.com/mcp', requiresApproval: ['write_*', 'delete_*'] },
+      { name: 'wiki', url: 'https://${WIKI_HOST}/mcp', requiresApproval: true },
+      { name: 'crm', url: '${CRM_URL}', requiresApproval: false },
+    ]);
+    for (const { stdout } of [text, json]) expect(stdout).not.toMatch(/sk-|ada:/);
+    rmSync(folder, { recursive: true });
   });
 
   it('agents, worker and dev have help with examples and the env variables that matter to each', async () => {

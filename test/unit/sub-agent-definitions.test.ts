@@ -56,6 +56,21 @@ describe('a worker with sub-agents, at start', () => {
     expect(subAgentSpecs(researcher, registry)).toEqual({});
   });
 
+  it('says where each agent of a tree comes from: its module, and the one agent that lists it', () => {
+    const clerk = defineAgent(base('clerk', { description: 'Files things.' }));
+    const middle = defineAgent(base('middle', { description: 'Delegates.', agents: [clerk] }));
+    const typed = defineAgent(base('typed', { description: 'Answers in JSON.' }));
+    const lead = defineAgent(base('lead', { agents: [researcher, middle, typed] }));
+    const registry = new AgentRegistry().add([lead], '/tmp/x/tree.mjs');
+    expect(Object.fromEntries(registry.entries().map(({ agent, source }) => [agent.name, source]))).toEqual({
+      clerk: '/tmp/x/tree.mjs (sub-agent of "middle")',
+      lead: '/tmp/x/tree.mjs',
+      middle: '/tmp/x/tree.mjs (sub-agent of "lead")',
+      researcher: '/tmp/x/tree.mjs (sub-agent of "lead")',
+      typed: '/tmp/x/tree.mjs (sub-agent of "lead")',
+    });
+  });
+
   it('refuses a name no module registers, and a named sub-agent without a description', () => {
     expect(() => workerWith(defineAgent(base('lead', { agents: ['writer'] })))).toThrow(
       /lists sub-agent "writer", which no agent module registers; registered: lead/,
