@@ -24,7 +24,13 @@ import {
 } from '../src/contract';
 import type { AgentDefinition, OutputOf, OutputSchema } from '../src/agent';
 import { AgentClientError, ClientErrorKind } from '../src/errors';
-import { approvalDecisionSchema, ApprovalSurface, type AgentRunInput } from '../src/input';
+import {
+  approvalDecisionSchema,
+  ApprovalSurface,
+  userMessageSchema,
+  type AgentRunInput,
+  type UserMessage,
+} from '../src/input';
 import { memoryFactInputSchema } from '../src/memory';
 import type { AgentRunResult, AgentRunState, ApprovalDecision, RememberedFact, RunOutput } from '../src/types';
 import { describeIssues } from '../src/validation';
@@ -58,6 +64,20 @@ export type { TreeStreamEvent } from './tree-stream';
 export { connectionCause } from '../src/connection-errors';
 export { listQuery, reportedStatus, type ListFilter } from './run-status';
 export { checkRunInput } from './run-start';
+
+/**
+ * `text` as the message updates carry it, checked first with the run's own schema, so a bad one fails in
+ * one line before anything is sent. The run would refuse it too, but not one of more than 2 MB:
+ * Temporal's refusal carries the request back, past its payload limit, so the run's workflow task
+ * fails instead, and the updates sent beside it with it.
+ */
+function checkedMessage(text: string): UserMessage {
+  const checked = userMessageSchema.safeParse({ text });
+  if (!checked.success) {
+    throw new AgentClientError(`invalid message: ${describeIssues(checked.error)}`, ClientErrorKind.invalidInput);
+  }
+  return { text };
+}
 
 export class AgentClient {
   /** Runs a Temporal call, turning its errors into one-line AgentClientErrors. */
@@ -148,7 +168,7 @@ export class AgentClient {
    */
   async chat(workflowId: string, text: string, options: WaitOptions = {}): Promise<RunOutput> {
     const replied = this.call(
-      () => this.handle(workflowId).executeUpdate(chatUpdate, { args: [{ text }] }),
+      () => this.handle(workflowId).executeUpdate(chatUpdate, { args: [checkedMessage(text)] }),
       workflowId,
     );
     return whileWaiting(this.client, this.call, workflowId, replied, options);
@@ -156,7 +176,10 @@ export class AgentClient {
 
   /** Queues a message to a session without waiting for its reply (the `enqueue` update: validated, returns once queued). */
   async message(workflowId: string, text: string): Promise<string> {
-    return this.call(() => this.handle(workflowId).executeUpdate(enqueueUpdate, { args: [{ text }] }), workflowId);
+    return this.call(
+      () => this.handle(workflowId).executeUpdate(enqueueUpdate, { args: [checkedMessage(text)] }),
+      workflowId,
+    );
   }
 
   /**
@@ -165,7 +188,10 @@ export class AgentClient {
    * it; between turns it is queued. Returns once the run has accepted it, saying which it was.
    */
   async steer(workflowId: string, text: string): Promise<string> {
-    return this.call(() => this.handle(workflowId).executeUpdate(steerUpdate, { args: [{ text }] }), workflowId);
+    return this.call(
+      () => this.handle(workflowId).executeUpdate(steerUpdate, { args: [checkedMessage(text)] }),
+      workflowId,
+    );
   }
 
   async end(workflowId: string): Promise<void> {

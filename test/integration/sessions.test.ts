@@ -1,3 +1,6 @@
+import { temporal } from '@temporalio/proto';
+import { AgentClient } from '../../client/agent-client';
+import { loadTemporalConfig } from '../../src/config';
 import { chatUpdate, endSignal, messageSignal, stateQuery } from '../../src/contract';
 import type { ChatMessage } from '../../src/types';
 import { eventually } from '../support/eventually';
@@ -22,6 +25,8 @@ afterAll(async () => {
   await worker?.stop();
   await model?.close();
 });
+
+const { EventType } = temporal.api.enums.v1;
 
 const conversation = (messages: ChatMessage[]) =>
   messages
@@ -100,5 +105,28 @@ describe('session runs', () => {
     expect(await updateRejectionOf(task.executeUpdate(chatUpdate, { args: [{ text: 'more' }] }))).toMatch(
       /task, not a session/,
     );
+  });
+
+  it('are sent no message past the bound by AgentClient, which a run could not refuse past 2 MB', async () => {
+    const session = await worker.start({ agent: 'helpdesk', message: 'hi', mode: 'session' });
+    const agents = await AgentClient.connect(loadTemporalConfig({ TEMPORAL_ADDRESS: worker.config.TEMPORAL_ADDRESS }));
+    try {
+      const huge = 'x'.repeat(3 * 1024 * 1024);
+      const refusal = {
+        kind: 'invalid_input',
+        message: `invalid message: text: must be at most 131072 bytes (is ${huge.length + 2})`,
+      };
+      await expect(agents.chat(session.workflowId, huge)).rejects.toMatchObject(refusal);
+      await expect(agents.message(session.workflowId, huge)).rejects.toMatchObject(refusal);
+      await expect(agents.steer(session.workflowId, huge)).rejects.toMatchObject(refusal);
+      await expect(agents.chat(session.workflowId, ' ')).rejects.toMatchObject({ kind: 'invalid_input' });
+      expect(await agents.chat(session.workflowId, 'still there?')).toBe('reply to: still there?');
+      // Nothing reached the run: no workflow task failed on a refusal it could not send.
+      const events = (await session.fetchHistory()).events ?? [];
+      expect(events.filter((event) => event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)).toEqual([]);
+      await agents.end(session.workflowId);
+    } finally {
+      await agents.close();
+    }
   });
 });
