@@ -5,25 +5,16 @@
  * carries what it spent and the planner counts it. Every run of the tree is saved.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
-import { defineAgent } from '../../src/agent';
 import { AgentRegistry } from '../../src/registry';
 import { reply } from '../../testing';
+import { counter, planner } from '../support/counting-agents';
 import { finishedRun, recordHistories, saveTree } from './saved-histories';
-
-const counter = defineAgent({
-  name: 'counter',
-  description: 'Counts things.',
-  instructions: 'You count.',
-  tools: [],
-  output: z.object({ count: z.number() }),
-});
-const planner = defineAgent({ name: 'planner', instructions: 'You plan.', tools: [], agents: [counter] });
 
 recordHistories({
   folder: join(__dirname, 'v14-failed-sub-agent-usage'),
   script: (request) => {
-    if (request.messages[0].content === 'You count.') return reply.text('about three', { input: 100, output: 10 });
+    if (request.messages[0].content === counter.instructions)
+      return reply.text('about three', { input: 100, output: 10 });
     return request.messages.some((message) => message.role === 'tool')
       ? reply.text('Told what counter said.', { input: 300, output: 30 })
       : reply.tools([{ name: 'counter', args: { message: 'count the otters' } }], { input: 200, output: 20 });

@@ -15,6 +15,7 @@ import type { TreeStreamEvent } from '../../client/tree-stream';
 import { loadTemporalConfig } from '../../src/config';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
+import { planner } from '../support/counting-agents';
 import { startTestWorker, useScriptedWorker } from '../support/harness';
 
 const lookups: string[] = [];
@@ -47,16 +48,6 @@ const lead = defineAgent({
   tools: [],
   agents: [researcher, 'writer'],
 });
-
-/** A sub-agent with an output schema, and a lead that asks it. */
-const counter = defineAgent({
-  name: 'counter',
-  description: 'Counts things.',
-  instructions: 'You count.',
-  tools: [],
-  output: z.object({ count: z.number() }),
-});
-const planner = defineAgent({ name: 'planner', instructions: 'You plan.', tools: [], agents: [counter] });
 
 const registry = new AgentRegistry().add([lead, writer, planner], 'test');
 const setup = useScriptedWorker({}, registry);
