@@ -36,10 +36,14 @@ const CLOSED_STATUSES: { execution: WorkflowExecutionStatusName; queried: string
   { execution: 'CONTINUED_AS_NEW', queried: 'ContinuedAsNew', status: RunStatus.continued },
 ];
 
-/** Every status a run can show (`list --status` takes these): its own, and Temporal's for a run that ended without saying. */
+/**
+ * Every status a listed run can show (`list --status` takes these): its own, and Temporal's for a run
+ * that ended without saying. Not `continued`: that is an execution's that handed over to its
+ * continuation, and a chain is listed by its latest.
+ */
 export const SHOWN_STATUSES: readonly string[] = [
   ...new Set([...Object.values(RunStatus), ...CLOSED_STATUSES.map(({ status }) => status)]),
-];
+].filter((status) => status !== RunStatus.continued);
 
 /**
  * The status to show for a run: its `AgentStatus`, unless the run has closed without saying how
@@ -64,9 +68,12 @@ export const quote = (value: string): string => `"${value.replace(/["\\]/g, '\\$
  */
 function statusCondition(status: string): string {
   const attribute = searchAttributes.agentStatus.name;
-  const own = LIVE_STATUSES.includes(status)
-    ? `${attribute} = ${quote(status)} AND ExecutionStatus = "Running"`
-    : `${attribute} = ${quote(status)}`;
+  // An open run that has not set its status yet (started by the plain CLI, or its first task not run) shows `starting`.
+  const said =
+    status === RunStatus.starting
+      ? `(${attribute} = ${quote(status)} OR ${attribute} IS NULL)`
+      : `${attribute} = ${quote(status)}`;
+  const own = LIVE_STATUSES.includes(status) ? `${said} AND ExecutionStatus = "Running"` : said;
   const closed = CLOSED_STATUSES.find((ending) => ending.status === status);
   if (!closed) return own;
   const unsaid = `${attribute} IS NULL OR ${attribute} IN (${LIVE_STATUSES.map(quote).join(', ')})`;

@@ -452,4 +452,24 @@ describe('the durable-agents CLI', () => {
     expect(listed).toEqual([expect.objectContaining({ workflowId, status: 'timed_out', closed: true })]);
     expect(JSON.parse((await cli(['list', '--user', user, '--status', 'starting', '--json'])).stdout)).toEqual([]);
   });
+
+  it('finds an open run that has not set its status by the status it is listed with, starting', async () => {
+    const user = `unsaid-${Date.now()}`;
+    // Started as the plain CLI would, on a queue no worker polls: no AgentStatus until its first task runs.
+    const handle = await worker.client.workflow.start(WorkflowType.agentRun, {
+      taskQueue: `nobody-polls-${user}`,
+      workflowId: user,
+      args: [{ agent: 'helpdesk', message: 'hello' }],
+      typedSearchAttributes: [{ key: searchAttributes.agentUser, value: user }],
+    });
+    try {
+      const listed = await eventually(async () => {
+        const runs = JSON.parse((await cli(['list', '--user', user, '--status', 'starting', '--json'])).stdout);
+        return runs.length ? runs : undefined;
+      }, 'the run to be listed starting');
+      expect(listed).toEqual([expect.objectContaining({ workflowId: user, status: 'starting', closed: false })]);
+    } finally {
+      await handle.terminate('test over');
+    }
+  });
 });

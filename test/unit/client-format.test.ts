@@ -58,7 +58,14 @@ describe('listQuery', () => {
     expect(listQuery({ status: 'stuck' })).toBe(`${runs} AND AgentStatus = "stuck"`);
   });
 
+  it('matches starting also on open runs that have not said a status yet', () => {
+    expect(listQuery({ status: 'starting' })).toBe(
+      `${runs} AND (AgentStatus = "starting" OR AgentStatus IS NULL) AND ExecutionStatus = "Running"`,
+    );
+  });
+
   it('takes every status a listed run can show', () => {
+    // A chain is listed by its latest execution: never one that continued as new, nor its status.
     const executions: WorkflowExecutionStatusName[] = [
       'RUNNING',
       'COMPLETED',
@@ -66,9 +73,8 @@ describe('listQuery', () => {
       'CANCELLED',
       'TERMINATED',
       'TIMED_OUT',
-      'CONTINUED_AS_NEW',
     ];
-    const attributes = [undefined, ...Object.values(RunStatus)];
+    const attributes = [undefined, ...Object.values(RunStatus).filter((status) => status !== RunStatus.continued)];
     const shown = executions.flatMap((execution) => attributes.map((value) => reportedStatus(value, execution)));
     expect(new Set(SHOWN_STATUSES)).toEqual(new Set(shown));
   });
