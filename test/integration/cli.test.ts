@@ -273,7 +273,7 @@ describe('the durable-agents CLI', () => {
       1,
       /^error: rejected: no tool call 7\.7 awaits approval; pending: \(none\)$/,
     );
-    expectOneLineError(await cli(['send', session, ' ']), 1, /^error: rejected: text: must not be empty$/);
+    expectOneLineError(await cli(['send', session, ' ']), 1, /^error: invalid message: text: must not be empty$/);
     // --no-wait queues through the validated `enqueue` update: accepted at once, answered in turn.
     expect((await cli(['send', session, 'queued one', '--no-wait'])).stdout).toMatch(/^queued \(\d+ waiting\)\n$/);
     await eventually(async () => {
