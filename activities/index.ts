@@ -6,6 +6,7 @@ import { createMcpCalls, type McpCallDeps } from './mcp-calls';
 import { createMemoryActivities } from './memory-updates';
 import { createModelActivities, type ModelActivityDeps } from './model';
 import { createSpecActivities, type SpecActivityDeps } from './spec-resolution';
+import { createSubAgentDecisionActivities } from './sub-agent-decisions';
 import { createToolActivities, type ToolActivityDeps } from './tools';
 
 export type ActivityDeps = ModelActivityDeps & SpecActivityDeps & Omit<ToolActivityDeps, 'callMcpTool'> & McpCallDeps;
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     listMcpTools: mcp.list,
     ...createMemoryActivities(),
     ...createContinuationActivities(),
+    ...createSubAgentDecisionActivities(),
   };
 }
 

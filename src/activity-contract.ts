@@ -5,7 +5,7 @@
  */
 import type { ModelSettings } from './model-settings';
 import type { TranscriptCarrier } from './transcript-replay';
-import type { ChatMessage, OutputSpec, UserMemoryInput } from './types';
+import type { ApprovalDecision, ChatMessage, OutputSpec, UserMemoryInput } from './types';
 
 /** A tool as offered to the model. */
 export interface ModelTool {
@@ -134,3 +134,11 @@ export interface MemoryCallInput extends UserMemoryInput {
 
 /** `ok: false` carries why the memory refused the update, for the model to read. */
 export type MemoryOutcome<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** A decision made on a run about a call waiting in one of its sub-agents, sent on to that sub-agent's run. */
+export interface ForwardedDecisionInput {
+  /** The sub-agent's run. */
+  workflowId: string;
+  /** The decision, its `callId` as that run names the call. */
+  decision: ApprovalDecision;
+}

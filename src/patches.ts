@@ -83,6 +83,13 @@ export const Patch = {
    * Read from the spec only: the parent's command sequence does not change, its budget's arithmetic does.
    */
   failedSubAgentUsage: 'failed-sub-agent-usage',
+  /**
+   * A decision made on a run about a call in a sub-agent counts only once that sub-agent's run took it:
+   * it is made there by its `approval` update (an activity), and this run's update fails with that
+   * run's refusal (before: sent down by signal, and answered as decided even when the sub-agent's run
+   * ignored it, the call decided there meanwhile).
+   */
+  forwardedDecisionsConfirmed: 'forwarded-decisions-confirmed',
 } as const;
 export type PatchId = (typeof Patch)[keyof typeof Patch];
 

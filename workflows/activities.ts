@@ -14,7 +14,12 @@ import type {
 } from '../activities';
 import { LONGEST_MODEL_OUTAGE_DELAY_SECONDS } from '../src/defaults';
 import { ErrorType, NON_RETRYABLE_MODEL_ERRORS } from '../src/errors';
-import type { AgentNotOnThisWorkerDetails, McpListInput, McpToolList } from '../src/activity-contract';
+import type {
+  AgentNotOnThisWorkerDetails,
+  ForwardedDecisionInput,
+  McpListInput,
+  McpToolList,
+} from '../src/activity-contract';
 import { detailsOf } from '../src/failures';
 import type { McpServerSpec } from '../src/mcp-server';
 import type { AgentSpec, ToolSpec } from '../src/types';
@@ -212,4 +217,16 @@ export function listMcpTools(server: McpServerSpec, input: McpListInput, eager =
     retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotRegistered] },
     taskQueue: server.taskQueue,
   }).listMcpTools(input);
+}
+
+/**
+ * A decision on a call waiting in a sub-agent, made on that sub-agent's run by its `approval` update
+ * (on a worker of the run's queue): the run's answer, or its refusal as a non-retryable failure.
+ */
+export function decideOnSubAgent(input: ForwardedDecisionInput, callPath: string): Promise<string> {
+  return proxyActivities<Activities>({
+    summary: `approval · call ${callPath} · on the sub-agent's run`,
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 5 },
+  }).decideOnSubAgent(input);
 }

@@ -7,6 +7,7 @@
 import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
 import type { ParsedAgentRunInput } from '../src/input';
 import { Patch } from '../src/patches';
+import { hasPatch } from './patch-checks';
 import {
   RunStatus,
   type AgentRunResult,
@@ -57,10 +58,14 @@ export class RunState {
     this.handedTo = carried?.handedTo;
     this.messages = carried?.messages ?? [];
     this.progress = new RunProgress(carried?.step, carried?.usage, carried?.subAgentUsage);
-    this.subAgentTree = new SubAgentTree(this.progress, () => {
-      this.status.report();
-      this.status.reportUsage(this.progress.step, this.progress.usage);
-    });
+    this.subAgentTree = new SubAgentTree(
+      this.progress,
+      () => {
+        this.status.report();
+        this.status.reportUsage(this.progress.step, this.progress.usage);
+      },
+      () => this.spec !== undefined && hasPatch(this.spec, Patch.forwardedDecisionsConfirmed),
+    );
     const parent = input.subAgent && workflowInfo().parent;
     this.parentLink = parent ? new ParentLink(parent.workflowId) : undefined;
     this.lastAnswer = carried?.lastAnswer ?? '';

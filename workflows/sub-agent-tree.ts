@@ -5,12 +5,14 @@
  * this run's, by the path of call ids), and the decisions on those calls, forwarded down to the run
  * that waits (`forwardedApproval`).
  */
-import { getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { CALL_PATH_SEPARATOR, forwardedApprovalSignal, subAgentReportSignal } from '../src/contract';
 import { subAgentReportSchema } from '../src/input';
 import type { ApprovalDecision, PendingApproval, SubAgentRunRef, Usage } from '../src/types';
-import { updateRejected } from '../src/failures';
+import { ErrorType } from '../src/errors';
+import { describeFailure, updateRejected, withoutStack } from '../src/failures';
 import { describeIssues } from '../src/validation';
+import { decideOnSubAgent } from './activities';
 import { takeForwardedDecision, type Approvals } from './approvals';
 import type { RunProgress } from './run-progress';
 
@@ -33,6 +35,8 @@ export class SubAgentTree {
     private readonly progress: RunProgress,
     /** Runs after anything a client reads changed: usage, the calls waiting. */
     private readonly onChange: () => void,
+    /** Whether a decision is made on the sub-agent's run by its update (the run's spec has the change). */
+    private readonly confirmsDecisions: () => boolean,
   ) {}
 
   /** The sub-agent run of `run.callId` is about to start (listed first, so its first report is taken). */
@@ -100,17 +104,37 @@ export class SubAgentTree {
     }
   }
 
-  /** Sends a decision `validate` accepted down to the sub-agent under which the call waits. */
+  /**
+   * Makes a decision `validate` accepted on the sub-agent's run under which the call waits, by its
+   * `approval` update: this run's update fails with that run's refusal (the call decided there
+   * meanwhile), and the call is listed again until that run reports. Runs started before that send
+   * the decision down by signal, which a sub-agent's run that cannot take it ignores.
+   */
   async forward(decision: ApprovalDecision): Promise<string> {
     const [callId, ...below] = decision.callId.split(CALL_PATH_SEPARATOR);
     const child = this.children.get(callId)!;
     const call = child.pending.find((pending) => pending.callId === decision.callId)!;
+    const sent = { ...decision, callId: below.join(CALL_PATH_SEPARATOR) };
     this.decided.add(decision.callId);
     this.onChange();
-    await getExternalWorkflowHandle(child.workflowId).signal(forwardedApprovalSignal, {
-      ...decision,
-      callId: below.join(CALL_PATH_SEPARATOR),
-    });
+    if (!this.confirmsDecisions()) {
+      await getExternalWorkflowHandle(child.workflowId).signal(forwardedApprovalSignal, sent);
+    } else {
+      try {
+        await decideOnSubAgent({ workflowId: child.workflowId, decision: sent }, decision.callId);
+      } catch (error) {
+        this.decided.delete(decision.callId);
+        this.onChange();
+        const { type, message } = describeFailure(error);
+        throw withoutStack(
+          ApplicationFailure.create({
+            type: type ?? ErrorType.UpdateRejected,
+            message: `the decision on ${decision.callId} was not taken below (${call.agentPath?.join(' › ')}): ${message}`,
+            nonRetryable: true,
+          }),
+        );
+      }
+    }
     const where = `in ${call.agentPath?.join(' › ')}`;
     return decision.approve
       ? `approved ${call.tool} (${decision.callId}) ${where}`

@@ -104,6 +104,42 @@ describe('approvals in a grandchild', () => {
   });
 });
 
+describe('two decisions on one call at once', () => {
+  it('on the root and on the run where the call waits: one counts, the other is refused', async () => {
+    setup.script = delegating({ name: 'file_report', args: { title: 'Q6' } });
+    const handle = await setup.worker.start({ agent: 'lead', message: 'file the Q6 report' });
+    const [, , grandchildId] = treeIds(handle.workflowId);
+    await eventually(
+      async () => (await handle.query(stateQuery)).pendingApprovals.length > 0 || undefined,
+      'the root to list the call',
+    );
+    const decided = await Promise.allSettled([
+      handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1/1.1/1.1', approve: false, note: 'root: no' }] }),
+      setup.worker.client.workflow
+        .getHandle(grandchildId)
+        .executeUpdate(approvalUpdate, { args: [{ callId: '1.1', approve: true, note: 'clerk: yes' }] }),
+    ]);
+    const counted = decided.filter((outcome) => outcome.status === 'fulfilled');
+    expect(counted).toHaveLength(1);
+    const refused = decided.find((outcome) => outcome.status === 'rejected')!;
+    // Refused where the call waited, or on the way down once that run reported it decided.
+    expect(await updateRejectionOf(Promise.reject(refused.reason))).toMatch(
+      /already (approved|denied|decided)|no tool call [\d./]+ awaits approval/,
+    );
+    const result = await handle.result();
+    if (decided[0].status === 'fulfilled') {
+      expect(decided[0].value).toBe('denied file_report (1.1/1.1/1.1) in middle › clerk');
+      expect(result.output).toMatch(/Denied: .*"root: no"/);
+      expect(filedReports).not.toContain('Q6');
+    } else {
+      expect(result.output).toMatch(
+        /clerk heard: A person approved this call\. Their note: "clerk: yes"\nResult: \{"filed":"Q6"\}$/,
+      );
+      expect(filedReports).toContain('Q6');
+    }
+  });
+});
+
 describe('cancelling the root', () => {
   it('closes every run of the tree within 5 s, after the grandchild tool heard of it', async () => {
     setup.script = delegating({ name: 'long_task', args: {} });
