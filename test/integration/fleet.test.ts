@@ -9,7 +9,7 @@ import { effectsSetup, jsonLines } from '../support/effects';
 import { runCli } from '../support/cli';
 import { eventually } from '../support/eventually';
 import { freePort, temporalBinary } from '../support/dev-server';
-import { tempPath, workerEnv } from '../support/harness';
+import { workerEnv } from '../support/harness';
 import { waitUntilPolling, type WorkerProcess } from '../support/worker-process';
 import { useWorkerProcesses } from '../support/worker-processes';
 
@@ -188,20 +188,21 @@ describe('a fleet of workers by role', () => {
   it('reports agent_approvals_waiting: the runs of an agent waiting for a person, fleet-wide', async () => {
     const model = await processes.startModel((request) =>
       turnOf(request) === 0
-        ? reply.tools([{ name: 'issue_refund', args: { orderId: '1042', amountUsd: 129, reason: 'late' } }])
+        ? reply.tools([{ name: 'pay_refund', args: { orderId: '1042' } }])
         : reply.text('Refunded.'),
     );
-    const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, HELPDESK_LEDGER: tempPath('ledger.jsonl') });
+    // An agent only this test runs: the gauge counts the namespace's runs, and other files share it.
+    const env = workerEnv({ OPENAI_BASE_URL: model.baseUrl, AGENT_MODULES: 'test/support/gauge-agent.ts' });
     const metricsPort = await freePort();
     await spawnRole(env, 'all', { METRICS_PORT: String(metricsPort) });
     const waiting = async () =>
       sample(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(), 'agent_approvals_waiting', {
-        agent: 'helpdesk',
+        agent: 'gauged',
       });
     const handle = await processes.client.workflow.start<typeof agentRun>(WorkflowType.agentRun, {
       taskQueue: env.TASK_QUEUE,
       workflowId: `fleet-${randomUUID()}`,
-      args: [{ agent: 'helpdesk', message: 'Refund order 1042, it came late.' }],
+      args: [{ agent: 'gauged', message: 'Refund order 1042, it came late.' }],
     });
     await eventually(async () => (await waiting()) === 1, 'one run to be counted as waiting');
     await handle.executeUpdate(approvalUpdate, { args: [{ callId: '1.1', approve: true }] });
