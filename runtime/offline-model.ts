@@ -14,6 +14,7 @@ import { readToolResult } from '../src/tool-result-kinds';
 import { MemoryToolName, type ChatMessage } from '../src/types';
 import { helpdeskReply, isHelpdeskRequest, spoken } from './offline-helpdesk-script';
 import { argumentsFor } from './schema-arguments';
+import { requestedCap } from './scripted-server-profiles';
 import {
   reply,
   replyWithinCap,
@@ -158,8 +159,7 @@ export function offlineReply(request: ModelRequest): Reply {
   const scripted =
     toolsAllowed && isHelpdeskRequest(request) ? helpdeskReply(request) : anyAgentReply(request, toolsAllowed);
   if (scripted.kind !== 'message') return scripted;
-  const caps = [request.maxCompletionTokens, request.maxTokens].filter((cap): cap is number => (cap ?? 0) > 0);
-  return replyWithinCap(scripted, caps.length ? Math.min(...caps) : undefined);
+  return replyWithinCap(scripted, requestedCap(request.body ?? {}));
 }
 
 export function startOfflineModel(): Promise<ScriptedModel> {

@@ -151,15 +151,21 @@ export function profiledRefusal(
   return undefined;
 }
 
-/** The cap a profiled server holds an answer to: `max_tokens`, and `max_completion_tokens` unless it ignores it. */
-export function profiledCap(
-  profile: ServerProfile | undefined,
-  body: { max_tokens?: unknown; max_completion_tokens?: unknown },
-): number | undefined {
-  if (!profile) return undefined;
-  const caps = [body.max_tokens, ...(profile.ignoresMaxCompletionTokens ? [] : [body.max_completion_tokens])];
+type CapFields = { max_tokens?: unknown; max_completion_tokens?: unknown };
+
+/**
+ * The cap a request's body holds an answer to, as OpenAI reads it: the smaller of `max_tokens` and
+ * `max_completion_tokens` (unless the server ignores the latter), where they are numbers above 0.
+ */
+export function requestedCap(body: CapFields, ignoresMaxCompletionTokens = false): number | undefined {
+  const caps = [body.max_tokens, ...(ignoresMaxCompletionTokens ? [] : [body.max_completion_tokens])];
   const numbers = caps.filter((cap): cap is number => typeof cap === 'number' && cap > 0);
   return numbers.length ? Math.min(...numbers) : undefined;
+}
+
+/** The cap a profiled server holds an answer to: `max_tokens`, and `max_completion_tokens` unless it ignores it. */
+export function profiledCap(profile: ServerProfile | undefined, body: CapFields): number | undefined {
+  return profile ? requestedCap(body, profile.ignoresMaxCompletionTokens) : undefined;
 }
 
 /** `content` as a server capped at `cap` tokens writes it (4 bytes a token), and whether it was cut. */
